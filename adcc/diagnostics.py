@@ -1,0 +1,48 @@
+"""Diagnostics shared by every layer: the library raises, the CLI renders.
+
+A `CompileError` carries one or more `Diagnostic`s; nothing below adcc/cli.py or
+adcc/driver/console.py prints anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.column:
+            return f"{self.file}:{self.line}:{self.column}"
+        if self.line:
+            return f"{self.file}:{self.line}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str  # "error" | "warning" | "note"
+    message: str
+    location: SourceLocation | None = None
+
+    def render(self, program: str = "adcc") -> str:
+        where = f"{self.location}: " if self.location else f"{program}: "
+        return f"{where}{self.severity}: {self.message}"
+
+
+class CompileError(Exception):
+    """A user-facing error: bad input, unsupported construct, failed tool."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None,
+                 notes: list[Diagnostic] | None = None, exit_code: int = 1):
+        super().__init__(message)
+        self.diagnostic = Diagnostic("error", message, location)
+        self.notes = list(notes or [])
+        self.exit_code = exit_code
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [self.diagnostic, *self.notes]
