@@ -1,0 +1,1 @@
+"""Automatic differentiation: rule table, forward and reverse synthesizers, tape decisions."""
