@@ -21,6 +21,7 @@ class ADOptions:
     print_types: bool = False       # --print-types: report type analysis
     print_activity: bool = False    # --print-activity: report activity analysis
     opt_level: int = 2              # user's -O level (for decisions only; the driver optimizes)
+    ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
 
 
 @dataclass
