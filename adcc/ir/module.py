@@ -1,0 +1,235 @@
+"""A module: top-level entities split by line, function bodies parsed on demand.
+
+Everything adcc does not touch is printed back verbatim; parsed functions are
+printed from the model; new functions and declarations are appended.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from adcc.ir import types as T
+from adcc.ir.lexer import tokenize
+from adcc.ir.parser import LineParser, ParseError, parse_function
+from adcc.ir.printer import print_function
+from adcc.ir.values import Function
+
+_DEFINE_NAME = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\(')
+_GLOBAL_LINE = re.compile(r'^@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*(.*)$')
+_TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.*)$')
+_LINKAGE = ("private", "internal", "available_externally", "linkonce", "weak", "common", "appending",
+            "extern_weak", "linkonce_odr", "weak_odr", "external")
+
+
+@dataclass
+class FunctionEntry:
+    name: str
+    text: str            # `define ... }` or `declare ...`
+    is_definition: bool
+    parsed: Function | None = None
+
+
+@dataclass
+class GlobalVariable:
+    name: str
+    text: str
+    value_type: T.Type | None
+    is_constant: bool
+    linkage: str
+    initializer: str  # text after the value type (may be empty for external)
+    thread_local: bool = False
+
+
+class Module:
+    def __init__(self, text: str):
+        self.items: list = []  # str (verbatim line block) | FunctionEntry | GlobalVariable
+        self.functions: dict[str, FunctionEntry] = {}
+        self.globals: dict[str, GlobalVariable] = {}
+        self.type_defs: dict[str, T.Type] = {}
+        self.new_texts: list[str] = []  # appended top-level text (declarations, globals)
+        self._split(text)
+
+    # --- construction ---------------------------------------------------------------
+    def _split(self, text: str) -> None:
+        lines = text.split("\n")
+        i = 0
+        n = len(lines)
+        verbatim: list[str] = []
+
+        def flush():
+            if verbatim:
+                self.items.append("\n".join(verbatim))
+                verbatim.clear()
+
+        while i < n:
+            line = lines[i]
+            if line.startswith("define "):
+                j = i
+                while j < n and lines[j] != "}":
+                    j += 1
+                body = "\n".join(lines[i:j + 1])
+                m = _DEFINE_NAME.search(line)
+                if not m:
+                    raise ParseError(f"cannot find the function name in {line!r}")
+                flush()
+                e = FunctionEntry(m.group(1), body, True)
+                self.functions[e.name] = e
+                self.items.append(e)
+                i = j + 1
+                continue
+            if line.startswith("declare "):
+                m = _DEFINE_NAME.search(line)
+                if m:
+                    flush()
+                    e = FunctionEntry(m.group(1), line, False)
+                    self.functions[e.name] = e
+                    self.items.append(e)
+                    i += 1
+                    continue
+            if line.startswith("@"):
+                g = _parse_global(line)
+                if g is not None:
+                    flush()
+                    self.globals[g.name] = g
+                    self.items.append(g)
+                    i += 1
+                    continue
+            if line.startswith("%"):
+                m = _TYPE_LINE.match(line)
+                if m:
+                    try:
+                        lp = LineParser(m.group(2), None)  # type: ignore[arg-type]
+                        self.type_defs[m.group(1)] = lp.parse_type()
+                    except (ParseError, ValueError, IndexError):
+                        self.type_defs[m.group(1)] = T.OpaqueType("opaque")
+            verbatim.append(line)
+            i += 1
+        flush()
+
+    # --- queries ------------------------------------------------------------------
+    def struct_body(self, name: str) -> T.Type:
+        t = self.type_defs.get(name)
+        if t is None:
+            raise ParseError(f"unknown struct type %{name}")
+        return t
+
+    def resolve(self, ty: T.Type) -> T.Type:
+        while isinstance(ty, T.NamedStructType):
+            ty = self.struct_body(ty.name)
+        return ty
+
+    def is_defined(self, name: str) -> bool:
+        e = self.functions.get(name)
+        return e is not None and e.is_definition
+
+    def has_symbol(self, name: str) -> bool:
+        return name in self.functions or name in self.globals
+
+    def function(self, name: str) -> Function:
+        """The parsed definition of `name` (parsed on first request)."""
+        e = self.functions.get(name)
+        if e is None or not e.is_definition:
+            raise KeyError(name)
+        if e.parsed is None:
+            e.parsed = parse_function(self, e.text)
+        return e.parsed
+
+    def defined_function_names(self) -> list[str]:
+        return [n for n, e in self.functions.items() if e.is_definition]
+
+    # --- mutation -------------------------------------------------------------------
+    def add_function(self, fn: Function) -> None:
+        if fn.fname in self.functions:
+            raise ValueError(f"function @{fn.fname} already exists")
+        e = FunctionEntry(fn.fname, "", True, fn)
+        self.functions[fn.fname] = e
+        self.items.append(e)
+
+    def unique_name(self, base: str) -> str:
+        if not self.has_symbol(base):
+            return base
+        k = 1
+        while self.has_symbol(f"{base}.{k}"):
+            k += 1
+        return f"{base}.{k}"
+
+    def ensure_declaration(self, name: str, fnty: T.FunctionType, attrs: str = "") -> None:
+        if name in self.functions:
+            return
+        ps = [str(p) for p in fnty.params]
+        if fnty.vararg:
+            ps.append("...")
+        qn = name if re.match(r"^[-a-zA-Z$._][-a-zA-Z$._0-9]*$", name) else f'"{name}"'
+        text = f"declare {fnty.ret} @{qn}({', '.join(ps)}){(' ' + attrs) if attrs else ''}"
+        e = FunctionEntry(name, text, False)
+        self.functions[name] = e
+        self.items.append(e)
+
+    def add_global(self, name: str, text: str, value_type: T.Type, is_constant: bool,
+                   linkage: str = "internal") -> None:
+        g = GlobalVariable(name, text, value_type, is_constant, linkage, "")
+        self.globals[name] = g
+        self.items.append(g)
+
+    def add_text(self, text: str) -> None:
+        self.items.append(text)
+
+    # --- printing -------------------------------------------------------------------
+    def __str__(self) -> str:
+        out = []
+        for it in self.items:
+            if isinstance(it, str):
+                out.append(it)
+            elif isinstance(it, FunctionEntry):
+                out.append(print_function(it.parsed) if it.parsed is not None else it.text)
+            else:
+                out.append(it.text)
+        return "\n".join(out) + "\n"
+
+
+def _parse_global(line: str) -> GlobalVariable | None:
+    m = _GLOBAL_LINE.match(line)
+    if not m:
+        return None
+    name, rest = m.group(1), m.group(2)
+    try:
+        toks = tokenize(rest)
+    except ValueError:
+        return None
+    words = []
+    k = 0
+    linkage = "external"
+    thread_local = False
+    while k < len(toks) and toks[k].kind == "word" and toks[k].text not in ("global", "constant", "alias", "ifunc"):
+        w = toks[k].text
+        if w in _LINKAGE:
+            linkage = w
+        if w.startswith("thread_local"):
+            thread_local = True
+        words.append(w)
+        k += 1
+        if k < len(toks) and toks[k].text == "(":  # thread_local(initialexec), addrspace(1)
+            depth = 0
+            while k < len(toks):
+                if toks[k].text == "(":
+                    depth += 1
+                elif toks[k].text == ")":
+                    depth -= 1
+                k += 1
+                if depth == 0:
+                    break
+    if k >= len(toks) or toks[k].text in ("alias", "ifunc"):
+        return None
+    is_constant = toks[k].text == "constant"
+    lp = LineParser(rest, None)  # type: ignore[arg-type]
+    lp.i = k + 1
+    try:
+        vt = lp.parse_type()
+    except (ParseError, ValueError, IndexError):
+        vt = None
+    init = rest[lp.peek().start:] if (vt is not None and lp.peek() is not None) else ""
+    return GlobalVariable(name, line, vt, is_constant, linkage, init, thread_local)
+
+
+def parse_module(text: str) -> Module:
+    return Module(text)
