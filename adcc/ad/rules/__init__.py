@@ -1,0 +1,52 @@
+"""The derivative rule table shared by forward and reverse mode (see `table` for the entries).
+
+`lookup_call` / `lookup_opcode` resolve every spelling of a math function or instruction to one
+`Rule`. Its `kind` tells the synthesizers how to use it:
+- `pointwise`: operands and result share one float (vector) type; forward ẏ = Σ ∂ᵢ·ẋᵢ, reverse
+  x̄ᵢ += ȳ·∂ᵢ, with ∂ᵢ from `Rule.partial_exprs` (None: no derivative through operand i, e.g. the
+  integer exponent of powi/ldexp).
+- `cast` (fpext, fptrunc): the partial is 1 but the type changes: forward ẏ = cast(ẋ) to the result
+  type, reverse x̄ += `Rule.inverse_cast`(ȳ) to the operand type.
+- `select` (cond, a, b): forward ẏ = select(cond, ȧ, ḃ), reverse ā += select(cond, ȳ, 0),
+  b̄ += select(cond, 0, ȳ); the condition gets no derivative.
+- `zero` (floor, fptosi, sitofp, ...): no derivative at all; the tangent is zero, nothing flows back.
+`emit_forward` / `emit_reverse` implement exactly this; `uses_result` says whether the partials read
+the primal result (reverse mode must then keep it).
+"""
+from __future__ import annotations
+
+import re
+
+from adcc.ad.rules.expr import evaluate
+from adcc.ad.rules.lowering import (LLVM_MATH_INTRINSICS, TYPE_SUFFIX_RE, emit_math, math_function_name,
+                                    type_suffix)
+from adcc.ad.rules.rule import KINDS, Rule, emit_forward, emit_reverse
+from adcc.ad.rules.table import BY_C_NAME, BY_INTRINSIC, BY_NAME, BY_OPCODE, RULES
+
+_GLIBC_FINITE = re.compile(r"__(\w+)_finite")
+
+
+def lookup_call(callee_name: str) -> Rule | None:
+    """The rule for a called function: libm (`sin`, `sinf`, `sinl`, `sinf128`, `__sin_finite`) or
+    intrinsic (`llvm.sin.f64`, `llvm.sin.v4f32`, `llvm.powi.f64.i32`); None if there is none."""
+    if callee_name.startswith("llvm."):
+        base, *suffixes = callee_name[5:].split(".")
+        if not suffixes or not all(TYPE_SUFFIX_RE.fullmatch(s) for s in suffixes):
+            return None
+        return BY_INTRINSIC.get(base)
+    m = _GLIBC_FINITE.fullmatch(callee_name)
+    return BY_C_NAME.get(m.group(1) if m else callee_name)
+
+
+def lookup_opcode(opcode: str) -> Rule | None:
+    """The rule for an IR instruction opcode (fadd, frem, fpext, select, ...); None if there is none."""
+    return BY_OPCODE.get(opcode)
+
+
+def rule_named(name: str) -> Rule:
+    """The rule with canonical name `name` (KeyError if none)."""
+    return BY_NAME[name]
+
+
+__all__ = ["Rule", "KINDS", "RULES", "lookup_call", "lookup_opcode", "rule_named", "emit_forward", "emit_reverse",
+           "emit_math", "math_function_name", "type_suffix", "evaluate", "LLVM_MATH_INTRINSICS"]

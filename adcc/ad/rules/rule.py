@@ -1,0 +1,143 @@
+"""A derivative rule (one per math function or opcode) and the forward/reverse emission derived from it.
+
+Both modes use only `Rule.partial_exprs`: forward `ẏ = Σ ∂ᵢ·ẋᵢ`, reverse `x̄ᵢ += ȳ·∂ᵢ`. The rule
+kinds that need a different shape (`cast`, `select`, `zero`) are described in `adcc.ad.rules`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from adcc.ad.rules.expr import Const, Emitter, Expr, Result, walk
+
+KINDS = ("pointwise", "cast", "select", "zero")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str                                  # canonical name: C base name, or the opcode
+    kind: str                                  # one of KINDS
+    arity: int
+    partial_exprs: tuple[Expr | None, ...]     # None: no derivative through that operand
+    domain: tuple[tuple[float, ...], ...]      # sample operand tuples where the rule is smooth
+    c_names: tuple[str, ...] = ()              # every libm spelling: sin, sinf, sinl, sinf128
+    intrinsic: str | None = None               # base of llvm.<intrinsic>.<suffixes>
+    opcodes: tuple[str, ...] = ()              # IR opcodes sharing this rule (frem for fmod)
+    inverse_cast: str | None = None            # cast kind: the opcode taking an adjoint back
+    reference: Callable[..., float] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown rule kind {self.kind!r}")
+        if len(self.partial_exprs) != self.arity:
+            raise ValueError(f"{self.name}: {len(self.partial_exprs)} partials for arity {self.arity}")
+        if any(len(point) != self.arity for point in self.domain):
+            raise ValueError(f"{self.name}: a domain point does not have {self.arity} operands")
+        if self.kind == "zero" and self.active_args:
+            raise ValueError(f"{self.name}: a zero rule has no partials")
+
+    @property
+    def active_args(self) -> tuple[int, ...]:
+        """Indices of the operands a derivative flows through."""
+        return tuple(i for i, p in enumerate(self.partial_exprs) if p is not None)
+
+    @property
+    def is_zero(self) -> bool:
+        """The whole derivative is zero: no tangent or adjoint code at all."""
+        return not self.active_args
+
+    @property
+    def uses_result(self) -> bool:
+        """Some partial reads the primal result (reverse mode must keep it available)."""
+        return any(isinstance(n, Result) for p in self.partial_exprs if p is not None for n in walk(p))
+
+    def spellings(self) -> tuple[str, ...]:
+        """Every spelling that is not type-suffixed: libm names and opcodes."""
+        return self.c_names + self.opcodes
+
+    def emit_partials(self, builder, args: Sequence, result) -> list:
+        """The partial ∂y/∂xᵢ per operand as IR values; None for operands without a derivative.
+
+        A cast's partial is the constant 1 of the operand's type. `result` may be None when
+        `not self.uses_result`.
+        """
+        if self.kind == "cast":
+            return [builder.fconst(args[0].type, 1.0)]
+        em = Emitter(builder, args, result, _float_type(args, result))
+        return [None if p is None else em(p) for p in self.partial_exprs]
+
+
+def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence):
+    """The tangent ẏ = Σ ∂ᵢ·ẋᵢ over operands with a tangent (None = inactive); None if none.
+
+    `result` is the primal result (a cast needs it for its type; None is fine for rules that do not
+    `uses_result`)."""
+    if rule.is_zero:
+        return None
+    if rule.kind == "cast":
+        return None if tangents[0] is None else builder.cast(rule.name, tangents[0], result.type)
+    if rule.kind == "select":
+        # select(c, ȧ, ḃ), not c·ȧ + (1-c)·ḃ: the untaken tangent may be inf or NaN.
+        a, b = tangents[1], tangents[2]
+        if a is None and b is None:
+            return None
+        zero = None if a is not None and b is not None else builder.fconst(_float_type(args, result), 0.0)
+        return builder.select(args[0], a if a is not None else zero, b if b is not None else zero)
+    em = Emitter(builder, args, result, _float_type(args, result))
+    total = None
+    for i in rule.active_args:
+        if tangents[i] is None:
+            continue
+        negate, term = _scaled(builder, em, rule.partial_exprs[i], tangents[i])
+        if total is None:
+            total = builder.fneg(term) if negate else term
+        else:
+            total = builder.fsub(total, term) if negate else builder.fadd(total, term)
+    return total
+
+
+def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
+                 active: Sequence[bool] | None = None) -> list:
+    """The contribution ȳ·∂ᵢ to each operand's adjoint; None for operands without a derivative
+    or not marked in `active` (default: all operands). `result` may be None unless `rule.uses_result`."""
+    wanted = [i in rule.active_args and (active is None or active[i]) for i in range(rule.arity)]
+    out: list = [None] * rule.arity
+    if rule.kind == "cast":
+        if wanted[0]:
+            out[0] = builder.cast(rule.inverse_cast, adjoint, args[0].type)
+        return out
+    if rule.kind == "select":
+        zero = builder.fconst(_float_type(args, result), 0.0) if wanted[1] or wanted[2] else None
+        if wanted[1]:
+            out[1] = builder.select(args[0], adjoint, zero)
+        if wanted[2]:
+            out[2] = builder.select(args[0], zero, adjoint)
+        return out
+    em = Emitter(builder, args, result, _float_type(args, result))
+    for i, w in enumerate(wanted):
+        if w:
+            negate, term = _scaled(builder, em, rule.partial_exprs[i], adjoint)
+            out[i] = builder.fneg(term) if negate else term
+    return out
+
+
+def _float_type(args: Sequence, result):
+    """The type of the rule's floats: the result's, or (result not at hand) the first float operand's."""
+    if result is not None:
+        return result.type
+    for a in args:
+        if a.type.is_float_or_float_vector():
+            return a.type
+    raise ValueError("no float operand to take the derivative's type from")
+
+
+def _scaled(builder, em: Emitter, partial: Expr, value) -> tuple[bool, object]:
+    """(negate, term) with term = |∂|·value; unit partials emit no multiplication."""
+    if partial == Const(1.0):
+        return False, value
+    if partial == Const(-1.0):
+        return True, value
+    return False, builder.fmul(em(partial), value)
+
+
+__all__ = ["Rule", "KINDS", "emit_forward", "emit_reverse"]
