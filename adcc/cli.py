@@ -1,0 +1,46 @@
+"""`adcc-tool`: tool subcommands only (compiler flags belong to adcc/adcc++/adflang)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from adcc.diagnostics import CompileError
+
+
+@click.group()
+def cli() -> None:
+    """adcc helper commands."""
+
+
+@cli.command()
+def version() -> None:
+    """Print adcc's version and the LLVM versions it uses."""
+    import llvmlite.binding as llvm
+
+    from adcc import __version__
+    from adcc.driver import console, stages, toolchain
+    lite = ".".join(map(str, llvm.llvm_version_info))
+    console.out(f"adcc {__version__} (llvmlite LLVM {lite}, front end {toolchain.clang()} "
+                f"{stages.tool_version(toolchain.clang()) or 'not found'})")
+
+
+@cli.command("runtime-path")
+@click.option("--bitcode", is_flag=True, help="print the runtime bitcode instead of the archive")
+def runtime_path(bitcode: bool) -> None:
+    """Build the runtime if needed and print its path."""
+    from adcc.driver import console
+    from adcc.driver.runtime import ensure_runtime
+    try:
+        rt = ensure_runtime()
+    except CompileError as e:
+        console.report_error(e, "adcc-tool")
+        sys.exit(1)
+    console.out(rt.bitcode if bitcode else rt.lib_a)
+
+
+@cli.command("cache-dir")
+def cache_dir() -> None:
+    """Print the per-user cache directory."""
+    from adcc.driver import console, toolchain
+    console.out(toolchain.cache_dir())

@@ -1,0 +1,174 @@
+"""The AD pipeline's stages, each a plain function testable on its own.
+
+front end -> bitcode -> read -> pre-AD optimization -> differentiate -> verify -> optimize
+-> emit. `STAGES` lists them in order; `pipeline.py` feeds each the previous result.
+Invariant: no pass ever runs on a module that has not verified (LLVM aborts on bad IR).
+"""
+from __future__ import annotations
+
+import os
+
+from adcc.diagnostics import CompileError
+from adcc.driver.files import run_capture, spawn
+
+STAGES = ("front end", "read", "pre-AD optimization", "differentiate", "verify",
+          "optimize", "embed bitcode", "emit")
+
+_initialized = False
+
+
+def llvm():
+    """llvmlite.binding, with the native target initialized once."""
+    global _initialized
+    import llvmlite.binding as binding
+    if not _initialized:
+        binding.initialize_native_target()
+        binding.initialize_native_asmprinter()
+        binding.initialize_native_asmparser()
+        _initialized = True
+    return binding
+
+
+# -- front end -----------------------------------------------------------------------
+
+def strip_opt_flags(args: list[str]) -> list[str]:
+    return [a for a in args if not (a.startswith("-O") or a in ("-flto", "-ffat-lto-objects", "-fno-lto")
+                                    or a.startswith("-flto="))]
+
+
+def front_end_args(front_end: str, args: list[str], kind: str) -> list[str]:
+    """The user's flags with the -O level replaced so the front end emits unoptimized but
+    optimizable IR (TBAA, no optnone); the user's level applies after differentiation."""
+    args = strip_opt_flags(args)
+    if "flang" in os.path.basename(front_end):
+        return [*args, "-O2", "-fno-vectorize", "-fno-slp-vectorize", "-fno-unroll-loops"]
+    return [*args, "-O2", "-Xclang", "-disable-llvm-passes"]
+
+
+def front_end(front_end: str, args: list[str], input_words: list[str], kind: str, out_bc: str,
+              verbose: bool = False) -> int:
+    """Run the front end to LLVM bitcode at `out_bc`; returns its exit code (it printed errors)."""
+    argv = [front_end, *front_end_args(front_end, args, kind), "-emit-llvm", "-c", *input_words, "-o", out_bc]
+    return spawn(argv, verbose)
+
+
+# -- read / write ------------------------------------------------------------------------
+
+def read_bitcode(data: bytes) -> str:
+    try:
+        return str(llvm().parse_bitcode(data))
+    except RuntimeError as e:
+        raise CompileError(f"cannot read LLVM bitcode: {e}") from None
+
+
+def parse_text(text: str, what: str = "module"):
+    try:
+        return llvm().parse_assembly(text)
+    except RuntimeError as e:
+        raise CompileError(f"invalid LLVM IR in {what}: {str(e).strip()}") from None
+
+
+def verify(text: str):
+    """Parse and verify; returns the llvmlite module. Must run before any pass."""
+    mod = parse_text(text, "differentiated module")
+    try:
+        mod.verify()
+    except RuntimeError as e:
+        raise CompileError(f"differentiated module does not verify (adcc bug): {str(e).strip()}") from None
+    return mod
+
+
+# -- target and optimization ----------------------------------------------------------
+
+def target_machine(triple: str | None = None, cpu: str | None = None, features: str | None = None,
+                   opt: int = 2):
+    """PIC target machine for the host CPU unless the user chose one (-march/-mcpu)."""
+    b = llvm()
+    target = b.Target.from_triple(triple) if triple else b.Target.from_default_triple()
+    if cpu in (None, "native"):
+        cpu = b.get_host_cpu_name()
+        if features is None:
+            features = b.get_host_cpu_features().flatten()
+    return target.create_target_machine(cpu=cpu, features=features or "", opt=min(opt, 3),
+                                        reloc="pic", codemodel="default")
+
+
+def run_o2_pipeline(mod, tm, speed_level: int, vectorize: bool) -> None:
+    b = llvm()
+    pto = b.create_pipeline_tuning_options(speed_level=speed_level)
+    if not vectorize:
+        pto.loop_vectorization = False
+        pto.slp_vectorization = False
+        pto.loop_unrolling = False
+    pb = b.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(mod, pb)
+
+
+def pre_ad_optimize(text: str, tm) -> str:
+    """O2 without vectorization and unrolling: clean, scalar IR for the AD engine."""
+    mod = parse_text(text, "front-end output")
+    mod.verify()
+    run_o2_pipeline(mod, tm, 2, vectorize=False)
+    return str(mod)
+
+
+def differentiate(text: str, options):
+    from adcc.ad.api import differentiate_text
+    return differentiate_text(text, options)
+
+
+def optimize(mod, tm, level: int) -> None:
+    """The user's -O level on the differentiated, verified module (O0: nothing)."""
+    if level > 0:
+        run_o2_pipeline(mod, tm, min(level, 3), vectorize=True)
+
+
+# -- embedding and emission -----------------------------------------------------------
+
+def embed_bitcode(mod, bitcode: bytes) -> None:
+    """Add `bitcode` to `mod` as an SHF_EXCLUDE `.llvm.lto` section (as clang's fat LTO does)."""
+    b = llvm()
+    body = "".join(f"\\{c:02X}" for c in bitcode)
+    holder = b.parse_assembly(
+        f'target triple = "{mod.triple}"\n'
+        f'target datalayout = "{mod.data_layout}"\n'
+        f'@llvm.embedded.object = private constant [{len(bitcode)} x i8] c"{body}", '
+        f'section ".llvm.lto", align 1, !exclude !0\n'
+        f'@llvm.compiler.used = appending global [1 x ptr] [ptr @llvm.embedded.object], section "llvm.metadata"\n'
+        f'!0 = !{{}}\n')
+    mod.link_in(holder)
+
+
+def emit(mod, tm, action: str) -> bytes:
+    """Object code, assembly, or LLVM bitcode/text of `mod`. emit_object mutates mod: last use."""
+    if action == "obj":
+        return tm.emit_object(mod)
+    if action == "asm":
+        return tm.emit_assembly(mod).encode()
+    if action == "bc":
+        return mod.as_bitcode()
+    return str(mod).encode()
+
+
+def link_bitcode(blobs: list[bytes]):
+    """Merge several bitcode modules into one llvmlite module."""
+    b = llvm()
+    merged = None
+    for blob in blobs:
+        try:
+            mod = b.parse_bitcode(blob)
+        except RuntimeError as e:
+            raise CompileError(f"cannot read embedded bitcode: {e}") from None
+        if merged is None:
+            merged = mod
+        else:
+            try:
+                merged.link_in(mod)
+            except RuntimeError as e:
+                raise CompileError(f"cannot merge bitcode of the linked objects: {str(e).strip()}") from None
+    return merged
+
+
+def tool_version(tool: str) -> str:
+    rc, out, _ = run_capture([tool, "-dumpversion"])
+    return out.decode().strip() if rc == 0 else ""

@@ -1,0 +1,109 @@
+/* adcc runtime implementation. Push/pop are small enough to inline once the runtime's
+ * bitcode is linked into an AD module; growth and failures take the out-of-line paths. */
+#include "adcc_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADCC_ALIGN 16
+#define ADCC_HEADER 16 /* keeps the shadow payload 16-byte aligned */
+
+static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
+
+void adcc_fatal(const char *msg) {
+  fprintf(stderr, "adcc runtime error: %s\n", msg);
+  fflush(stderr);
+  abort();
+}
+
+void adcc_tape_init(adcc_tape *t) {
+  t->base = NULL;
+  t->top = 0;
+  t->cap = 0;
+}
+
+__attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
+  if (nbytes < 0) adcc_fatal("negative tape block size");
+  int64_t size = round_up(nbytes);
+  int64_t cap = t->cap ? t->cap : 4096;
+  while (cap < t->top + size) {
+    if (cap > INT64_MAX / 2) adcc_fatal("tape too large");
+    cap *= 2;
+  }
+  void *mem = NULL;
+  if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
+  if (t->base) {
+    memcpy(mem, t->base, (size_t)t->top);
+    free(t->base);
+  }
+  t->base = mem;
+  t->cap = cap;
+  void *block = t->base + t->top;
+  t->top += size;
+  return block;
+}
+
+void *adcc_tape_push(adcc_tape *t, int64_t nbytes) {
+  int64_t size = round_up(nbytes);
+  if (__builtin_expect(t->top + size > t->cap || nbytes < 0, 0)) return adcc_tape_grow(t, nbytes);
+  void *block = t->base + t->top;
+  t->top += size;
+  return block;
+}
+
+void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
+  int64_t size = round_up(nbytes);
+  if (__builtin_expect(size > t->top || nbytes < 0, 0)) adcc_fatal("tape underflow");
+  t->top -= size;
+  return t->base + t->top;
+}
+
+void adcc_tape_free(adcc_tape *t) {
+  free(t->base);
+  adcc_tape_init(t);
+}
+
+static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
+
+void *adcc_shadow_alloc(int64_t nbytes) {
+  if (nbytes < 0) adcc_fatal("negative shadow allocation size");
+  void *mem = NULL;
+  if (posix_memalign(&mem, ADCC_ALIGN, (size_t)(ADCC_HEADER + nbytes)) != 0)
+    adcc_fatal("out of memory allocating shadow memory");
+  memset(mem, 0, (size_t)(ADCC_HEADER + nbytes));
+  *(int64_t *)mem = nbytes;
+  return (char *)mem + ADCC_HEADER;
+}
+
+void *adcc_shadow_calloc(int64_t count, int64_t size) {
+  if (count < 0 || size < 0 || (size && count > INT64_MAX / size)) adcc_fatal("shadow calloc size overflow");
+  return adcc_shadow_alloc(count * size);
+}
+
+int64_t adcc_shadow_size(void *shadow) { return shadow ? *header_of(shadow) : 0; }
+
+void adcc_shadow_free(void *shadow) {
+  if (shadow) free(header_of(shadow));
+}
+
+void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
+  void *fresh = adcc_shadow_alloc(nbytes);
+  if (old_shadow) {
+    int64_t old_size = adcc_shadow_size(old_shadow);
+    memcpy(fresh, old_shadow, (size_t)(old_size < nbytes ? old_size : nbytes));
+    memset(old_shadow, 0, (size_t)old_size);
+  }
+  return fresh;
+}
+
+void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
+  if (old_shadow && new_shadow) {
+    int64_t a = adcc_shadow_size(old_shadow), b = adcc_shadow_size(new_shadow);
+    int64_t n = (a < b ? a : b) / (int64_t)sizeof(double);
+    double *dst = old_shadow;
+    const double *src = new_shadow;
+    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+  }
+  adcc_shadow_free(new_shadow);
+}

@@ -1,0 +1,38 @@
+/* adcc runtime: tapes for reverse mode and shadow memory for duplicated allocations.
+ * The AD code generator calls exactly these symbols (names checked by tests/test_runtime.py).
+ * Tape blocks are LIFO and 16-byte aligned; shadow allocations carry a hidden size header. */
+#ifndef ADCC_RUNTIME_H
+#define ADCC_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct adcc_tape {
+  char *base;
+  int64_t top;
+  int64_t cap;
+} adcc_tape; /* LIFO of byte blocks, each 16-byte aligned */
+
+void adcc_tape_init(adcc_tape *t);
+void *adcc_tape_push(adcc_tape *t, int64_t nbytes); /* reserve a block (size rounded up to 16) */
+void *adcc_tape_pop(adcc_tape *t, int64_t nbytes);  /* release the top block of that size; valid until next push */
+void *adcc_tape_grow(adcc_tape *t, int64_t nbytes); /* slow path of push: grow geometrically, then push */
+void adcc_tape_free(adcc_tape *t);
+
+void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
+void *adcc_shadow_calloc(int64_t count, int64_t size);
+void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* new zeroed shadow, old copied then zeroed; old not freed */
+void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* old[i] += new[i] as doubles; frees new */
+void adcc_shadow_free(void *shadow); /* NULL ok */
+int64_t adcc_shadow_size(void *shadow);
+
+void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADCC_RUNTIME_H */

@@ -1,0 +1,80 @@
+/* Unit tests of the adcc runtime (plain asserts); built and run by tests/test_runtime.py. */
+#undef NDEBUG
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adcc_runtime.h"
+
+static void test_tape_lifo(void) {
+  adcc_tape t;
+  adcc_tape_init(&t);
+  assert(t.base == NULL && t.top == 0 && t.cap == 0);
+  /* many pushes force several growths; contents must survive them */
+  enum { N = 10000 };
+  for (int i = 0; i < N; i++) {
+    int64_t n = 1 + (i % 40);
+    unsigned char *p = adcc_tape_push(&t, n);
+    assert(((uintptr_t)p & 15) == 0);
+    memset(p, (unsigned char)i, (size_t)n);
+  }
+  assert(t.cap >= t.top);
+  for (int i = N - 1; i >= 0; i--) {
+    int64_t n = 1 + (i % 40);
+    unsigned char *p = adcc_tape_pop(&t, n);
+    assert(((uintptr_t)p & 15) == 0);
+    for (int64_t k = 0; k < n; k++) assert(p[k] == (unsigned char)i);
+  }
+  assert(t.top == 0);
+  adcc_tape_free(&t);
+  assert(t.base == NULL && t.cap == 0);
+}
+
+static void test_tape_doubles(void) {
+  adcc_tape t;
+  adcc_tape_init(&t);
+  for (int i = 0; i < 1000; i++) *(double *)adcc_tape_push(&t, sizeof(double)) = i * 0.5;
+  for (int i = 999; i >= 0; i--) assert(*(double *)adcc_tape_pop(&t, sizeof(double)) == i * 0.5);
+  double *big = adcc_tape_grow(&t, 1 << 20); /* slow path directly */
+  assert(big && t.top == (1 << 20));
+  adcc_tape_pop(&t, 1 << 20);
+  assert(t.top == 0);
+  adcc_tape_free(&t);
+}
+
+static void test_shadow(void) {
+  double *s = adcc_shadow_alloc(10 * sizeof(double));
+  assert(((uintptr_t)s & 15) == 0);
+  assert(adcc_shadow_size(s) == 10 * (int64_t)sizeof(double));
+  for (int i = 0; i < 10; i++) assert(s[i] == 0.0);
+  for (int i = 0; i < 10; i++) s[i] = i;
+
+  double *g = adcc_shadow_realloc_fwd(s, 20 * sizeof(double));
+  assert(adcc_shadow_size(g) == 20 * (int64_t)sizeof(double));
+  for (int i = 0; i < 10; i++) assert(g[i] == i && s[i] == 0.0);
+  for (int i = 10; i < 20; i++) assert(g[i] == 0.0);
+  for (int i = 0; i < 20; i++) g[i] += 1.0;
+  adcc_shadow_realloc_rev(s, g); /* frees g */
+  for (int i = 0; i < 10; i++) assert(s[i] == i + 1.0);
+  adcc_shadow_free(s);
+  adcc_shadow_free(NULL);
+  assert(adcc_shadow_size(NULL) == 0);
+
+  int *c = adcc_shadow_calloc(7, sizeof(int));
+  assert(adcc_shadow_size(c) == 7 * (int64_t)sizeof(int));
+  for (int i = 0; i < 7; i++) assert(c[i] == 0);
+  adcc_shadow_free(c);
+
+  double *z = adcc_shadow_alloc(0);
+  assert(z && adcc_shadow_size(z) == 0);
+  adcc_shadow_free(z);
+}
+
+int main(void) {
+  test_tape_lifo();
+  test_tape_doubles();
+  test_shadow();
+  puts("runtime tests passed");
+  return 0;
+}
