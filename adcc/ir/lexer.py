@@ -8,8 +8,8 @@ from typing import NamedTuple
 _NAME = r'(?:[-a-zA-Z$._][-a-zA-Z$._0-9]*|\d+|"(?:[^"\\]|\\.)*")'
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<comment>;.*)
+    \s*(?:
+    (?P<comment>;.*)
   | (?P<string>c?"(?:[^"\\]|\\.)*")
   | (?P<local>%""" + _NAME + r""")
   | (?P<global>@""" + _NAME + r""")
@@ -20,7 +20,8 @@ _TOKEN_RE = re.compile(
   | (?P<word>[a-zA-Z_$.][-a-zA-Z$._0-9]*:?)
   | (?P<ellipsis>\.\.\.)
   | (?P<punct>[()\[\]{}<>,=*:|])
-    """,
+  | (?P<error>\S)
+    )""",
     re.VERBOSE,
 )
 
@@ -36,21 +37,22 @@ class LexError(ValueError):
     pass
 
 
+_finditer = _TOKEN_RE.finditer
+
+
 def tokenize(line: str) -> list[Token]:
     out: list[Token] = []
-    pos = 0
-    n = len(line)
-    match = _TOKEN_RE.match
-    while pos < n:
-        m = match(line, pos)
-        if m is None:
-            raise LexError(f"cannot tokenize at column {pos + 1}: {line[pos:pos + 20]!r}")
+    append = out.append
+    new = tuple.__new__
+    for m in _finditer(line):
         kind = m.lastgroup
         if kind == "comment":
             break
-        if kind != "ws":
-            out.append(Token(kind, m.group(), m.start(), m.end()))
-        pos = m.end()
+        if kind == "error":
+            pos = m.start(kind)
+            raise LexError(f"cannot tokenize at column {pos + 1}: {line[pos:pos + 20]!r}")
+        s, e = m.span(kind)
+        append(new(Token, (kind, line[s:e], s, e)))
     return out
 
 
