@@ -19,25 +19,25 @@ def is_object(path: str) -> bool:
     return path.endswith(_OBJECT_EXTS) or os.path.basename(path).startswith("adcc-")
 
 
-def link(driver, inputs: list[str], out: str) -> int:
-    """Link `inputs` (in command-line order) into `out` (a temp path committed by the caller)."""
-    inputs = differentiate_across_units(driver, inputs)
+def link(driver, line: list[str], out: str) -> int:
+    """Link `line` (options and inputs in command-line order) into `out` (a temp path
+    committed by the caller), with the adcc runtime archive last."""
+    line = differentiate_across_units(driver, line)
     from adcc.driver.runtime import ensure_runtime
     rt = ensure_runtime()
     linker = toolchain.driver_for(driver.mode)
-    args = driver.link_args()
+    extra = []
     if any(opts.input_kind(i) != "linker" for i in driver.parsed.inputs):
-        args.append("-Qunused-arguments")  # one clang invocation would not warn about compile flags
-    argv = [linker, *args, *inputs, rt.lib_a, "-o", out]
-    return spawn(argv, driver.verbose)
+        extra.append("-Qunused-arguments")  # one clang invocation would not warn about compile flags
+    return spawn([linker, *extra, *line, rt.lib_a, "-o", out], driver.verbose)
 
 
 def differentiate_across_units(driver, inputs: list[str]) -> list[str]:
-    """Return `inputs` with the bitcode-carrying objects replaced by one differentiated object,
-    if any object needs AD; otherwise `inputs` unchanged."""
+    """Return the link line `inputs` with the bitcode-carrying objects replaced by one
+    differentiated object, if any object needs AD; otherwise `inputs` unchanged."""
     datas = {}
     for path in inputs:
-        if is_object(path):
+        if not path.startswith("-") and is_object(path) and os.path.isfile(path):
             try:
                 datas[path] = objfile.read(path)
             except OSError:

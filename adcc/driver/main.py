@@ -116,10 +116,17 @@ class Driver:
             out.extend(a.words)
         return out
 
-    def link_args(self) -> list[str]:
+    def link_line(self, compiled: dict[int, str]) -> list[str]:
+        """Link options and inputs in command-line order (libraries must follow their users);
+        compiled sources replaced by their objects."""
         skip = {"-o", "-x", "-MD", "-MMD", "-MP", "-MT", "-MQ", "-MF"}
-        return [w for a in self.parsed.args
-                if a.role != opts.ADCC and a.role != opts.COMPILE_ONLY and a.name not in skip for w in a.words]
+        line: list[str] = []
+        for item in self.parsed.items:
+            if isinstance(item, opts.Input):
+                line.append(compiled.get(id(item), item.path))
+            elif item.role not in (opts.ADCC, opts.COMPILE_ONLY) and item.name not in skip:
+                line.extend(item.words)
+        return line
 
     # -- compiling ----------------------------------------------------------------------
 
@@ -141,9 +148,8 @@ class Driver:
         if not linking:
             return 0
         from adcc.driver import link
-        objects = [compiled.get(id(i), i.path) for i in self.parsed.inputs]
         final = self.parsed.output or "a.out"
-        return link.link(self, objects, self.outputs.temp_for(final))
+        return link.link(self, self.link_line(compiled), self.outputs.temp_for(final))
 
     def compile_one(self, inp: opts.Input, out: str, target: str, action: str, linking: bool) -> int:
         kind = opts.input_kind(inp)

@@ -1,0 +1,43 @@
+# adcc: set-up, demo, tests, benchmarks. Every target runs the idempotent set-up first
+# (LLVM 22 from apt when missing, .venv with the package installed editable).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.adcc-setup
+APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
+
+.PHONY: setup demo test test-fast bench-compile clean-cache
+
+setup: $(STAMP)
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3 python3-venv; }
+	@python3 -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@# compat mode: a plain path entry, no import hook (keeps interpreter start-up short)
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat 2>/dev/null \
+	  || $(PY) -m pip install -q -e '.[test]'
+	@$(PY) -m compileall -q adcc >/dev/null || true
+	@touch $@
+
+demo: setup
+	@mkdir -p build
+	$(VENV)/bin/adcc -O2 $(DEMO) -o build/demo -lm
+	./build/demo
+
+test: setup
+	@$(PY) -m compileall -q adcc >/dev/null || true
+	$(PY) -m pytest -n auto -q
+
+bench-compile: setup
+	$(PY) bench/compile_bench.py
+
+clean-cache:
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

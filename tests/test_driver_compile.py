@@ -1,0 +1,164 @@
+"""End-to-end driver behaviour through the console scripts (fast path and AD path)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from driver_helpers import ADCC, ENZYME_C, PLAIN_C, assert_clean_error, run
+
+from adcc.driver import objfile
+
+
+@pytest.fixture
+def src(tmp_path):
+    p = tmp_path / "prog.c"
+    p.write_text(PLAIN_C)
+    return p
+
+
+def leftovers(d):
+    return sorted(n for n in os.listdir(d) if ".adcc-" in n or n.endswith(".tmp"))
+
+
+def test_compile_and_link(src, tmp_path):
+    r = run([ADCC, "-O2", src, "-o", tmp_path / "prog"])
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "prog"]).stdout == "42\n"
+
+
+def test_object_carries_bitcode(src, tmp_path):
+    obj = tmp_path / "prog.o"
+    r = run([ADCC, "-c", "-O1", src, "-o", obj])
+    assert r.returncode == 0, r.stderr
+    data = obj.read_bytes()
+    bitcode = objfile.embedded_bitcode(data)
+    assert bitcode is not None and bitcode[:4] == b"BC\xc0\xde"
+    assert not objfile.native_mentions_enzyme(data)
+    r = run([ADCC, obj, "-o", tmp_path / "p"])  # links with the system linker as a native object
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "p"]).stdout == "42\n"
+
+
+def test_ad_path_object_carries_bitcode(src, tmp_path):
+    obj = tmp_path / "prog.o"
+    r = run([ADCC, "-c", "-O2", "-fno-adcc-fast-path", src, "-o", obj])
+    assert r.returncode == 0, r.stderr
+    assert objfile.embedded_bitcode(obj.read_bytes())[:4] == b"BC\xc0\xde"
+    r = run([ADCC, obj, "-o", tmp_path / "p"])
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "p"]).stdout == "42\n"
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O3"])
+def test_ad_path_links_and_runs(src, tmp_path, opt):
+    r = run([ADCC, opt, "-fno-adcc-fast-path", "-v", src, "-o", tmp_path / "p"])
+    assert r.returncode == 0, r.stderr
+    assert "adcc: stage differentiate" in r.stderr and "adcc: stage verify" in r.stderr
+    assert run([tmp_path / "p"]).stdout == "42\n"
+
+
+def test_stage_list_only_when_differentiating(src, tmp_path):
+    r = run([ADCC, "-v", "-c", src, "-o", tmp_path / "p.o"])
+    assert r.returncode == 0 and "adcc: stage" not in r.stderr
+
+
+def test_default_output_names(src, tmp_path):
+    (tmp_path / "two.c").write_text("int two(void) { return 2; }\n")
+    r = run([ADCC, "-c", "prog.c", "two.c"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "prog.o").exists() and (tmp_path / "two.o").exists()
+    r = run([ADCC, "prog.o", "two.o"], cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "a.out").exists()
+
+
+def test_mixed_inputs(tmp_path):
+    (tmp_path / "main.c").write_text('#include <stdio.h>\nint cxx(int); int lib(int); double ir(double);\n'
+                                     'int main(void){ printf("%d %d %g\\n", cxx(1), lib(2), ir(1.5)); return 0; }\n')
+    (tmp_path / "part.cpp").write_text('#include <vector>\nextern "C" int cxx(int x){ std::vector<int> v{x, 2}; return v[0] + v[1]; }\n')
+    (tmp_path / "lib.c").write_text("int lib(int x) { return 10 * x; }\n")
+    (tmp_path / "ir.ll").write_text('target triple = "x86_64-pc-linux-gnu"\n' "define double @ir(double %x) {\n  %y = fmul double %x, 2.0\n  ret double %y\n}\n")
+    assert run([ADCC, "-c", "-fPIC", "lib.c", "-o", "lib.o"], cwd=tmp_path).returncode == 0
+    assert run(["llvm-ar-22", "rcs", "liblib.a", "lib.o"], cwd=tmp_path).returncode == 0
+    r = run([ADCC, "-O1", "main.c", "part.cpp", "ir.ll", "-L.", "-llib", "-lstdc++", "-o", "mixed"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "mixed"]).stdout == "3 20 3\n"
+
+
+def test_shared_library(tmp_path):
+    (tmp_path / "s.c").write_text("int s(int x) { return x + 1; }\n")
+    r = run([ADCC, "-shared", "-fPIC", "-O2", "s.c", "-o", "libs.so"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "m.c").write_text('#include <stdio.h>\nint s(int);\nint main(void){printf("%d\\n", s(1));}\n')
+    r = run([ADCC, "m.c", "-L.", "-ls", "-Wl,-rpath,$ORIGIN", "-pthread", "-o", "m"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "m"]).stdout == "2\n"
+
+
+def test_preprocess_assembly_and_ir(src, tmp_path):
+    r = run([ADCC, "-E", "-DVALUE=7", "-"], input="int v = VALUE;\n")
+    assert r.returncode == 0 and "int v = 7;" in r.stdout
+    assert run([ADCC, "-S", src, "-o", tmp_path / "p.s"]).returncode == 0
+    assert "twice:" in (tmp_path / "p.s").read_text()
+    assert run([ADCC, "-S", "-emit-llvm", src, "-o", tmp_path / "p.ll"]).returncode == 0
+    assert "define" in (tmp_path / "p.ll").read_text()
+    assert run([ADCC, "-c", "-emit-llvm", src, "-o", tmp_path / "p.bc"]).returncode == 0
+    assert (tmp_path / "p.bc").read_bytes()[:4] == b"BC\xc0\xde"
+    r = run([ADCC, "-S", "-emit-llvm", "-fno-adcc-fast-path", "-O2", src, "-o", "-"])
+    assert r.returncode == 0 and "@twice" in r.stdout
+
+
+@pytest.mark.parametrize("flag", ["-MD", "-MMD"])
+def test_dependency_files_name_the_real_output(tmp_path, flag):
+    (tmp_path / "h.h").write_text("#define H 1\n")
+    (tmp_path / "d.c").write_text('#include "h.h"\nint d(void) { return H; }\n')
+    (tmp_path / "out").mkdir()
+    r = run([ADCC, "-c", flag, "-MP", "d.c", "-o", "out/d.o"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    dep = (tmp_path / "out" / "d.d").read_text()
+    assert dep.startswith("out/d.o: d.c h.h"), dep
+    assert "h.h:" in dep and ".adcc-" not in dep and "/tmp/" not in dep
+    r = run([ADCC, "-c", "-MD", "-MF", "custom.d", "-MT", "tgt", "d.c", "-o", "x.o"], cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "custom.d").read_text().startswith("tgt: d.c")
+
+
+def test_failed_compile_leaves_nothing(tmp_path):
+    out = tmp_path / "bad.o"
+    out.write_text("previous")
+    (tmp_path / "bad.c").write_text("int f( { return }\n")
+    r = run([ADCC, "-c", "bad.c", "-o", out], cwd=tmp_path)
+    assert r.returncode == 1 and "bad.c:1:" in r.stderr and "error:" in r.stderr
+    assert out.read_text() == "previous"   # untouched: the temp was never renamed over it
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_differentiation_leaves_nothing(tmp_path):
+    (tmp_path / "e.c").write_text(ENZYME_C)
+    for argv in (["-c", "e.c", "-o", "e.o"], ["e.c", "-o", "e"], ["-S", "e.c", "-o", "e.s"]):
+        r = run([ADCC, "-O2", *argv], cwd=tmp_path)
+        assert_clean_error(r)
+        assert r.stderr.startswith("adcc: error:"), r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["e.c"]
+
+
+def test_link_step_detects_enzyme_calls(tmp_path):
+    # an object that still calls __enzyme_ (as if compiled by plain clang) triggers cross-unit AD
+    (tmp_path / "e.c").write_text(ENZYME_C)
+    assert run(["clang-22", "-c", "-flto", "-ffat-lto-objects", "e.c", "-o", "e.o"], cwd=tmp_path).returncode == 0
+    r = run([ADCC, "-v", "e.o", "-o", "e"], cwd=tmp_path)
+    assert_clean_error(r)
+    assert "adcc: stage link: merge bitcode" in r.stderr
+    assert not (tmp_path / "e").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["--adcc-bogus", "x.c"], ["--ad-stage=nope", "x.c"], ["-o"], ["missing.c"], ["-c", "missing.c"],
+])
+def test_errors_are_clang_style(tmp_path, argv):
+    r = run([ADCC, *argv], cwd=tmp_path)
+    assert_clean_error(r)
+
+
+def test_missing_front_end_is_reported(tmp_path, src):
+    r = run([ADCC, "-c", src, "-o", tmp_path / "x.o"], env={"ADCC_CLANG": "clang-does-not-exist"})
+    assert_clean_error(r)
+    assert "adcc: error: cannot find 'clang-does-not-exist'" in r.stderr
