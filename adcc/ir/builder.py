@@ -16,18 +16,29 @@ def float_text(ty: T.Type, x: float) -> str:
     if kind == "double":
         return "0x%016X" % struct.unpack("<Q", struct.pack("<d", x))[0]
     if kind == "float":
-        y = struct.unpack("<f", struct.pack("<f", x))[0]
+        y = struct.unpack("<f", _pack_rounded("<f", x))[0]
         return "0x%016X" % struct.unpack("<Q", struct.pack("<d", y))[0]
     if kind == "half":
-        return "0xH%04X" % struct.unpack("<H", struct.pack("<e", x))[0]
+        return "0xH%04X" % struct.unpack("<H", _pack_rounded("<e", x))[0]
     if kind == "bfloat":
-        bits = struct.unpack("<I", struct.pack("<f", x))[0] >> 16
-        return "0xR%04X" % bits
+        bits = struct.unpack("<I", _pack_rounded("<f", x))[0]
+        if (bits & 0x7F800000) == 0x7F800000 and bits & 0x7FFFFF:  # NaN: keep it quiet
+            return "0xR%04X" % ((bits >> 16) | 0x40)
+        bits += 0x7FFF + ((bits >> 16) & 1)  # round to nearest even
+        return "0xR%04X" % ((bits >> 16) & 0xFFFF)
     if kind == "x86_fp80":
         return "0xK" + _fp80_hex(x)
     if kind in ("fp128",):
         return "0xL" + _fp128_hex(x)
     raise ValueError(f"no constant spelling for {kind}")
+
+
+def _pack_rounded(fmt: str, x: float) -> bytes:
+    """struct.pack that rounds out-of-range finite values to infinity, as LLVM does."""
+    try:
+        return struct.pack(fmt, x)
+    except OverflowError:
+        return struct.pack(fmt, math.copysign(math.inf, x))
 
 
 def _fp80_hex(x: float) -> str:

@@ -661,18 +661,22 @@ def _call(lp: LineParser, info: dict) -> T.Type:
     lp.parse_value(T.ptr)
     lp.expect("(")
     arg_types = []
+    arg_attrs = []
     while not lp.at(")"):
         ty = lp.parse_type()
+        a0 = lp.peek().start
         lp.skip_param_attrs()
+        arg_attrs.append(lp.line[a0:lp.peek().start].strip())
         lp.parse_value(ty)
         arg_types.append(ty)
         if lp.at(","):
             lp.next()
     lp.expect(")")
     info["nargs"] = len(arg_types)
+    info["arg_attrs"] = arg_attrs
     info["fn_type"] = fnty or T.FunctionType(ret, tuple(arg_types), False)
-    # function attributes, operand bundles
-    while lp.peek() is not None and lp.peek().text != ",":
+    # function attributes, operand bundles (an invoke continues with `to label`)
+    while lp.peek() is not None and lp.peek().text != "," and lp.peek().text != "to":
         t = lp.peek()
         if t.text == "[":
             lp.next()
@@ -690,6 +694,23 @@ def _call(lp: LineParser, info: dict) -> T.Type:
         else:
             lp.skip_balanced()
     return ret
+
+
+def _invoke(lp: LineParser, info: dict) -> T.Type:
+    ret = _call(lp, info)
+    lp.expect("to")
+    lp.parse_label()
+    lp.expect("unwind")
+    lp.parse_label()
+    return ret
+
+
+def _landingpad(lp: LineParser, info: dict) -> T.Type:
+    ty = lp.parse_type()
+    while lp.peek() is not None and lp.peek().text in ("cleanup", "catch", "filter"):
+        if lp.next().text != "cleanup":
+            lp.parse_typed_value()
+    return ty
 
 
 def _ret(lp: LineParser, info: dict) -> T.Type:
@@ -799,6 +820,7 @@ _HANDLERS.update({op: _cast for op in CASTS})
 _HANDLERS.update({
     "fneg": _fneg, "icmp": _cmp, "fcmp": _cmp, "select": _select, "phi": _phi,
     "load": _load, "store": _store, "getelementptr": _gep, "alloca": _alloca, "call": _call,
+    "invoke": _invoke, "landingpad": _landingpad,
     "ret": _ret, "br": _br, "switch": _switch, "unreachable": _unreachable,
     "extractvalue": _extractvalue, "insertvalue": _insertvalue, "extractelement": _extractelement,
     "insertelement": _insertelement, "shufflevector": _shufflevector, "freeze": _freeze,
