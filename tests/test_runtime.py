@@ -1,0 +1,72 @@
+"""The C runtime: its unit tests, its per-user cached build (concurrent-safe), and its API
+names as the AD code generator will call them."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+from driver_helpers import REPO, run
+
+from adcc.driver import runtime
+
+API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "adcc_tape_free",
+       "adcc_shadow_alloc", "adcc_shadow_calloc", "adcc_shadow_realloc_fwd", "adcc_shadow_realloc_rev",
+       "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal"]
+
+
+def test_c_unit_tests(tmp_path):
+    exe = tmp_path / "test_runtime"
+    r = run(["clang-22", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+             "-Wall", "-Wextra", "-Werror", f"-I{REPO / 'runtime'}", REPO / "runtime" / "adcc_runtime.c",
+             REPO / "runtime" / "tests" / "test_runtime.c", "-o", exe])
+    assert r.returncode == 0, r.stderr
+    r = run([exe])
+    assert r.returncode == 0, r.stderr
+    assert "runtime tests passed" in r.stdout
+
+
+def test_fatal_message(tmp_path):
+    (tmp_path / "f.c").write_text('#include "adcc_runtime.h"\nint main(void){ adcc_fatal("boom"); }\n')
+    exe = tmp_path / "f"
+    assert run(["clang-22", f"-I{REPO / 'runtime'}", tmp_path / "f.c", REPO / "runtime" / "adcc_runtime.c",
+                "-o", exe]).returncode == 0
+    r = run([exe])
+    assert r.returncode != 0 and r.stderr == "adcc runtime error: boom\n"
+
+
+def test_header_declares_the_api():
+    header = (REPO / "runtime" / "adcc_runtime.h").read_text()
+    declared = re.findall(r"\b(adcc_\w+)\s*\(", header)
+    assert sorted(declared) == sorted(API)
+
+
+def test_ensure_runtime_builds_once_and_concurrently(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: runtime.ensure_runtime(), range(4)))
+    lib_dirs = {r.lib_dir for r in results}
+    assert len(lib_dirs) == 1
+    rt = results[0]
+    assert rt.lib_dir.startswith(str(tmp_path / "cache" / "adcc" / "runtime"))
+    assert os.path.isfile(rt.lib_a) and os.path.isfile(rt.bitcode)
+    siblings = os.listdir(os.path.dirname(rt.lib_dir))
+    assert siblings == [os.path.basename(rt.lib_dir)]  # losers cleaned up their temp dirs
+    symbols = subprocess.run(["llvm-nm-22", rt.lib_a], capture_output=True, text=True).stdout
+    for name in API:
+        assert f"T {name}" in symbols
+    assert open(rt.bitcode, "rb").read(4) == b"BC\xc0\xde"
+    mtime = os.stat(rt.lib_a).st_mtime_ns
+    assert runtime.ensure_runtime().lib_a == rt.lib_a and os.stat(rt.lib_a).st_mtime_ns == mtime
+
+
+def test_runtime_is_linked(tmp_path):
+    (tmp_path / "u.c").write_text('#include <stdio.h>\n#include "adcc_runtime.h"\n'
+                                  'int main(void){ adcc_tape t; adcc_tape_init(&t);\n'
+                                  '*(double*)adcc_tape_push(&t, 8) = 2.5; printf("%g\\n", *(double*)adcc_tape_pop(&t, 8));\n'
+                                  'adcc_tape_free(&t); return 0; }\n')
+    from driver_helpers import ADCC
+    r = run([ADCC, f"-I{REPO / 'runtime'}", "u.c", "-o", "u"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert run([tmp_path / "u"]).stdout == "2.5\n"
