@@ -22,6 +22,7 @@ class ADOptions:
     print_activity: bool = False    # --print-activity: report activity analysis
     opt_level: int = 2              # user's -O level (for decisions only; the driver optimizes)
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
+    defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
 
 
 @dataclass
@@ -36,11 +37,19 @@ def has_enzyme_calls(text: str) -> bool:
 
 
 def differentiate_text(text: str, options: ADOptions) -> ADResult:
-    """Replace every __enzyme_* call site in `text`. Stub until the synthesizers land."""
-    sites = [m.group(1) for m in ENZYME_CALL_RE.finditer(text) if not _is_declaration_line(text, m.start())]
+    """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
+    if "__enzyme_" not in text:
+        return ADResult(text=text)
+    from adcc.ad.rewrite import rewrite_module
+    from adcc.ir import ParseError, parse_module
+    try:
+        module = parse_module(text)
+        sites, reports = rewrite_module(module, options)
+    except ParseError as e:
+        raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     if not sites:
         return ADResult(text=text)
-    raise CompileError(f"differentiation is not implemented yet ({len(sites)} call site(s): {', '.join(sorted(set(sites)))})")
+    return ADResult(text=str(module), call_sites=sites, reports=reports)
 
 
 def _is_declaration_line(text: str, pos: int) -> bool:

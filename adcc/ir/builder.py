@@ -321,8 +321,8 @@ class Builder:
               name: str | None = None) -> Instruction:
         """Copy `inst` with new operands (same template, flags and attributes)."""
         md = [(k, v) for k, v in inst.metadata if k in keep_metadata]
-        new = Instruction(inst.opcode, inst.type, operands, list(inst.template),
-                          name if name is not None else inst.name, md, dict(inst.info))
+        nm = inst.name if name is None else (name or None)
+        new = Instruction(inst.opcode, inst.type, operands, list(inst.template), nm, md, dict(inst.info))
         return self.insert(new)
 
 

@@ -1,0 +1,99 @@
+"""What a call does, as far as differentiation cares: one classification table.
+
+Known inactive functions (I/O, random numbers, integer-only library calls) and
+the memory-management family live here, so the analyses and both synthesizers
+agree on them.
+"""
+from __future__ import annotations
+
+import enum
+import re
+
+from adcc.ir.values import GlobalRef, Instruction
+
+
+class CallKind(enum.Enum):
+    MATH = "math"              # a rule-table function: derivative from partials
+    INACTIVE = "inactive"      # no derivative, no effect on active memory
+    ALLOC = "alloc"            # malloc/calloc/new: a fresh (zeroed) shadow
+    REALLOC = "realloc"
+    FREE = "free"              # deferred to the end of the reverse pass
+    MEMCPY = "memcpy"          # also memmove
+    MEMSET = "memset"
+    DEFINED = "defined"        # a function with a body in this module: differentiated recursively
+    INDIRECT = "indirect"      # call through a function pointer
+    ENZYME = "enzyme"          # a nested __enzyme_* call (higher order): unsupported for now
+    UNKNOWN = "unknown"        # external function without a rule
+
+
+INACTIVE_FUNCTIONS = frozenset("""
+printf fprintf sprintf snprintf vprintf vfprintf puts fputs putchar fputc putc fflush fopen fclose fwrite
+fread fscanf scanf sscanf perror exit abort _exit atexit rand srand random srandom drand48 srand48 rand_r
+time clock gettimeofday clock_gettime getenv strlen strcmp strncmp strcpy strncpy strcat strchr strrchr
+strstr strtol strtoul strtoll atoi atol isalpha isdigit isspace toupper tolower __assert_fail assert
+__cxa_atexit __cxa_guard_acquire __cxa_guard_release __cxa_guard_abort __cxa_begin_catch __cxa_end_catch
+__cxa_allocate_exception __cxa_throw __cxa_free_exception __cxa_pure_virtual _ZSt9terminatev
+__clang_call_terminate __stack_chk_fail malloc_usable_size usleep sleep omp_get_thread_num
+omp_get_num_threads abs labs llabs _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
+_ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
+__errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
+__finite lrint lrintf llrint llround lround lroundf
+""".split())
+
+INACTIVE_INTRINSIC_PREFIXES = (
+    "llvm.lifetime.", "llvm.assume", "llvm.dbg.", "llvm.experimental.noalias.scope.decl",
+    "llvm.stacksave", "llvm.stackrestore", "llvm.trap", "llvm.debugtrap", "llvm.prefetch",
+    "llvm.invariant.", "llvm.umax.", "llvm.umin.", "llvm.smax.", "llvm.smin.", "llvm.abs.",
+    "llvm.ctpop.", "llvm.ctlz.", "llvm.cttz.", "llvm.bswap.", "llvm.bitreverse.", "llvm.fshl.",
+    "llvm.fshr.", "llvm.expect.", "llvm.sadd.with.overflow.", "llvm.uadd.with.overflow.",
+    "llvm.ssub.with.overflow.", "llvm.usub.with.overflow.", "llvm.smul.with.overflow.",
+    "llvm.umul.with.overflow.", "llvm.is.fpclass.", "llvm.objectsize.", "llvm.sideeffect",
+    "llvm.var.annotation", "llvm.ptr.annotation", "llvm.annotation", "llvm.lround.", "llvm.llround.",
+    "llvm.lrint.", "llvm.llrint.", "llvm.vector.reduce.and", "llvm.vector.reduce.or",
+    "llvm.vector.reduce.xor", "llvm.vector.reduce.add", "llvm.vector.reduce.mul",
+    "llvm.vector.reduce.umax", "llvm.vector.reduce.smax", "llvm.vector.reduce.umin",
+    "llvm.vector.reduce.smin", "llvm.threadlocal.address", "llvm.scmp.", "llvm.ucmp.",
+    "llvm.frexp.",
+)
+
+ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",
+                   "_ZnwmRKSt9nothrow_t": "malloc", "_ZnamRKSt9nothrow_t": "malloc",
+                   "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc"}
+FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t",
+                            "_ZdlPvmSt11align_val_t"})
+
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|reverse|virtualreverse)")
+
+
+def classify_call(module, inst: Instruction) -> CallKind:
+    name = inst.callee_name
+    if name is None:
+        return CallKind.INDIRECT
+    if ENZYME_RE.search(name):
+        return CallKind.ENZYME
+    if name in ALLOC_FUNCTIONS:
+        return CallKind.ALLOC
+    if name == "realloc":
+        return CallKind.REALLOC
+    if name in FREE_FUNCTIONS:
+        return CallKind.FREE
+    if name.startswith(("llvm.memcpy.", "llvm.memmove.")) or name in ("memcpy", "memmove"):
+        return CallKind.MEMCPY
+    if name.startswith("llvm.memset.") or name == "memset":
+        return CallKind.MEMSET
+    from adcc.ad.rules import lookup_call
+    if lookup_call(name) is not None:
+        return CallKind.MATH
+    if name.startswith("llvm."):
+        if name.startswith(INACTIVE_INTRINSIC_PREFIXES):
+            return CallKind.INACTIVE
+        return CallKind.UNKNOWN
+    if module.is_defined(name):
+        return CallKind.DEFINED
+    if name in INACTIVE_FUNCTIONS:
+        return CallKind.INACTIVE
+    return CallKind.UNKNOWN
+
+
+def is_inactive_name(name: str) -> bool:
+    return name in INACTIVE_FUNCTIONS or name.startswith(INACTIVE_INTRINSIC_PREFIXES)

@@ -1,0 +1,177 @@
+"""Pieces both synthesizers share: the synthesis context (function cache), block
+orders, size constants, value conversions, and how a synthesized function packs
+several results into one return value."""
+from __future__ import annotations
+
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.srcloc import location_of
+from adcc.analysis.activity import is_floatish
+from adcc.diagnostics import CompileError
+from adcc.ir import types as T
+from adcc.ir.builder import Builder
+from adcc.ir.values import Block, Constant, Function, Instruction, Value
+
+
+class ADContext:
+    """Per-module state of one differentiation run: synthesized functions by spec."""
+
+    def __init__(self, module, options=None):
+        self.module = module
+        self.options = options
+        self.forward_cache: dict[FunctionSpec, Function] = {}
+        self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
+        self.reports: list[str] = []
+
+    def forward_function(self, spec: FunctionSpec) -> Function:
+        fn = self.forward_cache.get(spec)
+        if fn is None:
+            from adcc.ad.forward import ForwardSynthesizer
+            synth = ForwardSynthesizer(self, spec)
+            fn = synth.declare()
+            self.forward_cache[spec] = fn  # before the body: recursion finds it
+            synth.build()
+        return fn
+
+    def reverse_functions(self, spec: FunctionSpec) -> tuple[Function, Function]:
+        pair = self.reverse_cache.get(spec)
+        if pair is None:
+            from adcc.ad.reverse import ReverseSynthesizer
+            synth = ReverseSynthesizer(self, spec)
+            pair = synth.declare()
+            self.reverse_cache[spec] = pair
+            synth.build()
+        return pair
+
+
+def reverse_post_order(fn: Function) -> list[Block]:
+    seen: set[int] = set()
+    order: list[Block] = []
+    stack: list[tuple[Block, int]] = [(fn.entry, 0)]
+    seen.add(id(fn.entry))
+    while stack:
+        b, k = stack.pop()
+        succ = b.successors
+        if k < len(succ):
+            stack.append((b, k + 1))
+            s = succ[k]
+            if id(s) not in seen:
+                seen.add(id(s))
+                stack.append((s, 0))
+        else:
+            order.append(b)
+    order.reverse()
+    return order
+
+
+def size_of_const(ty: T.Type) -> Constant:
+    """`sizeof(ty)` as an i64 constant expression (no data layout needed)."""
+    return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")
+
+
+def convert(b: Builder, v: Value, to: T.Type) -> Value:
+    """Convert a call-site argument to a parameter type (varargs promotion, int widths)."""
+    fr = v.type
+    if fr == to:
+        return v
+    if isinstance(fr, T.FloatType) and isinstance(to, T.FloatType):
+        return b.cast("fptrunc" if fr.bits > to.bits else "fpext", v, to)
+    if isinstance(fr, T.IntType) and isinstance(to, T.IntType):
+        return b.cast("trunc" if fr.bits > to.bits else "sext", v, to)
+    if isinstance(fr, T.IntType) and isinstance(to, T.PointerType):
+        return b.cast("inttoptr", v, to)
+    if isinstance(fr, T.PointerType) and isinstance(to, T.IntType):
+        return b.cast("ptrtoint", v, to)
+    if isinstance(fr, T.IntType) and isinstance(to, T.FloatType):
+        return b.cast("sitofp", v, to)
+    return b.cast("bitcast", v, to)
+
+
+def zero_of(ty: T.Type) -> Constant:
+    return Builder.zero(ty)
+
+
+class Packing:
+    """Several results returned as one value: nothing, the value itself, or a literal struct."""
+
+    def __init__(self, fields: list[T.Type]):
+        self.fields = fields
+        if not fields:
+            self.type: T.Type = T.void
+        elif len(fields) == 1:
+            self.type = fields[0]
+        else:
+            self.type = T.StructType(tuple(fields))
+
+    def pack(self, b: Builder, values: list[Value]) -> Value | None:
+        if not self.fields:
+            return None
+        if len(self.fields) == 1:
+            return values[0]
+        agg: Value = Constant(self.type, "poison")
+        for k, v in enumerate(values):
+            agg = b.insertvalue(agg, v, k)
+        return agg
+
+    def unpack(self, b: Builder, agg: Value) -> list[Value]:
+        if not self.fields:
+            return []
+        if len(self.fields) == 1:
+            return [agg]
+        return [b.extractvalue(agg, k) for k in range(len(self.fields))]
+
+
+def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) -> FunctionSpec:
+    """Activities of a call to a defined function, from the caller's activity analysis."""
+    module = analysis.module
+    acts = []
+    for a in inst.args:
+        if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
+            acts.append(Activity.DUP)
+        elif analysis.is_varied(a) and is_floatish(module, a.type):
+            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
+        else:
+            acts.append(Activity.CONST)
+    ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
+    ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
+    return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width)
+
+
+def unsupported(module, inst: Instruction, what: str) -> CompileError:
+    fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
+    return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
+
+
+def address_taken_functions(module) -> list[str]:
+    """Defined functions whose address escapes (candidates for indirect calls)."""
+    cached = getattr(module, "_adcc_addr_taken", None)
+    if cached is not None:
+        return cached
+    import re
+    names = set(module.defined_function_names())
+    found: set[str] = set()
+    ref = re.compile(r"@([-a-zA-Z$._0-9]+)")
+    for g in module.globals.values():
+        for n in ref.findall(g.initializer or ""):
+            if n in names:
+                found.add(n)
+    for n in module.defined_function_names():
+        e = module.functions[n]
+        text = e.text if e.parsed is None else ""
+        if e.parsed is not None:
+            for inst in e.parsed.instructions():
+                for k, op in enumerate(inst.operands):
+                    gn = getattr(op, "gname", None)
+                    if gn in names and not (inst.opcode == "call" and k == inst.info.get("callee_slot")):
+                        found.add(gn)
+        else:
+            for m in re.finditer(r"@([-a-zA-Z$._0-9]+)(\(?)", text):
+                if m.group(1) in names and not m.group(2):
+                    found.add(m.group(1))
+    result = sorted(found)
+    module._adcc_addr_taken = result
+    return result
+
+
+def classify(module, inst: Instruction) -> CallKind:
+    return classify_call(module, inst)

@@ -1,0 +1,403 @@
+"""Forward mode: a clone of the primal that carries tangents alongside active values.
+
+For a spec of width W every active value has W tangents (a list; `None` is a
+symbolic zero that emits no arithmetic) and every shadowed pointer W shadows.
+The synthesized function takes each argument followed by its W shadows and
+returns (primal result, W tangents / shadows), packed by `Packing`.
+"""
+from __future__ import annotations
+
+from adcc.ad import naming
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
+                            size_of_const, unsupported, zero_of)
+from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
+from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.ir import types as T
+from adcc.ir.builder import Builder, add_incoming
+from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
+
+PASS_THROUGH = frozenset({"extractvalue", "insertvalue", "extractelement", "insertelement",
+                          "shufflevector", "freeze", "bitcast"})
+
+
+def forward_signature(module, fn: Function, spec: FunctionSpec) -> tuple[list[T.Type], Packing]:
+    params: list[T.Type] = []
+    for a, act in zip(fn.args, spec.args):
+        params.append(a.type)
+        if act.has_shadow:
+            params.extend([a.type] * spec.width)
+    fields: list[T.Type] = []
+    if not isinstance(fn.ret_type, T.VoidType):
+        fields.append(fn.ret_type)
+    if spec.ret_active or spec.ret_shadow:
+        fields.extend([fn.ret_type] * spec.width)
+    return params, Packing(fields)
+
+
+class ForwardSynthesizer:
+    def __init__(self, ctx, spec: FunctionSpec):
+        self.ctx = ctx
+        self.module = ctx.module
+        self.spec = spec
+        self.W = spec.width
+        self.primal = self.module.function(spec.name)
+        self.act = ActivityAnalysis(self.module, self.primal, spec)
+        self.vmap: dict[int, Value] = {}
+        self.tmap: dict[int, list[Value | None]] = {}
+        self.smap: dict[int, list[Value]] = {}
+        self.bmap: dict[int, Block] = {}
+        self.exit_block: dict[int, Block] = {}  # where a primal block's terminator landed
+        self.pending_phis: list[tuple[Instruction, Instruction, str, int]] = []
+        self.fn: Function | None = None
+        self.packing: Packing | None = None
+
+    # --- setup --------------------------------------------------------------------------
+    def declare(self) -> Function:
+        params, self.packing = forward_signature(self.module, self.primal, self.spec)
+        name = self.module.unique_name(naming.forward(self.spec))
+        fn = Function(name, self.packing.type, params, linkage="internal")
+        self.module.add_function(fn)
+        self.fn = fn
+        return fn
+
+    def build(self) -> None:
+        fn, W = self.fn, self.W
+        k = 0
+        for a, act in zip(self.primal.args, self.spec.args):
+            self.vmap[id(a)] = fn.args[k]
+            k += 1
+            if act.has_shadow:
+                shadows = fn.args[k:k + W]
+                k += W
+                if isinstance(a.type, T.PointerType):
+                    self.smap[id(a)] = list(shadows)
+                else:
+                    self.tmap[id(a)] = list(shadows)
+        for blk in self.primal.blocks:
+            self.bmap[id(blk)] = fn.add_block(blk.name)
+        self.b = Builder(self.module, fn)
+        order = reverse_post_order(self.primal)
+        for blk in order:
+            self.b.position_at_end(self.bmap[id(blk)])
+            for inst in blk.instructions:
+                self.visit(inst)
+            self.exit_block[id(blk)] = self.b.block
+        reached = {id(b) for b in order}
+        fn.blocks = [self.bmap[id(b)] for b in self.primal.blocks if id(b) in reached]
+        self._fill_phis(reached)
+
+    # --- value lookup ---------------------------------------------------------------
+    def p(self, v: Value) -> Value:
+        if isinstance(v, Block):
+            return self.bmap[id(v)]
+        if isinstance(v, Constant):
+            return v
+        return self.vmap[id(v)]
+
+    def t(self, v: Value) -> list[Value | None]:
+        return self.tmap.get(id(v)) or [None] * self.W
+
+    def tz(self, v: Value, w: int) -> Value:
+        tv = self.t(v)[w]
+        return tv if tv is not None else zero_of(v.type)
+
+    def s(self, v: Value) -> list[Value] | None:
+        """Shadows of a pointer (or an integer copied from shadowed memory); None if it has none."""
+        got = self.smap.get(id(v))
+        if got is not None:
+            return got
+        if isinstance(v, Constant) and self.act.has_shadow(v):
+            from adcc.ad.globals import shadow_constant
+            return [shadow_constant(self.module, v)] * self.W
+        return None
+
+    def sz(self, v: Value, w: int) -> Value:
+        """The shadow to store for `v`: its shadow, or for inactive pointers/integers the primal itself."""
+        sh = self.s(v)
+        if sh is not None:
+            return sh[w]
+        return self.p(v)
+
+    # --- instructions -----------------------------------------------------------------
+    def visit(self, inst: Instruction) -> None:
+        op = inst.opcode
+        if op == "#dbg":
+            return
+        if op == "phi":
+            return self._phi(inst)
+        if op == "call":
+            return self._call(inst)
+        if op == "ret":
+            return self._ret(inst)
+        new = self._clone(inst)
+        if op == "load":
+            return self._load(inst, new)
+        if op == "store":
+            return self._store(inst)
+        if op == "alloca":
+            if self.act.has_shadow(inst):
+                self.smap[id(inst)] = [self._shadow_alloca(inst) for _ in range(self.W)]
+            return
+        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze") and isinstance(inst.type, T.PointerType):
+            if self.act.has_shadow(inst):
+                self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+            return
+        if not self.act.is_varied(inst):
+            if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
+                self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+            return
+        rule = lookup_opcode(op)
+        if rule is not None:
+            args = inst.operands
+            pargs = [self.p(a) for a in args]
+            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args])
+                                   for w in range(self.W)]
+            return
+        if op in PASS_THROUGH:
+            self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
+            return
+        raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in forward mode")
+
+    def _clone(self, inst: Instruction) -> Instruction:
+        new = self.b.clone(inst, [self.p(o) for o in inst.operands])
+        self.vmap[id(inst)] = new
+        return new
+
+    def _clone_primal(self, inst: Instruction) -> Instruction:
+        new = self._clone(inst)
+        self.vmap[id(inst)] = new
+        return new
+
+    def _clone_with(self, inst: Instruction, w: int, shadow: bool) -> Instruction:
+        """The same instruction over tangents (shadow=False) or shadows (shadow=True)."""
+        ops = []
+        for o in inst.operands:
+            if isinstance(o, Block):
+                ops.append(self.bmap[id(o)])
+            elif shadow and (isinstance(o.type, T.PointerType) or self.act.has_int_shadow(o)):
+                ops.append(self.sz(o, w))
+            elif not shadow and is_floatish(self.module, o.type):
+                ops.append(self.tz(o, w))
+            else:
+                ops.append(self.p(o))
+        return self.b.clone(inst, ops, name="")
+
+    def _phi(self, inst: Instruction) -> None:
+        new = self.b.phi(inst.type, name=inst.name)
+        self.vmap[id(inst)] = new
+        self.pending_phis.append((inst, new, "p", 0))
+        if self.act.is_varied(inst):
+            ts = []
+            for w in range(self.W):
+                tp = self.b.phi(inst.type)
+                ts.append(tp)
+                self.pending_phis.append((inst, tp, "t", w))
+            self.tmap[id(inst)] = ts
+        elif self.act.has_shadow(inst) or self.act.has_int_shadow(inst):
+            ss = []
+            for w in range(self.W):
+                sp = self.b.phi(inst.type)
+                ss.append(sp)
+                self.pending_phis.append((inst, sp, "s", w))
+            self.smap[id(inst)] = ss
+
+    def _fill_phis(self, reached: set[int]) -> None:
+        for old, new, kind, w in self.pending_phis:
+            for v, blk in old.incoming():
+                if id(blk) not in reached:
+                    continue
+                if kind == "p":
+                    val = self.p(v)
+                elif kind == "t":
+                    val = self.tz(v, w)
+                else:
+                    val = self.sz(v, w) if not isinstance(v, Constant) else v
+                add_incoming(new, val, self.exit_block[id(blk)])
+
+    def _load(self, inst: Instruction, new: Instruction) -> None:
+        self.vmap[id(inst)] = new
+        ptr = inst.operands[0]
+        sh = self.s(ptr)
+        if sh is None:
+            return
+        if self.act.is_varied(inst):
+            self.tmap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+        elif self.act.has_shadow(inst) or self.act.has_int_shadow(inst):
+            self.smap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+
+    def _store(self, inst: Instruction) -> None:
+        val, ptr = inst.operands
+        sh = self.s(ptr)
+        if sh is None:
+            return
+        for w in range(self.W):
+            if is_floatish(self.module, val.type):
+                sv = self.tz(val, w)
+            elif isinstance(val, Constant):
+                sv = val
+            else:
+                sv = self.sz(val, w)
+            self.b.clone(inst, [sv, sh[w]])
+
+    def _shadow_alloca(self, inst: Instruction) -> Value:
+        sa = self.b.clone(inst, [self.p(o) for o in inst.operands], name="")
+        size: Value = size_of_const(inst.info["alloc_type"])
+        if inst.operands:
+            n = convert(self.b, self.p(inst.operands[0]), T.i64)
+            size = self.b.mul(size, n)
+        self.b.memset(sa, 0, size)
+        return sa
+
+    def _ret(self, inst: Instruction) -> None:
+        vals: list[Value] = []
+        if inst.operands:
+            v = inst.operands[0]
+            vals.append(self.p(v))
+            if self.spec.ret_active:
+                vals.extend(self.tz(v, w) for w in range(self.W))
+            elif self.spec.ret_shadow:
+                vals.extend(self.sz(v, w) if not isinstance(v, Constant) else v for w in range(self.W))
+        r = self.packing.pack(self.b, vals)
+        self.b.ret(r)
+
+    # --- calls ------------------------------------------------------------------------
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst)
+        if kind is CallKind.MATH:
+            new = self._clone_primal(inst)
+            if self.act.is_varied(inst):
+                rule = lookup_call(inst.callee_name)
+                pargs = [self.p(a) for a in inst.args]
+                self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args])
+                                       for w in range(self.W)]
+            return
+        if kind is CallKind.ALLOC:
+            new = self._clone_primal(inst)
+            args = [self.p(a) for a in inst.args]
+            if inst.callee_name == "calloc":
+                self.smap[id(inst)] = [self.b.call("adcc_shadow_calloc", T.ptr, [convert(self.b, args[0], T.i64),
+                                                                                 convert(self.b, args[1], T.i64)])
+                                       for _ in range(self.W)]
+            else:
+                n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
+                self.smap[id(inst)] = [self.b.call("adcc_shadow_alloc", T.ptr, [convert(self.b, n, T.i64)])
+                                       for _ in range(self.W)]
+            return
+        if kind is CallKind.REALLOC:
+            new = self._clone_primal(inst)
+            old = inst.args[0]
+            n = convert(self.b, self.p(inst.args[1]), T.i64)
+            shadows = []
+            for w in range(self.W):
+                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
+                ns = self.b.call("adcc_shadow_realloc_fwd", T.ptr, [olds, n])
+                self.b.call("adcc_shadow_free", T.void, [olds])
+                shadows.append(ns)
+            self.smap[id(inst)] = shadows
+            return
+        if kind is CallKind.FREE:
+            self._clone_primal(inst)
+            sh = self.s(inst.args[0])
+            if sh is not None:
+                for w in range(self.W):
+                    self.b.call("adcc_shadow_free", T.void, [sh[w]])
+            return
+        if kind is CallKind.MEMCPY:
+            self._clone_primal(inst)
+            dst, src = inst.args[0], inst.args[1]
+            if self.s(dst) is not None:
+                for w in range(self.W):
+                    if self.s(src) is not None:
+                        ops = [self.s(o)[w] if k in (1, 2) else self.p(o)
+                               for k, o in enumerate(inst.operands)]
+                        self.b.clone(inst, ops)
+                    else:
+                        self.b.memset(self.s(dst)[w], 0, convert(self.b, self.p(inst.args[2]), T.i64))
+            return
+        if kind is CallKind.MEMSET:
+            self._clone_primal(inst)
+            dst = inst.args[0]
+            if self.s(dst) is not None:
+                for w in range(self.W):
+                    self.b.memset(self.s(dst)[w], 0, self.p(inst.args[2]))
+            return
+        if kind in (CallKind.INACTIVE,) or not active:
+            self._clone_primal(inst)
+            return
+        if kind is CallKind.DEFINED:
+            return self._call_defined(inst, inst.callee_name, None)
+        if kind is CallKind.INDIRECT:
+            return self._call_indirect(inst)
+        if kind is CallKind.ENZYME:
+            raise unsupported(self.module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
+        raise unsupported(self.module, inst, f"cannot differentiate call to external function "
+                                             f"'{(inst.callee_name or '?').strip(chr(34))}' (no derivative rule and no "
+                                             f"definition available)")
+
+    def _call_defined(self, inst: Instruction, name: str, callee_value: Value | None) -> Value | None:
+        spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)
+        fwd = self.ctx.forward_function(spec)
+        callee = self.module.function(name)
+        args: list[Value] = []
+        for a, p, act in zip(inst.args, callee.args, spec.args):
+            pa = convert(self.b, self.p(a), p.type)
+            args.append(pa)
+            if act.has_shadow:
+                for w in range(self.W):
+                    if isinstance(p.type, T.PointerType):
+                        args.append(self.sz(a, w))
+                    else:
+                        args.append(self.tz(a, w))
+        _, packing = forward_signature(self.module, callee, spec)
+        r = self.b.call(fwd, packing.type, args)
+        parts = packing.unpack(self.b, r)
+        if not isinstance(callee.ret_type, T.VoidType):
+            self.vmap[id(inst)] = parts[0]
+            rest = parts[1:]
+            if spec.ret_active:
+                self.tmap[id(inst)] = list(rest)
+            elif spec.ret_shadow:
+                self.smap[id(inst)] = list(rest)
+        return r
+
+    def _call_indirect(self, inst: Instruction) -> None:
+        """Devirtualize over the module's address-taken functions of the same type."""
+        fnty: T.FunctionType = inst.info["fn_type"]
+        cands = [n for n in address_taken_functions(self.module)
+                 if self.module.function(n).function_type == fnty]
+        if not cands:
+            raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this type "
+                                                 "has its address taken in this module")
+        fp = self.p(inst.callee)
+        cont = self.fn.add_block(None, after=self.b.block)
+        results: list[tuple[Block, Value | None]] = []
+        for name in cands:
+            hit = self.fn.add_block(None, after=self.b.block)
+            miss = self.fn.add_block(None, after=hit)
+            c = self.b.icmp("eq", fp, GlobalRef(name))
+            self.b.cond_br(c, hit, miss)
+            self.b.position_at_end(hit)
+            r = self._call_defined(inst, name, None)
+            results.append((self.b.block, r))
+            self.b.br(cont)
+            self.b.position_at_end(miss)
+        self.b.call("adcc_fatal", T.void, [Constant(T.ptr, "null")])
+        self.b.unreachable()
+        self.b.position_at_end(cont)
+        # merge results
+        if results and results[0][1] is not None:
+            r0 = results[0][1]
+            phi = self.b.phi(r0.type, [(r, blk) for blk, r in results])
+            spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, cands[0])
+            _, packing = forward_signature(self.module, self.module.function(cands[0]), spec)
+            parts = packing.unpack(self.b, phi)
+            if not isinstance(inst.type, T.VoidType):
+                self.vmap[id(inst)] = parts[0]
+                if spec.ret_active:
+                    self.tmap[id(inst)] = list(parts[1:])
+                elif spec.ret_shadow:
+                    self.smap[id(inst)] = list(parts[1:])
+

@@ -1,0 +1,35 @@
+"""Shadows of mutable globals: one zero-initialized twin per global, created on first use."""
+from __future__ import annotations
+
+import re
+
+from adcc.ad import naming
+from adcc.analysis.activity import constant_global_refs, global_is_active
+from adcc.ir import types as T
+from adcc.ir.values import Constant, GlobalRef
+
+
+_GREF = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)')
+
+
+def shadow_of_global(module, name: str) -> GlobalRef:
+    sname = naming.shadow_global(name)
+    if sname not in module.globals:
+        g = module.globals[name]
+        vt = g.value_type if g.value_type is not None else T.ArrayType(8, T.i8)
+        tl = "thread_local " if g.thread_local else ""
+        qn = sname if '"' not in sname else sname
+        module.add_global(sname, f"@{qn} = internal {tl}global {vt} zeroinitializer, align 16", vt, False)
+    return GlobalRef(sname)
+
+
+def shadow_constant(module, c: Constant) -> Constant:
+    """The shadow of a constant pointer: the same expression over the globals' shadows."""
+    if isinstance(c, GlobalRef):
+        return shadow_of_global(module, c.gname)
+    def swap(m: re.Match) -> str:
+        n = m.group(1)
+        if global_is_active(module, n):
+            return "@" + shadow_of_global(module, n).gname
+        return m.group(0)
+    return Constant(c.type, _GREF.sub(swap, c.text))

@@ -1,0 +1,43 @@
+"""Every symbol adcc generates, in one place: deterministic and grep-able (`adcc.`-prefixed)."""
+from __future__ import annotations
+
+import hashlib
+
+from adcc.ad.spec import FunctionSpec
+
+
+def _tag(spec: FunctionSpec) -> str:
+    acts = "".join(a.value[0] for a in spec.args)  # c/d/o
+    acts = acts.replace("d", "d")
+    extra = ("r" if spec.ret_active else "") + ("s" if spec.ret_shadow else "")
+    w = f"w{spec.width}" if spec.width != 1 else ""
+    h = hashlib.sha1(repr(spec).encode()).hexdigest()[:6]
+    return f"{acts}{extra}{w}.{h}"
+
+
+def _base(name: str) -> str:
+    return name.strip('"')
+
+
+def forward(spec: FunctionSpec) -> str:
+    return f"adcc.fwd.{_base(spec.name)}.{_tag(spec)}"
+
+
+def augmented(spec: FunctionSpec) -> str:
+    return f"adcc.aug.{_base(spec.name)}.{_tag(spec)}"
+
+
+def reverse(spec: FunctionSpec) -> str:
+    return f"adcc.rev.{_base(spec.name)}.{_tag(spec)}"
+
+
+def gradient(spec: FunctionSpec) -> str:
+    return f"adcc.grad.{_base(spec.name)}.{_tag(spec)}"
+
+
+def shadow_global(name: str) -> str:
+    return f"adcc.shadow.{_base(name)}"
+
+
+def dispatch_table(name: str) -> str:
+    return f"adcc.derivtable.{_base(name)}"

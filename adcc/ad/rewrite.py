@@ -1,0 +1,158 @@
+"""Find `__enzyme_*` call sites in a module and replace each by a call to its derivative."""
+from __future__ import annotations
+
+from adcc.ad.callsite import CallSite, api_of, parse_call_site
+from adcc.ad.common import ADContext, Packing, convert, zero_of
+from adcc.ad.forward import forward_signature
+from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.srcloc import location_of
+from adcc.analysis.activity import is_floatish
+from adcc.diagnostics import CompileError
+from adcc.ir import types as T
+from adcc.ir.builder import Builder
+from adcc.ir.values import Constant, GlobalRef, Instruction, Value
+
+
+def find_call_sites(module) -> list[Instruction]:
+    out = []
+    for name in module.defined_function_names():
+        entry = module.functions[name]
+        if entry.parsed is None and "__enzyme_" not in entry.text:
+            continue
+        fn = module.function(name)
+        for inst in fn.instructions():
+            if inst.opcode == "call" and inst.callee_name and api_of(inst.callee_name):
+                out.append(inst)
+    return out
+
+
+def rewrite_module(module, options) -> tuple[list[str], list[str]]:
+    ctx = ADContext(module, options)
+    handled: list[str] = []
+    for inst in find_call_sites(module):
+        if getattr(options, "defer_unresolved", False):
+            target = _target_name(inst)
+            if target is not None and target in module.functions and not module.is_defined(target):
+                continue  # defined in another translation unit: the link step differentiates it
+        site = parse_call_site(module, inst)
+        if site.mode is Mode.FORWARD:
+            _rewrite_forward(ctx, site)
+        else:
+            _rewrite_reverse(ctx, site)
+        handled.append(inst.callee_name or "")
+    if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
+        ctx.reports.extend(_analysis_reports(ctx, options))
+    return handled, ctx.reports
+
+
+def _target_name(inst: Instruction) -> str | None:
+    args = inst.args
+    attrs = inst.info.get("arg_attrs", [])
+    if args and attrs and "sret" in attrs[0]:
+        args = args[1:]
+    return args[0].gname if args and isinstance(args[0], GlobalRef) else None
+
+
+def _analysis_reports(ctx: ADContext, options) -> list[str]:
+    from adcc.analysis.activity import ActivityAnalysis
+    out = []
+    specs = list(ctx.forward_cache) + list(ctx.reverse_cache)
+    for spec in specs:
+        fn = ctx.module.function(spec.name)
+        if options.print_activity:
+            out.append(ActivityAnalysis(ctx.module, fn, spec).format())
+        if options.print_types:
+            try:
+                from adcc.analysis.types import analyze_types
+                out.append(analyze_types(ctx.module, fn).format())
+            except ImportError:
+                out.append(f"type analysis unavailable for @{spec.name}")
+    return out
+
+
+def _site_spec(module, site: CallSite) -> FunctionSpec:
+    fn = module.function(site.fn_name)
+    acts = tuple(a.activity for a in site.args)
+    ret_float = is_floatish(module, fn.ret_type)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width)
+
+
+def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:
+    args: list[Value] = []
+    for p, a in zip(fn.args, site.args):
+        args.append(convert(b, a.primal, p.type))
+        if a.activity.has_shadow and shadows_too:
+            args.extend(convert(b, s, p.type) for s in a.shadows)
+    return args
+
+
+def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
+    module = ctx.module
+    fn = module.function(site.fn_name)
+    spec = _site_spec(module, site)
+    fwd = ctx.forward_function(spec)
+    b = Builder(module).position_before(site.inst)
+    _, packing = forward_signature(module, fn, spec)
+    r = b.call(fwd, packing.type, _call_args(b, fn, site))
+    parts = packing.unpack(b, r)
+    tangents = parts[1:] if not isinstance(fn.ret_type, T.VoidType) else []
+    result = _shape_result(b, site, tangents if spec.ret_active else [])
+    _replace(site, result)
+
+
+def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
+    from adcc.ad.reverse import gradient_function
+    module = ctx.module
+    fn = module.function(site.fn_name)
+    spec = _site_spec(module, site)
+    grad, packing = gradient_function(ctx, spec)
+    b = Builder(module).position_before(site.inst)
+    r = b.call(grad, packing.type, _call_args(b, fn, site))
+    adjoints = packing.unpack(b, r)
+    if site.sret is not None:
+        _store_sret(b, site, adjoints)
+        result = None
+    else:
+        result = _shape_result(b, site, adjoints)
+    _replace(site, result)
+
+
+def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | None:
+    """Fit derivative values to the declared return type of the __enzyme_* call."""
+    rt = site.result_type
+    if isinstance(rt, T.VoidType):
+        return None
+    module = b.module
+    rt_res = module.resolve(rt)
+    if rt_res.is_float():
+        return convert(b, values[0], rt_res) if values else zero_of(rt_res)
+    if isinstance(rt_res, (T.StructType, T.ArrayType)):
+        elems = rt_res.elems if isinstance(rt_res, T.StructType) else [rt_res.elem] * rt_res.count
+        agg: Value = Constant(rt, "zeroinitializer")
+        for k, ety in enumerate(elems):
+            v = convert(b, values[k], ety) if k < len(values) else zero_of(ety)
+            agg = b.insertvalue(agg, v, k)
+        return agg
+    if isinstance(rt_res, T.VectorType):
+        vec: Value = Constant(rt, "zeroinitializer")
+        for k in range(rt_res.count):
+            if k < len(values):
+                vec = b.insertelement(vec, convert(b, values[k], rt_res.elem), k)
+        return vec
+    raise CompileError(f"unsupported return type '{rt}' for __enzyme_{site.api}", location_of(module, site.inst))
+
+
+def _store_sret(b: Builder, site: CallSite, values: list[Value]) -> None:
+    off = 0
+    for v in values:
+        v = convert(b, v, T.f64) if v.type != T.f64 and v.type.is_float() else v
+        p = b.gep(T.i8, site.sret, [off]) if off else site.sret
+        b.store(v, p)
+        off += 8 if v.type == T.f64 else 4
+
+
+def _replace(site: CallSite, result: Value | None) -> None:
+    inst = site.inst
+    if inst.uses:
+        inst.replace_all_uses_with(result if result is not None else Constant(inst.type, "poison"))
+    inst.erase()

@@ -1,0 +1,36 @@
+"""Argument activities and the key under which a synthesized function is cached."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Activity(enum.Enum):
+    CONST = "const"          # no derivative
+    DUP = "dup"              # pointer with shadow memory / forward-mode scalar with tangent
+    DUPNONEED = "dupnoneed"  # like DUP; the primal result need not be computed
+    OUT = "out"              # reverse mode: active scalar passed by value, adjoint returned
+
+    @property
+    def is_active(self) -> bool:
+        return self is not Activity.CONST
+
+    @property
+    def has_shadow(self) -> bool:
+        return self in (Activity.DUP, Activity.DUPNONEED)
+
+
+class Mode(enum.Enum):
+    FORWARD = "forward"
+    REVERSE = "reverse"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What to synthesize: function, argument activities, return activity, mode, vector width."""
+    name: str
+    args: tuple[Activity, ...]
+    ret_active: bool        # float return that carries a tangent / receives an adjoint
+    ret_shadow: bool        # pointer return whose shadow the caller needs
+    mode: Mode
+    width: int = 1

@@ -1,0 +1,62 @@
+"""Source locations of instructions, from their `!dbg` DILocation (when present)."""
+from __future__ import annotations
+
+import re
+
+from adcc.diagnostics import SourceLocation
+
+_MD_LINE = re.compile(r"^!(\d+) = (?:distinct )?(.*)$")
+_FIELD = re.compile(r"\b(line|column|scope|file|filename|directory|inlinedAt): (\"(?:[^\"\\]|\\.)*\"|![0-9]+|\d+)")
+
+
+def _metadata_index(module) -> dict[str, str]:
+    idx = getattr(module, "_adcc_md_index", None)
+    if idx is None:
+        idx = {}
+        for it in module.items:
+            if isinstance(it, str) and "!" in it:
+                for line in it.split("\n"):
+                    m = _MD_LINE.match(line)
+                    if m:
+                        idx["!" + m.group(1)] = m.group(2)
+        module._adcc_md_index = idx
+    return idx
+
+
+def _fields(text: str) -> dict[str, str]:
+    return {k: v for k, v in _FIELD.findall(text)}
+
+
+def location_of(module, inst) -> SourceLocation | None:
+    dbg = inst.get_metadata("dbg") if inst is not None else None
+    if not dbg:
+        return None
+    idx = _metadata_index(module)
+    loc = idx.get(dbg, dbg if dbg.startswith("!DILocation") else "")
+    f = _fields(loc)
+    line = int(f.get("line", "0") or 0)
+    col = int(f.get("column", "0") or 0)
+    scope = f.get("scope")
+    filename = None
+    for _ in range(20):
+        if scope is None:
+            break
+        st = idx.get(scope, "")
+        sf = _fields(st)
+        if "file" in sf:
+            ft = _fields(idx.get(sf["file"], ""))
+            if "filename" in ft:
+                filename = ft["filename"].strip('"')
+                break
+        scope = sf.get("scope")
+    if filename is None:
+        return None
+    return SourceLocation(filename, line, col)
+
+
+def function_location(module, fn) -> SourceLocation | None:
+    for inst in fn.instructions():
+        loc = location_of(module, inst)
+        if loc is not None:
+            return loc
+    return None

@@ -1,0 +1,217 @@
+"""Activity analysis: which values carry derivatives and which pointers have shadows.
+
+A value is *varied* when it is floating (scalar, vector or aggregate with float
+members) and depends on an active input, directly or through memory reachable from
+a shadowed pointer. A pointer is *shadowed* when it may point into memory that
+holds active data: derived from a duplicated argument, a fresh allocation, a
+mutable global, or loaded from shadowed memory. Everything else is executed as in
+the primal and gets no derivative code. The analysis errs on the active side:
+a value wrongly deemed active costs time, one wrongly deemed inactive costs a
+wrong gradient.
+"""
+from __future__ import annotations
+
+import re
+
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.spec import Activity, FunctionSpec
+from adcc.ir import types as T
+from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
+
+FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
+                       "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
+                       "shufflevector", "freeze", "bitcast"})
+POINTER_OPS = frozenset({"getelementptr", "phi", "select", "bitcast", "addrspacecast", "freeze"})
+
+
+def is_floatish(module, ty: T.Type) -> bool:
+    """Float scalar/vector, or an aggregate with a float member."""
+    if ty.is_float_or_float_vector():
+        return True
+    if isinstance(ty, T.NamedStructType):
+        ty = module.resolve(ty)
+    if isinstance(ty, T.StructType):
+        return any(is_floatish(module, e) for e in ty.elems)
+    if isinstance(ty, T.ArrayType):
+        return is_floatish(module, ty.elem)
+    return False
+
+
+def is_pointer(ty: T.Type) -> bool:
+    return isinstance(ty, T.PointerType)
+
+
+def global_is_active(module, name: str) -> bool:
+    """Mutable globals may hold active data; constants and functions do not."""
+    g = module.globals.get(name)
+    if g is None:
+        return False
+    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name:
+        return False
+    return True
+
+
+_GREF = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)')
+
+
+def constant_global_refs(text: str) -> list[str]:
+    """Globals named inside a constant expression (`getelementptr (..., ptr @g, ...)`)."""
+    return _GREF.findall(text)
+
+
+class ActivityAnalysis:
+    def __init__(self, module, fn: Function, spec: FunctionSpec):
+        self.module = module
+        self.fn = fn
+        self.spec = spec
+        self.varied: set[int] = set()
+        self.shadowed: set[int] = set()
+        self.int_shadowed: set[int] = set()  # integer loads from shadowed memory (copies)
+        self._run()
+
+    # --- queries --------------------------------------------------------------------
+    def is_varied(self, v: Value) -> bool:
+        return id(v) in self.varied
+
+    def has_shadow(self, v: Value) -> bool:
+        if isinstance(v, GlobalRef):
+            return global_is_active(self.module, v.gname)
+        if isinstance(v, Constant):
+            return "@" in v.text and any(global_is_active(self.module, n) for n in constant_global_refs(v.text))
+        return id(v) in self.shadowed
+
+    def has_int_shadow(self, v: Value) -> bool:
+        return id(v) in self.int_shadowed
+
+    def is_active_call(self, inst: Instruction) -> bool:
+        return any(self.is_varied(a) or (is_pointer(a.type) and self.has_shadow(a)) for a in inst.args)
+
+    # --- fixpoint ---------------------------------------------------------------------
+    def _run(self) -> None:
+        fn, module = self.fn, self.module
+        work: list[Value] = []
+        for a, act in zip(fn.args, self.spec.args):
+            if act is Activity.CONST:
+                continue
+            if is_pointer(a.type) and act.has_shadow:
+                self.shadowed.add(id(a)); work.append(a)
+            elif is_floatish(module, a.type):
+                self.varied.add(id(a)); work.append(a)
+        for inst in fn.instructions():
+            if self._is_source(inst):
+                self.shadowed.add(id(inst)); work.append(inst)
+            elif self._visit(inst):
+                work.append(inst)
+        while work:
+            v = work.pop()
+            for u in v.users:
+                if self._visit(u):
+                    work.append(u)
+
+    def _is_source(self, inst: Instruction) -> bool:
+        if inst.opcode == "alloca":
+            return True
+        if inst.opcode == "call":
+            k = classify_call(self.module, inst)
+            return k in (CallKind.ALLOC, CallKind.REALLOC)
+        return False
+
+    def _operand_active(self, v: Value) -> bool:
+        return id(v) in self.varied or (is_pointer(v.type) and self.has_shadow(v))
+
+    def _visit(self, inst: Instruction) -> bool:
+        """Update `inst`'s activity from its operands; True when it changed."""
+        module = self.module
+        op = inst.opcode
+        before = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
+        ty = inst.type
+        if op == "load":
+            if self.has_shadow(inst.operands[0]):
+                if is_floatish(module, ty):
+                    self.varied.add(id(inst))
+                elif is_pointer(ty):
+                    self.shadowed.add(id(inst))
+                elif isinstance(ty, (T.IntType, T.VectorType, T.ArrayType, T.StructType)):
+                    self.int_shadowed.add(id(inst))
+        elif op == "call":
+            kind = classify_call(module, inst)
+            if kind in (CallKind.ALLOC, CallKind.REALLOC):
+                self.shadowed.add(id(inst))
+            elif kind in (CallKind.MATH,):
+                if any(id(a) in self.varied for a in inst.args) and is_floatish(module, ty):
+                    self.varied.add(id(inst))
+            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN):
+                if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
+                    if is_floatish(module, ty):
+                        self.varied.add(id(inst))
+                    elif is_pointer(ty):
+                        self.shadowed.add(id(inst))
+        elif op in POINTER_OPS and is_pointer(ty):
+            if any(is_pointer(o.type) and self.has_shadow(o) for o in inst.operands):
+                self.shadowed.add(id(inst))
+        elif op in FLOAT_OPS and is_floatish(module, ty):
+            if any(id(o) in self.varied for o in inst.operands):
+                self.varied.add(id(inst))
+        elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
+            if any(id(o) in self.int_shadowed for o in inst.operands):
+                self.int_shadowed.add(id(inst))
+        after = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
+        return before != after
+
+    def _callee_uses_active_globals(self, inst: Instruction) -> bool:
+        name = inst.callee_name
+        if name is None or not self.module.is_defined(name):
+            return False
+        return name in _functions_touching_active_globals(self.module)
+
+    # --- printer ------------------------------------------------------------------------
+    def format(self) -> str:
+        from adcc.ir.printer import Namer, print_instruction
+        namer = Namer(self.fn)
+        lines = [f"activity of @{self.fn.fname} ({', '.join(a.value for a in self.spec.args)}):"]
+        for a in self.fn.args:
+            lines.append(f"  arg {namer.ref(a)}: {self._tag(a)}")
+        for inst in self.fn.instructions():
+            if inst.opcode == "#dbg":
+                continue
+            lines.append(f"  [{self._tag(inst)}] {print_instruction(inst, namer, False).strip()}")
+        return "\n".join(lines)
+
+    def _tag(self, v: Value) -> str:
+        if id(v) in self.varied:
+            return "active"
+        if id(v) in self.shadowed:
+            return "shadow"
+        if id(v) in self.int_shadowed:
+            return "copy"
+        return "const"
+
+
+_GLOBAL_TOUCH_CACHE: dict[int, set[str]] = {}
+
+
+def _functions_touching_active_globals(module) -> set[str]:
+    """Defined functions that (transitively) reference a mutable global."""
+    key = id(module)
+    cached = _GLOBAL_TOUCH_CACHE.get(key)
+    if cached is not None and cached and next(iter(cached)) in module.functions:
+        return cached
+    import re
+    ref = re.compile(r"@([-a-zA-Z$._0-9]+)")
+    direct: dict[str, set[str]] = {}
+    touches: set[str] = set()
+    for name in module.defined_function_names():
+        text = module.functions[name].text or ""
+        names = set(ref.findall(text)) - {name}
+        direct[name] = names
+        if any(global_is_active(module, n) for n in names):
+            touches.add(name)
+    changed = True
+    while changed:
+        changed = False
+        for name, callees in direct.items():
+            if name not in touches and callees & touches:
+                touches.add(name)
+                changed = True
+    _GLOBAL_TOUCH_CACHE[key] = touches
+    return touches
