@@ -1,0 +1,800 @@
+"""Reverse mode: an augmented forward function and a reverse function per spec.
+
+aug(tape, args..., shadows...) runs the primal, maintains shadow memory and
+pushes one tape record per executed block (the values its reverse needs and the
+predecessor it came from). rev(tape, dret) pops the records in LIFO order,
+running each block's adjoint code, and returns the adjoints of the active scalar
+arguments. Callees push into the same tape, so calls, loops and recursion
+compose. The top-level gradient function runs both with a fresh tape.
+"""
+from __future__ import annotations
+
+from adcc.ad import naming
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
+                            size_of_const, unsupported, zero_of)
+from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
+from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.tape import TAPE_TYPE, RecordLayout, ensure_tape_helpers
+from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.ir import types as T
+from adcc.ir.builder import Builder, add_incoming
+from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
+
+
+def signatures(module, fn: Function, spec: FunctionSpec):
+    aug_params = [T.ptr]
+    for a, act in zip(fn.args, spec.args):
+        aug_params.append(a.type)
+        if act.has_shadow:
+            aug_params.append(a.type)
+    aug_fields = []
+    if not isinstance(fn.ret_type, T.VoidType):
+        aug_fields.append(fn.ret_type)
+        if spec.ret_shadow:
+            aug_fields.append(fn.ret_type)
+    rev_params = [T.ptr] + ([fn.ret_type] if spec.ret_active else [])
+    rev_fields = [a.type for a, act in zip(fn.args, spec.args) if act is Activity.OUT]
+    return aug_params, Packing(aug_fields), rev_params, Packing(rev_fields)
+
+
+def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
+    """grad(args..., shadows...) = { tape; aug; rev(1.0); free tape; return adjoints }."""
+    module = ctx.module
+    key = ("grad", spec)
+    cache = getattr(ctx, "gradient_cache", None)
+    if cache is None:
+        cache = ctx.gradient_cache = {}
+    if key in cache:
+        return cache[key]
+    fn = module.function(spec.name)
+    aug, rev = ctx.reverse_functions(spec)
+    aug_params, aug_pack, rev_params, rev_pack = signatures(module, fn, spec)
+    params = aug_params[1:]
+    g = Function(module.unique_name(naming.gradient(spec)), rev_pack.type, params, linkage="internal")
+    module.add_function(g)
+    b = Builder(module, g).position_at_end(g.add_block("entry"))
+    tape = b.alloca(TAPE_TYPE, align=8)
+    b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    b.call(aug, aug_pack.type, [tape, *g.args])
+    rargs: list[Value] = [tape]
+    if spec.ret_active:
+        rargs.append(Builder.fconst(fn.ret_type, 1.0) if fn.ret_type.is_float_or_float_vector()
+                     else zero_of(fn.ret_type))
+    r = b.call(rev, rev_pack.type, rargs)
+    b.call("adcc_tape_free", T.void, [tape])
+    b.ret(r if rev_pack.fields else None)
+    cache[key] = (g, rev_pack)
+    return g, rev_pack
+
+
+class ReverseSynthesizer:
+    def __init__(self, ctx, spec: FunctionSpec):
+        self.ctx = ctx
+        self.module = ctx.module
+        self.spec = spec
+        self.primal = self.module.function(spec.name)
+        self.act = ActivityAnalysis(self.module, self.primal, spec)
+        ensure_tape_helpers(self.module)
+
+    def declare(self) -> tuple[Function, Function]:
+        aug_params, self.aug_pack, rev_params, self.rev_pack = signatures(self.module, self.primal, self.spec)
+        m = self.module
+        self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params)
+        self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params)
+        m.add_function(self.aug)
+        m.add_function(self.rev)
+        return self.aug, self.rev
+
+    def build(self) -> None:
+        self.order = reverse_post_order(self.primal)
+        self.reached = {id(b) for b in self.order}
+        self.ids = {id(b): k for k, b in enumerate(self.order)}
+        self.needs = {id(b): self._needs(b) for b in self.order}
+        self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
+        AugmentedBuilder(self).build()
+        ReverseBuilder(self).build()
+
+    def preds(self, blk: Block) -> list[Block]:
+        return [p for p in blk.predecessors if id(p) in self.reached]
+
+    # --- what each block's reverse reads from the tape ----------------------------------
+    def _needs(self, blk: Block) -> list[tuple[str, Value]]:
+        keys: list[tuple[str, Value]] = []
+        seen: set[tuple[str, int]] = set()
+
+        def need(kind: str, v: Value) -> None:
+            if isinstance(v, (Constant, Block)):
+                return
+            k = (kind, id(v))
+            if k not in seen:
+                seen.add(k)
+                keys.append((kind, v))
+
+        act, module = self.act, self.module
+        for inst in blk.instructions:
+            op = inst.opcode
+            if op == "load" and act.is_varied(inst):
+                need("s", inst.operands[0])
+            elif op == "store":
+                val, ptr = inst.operands
+                if act.has_shadow(ptr) and is_floatish(module, val.type):
+                    need("s", ptr)
+            elif op == "alloca" and act.has_shadow(inst):
+                need("s", inst)
+            elif op == "call":
+                self._call_needs(inst, need)
+            elif op in ("select",) and act.is_varied(inst):
+                need("p", inst.operands[0])
+            elif op in ("extractelement",) and act.is_varied(inst):
+                need("p", inst.operands[1])
+            elif op in ("insertelement",) and act.is_varied(inst):
+                need("p", inst.operands[2])
+            elif act.is_varied(inst):
+                rule = lookup_opcode(op)
+                if rule is not None and rule.kind == "pointwise":
+                    for o in inst.operands:
+                        need("p", o)
+                    if rule.uses_result:
+                        need("p", inst)
+        return keys
+
+    def _call_needs(self, inst: Instruction, need) -> None:
+        act = self.act
+        kind = classify_call(self.module, inst)
+        if kind is CallKind.MATH and act.is_varied(inst):
+            for a in inst.args:
+                need("p", a)
+            rule = lookup_call(inst.callee_name)
+            if rule.uses_result:
+                need("p", inst)
+        elif kind is CallKind.ALLOC:
+            need("s", inst)
+        elif kind is CallKind.REALLOC:
+            need("s", inst)
+            if act.has_shadow(inst.args[0]):
+                need("s", inst.args[0])
+        elif kind is CallKind.FREE:
+            need("p", inst.args[0])
+        elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
+            need("s", inst.args[0])
+            if act.has_shadow(inst.args[1]):
+                need("s", inst.args[1])
+            need("p", inst.args[2])
+        elif kind is CallKind.MEMSET and act.has_shadow(inst.args[0]):
+            need("s", inst.args[0])
+            need("p", inst.args[2])
+        elif kind is CallKind.INDIRECT and self.is_active_call(inst):
+            need("i", inst)
+
+    def is_active_call(self, inst: Instruction) -> bool:
+        return self.act.is_active_call(inst) or self.act.is_varied(inst) or \
+            (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst))
+
+    def candidates(self, inst: Instruction) -> list[str]:
+        fnty: T.FunctionType = inst.info["fn_type"]
+        cands = [n for n in address_taken_functions(self.module) if self.module.function(n).function_type == fnty]
+        if not cands:
+            raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this "
+                                                 "type has its address taken in this module")
+        return cands
+
+
+class AugmentedBuilder:
+    """The primal with shadow memory, pushing each block's record at its end."""
+
+    def __init__(self, s: ReverseSynthesizer):
+        self.s = s
+        self.module = s.module
+        self.act = s.act
+        self.fn = s.aug
+        self.vmap: dict[int, Value] = {}
+        self.smap: dict[int, Value] = {}
+        self.bmap: dict[int, Block] = {}
+        self.exit_block: dict[int, Block] = {}
+        self.extra: dict[int, Value] = {}  # ("i" keys): candidate index of indirect calls
+        self.pending: list[tuple[Instruction, Instruction, str]] = []
+
+    def build(self) -> None:
+        s, fn = self.s, self.fn
+        self.tape = fn.args[0]
+        k = 1
+        for a, act in zip(s.primal.args, s.spec.args):
+            self.vmap[id(a)] = fn.args[k]
+            k += 1
+            if act.has_shadow:
+                self.smap[id(a)] = fn.args[k]
+                k += 1
+        for blk in s.primal.blocks:
+            if id(blk) in s.reached:
+                self.bmap[id(blk)] = fn.add_block(blk.name)
+        self.b = Builder(self.module, fn)
+        for blk in s.order:
+            self.b.position_at_end(self.bmap[id(blk)])
+            preds = s.preds(blk)
+            idx = None
+            if len(preds) > 1:
+                idx = self.b.phi(T.i32)
+                self.pending.append((blk, idx, "idx"))
+            for inst in blk.instructions:
+                if inst.is_terminator:
+                    self._push_record(blk, idx)
+                self.visit(inst)
+            self.exit_block[id(blk)] = self.b.block
+        self._fill_phis()
+
+    def _push_record(self, blk: Block, idx: Value | None) -> None:
+        vals, types = [], []
+        if idx is not None:
+            vals.append(idx); types.append(T.i32)
+        for kind, v in self.s.needs[id(blk)]:
+            x = self.key_value(kind, v)
+            vals.append(x); types.append(x.type)
+        RecordLayout(types).push(self.b, self.tape, vals)
+
+    def key_value(self, kind: str, v: Value) -> Value:
+        if kind == "p":
+            return self.p(v)
+        if kind == "s":
+            return self.sh(v)
+        return self.extra[id(v)]
+
+    def p(self, v: Value) -> Value:
+        if isinstance(v, Block):
+            return self.bmap[id(v)]
+        if isinstance(v, Constant):
+            return v
+        return self.vmap[id(v)]
+
+    def sh(self, v: Value) -> Value:
+        got = self.smap.get(id(v))
+        if got is not None:
+            return got
+        if isinstance(v, Constant):
+            if self.act.has_shadow(v):
+                from adcc.ad.globals import shadow_constant
+                return shadow_constant(self.module, v)
+            return v if not isinstance(v.type, T.PointerType) else Constant(T.ptr, "null") \
+                if v.text in ("null", "poison", "undef") else v
+        return self.p(v)  # inactive pointer: its shadow is itself (Enzyme's convention)
+
+    def clone(self, inst: Instruction, ops: list[Value] | None = None, name=None) -> Instruction:
+        new = self.b.clone(inst, ops if ops is not None else [self.p(o) for o in inst.operands], name=name)
+        return new
+
+    def visit(self, inst: Instruction) -> None:
+        op, act = inst.opcode, self.act
+        if op == "#dbg":
+            return
+        if op == "phi":
+            new = self.b.phi(inst.type, name=inst.name)
+            self.vmap[id(inst)] = new
+            self.pending.append((inst, new, "p"))
+            if act.has_shadow(inst) or act.has_int_shadow(inst):
+                sp = self.b.phi(inst.type)
+                self.smap[id(inst)] = sp
+                self.pending.append((inst, sp, "s"))
+            return
+        if op == "ret":
+            vals = []
+            if inst.operands:
+                v = inst.operands[0]
+                vals.append(self.p(v))
+                if self.s.spec.ret_shadow:
+                    vals.append(self.sh(v))
+            if len(self.s.returns) > 1:
+                RecordLayout([T.i32]).push(self.b, self.tape,
+                                           [Builder.iconst(T.i32, self.s.returns.index(inst.block))])
+            self.b.ret(self.s.aug_pack.pack(self.b, vals))
+            return
+        if op == "call":
+            return self._call(inst)
+        new = self.clone(inst)
+        self.vmap[id(inst)] = new
+        if op == "load":
+            ptr = inst.operands[0]
+            if (act.has_shadow(inst) or act.has_int_shadow(inst)) and act.has_shadow(ptr):
+                self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
+        elif op == "store":
+            val, ptr = inst.operands
+            if act.has_shadow(ptr) and not is_floatish(self.module, val.type):
+                if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
+                    self.clone(inst, [self.sh(val), self.sh(ptr)])
+        elif op == "alloca" and act.has_shadow(inst):
+            size: Value = size_of_const(inst.info["alloc_type"])
+            if inst.operands:
+                size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
+            self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
+        elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
+                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
+            ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+        elif op in ("select", "freeze") and act.has_int_shadow(inst):
+            ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:
+            return  # deferred: the reverse of this free releases the primal
+        if kind is CallKind.ALLOC:
+            self.vmap[id(inst)] = self.clone(inst)
+            args = [self.p(a) for a in inst.args]
+            if inst.callee_name == "calloc":
+                self.smap[id(inst)] = b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64),
+                                                                          convert(b, args[1], T.i64)])
+            else:
+                n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
+                self.smap[id(inst)] = b.call("adcc_shadow_alloc", T.ptr, [convert(b, n, T.i64)])
+            return
+        if kind is CallKind.REALLOC:
+            self.vmap[id(inst)] = self.clone(inst)
+            old = inst.args[0]
+            olds = self.sh(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            self.smap[id(inst)] = b.call("adcc_shadow_realloc_fwd", T.ptr,
+                                         [olds, convert(b, self.p(inst.args[1]), T.i64)])
+            return
+        if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
+                not self.s.is_active_call(inst):
+            if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
+                raise unsupported(self.module, inst, f"cannot differentiate call to external function "
+                                                     f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
+                                                     f"memory arguments")
+            self.vmap[id(inst)] = self.clone(inst)
+            if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]) and not self._copy_is_float(inst):
+                ops = [self.sh(o) if k in (1, 2) else self.p(o) for k, o in enumerate(inst.operands)]
+                self.clone(inst, ops)
+            return
+        if kind is CallKind.DEFINED:
+            self._call_defined(inst, inst.callee_name)
+            return
+        if kind is CallKind.INDIRECT:
+            return self._call_indirect(inst)
+        if kind is CallKind.ENZYME:
+            raise unsupported(self.module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
+        raise unsupported(self.module, inst, f"cannot differentiate call to external function "
+                                             f"'{(inst.callee_name or '?').strip(chr(34))}' (no derivative rule "
+                                             f"and no definition available)")
+
+    def _touches_shadowed_memory(self, inst: Instruction) -> bool:
+        return any(isinstance(a.type, T.PointerType) and self.act.has_shadow(a) for a in inst.args)
+
+    def _copy_is_float(self, inst: Instruction) -> bool:
+        return copy_element_type(self.module, inst) is not None
+
+    def _call_defined(self, inst: Instruction, name: str) -> Value | None:
+        spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
+        aug, _ = self.s.ctx.reverse_functions(spec)
+        callee = self.module.function(name)
+        a_params, a_pack, _, _ = signatures(self.module, callee, spec)
+        args: list[Value] = [self.tape]
+        for a, p, act in zip(inst.args, callee.args, spec.args):
+            args.append(convert(self.b, self.p(a), p.type))
+            if act.has_shadow:
+                args.append(self.sh(a))
+        r = self.b.call(aug, a_pack.type, args)
+        parts = a_pack.unpack(self.b, r)
+        if not isinstance(callee.ret_type, T.VoidType):
+            self.vmap[id(inst)] = parts[0]
+            if spec.ret_shadow:
+                self.smap[id(inst)] = parts[1]
+        return r
+
+    def _call_indirect(self, inst: Instruction) -> None:
+        cands = self.s.candidates(inst)
+        fp = self.p(inst.callee)
+        cont = self.fn.add_block(None, after=self.b.block)
+        arms: list[tuple[Block, int, Value | None, Value | None]] = []
+        for k, name in enumerate(cands):
+            hit = self.fn.add_block(None, after=self.b.block)
+            miss = self.fn.add_block(None, after=hit)
+            self.b.cond_br(self.b.icmp("eq", fp, GlobalRef(name)), hit, miss)
+            self.b.position_at_end(hit)
+            self._call_defined(inst, name)
+            pv = self.vmap.get(id(inst))
+            sv = self.smap.get(id(inst))
+            arms.append((self.b.block, k, pv, sv))
+            self.b.br(cont)
+            self.b.position_at_end(miss)
+        self.b.call("adcc_fatal", T.void, [Constant(T.ptr, "null")])
+        self.b.unreachable()
+        self.b.position_at_end(cont)
+        self.extra[id(inst)] = self.b.phi(T.i32, [(Builder.iconst(T.i32, k), blk) for blk, k, _, _ in arms])
+        if arms[0][2] is not None:
+            self.vmap[id(inst)] = self.b.phi(inst.type, [(pv, blk) for blk, _, pv, _ in arms])
+        if arms[0][3] is not None:
+            self.smap[id(inst)] = self.b.phi(inst.type, [(sv, blk) for blk, _, _, sv in arms])
+
+    def _fill_phis(self) -> None:
+        s = self.s
+        for old, new, kind in self.pending:
+            if kind == "idx":
+                for k, pred in enumerate(s.preds(old)):
+                    add_incoming(new, Builder.iconst(T.i32, k), self.exit_block[id(pred)])
+                continue
+            for v, blk in old.incoming():
+                if id(blk) not in s.reached:
+                    continue
+                val = self.p(v) if kind == "p" else self.sh(v)
+                add_incoming(new, val, self.exit_block[id(blk)])
+
+
+def copy_element_type(module, inst: Instruction) -> T.Type | None:
+    """Float element type of a memcpy's data (from TBAA), None for pointers/unknown-non-float."""
+    from adcc.ad.tbaa import access_type_names
+    names = access_type_names(module, inst)
+    if any(n in ("any pointer",) or n.startswith("p1 ") or n.startswith("p2 ") for n in names):
+        if not any(n in ("double", "float") for n in names):
+            return None
+    if names and all(n == "float" for n in names):
+        return T.f32
+    return T.f64
+
+
+class ReverseBuilder:
+    """Pops block records and runs each block's adjoint code in reverse order."""
+
+    def __init__(self, s: ReverseSynthesizer):
+        self.s = s
+        self.module = s.module
+        self.act = s.act
+        self.fn = s.rev
+        self.adj: dict[int, Value] = {}  # value -> adjoint alloca
+        self.rmap: dict[int, Block] = {}
+        self.cur: dict[tuple[str, int], Value] = {}
+
+    def build(self) -> None:
+        s, fn = self.s, self.fn
+        self.tape = fn.args[0]
+        self.entry = fn.add_block("entry")
+        self.b = Builder(self.module, fn)
+        for blk in s.order:
+            self.rmap[id(blk)] = fn.add_block(None)
+        self.done = fn.add_block("done")
+        # adjoint accumulators for OUT arguments first (returned at the end)
+        self.b.position_at_end(self.entry)
+        if s.spec.ret_active:
+            self.dret = fn.args[1]
+        rets = s.returns
+        if not rets:
+            self.b.unreachable()
+        elif len(rets) == 1:
+            self.b.br(self.rmap[id(rets[0])])
+        else:
+            (k,) = RecordLayout([T.i32]).pop(self.b, self.tape)
+            self.b.switch(k, self.rmap[id(rets[0])], [(i, self.rmap[id(r)]) for i, r in enumerate(rets)])
+        for blk in s.order:
+            self._reverse_block(blk)
+        self.b.position_at_end(self.done)
+        outs = []
+        for a, act in zip(s.primal.args, s.spec.args):
+            if act is Activity.OUT:
+                outs.append(self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type))
+        self.b.ret(s.rev_pack.pack(self.b, outs))
+
+    # --- adjoint accumulators ------------------------------------------------------------
+    def slot(self, v: Value) -> Value:
+        a = self.adj.get(id(v))
+        if a is None:
+            saved = (self.b.block, self.b.index)
+            self.b.position_at_end(self.entry)
+            self.b.index = 0
+            a = self.b.alloca(v.type)
+            self.b.store(zero_of(v.type), a)
+            self.b.block, self.b.index = saved
+            if self.b.block is self.entry and self.b.index is not None:
+                self.b.index += 2
+            self.adj[id(v)] = a
+        return a
+
+    def read_adj(self, v: Value) -> Value:
+        return self.b.load(v.type, self.slot(v))
+
+    def take_adj(self, v: Value) -> Value:
+        """Read the adjoint and reset it (each definition's adjoint is consumed once)."""
+        a = self.slot(v)
+        x = self.b.load(v.type, a)
+        self.b.store(zero_of(v.type), a)
+        return x
+
+    def add_adj(self, v: Value, d: Value | None) -> None:
+        if d is None or isinstance(v, Constant) or not self.act.is_varied(v):
+            return
+        a = self.slot(v)
+        old = self.b.load(v.type, a)
+        self.b.store(add_values(self.b, old, d), a)
+
+    # --- record values ------------------------------------------------------------------
+    def rp(self, v: Value) -> Value:
+        if isinstance(v, Constant):
+            return v
+        got = self.cur.get(("p", id(v)))
+        if got is None:
+            raise AssertionError(f"internal error: value {v!r} not on the tape")
+        return got
+
+    def rs(self, v: Value) -> Value:
+        got = self.cur.get(("s", id(v)))
+        if got is not None:
+            return got
+        if isinstance(v, Constant):
+            if self.act.has_shadow(v):
+                from adcc.ad.globals import shadow_constant
+                return shadow_constant(self.module, v)
+            return v
+        raise AssertionError(f"internal error: shadow of {v!r} not on the tape")
+
+    def _reverse_block(self, blk: Block) -> None:
+        s, b = self.s, self.b
+        b.position_at_end(self.rmap[id(blk)])
+        preds = s.preds(blk)
+        types, keys = [], []
+        if len(preds) > 1:
+            types.append(T.i32); keys.append(("idx", None))
+        needs = s.needs[id(blk)]
+        for kind, v in needs:
+            types.append(T.i32 if kind == "i" else (v.type if kind == "p" else v.type))
+            keys.append((kind, v))
+        vals = RecordLayout(types).pop(b, self.tape)
+        self.cur = {}
+        idx = None
+        for (kind, v), x in zip(keys, vals):
+            if kind == "idx":
+                idx = x
+            else:
+                self.cur[(kind, id(v))] = x
+        term = blk.terminator
+        if term is not None and term.opcode == "ret" and term.operands and s.spec.ret_active:
+            self.add_adj(term.operands[0], self.dret)
+        for inst in reversed(blk.instructions):
+            if inst.opcode not in ("phi", "#dbg") and not inst.is_terminator:
+                self.visit(inst)
+        # leave the block: phi adjoints flow to the taken predecessor's incoming values
+        phis = [p for p in blk.phis() if self.act.is_varied(p)]
+        if not preds:
+            b.br(self.done)
+            return
+        if len(preds) == 1:
+            self._edge(blk, preds[0], phis)
+            return
+        edges = []
+        for k, pred in enumerate(preds):
+            e = self.fn.add_block(None)
+            edges.append((k, e))
+        b.switch(idx, edges[0][1], [(k, e) for k, e in edges])
+        for (k, e), pred in zip(edges, preds):
+            b.position_at_end(e)
+            self._edge(blk, pred, phis)
+
+    def _edge(self, blk: Block, pred: Block, phis: list[Instruction]) -> None:
+        b = self.b
+        ds = [self.take_adj(p) for p in phis]
+        for p, d in zip(phis, ds):
+            for v, src in p.incoming():
+                if src is pred:
+                    self.add_adj(v, d)
+                    break
+        b.br(self.rmap[id(pred)])
+
+    # --- per-instruction adjoints ----------------------------------------------------------
+    def visit(self, inst: Instruction) -> None:
+        op, act, b = inst.opcode, self.act, self.b
+        if op == "store":
+            val, ptr = inst.operands
+            if act.has_shadow(ptr) and is_floatish(self.module, val.type):
+                sp = self.rs(ptr)
+                d = b.load(val.type, sp)
+                b.store(zero_of(val.type), sp)
+                self.add_adj(val, d)
+            return
+        if op == "call":
+            return self._call(inst)
+        if op == "alloca":
+            if act.has_shadow(inst):
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            return
+        if not act.is_varied(inst):
+            return
+        d = self.take_adj(inst)
+        if op == "load":
+            sp = self.rs(inst.operands[0])
+            old = b.load(inst.type, sp)
+            b.store(add_values(b, old, d), sp)
+            return
+        rule = lookup_opcode(op)
+        if rule is not None and rule.kind in ("pointwise", "cast", "select"):
+            args = [self.rp(a) if (rule.kind == "pointwise" or (rule.kind == "select" and k == 0)) else a
+                    for k, a in enumerate(inst.operands)]
+            result = self.rp(inst) if (rule.kind == "pointwise" and rule.uses_result) else None
+            mask = [act.is_varied(a) for a in inst.operands]
+            contribs = emit_reverse(b, rule, args, result, d, mask)
+            for a, c in zip(inst.operands, contribs):
+                if c is not None:
+                    self.add_adj(a, c)
+            return
+        if rule is not None and rule.kind == "zero":
+            return
+        if op == "freeze" or op == "bitcast":
+            self.add_adj(inst.operands[0], d if inst.operands[0].type == inst.type else b.cast("bitcast", d, inst.operands[0].type))
+            return
+        if op == "extractvalue":
+            agg = inst.operands[0]
+            if act.is_varied(agg):
+                cur = self.take_adj(agg)
+                idx = inst.info["indices"]
+                upd = b.insertvalue(cur, add_values(b, b.extractvalue(cur, idx), d), idx)
+                self.add_adj(agg, upd)
+            return
+        if op == "insertvalue":
+            agg, elt = inst.operands
+            idx = inst.info["indices"]
+            if act.is_varied(elt):
+                self.add_adj(elt, b.extractvalue(d, idx))
+            if act.is_varied(agg):
+                self.add_adj(agg, b.insertvalue(d, zero_of(elt.type), idx))
+            return
+        if op == "extractelement":
+            vec, ix = inst.operands
+            ixv = self.rp(ix)
+            if act.is_varied(vec):
+                z = zero_of(vec.type)
+                self.add_adj(vec, b.insertelement(z, d, ixv))
+            return
+        if op == "insertelement":
+            vec, elt, ix = inst.operands
+            ixv = self.rp(ix)
+            if act.is_varied(elt):
+                self.add_adj(elt, b.extractelement(d, ixv))
+            if act.is_varied(vec):
+                self.add_adj(vec, b.insertelement(d, zero_of(elt.type), ixv))
+            return
+        if op == "shufflevector":
+            return self._shuffle(inst, d)
+        raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
+
+    def _shuffle(self, inst: Instruction, d: Value) -> None:
+        v1, v2, mask = inst.operands
+        lanes = parse_mask(mask, inst.type.count)
+        n = v1.type.count
+        b = self.b
+        acc1: Value = zero_of(v1.type)
+        acc2: Value = zero_of(v2.type)
+        for j, m in enumerate(lanes):
+            if m is None:
+                continue
+            x = b.extractelement(d, j)
+            if m < n:
+                acc1 = b.insertelement(acc1, b.fadd(b.extractelement(acc1, m), x), m)
+            else:
+                acc2 = b.insertelement(acc2, b.fadd(b.extractelement(acc2, m - n), x), m - n)
+        self.add_adj(v1, acc1)
+        self.add_adj(v2, acc2)
+
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        act, b = self.act, self.b
+        if kind is CallKind.MATH:
+            if not act.is_varied(inst):
+                return
+            d = self.take_adj(inst)
+            rule = lookup_call(inst.callee_name)
+            args = [self.rp(a) for a in inst.args]
+            result = self.rp(inst) if rule.uses_result else None
+            mask = [act.is_varied(a) for a in inst.args]
+            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask)):
+                if c is not None:
+                    self.add_adj(a, c)
+            return
+        if kind is CallKind.FREE:
+            b.call(inst.callee_name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+            return
+        if kind is CallKind.ALLOC:
+            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            return
+        if kind is CallKind.REALLOC:
+            old = inst.args[0]
+            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
+            return
+        if kind is CallKind.MEMCPY:
+            dst, src, n = inst.args[0], inst.args[1], inst.args[2]
+            if not act.has_shadow(dst):
+                return
+            et = copy_element_type(self.module, inst)
+            if et is None:
+                return
+            nb = convert(b, self.rp(n), T.i64)
+            if act.has_shadow(src):
+                helper = "adcc.adjoint.copy.f32" if et == T.f32 else "adcc.adjoint.copy.f64"
+                b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
+            else:
+                b.memset(self.rs(dst), 0, nb)
+            return
+        if kind is CallKind.MEMSET:
+            if act.has_shadow(inst.args[0]):
+                b.memset(self.rs(inst.args[0]), 0, convert(b, self.rp(inst.args[2]), T.i64))
+            return
+        if not self.s.is_active_call(inst):
+            return
+        if kind is CallKind.DEFINED:
+            self._call_rev(inst, inst.callee_name)
+            return
+        if kind is CallKind.INDIRECT:
+            cands = self.s.candidates(inst)
+            k = self.cur[("i", id(inst))]
+            cont = self.fn.add_block(None)
+            arms = []
+            for i, name in enumerate(cands):
+                arms.append((i, self.fn.add_block(None)))
+            bad = self.fn.add_block(None)
+            b.switch(k, bad, [(i, blk) for i, blk in arms])
+            b.position_at_end(bad)
+            b.unreachable()
+            saved_cur = dict(self.cur)
+            for (i, blk), name in zip(arms, cands):
+                b.position_at_end(blk)
+                self.cur = dict(saved_cur)
+                self._call_rev(inst, name)
+                b.br(cont)
+            b.position_at_end(cont)
+            self.cur = saved_cur
+            return
+
+    def _call_rev(self, inst: Instruction, name: str) -> None:
+        spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
+        _, rev = self.s.ctx.reverse_functions(spec)
+        callee = self.module.function(name)
+        _, _, _, r_pack = signatures(self.module, callee, spec)
+        args: list[Value] = [self.tape]
+        if spec.ret_active:
+            d = self.read_adj(inst)
+            b = self.b
+            b.store(zero_of(inst.type), self.slot(inst))
+            args.append(convert(self.b, d, callee.ret_type))
+        r = self.b.call(rev, r_pack.type, args)
+        outs = r_pack.unpack(self.b, r)
+        k = 0
+        for a, act in zip(inst.args, spec.args):
+            if act is Activity.OUT:
+                c = outs[k]
+                k += 1
+                if c.type != a.type:
+                    c = convert(self.b, c, a.type)
+                self.add_adj(a, c)
+
+
+def add_values(b: Builder, x: Value, y: Value) -> Value:
+    """x + y for float scalars/vectors and aggregates of them (element-wise)."""
+    ty = x.type
+    if ty.is_float_or_float_vector():
+        if isinstance(x, Constant) and x.is_zero():
+            return y
+        return b.fadd(x, y)
+    ty_r = b.module.resolve(ty)
+    if isinstance(ty_r, (T.StructType, T.ArrayType)):
+        elems = ty_r.elems if isinstance(ty_r, T.StructType) else [ty_r.elem] * ty_r.count
+        out = x
+        for k, et in enumerate(elems):
+            if is_floatish(b.module, et):
+                out = b.insertvalue(out, add_values(b, b.extractvalue(x, k), b.extractvalue(y, k)), k)
+        return out
+    return x
+
+
+def parse_mask(mask: Value, count: int) -> list[int | None]:
+    text = mask.text if isinstance(mask, Constant) else ""
+    if text in ("zeroinitializer",):
+        return [0] * count
+    if text in ("poison", "undef"):
+        return [None] * count
+    if text.startswith("splat"):
+        import re
+        m = re.search(r"i32 (-?\d+)", text)
+        return [int(m.group(1))] * count if m else [None] * count
+    out: list[int | None] = []
+    for part in text.strip("<>").split(","):
+        part = part.strip()
+        val = part.split()[-1]
+        out.append(None if val in ("poison", "undef") else int(val))
+    return out
