@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat 2>/dev/null \
 	  || $(PY) -m pip install -q -e '.[test]'
 	@$(PY) -m compileall -q adcc >/dev/null || true
+	@# lean adcc/adcc++/adflang launchers: python -IS, no pip wrapper (see adcc/driver/launchers.py)
+	@$(VENV)/bin/adcc-tool install-launchers >/dev/null
 	@touch $@
 
 demo: setup

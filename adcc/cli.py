@@ -44,3 +44,12 @@ def cache_dir() -> None:
     """Print the per-user cache directory."""
     from adcc.driver import console, toolchain
     console.out(toolchain.cache_dir())
+
+
+@cli.command("install-launchers")
+def install_launchers() -> None:
+    """Replace pip's adcc/adcc++/adflang wrappers with lean launchers (faster start-up)."""
+    from adcc.driver import console
+    from adcc.driver.launchers import install
+    for path in install():
+        console.out(f"wrote {path}")
