@@ -21,7 +21,7 @@ def find_call_sites(module) -> list[Instruction]:
             continue
         fn = module.function(name)
         for inst in fn.instructions():
-            if inst.opcode == "call" and inst.callee_name and api_of(inst.callee_name):
+            if inst.opcode in ("call", "invoke") and inst.callee_name and api_of(inst.callee_name):
                 out.append(inst)
     return out
 
@@ -153,6 +153,12 @@ def _store_sret(b: Builder, site: CallSite, values: list[Value]) -> None:
 
 def _replace(site: CallSite, result: Value | None) -> None:
     inst = site.inst
+    if inst.opcode == "invoke":
+        # the derivative call cannot throw: continue at the normal destination
+        normal, unwind = inst.operands[-2], inst.operands[-1]
+        if any(src is inst.block for p in unwind.phis() for _, src in p.incoming()):
+            raise CompileError("unsupported: __enzyme_* invoked with an unwind destination that has phis")
+        Builder(None).position_before(inst).br(normal)
     if inst.uses:
         inst.replace_all_uses_with(result if result is not None else Constant(inst.type, "poison"))
     inst.erase()
