@@ -58,6 +58,10 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     with open(bc_path, "rb") as f:
         bitcode = f.read()
     options = driver.ad_options(inp.path)
+    if action == "obj":
+        # a gradient of a function defined in another unit is synthesized by the link step
+        import dataclasses
+        options = dataclasses.replace(options, defer_unresolved=True)
     data = differentiate_and_emit(bitcode, options, machine_for(driver, options.opt_level), action, log,
                                   embed=(action == "obj"))
     write_atomic(out, data)
