@@ -63,21 +63,30 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
     data = differentiate_and_emit(bitcode, options, machine_for(driver, options.opt_level), action, log,
-                                  embed=(action == "obj"))
+                                  embed=(action == "obj"), defer_undefined=(action == "obj"))
     write_atomic(out, data)
     return 0
 
 
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None) -> bytes:
-    """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit."""
+                           embed: bool, module=None, defer_undefined: bool = False) -> bytes:
+    """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
+
+    With `defer_undefined` (compiling to an object), a unit whose Enzyme calls name functions
+    defined elsewhere is left undifferentiated; the link step differentiates the merged module."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
-    with log.stage("differentiate"):
-        result = stages.differentiate(text, options)
+    deferred = stages.undefined_ad_targets(text) if defer_undefined else []
+    if deferred:
+        log.emit(f"adcc: {', '.join(sorted(set(deferred)))} defined in another unit: differentiating at link time")
+        from adcc.ad.api import ADResult
+        result = ADResult(text=text)
+    else:
+        with log.stage("differentiate"):
+            result = stages.differentiate(text, options)
     for report in result.reports:
         from adcc.driver import console
         console.report(report)
