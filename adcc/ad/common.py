@@ -134,7 +134,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
             acts.append(Activity.CONST)
     ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
     ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
-    return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width)
+    return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
+                        analysis.spec.readonly_memory)
 
 
 def unsupported(module, inst: Instruction, what: str) -> CompileError:

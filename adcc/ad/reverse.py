@@ -15,7 +15,7 @@ from adcc.ad.common import (Packing, address_taken_functions, callee_spec, conve
                             size_of_const, unsupported, zero_of)
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
-from adcc.ad.tape import TAPE_TYPE, RecordLayout, ensure_tape_helpers
+from adcc.ad.tape import TAPE_TYPE, RecordLayout, TapePlan, ensure_tape_helpers
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -92,6 +92,7 @@ class ReverseSynthesizer:
         self.ids = {id(b): k for k, b in enumerate(self.order)}
         self.needs = {id(b): self._needs(b) for b in self.order}
         self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
+        self.plan = TapePlan(self)
         AugmentedBuilder(self).build()
         ReverseBuilder(self).build()
 
@@ -133,21 +134,26 @@ class ReverseSynthesizer:
             elif act.is_varied(inst):
                 rule = lookup_opcode(op)
                 if rule is not None and rule.kind == "pointwise":
-                    for o in inst.operands:
-                        need("p", o)
-                    if rule.uses_result:
-                        need("p", inst)
+                    self._rule_needs(rule, inst, inst.operands, need)
         return keys
+
+    def _rule_needs(self, rule, inst: Instruction, operands: list[Value], need) -> None:
+        """Only the primal values the partials of the active operands read."""
+        from adcc.ad.rules.expr import Arg, Result, walk
+        for i, o in enumerate(operands):
+            if i >= len(rule.partial_exprs) or rule.partial_exprs[i] is None or not self.act.is_varied(o):
+                continue
+            for node in walk(rule.partial_exprs[i]):
+                if isinstance(node, Arg):
+                    need("p", operands[node.index])
+                elif isinstance(node, Result):
+                    need("p", inst)
 
     def _call_needs(self, inst: Instruction, need) -> None:
         act = self.act
         kind = classify_call(self.module, inst)
         if kind is CallKind.MATH and act.is_varied(inst):
-            for a in inst.args:
-                need("p", a)
-            rule = lookup_call(inst.callee_name)
-            if rule.uses_result:
-                need("p", inst)
+            self._rule_needs(lookup_call(inst.callee_name), inst, inst.args, need)
         elif kind is CallKind.ALLOC:
             need("s", inst)
         elif kind is CallKind.REALLOC:
@@ -209,11 +215,23 @@ class AugmentedBuilder:
             if id(blk) in s.reached:
                 self.bmap[id(blk)] = fn.add_block(blk.name)
         self.b = Builder(self.module, fn)
+        self.counters: dict[int, Value] = {}
         for blk in s.order:
             self.b.position_at_end(self.bmap[id(blk)])
             preds = s.preds(blk)
             idx = None
-            if len(preds) > 1:
+            self.exit_ctr: dict[int, Value] = {}
+            for ecl in s.plan.exits_of.get(id(blk), []):
+                # the counter's value on the edge that left the loop (0 on edges from outside it)
+                ep = self.b.phi(T.i64, name="iter.exit")
+                self.exit_ctr[id(ecl)] = ep
+                self.pending.append((blk, ep, ("exitctr", ecl)))
+            cl = s.plan.counted_header(blk)
+            if cl is not None:
+                c = self.b.phi(T.i64, name="iter")
+                self.counters[id(cl)] = c
+                self.pending.append((blk, c, "ctr"))
+            elif len(preds) > 1:
                 idx = self.b.phi(T.i32)
                 self.pending.append((blk, idx, "idx"))
             for inst in blk.instructions:
@@ -227,16 +245,18 @@ class AugmentedBuilder:
         vals, types = [], []
         if idx is not None:
             vals.append(idx); types.append(T.i32)
-        for kind, v in self.s.needs[id(blk)]:
+        for kind, v in self.s.plan.taped[id(blk)]:
             x = self.key_value(kind, v)
             vals.append(x); types.append(x.type)
         RecordLayout(types).push(self.b, self.tape, vals)
 
-    def key_value(self, kind: str, v: Value) -> Value:
+    def key_value(self, kind: str, v) -> Value:
         if kind == "p":
             return self.p(v)
         if kind == "s":
             return self.sh(v)
+        if kind == "c":
+            return self.exit_ctr[id(v)]
         return self.extra[id(v)]
 
     def p(self, v: Value) -> Value:
@@ -282,6 +302,8 @@ class AugmentedBuilder:
                 vals.append(self.p(v))
                 if self.s.spec.ret_shadow:
                     vals.append(self.sh(v))
+            fvals = [self.key_value(k, v) for k, v in self.s.plan.func_keys]
+            RecordLayout([x.type for x in fvals]).push(self.b, self.tape, fvals)
             if len(self.s.returns) > 1:
                 RecordLayout([T.i32]).push(self.b, self.tape,
                                            [Builder.iconst(T.i32, self.s.returns.index(inst.block))])
@@ -409,9 +431,23 @@ class AugmentedBuilder:
     def _fill_phis(self) -> None:
         s = self.s
         for old, new, kind in self.pending:
+            if isinstance(kind, tuple):
+                ecl = kind[1]
+                for pred in s.preds(old):
+                    val = self.counters[id(ecl)] if pred in ecl.loop else Builder.iconst(T.i64, 0)
+                    add_incoming(new, val, self.exit_block[id(pred)])
+                continue
             if kind == "idx":
                 for k, pred in enumerate(s.preds(old)):
                     add_incoming(new, Builder.iconst(T.i32, k), self.exit_block[id(pred)])
+                continue
+            if kind == "ctr":
+                cl = s.plan.counted_header(old)
+                hb = self.bmap[id(old)]
+                b = Builder(self.module, self.fn).position_after_phis(hb)
+                nxt = b.add(new, Builder.iconst(T.i64, 1), name="iter.next", flags="nuw nsw")
+                add_incoming(new, Builder.iconst(T.i64, 0), self.exit_block[id(cl.outside)])
+                add_incoming(new, nxt, self.exit_block[id(cl.latch)])
                 continue
             for v, blk in old.incoming():
                 if id(blk) not in s.reached:
@@ -457,12 +493,18 @@ class ReverseBuilder:
         if s.spec.ret_active:
             self.dret = fn.args[1]
         rets = s.returns
+        plan = s.plan
+        self.ctr = {}
+        for cl in plan.counted.values():
+            self.ctr[id(cl)] = self.b.alloca(T.i64, name="iter")
+        k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
+        fvals = RecordLayout([self._key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
+        self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
         if not rets:
             self.b.unreachable()
         elif len(rets) == 1:
             self.b.br(self.rmap[id(rets[0])])
         else:
-            (k,) = RecordLayout([T.i32]).pop(self.b, self.tape)
             self.b.switch(k, self.rmap[id(rets[0])], [(i, self.rmap[id(r)]) for i, r in enumerate(rets)])
         for blk in s.order:
             self._reverse_block(blk)
@@ -506,35 +548,62 @@ class ReverseBuilder:
         self.b.store(add_values(self.b, old, d), a)
 
     # --- record values ------------------------------------------------------------------
+    @staticmethod
+    def _key_type(kind: str, v) -> T.Type:
+        if kind == "i":
+            return T.i32
+        if kind == "c":
+            return T.i64
+        return v.type
+
     def rp(self, v: Value) -> Value:
-        if isinstance(v, Constant):
-            return v
-        got = self.cur.get(("p", id(v)))
-        if got is None:
-            raise AssertionError(f"internal error: value {v!r} not on the tape")
-        return got
+        return self.value("p", v)
 
     def rs(self, v: Value) -> Value:
-        got = self.cur.get(("s", id(v)))
+        return self.value("s", v)
+
+    def value(self, kind: str, v) -> Value:
+        """Materialize a primal value or shadow in the current block's reverse (memoized)."""
+        key = (kind, id(v))
+        got = self.cur.get(key)
         if got is not None:
             return got
-        if isinstance(v, Constant):
-            if self.act.has_shadow(v):
+        src = self.s.plan.source(kind, v, self.blk) if kind in ("p", "s") else "tape"
+        if src == "const":
+            if kind == "s" and self.act.has_shadow(v):
                 from adcc.ad.globals import shadow_constant
-                return shadow_constant(self.module, v)
-            return v
-        raise AssertionError(f"internal error: shadow of {v!r} not on the tape")
+                x = shadow_constant(self.module, v)
+            else:
+                x = v
+        elif src == "func":
+            x = self.func_vals[key]
+        elif src == "iv":
+            cl = self.s.plan.iv_loop(v, self.blk)
+            c = self.b.load(T.i64, self.ctr[id(cl)])
+            x = c if v.type == T.i64 else self.b.cast("trunc" if v.type.bits < 64 else "zext", c, v.type)
+        elif src == "re":
+            if kind == "p":
+                ops = [self.value("p", o) for o in v.operands]
+            else:
+                ops = [self.value("s", v.operands[0])] + [self.value("p", o) for o in v.operands[1:]]
+            x = self.b.clone(v, ops, name="")
+        else:
+            raise AssertionError(f"internal error: {kind} {v!r} not on the tape")
+        self.cur[key] = x
+        return x
 
     def _reverse_block(self, blk: Block) -> None:
         s, b = self.s, self.b
+        plan = s.plan
+        self.blk = blk
         b.position_at_end(self.rmap[id(blk)])
         preds = s.preds(blk)
+        counted = plan.counted_header(blk)
         types, keys = [], []
-        if len(preds) > 1:
+        if len(preds) > 1 and counted is None:
             types.append(T.i32); keys.append(("idx", None))
-        needs = s.needs[id(blk)]
-        for kind, v in needs:
-            types.append(T.i32 if kind == "i" else (v.type if kind == "p" else v.type))
+        for kind, v in plan.taped[id(blk)]:
+            types.append(self._key_type(kind, v))
             keys.append((kind, v))
         vals = RecordLayout(types).pop(b, self.tape)
         self.cur = {}
@@ -544,6 +613,8 @@ class ReverseBuilder:
                 idx = x
             else:
                 self.cur[(kind, id(v))] = x
+        for kind, v in s.needs[id(blk)]:
+            self.value(kind, v)
         term = blk.terminator
         if term is not None and term.opcode == "ret" and term.operands and s.spec.ret_active:
             self.add_adj(term.operands[0], self.dret)
@@ -554,6 +625,18 @@ class ReverseBuilder:
         phis = [p for p in blk.phis() if self.act.is_varied(p)]
         if not preds:
             b.br(self.done)
+            return
+        if counted is not None:
+            ctr = self.ctr[id(counted)]
+            c = b.load(T.i64, ctr)
+            first = b.icmp("eq", c, Builder.iconst(T.i64, 0))
+            e_out, e_back = self.fn.add_block(None), self.fn.add_block(None)
+            b.cond_br(first, e_out, e_back)
+            b.position_at_end(e_back)
+            b.store(b.sub(c, Builder.iconst(T.i64, 1)), ctr)
+            self._edge(blk, counted.latch, phis)
+            b.position_at_end(e_out)
+            self._edge(blk, counted.outside, phis)
             return
         if len(preds) == 1:
             self._edge(blk, preds[0], phis)
@@ -575,6 +658,10 @@ class ReverseBuilder:
                 if src is pred:
                     self.add_adj(v, d)
                     break
+        # entering a counted loop backwards through its exit: restart its iteration counter
+        for cl in self.s.plan.exits_of.get(id(blk), []):
+            if pred in cl.loop:
+                b.store(self.cur[("c", id(cl))], self.ctr[id(cl)])
         b.br(self.rmap[id(pred)])
 
     # --- per-instruction adjoints ----------------------------------------------------------
@@ -604,9 +691,11 @@ class ReverseBuilder:
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
-            args = [self.rp(a) if (rule.kind == "pointwise" or (rule.kind == "select" and k == 0)) else a
-                    for k, a in enumerate(inst.operands)]
-            result = self.rp(inst) if (rule.kind == "pointwise" and rule.uses_result) else None
+            if rule.kind == "pointwise":
+                args, result = self._rule_inputs(rule, inst, inst.operands)
+            else:
+                args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
+                result = None
             mask = [act.is_varied(a) for a in inst.operands]
             contribs = emit_reverse(b, rule, args, result, d, mask)
             for a, c in zip(inst.operands, contribs):
@@ -653,6 +742,15 @@ class ReverseBuilder:
             return self._shuffle(inst, d)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
 
+    def _rule_inputs(self, rule, inst: Instruction, operands: list[Value]):
+        """The primal inputs the active partials read (others are placeholders never emitted)."""
+        wanted: dict[int, Value] = {}
+        s = self.s
+        s._rule_needs(rule, inst, operands, lambda kind, v: wanted.setdefault(id(v), v))
+        args = [self.rp(o) if id(o) in wanted else Constant(o.type, "poison") for o in operands]
+        result = self.rp(inst) if id(inst) in wanted else None
+        return args, result
+
     def _shuffle(self, inst: Instruction, d: Value) -> None:
         v1, v2, mask = inst.operands
         lanes = parse_mask(mask, inst.type.count)
@@ -679,8 +777,7 @@ class ReverseBuilder:
                 return
             d = self.take_adj(inst)
             rule = lookup_call(inst.callee_name)
-            args = [self.rp(a) for a in inst.args]
-            result = self.rp(inst) if rule.uses_result else None
+            args, result = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]
             for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask)):
                 if c is not None:

@@ -74,7 +74,11 @@ def _site_spec(module, site: CallSite) -> FunctionSpec:
     fn = module.function(site.fn_name)
     acts = tuple(a.activity for a in site.args)
     ret_float = is_floatish(module, fn.ret_type)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width)
+    readonly = False
+    if site.mode is Mode.REVERSE:
+        from adcc.analysis.memory import writes_nonlocal_memory
+        readonly = not writes_nonlocal_memory(module, fn)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly)
 
 
 def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:

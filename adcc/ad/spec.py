@@ -34,3 +34,4 @@ class FunctionSpec:
     ret_shadow: bool        # pointer return whose shadow the caller needs
     mode: Mode
     width: int = 1
+    readonly_memory: bool = False  # reverse: memory reachable from arguments/globals is never written

@@ -161,3 +161,156 @@ class RecordLayout:
             q = b.byte_gep(p, self.offsets[k]) if self.offsets[k] else p
             out.append(b.load(ty, q, align=self.align(k)))
         return out
+
+
+# --- cache or recompute ------------------------------------------------------------------
+from adcc.ir.values import Argument, Block, Constant, Instruction  # noqa: E402
+
+PURE_OPS = frozenset({"add", "sub", "mul", "shl", "lshr", "ashr", "and", "or", "xor", "udiv", "sdiv",
+                      "urem", "srem", "icmp", "fcmp", "select", "zext", "sext", "trunc", "sitofp", "uitofp",
+                      "fptosi", "fptoui", "fpext", "fptrunc", "fadd", "fsub", "fmul", "fdiv", "fneg",
+                      "getelementptr", "ptrtoint", "inttoptr", "bitcast", "freeze", "extractvalue",
+                      "extractelement", "insertelement", "insertvalue", "shufflevector"})
+MAX_RECOMPUTE_DEPTH = 8
+
+
+class CountedLoop:
+    """A loop whose iterations the reverse pass counts down instead of taping block ids."""
+
+    def __init__(self, loop, outside: Block, latch: Block, iv: Instruction | None):
+        self.loop = loop
+        self.header = loop.header
+        self.outside = outside
+        self.latch = latch
+        self.iv = iv  # the primal's canonical induction variable (0, 1, 2, ...), if any
+
+
+def _canonical_iv(h: Block, outside: Block, latch: Block) -> Instruction | None:
+    for phi in h.phis():
+        if not isinstance(phi.type, T.IntType):
+            continue
+        inc = dict((id(b), v) for v, b in phi.incoming())
+        start, step = inc.get(id(outside)), inc.get(id(latch))
+        if not (isinstance(start, Constant) and start.text == "0"):
+            continue
+        if isinstance(step, Instruction) and step.opcode == "add":
+            a, c = step.operands
+            if a is phi and isinstance(c, Constant) and c.text == "1":
+                return phi
+    return None
+
+
+class TapePlan:
+    """Where the reverse pass gets each value it needs: constant, the function record
+    (arguments and values computed once), a loop counter, recomputation from other
+    available values, or this block's tape record."""
+
+    def __init__(self, synth):
+        from adcc.analysis.cfg import DominatorTree, LoopInfo
+        self.s = synth
+        fn = synth.primal
+        self.dt = DominatorTree(fn)
+        self.li = LoopInfo(fn, self.dt)
+        self.counted: dict[int, CountedLoop] = {}
+        for lp in self.li.loops:
+            outside = [p for p in synth.preds(lp.header) if p not in lp]
+            inside = [p for p in synth.preds(lp.header) if p in lp]
+            if len(outside) != 1 or len(inside) != 1:
+                continue
+            self.counted[id(lp.header)] = CountedLoop(lp, outside[0], inside[0],
+                                                      _canonical_iv(lp.header, outside[0], inside[0]))
+        self.exits_of: dict[int, list[CountedLoop]] = {}
+        for cl in self.counted.values():
+            for x in cl.loop.exits:
+                self.exits_of.setdefault(id(x), []).append(cl)
+        rets = synth.returns
+        self.once_blocks = {id(b) for b in synth.order
+                            if self.li.loop_of(b) is None and all(self.dt.dominates(b, r) for r in rets)}
+        self._memo: dict[tuple, str] = {}
+        self.func_keys: list[tuple[str, object]] = []
+        self._func_seen: set[tuple[str, int]] = set()
+        self.taped: dict[int, list[tuple[str, object]]] = {}
+        for blk in synth.order:
+            keys = []
+            for kind, v in synth.needs[id(blk)]:
+                self._collect(kind, v, blk, keys, set())
+            for cl in self.exits_of.get(id(blk), []):
+                keys.append(("c", cl))
+            self.taped[id(blk)] = keys
+
+    def counted_header(self, blk: Block) -> CountedLoop | None:
+        return self.counted.get(id(blk))
+
+    def iv_loop(self, v, blk: Block) -> CountedLoop | None:
+        if isinstance(v, Instruction) and v.opcode == "phi":
+            cl = self.counted.get(id(v.block))
+            if cl is not None and cl.iv is v and blk in cl.loop:
+                return cl
+        return None
+
+    def _once(self, v) -> bool:
+        return isinstance(v, Instruction) and v.block is not None and id(v.block) in self.once_blocks
+
+    def source(self, kind: str, v, blk: Block, depth: int = 0) -> str:
+        key = (kind, id(v), id(blk))
+        got = self._memo.get(key)
+        if got is not None:
+            return got
+        self._memo[key] = "tape"  # cycles (phis) end on the tape
+        src = self._source(kind, v, blk, depth)
+        self._memo[key] = src
+        return src
+
+    def _source(self, kind: str, v, blk: Block, depth: int) -> str:
+        if kind in ("i", "c"):
+            return "tape"
+        if isinstance(v, Constant):
+            return "const"
+        if isinstance(v, Argument) or self._once(v):
+            return "func"
+        if kind == "p" and self.iv_loop(v, blk) is not None:
+            return "iv"
+        if not isinstance(v, Instruction) or depth >= MAX_RECOMPUTE_DEPTH:
+            return "tape"
+        op = v.opcode
+        if kind == "p":
+            if op in PURE_OPS and all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands):
+                return "re"
+            if op == "load" and self._reloadable(v) and self.source("p", v.operands[0], blk, depth + 1) != "tape":
+                return "re"
+            return "tape"
+        # shadows of pointer arithmetic follow the primal
+        if op in ("getelementptr", "bitcast", "addrspacecast") and \
+                self.source("s", v.operands[0], blk, depth + 1) != "tape" and \
+                all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands[1:]):
+            return "re"
+        return "tape"
+
+    def _reloadable(self, load: Instruction) -> bool:
+        if not self.s.spec.readonly_memory or load.info.get("volatile") or load.info.get("atomic"):
+            return False
+        from adcc.analysis.memory import is_local_object, underlying_objects
+        return not any(is_local_object(o, self.s.module) for o in underlying_objects(load.operands[0], self.s.module))
+
+    def _collect(self, kind: str, v, blk: Block, keys: list, seen: set) -> None:
+        """Record what materializing (kind, v) in blk's reverse reads from the tape."""
+        k = (kind, id(v))
+        if k in seen:
+            return
+        seen.add(k)
+        src = self.source(kind, v, blk)
+        if src == "tape":
+            keys.append((kind, v))
+        elif src == "func":
+            if k not in self._func_seen:
+                self._func_seen.add(k)
+                self.func_keys.append((kind, v))
+        elif src == "re":
+            ops = v.operands
+            if kind == "p":
+                for o in ops:
+                    self._collect("p", o, blk, keys, seen)
+            else:
+                self._collect("s", ops[0], blk, keys, seen)
+                for o in ops[1:]:
+                    self._collect("p", o, blk, keys, seen)

@@ -1,0 +1,80 @@
+"""Which memory a function (and everything it calls) may write.
+
+Used by reverse mode to decide whether a load can be re-executed in the reverse
+pass instead of being taped: when no function in the differentiated call tree
+writes memory that is not freshly allocated inside it, every load from an
+argument or a global sees the same bytes in the reverse pass.
+"""
+from __future__ import annotations
+
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ir import types as T
+from adcc.ir.values import Argument, Constant, Function, Instruction, Value
+
+_THROUGH = frozenset({"getelementptr", "bitcast", "addrspacecast", "freeze"})
+
+
+def underlying_objects(v: Value, module, limit: int = 32) -> list[Value]:
+    """The allocations, arguments and globals a pointer may be based on."""
+    out: list[Value] = []
+    seen: set[int] = set()
+    stack = [v]
+    while stack and len(seen) < limit:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, Instruction) and x.opcode in _THROUGH:
+            stack.append(x.operands[0])
+        elif isinstance(x, Instruction) and x.opcode in ("phi", "select"):
+            stack.extend(o for o in x.operands if isinstance(o.type, T.PointerType))
+        else:
+            out.append(x)
+    if stack:
+        out.append(v)  # gave up: treat as unknown
+    return out
+
+
+def is_local_object(x: Value, module) -> bool:
+    if isinstance(x, Instruction):
+        if x.opcode == "alloca":
+            return True
+        if x.opcode == "call" and classify_call(module, x) in (CallKind.ALLOC, CallKind.REALLOC):
+            return True
+    if isinstance(x, Constant) and x.text == "null":
+        return True
+    return False
+
+
+def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None) -> bool:
+    """True if `fn` or a function it calls may write memory it did not allocate itself."""
+    seen = _seen if _seen is not None else set()
+    if fn.fname in seen:
+        return False
+    seen.add(fn.fname)
+
+    def nonlocal_target(p: Value) -> bool:
+        return any(not is_local_object(o, module) for o in underlying_objects(p, module))
+
+    for inst in fn.instructions():
+        op = inst.opcode
+        if op == "store" and nonlocal_target(inst.operands[1]):
+            return True
+        if op in ("atomicrmw", "cmpxchg", "invoke", "va_arg"):
+            return True
+        if op != "call":
+            continue
+        kind = classify_call(module, inst)
+        if kind in (CallKind.MEMCPY, CallKind.MEMSET):
+            if nonlocal_target(inst.args[0]):
+                return True
+        elif kind in (CallKind.FREE, CallKind.REALLOC):
+            if nonlocal_target(inst.args[0]):
+                return True
+        elif kind is CallKind.DEFINED:
+            if writes_nonlocal_memory(module, module.function(inst.callee_name), seen):
+                return True
+        elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME):
+            if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:
+                return True
+    return False
