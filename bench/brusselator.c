@@ -1,0 +1,96 @@
+/* The 2-D Brusselator reaction-diffusion PDE on a 32x32 periodic grid (spacing h = 1/32),
+ * integrated by explicit Euler steps:
+ *   u' = B + u^2 v - (A + 1) u + alpha lap(u) + f(x, y),   v' = A u - u^2 v + alpha lap(v),
+ * with f = 5 on the disc (x-0.3)^2 + (y-0.6)^2 <= 0.1^2. Loss = mean of u^2 + v^2 at the end.
+ * Reverse-mode gradient w.r.t. the initial u, v (2 * 32 * 32) and the parameters (A, B, alpha).
+ * Usage: brusselator [--quick] [--size STEPS]  (default 500 steps of dt = 1e-3). */
+#include "bench.h"
+
+extern void __enzyme_autodiff(void *, ...);
+int enzyme_dup;
+int enzyme_const;
+
+enum { N = 32, NN = N * N, NPARAM = 3 };
+
+static double forcing(int i, int j) {
+  double x = (double)i / N, y = (double)j / N;
+  return (x - 0.3) * (x - 0.3) + (y - 0.6) * (y - 0.6) <= 0.01 ? 5.0 : 0.0;
+}
+
+/* One explicit Euler step from (u, v) into (un, vn). */
+static void step(const double *u, const double *v, double *un, double *vn, const double *par,
+                 double dt) {
+  double a = par[0], b = par[1], alpha = par[2] * N * N;
+  for (int i = 0; i < N; i++) {
+    int ip = (i + 1) % N, im = (i + N - 1) % N;
+    for (int j = 0; j < N; j++) {
+      int jp = (j + 1) % N, jm = (j + N - 1) % N, c = i * N + j;
+      double lu = u[ip * N + j] + u[im * N + j] + u[i * N + jp] + u[i * N + jm] - 4.0 * u[c];
+      double lv = v[ip * N + j] + v[im * N + j] + v[i * N + jp] + v[i * N + jm] - 4.0 * v[c];
+      double uuv = u[c] * u[c] * v[c];
+      un[c] = u[c] + dt * (b + uuv - (a + 1.0) * u[c] + alpha * lu + forcing(i, j));
+      vn[c] = v[c] + dt * (a * u[c] - uuv + alpha * lv);
+    }
+  }
+}
+
+__attribute__((noinline))
+static double brusselator(const double *uv0, const double *par, int steps, double dt) {
+  double *cur = malloc(sizeof(double) * 2 * NN), *next = malloc(sizeof(double) * 2 * NN);
+  memcpy(cur, uv0, sizeof(double) * 2 * NN);
+  for (int s = 0; s < steps; s++) {
+    step(cur, cur + NN, next, next + NN, par, dt);
+    double *t = cur;
+    cur = next;
+    next = t;
+  }
+  double loss = 0.0;
+  for (int i = 0; i < 2 * NN; i++) loss += cur[i] * cur[i];
+  free(cur);
+  free(next);
+  return loss / NN;
+}
+
+typedef struct {
+  int steps;
+  double dt;
+  double x[2 * NN + NPARAM], grad[2 * NN + NPARAM]; /* [u | v | A B alpha] */
+} bruss_problem;
+
+static double bruss_loss(const double *x, void *ctx) {
+  bruss_problem *p = ctx;
+  return brusselator(x, x + 2 * NN, p->steps, p->dt);
+}
+
+static volatile double sink;
+static void run_primal(void *ctx) { sink = bruss_loss(((bruss_problem *)ctx)->x, ctx); }
+
+static void run_grad(void *ctx) {
+  bruss_problem *p = ctx;
+  memset(p->grad, 0, sizeof p->grad);
+  __enzyme_autodiff((void *)brusselator, enzyme_dup, p->x, p->grad, enzyme_dup, p->x + 2 * NN,
+                    p->grad + 2 * NN, enzyme_const, p->steps, enzyme_const, p->dt);
+}
+
+int main(int argc, char **argv) {
+  bench_args a = bench_parse(argc, argv);
+  static bruss_problem p;
+  p.steps = a.size > 0 ? (int)a.size : a.quick ? 20 : 500;
+  p.dt = 1e-3;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) {
+      double x = (double)i / N, y = (double)j / N;
+      p.x[i * N + j] = 22.0 * pow(y * (1.0 - y), 1.5);      /* the usual initial condition */
+      p.x[NN + i * N + j] = 27.0 * pow(x * (1.0 - x), 1.5);
+    }
+  p.x[2 * NN] = 3.4;    /* A */
+  p.x[2 * NN + 1] = 1.0; /* B */
+  p.x[2 * NN + 2] = 0.01; /* alpha (diffusion, in units of the domain) */
+  run_grad(&p);
+  double err = bench_check_grad(bruss_loss, &p, p.x, p.grad, 2 * NN + NPARAM, 4, 1e-4);
+  double tp = bench_time(&a, run_primal, &p);
+  double tg = bench_time(&a, run_grad, &p);
+  char size[64];
+  snprintf(size, sizeof size, "%dx%d_steps%d", N, N, p.steps);
+  return bench_report("brusselator", size, tp, tg, err);
+}

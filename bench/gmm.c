@@ -1,0 +1,125 @@
+/* GMM log-likelihood objective with a Wishart prior, as ADBench defines it: K Gaussians in d
+ * dimensions, log-weights alpha, means mu, inverse covariance factor Q = L with log-diagonal and
+ * strictly-lower part packed column by column (icf); n points. Reverse-mode gradient w.r.t.
+ * alpha, mu and icf. Usage: gmm [--quick] [--size N (points)] DATA  (ADBench gmm_dD_KK.txt). */
+#include "bench.h"
+
+extern void __enzyme_autodiff(void *, ...);
+int enzyme_dup;
+int enzyme_const;
+
+static double log_sum_exp(const double *v, int n) {
+  double mx = v[0];
+  for (int i = 1; i < n; i++)
+    if (v[i] > mx) mx = v[i];
+  double s = 0.0;
+  for (int i = 0; i < n; i++) s += exp(v[i] - mx);
+  return log(s) + mx;
+}
+
+/* log of the multivariate gamma function Gamma_p(a). */
+static double log_gamma_p(double a, int p) {
+  double r = 0.25 * p * (p - 1) * log(M_PI);
+  for (int j = 1; j <= p; j++) r += lgamma(a + 0.5 * (1 - j));
+  return r;
+}
+
+__attribute__((noinline))
+static double gmm_objective(const double *alphas, const double *means, const double *icf,
+                            const double *x, int d, int k, int n, double gamma, int m) {
+  int icf_sz = d * (d + 1) / 2;
+  double *sum_qs = malloc(sizeof(double) * k);
+  double *main_term = malloc(sizeof(double) * k);
+  double *xc = malloc(sizeof(double) * d);
+  double *qxc = malloc(sizeof(double) * d);
+  for (int c = 0; c < k; c++) {
+    double s = 0.0;
+    for (int j = 0; j < d; j++) s += icf[c * icf_sz + j];
+    sum_qs[c] = s;
+  }
+  double slse = 0.0;
+  for (int i = 0; i < n; i++) {
+    for (int c = 0; c < k; c++) {
+      const double *q = icf + c * icf_sz;
+      for (int j = 0; j < d; j++) xc[j] = x[i * d + j] - means[c * d + j];
+      /* Q * xc with Q = diag(exp(q[0:d])) + strictly lower part packed by columns. */
+      for (int j = 0; j < d; j++) qxc[j] = exp(q[j]) * xc[j];
+      int li = d;
+      for (int col = 0; col < d; col++)
+        for (int row = col + 1; row < d; row++) qxc[row] += q[li++] * xc[col];
+      double sq = 0.0;
+      for (int j = 0; j < d; j++) sq += qxc[j] * qxc[j];
+      main_term[c] = alphas[c] + sum_qs[c] - 0.5 * sq;
+    }
+    slse += log_sum_exp(main_term, k);
+  }
+  double lse_alphas = log_sum_exp(alphas, k);
+  /* Wishart prior on each precision matrix, with n_w = d + m + 1 degrees of freedom. */
+  int nw = d + m + 1;
+  double prior = 0.0;
+  for (int c = 0; c < k; c++) {
+    const double *q = icf + c * icf_sz;
+    double frob = 0.0;
+    for (int j = 0; j < d; j++) frob += exp(2.0 * q[j]);
+    for (int j = d; j < icf_sz; j++) frob += q[j] * q[j];
+    prior += 0.5 * gamma * gamma * frob - m * sum_qs[c];
+  }
+  double prior_const = nw * d * (log(gamma) - 0.5 * log(2.0)) - log_gamma_p(0.5 * nw, d);
+  prior -= k * prior_const;
+  free(sum_qs); free(main_term); free(xc); free(qxc);
+  return -n * d * 0.5 * log(2.0 * M_PI) + slse - n * lse_alphas + prior;
+}
+
+typedef struct {
+  int d, k, n, m;
+  double gamma;
+  double *params, *grad; /* [alphas k | means k*d | icf k*icf_sz] */
+  double *x;
+  long nparams;
+} gmm_problem;
+
+static double gmm_loss(const double *p, void *ctx) {
+  gmm_problem *g = ctx;
+  return gmm_objective(p, p + g->k, p + g->k + g->k * g->d, g->x, g->d, g->k, g->n, g->gamma, g->m);
+}
+
+static volatile double sink;
+static void run_primal(void *ctx) { sink = gmm_loss(((gmm_problem *)ctx)->params, ctx); }
+
+static void run_grad(void *ctx) {
+  gmm_problem *g = ctx;
+  memset(g->grad, 0, sizeof(double) * g->nparams);
+  long ma = g->k, mm = g->k + g->k * g->d;
+  __enzyme_autodiff((void *)gmm_objective, enzyme_dup, g->params, g->grad,
+                    enzyme_dup, g->params + ma, g->grad + ma, enzyme_dup, g->params + mm, g->grad + mm,
+                    enzyme_const, g->x, enzyme_const, g->d, enzyme_const, g->k, enzyme_const, g->n,
+                    enzyme_const, g->gamma, enzyme_const, g->m);
+}
+
+int main(int argc, char **argv) {
+  bench_args a = bench_parse(argc, argv);
+  if (!a.data) { fprintf(stderr, "gmm: need an ADBench gmm input file\n"); return 2; }
+  FILE *f = bench_open(a.data);
+  gmm_problem g;
+  if (fscanf(f, "%d %d %d", &g.d, &g.k, &g.n) != 3) { fprintf(stderr, "gmm: bad header\n"); return 2; }
+  int icf_sz = g.d * (g.d + 1) / 2;
+  g.nparams = (long)g.k * (1 + g.d + icf_sz);
+  g.params = malloc(sizeof(double) * g.nparams);
+  g.grad = malloc(sizeof(double) * g.nparams);
+  for (long i = 0; i < g.nparams; i++) g.params[i] = bench_read_double(f);
+  g.x = malloc(sizeof(double) * (size_t)g.n * g.d);
+  for (long i = 0; i < (long)g.n * g.d; i++) g.x[i] = bench_read_double(f);
+  g.gamma = bench_read_double(f);
+  g.m = (int)bench_read_double(f);
+  fclose(f);
+  if (a.size > 0 && a.size < g.n) g.n = (int)a.size;
+  if (a.quick && g.n > 20) g.n = 20;
+
+  run_grad(&g);
+  double err = bench_check_grad(gmm_loss, &g, g.params, g.grad, g.nparams, 4, 1e-3);
+  double tp = bench_time(&a, run_primal, &g);
+  double tg = bench_time(&a, run_grad, &g);
+  char size[64];
+  snprintf(size, sizeof size, "d%d_K%d_n%d", g.d, g.k, g.n);
+  return bench_report("gmm", size, tp, tg, err);
+}
