@@ -11,6 +11,9 @@
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
+/* One released tape buffer per thread, kept for the next gradient (bounded: the largest). */
+static _Thread_local struct { char *base; int64_t cap; } spare;
+
 void adcc_fatal(const char *msg) {
   fprintf(stderr, "adcc runtime error: %s\n", msg);
   fflush(stderr);
@@ -32,7 +35,15 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     cap *= 2;
   }
   void *mem = NULL;
-  if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
+  if (!t->base && spare.base && spare.cap >= cap) {
+    /* reuse the buffer a previous gradient released: no page faults, no zeroing */
+    mem = spare.base;
+    cap = spare.cap;
+    spare.base = NULL;
+    spare.cap = 0;
+  } else if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
+    adcc_fatal("out of memory growing the tape");
+  }
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
     free(t->base);
@@ -60,7 +71,13 @@ void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
 }
 
 void adcc_tape_free(adcc_tape *t) {
-  free(t->base);
+  if (t->base && t->cap >= spare.cap) {
+    free(spare.base);
+    spare.base = t->base;
+    spare.cap = t->cap;
+  } else {
+    free(t->base);
+  }
   adcc_tape_init(t);
 }
 
