@@ -28,24 +28,7 @@ ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 
 # (sample, opt level) -> tracking issue ("#4": reverse mode; least_squares also
 # needs forward mode, #3). Remove entries as they start passing.
-XFAIL = {
-    ("demo.c", "-O0"): "#4",
-    ("demo.c", "-O1"): "#4",
-    ("demo.c", "-O2"): "#4",
-    ("demo.c", "-O3"): "#4",
-    ("heat_pde.c", "-O0"): "#4",
-    ("heat_pde.c", "-O1"): "#4",
-    ("heat_pde.c", "-O2"): "#4",
-    ("heat_pde.c", "-O3"): "#4",
-    ("least_squares.c", "-O0"): "#4",
-    ("least_squares.c", "-O1"): "#4",
-    ("least_squares.c", "-O2"): "#4",
-    ("least_squares.c", "-O3"): "#4",
-    ("nn_loss.c", "-O0"): "#4",
-    ("nn_loss.c", "-O1"): "#4",
-    ("nn_loss.c", "-O2"): "#4",
-    ("nn_loss.c", "-O3"): "#4",
-}
+XFAIL = {}
 
 
 def compile_and_run(cc, src, opt, tmp_path, selftest):
