@@ -8,7 +8,7 @@ APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup demo test test-fast bench-compile clean-cache
+.PHONY: setup demo test test-fast bench-compile bench clean-cache
 
 setup: $(STAMP)
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -40,6 +40,13 @@ test: setup
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
+
+# AD benchmarks (#5): adcc -O2, adcc --ad-stage=unoptimized and JAX; writes bench/results/results.{md,json,png}.
+# matplotlib and jax go into the venv here only (not package dependencies, not `make test`).
+bench: setup
+	@$(PY) -c 'import matplotlib, jax' 2>/dev/null || $(PY) -m pip install -q matplotlib 'jax[cpu]' \
+	  || echo "bench: could not install matplotlib/jax; running without them"
+	$(PY) bench/run_bench.py $(BENCH_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

@@ -56,3 +56,15 @@ def test_two_call_sites_on_different_functions(tmp_path):
     assert build.returncode == 0, build.stderr
     assert subprocess.run([str(exe)], capture_output=True).returncode == 0
     assert subprocess.run([str(exe), "x"], capture_output=True).returncode == 0
+
+
+@pytest.mark.xfail(strict=True, reason="#5: --ad-stage=unoptimized accumulates the adjoint of an "
+                                       "enzyme_const pointer into its own memory")
+def test_const_pointer_untouched_with_ad_before_optimization(tmp_path):
+    exe = tmp_path / "const_pointer"
+    src = REPO / "bench" / "repro" / "const_pointer_unoptimized.c"
+    build = subprocess.run([ADCC, "-O2", "--ad-stage=unoptimized", str(src), "-o", str(exe)],
+                           capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
