@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -44,6 +45,14 @@ def run_json(argv: list[str], timeout: float = 1800) -> tuple[list[dict], str]:
     return records, note
 
 
+def adcc_revision() -> str:
+    """The commit measured, marked when adcc/ or runtime/ differ from it in the working tree."""
+    git = ["git", "-C", str(REPO)]
+    rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "adcc", "runtime"], capture_output=True, text=True).stdout
+    return (rev or "unknown") + (" + uncommitted adcc/runtime changes" if dirty.strip() else "")
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -52,6 +61,7 @@ def collect(args) -> dict:
     BUILD.mkdir(parents=True, exist_ok=True)
     have_jax = not args.no_jax and subprocess.run([sys.executable, "-c", "import jax"],
                                                   capture_output=True).returncode == 0
+    load_before = os.getloadavg()[0]
     rows: dict[tuple[str, str], dict] = {}
     notes: list[str] = []
     identical: list[str] = []
@@ -87,7 +97,8 @@ def collect(args) -> dict:
     if not have_jax and not args.no_jax:
         notes.append("JAX not importable: JAX columns empty (make bench installs it)")
     return {"machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "adcc": adcc_revision(),
+            "load": f"{load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
             "rows": [{"name": k[0], "size": k[1], **v} for k, v in rows.items()],
             "identical_binaries": identical, "notes": notes}
 
@@ -105,15 +116,24 @@ def fmt(x, unit: str = "s") -> str:
     return f"{x:.3g}"
 
 
+def fmt_err(rec: dict) -> str:
+    if not rec:
+        return "—"
+    return f"{rec['max_rel_err']:.1e}" + (" ✗" if rec["max_rel_err"] > 1e-5 else "")
+
+
 def render_markdown(res: dict) -> str:
     out = ["# AD benchmarks (issue #5)", "",
-           f"Machine: {res['machine']}; {res['date']}{' (--quick)' if res['quick'] else ''}. "
+           f"Machine: {res['machine']}; {res['date']}{' (--quick)' if res['quick'] else ''}; "
+           f"adcc {res.get('adcc', '?')}. "
            "Times in seconds per call (minimum over >= 5 samples, >= 0.5 s sampled). "
            "adcc = `adcc -O2`; unopt = `adcc -O2 --ad-stage=unoptimized` (AD before optimization); "
-           "JAX = `jax.jit(jax.grad(f))` on CPU, float64. ratio = gradient / primal time.", "",
+           "JAX = `jax.jit(jax.grad(f))` on CPU, float64. ratio = gradient / primal time. "
+           f"err = max_rel_err against finite differences (✗: > 1e-5). Load average before/after: "
+           f"{res.get('load', '?')}.", "",
            "| benchmark | size | primal | gradient | ratio | unopt gradient | unopt ratio | unopt / adcc "
-           "| JAX primal | JAX gradient | JAX ratio | JAX grad / adcc grad | max_rel_err |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| JAX primal | JAX gradient | JAX ratio | JAX grad / adcc grad | err adcc | err unopt |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     speedups, jax_rel, ratios, wrong = [], [], [], []
     for row in res["rows"]:
         a, u, j = row.get("adcc", {}), row.get("unoptimized", {}), row.get("jax", {})
@@ -125,13 +145,12 @@ def render_markdown(res: dict) -> str:
             jax_rel.append(jr)
         if a:
             ratios.append(a["ratio"])
-        errs = [r["max_rel_err"] for r in (a, u, j) if r]
         if u and u["max_rel_err"] > 1e-5:
             wrong.append(f"{row['name']} {row['size']}")
         out.append(f"| {row['name']} | {row['size']} | {fmt(a.get('primal_s'))} | {fmt(a.get('grad_s'))} "
                    f"| {fmt(a.get('ratio'), 'x')} | {fmt(u.get('grad_s'))} | {fmt(u.get('ratio'), 'x')} "
                    f"| {fmt(sp, 'x')} | {fmt(j.get('primal_s'))} | {fmt(j.get('grad_s'))} "
-                   f"| {fmt(j.get('ratio'), 'x')} | {fmt(jr, 'x')} | {max(errs):.1e} |")
+                   f"| {fmt(j.get('ratio'), 'x')} | {fmt(jr, 'x')} | {fmt_err(a)} | {fmt_err(u)} |")
     out += ["", f"- Geometric mean of unoptimized / adcc gradient time: **{fmt(geomean(speedups), 'x')}** "
                 f"({len(speedups)} benchmarks; > 1 means optimizing before AD pays).",
             f"- Geometric mean of adcc gradient / primal ratio: **{fmt(geomean(ratios), 'x')}**.",
@@ -179,10 +198,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--only", type=lambda s: set(s.split(",")), default=None)
     ap.add_argument("--no-jax", action="store_true")
+    ap.add_argument("--render", action="store_true", help="only re-render results.md/png from results.json")
     args = ap.parse_args(argv)
-    res = collect(args)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "results.json").write_text(json.dumps(res, indent=1) + "\n")
+    if args.render:
+        res = json.loads((RESULTS / "results.json").read_text())
+    else:
+        res = collect(args)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "results.json").write_text(json.dumps(res, indent=1) + "\n")
     md = render_markdown(res)
     (RESULTS / "results.md").write_text(md)
     if not render_chart(res, RESULTS / "results.png"):
