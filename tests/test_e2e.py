@@ -29,28 +29,7 @@ ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 # (file relative to tests/e2e, opt level) -> issue that tracks it.
 # "#3": forward mode (__enzyme_fwddiff); "#4": reverse mode / C++ (__enzyme_autodiff).
 # Remove entries as the AD engine lands; strict xfail flags an entry that passes.
-XFAIL = {
-    ("cpp/std_vector.cpp", "-O0"): "#4",
-    ("cpp/std_vector.cpp", "-O1"): "#4",
-    ("cpp/std_vector.cpp", "-O2"): "#4",
-    ("cpp/std_vector.cpp", "-O3"): "#4",
-    ("cpp/virtual_method.cpp", "-O0"): "#4",
-    ("cpp/virtual_method.cpp", "-O1"): "#4",
-    ("cpp/virtual_method.cpp", "-O2"): "#4",
-    ("cpp/virtual_method.cpp", "-O3"): "#4",
-    ("forward/struct_return.c", "-O0"): "#3",
-    ("forward/struct_return.c", "-O1"): "#3",
-    ("forward/struct_return.c", "-O2"): "#3",
-    ("forward/struct_return.c", "-O3"): "#3",
-    ("forward/vector_width.c", "-O0"): "#3",
-    ("forward/vector_width.c", "-O1"): "#3",
-    ("forward/vector_width.c", "-O2"): "#3",
-    ("forward/vector_width.c", "-O3"): "#3",
-    ("forward/vector_width_ptr.c", "-O0"): "#3",
-    ("forward/vector_width_ptr.c", "-O1"): "#3",
-    ("forward/vector_width_ptr.c", "-O2"): "#3",
-    ("forward/vector_width_ptr.c", "-O3"): "#3",
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _programs():

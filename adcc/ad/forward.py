@@ -11,6 +11,7 @@ from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
                             size_of_const, unsupported, zero_of)
+from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
@@ -42,7 +43,7 @@ class ForwardSynthesizer:
         self.module = ctx.module
         self.spec = spec
         self.W = spec.width
-        self.primal = self.module.function(spec.name)
+        self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
         self.vmap: dict[int, Value] = {}
         self.tmap: dict[int, list[Value | None]] = {}

@@ -13,6 +13,7 @@ from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
                             size_of_const, unsupported, zero_of)
+from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
 from adcc.ad.tape import TAPE_TYPE, RecordLayout, TapePlan, ensure_tape_helpers
@@ -73,7 +74,7 @@ class ReverseSynthesizer:
         self.ctx = ctx
         self.module = ctx.module
         self.spec = spec
-        self.primal = self.module.function(spec.name)
+        self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
         ensure_tape_helpers(self.module)
 

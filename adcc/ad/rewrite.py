@@ -100,7 +100,12 @@ def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
     r = b.call(fwd, packing.type, _call_args(b, fn, site))
     parts = packing.unpack(b, r)
     tangents = parts[1:] if not isinstance(fn.ret_type, T.VoidType) else []
-    result = _shape_result(b, site, tangents if spec.ret_active else [])
+    tangents = tangents if spec.ret_active else []
+    if site.sret is not None:
+        _store_sret(b, site, tangents)
+        result = None
+    else:
+        result = _shape_result(b, site, tangents)
     _replace(site, result)
 
 
@@ -128,6 +133,8 @@ def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | No
         return None
     module = b.module
     rt_res = module.resolve(rt)
+    if len(values) == 1 and module.resolve(values[0].type) == rt_res:
+        return values[0]
     if rt_res.is_float():
         return convert(b, values[0], rt_res) if values else zero_of(rt_res)
     if isinstance(rt_res, (T.StructType, T.ArrayType)):
@@ -147,12 +154,63 @@ def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | No
 
 
 def _store_sret(b: Builder, site: CallSite, values: list[Value]) -> None:
+    """Store results into the hidden struct-return memory, laid out as its declared type."""
+    from adcc.ir import layout
+    from adcc.ir.parser import LineParser
+    module = b.module
+    attrs = site.inst.info.get("arg_attrs", [""])[0]
+    k = attrs.find("sret(")
+    sty = None
+    if k >= 0:
+        try:
+            sty = module.resolve(LineParser(attrs[k + 5:], None).parse_type())
+        except (ValueError, IndexError):
+            sty = None
+    if isinstance(sty, (T.StructType, T.ArrayType)):
+        flat = _flatten(b, values)
+        for (ety, off), v in zip(_leaves(module, sty, 0), flat):
+            p = b.gep(T.i8, site.sret, [off]) if off else site.sret
+            b.store(convert(b, v, ety) if v.type != ety else v, p)
+        return
     off = 0
     for v in values:
-        v = convert(b, v, T.f64) if v.type != T.f64 and v.type.is_float() else v
         p = b.gep(T.i8, site.sret, [off]) if off else site.sret
         b.store(v, p)
-        off += 8 if v.type == T.f64 else 4
+        off += 8
+
+
+def _leaves(module, ty: T.Type, base: int) -> list[tuple[T.Type, int]]:
+    """Scalar members of an aggregate type with their byte offsets."""
+    from adcc.ir import layout
+    ty = module.resolve(ty)
+    if isinstance(ty, T.StructType):
+        out = []
+        for ety, off in zip(ty.elems, layout.struct_offsets(module, ty)):
+            out.extend(_leaves(module, ety, base + off))
+        return out
+    if isinstance(ty, T.ArrayType):
+        step = layout.alloc_size(module, ty.elem)
+        out = []
+        for i in range(ty.count):
+            out.extend(_leaves(module, ty.elem, base + i * step))
+        return out
+    return [(ty, base)]
+
+
+def _flatten(b: Builder, values: list[Value]) -> list[Value]:
+    """Scalars of the results in order (struct/array results are taken apart)."""
+    out: list[Value] = []
+    for v in values:
+        ty = b.module.resolve(v.type)
+        if isinstance(ty, T.StructType):
+            for k in range(len(ty.elems)):
+                out.extend(_flatten(b, [b.extractvalue(v, k)]))
+        elif isinstance(ty, T.ArrayType):
+            for k in range(ty.count):
+                out.extend(_flatten(b, [b.extractvalue(v, k)]))
+        else:
+            out.append(v)
+    return out
 
 
 def _replace(site: CallSite, result: Value | None) -> None:

@@ -181,6 +181,8 @@ class LineParser:
                 while self.peek() is not None and self.peek().kind == "word" and not self.at("("):
                     self.next()  # flags like inbounds
             self.skip_balanced()
+            while self.at("("):  # `inrange(-16, 32) (i8, ptr @vt, i64 16)`
+                self.skip_balanced()
             v = Constant(ty, self.line[start:self.toks[self.i - 1].end])
         elif t.kind in ("number", "word"):
             self.next()

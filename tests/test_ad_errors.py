@@ -1,0 +1,61 @@
+"""Bad uses of the Enzyme API and non-differentiable code: clean, located compile errors."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ADCC = str(Path(sys.executable).parent / "adcc")
+
+CASES = {
+    "external_call": ("""
+extern double mystery(double);
+extern double __enzyme_autodiff(void *, ...);
+static double f(double x) { return mystery(x) * x; }
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "mystery"),
+    "too_few": ("""
+extern double __enzyme_autodiff(void *, ...);
+static double f(double x, double y) { return x * y; }
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "too few arguments"),
+    "too_many": ("""
+extern double __enzyme_autodiff(void *, ...);
+static double f(double x) { return x * x; }
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0, 2.0); }
+""", "too many arguments"),
+    "not_a_function": ("""
+extern double __enzyme_autodiff(void *, ...);
+double table[3] = {1, 2, 3};
+int main(void) { return (int)__enzyme_autodiff((void *)table, 1.0); }
+""", "not a function"),
+    "out_on_pointer": ("""
+extern double __enzyme_autodiff(void *, ...);
+int enzyme_out;
+static double f(double *x) { return x[0] * x[0]; }
+int main(void) { double x = 1; return (int)__enzyme_autodiff((void *)f, enzyme_out, &x); }
+""", "enzyme_out"),
+    "fwd_out": ("""
+extern double __enzyme_fwddiff(void *, ...);
+int enzyme_out;
+static double f(double x) { return x * x; }
+int main(void) { return (int)__enzyme_fwddiff((void *)f, enzyme_out, 1.0); }
+""", "not valid in forward mode"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_rejected_with_location(tmp_path, name, opt):
+    src, hint = CASES[name]
+    c = tmp_path / f"{name}.c"
+    c.write_text(src)
+    out = tmp_path / "prog"
+    r = subprocess.run([ADCC, opt, "-g", str(c), "-o", str(out), "-lm"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr and "Stack dump" not in r.stderr
+    assert hint in r.stderr, r.stderr
+    assert f"{name}.c:" in r.stderr, r.stderr  # a source location from debug info
+    assert "error:" in r.stderr
+    assert not out.exists()
