@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from adcc.diagnostics import CompileError
 from adcc.driver import stages, toolchain
 from adcc.driver.files import write_atomic
 
@@ -62,31 +63,48 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         # a gradient of a function defined in another unit is synthesized by the link step
         import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
-    data = differentiate_and_emit(bitcode, options, machine_for(driver, options.opt_level), action, log,
-                                  embed=(action == "obj"), defer_undefined=(action == "obj"))
+    tm = machine_for(driver, options.opt_level)
+    try:
+        data = differentiate_and_emit(bitcode, options, tm, action, log,
+                                      embed=(action == "obj"))
+    except CompileError as err:
+        if err.diagnostic.location is not None or any(a.startswith("-g") for a in args):
+            raise
+        raise _located(err, driver, inp, kind, front_end, args, options, tm) from None
     write_atomic(out, data)
     return 0
 
 
+def _located(err, driver, inp, kind, front_end, args, options, tm):
+    """An AD error found without debug info: recompile with line tables only to say where."""
+    from adcc.driver.main import input_words
+    bc_path = driver.outputs.scratch_file(".g.bc")
+    quiet = StageLog(False)
+    if stages.front_end(front_end, [*args, "-gline-tables-only"], input_words(inp), kind, bc_path, False) != 0:
+        return err
+    with open(bc_path, "rb") as f:
+        bitcode = f.read()
+    try:
+        differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
+    except CompileError as located:
+        if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+            return located
+    return err
+
+
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None, defer_undefined: bool = False) -> bytes:
+                           embed: bool, module=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
-    With `defer_undefined` (compiling to an object), a unit whose Enzyme calls name functions
-    defined elsewhere is left undifferentiated; the link step differentiates the merged module."""
+    Calls on functions defined in another unit are left for the link step when
+    `options.defer_unresolved` is set (compiling to an object)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
-    deferred = stages.undefined_ad_targets(text) if defer_undefined else []
-    if deferred:
-        log.emit(f"adcc: {', '.join(sorted(set(deferred)))} defined in another unit: differentiating at link time")
-        from adcc.ad.api import ADResult
-        result = ADResult(text=text)
-    else:
-        with log.stage("differentiate"):
-            result = stages.differentiate(text, options)
+    with log.stage("differentiate"):
+        result = stages.differentiate(text, options)  # defers calls on functions of other units
     for report in result.reports:
         from adcc.driver import console
         console.report(report)

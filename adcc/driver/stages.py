@@ -112,28 +112,6 @@ def pre_ad_optimize(text: str, tm) -> str:
     return str(mod)
 
 
-def undefined_ad_targets(text: str) -> list[str]:
-    """Functions passed to `__enzyme_*` calls that this module only declares: their
-    differentiation must wait for the link step, where the defining unit's bitcode is merged."""
-    mod = parse_text(text, "module")
-    missing = []
-    for fn in mod.functions:
-        for block in fn.blocks:
-            for ins in block.instructions:
-                if ins.opcode != "call":
-                    continue
-                ops = list(ins.operands)
-                if not ops or "__enzyme_" not in ops[-1].name or len(ops) < 2:
-                    continue
-                try:
-                    target = mod.get_function(ops[0].name) if ops[0].name else None
-                except NameError:
-                    target = None
-                if target is not None and target.is_declaration:
-                    missing.append(target.name)
-    return missing
-
-
 def differentiate(text: str, options):
     from adcc.ad.api import differentiate_text
     return differentiate_text(text, options)
