@@ -47,8 +47,6 @@ def test_bench_program_quick(prog, tmp_path):
         assert rec["max_rel_err"] < 1e-5, rec
 
 
-@pytest.mark.xfail(strict=True, reason="#5: pre-AD O2 merges two __enzyme_autodiff call sites into a "
-                                       "call of phi(f, g), then rejects the unknown function")
 def test_two_call_sites_on_different_functions(tmp_path):
     exe = tmp_path / "two_call_sites"
     build = subprocess.run([ADCC, "-O2", str(REPO / "bench" / "repro" / "two_call_sites.c"), "-o", str(exe)],
@@ -58,8 +56,6 @@ def test_two_call_sites_on_different_functions(tmp_path):
     assert subprocess.run([str(exe), "x"], capture_output=True).returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="#5: --ad-stage=unoptimized accumulates the adjoint of an "
-                                       "enzyme_const pointer into its own memory")
 def test_const_pointer_untouched_with_ad_before_optimization(tmp_path):
     exe = tmp_path / "const_pointer"
     src = REPO / "bench" / "repro" / "const_pointer_unoptimized.c"

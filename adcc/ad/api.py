@@ -36,6 +36,28 @@ def has_enzyme_calls(text: str) -> bool:
     return "__enzyme_" in text and ENZYME_CALL_RE.search(text) is not None
 
 
+def prepare_for_optimization(text: str) -> str:
+    """Give every __enzyme_* call site its own callee before pre-AD optimization.
+
+    Optimizations may otherwise merge two call sites (`if (c) grad(f) else grad(g)` becomes
+    one call of `select(c, f, g)`); LLVM never replaces a call's callee by a select, so
+    distinct callees keep each site's target a known function."""
+    if "__enzyme_" not in text:
+        return text
+    from adcc.ad.rewrite import find_call_sites
+    from adcc.ir import parse_module
+    from adcc.ir.values import GlobalRef
+    module = parse_module(text)
+    sites = find_call_sites(module)
+    if len(sites) < 2:
+        return text
+    for k, inst in enumerate(sites):
+        name = f"{inst.callee_name.strip(chr(34))}.adcc.{k}"
+        module.ensure_declaration(name, inst.info["fn_type"])
+        inst.set_operand(inst.info["callee_slot"], GlobalRef(name))
+    return str(module)
+
+
 def differentiate_text(text: str, options: ADOptions) -> ADResult:
     """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
     if "__enzyme_" not in text:

@@ -59,6 +59,18 @@ def constant_global_refs(text: str) -> list[str]:
     return _GREF.findall(text)
 
 
+def _stack_derived(v: Value) -> bool:
+    seen = 0
+    while isinstance(v, Instruction) and seen < 16:
+        if v.opcode == "alloca":
+            return True
+        if v.opcode not in ("getelementptr", "bitcast", "addrspacecast"):
+            return False
+        v = v.operands[0]
+        seen += 1
+    return False
+
+
 class ActivityAnalysis:
     def __init__(self, module, fn: Function, spec: FunctionSpec):
         self.module = module
@@ -97,20 +109,37 @@ class ActivityAnalysis:
                 self.shadowed.add(id(a)); work.append(a)
             elif is_floatish(module, a.type):
                 self.varied.add(id(a)); work.append(a)
+        self._woken: list[Value] = []
         for inst in fn.instructions():
             if self._is_source(inst):
                 self.shadowed.add(id(inst)); work.append(inst)
             elif self._visit(inst):
                 work.append(inst)
+            work.extend(self._woken); self._woken.clear()
         while work:
             v = work.pop()
             for u in v.users:
                 if self._visit(u):
                     work.append(u)
+                work.extend(self._woken); self._woken.clear()
+
+    def _shadow_stack_objects(self, ptr: Value) -> None:
+        """A stack object that receives active data (or escapes) needs a shadow."""
+        seen: set[int] = set()
+        stack = [ptr]
+        while stack:
+            v = stack.pop()
+            if id(v) in seen or not isinstance(v, Instruction):
+                continue
+            seen.add(id(v))
+            if v.opcode == "alloca":
+                if id(v) not in self.shadowed:
+                    self.shadowed.add(id(v))
+                    self._woken.append(v)
+            elif v.opcode in POINTER_OPS:
+                stack.extend(o for o in v.operands if is_pointer(o.type))
 
     def _is_source(self, inst: Instruction) -> bool:
-        if inst.opcode == "alloca":
-            return True
         if inst.opcode == "call":
             k = classify_call(self.module, inst)
             return k in (CallKind.ALLOC, CallKind.REALLOC)
@@ -133,8 +162,22 @@ class ActivityAnalysis:
                     self.shadowed.add(id(inst))
                 elif isinstance(ty, (T.IntType, T.VectorType, T.ArrayType, T.StructType)):
                     self.int_shadowed.add(id(inst))
+        elif op == "store":
+            val, ptr = inst.operands
+            if id(val) in self.varied or id(val) in self.int_shadowed or \
+                    (is_pointer(val.type) and (self.has_shadow(val) or _stack_derived(val))):
+                self._shadow_stack_objects(ptr)
+            if is_pointer(val.type) and _stack_derived(val) and self.has_shadow(ptr):
+                self._shadow_stack_objects(val)  # escapes into active memory
         elif op == "call":
             kind = classify_call(module, inst)
+            if kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[1]):
+                self._shadow_stack_objects(inst.args[0])
+            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN) and \
+                    (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
+                for a in inst.args:
+                    if is_pointer(a.type):
+                        self._shadow_stack_objects(a)
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
                 self.shadowed.add(id(inst))
             elif kind in (CallKind.MATH,):

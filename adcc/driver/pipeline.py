@@ -100,6 +100,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     `options.defer_unresolved` is set (compiling to an object)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
+    with log.stage("separate call sites"):
+        text = stages.separate_call_sites(text)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)

@@ -104,6 +104,12 @@ def run_o2_pipeline(mod, tm, speed_level: int, vectorize: bool) -> None:
     pb.getModulePassManager().run(mod, pb)
 
 
+def separate_call_sites(text: str) -> str:
+    """Each __enzyme_* call its own callee, so optimization cannot merge two sites."""
+    from adcc.ad.api import prepare_for_optimization
+    return prepare_for_optimization(text)
+
+
 def pre_ad_optimize(text: str, tm) -> str:
     """O2 without vectorization and unrolling: clean, scalar IR for the AD engine."""
     mod = parse_text(text, "front-end output")
