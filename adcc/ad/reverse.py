@@ -222,11 +222,17 @@ class AugmentedBuilder:
             preds = s.preds(blk)
             idx = None
             self.exit_ctr: dict[int, Value] = {}
+            self.exit_hoist: dict[tuple, Value] = {}
             for ecl in s.plan.exits_of.get(id(blk), []):
                 # the counter's value on the edge that left the loop (0 on edges from outside it)
                 ep = self.b.phi(T.i64, name="iter.exit")
                 self.exit_ctr[id(ecl)] = ep
                 self.pending.append((blk, ep, ("exitctr", ecl)))
+                for hk, hv in s.plan.hoisted.get(id(ecl), []):
+                    # loop-invariant values the loop's reverse reads: taped once, at the exit
+                    hp = self.b.phi(hv.type, name="hoist")
+                    self.exit_hoist[(id(ecl), hk, id(hv))] = hp
+                    self.pending.append((blk, hp, ("hoist", ecl, hk, hv)))
             cl = s.plan.counted_header(blk)
             if cl is not None:
                 c = self.b.phi(T.i64, name="iter")
@@ -258,6 +264,9 @@ class AugmentedBuilder:
             return self.sh(v)
         if kind == "c":
             return self.exit_ctr[id(v)]
+        if kind == "h":
+            cl, (hk, hv) = v
+            return self.exit_hoist[(id(cl), hk, id(hv))]
         return self.extra[id(v)]
 
     def p(self, v: Value) -> Value:
@@ -432,6 +441,12 @@ class AugmentedBuilder:
     def _fill_phis(self) -> None:
         s = self.s
         for old, new, kind in self.pending:
+            if isinstance(kind, tuple) and kind[0] == "hoist":
+                _, ecl, hk, hv = kind
+                for pred in s.preds(old):
+                    val = self.key_value(hk, hv) if pred in ecl.loop else Builder.poison(hv.type)
+                    add_incoming(new, val, self.exit_block[id(pred)])
+                continue
             if isinstance(kind, tuple):
                 ecl = kind[1]
                 for pred in s.preds(old):
@@ -496,8 +511,11 @@ class ReverseBuilder:
         rets = s.returns
         plan = s.plan
         self.ctr = {}
+        self.hslot: dict[tuple, Value] = {}
         for cl in plan.counted.values():
             self.ctr[id(cl)] = self.b.alloca(T.i64, name="iter")
+            for hk, hv in plan.hoisted.get(id(cl), []):
+                self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
         fvals = RecordLayout([self._key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
         self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
@@ -555,6 +573,8 @@ class ReverseBuilder:
             return T.i32
         if kind == "c":
             return T.i64
+        if kind == "h":
+            return v[1][1].type
         return v.type
 
     def rp(self, v: Value) -> Value:
@@ -578,6 +598,18 @@ class ReverseBuilder:
                 x = v
         elif src == "func":
             x = self.func_vals[key]
+        elif src == "hoist":
+            cl = self.s.plan.hoist_loop(v, self.blk)
+            x = self.b.load(v.type, self.hslot[(id(cl), kind, id(v))])
+        elif src == "affine":
+            cl, start, (how, step), nxt = self.s.plan.affine(v, self.blk)
+            st = self.value("p", start)
+            c = self.b.load(T.i64, self.ctr[id(cl)])
+            if how == "add":
+                k = c if v.type == T.i64 else self.b.cast("trunc" if v.type.bits < 64 else "zext", c, v.type)
+                x = self.b.add(st, self.b.mul(k, Builder.iconst(v.type, step)))
+            else:
+                x = self.b.gep(nxt.info["source_type"], st, [self.b.mul(c, Builder.iconst(T.i64, step))])
         elif src == "iv":
             cl = self.s.plan.iv_loop(v, self.blk)
             c = self.b.load(T.i64, self.ctr[id(cl)])
@@ -609,9 +641,13 @@ class ReverseBuilder:
         vals = RecordLayout(types).pop(b, self.tape)
         self.cur = {}
         idx = None
+        self.exit_vals: dict[tuple, Value] = {}
         for (kind, v), x in zip(keys, vals):
             if kind == "idx":
                 idx = x
+            elif kind == "h":
+                cl, (hk, hv) = v
+                self.exit_vals[(id(cl), hk, id(hv))] = x
             else:
                 self.cur[(kind, id(v))] = x
         for kind, v in s.needs[id(blk)]:
@@ -663,6 +699,9 @@ class ReverseBuilder:
         for cl in self.s.plan.exits_of.get(id(blk), []):
             if pred in cl.loop:
                 b.store(self.cur[("c", id(cl))], self.ctr[id(cl)])
+                for hk, hv in self.s.plan.hoisted.get(id(cl), []):
+                    slot = (id(cl), hk, id(hv))
+                    b.store(self.exit_vals[slot], self.hslot[slot])
         b.br(self.rmap[id(pred)])
 
     # --- per-instruction adjoints ----------------------------------------------------------

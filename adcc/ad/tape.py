@@ -229,14 +229,19 @@ class TapePlan:
         self._memo: dict[tuple, str] = {}
         self.func_keys: list[tuple[str, object]] = []
         self._func_seen: set[tuple[str, int]] = set()
+        self.hoisted: dict[int, list[tuple[str, object]]] = {}  # counted loop -> invariant keys
+        self._hoist_seen: set[tuple[int, str, int]] = set()
         self.taped: dict[int, list[tuple[str, object]]] = {}
         for blk in synth.order:
             keys = []
             for kind, v in synth.needs[id(blk)]:
                 self._collect(kind, v, blk, keys, set())
-            for cl in self.exits_of.get(id(blk), []):
-                keys.append(("c", cl))
             self.taped[id(blk)] = keys
+        for blk in synth.order:  # exit records: the loop's final counter and its hoisted values
+            for cl in self.exits_of.get(id(blk), []):
+                self.taped[id(blk)].append(("c", cl))
+                for key in self.hoisted.get(id(cl), []):
+                    self.taped[id(blk)].append(("h", (cl, key)))
 
     def counted_header(self, blk: Block) -> CountedLoop | None:
         return self.counted.get(id(blk))
@@ -247,6 +252,43 @@ class TapePlan:
             if cl is not None and cl.iv is v and blk in cl.loop:
                 return cl
         return None
+
+    def hoist_loop(self, v, blk: Block) -> CountedLoop | None:
+        """The outermost counted loop around `blk` in which `v` is invariant: a value taped
+        there is pushed once per execution of that loop (at its exit), not per iteration."""
+        if not isinstance(v, Instruction) or v.block is None:
+            return None
+        best = None
+        lp = self.li.loop_of(blk)
+        while lp is not None and v.block not in lp:
+            if id(lp.header) in self.counted:
+                best = self.counted[id(lp.header)]
+            lp = lp.parent
+        return best
+
+    def affine(self, v, blk: Block):
+        """(loop, start, step op, step) when `v` is an induction variable `start + k*step` of a
+        counted loop around `blk` whose start is available there (k: the iteration counter)."""
+        if not (isinstance(v, Instruction) and v.opcode == "phi"):
+            return None
+        cl = self.counted.get(id(v.block))
+        if cl is None or blk not in cl.loop:
+            return None
+        inc = {id(b): x for x, b in v.incoming()}
+        start, nxt = inc.get(id(cl.outside)), inc.get(id(cl.latch))
+        if start is None or not isinstance(nxt, Instruction) or not nxt.operands or nxt.operands[0] is not v:
+            return None
+        if nxt.opcode == "add" and isinstance(nxt.operands[1], Constant) and \
+                nxt.operands[1].text.lstrip("-").isdigit():
+            step = ("add", int(nxt.operands[1].text))
+        elif nxt.opcode == "getelementptr" and len(nxt.operands) == 2 and isinstance(nxt.operands[1], Constant) \
+                and nxt.operands[1].text.lstrip("-").isdigit():
+            step = ("gep", int(nxt.operands[1].text))
+        else:
+            return None
+        if self.source("p", start, blk) == "tape":
+            return None
+        return cl, start, step, nxt
 
     def _once(self, v) -> bool:
         return isinstance(v, Instruction) and v.block is not None and id(v.block) in self.once_blocks
@@ -262,7 +304,7 @@ class TapePlan:
         return src
 
     def _source(self, kind: str, v, blk: Block, depth: int) -> str:
-        if kind in ("i", "c"):
+        if kind in ("i", "c", "h"):
             return "tape"
         if isinstance(v, Constant):
             return "const"
@@ -270,6 +312,8 @@ class TapePlan:
             return "func"
         if kind == "p" and self.iv_loop(v, blk) is not None:
             return "iv"
+        if kind == "p" and self.affine(v, blk) is not None:
+            return "affine"
         if not isinstance(v, Instruction) or depth >= MAX_RECOMPUTE_DEPTH:
             return "tape"
         op = v.opcode
@@ -278,13 +322,11 @@ class TapePlan:
                 return "re"
             if op == "load" and self._reloadable(v) and self.source("p", v.operands[0], blk, depth + 1) != "tape":
                 return "re"
-            return "tape"
-        # shadows of pointer arithmetic follow the primal
-        if op in ("getelementptr", "bitcast", "addrspacecast") and \
+        elif op in ("getelementptr", "bitcast", "addrspacecast") and \
                 self.source("s", v.operands[0], blk, depth + 1) != "tape" and \
                 all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands[1:]):
-            return "re"
-        return "tape"
+            return "re"  # shadows of pointer arithmetic follow the primal
+        return "hoist" if self.hoist_loop(v, blk) is not None else "tape"
 
     def _reloadable(self, load: Instruction) -> bool:
         if not self.s.spec.readonly_memory or load.info.get("volatile") or load.info.get("atomic"):
@@ -305,6 +347,14 @@ class TapePlan:
             if k not in self._func_seen:
                 self._func_seen.add(k)
                 self.func_keys.append((kind, v))
+        elif src == "hoist":
+            cl = self.hoist_loop(v, blk)
+            hk = (id(cl), kind, id(v))
+            if hk not in self._hoist_seen:
+                self._hoist_seen.add(hk)
+                self.hoisted.setdefault(id(cl), []).append((kind, v))
+        elif src == "affine":
+            self._collect("p", self.affine(v, blk)[1], blk, keys, seen)
         elif src == "re":
             ops = v.operands
             if kind == "p":

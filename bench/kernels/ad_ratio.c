@@ -1,4 +1,5 @@
-/* Gradient/primal time ratios of the conformance kernels dot, matmul and long_loop (issue #4).
+/* Derivative/primal time ratios of the conformance kernels dot, matmul and long_loop: reverse
+ * mode (issue #4, target <= 5) and forward mode (issue #3, target ~2).
  * Prints one JSON line per kernel: {"name","size","primal_s","grad_s","ratio"}. */
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 extern void __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
 typedef struct { double d0, d1; } G2;
 extern G2 __enzyme_autodiff2(void *, ...);
 int enzyme_dup, enzyme_const, enzyme_out;
@@ -72,6 +74,9 @@ int main(int argc, char **argv) {
   TIME(tp, sink = dotp(a, b, n));
   TIME(tg, __enzyme_autodiff((void *)dot, enzyme_dup, a, da, enzyme_dup, b, db, enzyme_const, n));
   report("dot", n, tp, tg);
+  double tf;
+  TIME(tf, sink = __enzyme_fwddiff((void *)dot, enzyme_dup, a, da, enzyme_dup, b, db, enzyme_const, n));
+  report("dot_forward", n, tp, tf);
 
   volatile int vm = quick ? 16 : 128;
   int m = vm;
@@ -83,6 +88,9 @@ int main(int argc, char **argv) {
   TIME(tg, __enzyme_autodiff((void *)matmul_loss, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC,
                              enzyme_const, m));
   report("matmul", m, tp, tg);
+  TIME(tf, sink = __enzyme_fwddiff((void *)matmul_loss, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC,
+                                   enzyme_const, m));
+  report("matmul_forward", m, tp, tf);
 
   volatile int vs = quick ? 10000 : 1000000;
   int steps = vs;
@@ -90,5 +98,8 @@ int main(int argc, char **argv) {
   TIME(tp, sink = itp(0.5, 0.3, steps));
   TIME(tg, { G2 g = __enzyme_autodiff2((void *)iterate, 0.5, 0.3, enzyme_const, steps); sink = g.d0; });
   report("long_loop", steps, tp, tg);
+  TIME(tf, sink = __enzyme_fwddiff((void *)iterate, enzyme_dup, 0.5, 0.0, enzyme_dup, 0.3, 1.0, enzyme_const, steps));
+  /* seeded on c: d/dx0 underflows to subnormals after a few thousand steps (in any AD tool) */
+  report("long_loop_forward", steps, tp, tf);
   return 0;
 }
