@@ -47,6 +47,7 @@ bench: setup
 	@$(PY) -c 'import matplotlib, jax' 2>/dev/null || $(PY) -m pip install -q matplotlib 'jax[cpu]' \
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
+	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"
