@@ -143,6 +143,23 @@ def unsupported(module, inst: Instruction, what: str) -> CompileError:
     return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
 
 
+def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
+    """The error for a call adcc cannot differentiate (both modes)."""
+    if kind is CallKind.ENZYME:
+        return unsupported(module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
+    name = (inst.callee_name or "?").strip('"')
+    return unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
+                                     f"(no derivative rule and no definition available)")
+
+
+def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
+    """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc)."""
+    if inst.callee_name == "calloc":
+        return b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64), convert(b, args[1], T.i64)])
+    n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
+    return b.call("adcc_shadow_alloc", T.ptr, [convert(b, n, T.i64)])
+
+
 def address_taken_functions(module) -> list[str]:
     """Defined functions whose address escapes (candidates for indirect calls)."""
     cached = getattr(module, "_adcc_addr_taken", None)

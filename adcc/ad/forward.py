@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
-                            size_of_const, unsupported, zero_of)
+from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
+                            no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
@@ -276,16 +276,9 @@ class ForwardSynthesizer:
                                        for w in range(self.W)]
             return
         if kind is CallKind.ALLOC:
-            new = self._clone_primal(inst)
+            self._clone_primal(inst)
             args = [self.p(a) for a in inst.args]
-            if inst.callee_name == "calloc":
-                self.smap[id(inst)] = [self.b.call("adcc_shadow_calloc", T.ptr, [convert(self.b, args[0], T.i64),
-                                                                                 convert(self.b, args[1], T.i64)])
-                                       for _ in range(self.W)]
-            else:
-                n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
-                self.smap[id(inst)] = [self.b.call("adcc_shadow_alloc", T.ptr, [convert(self.b, n, T.i64)])
-                                       for _ in range(self.W)]
+            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
             return
         if kind is CallKind.REALLOC:
             new = self._clone_primal(inst)
@@ -332,11 +325,7 @@ class ForwardSynthesizer:
             return self._call_defined(inst, inst.callee_name, None)
         if kind is CallKind.INDIRECT:
             return self._call_indirect(inst)
-        if kind is CallKind.ENZYME:
-            raise unsupported(self.module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
-        raise unsupported(self.module, inst, f"cannot differentiate call to external function "
-                                             f"'{(inst.callee_name or '?').strip(chr(34))}' (no derivative rule and no "
-                                             f"definition available)")
+        raise no_derivative(self.module, inst, kind)
 
     def _call_defined(self, inst: Instruction, name: str, callee_value: Value | None) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)

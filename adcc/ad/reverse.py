@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, reverse_post_order,
-                            size_of_const, unsupported, zero_of)
+from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
+                            no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
@@ -352,13 +352,7 @@ class AugmentedBuilder:
             return  # deferred: the reverse of this free releases the primal
         if kind is CallKind.ALLOC:
             self.vmap[id(inst)] = self.clone(inst)
-            args = [self.p(a) for a in inst.args]
-            if inst.callee_name == "calloc":
-                self.smap[id(inst)] = b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64),
-                                                                          convert(b, args[1], T.i64)])
-            else:
-                n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
-                self.smap[id(inst)] = b.call("adcc_shadow_alloc", T.ptr, [convert(b, n, T.i64)])
+            self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
             return
         if kind is CallKind.REALLOC:
             self.vmap[id(inst)] = self.clone(inst)
@@ -383,11 +377,7 @@ class AugmentedBuilder:
             return
         if kind is CallKind.INDIRECT:
             return self._call_indirect(inst)
-        if kind is CallKind.ENZYME:
-            raise unsupported(self.module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
-        raise unsupported(self.module, inst, f"cannot differentiate call to external function "
-                                             f"'{(inst.callee_name or '?').strip(chr(34))}' (no derivative rule "
-                                             f"and no definition available)")
+        raise no_derivative(self.module, inst, kind)
 
     def _touches_shadowed_memory(self, inst: Instruction) -> bool:
         return any(isinstance(a.type, T.PointerType) and self.act.has_shadow(a) for a in inst.args)

@@ -44,47 +44,31 @@ define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
   ret ptr %p
 }
 
-define internal void @adcc.adjoint.copy.f64(ptr %dd, ptr %ds, i64 %n) nounwind {
-entry:
-  %cnt = lshr i64 %n, 3
-  %z = icmp eq i64 %cnt, 0
-  br i1 %z, label %done, label %loop
-loop:
-  %i = phi i64 [ 0, %entry ], [ %i1, %loop ]
-  %pd = getelementptr inbounds double, ptr %dd, i64 %i
-  %ps = getelementptr inbounds double, ptr %ds, i64 %i
-  %vd = load double, ptr %pd, align 8
-  store double 0.0, ptr %pd, align 8
-  %vs = load double, ptr %ps, align 8
-  %a = fadd double %vs, %vd
-  store double %a, ptr %ps, align 8
-  %i1 = add i64 %i, 1
-  %c = icmp eq i64 %i1, %cnt
-  br i1 %c, label %done, label %loop
-done:
-  ret void
-}
+"""
 
-define internal void @adcc.adjoint.copy.f32(ptr %dd, ptr %ds, i64 %n) nounwind {
+
+# reverse of a copy of floats: dsrc[i] += ddst[i]; ddst[i] = 0 (element type {ty}, {size} bytes)
+ADJOINT_COPY = """
+define internal void @adcc.adjoint.copy.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
 entry:
-  %cnt = lshr i64 %n, 2
+  %cnt = lshr i64 %n, {shift}
   %z = icmp eq i64 %cnt, 0
   br i1 %z, label %done, label %loop
 loop:
   %i = phi i64 [ 0, %entry ], [ %i1, %loop ]
-  %pd = getelementptr inbounds float, ptr %dd, i64 %i
-  %ps = getelementptr inbounds float, ptr %ds, i64 %i
-  %vd = load float, ptr %pd, align 4
-  store float 0.0, ptr %pd, align 4
-  %vs = load float, ptr %ps, align 4
-  %a = fadd float %vs, %vd
-  store float %a, ptr %ps, align 4
+  %pd = getelementptr inbounds {fty}, ptr %dd, i64 %i
+  %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
+  %vd = load {fty}, ptr %pd, align {size}
+  store {fty} 0.0, ptr %pd, align {size}
+  %vs = load {fty}, ptr %ps, align {size}
+  %a = fadd {fty} %vs, %vd
+  store {fty} %a, ptr %ps, align {size}
   %i1 = add i64 %i, 1
   %c = icmp eq i64 %i1, %cnt
   br i1 %c, label %done, label %loop
 done:
   ret void
-}
+}}
 """
 
 
@@ -96,6 +80,8 @@ def ensure_tape_helpers(module) -> None:
     module.ensure_declaration("adcc_tape_grow", TT.FunctionType(TT.ptr, (TT.ptr, TT.i64)))
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
     module.add_text(TAPE_HELPERS)
+    module.add_text(ADJOINT_COPY.format(ty="f64", fty="double", size=8, shift=3))
+    module.add_text(ADJOINT_COPY.format(ty="f32", fty="float", size=4, shift=2))
     for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.adjoint.copy.f64", "adcc.adjoint.copy.f32"):
         module.functions[name] = FunctionEntry(name, "", False)  # name reserved; body is in the text
 

@@ -16,7 +16,7 @@ from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
-MAX_OFFSET = 1 << 16   # larger constant offsets are treated as unknown (-1)
+MAX_OFFSET = 512       # facts at larger offsets are dropped (as Enzyme's MaxTypeOffset)
 MAX_DEPTH = 4          # path length limit (value byte + 3 levels of pointees)
 MAX_COPY = 4096        # memcpy sizes beyond this copy only uniform (-1) information
 
@@ -496,6 +496,8 @@ def _t_gep(ta: TypeAnalysis, inst: Instruction) -> None:
     if split is None:
         return
     const, var = split
+    if not var and const and _is_pointer_walk(inst, base):
+        var = [(None, abs(const))]  # p = phi [p0], [p + c]: a strided walk, not one offset
     if not var:
         # result points `const` bytes into base
         ta._copy(inst, (0,), base, (0,), -MAX_OFFSET, None, const)
@@ -513,6 +515,12 @@ def _t_gep(ta: TypeAnalysis, inst: Instruction) -> None:
         stride = min(s for _, s in var)
         if len(kinds) == 1 and len(firsts) == span and span >= stride:
             ta._set(base, (0, -1), next(iter(kinds)))
+
+
+def _is_pointer_walk(gep: Instruction, base: Value) -> bool:
+    if not isinstance(base, Instruction) or base.opcode != "phi":
+        return False
+    return any(v is gep for v, _ in base.incoming())
 
 
 def _t_int_binary(ta: TypeAnalysis, inst: Instruction) -> None:
