@@ -179,7 +179,7 @@ class ForwardSynthesizer:
                 ops.append(self.bmap[id(o)])
             elif shadow and (isinstance(o.type, T.PointerType) or self.act.has_int_shadow(o)):
                 ops.append(self.sz(o, w))
-            elif not shadow and is_floatish(self.module, o.type):
+            elif not shadow and (is_floatish(self.module, o.type) or self.act.is_varied(o)):
                 ops.append(self.tz(o, w))
             else:
                 ops.append(self.p(o))
@@ -234,7 +234,7 @@ class ForwardSynthesizer:
         if sh is None:
             return
         for w in range(self.W):
-            if is_floatish(self.module, val.type):
+            if is_floatish(self.module, val.type) or self.act.is_varied(val):
                 sv = self.tz(val, w)
             elif isinstance(val, Constant):
                 sv = val

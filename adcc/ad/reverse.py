@@ -120,7 +120,7 @@ class ReverseSynthesizer:
                 need("s", inst.operands[0])
             elif op == "store":
                 val, ptr = inst.operands
-                if act.has_shadow(ptr) and is_floatish(module, val.type):
+                if act.has_shadow(ptr) and act.carries_float(val):
                     need("s", ptr)
             elif op == "alloca" and act.has_shadow(inst):
                 need("s", inst)
@@ -329,7 +329,7 @@ class AugmentedBuilder:
                 self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
         elif op == "store":
             val, ptr = inst.operands
-            if act.has_shadow(ptr) and not is_floatish(self.module, val.type):
+            if act.has_shadow(ptr) and not act.carries_float(val):
                 if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
                     self.clone(inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
@@ -531,8 +531,9 @@ class ReverseBuilder:
             saved = (self.b.block, self.b.index)
             self.b.position_at_end(self.entry)
             self.b.index = 0
-            a = self.b.alloca(v.type)
-            self.b.store(zero_of(v.type), a)
+            ty = self.act.adjoint_type(v)
+            a = self.b.alloca(ty)
+            self.b.store(zero_of(ty), a)
             self.b.block, self.b.index = saved
             if self.b.block is self.entry and self.b.index is not None:
                 self.b.index += 2
@@ -540,20 +541,24 @@ class ReverseBuilder:
         return a
 
     def read_adj(self, v: Value) -> Value:
-        return self.b.load(v.type, self.slot(v))
+        return self.b.load(self.act.adjoint_type(v), self.slot(v))
 
     def take_adj(self, v: Value) -> Value:
         """Read the adjoint and reset it (each definition's adjoint is consumed once)."""
         a = self.slot(v)
-        x = self.b.load(v.type, a)
-        self.b.store(zero_of(v.type), a)
+        ty = self.act.adjoint_type(v)
+        x = self.b.load(ty, a)
+        self.b.store(zero_of(ty), a)
         return x
 
     def add_adj(self, v: Value, d: Value | None) -> None:
         if d is None or isinstance(v, Constant) or not self.act.is_varied(v):
             return
         a = self.slot(v)
-        old = self.b.load(v.type, a)
+        ty = self.act.adjoint_type(v)
+        if d.type != ty:
+            d = self.b.cast("bitcast", d, ty)
+        old = self.b.load(ty, a)
         self.b.store(add_values(self.b, old, d), a)
 
     # --- record values ------------------------------------------------------------------
@@ -699,10 +704,11 @@ class ReverseBuilder:
         op, act, b = inst.opcode, self.act, self.b
         if op == "store":
             val, ptr = inst.operands
-            if act.has_shadow(ptr) and is_floatish(self.module, val.type):
+            if act.has_shadow(ptr) and act.carries_float(val):
+                ty = act.adjoint_type(val)
                 sp = self.rs(ptr)
-                d = b.load(val.type, sp)
-                b.store(zero_of(val.type), sp)
+                d = b.load(ty, sp)
+                b.store(zero_of(ty), sp)
                 self.add_adj(val, d)
             return
         if op == "call":
@@ -716,7 +722,7 @@ class ReverseBuilder:
         d = self.take_adj(inst)
         if op == "load":
             sp = self.rs(inst.operands[0])
-            old = b.load(inst.type, sp)
+            old = b.load(d.type, sp)
             b.store(add_values(b, old, d), sp)
             return
         rule = lookup_opcode(op)
@@ -735,7 +741,9 @@ class ReverseBuilder:
         if rule is not None and rule.kind == "zero":
             return
         if op == "freeze" or op == "bitcast":
-            self.add_adj(inst.operands[0], d if inst.operands[0].type == inst.type else b.cast("bitcast", d, inst.operands[0].type))
+            src = inst.operands[0]
+            want = act.adjoint_type(src)
+            self.add_adj(src, d if d.type == want else b.cast("bitcast", d, want))
             return
         if op == "extractvalue":
             agg = inst.operands[0]

@@ -79,6 +79,8 @@ class ActivityAnalysis:
         self.varied: set[int] = set()
         self.shadowed: set[int] = set()
         self.int_shadowed: set[int] = set()  # integer loads from shadowed memory (copies)
+        self._views: dict[int, T.FloatType | None] = {}
+        self._types = None
         self._run()
 
     # --- queries --------------------------------------------------------------------
@@ -94,6 +96,36 @@ class ActivityAnalysis:
 
     def has_int_shadow(self, v: Value) -> bool:
         return id(v) in self.int_shadowed
+
+    def float_view(self, v: Value) -> T.FloatType | None:
+        """The float type an integer value really holds (a double moved as i64), per type analysis."""
+        if not isinstance(v.type, T.IntType) or v.type.bits not in (16, 32, 64):
+            return None
+        key = id(v)
+        if key in self._views:
+            return self._views[key]
+        view = None
+        if not isinstance(v, Constant):
+            from adcc.analysis.types import Float
+            kind = self.types.scalar_kind(v)
+            if isinstance(kind, Float) and T.FLOAT_BITS.get(kind.kind) == v.type.bits:
+                view = T.FloatType(kind.kind)
+        self._views[key] = view
+        return view
+
+    def adjoint_type(self, v: Value) -> T.Type:
+        """The type a value's tangent/adjoint has: its own, or its float view."""
+        return self.float_view(v) or v.type
+
+    def carries_float(self, v: Value) -> bool:
+        return is_floatish(self.module, v.type) or self.float_view(v) is not None
+
+    @property
+    def types(self):
+        if self._types is None:
+            from adcc.analysis.types import analyze_types
+            self._types = analyze_types(self.module, self.fn)
+        return self._types
 
     def is_active_call(self, inst: Instruction) -> bool:
         return any(self.is_varied(a) or (is_pointer(a.type) and self.has_shadow(a)) for a in inst.args)
@@ -156,7 +188,7 @@ class ActivityAnalysis:
         ty = inst.type
         if op == "load":
             if self.has_shadow(inst.operands[0]):
-                if is_floatish(module, ty):
+                if is_floatish(module, ty) or self.float_view(inst) is not None:
                     self.varied.add(id(inst))
                 elif is_pointer(ty):
                     self.shadowed.add(id(inst))
@@ -192,7 +224,7 @@ class ActivityAnalysis:
         elif op in POINTER_OPS and is_pointer(ty):
             if any(is_pointer(o.type) and self.has_shadow(o) for o in inst.operands):
                 self.shadowed.add(id(inst))
-        elif op in FLOAT_OPS and is_floatish(module, ty):
+        elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
