@@ -17,7 +17,8 @@ from adcc.ir import types as T
 from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
 MAX_OFFSET = 512       # facts at larger offsets are dropped (as Enzyme's MaxTypeOffset)
-MAX_DEPTH = 4          # path length limit (value byte + 3 levels of pointees)
+MAX_NESTED_OFFSET = 64  # ... and beyond this offset in pointees of pointees
+MAX_DEPTH = 3          # path length limit (value byte + 2 levels of pointees)
 MAX_COPY = 4096        # memcpy sizes beyond this copy only uniform (-1) information
 
 
@@ -185,6 +186,7 @@ class TypeAnalysis:
         self.trees: dict[Value, TypeTree] = {}
         self.return_tree = TypeTree()
         self.conflicts: list[str] = []
+        self._conflicted: set[Value] = set()
         self._ctx = _context or _Interprocedural()
         self._md = metadata_index(module)
         self._work: list[Instruction] = []
@@ -274,14 +276,16 @@ class TypeAnalysis:
     def _set(self, v: Value, path: tuple, kind: Kind) -> None:
         if kind is Unknown or len(path) > MAX_DEPTH:
             return
-        if path[0] < 0 or any(o > MAX_OFFSET or o < -1 for o in path[1:]):
+        if path[0] < 0 or any(o < -1 for o in path[1:]) or (len(path) > 1 and path[1] > MAX_OFFSET) \
+                or any(o > MAX_NESTED_OFFSET for o in path[2:]):
             return  # outside the object, or too far to track
         t = self._tree(v)
         old = t.paths.get(path, Unknown)
         new = join(old, kind)
         if new is old or new == old:
             return
-        if new is Conflict and old is not Conflict:
+        if new is Conflict and v not in self._conflicted:
+            self._conflicted.add(v)  # one report per value
             self.conflicts.append(f"{_vname(v)} at {list(path)}: {old} and {kind}")
         t.paths[path] = new
         if isinstance(v, Instruction):
@@ -386,7 +390,11 @@ class TypeAnalysis:
             if o < lo or (hi is not None and o >= hi) or o - shift < 0:
                 continue
             updates.append((pd + (o - shift,) + p[n + 1:], k))
+        dpaths = self._tree(dst).paths
         for path, k in updates:
+            old = dpaths.get(path)
+            if old is not None and (old is k or k.rank < old.rank or old == k):
+                continue  # nothing new (the common case once near the fixpoint)
             if path[0] >= 0:
                 self._set(dst, path, k)
 
@@ -447,8 +455,11 @@ def _value_memory(ta: TypeAnalysis, v: Value, p: Value, size: int) -> None:
     pt = ta._tree(p)
     for path, k in list(pt.paths.items()):
         if len(path) >= 2 and path[0] == 0 and path[1] == -1:
-            for b in range(size):
-                ta._set(v, (b,) + path[2:], k)
+            if len(path) == 2:
+                for b in range(size):
+                    ta._set(v, (b,), k)
+            else:  # what a pointer points to is recorded at the pointer's first byte
+                ta._set(v, (0,) + path[2:], k)
 
 
 def _tbaa(ta: TypeAnalysis, inst: Instruction, p: Value, size: int, v: Value) -> None:

@@ -1,0 +1,163 @@
+"""Type analysis on tests/data/ir/types.ll: only the facts that matter are checked."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from adcc.analysis import format_types
+from adcc.analysis.types import (Anything, Conflict, Float, Integer, Pointer, TypeAnalysis, TypeTree,
+                                 Unknown, analyze_types, join)
+from adcc.ir import parse_module
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "ir")
+DOUBLE = Float("double")
+
+
+@pytest.fixture(scope="module")
+def module():
+    with open(os.path.join(DATA, "types.ll")) as f:
+        return parse_module(f.read())
+
+
+def analyze(module, name, arg_trees=None):
+    fn = module.function(name)
+    ta = TypeAnalysis(module, fn, arg_trees)
+    values = {v.name: v for v in list(fn.args) + list(fn.instructions()) if v.name}
+    return ta, fn, values
+
+
+def test_join_lattice():
+    assert join(Unknown, DOUBLE) == DOUBLE and join(Anything, Integer) is Integer
+    assert join(DOUBLE, Float("double")) == DOUBLE
+    assert join(DOUBLE, Integer) is Conflict and join(Float("float"), DOUBLE) is Conflict
+    assert join(Conflict, Unknown) is Conflict
+
+
+def test_double_copied_through_i64(module):
+    ta, fn, v = analyze(module, "i64_copy")
+    assert ta.scalar_kind(v["bits"]) == DOUBLE
+    assert ta.memory_kind(v["src"], 0, 8) == DOUBLE
+    assert ta.value_tree(v["dst"])[0] == DOUBLE
+
+
+def test_missing_information_stays_unknown(module):
+    ta, fn, v = analyze(module, "opaque_copy")
+    assert ta.scalar_kind(v["bits"]) is Unknown
+    assert ta.memory_kind(v["dst"], 0, 8) is Unknown
+    ta, fn, _ = analyze(module, "copy_double")  # clang's i64 copy of a double, no caller
+    assert ta.memory_kind(fn.args[0], 0, 8) is Unknown
+
+
+def test_tbaa_only(module):
+    ta, fn, v = analyze(module, "tbaa_only")
+    assert ta.scalar_kind(v["bits"]) == DOUBLE
+    assert ta.memory_kind(v["dst"], 0, 8) == DOUBLE  # through the untagged store
+    assert ta.scalar_kind(v["q"]) is Pointer  # "p1 double" on an i64 load
+    assert ta.scalar_kind(v["r"]) is Integer
+
+
+def test_tbaa_struct_memcpy(module):
+    ta, fn, _ = analyze(module, "copy_rec")
+    dst, src = fn.args
+    call = fn.entry.instructions[0]
+    for p in (dst, src):
+        assert ta.memory_kind(p, 0, 8) == DOUBLE
+        assert ta.memory_kind(p, 8, 4) is Integer
+        assert ta.memory_kind(p, 16, 8) is Pointer
+        assert ta.memory_kind(p, 12, 4) is Unknown  # padding
+    assert ta.copy_element(call) == "mixed"
+
+
+def test_struct_copied_with_plain_memcpy(module):
+    ta, fn, v = analyze(module, "struct_memcpy")
+    dst = v["dst"]
+    assert ta.memory_kind(dst, 0, 8) == DOUBLE
+    assert ta.memory_kind(dst, 8, 4) is Integer
+    assert ta.memory_kind(dst, 16, 8) is Pointer
+    assert ta.value_tree(dst).get((16, 0)) == DOUBLE  # the double behind the pointer field
+    assert ta.scalar_kind(v["wv"]) == DOUBLE  # i64 load through the copied pointer
+    call = next(i for i in fn.instructions() if i.opcode == "call")
+    assert ta.copy_element(call) == "mixed"
+
+
+def test_phi_select_and_bitcast(module):
+    ta, fn, v = analyze(module, "cast_phi")
+    assert ta.scalar_kind(v["m"]) == DOUBLE
+    assert ta.scalar_kind(v["a"]) == DOUBLE and ta.scalar_kind(v["b"]) == DOUBLE
+    ta, fn, _ = analyze(module, "pick")
+    a, b, c = fn.args
+    assert ta.memory_kind(a, 0, 8) == DOUBLE and ta.memory_kind(b, 0, 8) == DOUBLE  # back through select
+
+
+def test_memset_zero_is_anything(module):
+    ta, fn, v = analyze(module, "zeroed")
+    assert ta.memory_kind(v["p"], 0, 8) is Anything
+    assert ta.memory_kind(v["p"], 8, 8) == DOUBLE
+
+
+def test_interprocedural(module):
+    ta, fn, _ = analyze(module, "caller")
+    assert ta.memory_kind(fn.args[0], 0, 8) == DOUBLE  # learned inside @helper (variable index)
+    assert ta.memory_kind(fn.args[0], 800, 8) == DOUBLE
+    assert ta.scalar_kind(fn.args[1]) is Integer
+    ta, fn, v = analyze(module, "caller_copy")
+    assert ta.memory_kind(v["out"], 0, 8) == DOUBLE
+
+
+def test_argument_trees_seed_a_callee(module):
+    ta, fn, v = analyze(module, "callee_copy")
+    assert ta.scalar_kind(v["bits"]) is Unknown
+    ta, fn, v = analyze(module, "callee_copy", {1: TypeTree({(0,): Pointer, (0, -1): DOUBLE})})
+    assert ta.scalar_kind(v["bits"]) == DOUBLE and ta.memory_kind(v["dst"], 0, 8) == DOUBLE
+
+
+def test_strided_pointer_walk(module):
+    ta, fn, v = analyze(module, "walk")
+    assert ta.memory_kind(v["p"], 0, 8) == DOUBLE
+    assert ta.memory_kind(v["p"], 64, 8) == DOUBLE  # every offset, not just 0, 8, 16 ...
+    assert len(ta.trees[v["cur"]].paths) < 40
+
+
+def test_memcpy_of_doubles(module):
+    text = """
+define void @f(ptr %d, ptr %s, i64 %n) {
+  %x = load double, ptr %s, align 8
+  call void @llvm.memcpy.p0.p0.i64(ptr %d, ptr %s, i64 %n, i1 false)
+  ret void
+}
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
+"""
+    m = parse_module(text)
+    ta = analyze_types(m, m.function("f"))
+    call = m.function("f").entry.instructions[1]
+    assert ta.copy_element(call) == DOUBLE
+    assert ta.scalar_kind(m.function("f").args[2]) is Integer
+
+
+def test_format_types_printer(module):
+    out = format_types(str(module), "i64_copy")
+    assert out.splitlines()[0] == "types of @i64_copy:"
+    assert "  %bits: Float(double)" in out.splitlines()
+    assert "  %src: Pointer {[0,8): Float(double)}" in out.splitlines()
+
+
+def test_linear_on_straight_line_code():
+    n = 3000
+    lines = ["define void @f(ptr %a, ptr %b) {"]
+    for k in range(n):
+        lines.append(f"  %p{k} = getelementptr inbounds i8, ptr %a, i64 {8 * (k % 64)}")
+        lines.append(f"  %v{k} = load i64, ptr %p{k}, align 8")
+        lines.append(f"  %q{k} = getelementptr inbounds i8, ptr %b, i64 {8 * (k % 64)}")
+        lines.append(f"  store i64 %v{k}, ptr %q{k}, align 8")
+    lines.append("  %last = load double, ptr %b, align 8")
+    lines += ["  ret void", "}"]
+    m = parse_module("\n".join(lines) + "\n")
+    t0 = time.perf_counter()
+    ta = analyze_types(m, m.function("f"))
+    elapsed = time.perf_counter() - t0
+    fn = m.function("f")
+    assert ta.memory_kind(fn.args[0], 0, 8) == DOUBLE  # b[0] double -> v0 -> a[0]
+    assert ta.memory_kind(fn.args[0], 8, 8) is Unknown
+    assert elapsed < 5.0
