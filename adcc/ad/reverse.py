@@ -368,9 +368,8 @@ class AugmentedBuilder:
                                                      f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
                                                      f"memory arguments")
             self.vmap[id(inst)] = self.clone(inst)
-            if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]) and not self._copy_is_float(inst):
-                ops = [self.sh(o) if k in (1, 2) else self.p(o) for k, o in enumerate(inst.operands)]
-                self.clone(inst, ops)
+            if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
+                self._forward_copy_shadow(inst)
             return
         if kind is CallKind.DEFINED:
             self._call_defined(inst, inst.callee_name)
@@ -382,8 +381,18 @@ class AugmentedBuilder:
     def _touches_shadowed_memory(self, inst: Instruction) -> bool:
         return any(isinstance(a.type, T.PointerType) and self.act.has_shadow(a) for a in inst.args)
 
-    def _copy_is_float(self, inst: Instruction) -> bool:
-        return copy_element_type(self.module, inst) is not None
+    def _forward_copy_shadow(self, inst: Instruction) -> None:
+        """Pointers and integers in copied memory: their shadows move with the copy."""
+        lay = copy_layout(self.module, self.act, inst)
+        dst, src = inst.args[0], inst.args[1]
+        if lay.kind == "bits":
+            ops = [self.sh(o) if k in (1, 2) else self.p(o) for k, o in enumerate(inst.operands)]
+            self.clone(inst, ops)
+        elif lay.kind == "mixed" and self.act.has_shadow(src):
+            b = self.b
+            for off, _ in lay.bits:
+                v = b.load(T.ptr, b.byte_gep(self.sh(src), off) if off else self.sh(src), align=1)
+                b.store(v, b.byte_gep(self.sh(dst), off) if off else self.sh(dst), align=1)
 
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
@@ -462,16 +471,52 @@ class AugmentedBuilder:
                 add_incoming(new, val, self.exit_block[id(blk)])
 
 
-def copy_element_type(module, inst: Instruction) -> T.Type | None:
-    """Float element type of a memcpy's data (from TBAA), None for pointers/unknown-non-float."""
+class CopyLayout:
+    """What a memcpy/memmove moves, for its shadow: floats (adjoints flow back in the reverse
+    pass), bits (pointers/integers: the shadow is copied forward), or a fixed mix of both."""
+
+    def __init__(self, kind: str, elem: T.Type | None = None, floats=(), bits=()):
+        self.kind = kind          # "float" | "bits" | "mixed"
+        self.elem = elem          # element type when kind == "float"
+        self.floats = list(floats)  # mixed: (offset, FloatType)
+        self.bits = list(bits)      # mixed: (offset, size) copied forward
+
+
+def copy_layout(module, act, inst: Instruction) -> CopyLayout:
+    from adcc.analysis.types import Float, Integer, Pointer
+    from adcc.ir import layout as L
+    k = act.types.copy_element(inst)
+    if isinstance(k, Float):
+        return CopyLayout("float", T.FloatType(k.kind))
+    if k is Pointer or k is Integer:
+        return CopyLayout("bits")
+    n = L.constant_int(inst.args[2])
+    if k == "mixed" and n is not None:
+        floats, bits = [], []
+        trees = [act.types.value_tree(v) for v in (inst.args[0], inst.args[1])]
+        off = 0
+        while off < n:
+            kinds = [t.paths.get((off,), t.paths.get((-1,))) for t in trees]
+            fk = next((x for x in kinds if isinstance(x, Float)), None)
+            if fk is not None:
+                fty = T.FloatType(fk.kind)
+                floats.append((off, fty))
+                off += max(1, (fty.bits + 7) // 8)
+            elif any(x is Pointer for x in kinds):
+                bits.append((off, 8))
+                off += 8
+            else:
+                off += 1
+        return CopyLayout("mixed", floats=floats, bits=bits)
+    # no type information: fall back to the TBAA names clang attached to the copy
     from adcc.ad.tbaa import access_type_names
     names = access_type_names(module, inst)
-    if any(n in ("any pointer",) or n.startswith("p1 ") or n.startswith("p2 ") for n in names):
-        if not any(n in ("double", "float") for n in names):
-            return None
-    if names and all(n == "float" for n in names):
-        return T.f32
-    return T.f64
+    if any(nm == "any pointer" or nm.startswith(("p1 ", "p2 ")) for nm in names) and \
+            not any(nm in ("double", "float") for nm in names):
+        return CopyLayout("bits")
+    if names and all(nm == "float" for nm in names):
+        return CopyLayout("float", T.f32)
+    return CopyLayout("float", T.f64)
 
 
 class ReverseBuilder:
@@ -836,15 +881,22 @@ class ReverseBuilder:
             dst, src, n = inst.args[0], inst.args[1], inst.args[2]
             if not act.has_shadow(dst):
                 return
-            et = copy_element_type(self.module, inst)
-            if et is None:
+            lay = copy_layout(self.module, act, inst)
+            if lay.kind == "bits":
                 return
             nb = convert(b, self.rp(n), T.i64)
-            if act.has_shadow(src):
-                helper = "adcc.adjoint.copy.f32" if et == T.f32 else "adcc.adjoint.copy.f64"
+            if not act.has_shadow(src):
+                b.memset(self.rs(dst), 0, nb)
+            elif lay.kind == "float":
+                helper = "adcc.adjoint.copy.f32" if lay.elem == T.f32 else "adcc.adjoint.copy.f64"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
-                b.memset(self.rs(dst), 0, nb)
+                for off, fty in lay.floats:
+                    pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
+                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
+                    d = b.load(fty, pd, align=1)
+                    b.store(zero_of(fty), pd, align=1)
+                    b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
             return
         if kind is CallKind.MEMSET:
             if act.has_shadow(inst.args[0]):
