@@ -498,11 +498,11 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
         while off < n:
             kinds = [t.paths.get((off,), t.paths.get((-1,))) for t in trees]
             fk = next((x for x in kinds if isinstance(x, Float)), None)
-            if fk is not None:
-                fty = T.FloatType(fk.kind)
-                floats.append((off, fty))
-                off += max(1, (fty.bits + 7) // 8)
-            elif any(x is Pointer for x in kinds):
+            size = (T.FloatType(fk.kind).bits + 7) // 8 if fk is not None else 0
+            if fk is not None and off % min(size, 8) == 0:  # fields are naturally aligned; padding is not
+                floats.append((off, T.FloatType(fk.kind)))
+                off += size
+            elif any(x is Pointer for x in kinds) and off % 8 == 0:
                 bits.append((off, 8))
                 off += 8
             else:
