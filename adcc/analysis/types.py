@@ -541,8 +541,12 @@ def _t_int_binary(ta: TypeAnalysis, inst: Instruction) -> None:
     op = inst.opcode
     ka, kb = ta.scalar_kind(a), ta.scalar_kind(b)
     if op in ("add", "sub", "or") and (ka is Pointer or kb is Pointer):
-        if op == "sub" and ka is Pointer and kb is Pointer:
-            ta._integer(inst)
+        if op == "sub":  # p - q is a distance; p - k a pointer (decided only on known facts)
+            if ka is Pointer and kb is Pointer:
+                ta._integer(inst)
+            elif ka is Pointer and (kb is Integer or isinstance(b, Constant)):
+                for b_ in range(ta._size(inst.type)):
+                    ta._set(inst, (b_,), Pointer)
         elif ka is Pointer and kb is not Pointer or kb is Pointer and ka is not Pointer:
             for b_ in range(ta._size(inst.type)):
                 ta._set(inst, (b_,), Pointer)

@@ -6,20 +6,21 @@ import re
 from typing import NamedTuple
 
 _NAME = r'(?:[-a-zA-Z$._][-a-zA-Z$._0-9]*|\d+|"(?:[^"\\]|\\.)*")'
+# Alternatives are ordered by frequency; where two overlap (`c"..."` vs a word `c`,
+# `s0x..` vs a word) the longer form comes first.
 _TOKEN_RE = re.compile(
     r"""
     \s*(?:
-    (?P<comment>;.*)
-  | (?P<string>c?"(?:[^"\\]|\\.)*")
+    (?P<punct>[()\[\]{}<>,=*:|])
   | (?P<local>%""" + _NAME + r""")
+  | (?P<number>-?(?:0x[KLMHR]?[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[su]0x[0-9A-Fa-f]+))
+  | (?P<string>c?"(?:[^"\\]|\\.)*")
+  | (?P<word>[a-zA-Z_$.][-a-zA-Z$._0-9]*:?)
   | (?P<global>@""" + _NAME + r""")
   | (?P<meta>!(?:[-a-zA-Z$._][-a-zA-Z$._0-9]*|\d+)?)
-  | (?P<attrgrp>\#\d+)
   | (?P<dbgrec>\#dbg_\w+)
-  | (?P<number>-?(?:0x[KLMHR]?[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[su]0x[0-9A-Fa-f]+))
-  | (?P<word>[a-zA-Z_$.][-a-zA-Z$._0-9]*:?)
-  | (?P<ellipsis>\.\.\.)
-  | (?P<punct>[()\[\]{}<>,=*:|])
+  | (?P<attrgrp>\#\d+)
+  | (?P<comment>;.*)
   | (?P<error>\S)
     )""",
     re.VERBOSE,
