@@ -292,8 +292,6 @@ class TypeAnalysis:
             self._push(v)
         for u, _ in v.uses:
             self._push(u)
-        if isinstance(v, Instruction) and v.block is not None:
-            pass
 
     def _push(self, inst: Instruction) -> None:
         if inst not in self._queued:
@@ -346,7 +344,6 @@ class TypeAnalysis:
 
     def _seed_constant(self, v: Value, t: TypeTree) -> None:
         if isinstance(v, GlobalRef) or isinstance(v.type, (T.PointerType, T.FloatType)):
-            saved = self.trees.get(v)
             self.trees[v] = t
             self._seed_type(v, v.type, 0)
             return
@@ -365,13 +362,6 @@ class TypeAnalysis:
             return layout.store_size(self.module, ty)
         except layout.LayoutError:
             return 0
-
-    def _link(self, a: Value, b: Value, prefix_a: tuple = (), prefix_b: tuple = (), lo: int = 0,
-              hi: int | None = None, shift: int = 0) -> None:
-        """Make the subtree of `a` under prefix_a (offsets [lo,hi) at the next level) equal to
-        the subtree of `b` under prefix_b shifted by `shift`, in both directions."""
-        self._copy(a, prefix_a, b, prefix_b, lo, hi, shift)
-        self._copy(b, prefix_b, a, prefix_a, lo + shift if hi is not None else lo, None if hi is None else hi + shift, -shift)
 
     def _copy(self, dst: Value, pd: tuple, src: Value, ps: tuple, lo: int, hi: int | None, shift: int) -> None:
         """dst[pd + (o - shift, ...)] ⊔= src[ps + (o, ...)] for o in [lo, hi) (all if hi is None)."""
@@ -636,7 +626,6 @@ def _t_elements(ta: TypeAnalysis, inst: Instruction) -> None:
     for v in vecs:
         for s in scalars:
             for e in range(v.type.count):
-                ta._link(s, v, (), (), e * es, e * es + es, e * es) if False else None
                 ta._copy(s, (), v, (), e * es, e * es + es, e * es)
                 if not isinstance(v, Constant):
                     ta._copy(v, (), s, (), 0, es, -e * es)
