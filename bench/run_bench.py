@@ -122,6 +122,17 @@ def fmt_err(rec: dict) -> str:
     return f"{rec['max_rel_err']:.1e}" + (" ✗" if rec["max_rel_err"] > 1e-5 else "")
 
 
+def fmt_bytes(n) -> str:
+    """Largest tape of one gradient call (adcc runtime's adcc_tape_peak_bytes)."""
+    if n is None or n < 0:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return "-"
+
+
 def render_markdown(res: dict) -> str:
     out = ["# AD benchmarks (issue #5)", "",
            f"Machine: {res['machine']}; {res['date']}{' (--quick)' if res['quick'] else ''}; "
@@ -132,8 +143,8 @@ def render_markdown(res: dict) -> str:
            f"err = max_rel_err against finite differences (✗: > 1e-5). Load average before/after: "
            f"{res.get('load', '?')}.", "",
            "| benchmark | size | primal | gradient | ratio | unopt gradient | unopt ratio | unopt / adcc "
-           "| JAX primal | JAX gradient | JAX ratio | JAX grad / adcc grad | err adcc | err unopt |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| JAX primal | JAX gradient | JAX ratio | JAX grad / adcc grad | err adcc | err unopt | tape adcc | tape unopt |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     speedups, jax_rel, ratios, wrong = [], [], [], []
     for row in res["rows"]:
         a, u, j = row.get("adcc", {}), row.get("unoptimized", {}), row.get("jax", {})
@@ -150,7 +161,8 @@ def render_markdown(res: dict) -> str:
         out.append(f"| {row['name']} | {row['size']} | {fmt(a.get('primal_s'))} | {fmt(a.get('grad_s'))} "
                    f"| {fmt(a.get('ratio'), 'x')} | {fmt(u.get('grad_s'))} | {fmt(u.get('ratio'), 'x')} "
                    f"| {fmt(sp, 'x')} | {fmt(j.get('primal_s'))} | {fmt(j.get('grad_s'))} "
-                   f"| {fmt(j.get('ratio'), 'x')} | {fmt(jr, 'x')} | {fmt_err(a)} | {fmt_err(u)} |")
+                   f"| {fmt(j.get('ratio'), 'x')} | {fmt(jr, 'x')} | {fmt_err(a)} | {fmt_err(u)} "
+                   f"| {fmt_bytes(a.get('tape_bytes'))} | {fmt_bytes(u.get('tape_bytes'))} |")
     out += ["", f"- Geometric mean of unoptimized / adcc gradient time: **{fmt(geomean(speedups), 'x')}** "
                 f"({len(speedups)} benchmarks; > 1 means optimizing before AD pays).",
             f"- Geometric mean of adcc gradient / primal ratio: **{fmt(geomean(ratios), 'x')}**.",

@@ -14,6 +14,16 @@ static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(
 /* One released tape buffer per thread, kept for the next gradient (bounded: the largest). */
 static _Thread_local struct { char *base; int64_t cap; } spare;
 
+static _Thread_local int64_t tape_last, tape_peak;
+
+void adcc_tape_note(const adcc_tape *t) {
+  tape_last = t->top;
+  if (t->top > tape_peak) tape_peak = t->top;
+}
+
+int64_t adcc_tape_last_bytes(void) { return tape_last; }
+int64_t adcc_tape_peak_bytes(void) { return tape_peak; }
+
 void adcc_fatal(const char *msg) {
   fprintf(stderr, "adcc runtime error: %s\n", msg);
   fflush(stderr);

@@ -21,6 +21,9 @@ void *adcc_tape_push(adcc_tape *t, int64_t nbytes); /* reserve a block (size rou
 void *adcc_tape_pop(adcc_tape *t, int64_t nbytes);  /* release the top block of that size; valid until next push */
 void *adcc_tape_grow(adcc_tape *t, int64_t nbytes); /* slow path of push: grow geometrically, then push */
 void adcc_tape_free(adcc_tape *t);
+void adcc_tape_note(const adcc_tape *t);  /* records the tape size after an augmented forward pass */
+int64_t adcc_tape_last_bytes(void);       /* tape bytes of this thread's last gradient */
+int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far */
 
 void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
 void *adcc_shadow_calloc(int64_t count, int64_t size);

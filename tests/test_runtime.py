@@ -13,7 +13,20 @@ from adcc.driver import runtime
 
 API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "adcc_tape_free",
        "adcc_shadow_alloc", "adcc_shadow_calloc", "adcc_shadow_realloc_fwd", "adcc_shadow_realloc_rev",
-       "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal"]
+       "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal", "adcc_tape_note", "adcc_tape_last_bytes",
+       "adcc_tape_peak_bytes"]
+
+
+def test_synthesized_code_calls_only_declared_runtime_functions():
+    """Every runtime symbol the AD code generator emits exists in the runtime's header."""
+    import re
+    header = (REPO / "runtime" / "adcc_runtime.h").read_text()
+    declared = set(re.findall(r"\b(adcc_[a-z_0-9]+)\(", header))
+    emitted = set()
+    for py in (REPO / "adcc" / "ad").rglob("*.py"):
+        emitted |= set(re.findall(r"[\"'@](adcc_[a-z_0-9]+)[\"'(]", py.read_text()))
+    assert emitted, "the generator emits runtime calls"
+    assert emitted <= declared, emitted - declared
 
 
 def test_c_unit_tests(tmp_path):

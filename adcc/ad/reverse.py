@@ -58,6 +58,7 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     tape = b.alloca(TAPE_TYPE, align=8)
     b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
     b.call(aug, aug_pack.type, [tape, *g.args])
+    b.call("adcc_tape_note", T.void, [tape])  # tape bytes of this gradient (adcc_tape_last_bytes)
     rargs: list[Value] = [tape]
     if spec.ret_active:
         rargs.append(Builder.fconst(fn.ret_type, 1.0) if fn.ret_type.is_float_or_float_vector()
