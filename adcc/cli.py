@@ -47,9 +47,15 @@ def cache_dir() -> None:
 
 
 @cli.command("install-launchers")
-def install_launchers() -> None:
-    """Replace pip's adcc/adcc++/adflang wrappers with lean launchers (faster start-up)."""
+@click.option("--native", "native_path", metavar="BINARY", default=None,
+              help="install this prebuilt native launcher (default: build launcher/adcc_launcher.c with cc)")
+@click.option("--no-native", is_flag=True, help="Python launchers only")
+def install_launchers(native_path: str | None, no_native: bool) -> None:
+    """Install the adcc/adcc++/adflang launchers: a native fast-path launcher in front of
+    lean Python ones (<name>-py), replacing pip's wrappers (faster start-up)."""
     from adcc.driver import console
-    from adcc.driver.launchers import install
-    for path in install():
-        console.out(f"wrote {path}")
+    from adcc.driver.launchers import PY_SUFFIX, install, is_native
+    native = False if no_native else (native_path or True)
+    for path in install(native=native, report=lambda message: console.err(f"adcc-tool: warning: {message}")):
+        kind = "native" if is_native(path) else "python"
+        console.out(f"wrote {path} ({kind}), {path}{PY_SUFFIX}")

@@ -16,7 +16,7 @@ programs = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = programs  # dataclasses look their module up
 _spec.loader.exec_module(programs)
 
-KEYS = {"name", "size", "primal_s", "grad_s", "ratio", "max_rel_err"}
+KEYS = {"name", "size", "primal_s", "grad_s", "ratio", "max_rel_err", "tape_bytes"}
 
 # Known failures: program name -> reason (remove as they start passing; xfail is strict).
 XFAIL: dict[str, str] = {}
@@ -45,6 +45,7 @@ def test_bench_program_quick(prog, tmp_path):
         assert rec["name"].startswith(prog.name), rec
         assert rec["primal_s"] > 0 and rec["grad_s"] > 0, rec
         assert rec["max_rel_err"] < 1e-5, rec
+        assert rec["tape_bytes"] >= 0, rec  # the adcc runtime reported the gradient's tape
 
 
 def test_two_call_sites_on_different_functions(tmp_path):

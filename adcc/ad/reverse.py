@@ -16,7 +16,7 @@ from adcc.ad.common import (Packing, address_taken_functions, callee_spec, conve
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
 from adcc.ad.spec import Activity, FunctionSpec, Mode
-from adcc.ad.tape import TAPE_TYPE, RecordLayout, TapePlan, ensure_tape_helpers
+from adcc.ad.tape import TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers, key_type
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -95,8 +95,47 @@ class ReverseSynthesizer:
         self.needs = {id(b): self._needs(b) for b in self.order}
         self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
         self.plan = TapePlan(self)
+        self.fast = self._fast_loops()
         AugmentedBuilder(self).build()
         ReverseBuilder(self).build()
+
+    def record_types(self, blk: Block) -> list[T.Type]:
+        s = self
+        multi = len(s.preds(blk)) > 1 and s.plan.counted_header(blk) is None
+        return ([T.i32] if multi else []) + [key_type(k, v) for k, v in s.plan.taped[id(blk)]]
+
+    def _fast_loops(self) -> dict[int, FastLoop]:
+        from adcc.analysis.cfg import trip_count
+        s, plan = self, self.plan
+        out: dict[int, FastLoop] = {}
+        for cl in plan.counted.values():
+            lp = cl.loop
+            if lp.children or lp.exiting != [cl.latch]:
+                continue
+            if any(i.opcode == "call" and classify_call(self.module, i) in (CallKind.DEFINED, CallKind.INDIRECT)
+                   and s.is_active_call(i) for b in lp.blocks for i in b.instructions):
+                continue  # callees push onto the tape too
+            trip = trip_count(lp, plan.dt)
+            if trip is None or (trip.bound is not None and not isinstance(trip.bound.type, T.IntType)):
+                continue
+            offsets, off, ok = {}, 0, True
+            for blk in s.order:
+                if blk not in lp:
+                    continue
+                types = self.record_types(blk)
+                if not types:
+                    continue
+                if not plan.dt.dominates(blk, cl.latch):
+                    ok = False  # executed on some iterations only: the stride would vary
+                    break
+                offsets[id(blk)] = off
+                off += RecordLayout(types).size
+            if ok and offsets:
+                out[id(cl)] = FastLoop(cl, trip, off, offsets)
+        return out
+
+    def fast_loop_of(self, blk: Block) -> FastLoop | None:
+        return next((f for f in self.fast.values() if blk in f.cl.loop), None)
 
     def preds(self, blk: Block) -> list[Block]:
         return [p for p in blk.predecessors if id(p) in self.reached]
@@ -218,6 +257,10 @@ class AugmentedBuilder:
                 self.bmap[id(blk)] = fn.add_block(blk.name)
         self.b = Builder(self.module, fn)
         self.counters: dict[int, Value] = {}
+        self.fast = s.fast
+        self.cursor: dict[int, tuple[Value, Value]] = {}  # fast loop -> (base, top) at entry
+        self.tcur: dict[int, Value] = {}
+        self.tnext: dict[int, Value] = {}
         for blk in s.order:
             self.b.position_at_end(self.bmap[id(blk)])
             preds = s.preds(blk)
@@ -239,6 +282,10 @@ class AugmentedBuilder:
                 c = self.b.phi(T.i64, name="iter")
                 self.counters[id(cl)] = c
                 self.pending.append((blk, c, "ctr"))
+                if id(cl) in self.fast:
+                    t = self.b.phi(T.i64, name="tape.top")
+                    self.tcur[id(cl)] = t
+                    self.pending.append((blk, t, ("tcur", self.fast[id(cl)])))
             elif len(preds) > 1:
                 idx = self.b.phi(T.i32)
                 self.pending.append((blk, idx, "idx"))
@@ -256,7 +303,37 @@ class AugmentedBuilder:
         for kind, v in self.s.plan.taped[id(blk)]:
             x = self.key_value(kind, v)
             vals.append(x); types.append(x.type)
-        RecordLayout(types).push(self.b, self.tape, vals)
+        fl = self.s.fast_loop_of(blk)
+        if fl is not None:
+            b = self.b
+            base, _ = self.cursor[id(fl.cl)]
+            tcur = self.tcur[id(fl.cl)]
+            if types:
+                off = b.add(tcur, Builder.iconst(T.i64, fl.offsets[id(blk)]))
+                RecordLayout(types).store_at(b, b.byte_gep(base, off), vals)
+            if blk is fl.cl.latch:
+                nxt = b.add(tcur, Builder.iconst(T.i64, fl.stride), name="tape.next")
+                self.tnext[id(fl.cl)] = nxt
+                b.store(nxt, b.byte_gep(self.tape, 8), align=8)
+        else:
+            RecordLayout(types).push(self.b, self.tape, vals)
+        for f in self.fast.values():
+            if f.cl.outside is blk:
+                self._reserve(f)
+
+    def _reserve(self, fl: FastLoop) -> None:
+        """Before a fast loop: capacity for all its records, and the cursor's start."""
+        b = self.b
+        if fl.trip.bound is None:
+            n: Value = Builder.iconst(T.i64, max(fl.trip.offset, 0))
+        else:
+            bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
+            n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
+            n = b.select(b.icmp("sgt", n, Builder.iconst(T.i64, 0)), n, Builder.iconst(T.i64, 0))
+        nbytes = b.mul(n, Builder.iconst(T.i64, fl.stride))
+        base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)
+        top = b.load(T.i64, b.byte_gep(self.tape, 8), align=8)
+        self.cursor[id(fl.cl)] = (base, top)
 
     def key_value(self, kind: str, v) -> Value:
         if kind == "p":
@@ -441,6 +518,11 @@ class AugmentedBuilder:
     def _fill_phis(self) -> None:
         s = self.s
         for old, new, kind in self.pending:
+            if isinstance(kind, tuple) and kind[0] == "tcur":
+                fl = kind[1]
+                add_incoming(new, self.cursor[id(fl.cl)][1], self.exit_block[id(fl.cl.outside)])
+                add_incoming(new, self.tnext[id(fl.cl)], self.exit_block[id(fl.cl.latch)])
+                continue
             if isinstance(kind, tuple) and kind[0] == "hoist":
                 _, ecl, hk, hv = kind
                 for pred in s.preds(old):
@@ -548,12 +630,15 @@ class ReverseBuilder:
         plan = s.plan
         self.ctr = {}
         self.hslot: dict[tuple, Value] = {}
+        self.fast_start: dict[int, Value] = {}
         for cl in plan.counted.values():
             self.ctr[id(cl)] = self.b.alloca(T.i64, name="iter")
+            if id(cl) in s.fast:
+                self.fast_start[id(cl)] = self.b.alloca(T.i64, name="tape.start")
             for hk, hv in plan.hoisted.get(id(cl), []):
                 self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
-        fvals = RecordLayout([self._key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
+        fvals = RecordLayout([key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
         self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
         if not rets:
             self.b.unreachable()
@@ -608,15 +693,6 @@ class ReverseBuilder:
         self.b.store(add_values(self.b, old, d), a)
 
     # --- record values ------------------------------------------------------------------
-    @staticmethod
-    def _key_type(kind: str, v) -> T.Type:
-        if kind == "i":
-            return T.i32
-        if kind == "c":
-            return T.i64
-        if kind == "h":
-            return v[1][1].type
-        return v.type
 
     def rp(self, v: Value) -> Value:
         return self.value("p", v)
@@ -677,9 +753,17 @@ class ReverseBuilder:
         if len(preds) > 1 and counted is None:
             types.append(T.i32); keys.append(("idx", None))
         for kind, v in plan.taped[id(blk)]:
-            types.append(self._key_type(kind, v))
+            types.append(key_type(kind, v))
             keys.append((kind, v))
-        vals = RecordLayout(types).pop(b, self.tape)
+        fl = s.fast_loop_of(blk)
+        if fl is not None and types:
+            # records of a fast loop sit at start + iteration * stride + this block's offset
+            it = b.load(T.i64, self.ctr[id(fl.cl)])
+            at = b.add(b.load(T.i64, self.fast_start[id(fl.cl)]), b.mul(it, Builder.iconst(T.i64, fl.stride)))
+            at = b.add(at, Builder.iconst(T.i64, fl.offsets[id(blk)]))
+            vals = RecordLayout(types).load_at(b, b.byte_gep(b.load(T.ptr, self.tape, align=8), at))
+        else:
+            vals = RecordLayout(types).pop(b, self.tape)
         self.cur = {}
         idx = None
         self.exit_vals: dict[tuple, Value] = {}
@@ -740,6 +824,13 @@ class ReverseBuilder:
         for cl in self.s.plan.exits_of.get(id(blk), []):
             if pred in cl.loop:
                 b.store(self.cur[("c", id(cl))], self.ctr[id(cl)])
+                fl = self.s.fast.get(id(cl))
+                if fl is not None:  # release all the loop's records at once
+                    topp = b.byte_gep(self.tape, 8)
+                    n = b.add(self.cur[("c", id(cl))], Builder.iconst(T.i64, 1))
+                    start = b.sub(b.load(T.i64, topp, align=8), b.mul(n, Builder.iconst(T.i64, fl.stride)))
+                    b.store(start, self.fast_start[id(cl)])
+                    b.store(start, topp, align=8)
                 for hk, hv in self.s.plan.hoisted.get(id(cl), []):
                     slot = (id(cl), hk, id(hv))
                     b.store(self.exit_vals[slot], self.hslot[slot])

@@ -34,6 +34,24 @@ slow:
   ret ptr %q
 }
 
+define internal ptr @adcc.tape.reserve(ptr %t, i64 %n) alwaysinline nounwind {
+  %topp = getelementptr inbounds i8, ptr %t, i64 8
+  %top = load i64, ptr %topp, align 8
+  %capp = getelementptr inbounds i8, ptr %t, i64 16
+  %cap = load i64, ptr %capp, align 8
+  %nt = add i64 %top, %n
+  %ok = icmp ule i64 %nt, %cap
+  br i1 %ok, label %fast, label %slow
+fast:
+  %base = load ptr, ptr %t, align 8
+  ret ptr %base
+slow:
+  %q = call ptr @adcc_tape_grow(ptr %t, i64 %n)
+  store i64 %top, ptr %topp, align 8
+  %base2 = load ptr, ptr %t, align 8
+  ret ptr %base2
+}
+
 define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
   %topp = getelementptr inbounds i8, ptr %t, i64 8
   %top = load i64, ptr %topp, align 8
@@ -82,7 +100,8 @@ def ensure_tape_helpers(module) -> None:
     module.add_text(TAPE_HELPERS)
     module.add_text(ADJOINT_COPY.format(ty="f64", fty="double", size=8, shift=3))
     module.add_text(ADJOINT_COPY.format(ty="f32", fty="float", size=4, shift=2))
-    for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.adjoint.copy.f64", "adcc.adjoint.copy.f32"):
+    for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.tape.reserve", "adcc.adjoint.copy.f64",
+                 "adcc.adjoint.copy.f32"):
         module.functions[name] = FunctionEntry(name, "", False)  # name reserved; body is in the text
 
 
@@ -138,6 +157,19 @@ class RecordLayout:
             q = b.byte_gep(p, self.offsets[k]) if self.offsets[k] else p
             b.store(v, q, align=self.align(k))
 
+    def store_at(self, b: Builder, addr: Value, values: list[Value]) -> None:
+        """Write the record at a precomputed tape address (inside a preallocated loop tape)."""
+        for k, v in enumerate(values):
+            q = b.byte_gep(addr, self.offsets[k]) if self.offsets[k] else addr
+            b.store(v, q, align=self.align(k))
+
+    def load_at(self, b: Builder, addr: Value) -> list[Value]:
+        out = []
+        for k, ty in enumerate(self.types):
+            q = b.byte_gep(addr, self.offsets[k]) if self.offsets[k] else addr
+            out.append(b.load(ty, q, align=self.align(k)))
+        return out
+
     def pop(self, b: Builder, tape: Value) -> list[Value]:
         if not self.types:
             return []
@@ -158,6 +190,28 @@ PURE_OPS = frozenset({"add", "sub", "mul", "shl", "lshr", "ashr", "and", "or", "
                       "getelementptr", "ptrtoint", "inttoptr", "bitcast", "freeze", "extractvalue",
                       "extractelement", "insertelement", "insertvalue", "shufflevector"})
 MAX_RECOMPUTE_DEPTH = 8
+
+
+def key_type(kind: str, v) -> T.Type:
+    """Type of a tape record field: primal/shadow values, counters, hoisted values, indices."""
+    if kind in ("i", "idx"):
+        return T.i32
+    if kind == "c":
+        return T.i64
+    if kind == "h":
+        return v[1][1].type
+    return v.type
+
+
+class FastLoop:
+    """An innermost counted loop whose records go to a block reserved before the loop (its trip
+    count is known on entry): no capacity check per iteration, the cursor lives in a register."""
+
+    def __init__(self, cl, trip, stride: int, offsets: dict[int, int]):
+        self.cl = cl
+        self.trip = trip          # cfg.TripCount: header executions
+        self.stride = stride      # record bytes per iteration
+        self.offsets = offsets    # block -> offset of its record inside an iteration
 
 
 class CountedLoop:
