@@ -56,6 +56,6 @@ def install_launchers(native_path: str | None, no_native: bool) -> None:
     from adcc.driver import console
     from adcc.driver.launchers import PY_SUFFIX, install, is_native
     native = False if no_native else (native_path or True)
-    for path in install(native=native, report=lambda message: console.err(f"adcc-tool: warning: {message}")):
+    for path in install(native=native, report=lambda message: console.report(f"adcc-tool: warning: {message}")):
         kind = "native" if is_native(path) else "python"
         console.out(f"wrote {path} ({kind}), {path}{PY_SUFFIX}")

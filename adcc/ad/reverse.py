@@ -1043,13 +1043,19 @@ class ReverseBuilder:
                 self.add_adj(a, c)
 
 
+# Adjoint accumulation: the order in which contributions are summed is ours to choose (the
+# program does not define it), so the optimizer may reassociate it, which lets it vectorize
+# reductions such as x̄ += ȳᵢ·aᵢ over a loop.
+ACCUMULATE_FLAGS = "reassoc nsz contract"
+
+
 def add_values(b: Builder, x: Value, y: Value) -> Value:
     """x + y for float scalars/vectors and aggregates of them (element-wise)."""
     ty = x.type
     if ty.is_float_or_float_vector():
         if isinstance(x, Constant) and x.is_zero():
             return y
-        return b.fadd(x, y)
+        return b.fadd(x, y, flags=ACCUMULATE_FLAGS)
     ty_r = b.module.resolve(ty)
     if isinstance(ty_r, (T.StructType, T.ArrayType)):
         elems = ty_r.elems if isinstance(ty_r, T.StructType) else [ty_r.elem] * ty_r.count

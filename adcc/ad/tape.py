@@ -95,6 +95,12 @@ def ensure_tape_helpers(module) -> None:
         return
     from adcc.ir.module import FunctionEntry
     from adcc.ir import types as TT
+    # fresh shadow memory aliases nothing else: tell the post-AD optimizer (LICM, vectorizer)
+    for name, params in (("adcc_shadow_alloc", "i64"), ("adcc_shadow_calloc", "i64, i64"),
+                         ("adcc_shadow_realloc_fwd", "ptr, i64")):
+        if name not in module.functions:
+            module.add_text(f"declare noalias ptr @{name}({params}) nounwind")
+            module.functions[name] = FunctionEntry(name, "", False)
     module.ensure_declaration("adcc_tape_grow", TT.FunctionType(TT.ptr, (TT.ptr, TT.i64)))
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
     module.add_text(TAPE_HELPERS)
