@@ -4,13 +4,15 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.adcc-setup
+LAUNCHER_SRC := launcher/adcc_launcher.c
+LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
 .PHONY: setup demo test test-fast bench-compile bench clean-cache
 
-setup: $(STAMP)
+setup: $(STAMP) $(LAUNCHER_STAMP)
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
@@ -25,8 +27,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat 2>/dev/null \
 	  || $(PY) -m pip install -q -e '.[test]'
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	@# lean adcc/adcc++/adflang launchers: python -IS, no pip wrapper (see adcc/driver/launchers.py)
-	@$(VENV)/bin/adcc-tool install-launchers >/dev/null
+	@touch $@
+
+# Launchers (adcc/driver/launchers.py): adcc/adcc++/adflang are the native fast-path launcher
+# (launcher/adcc_launcher.c, `cc -O2`), which execs the lean Python ones (adcc-py, ...: python -IS)
+# for everything it does not do itself. Without a C compiler: the Python launchers only.
+$(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
+	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
+	new=$(VENV)/bin/.adcc-launcher.new; \
+	if [ -n "$$cc" ] && "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); then \
+	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
+	else \
+	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \
+	  rm -f $$new; $(VENV)/bin/adcc-tool install-launchers --no-native >/dev/null; \
+	fi
 	@touch $@
 
 demo: setup

@@ -1,0 +1,401 @@
+/* adcc's native launcher: .venv/bin/adcc, adcc++ and adflang (one program, mode from argv[0]).
+ *
+ * It does the driver's fast path itself for the one common case a build system produces by
+ * the thousand: `-c` of exactly one C or C++ source, with nothing the launcher does not fully
+ * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
+ * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
+ * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
+ * No mention: done (exit 0). A mention: the fast-path object is removed and the Python
+ * driver redoes the unit with the original argv (AD pipeline, atomic output).
+ *
+ * Every other invocation is handed unchanged (execv, argv[0] kept) to the Python launcher
+ * next to this binary: <dir of /proc/self/exe>/<adcc|adcc++|adflang>-py. When in doubt, it
+ * delegates. ADCC_NATIVE_LAUNCHER=0 in the environment makes it always delegate.
+ *
+ * Outputs: clang writes the object through a temp file and renames it; on failure it removes
+ * the output (a stale object from an earlier build included), so no partial or stale output
+ * remains. Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX
+ * (default "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum mode { MODE_C, MODE_CXX, MODE_FORTRAN };
+static const char *const PROGRAM[] = {"adcc", "adcc++", "adflang"};
+
+static enum mode mode = MODE_C;
+static char exe_dir[4096];
+
+/* ---- delegation -------------------------------------------------------------------------- */
+
+static void delegate(char **argv) __attribute__((noreturn));
+static void delegate(char **argv) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s-py", exe_dir, PROGRAM[mode]);
+    execv(path, argv);
+    fprintf(stderr, "%s: error: cannot run the Python driver '%s': %s\n", PROGRAM[mode], path, strerror(errno));
+    exit(1);
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int mode_of_name(const char *name, enum mode *out) {
+    for (int m = MODE_C; m <= MODE_FORTRAN; m++)
+        if (strcmp(name, PROGRAM[m]) == 0) {
+            *out = (enum mode)m;
+            return 1;
+        }
+    return 0;
+}
+
+static void find_self(const char *argv0) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) { /* no /proc: fall back on argv[0] */
+        n = (ssize_t)strlen(argv0);
+        if (n >= (ssize_t)sizeof exe) n = sizeof exe - 1;
+        memcpy(exe, argv0, (size_t)n);
+    }
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+        *slash = 0;
+        snprintf(exe_dir, sizeof exe_dir, "%s", slash == exe ? "/" : exe);
+    } else {
+        snprintf(exe_dir, sizeof exe_dir, ".");
+    }
+    /* mode: argv[0]'s name when it is one of ours, else the binary's own name, else a guess */
+    const char *name = base_name(argv0);
+    if (mode_of_name(name, &mode)) return;
+    if (slash && mode_of_name(slash + 1, &mode)) return;
+    size_t len = strlen(name);
+    if (strstr(name, "flang") || strstr(name, "fortran"))
+        mode = MODE_FORTRAN;
+    else if (len >= 2 && (strcmp(name + len - 2, "++") == 0 || strcmp(name + len - 2, "xx") == 0))
+        mode = MODE_CXX;
+    else
+        mode = MODE_C;
+}
+
+/* ---- option table (mirrors adcc/driver/options.py for what the launcher needs) ------------- */
+
+enum kind { FLAG, JOINED, SEPARATE, JOINED_OR_SEP };
+
+struct opt {
+    const char *name;
+    enum kind kind;
+};
+
+/* Options whose value may be a separate word, plus the joined prefixes that options.py matches
+ * before an unknown option would be taken as a flag. Kept in step with options._TABLE. */
+static const struct opt TABLE[] = {
+    {"-o", JOINED_OR_SEP}, {"-x", JOINED_OR_SEP}, {"-O", JOINED}, {"-g", JOINED},
+    {"-I", JOINED_OR_SEP}, {"-D", JOINED_OR_SEP}, {"-U", JOINED_OR_SEP}, {"-include", JOINED_OR_SEP},
+    {"-imacros", JOINED_OR_SEP}, {"-isystem", JOINED_OR_SEP}, {"-iquote", JOINED_OR_SEP},
+    {"-idirafter", JOINED_OR_SEP}, {"-isysroot", JOINED_OR_SEP}, {"-iprefix", JOINED_OR_SEP},
+    {"-iwithprefix", JOINED_OR_SEP}, {"-std=", JOINED},
+    {"-MF", JOINED_OR_SEP}, {"-MT", JOINED_OR_SEP}, {"-MQ", JOINED_OR_SEP}, {"-MJ", JOINED_OR_SEP},
+    {"-march=", JOINED}, {"-mcpu=", JOINED}, {"-mtune=", JOINED},
+    {"-target", SEPARATE}, {"--target=", JOINED}, {"--sysroot", JOINED_OR_SEP}, {"--sysroot=", JOINED},
+    {"-Xclang", SEPARATE}, {"-mllvm", SEPARATE}, {"-Xpreprocessor", SEPARATE}, {"-Xassembler", SEPARATE},
+    {"-Xlinker", SEPARATE}, {"-Xflang", SEPARATE}, {"-arch", SEPARATE}, {"--param", SEPARATE},
+    {"-main-file-name", SEPARATE}, {"-working-directory", JOINED_OR_SEP}, {"-ivfsoverlay", JOINED_OR_SEP},
+    {"-ccc-install-dir", SEPARATE}, {"-gcc-toolchain", SEPARATE}, {"-module-dependency-dir", SEPARATE},
+    {"-serialize-diagnostics", SEPARATE}, {"-dependency-file", SEPARATE}, {"-dependency-dot", SEPARATE},
+    {"-l", JOINED_OR_SEP}, {"-L", JOINED_OR_SEP}, {"-Wl,", JOINED}, {"-u", SEPARATE}, {"-z", SEPARATE},
+    {"-T", SEPARATE}, {"-e", SEPARATE}, {"-include-pch", SEPARATE}, {"-fuse-ld=", JOINED},
+    {"-print-", JOINED}, {"--print-", JOINED}, {"--ad-stage=", JOINED},
+};
+#define NTABLE (sizeof TABLE / sizeof TABLE[0])
+
+/* options.py's _match: the exact entry, else the longest joined prefix; NULL if unknown. */
+static const struct opt *match(const char *word, const char **value) {
+    for (size_t i = 0; i < NTABLE; i++)
+        if (strcmp(word, TABLE[i].name) == 0) {
+            *value = word + strlen(word); /* "" */
+            return &TABLE[i];
+        }
+    const struct opt *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < NTABLE; i++) {
+        if (TABLE[i].kind != JOINED && TABLE[i].kind != JOINED_OR_SEP) continue;
+        size_t len = strlen(TABLE[i].name);
+        if (len > best_len && strncmp(word, TABLE[i].name, len) == 0) {
+            best = &TABLE[i];
+            best_len = len;
+        }
+    }
+    *value = best ? word + best_len : NULL;
+    return best;
+}
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* Unknown words (not in TABLE) that the launcher leaves to the Python driver: actions it does
+ * not do (-E, -S, -M, -MM, -fsyntax-only, -emit-*, -save-temps), queries (-v, -###, -dump*),
+ * adcc's own options, LTO choices, the -X family it does not know (a value may look like any
+ * option), -Wp, (may hide -MD), other modes (-cc1) and driver internals (-ccc-). Long options
+ * (--version, --print-types, ...) are delegated too, except LONG_OK. */
+static const char *const DELEGATE_EXACT[] = {
+    "-E", "-S", "-M", "-MM", "-v", "-###", "-help", "-dumpversion", "-dumpmachine", "-dumpfullversion",
+    "-fsyntax-only", "-fdriver-only", "-mmlir", NULL,
+};
+static const char *const DELEGATE_PREFIX[] = {
+    "-fadcc", "-fno-adcc", "-flto", "-fno-lto", "-emit-", "-save-temps", "-X", "-Wp,", "-cc1", "-ccc-", "-x", NULL,
+};
+static const char *const LONG_OK[] = {"--param=", "--gcc-toolchain=", "--gcc-install-dir=", "--stdlib=", NULL};
+
+/* Table entries the launcher leaves to the Python driver (all other entries it handles). */
+static const char *const DELEGATE_TABLE[] = {
+    "-x", "-print-", "--print-", "--ad-stage=", "-working-directory", "-ccc-install-dir", NULL,
+};
+
+static int in_list(const char *word, const char *const *list) {
+    for (; *list; list++)
+        if (strcmp(word, *list) == 0) return 1;
+    return 0;
+}
+
+static int delegated_unknown(const char *word) {
+    if (word[1] == '-') {
+        for (const char *const *p = LONG_OK; *p; p++)
+            if (starts(word, *p)) return 0;
+        return 1;
+    }
+    if (in_list(word, DELEGATE_EXACT)) return 1;
+    for (const char *const *p = DELEGATE_PREFIX; *p; p++)
+        if (starts(word, *p)) return 1;
+    return 0;
+}
+
+/* Python's os.path.splitext extension of a path's last component ("" when none). */
+static const char *extension(const char *path) {
+    const char *base = base_name(path);
+    const char *dot = strrchr(base, '.');
+    if (!dot) return base + strlen(base);
+    for (const char *p = base; p < dot; p++)
+        if (*p != '.') return dot;
+    return base + strlen(base); /* only leading dots: no extension */
+}
+
+static int is_source(const char *path) {
+    static const char *const C_EXT[] = {".c", NULL};
+    static const char *const CXX_EXT[] = {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", NULL};
+    const char *ext = extension(path);
+    for (const char *const *e = C_EXT; *e; e++)
+        if (strcmp(ext, *e) == 0) return 1;
+    for (const char *const *e = CXX_EXT; *e; e++)
+        if (strcmp(ext, *e) == 0) return 1;
+    return 0;
+}
+
+/* stem of `path` (splitext(path)[0], directory kept) + suffix, freshly allocated */
+static char *with_suffix(const char *path, const char *suffix) {
+    size_t stem = (size_t)(extension(path) - path);
+    char *s = malloc(stem + strlen(suffix) + 1);
+    if (!s) return NULL;
+    memcpy(s, path, stem);
+    strcpy(s + stem, suffix);
+    return s;
+}
+
+struct plan {
+    const char *input;
+    const char *output; /* -o value, NULL when absent */
+    int compile, deps, has_mf, has_mt;
+};
+
+/* 1 when the launcher can do this invocation itself (fills `p`), 0 to delegate. */
+static int plan_fast_path(int argc, char **argv, struct plan *p) {
+    int inputs = 0, outputs = 0;
+    memset(p, 0, sizeof *p);
+    for (int i = 1; i < argc; i++) {
+        const char *word = argv[i];
+        if (word[0] == '@') return 0; /* a response file */
+        if (word[0] != '-' || strcmp(word, "-") == 0) {
+            if (++inputs > 1) return 0;
+            p->input = word;
+            continue;
+        }
+        const char *value;
+        const struct opt *o = match(word, &value);
+        if (o == NULL) {
+            if (delegated_unknown(word)) return 0;
+            if (strcmp(word, "-c") == 0) p->compile = 1;
+            else if (strcmp(word, "-MD") == 0 || strcmp(word, "-MMD") == 0) p->deps = 1;
+            continue; /* any other flag goes to clang unchanged, as options.py does */
+        }
+        if (in_list(o->name, DELEGATE_TABLE)) return 0;
+        if (o->kind == SEPARATE || (o->kind == JOINED_OR_SEP && *value == 0)) {
+            if (i + 1 >= argc) return 0; /* missing value: the Python driver reports it */
+            value = argv[++i];
+        }
+        if (strcmp(o->name, "-o") == 0) {
+            if (++outputs > 1 || strcmp(value, "-") == 0 || *value == 0) return 0;
+            p->output = value;
+        } else if (strcmp(o->name, "-MF") == 0) {
+            p->has_mf = 1;
+        } else if (strcmp(o->name, "-MT") == 0 || strcmp(o->name, "-MQ") == 0) {
+            p->has_mt = 1;
+        }
+    }
+    if (!p->compile || inputs != 1 || !is_source(p->input)) return 0;
+    return 1;
+}
+
+/* ---- the object scan (adcc/driver/objfile.py: native_mentions_enzyme) --------------------- */
+
+static const char ENZYME[] = "__enzyme_";
+#define ENZYME_LEN (sizeof ENZYME - 1)
+
+static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const unsigned char *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+static int mentions(const unsigned char *d, uint64_t from, uint64_t to) {
+    return to > from && memmem(d + from, (size_t)(to - from), ENZYME, ENZYME_LEN) != NULL;
+}
+
+/* Whether an object's native part (outside .llvm.lto) names __enzyme_. Any doubt answers 1:
+ * the Python driver then decides (and it is the reference). */
+static int native_mentions_enzyme(const unsigned char *d, uint64_t n) {
+    if (!mentions(d, 0, n)) return 0;
+    if (n < 64 || memcmp(d, "\177ELF", 4) != 0 || d[4] != 2 || d[5] != 1) return 1;
+    uint64_t shoff = rd64(d + 0x28);
+    uint64_t shentsize = rd16(d + 0x3A), shnum = rd16(d + 0x3C), shstrndx = rd16(d + 0x3E);
+    if (shoff == 0 || shentsize < 40 || shoff > n || shnum * shentsize > n - shoff || shstrndx >= shnum) return 1;
+    const unsigned char *strhdr = d + shoff + shstrndx * shentsize;
+    uint64_t str_off = rd64(strhdr + 24), str_size = rd64(strhdr + 32);
+    if (str_off > n || str_size > n - str_off) return 1;
+    int found = 0;
+    uint64_t lto_off = 0, lto_size = 0;
+    for (uint64_t i = 0; i < shnum; i++) {
+        const unsigned char *h = d + shoff + i * shentsize;
+        uint64_t name = rd32(h);
+        static const char LTO[] = ".llvm.lto";
+        if (name + sizeof LTO > str_size || memcmp(d + str_off + name, LTO, sizeof LTO) != 0) continue;
+        found = 1; /* the last one wins, as in objfile.sections */
+        lto_off = rd64(h + 24);
+        lto_size = rd32(h + 4) == 8 ? 0 : rd64(h + 32); /* SHT_NOBITS has no bytes */
+    }
+    if (!found) return 1;
+    uint64_t lo = lto_off < n ? lto_off : n;
+    uint64_t hi = lto_size <= n - lo ? lo + lto_size : n;
+    return mentions(d, 0, lo) || mentions(d, hi, n);
+}
+
+/* 1: the object needs the AD pipeline; 0: it does not, or there is no object to read
+ * (objfile.needs_ad answers False when the file cannot be read). */
+static int needs_ad(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int result = 0;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            result = 1; /* cannot tell: let the Python driver look */
+        } else {
+            result = native_mentions_enzyme(map, (uint64_t)st.st_size);
+            munmap(map, (size_t)st.st_size);
+        }
+    }
+    close(fd);
+    return result;
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static int same_file_state(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
+           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static const char *front_end(void) {
+    const char *env = getenv(mode == MODE_CXX ? "ADCC_CLANGXX" : "ADCC_CLANG");
+    if (env && *env) return env;
+    const char *suffix = getenv("ADCC_LLVM_SUFFIX");
+    if (!suffix) suffix = "-22";
+    static char name[256];
+    snprintf(name, sizeof name, "%s%s", mode == MODE_CXX ? "clang++" : "clang", suffix);
+    return name;
+}
+
+int main(int argc, char **argv) {
+    find_self(argc > 0 ? argv[0] : PROGRAM[0]);
+    if (argc < 1) delegate(argv);
+    const char *native = getenv("ADCC_NATIVE_LAUNCHER");
+    struct plan p;
+    if (mode == MODE_FORTRAN || (native && strcmp(native, "0") == 0) || !plan_fast_path(argc, argv, &p))
+        delegate(argv);
+
+    char *target = p.output ? (char *)p.output : with_suffix(base_name(p.input), ".o");
+    if (!target) delegate(argv);
+    struct stat before, after;
+    int existed = stat(target, &before) == 0;
+    if (existed && !S_ISREG(before.st_mode)) delegate(argv); /* /dev/null, a directory, ... */
+
+    /* clang argv: the user's words, then what the Python driver adds */
+    char **cmd = calloc((size_t)argc + 12, sizeof *cmd);
+    if (!cmd) delegate(argv);
+    int n = 0;
+    cmd[n++] = (char *)front_end();
+    for (int i = 1; i < argc; i++) cmd[n++] = argv[i];
+    if (p.deps) { /* Driver.dependency_args: the .d is named after, and names, the real output */
+        if (!p.has_mf) {
+            cmd[n++] = "-MF";
+            cmd[n++] = with_suffix(p.output ? p.output : base_name(p.input), ".d");
+            if (!cmd[n - 1]) delegate(argv);
+        }
+        if (!p.has_mt) {
+            cmd[n++] = "-MQ";
+            cmd[n++] = target;
+        }
+    }
+    cmd[n++] = "-flto";
+    cmd[n++] = "-ffat-lto-objects";
+    if (!p.output) {
+        cmd[n++] = "-o";
+        cmd[n++] = target;
+    }
+    cmd[n] = NULL;
+
+    pid_t pid;
+    int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    if (err != 0) delegate(argv); /* no front end: the Python driver says what to install */
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            perror(PROGRAM[mode]);
+            return 1;
+        }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (rc != 0) return rc; /* clang printed why and removed its output */
+    /* No object (e.g. -Xclang -fsyntax-only), or the one from before, untouched (clang always
+     * writes a new file and renames it): nothing to scan, as for the Python driver's temp. */
+    if (stat(target, &after) != 0) return 0;
+    if (existed && same_file_state(&before, &after)) return 0;
+    if (!needs_ad(target)) return 0;
+    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline. The
+     * fast-path object goes first, so a failing AD compile leaves no undifferentiated object. */
+    unlink(target);
+    delegate(argv);
+}
