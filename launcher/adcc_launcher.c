@@ -12,9 +12,10 @@
  * next to this binary: <dir of /proc/self/exe>/<adcc|adcc++|adflang>-py. When in doubt, it
  * delegates. ADCC_NATIVE_LAUNCHER=0 in the environment makes it always delegate.
  *
- * Outputs: clang writes the object through a temp file and renames it; on failure it removes
- * the output (a stale object from an earlier build included), so no partial or stale output
- * remains. Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX
+ * Outputs: clang writes the object through a temp file and renames it, and removes the output
+ * when it fails, so no partial object ever appears. Like the Python driver (which renames its
+ * temp over the output only on success), a failed compile leaves an earlier output as it was:
+ * the launcher keeps a hard link to it while clang runs and puts it back on failure or signal. Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX
  * (default "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
  */
 #define _GNU_SOURCE
@@ -323,6 +324,27 @@ static int needs_ad(const char *path) {
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+static char *backup;         /* hard link to the previous output while clang runs */
+static const char *previous; /* ... and where it goes back to */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static void restore_previous(void) {
+    if (!backup) return;
+    struct stat b, t;
+    if (lstat(backup, &b) == 0 && lstat(previous, &t) == 0 && b.st_dev == t.st_dev && b.st_ino == t.st_ino)
+        unlink(backup); /* still in place (rename would do nothing between two links of one file) */
+    else
+        rename(backup, previous);
+    backup = NULL;
+}
+
+static void drop_previous(void) {
+    if (backup) unlink(backup);
+    backup = NULL;
+}
+
 static int same_file_state(const struct stat *a, const struct stat *b) {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
            && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
@@ -377,25 +399,73 @@ int main(int argc, char **argv) {
     }
     cmd[n] = NULL;
 
+    /* The previous output survives a failed compile, as with the Python driver (whose temp is
+     * never renamed over it): clang removes the output on failure, so keep a hard link to the
+     * old one and put it back. */
+    if (existed) {
+        size_t len = strlen(target) + 64;
+        backup = malloc(len);
+        if (!backup) delegate(argv);
+        const char *base = base_name(target);
+        snprintf(backup, len, "%.*s.%s.adcc-%ld.prev", (int)(base - target), target, base, (long)getpid());
+        unlink(backup); /* left by a killed process that had our pid */
+        if (link(target, backup) != 0) {
+            backup = NULL;
+            delegate(argv); /* no hard links here: the Python driver writes through a temp */
+        }
+        previous = target;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART; clang gets the signal too and cleans up */
+    sigemptyset(&sa.sa_mask);
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) sigaction(SIGNALS[i], &sa, NULL);
+
     pid_t pid;
     int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
-    if (err != 0) delegate(argv); /* no front end: the Python driver says what to install */
+    if (err != 0) { /* no front end: the Python driver says what to install */
+        drop_previous();
+        delegate(argv);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
             perror(PROGRAM[mode]);
+            restore_previous();
             return 1;
         }
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    if (got_signal) { /* interrupted: back to where we started, then die of the same signal */
+        restore_previous();
+        signal(got_signal, SIG_DFL);
+        raise(got_signal);
+        return 128 + got_signal;
+    }
+    if (WIFSIGNALED(status)) {
+        restore_previous();
+        return 128 + WTERMSIG(status);
+    }
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    if (rc != 0) return rc; /* clang printed why and removed its output */
+    if (rc != 0) { /* clang printed why and removed what it was writing */
+        restore_previous();
+        return rc;
+    }
     /* No object (e.g. -Xclang -fsyntax-only), or the one from before, untouched (clang always
      * writes a new file and renames it): nothing to scan, as for the Python driver's temp. */
-    if (stat(target, &after) != 0) return 0;
-    if (existed && same_file_state(&before, &after)) return 0;
-    if (!needs_ad(target)) return 0;
-    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline. The
-     * fast-path object goes first, so a failing AD compile leaves no undifferentiated object. */
-    unlink(target);
+    if (stat(target, &after) != 0) {
+        restore_previous();
+        return 0;
+    }
+    if ((existed && same_file_state(&before, &after)) || !needs_ad(target)) {
+        drop_previous();
+        return 0;
+    }
+    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, from
+     * the state before this compile (the previous output back in place, or none), so that a
+     * failing AD compile leaves what it would have left without this launcher. */
+    if (backup)
+        restore_previous();
+    else
+        unlink(target);
     delegate(argv);
 }

@@ -105,11 +105,14 @@ def test_cxx_mode_uses_clangxx(tmp_path, logged):
     assert objfile.embedded_bitcode((tmp_path / "v.o").read_bytes()) is not None
 
 
-def test_enzyme_call_hands_the_unit_to_the_ad_pipeline(tmp_path, logged):
+@pytest.mark.parametrize("previous", [False, True])
+def test_enzyme_call_hands_the_unit_to_the_ad_pipeline(tmp_path, logged, previous):
     env, log = logged
     s = tmp_path / "grad.c"
     s.write_text(ENZYME_C)
     obj = tmp_path / "grad.o"
+    if previous:
+        obj.write_bytes(b"previous")
     r = run([ADCC, "-O2", "-c", s, "-o", obj], env=env)
     assert r.returncode == 0, r.stderr
     lines = log()
@@ -140,7 +143,7 @@ def test_enzyme_call_to_another_file_is_deferred_to_the_link(tmp_path):
 
 
 @pytest.mark.parametrize("stale", [False, True])
-def test_failed_compile_leaves_no_output(tmp_path, stale, logged):
+def test_failed_compile_leaves_no_new_output(tmp_path, stale, logged):
     env, log = logged
     s = tmp_path / "bad.c"
     s.write_text("int f(void) { return undeclared; }\n")
@@ -152,7 +155,11 @@ def test_failed_compile_leaves_no_output(tmp_path, stale, logged):
     assert "error: use of undeclared identifier 'undeclared'" in r.stderr
     assert "Traceback" not in r.stderr
     assert ran_natively(log())
-    assert sorted(os.listdir(tmp_path)) == ["bad.c", "clang-logged", "clang.log", "clangxx-logged"]
+    # no partial object; an earlier output stays as it was (as with the Python driver)
+    expected = ["bad.c", "clang-logged", "clang.log", "clangxx-logged"] + (["bad.o"] if stale else [])
+    assert sorted(os.listdir(tmp_path)) == sorted(expected)
+    if stale:
+        assert out.read_bytes() == b"stale object"
 
 
 def test_exit_status_is_clangs(tmp_path):
@@ -160,9 +167,9 @@ def test_exit_status_is_clangs(tmp_path):
     s.write_text("int f(int x) { return x; }\n#warning careful\n")
     r = run([ADCC, "-c", s, "-o", tmp_path / "w.o"])
     assert r.returncode == 0 and "warning: careful" in r.stderr
-    r = run([ADCC, "-Werror", "-c", s, "-o", tmp_path / "w.o"])
+    r = run([ADCC, "-Werror", "-c", s, "-o", tmp_path / "werror.o"])
     assert r.returncode == 1 and "error: careful" in r.stderr
-    assert not (tmp_path / "w.o").exists()
+    assert not (tmp_path / "werror.o").exists()
 
 
 DEP_CASES = {
@@ -318,3 +325,22 @@ def test_install_into_a_directory(tmp_path, src):
     assert not any(launchers.is_native(p) for p in written)
     assert stat.S_IMODE(os.stat(written[0]).st_mode) & 0o111
     assert not [n for n in os.listdir(tmp_path) if "tmp" in n]
+
+
+def test_interrupted_compile_keeps_the_previous_output(src, tmp_path):
+    import signal
+    import time
+    slow = tmp_path / "slow-clang"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    out = tmp_path / "prog.o"
+    out.write_bytes(b"previous")
+    env = {**os.environ, "ADCC_CLANG": str(slow)}
+    proc = subprocess.Popen([ADCC, "-c", str(src), "-o", str(out)], env=env, start_new_session=True,
+                            stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's ^C reaches the whole job
+    proc.wait(timeout=20)
+    assert proc.returncode == -signal.SIGINT
+    assert out.read_bytes() == b"previous"
+    assert not [n for n in os.listdir(tmp_path) if ".adcc-" in n]
