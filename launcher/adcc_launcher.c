@@ -5,8 +5,8 @@
  * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
  * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
  * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
- * No mention: done (exit 0). A mention: the fast-path object is removed and the Python
- * driver redoes the unit with the original argv (AD pipeline, atomic output).
+ * No mention: done (exit 0). A mention: the fast-path object is withdrawn (an earlier output
+ * put back) and the Python driver redoes the unit with the original argv (AD pipeline).
  *
  * Every other invocation is handed unchanged (execv, argv[0] kept) to the Python launcher
  * next to this binary: <dir of /proc/self/exe>/<adcc|adcc++|adflang>-py. When in doubt, it
@@ -15,8 +15,10 @@
  * Outputs: clang writes the object through a temp file and renames it, and removes the output
  * when it fails, so no partial object ever appears. Like the Python driver (which renames its
  * temp over the output only on success), a failed compile leaves an earlier output as it was:
- * the launcher keeps a hard link to it while clang runs and puts it back on failure or signal. Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX
- * (default "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
+ * the launcher keeps a hard link to it while clang runs and puts it back on failure or signal.
+ *
+ * Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX (default
+ * "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
