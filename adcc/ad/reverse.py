@@ -101,7 +101,7 @@ class ReverseSynthesizer:
 
     def record_types(self, blk: Block) -> list[T.Type]:
         s = self
-        multi = len(s.preds(blk)) > 1 and s.plan.counted_header(blk) is None
+        multi = len(s.preds(blk)) > 1 and s.plan.counted_header(blk) is None and id(blk) not in s.plan.choice
         return ([T.i32] if multi else []) + [key_type(k, v) for k, v in s.plan.taped[id(blk)]]
 
     def _fast_loops(self) -> dict[int, FastLoop]:
@@ -132,6 +132,11 @@ class ReverseSynthesizer:
                 off += RecordLayout(types).size
             if ok and offsets:
                 out[id(cl)] = FastLoop(cl, trip, off, offsets)
+        # a reservation may move the tape buffer: none may happen inside another fast loop,
+        # whose cursor holds the buffer's address
+        for key, fl in list(out.items()):
+            if any(other is not fl and fl.cl.outside in other.cl.loop for other in out.values()):
+                del out[key]
         return out
 
     def fast_loop_of(self, blk: Block) -> FastLoop | None:
@@ -240,6 +245,7 @@ class AugmentedBuilder:
         self.bmap: dict[int, Block] = {}
         self.exit_block: dict[int, Block] = {}
         self.extra: dict[int, Value] = {}  # ("i" keys): candidate index of indirect calls
+        self.edge_block: dict[tuple[int, int], Block] = {}  # loop-exit edges -> their record block
         self.pending: list[tuple[Instruction, Instruction, str]] = []
 
     def build(self) -> None:
@@ -265,18 +271,6 @@ class AugmentedBuilder:
             self.b.position_at_end(self.bmap[id(blk)])
             preds = s.preds(blk)
             idx = None
-            self.exit_ctr: dict[int, Value] = {}
-            self.exit_hoist: dict[tuple, Value] = {}
-            for ecl in s.plan.exits_of.get(id(blk), []):
-                # the counter's value on the edge that left the loop (0 on edges from outside it)
-                ep = self.b.phi(T.i64, name="iter.exit")
-                self.exit_ctr[id(ecl)] = ep
-                self.pending.append((blk, ep, ("exitctr", ecl)))
-                for hk, hv in s.plan.hoisted.get(id(ecl), []):
-                    # loop-invariant values the loop's reverse reads: taped once, at the exit
-                    hp = self.b.phi(hv.type, name="hoist")
-                    self.exit_hoist[(id(ecl), hk, id(hv))] = hp
-                    self.pending.append((blk, hp, ("hoist", ecl, hk, hv)))
             cl = s.plan.counted_header(blk)
             if cl is not None:
                 c = self.b.phi(T.i64, name="iter")
@@ -286,7 +280,7 @@ class AugmentedBuilder:
                     t = self.b.phi(T.i64, name="tape.top")
                     self.tcur[id(cl)] = t
                     self.pending.append((blk, t, ("tcur", self.fast[id(cl)])))
-            elif len(preds) > 1:
+            elif len(preds) > 1 and id(blk) not in s.plan.choice:
                 idx = self.b.phi(T.i32)
                 self.pending.append((blk, idx, "idx"))
             for inst in blk.instructions:
@@ -317,9 +311,7 @@ class AugmentedBuilder:
                 b.store(nxt, b.byte_gep(self.tape, 8), align=8)
         else:
             RecordLayout(types).push(self.b, self.tape, vals)
-        for f in self.fast.values():
-            if f.cl.outside is blk:
-                self._reserve(f)
+
 
     def _reserve(self, fl: FastLoop) -> None:
         """Before a fast loop: capacity for all its records, and the cursor's start."""
@@ -341,10 +333,10 @@ class AugmentedBuilder:
         if kind == "s":
             return self.sh(v)
         if kind == "c":
-            return self.exit_ctr[id(v)]
+            return self.counters[id(v)]
         if kind == "h":
-            cl, (hk, hv) = v
-            return self.exit_hoist[(id(cl), hk, id(hv))]
+            _, (hk, hv) = v
+            return self.key_value(hk, hv)
         return self.extra[id(v)]
 
     def p(self, v: Value) -> Value:
@@ -399,6 +391,8 @@ class AugmentedBuilder:
             return
         if op == "call":
             return self._call(inst)
+        if inst.is_terminator and op in ("br", "switch"):
+            return self._terminator(inst)
         new = self.clone(inst)
         self.vmap[id(inst)] = new
         if op == "load":
@@ -422,6 +416,41 @@ class AugmentedBuilder:
         elif op in ("select", "freeze") and act.has_int_shadow(inst):
             ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
+
+    def _terminator(self, inst: Instruction) -> None:
+        """Branches; edges that leave counted loops get a block that records the loops' final
+        counters and hoisted values (once per loop execution, not per visit of the target)."""
+        e = inst.block
+        edges: dict[int, Block] = {}
+        for x in inst.successors:
+            if id(x) not in edges and (self.s.plan.edge_record(e, x) or self._fast_entry(e, x)):
+                edges[id(x)] = self.fn.add_block(None, after=self.b.block)
+        ops = [edges.get(id(o), self.p(o)) if isinstance(o, Block) else self.p(o) for o in inst.operands]
+        here = self.b.block
+        self.clone(inst, ops)
+        for x in inst.successors:
+            eb = edges.get(id(x))
+            if eb is None or (id(e), id(x)) in self.edge_block:
+                continue
+            self.edge_block[(id(e), id(x))] = eb
+            self.b.position_at_end(eb)
+            keys = self.s.plan.edge_record(e, x)
+            vals = [self.key_value(k, v) for k, v in keys]
+            RecordLayout([v.type for v in vals]).push(self.b, self.tape, vals)
+            fl = self._fast_entry(e, x)
+            if fl is not None:
+                # right before the loop: nothing can push (and move the buffer) in between
+                self._reserve(fl)
+            self.b.br(self.bmap[id(x)])
+        self.b.position_at_end(here)
+
+    def _fast_entry(self, e: Block, x: Block) -> FastLoop | None:
+        fl = self.fast.get(id(self.s.plan.counted_header(x))) if self.s.plan.counted_header(x) else None
+        return fl if fl is not None and fl.cl.outside is e else None
+
+    def incoming_block(self, pred: Block, blk: Block) -> Block:
+        """The augmented block that branches into `blk` on the primal edge pred -> blk."""
+        return self.edge_block.get((id(pred), id(blk))) or self.exit_block[id(pred)]
 
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
@@ -520,38 +549,26 @@ class AugmentedBuilder:
         for old, new, kind in self.pending:
             if isinstance(kind, tuple) and kind[0] == "tcur":
                 fl = kind[1]
-                add_incoming(new, self.cursor[id(fl.cl)][1], self.exit_block[id(fl.cl.outside)])
-                add_incoming(new, self.tnext[id(fl.cl)], self.exit_block[id(fl.cl.latch)])
-                continue
-            if isinstance(kind, tuple) and kind[0] == "hoist":
-                _, ecl, hk, hv = kind
-                for pred in s.preds(old):
-                    val = self.key_value(hk, hv) if pred in ecl.loop else Builder.poison(hv.type)
-                    add_incoming(new, val, self.exit_block[id(pred)])
-                continue
-            if isinstance(kind, tuple):
-                ecl = kind[1]
-                for pred in s.preds(old):
-                    val = self.counters[id(ecl)] if pred in ecl.loop else Builder.iconst(T.i64, 0)
-                    add_incoming(new, val, self.exit_block[id(pred)])
+                add_incoming(new, self.cursor[id(fl.cl)][1], self.incoming_block(fl.cl.outside, fl.cl.header))
+                add_incoming(new, self.tnext[id(fl.cl)], self.incoming_block(fl.cl.latch, fl.cl.header))
                 continue
             if kind == "idx":
                 for k, pred in enumerate(s.preds(old)):
-                    add_incoming(new, Builder.iconst(T.i32, k), self.exit_block[id(pred)])
+                    add_incoming(new, Builder.iconst(T.i32, k), self.incoming_block(pred, old))
                 continue
             if kind == "ctr":
                 cl = s.plan.counted_header(old)
                 hb = self.bmap[id(old)]
                 b = Builder(self.module, self.fn).position_after_phis(hb)
                 nxt = b.add(new, Builder.iconst(T.i64, 1), name="iter.next", flags="nuw nsw")
-                add_incoming(new, Builder.iconst(T.i64, 0), self.exit_block[id(cl.outside)])
-                add_incoming(new, nxt, self.exit_block[id(cl.latch)])
+                add_incoming(new, Builder.iconst(T.i64, 0), self.incoming_block(cl.outside, old))
+                add_incoming(new, nxt, self.incoming_block(cl.latch, old))
                 continue
             for v, blk in old.incoming():
                 if id(blk) not in s.reached:
                     continue
                 val = self.p(v) if kind == "p" else self.sh(v)
-                add_incoming(new, val, self.exit_block[id(blk)])
+                add_incoming(new, val, self.incoming_block(blk, old.block))
 
 
 class CopyLayout:
@@ -750,7 +767,8 @@ class ReverseBuilder:
         preds = s.preds(blk)
         counted = plan.counted_header(blk)
         types, keys = [], []
-        if len(preds) > 1 and counted is None:
+        choice = plan.choice.get(id(blk))
+        if len(preds) > 1 and counted is None and choice is None:
             types.append(T.i32); keys.append(("idx", None))
         for kind, v in plan.taped[id(blk)]:
             types.append(key_type(kind, v))
@@ -766,13 +784,9 @@ class ReverseBuilder:
             vals = RecordLayout(types).pop(b, self.tape)
         self.cur = {}
         idx = None
-        self.exit_vals: dict[tuple, Value] = {}
         for (kind, v), x in zip(keys, vals):
             if kind == "idx":
                 idx = x
-            elif kind == "h":
-                cl, (hk, hv) = v
-                self.exit_vals[(id(cl), hk, id(hv))] = x
             else:
                 self.cur[(kind, id(v))] = x
         for kind, v in s.needs[id(blk)]:
@@ -803,6 +817,14 @@ class ReverseBuilder:
         if len(preds) == 1:
             self._edge(blk, preds[0], phis)
             return
+        if choice is not None:
+            cond, p_true, p_false = choice
+            e_true, e_false = self.fn.add_block(None), self.fn.add_block(None)
+            b.cond_br(self.value("p", cond), e_true, e_false)
+            for e, pred in ((e_true, p_true), (e_false, p_false)):
+                b.position_at_end(e)
+                self._edge(blk, pred, phis)
+            return
         edges = []
         for k, pred in enumerate(preds):
             e = self.fn.add_block(None)
@@ -820,20 +842,24 @@ class ReverseBuilder:
                 if src is pred:
                     self.add_adj(v, d)
                     break
-        # entering a counted loop backwards through its exit: restart its iteration counter
-        for cl in self.s.plan.exits_of.get(id(blk), []):
-            if pred in cl.loop:
-                b.store(self.cur[("c", id(cl))], self.ctr[id(cl)])
+        # entering counted loops backwards through their exit: restart their iteration counters
+        keys = self.s.plan.edge_record(pred, blk)
+        if keys:
+            vals = RecordLayout([key_type(k, v) for k, v in keys]).pop(b, self.tape)
+            for (kind, v), x in zip(keys, vals):
+                if kind == "h":
+                    cl, (hk, hv) = v
+                    b.store(x, self.hslot[(id(cl), hk, id(hv))])
+                    continue
+                cl = v
+                b.store(x, self.ctr[id(cl)])
                 fl = self.s.fast.get(id(cl))
                 if fl is not None:  # release all the loop's records at once
                     topp = b.byte_gep(self.tape, 8)
-                    n = b.add(self.cur[("c", id(cl))], Builder.iconst(T.i64, 1))
+                    n = b.add(x, Builder.iconst(T.i64, 1))
                     start = b.sub(b.load(T.i64, topp, align=8), b.mul(n, Builder.iconst(T.i64, fl.stride)))
                     b.store(start, self.fast_start[id(cl)])
                     b.store(start, topp, align=8)
-                for hk, hv in self.s.plan.hoisted.get(id(cl), []):
-                    slot = (id(cl), hk, id(hv))
-                    b.store(self.exit_vals[slot], self.hslot[slot])
         b.br(self.rmap[id(pred)])
 
     # --- per-instruction adjoints ----------------------------------------------------------

@@ -265,14 +265,23 @@ class TapePlan:
                 continue
             self.counted[id(lp.header)] = CountedLoop(lp, outside[0], inside[0],
                                                       _canonical_iv(lp.header, outside[0], inside[0]))
-        self.exits_of: dict[int, list[CountedLoop]] = {}
-        for cl in self.counted.values():
-            for x in cl.loop.exits:
-                self.exits_of.setdefault(id(x), []).append(cl)
+        # exit edges (inside block, outside block) -> the counted loops they leave, innermost first
+        self.exit_edges: dict[tuple[int, int], list[CountedLoop]] = {}
+        for cl in sorted(self.counted.values(), key=lambda c: -c.loop.depth):
+            for e in cl.loop.blocks:
+                for x in e.successors:
+                    if x not in cl.loop and id(x) in synth.reached:
+                        self.exit_edges.setdefault((id(e), id(x)), []).append(cl)
         rets = synth.returns
         self.once_blocks = {id(b) for b in synth.order
                             if self.li.loop_of(b) is None and all(self.dt.dominates(b, r) for r in rets)}
         self._memo: dict[tuple, str] = {}
+        self.choice: dict[int, tuple] = {}  # block -> (condition, pred if true, pred if false)
+        for blk in synth.order:
+            ch = self._branch_choice(blk)
+            if ch is not None:
+                self.choice[id(blk)] = ch
+                synth.needs[id(blk)].append(("p", ch[0]))
         self.func_keys: list[tuple[str, object]] = []
         self._func_seen: set[tuple[str, int]] = set()
         self.hoisted: dict[int, list[tuple[str, object]]] = {}  # counted loop -> invariant keys
@@ -283,11 +292,66 @@ class TapePlan:
             for kind, v in synth.needs[id(blk)]:
                 self._collect(kind, v, blk, keys, set())
             self.taped[id(blk)] = keys
-        for blk in synth.order:  # exit records: the loop's final counter and its hoisted values
-            for cl in self.exits_of.get(id(blk), []):
-                self.taped[id(blk)].append(("c", cl))
-                for key in self.hoisted.get(id(cl), []):
-                    self.taped[id(blk)].append(("h", (cl, key)))
+
+    def edge_record(self, e: Block, x: Block) -> list[tuple[str, object]]:
+        """What leaving loops along the edge e -> x records: each loop's final iteration count
+        and the loop-invariant values its reverse reads (pushed once per loop execution)."""
+        keys: list[tuple[str, object]] = []
+        for cl in self.exit_edges.get((id(e), id(x)), []):
+            keys.append(("c", cl))
+            keys.extend(("h", (cl, key)) for key in self.hoisted.get(id(cl), []))
+        return keys
+
+    def _branch_choice(self, blk: Block):
+        """For a two-way merge below `if (c)`: the condition tells the reverse pass which way the
+        forward pass came, so it is recomputed instead of taping a predecessor id."""
+        preds = self.s.preds(blk)
+        if len(preds) != 2 or id(blk) in self.counted:
+            return None
+        dom = self.dt.idom(blk)
+        term = dom.terminator if dom is not None else None
+        if term is None or term.opcode != "br" or len(term.operands) != 3:
+            return None
+        cond, s_true, s_false = term.operands
+        if s_true is s_false:
+            return None
+
+        def side(p):
+            if p is dom:
+                return True if s_true is blk else False if s_false is blk else None
+            t = s_true is not blk and self.dt.dominates(s_true, p)
+            f = s_false is not blk and self.dt.dominates(s_false, p)
+            return True if t and not f else False if f and not t else None
+
+        sides = [side(p) for p in preds]
+        if None in sides or sides[0] == sides[1]:
+            return None
+        # the pred on one side must be unreachable from the other side's successor (a path
+        # D -> s_false -> ... -> pred_true would enter blk "from the true side" with c false)
+        for p, sd in zip(preds, sides):
+            other = s_false if sd else s_true
+            if p is not dom and other is not blk and self._reaches(other, p, dom, blk):
+                return None
+        if self.source("p", cond, blk) == "tape":
+            return None
+        p_true = preds[sides.index(True)]
+        p_false = preds[sides.index(False)]
+        return cond, p_true, p_false
+
+    @staticmethod
+    def _reaches(start: Block, target: Block, dom: Block, blk: Block) -> bool:
+        """Is `target` reachable from `start` without passing `dom` or `blk`?"""
+        seen = {id(start)}
+        stack = [start]
+        while stack:
+            n = stack.pop()
+            if n is target:
+                return True
+            for x in n.successors:
+                if id(x) not in seen and x is not dom and x is not blk:
+                    seen.add(id(x))
+                    stack.append(x)
+        return False
 
     def counted_header(self, blk: Block) -> CountedLoop | None:
         return self.counted.get(id(blk))
