@@ -30,3 +30,19 @@ def test_missing_definition_is_a_link_time_error(tmp_path):
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
     assert "f" in r.stderr and not (tmp_path / "prog").exists()
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_cross_unit_with_cmake_and_a_static_library(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in ("main.c", "model.c", "CMakeLists.txt"):
+        shutil.copy(PROJECT / f, src / f)
+    build = tmp_path / "build"
+    r = subprocess.run(["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_C_COMPILER={BIN / 'adcc'}",
+                        "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    run = subprocess.run([str(build / "prog")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("PASS"), run.stdout

@@ -52,6 +52,9 @@ def differentiate_across_units(driver, inputs: list[str]) -> list[str]:
     log = pipeline.StageLog(driver.verbose)
     with log.stage("link: merge bitcode", f"{len(carriers)} object(s)"):
         merged = stages.link_bitcode([objfile.embedded_bitcode(datas[p]) for p in carriers])
+        pulled = _pull_archive_members(merged, [p for p in inputs if p.endswith(".a") and os.path.isfile(p)])
+    if pulled:
+        log.emit(f"adcc: link: bitcode of {len(pulled)} archive member(s) merged: {', '.join(pulled)}")
     options = driver.ad_options(driver.parsed.output or "a.out")
     tm = pipeline.machine_for(driver, options.opt_level)
     data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
@@ -62,3 +65,37 @@ def differentiate_across_units(driver, inputs: list[str]) -> list[str]:
     rest = [p for p in inputs if p not in carriers]
     rest.insert(min(first, len(rest)), merged_obj)
     return rest
+
+
+def _pull_archive_members(merged, archives: list[str]) -> list[str]:
+    """Merge the bitcode of archive members that define functions or globals the merged module
+    still lacks, as the linker would pull them (repeatedly: members may need other members).
+    A merged member defines everything it holds, so the linker never pulls it again."""
+    from adcc.driver import stages
+    b = stages.llvm()
+    members = []
+    for path in archives:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        for name, body in objfile.archive_members(data):
+            bc = objfile.embedded_bitcode(body) if body[:4] == b"\x7fELF" else None
+            if bc is None:
+                continue
+            mod = b.parse_bitcode(bc)
+            defined = {g.name for g in [*mod.functions, *mod.global_variables] if not g.is_declaration}
+            members.append([f"{os.path.basename(path)}({name})", bc, defined])
+    pulled = []
+    changed = True
+    while changed and members:
+        changed = False
+        missing = {g.name for g in [*merged.functions, *merged.global_variables] if g.is_declaration}
+        for m in list(members):
+            if m[2] & missing:
+                merged.link_in(b.parse_bitcode(m[1]))
+                pulled.append(m[0])
+                members.remove(m)
+                changed = True
+    return pulled

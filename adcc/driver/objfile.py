@@ -61,3 +61,34 @@ def embedded_bitcode(data: bytes) -> bytes | None:
         return None
     off, size = lto
     return data[off:off + size] or None
+
+
+def archive_members(data: bytes) -> list[tuple[str, bytes]]:
+    """The members of a `!<arch>` static library (GNU/BSD format), as (name, bytes)."""
+    if not data.startswith(b"!<arch>\n"):
+        return []
+    out: list[tuple[str, bytes]] = []
+    names = b""
+    pos = 8
+    while pos + 60 <= len(data):
+        hdr = data[pos:pos + 60]
+        name = hdr[:16].rstrip()
+        try:
+            size = int(hdr[48:58].strip() or b"0")
+        except ValueError:
+            break
+        body = data[pos + 60:pos + 60 + size]
+        pos += 60 + size + (size & 1)
+        if name == b"//":
+            names = body
+            continue
+        if name in (b"/", b"/SYM64/", b"__.SYMDEF", b"__.SYMDEF SORTED"):
+            continue
+        if name.startswith(b"#1/"):  # BSD: name stored before the body
+            n = int(name[3:])
+            name, body = body[:n].rstrip(b"\0"), body[n:]
+        elif name.startswith(b"/") and name[1:].isdigit():  # GNU long name
+            off = int(name[1:])
+            name = names[off:names.index(b"/\n", off)] if b"/\n" in names[off:] else names[off:]
+        out.append((name.rstrip(b"/").decode("utf-8", "replace"), body))
+    return out

@@ -8,6 +8,7 @@
 
 typedef struct { double t0, t1, t2, t3; } T4;
 extern T4 __enzyme_fwddiff(void *, ...);
+extern double __enzyme_fwddiff1(void *, ...); /* the same API, one tangent per call */
 int enzyme_width, enzyme_dup, enzyme_const;
 
 static double f(double x, double y, double c, double z) {
@@ -48,6 +49,13 @@ int main(void) {
       double dir[3] = {sx[l], sy[l], sz[l]};
       check_an("lane", 4 * t + l, got[l], want[l]);
       check_fd("lane", 4 * t + l, got[l], fd_dir(fv, v, dir, 3, 0));
+#ifdef ADCC_SELFTEST
+      double one = want[l];
+#else
+      double one = __enzyme_fwddiff1((void *)f, enzyme_dup, x, sx[l], enzyme_dup, y, sy[l], enzyme_const, c,
+                                     enzyme_dup, z, sz[l]);
+#endif
+      check_val("lane vs width-1 call", 4 * t + l, got[l], one); /* N lanes == N separate calls */
     }
   }
   return e2e_finish();
