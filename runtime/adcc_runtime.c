@@ -134,3 +134,55 @@ void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
   }
   adcc_shadow_free(new_shadow);
 }
+
+/* Shadows of stack objects live from the augmented forward pass to the reverse of their
+ * allocation, strictly LIFO: a per-thread chunked stack (chunks never move) replaces a
+ * malloc/free pair per object and call. */
+typedef struct shadow_chunk {
+  struct shadow_chunk *prev;
+  int64_t size, used;
+  _Alignas(16) char data[];
+} shadow_chunk;
+
+static _Thread_local shadow_chunk *stack_top, *stack_spare;
+
+void *adcc_shadow_stack_alloc(int64_t nbytes) {
+  if (nbytes < 0) adcc_fatal("negative shadow allocation size");
+  int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
+  if (!stack_top || stack_top->used + n > stack_top->size) {
+    shadow_chunk *c = stack_spare;
+    if (c && c->size >= n) {
+      stack_spare = NULL;
+    } else {
+      int64_t size = n > (1 << 18) ? n : (1 << 18);
+      c = NULL;
+      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)size) != 0)
+        adcc_fatal("out of memory allocating shadow memory");
+      c->size = size;
+    }
+    c->used = 0;
+    c->prev = stack_top;
+    stack_top = c;
+  }
+  void *p = stack_top->data + stack_top->used;
+  stack_top->used += n;
+  memset(p, 0, (size_t)n);
+  return p;
+}
+
+void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
+  int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
+  if (!stack_top || stack_top->used < n || (char *)shadow != stack_top->data + stack_top->used - n)
+    adcc_fatal("shadow stack released out of order");
+  stack_top->used -= n;
+  if (stack_top->used == 0 && stack_top->prev) {
+    shadow_chunk *c = stack_top;
+    stack_top = c->prev;
+    if (stack_spare && stack_spare->size >= c->size) {
+      free(c);
+    } else {
+      free(stack_spare);
+      stack_spare = c;
+    }
+  }
+}

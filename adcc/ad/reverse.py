@@ -406,9 +406,11 @@ class AugmentedBuilder:
                     self.clone(inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])
-            if inst.operands:
+            if inst.operands:  # variable-length: on the heap (its size is not at hand in reverse)
                 size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
-            self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
+                self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
+            else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
+                self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
         elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
                 ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
             ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
@@ -877,8 +879,10 @@ class ReverseBuilder:
         if op == "call":
             return self._call(inst)
         if op == "alloca":
-            if act.has_shadow(inst):
+            if act.has_shadow(inst) and inst.operands:
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            elif act.has_shadow(inst):
+                b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
             return
         if not act.is_varied(inst):
             return

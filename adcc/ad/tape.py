@@ -97,7 +97,7 @@ def ensure_tape_helpers(module) -> None:
     from adcc.ir import types as TT
     # fresh shadow memory aliases nothing else: tell the post-AD optimizer (LICM, vectorizer)
     for name, params in (("adcc_shadow_alloc", "i64"), ("adcc_shadow_calloc", "i64, i64"),
-                         ("adcc_shadow_realloc_fwd", "ptr, i64")):
+                         ("adcc_shadow_realloc_fwd", "ptr, i64"), ("adcc_shadow_stack_alloc", "i64")):
         if name not in module.functions:
             module.add_text(f"declare noalias ptr @{name}({params}) nounwind")
             module.functions[name] = FunctionEntry(name, "", False)

@@ -71,7 +71,29 @@ static void test_shadow(void) {
   adcc_shadow_free(z);
 }
 
+static void test_shadow_stack(void) {
+  /* LIFO allocations across chunk boundaries stay zeroed, aligned and distinct */
+  enum { K = 64 };
+  char *p[K];
+  int64_t n[K];
+  for (int i = 0; i < K; i++) {
+    n[i] = 1 + (i * 7919) % 70000;
+    p[i] = adcc_shadow_stack_alloc(n[i]);
+    assert(((uintptr_t)p[i] & 15) == 0);
+    for (int64_t k = 0; k < n[i]; k++) assert(p[i][k] == 0);
+    memset(p[i], i + 1, (size_t)n[i]);
+  }
+  for (int i = K - 1; i >= 0; i--) {
+    for (int64_t k = 0; k < n[i]; k++) assert(p[i][k] == (char)(i + 1));
+    adcc_shadow_stack_free(p[i], n[i]);
+  }
+  char *q = adcc_shadow_stack_alloc(100); /* reused memory comes back zeroed */
+  for (int k = 0; k < 100; k++) assert(q[k] == 0);
+  adcc_shadow_stack_free(q, 100);
+}
+
 int main(void) {
+  test_shadow_stack();
   test_tape_lifo();
   test_tape_doubles();
   test_shadow();
