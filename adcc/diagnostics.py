@@ -5,7 +5,7 @@ adcc/driver/console.py prints anything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

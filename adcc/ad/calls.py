@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 
-from adcc.ir.values import GlobalRef, Instruction
+from adcc.ir.values import Instruction
 
 
 class CallKind(enum.Enum):

@@ -13,7 +13,7 @@ from adcc.ad.common import (Packing, address_taken_functions, callee_spec, conve
                             no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
-from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from adcc.ad import naming
-from adcc.analysis.activity import constant_global_refs, global_is_active
+from adcc.analysis.activity import global_is_active
 from adcc.ir import types as T
 from adcc.ir.values import Constant, GlobalRef
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
 from adcc.ir.printer import print_function
-from adcc.ir.values import Block, Function, Instruction
+from adcc.ir.values import Function, Instruction
 
 
 def prepared_function(module, name: str) -> Function:

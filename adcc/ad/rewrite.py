@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
-from adcc.ad.common import ADContext, Packing, convert, zero_of
+from adcc.ad.common import ADContext, convert, zero_of
 from adcc.ad.forward import forward_signature
-from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.spec import FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError
@@ -155,7 +155,6 @@ def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | No
 
 def _store_sret(b: Builder, site: CallSite, values: list[Value]) -> None:
     """Store results into the hidden struct-return memory, laid out as its declared type."""
-    from adcc.ir import layout
     from adcc.ir.parser import LineParser
     module = b.module
     attrs = site.inst.info.get("arg_attrs", [""])[0]

@@ -16,7 +16,7 @@ import re
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.spec import Activity, FunctionSpec
 from adcc.ir import types as T
-from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",

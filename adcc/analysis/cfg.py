@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from adcc.ir.values import Argument, Block, Constant, Function, Instruction, Value
+from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
 def reverse_post_order(fn: Function) -> list[Block]:

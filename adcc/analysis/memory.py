@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ir import types as T
-from adcc.ir.values import Argument, Constant, Function, Instruction, Value
+from adcc.ir.values import Constant, Function, Instruction, Value
 
 _THROUGH = frozenset({"getelementptr", "bitcast", "addrspacecast", "freeze"})
 

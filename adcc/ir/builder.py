@@ -5,7 +5,7 @@ import math
 import struct
 
 from adcc.ir import types as T
-from adcc.ir.values import Argument, Block, Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
 
 KEEP_ON_CLONE = ("tbaa", "tbaa.struct")
 

@@ -11,7 +11,7 @@ import re
 
 from adcc.ir import types as T
 from adcc.ir.lexer import Token, tokenize, strip_comment
-from adcc.ir.values import Argument, Block, Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
 
 
 class ParseError(ValueError):
@@ -315,7 +315,6 @@ class FunctionParser:
                 fn.blocks.append(b)
                 self.blocks[nm] = b
         cur = fn.blocks[0] if fn.blocks else None
-        bi = 0
         for l in body:
             s = l.strip()
             if not s or s.startswith(";") or s == "}":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from adcc.ir import types as T
-from adcc.ir.values import Block, Constant, Function, Instruction, Value
+from adcc.ir.values import Constant, Function, Instruction, Value
 
 _PLAIN_NAME = re.compile(r"^[-a-zA-Z$._][-a-zA-Z$._0-9]*$")
 

@@ -1,0 +1,514 @@
+"""The reverse function of reverse mode: pops block records in LIFO order and runs each
+block's adjoint code, instructions in reverse, from the shared rule table."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adcc.ad.calling import signatures
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.common import callee_spec, convert, size_of_const, unsupported, zero_of
+from adcc.ad.copies import copy_layout
+from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
+from adcc.ad.spec import Activity, Mode
+from adcc.ad.tape import RecordLayout, key_type
+from adcc.analysis.activity import is_floatish
+from adcc.ir import types as T
+from adcc.ir.builder import Builder
+from adcc.ir.values import Block, Constant, Instruction, Value
+
+if TYPE_CHECKING:
+    from adcc.ad.reverse import ReverseSynthesizer
+
+
+class ReverseBuilder:
+    """Pops block records and runs each block's adjoint code in reverse order."""
+
+    def __init__(self, s: ReverseSynthesizer):
+        self.s = s
+        self.module = s.module
+        self.act = s.act
+        self.fn = s.rev
+        self.adj: dict[int, Value] = {}  # value -> adjoint alloca
+        self.rmap: dict[int, Block] = {}
+        self.cur: dict[tuple[str, int], Value] = {}
+
+    def build(self) -> None:
+        s, fn = self.s, self.fn
+        self.tape = fn.args[0]
+        self.entry = fn.add_block("entry")
+        self.b = Builder(self.module, fn)
+        for blk in s.order:
+            self.rmap[id(blk)] = fn.add_block(None)
+        self.done = fn.add_block("done")
+        # adjoint accumulators for OUT arguments first (returned at the end)
+        self.b.position_at_end(self.entry)
+        if s.spec.ret_active:
+            self.dret = fn.args[1]
+        rets = s.returns
+        plan = s.plan
+        self.ctr = {}
+        self.hslot: dict[tuple, Value] = {}
+        self.fast_start: dict[int, Value] = {}
+        for cl in plan.counted.values():
+            self.ctr[id(cl)] = self.b.alloca(T.i64, name="iter")
+            if id(cl) in s.fast:
+                self.fast_start[id(cl)] = self.b.alloca(T.i64, name="tape.start")
+            for hk, hv in plan.hoisted.get(id(cl), []):
+                self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
+        k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
+        fvals = RecordLayout([key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
+        self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
+        if not rets:
+            self.b.unreachable()
+        elif len(rets) == 1:
+            self.b.br(self.rmap[id(rets[0])])
+        else:
+            self.b.switch(k, self.rmap[id(rets[0])], [(i, self.rmap[id(r)]) for i, r in enumerate(rets)])
+        for blk in s.order:
+            self._reverse_block(blk)
+        self.b.position_at_end(self.done)
+        outs = []
+        for a, act in zip(s.primal.args, s.spec.args):
+            if act is Activity.OUT:
+                outs.append(self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type))
+        self.b.ret(s.rev_pack.pack(self.b, outs))
+
+    # --- adjoint accumulators ------------------------------------------------------------
+    def slot(self, v: Value) -> Value:
+        a = self.adj.get(id(v))
+        if a is None:
+            saved = (self.b.block, self.b.index)
+            self.b.position_at_end(self.entry)
+            self.b.index = 0
+            ty = self.act.adjoint_type(v)
+            a = self.b.alloca(ty)
+            self.b.store(zero_of(ty), a)
+            self.b.block, self.b.index = saved
+            if self.b.block is self.entry and self.b.index is not None:
+                self.b.index += 2
+            self.adj[id(v)] = a
+        return a
+
+    def read_adj(self, v: Value) -> Value:
+        return self.b.load(self.act.adjoint_type(v), self.slot(v))
+
+    def take_adj(self, v: Value) -> Value:
+        """Read the adjoint and reset it (each definition's adjoint is consumed once)."""
+        a = self.slot(v)
+        ty = self.act.adjoint_type(v)
+        x = self.b.load(ty, a)
+        self.b.store(zero_of(ty), a)
+        return x
+
+    def add_adj(self, v: Value, d: Value | None) -> None:
+        if d is None or isinstance(v, Constant) or not self.act.is_varied(v):
+            return
+        a = self.slot(v)
+        ty = self.act.adjoint_type(v)
+        if d.type != ty:
+            d = self.b.cast("bitcast", d, ty)
+        old = self.b.load(ty, a)
+        self.b.store(add_values(self.b, old, d), a)
+
+    # --- record values ------------------------------------------------------------------
+
+    def rp(self, v: Value) -> Value:
+        return self.value("p", v)
+
+    def rs(self, v: Value) -> Value:
+        return self.value("s", v)
+
+    def value(self, kind: str, v) -> Value:
+        """Materialize a primal value or shadow in the current block's reverse (memoized)."""
+        key = (kind, id(v))
+        got = self.cur.get(key)
+        if got is not None:
+            return got
+        src = self.s.plan.source(kind, v, self.blk) if kind in ("p", "s") else "tape"
+        if src == "const":
+            if kind == "s" and self.act.has_shadow(v):
+                from adcc.ad.globals import shadow_constant
+                x = shadow_constant(self.module, v)
+            else:
+                x = v
+        elif src == "func":
+            x = self.func_vals[key]
+        elif src == "hoist":
+            cl = self.s.plan.hoist_loop(v, self.blk)
+            x = self.b.load(v.type, self.hslot[(id(cl), kind, id(v))])
+        elif src == "affine":
+            cl, start, (how, step), nxt = self.s.plan.affine(v, self.blk)
+            st = self.value("p", start)
+            c = self.b.load(T.i64, self.ctr[id(cl)])
+            if how == "add":
+                k = c if v.type == T.i64 else self.b.cast("trunc" if v.type.bits < 64 else "zext", c, v.type)
+                x = self.b.add(st, self.b.mul(k, Builder.iconst(v.type, step)))
+            else:
+                x = self.b.gep(nxt.info["source_type"], st, [self.b.mul(c, Builder.iconst(T.i64, step))])
+        elif src == "iv":
+            cl = self.s.plan.iv_loop(v, self.blk)
+            c = self.b.load(T.i64, self.ctr[id(cl)])
+            x = c if v.type == T.i64 else self.b.cast("trunc" if v.type.bits < 64 else "zext", c, v.type)
+        elif src == "re":
+            if kind == "p":
+                ops = [self.value("p", o) for o in v.operands]
+            else:
+                ops = [self.value("s", v.operands[0])] + [self.value("p", o) for o in v.operands[1:]]
+            x = self.b.clone(v, ops, name="")
+        else:
+            raise AssertionError(f"internal error: {kind} {v!r} not on the tape")
+        self.cur[key] = x
+        return x
+
+    def _reverse_block(self, blk: Block) -> None:
+        s, b = self.s, self.b
+        plan = s.plan
+        self.blk = blk
+        b.position_at_end(self.rmap[id(blk)])
+        preds = s.preds(blk)
+        counted = plan.counted_header(blk)
+        types, keys = [], []
+        choice = plan.choice.get(id(blk))
+        if len(preds) > 1 and counted is None and choice is None:
+            types.append(T.i32); keys.append(("idx", None))
+        for kind, v in plan.taped[id(blk)]:
+            types.append(key_type(kind, v))
+            keys.append((kind, v))
+        fl = s.fast_loop_of(blk)
+        if fl is not None and types:
+            # records of a fast loop sit at start + iteration * stride + this block's offset
+            it = b.load(T.i64, self.ctr[id(fl.cl)])
+            at = b.add(b.load(T.i64, self.fast_start[id(fl.cl)]), b.mul(it, Builder.iconst(T.i64, fl.stride)))
+            at = b.add(at, Builder.iconst(T.i64, fl.offsets[id(blk)]))
+            vals = RecordLayout(types).load_at(b, b.byte_gep(b.load(T.ptr, self.tape, align=8), at))
+        else:
+            vals = RecordLayout(types).pop(b, self.tape)
+        self.cur = {}
+        idx = None
+        for (kind, v), x in zip(keys, vals):
+            if kind == "idx":
+                idx = x
+            else:
+                self.cur[(kind, id(v))] = x
+        for kind, v in s.needs[id(blk)]:
+            self.value(kind, v)
+        term = blk.terminator
+        if term is not None and term.opcode == "ret" and term.operands and s.spec.ret_active:
+            self.add_adj(term.operands[0], self.dret)
+        for inst in reversed(blk.instructions):
+            if inst.opcode not in ("phi", "#dbg") and not inst.is_terminator:
+                self.visit(inst)
+        # leave the block: phi adjoints flow to the taken predecessor's incoming values
+        phis = [p for p in blk.phis() if self.act.is_varied(p)]
+        if not preds:
+            b.br(self.done)
+            return
+        if counted is not None:
+            ctr = self.ctr[id(counted)]
+            c = b.load(T.i64, ctr)
+            first = b.icmp("eq", c, Builder.iconst(T.i64, 0))
+            e_out, e_back = self.fn.add_block(None), self.fn.add_block(None)
+            b.cond_br(first, e_out, e_back)
+            b.position_at_end(e_back)
+            b.store(b.sub(c, Builder.iconst(T.i64, 1)), ctr)
+            self._edge(blk, counted.latch, phis)
+            b.position_at_end(e_out)
+            self._edge(blk, counted.outside, phis)
+            return
+        if len(preds) == 1:
+            self._edge(blk, preds[0], phis)
+            return
+        if choice is not None:
+            cond, p_true, p_false = choice
+            e_true, e_false = self.fn.add_block(None), self.fn.add_block(None)
+            b.cond_br(self.value("p", cond), e_true, e_false)
+            for e, pred in ((e_true, p_true), (e_false, p_false)):
+                b.position_at_end(e)
+                self._edge(blk, pred, phis)
+            return
+        edges = []
+        for k, pred in enumerate(preds):
+            e = self.fn.add_block(None)
+            edges.append((k, e))
+        b.switch(idx, edges[0][1], [(k, e) for k, e in edges])
+        for (k, e), pred in zip(edges, preds):
+            b.position_at_end(e)
+            self._edge(blk, pred, phis)
+
+    def _edge(self, blk: Block, pred: Block, phis: list[Instruction]) -> None:
+        b = self.b
+        ds = [self.take_adj(p) for p in phis]
+        for p, d in zip(phis, ds):
+            for v, src in p.incoming():
+                if src is pred:
+                    self.add_adj(v, d)
+                    break
+        # entering counted loops backwards through their exit: restart their iteration counters
+        keys = self.s.plan.edge_record(pred, blk)
+        if keys:
+            vals = RecordLayout([key_type(k, v) for k, v in keys]).pop(b, self.tape)
+            for (kind, v), x in zip(keys, vals):
+                if kind == "h":
+                    cl, (hk, hv) = v
+                    b.store(x, self.hslot[(id(cl), hk, id(hv))])
+                    continue
+                cl = v
+                b.store(x, self.ctr[id(cl)])
+                fl = self.s.fast.get(id(cl))
+                if fl is not None:  # release all the loop's records at once
+                    topp = b.byte_gep(self.tape, 8)
+                    n = b.add(x, Builder.iconst(T.i64, 1))
+                    start = b.sub(b.load(T.i64, topp, align=8), b.mul(n, Builder.iconst(T.i64, fl.stride)))
+                    b.store(start, self.fast_start[id(cl)])
+                    b.store(start, topp, align=8)
+        b.br(self.rmap[id(pred)])
+
+    # --- per-instruction adjoints ----------------------------------------------------------
+    def visit(self, inst: Instruction) -> None:
+        op, act, b = inst.opcode, self.act, self.b
+        if op == "store":
+            val, ptr = inst.operands
+            if act.has_shadow(ptr) and act.carries_float(val):
+                ty = act.adjoint_type(val)
+                sp = self.rs(ptr)
+                d = b.load(ty, sp)
+                b.store(zero_of(ty), sp)
+                self.add_adj(val, d)
+            return
+        if op == "call":
+            return self._call(inst)
+        if op == "alloca":
+            if act.has_shadow(inst) and inst.operands:
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            elif act.has_shadow(inst):
+                b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
+            return
+        if not act.is_varied(inst):
+            return
+        d = self.take_adj(inst)
+        if op == "load":
+            sp = self.rs(inst.operands[0])
+            old = b.load(d.type, sp)
+            b.store(add_values(b, old, d), sp)
+            return
+        rule = lookup_opcode(op)
+        if rule is not None and rule.kind in ("pointwise", "cast", "select"):
+            if rule.kind == "pointwise":
+                args, result = self._rule_inputs(rule, inst, inst.operands)
+            else:
+                args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
+                result = None
+            mask = [act.is_varied(a) for a in inst.operands]
+            contribs = emit_reverse(b, rule, args, result, d, mask)
+            for a, c in zip(inst.operands, contribs):
+                if c is not None:
+                    self.add_adj(a, c)
+            return
+        if rule is not None and rule.kind == "zero":
+            return
+        if op == "freeze" or op == "bitcast":
+            src = inst.operands[0]
+            want = act.adjoint_type(src)
+            self.add_adj(src, d if d.type == want else b.cast("bitcast", d, want))
+            return
+        if op == "extractvalue":
+            agg = inst.operands[0]
+            if act.is_varied(agg):
+                cur = self.take_adj(agg)
+                idx = inst.info["indices"]
+                upd = b.insertvalue(cur, add_values(b, b.extractvalue(cur, idx), d), idx)
+                self.add_adj(agg, upd)
+            return
+        if op == "insertvalue":
+            agg, elt = inst.operands
+            idx = inst.info["indices"]
+            if act.is_varied(elt):
+                self.add_adj(elt, b.extractvalue(d, idx))
+            if act.is_varied(agg):
+                self.add_adj(agg, b.insertvalue(d, zero_of(elt.type), idx))
+            return
+        if op == "extractelement":
+            vec, ix = inst.operands
+            ixv = self.rp(ix)
+            if act.is_varied(vec):
+                z = zero_of(vec.type)
+                self.add_adj(vec, b.insertelement(z, d, ixv))
+            return
+        if op == "insertelement":
+            vec, elt, ix = inst.operands
+            ixv = self.rp(ix)
+            if act.is_varied(elt):
+                self.add_adj(elt, b.extractelement(d, ixv))
+            if act.is_varied(vec):
+                self.add_adj(vec, b.insertelement(d, zero_of(elt.type), ixv))
+            return
+        if op == "shufflevector":
+            return self._shuffle(inst, d)
+        raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
+
+    def _rule_inputs(self, rule, inst: Instruction, operands: list[Value]):
+        """The primal inputs the active partials read (others are placeholders never emitted)."""
+        wanted: dict[int, Value] = {}
+        s = self.s
+        s._rule_needs(rule, inst, operands, lambda kind, v: wanted.setdefault(id(v), v))
+        args = [self.rp(o) if id(o) in wanted else Constant(o.type, "poison") for o in operands]
+        result = self.rp(inst) if id(inst) in wanted else None
+        return args, result
+
+    def _shuffle(self, inst: Instruction, d: Value) -> None:
+        v1, v2, mask = inst.operands
+        lanes = parse_mask(mask, inst.type.count)
+        n = v1.type.count
+        b = self.b
+        acc1: Value = zero_of(v1.type)
+        acc2: Value = zero_of(v2.type)
+        for j, m in enumerate(lanes):
+            if m is None:
+                continue
+            x = b.extractelement(d, j)
+            if m < n:
+                acc1 = b.insertelement(acc1, b.fadd(b.extractelement(acc1, m), x), m)
+            else:
+                acc2 = b.insertelement(acc2, b.fadd(b.extractelement(acc2, m - n), x), m - n)
+        self.add_adj(v1, acc1)
+        self.add_adj(v2, acc2)
+
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        act, b = self.act, self.b
+        if kind is CallKind.MATH:
+            if not act.is_varied(inst):
+                return
+            d = self.take_adj(inst)
+            rule = lookup_call(inst.callee_name)
+            args, result = self._rule_inputs(rule, inst, inst.args)
+            mask = [act.is_varied(a) for a in inst.args]
+            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask)):
+                if c is not None:
+                    self.add_adj(a, c)
+            return
+        if kind is CallKind.FREE:
+            b.call(inst.callee_name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+            return
+        if kind is CallKind.ALLOC:
+            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            return
+        if kind is CallKind.REALLOC:
+            old = inst.args[0]
+            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
+            return
+        if kind is CallKind.MEMCPY:
+            dst, src, n = inst.args[0], inst.args[1], inst.args[2]
+            if not act.has_shadow(dst):
+                return
+            lay = copy_layout(self.module, act, inst)
+            if lay.kind == "bits":
+                return
+            nb = convert(b, self.rp(n), T.i64)
+            if not act.has_shadow(src):
+                b.memset(self.rs(dst), 0, nb)
+            elif lay.kind == "float":
+                helper = "adcc.adjoint.copy.f32" if lay.elem == T.f32 else "adcc.adjoint.copy.f64"
+                b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
+            else:
+                for off, fty in lay.floats:
+                    pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
+                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
+                    d = b.load(fty, pd, align=1)
+                    b.store(zero_of(fty), pd, align=1)
+                    b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
+            return
+        if kind is CallKind.MEMSET:
+            if act.has_shadow(inst.args[0]):
+                b.memset(self.rs(inst.args[0]), 0, convert(b, self.rp(inst.args[2]), T.i64))
+            return
+        if not self.s.is_active_call(inst):
+            return
+        if kind is CallKind.DEFINED:
+            self._call_rev(inst, inst.callee_name)
+            return
+        if kind is CallKind.INDIRECT:
+            cands = self.s.candidates(inst)
+            k = self.cur[("i", id(inst))]
+            cont = self.fn.add_block(None)
+            arms = []
+            for i, name in enumerate(cands):
+                arms.append((i, self.fn.add_block(None)))
+            bad = self.fn.add_block(None)
+            b.switch(k, bad, [(i, blk) for i, blk in arms])
+            b.position_at_end(bad)
+            b.unreachable()
+            saved_cur = dict(self.cur)
+            for (i, blk), name in zip(arms, cands):
+                b.position_at_end(blk)
+                self.cur = dict(saved_cur)
+                self._call_rev(inst, name)
+                b.br(cont)
+            b.position_at_end(cont)
+            self.cur = saved_cur
+            return
+
+    def _call_rev(self, inst: Instruction, name: str) -> None:
+        spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
+        _, rev = self.s.ctx.reverse_functions(spec)
+        callee = self.module.function(name)
+        _, _, _, r_pack = signatures(self.module, callee, spec)
+        args: list[Value] = [self.tape]
+        if spec.ret_active:
+            d = self.read_adj(inst)
+            b = self.b
+            b.store(zero_of(inst.type), self.slot(inst))
+            args.append(convert(self.b, d, callee.ret_type))
+        r = self.b.call(rev, r_pack.type, args)
+        outs = r_pack.unpack(self.b, r)
+        k = 0
+        for a, act in zip(inst.args, spec.args):
+            if act is Activity.OUT:
+                c = outs[k]
+                k += 1
+                if c.type != a.type:
+                    c = convert(self.b, c, a.type)
+                self.add_adj(a, c)
+
+
+# Adjoint accumulation: the order in which contributions are summed is ours to choose (the
+# program does not define it), so the optimizer may reassociate it, which lets it vectorize
+# reductions such as x̄ += ȳᵢ·aᵢ over a loop.
+ACCUMULATE_FLAGS = "reassoc nsz contract"
+
+
+def add_values(b: Builder, x: Value, y: Value) -> Value:
+    """x + y for float scalars/vectors and aggregates of them (element-wise)."""
+    ty = x.type
+    if ty.is_float_or_float_vector():
+        if isinstance(x, Constant) and x.is_zero():
+            return y
+        return b.fadd(x, y, flags=ACCUMULATE_FLAGS)
+    ty_r = b.module.resolve(ty)
+    if isinstance(ty_r, (T.StructType, T.ArrayType)):
+        elems = ty_r.elems if isinstance(ty_r, T.StructType) else [ty_r.elem] * ty_r.count
+        out = x
+        for k, et in enumerate(elems):
+            if is_floatish(b.module, et):
+                out = b.insertvalue(out, add_values(b, b.extractvalue(x, k), b.extractvalue(y, k)), k)
+        return out
+    return x
+
+
+def parse_mask(mask: Value, count: int) -> list[int | None]:
+    text = mask.text if isinstance(mask, Constant) else ""
+    if text in ("zeroinitializer",):
+        return [0] * count
+    if text in ("poison", "undef"):
+        return [None] * count
+    if text.startswith("splat"):
+        import re
+        m = re.search(r"i32 (-?\d+)", text)
+        return [int(m.group(1))] * count if m else [None] * count
+    out: list[int | None] = []
+    for part in text.strip("<>").split(","):
+        part = part.strip()
+        val = part.split()[-1]
+        out.append(None if val in ("poison", "undef") else int(val))
+    return out

@@ -1,0 +1,359 @@
+"""The augmented forward function of reverse mode: the primal, plus shadow memory, plus the
+tape records the reverse pass reads (what goes in them is decided by adcc.ad.tape)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adcc.ad.calling import signatures
+from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.common import callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.ad.copies import copy_layout
+from adcc.ad.spec import Mode
+from adcc.ad.tape import FastLoop, RecordLayout
+from adcc.ir import types as T
+from adcc.ir.builder import Builder, add_incoming
+from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
+
+if TYPE_CHECKING:
+    from adcc.ad.reverse import ReverseSynthesizer
+
+
+class AugmentedBuilder:
+    """The primal with shadow memory, pushing each block's record at its end."""
+
+    def __init__(self, s: ReverseSynthesizer):
+        self.s = s
+        self.module = s.module
+        self.act = s.act
+        self.fn = s.aug
+        self.vmap: dict[int, Value] = {}
+        self.smap: dict[int, Value] = {}
+        self.bmap: dict[int, Block] = {}
+        self.exit_block: dict[int, Block] = {}
+        self.extra: dict[int, Value] = {}  # ("i" keys): candidate index of indirect calls
+        self.edge_block: dict[tuple[int, int], Block] = {}  # loop-exit edges -> their record block
+        self.pending: list[tuple[Instruction, Instruction, str]] = []
+
+    def build(self) -> None:
+        s, fn = self.s, self.fn
+        self.tape = fn.args[0]
+        k = 1
+        for a, act in zip(s.primal.args, s.spec.args):
+            self.vmap[id(a)] = fn.args[k]
+            k += 1
+            if act.has_shadow:
+                self.smap[id(a)] = fn.args[k]
+                k += 1
+        for blk in s.primal.blocks:
+            if id(blk) in s.reached:
+                self.bmap[id(blk)] = fn.add_block(blk.name)
+        self.b = Builder(self.module, fn)
+        self.counters: dict[int, Value] = {}
+        self.fast = s.fast
+        self.cursor: dict[int, tuple[Value, Value]] = {}  # fast loop -> (base, top) at entry
+        self.tcur: dict[int, Value] = {}
+        self.tnext: dict[int, Value] = {}
+        for blk in s.order:
+            self.b.position_at_end(self.bmap[id(blk)])
+            preds = s.preds(blk)
+            idx = None
+            cl = s.plan.counted_header(blk)
+            if cl is not None:
+                c = self.b.phi(T.i64, name="iter")
+                self.counters[id(cl)] = c
+                self.pending.append((blk, c, "ctr"))
+                if id(cl) in self.fast:
+                    t = self.b.phi(T.i64, name="tape.top")
+                    self.tcur[id(cl)] = t
+                    self.pending.append((blk, t, ("tcur", self.fast[id(cl)])))
+            elif len(preds) > 1 and id(blk) not in s.plan.choice:
+                idx = self.b.phi(T.i32)
+                self.pending.append((blk, idx, "idx"))
+            for inst in blk.instructions:
+                if inst.is_terminator:
+                    self._push_record(blk, idx)
+                self.visit(inst)
+            self.exit_block[id(blk)] = self.b.block
+        self._fill_phis()
+
+    def _push_record(self, blk: Block, idx: Value | None) -> None:
+        vals, types = [], []
+        if idx is not None:
+            vals.append(idx); types.append(T.i32)
+        for kind, v in self.s.plan.taped[id(blk)]:
+            x = self.key_value(kind, v)
+            vals.append(x); types.append(x.type)
+        fl = self.s.fast_loop_of(blk)
+        if fl is not None:
+            b = self.b
+            base, _ = self.cursor[id(fl.cl)]
+            tcur = self.tcur[id(fl.cl)]
+            if types:
+                off = b.add(tcur, Builder.iconst(T.i64, fl.offsets[id(blk)]))
+                RecordLayout(types).store_at(b, b.byte_gep(base, off), vals)
+            if blk is fl.cl.latch:
+                nxt = b.add(tcur, Builder.iconst(T.i64, fl.stride), name="tape.next")
+                self.tnext[id(fl.cl)] = nxt
+                b.store(nxt, b.byte_gep(self.tape, 8), align=8)
+        else:
+            RecordLayout(types).push(self.b, self.tape, vals)
+
+
+    def _reserve(self, fl: FastLoop) -> None:
+        """Before a fast loop: capacity for all its records, and the cursor's start."""
+        b = self.b
+        if fl.trip.bound is None:
+            n: Value = Builder.iconst(T.i64, max(fl.trip.offset, 0))
+        else:
+            bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
+            n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
+            n = b.select(b.icmp("sgt", n, Builder.iconst(T.i64, 0)), n, Builder.iconst(T.i64, 0))
+        nbytes = b.mul(n, Builder.iconst(T.i64, fl.stride))
+        base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)
+        top = b.load(T.i64, b.byte_gep(self.tape, 8), align=8)
+        self.cursor[id(fl.cl)] = (base, top)
+
+    def key_value(self, kind: str, v) -> Value:
+        if kind == "p":
+            return self.p(v)
+        if kind == "s":
+            return self.sh(v)
+        if kind == "c":
+            return self.counters[id(v)]
+        if kind == "h":
+            _, (hk, hv) = v
+            return self.key_value(hk, hv)
+        return self.extra[id(v)]
+
+    def p(self, v: Value) -> Value:
+        if isinstance(v, Block):
+            return self.bmap[id(v)]
+        if isinstance(v, Constant):
+            return v
+        return self.vmap[id(v)]
+
+    def sh(self, v: Value) -> Value:
+        got = self.smap.get(id(v))
+        if got is not None:
+            return got
+        if isinstance(v, Constant):
+            if self.act.has_shadow(v):
+                from adcc.ad.globals import shadow_constant
+                return shadow_constant(self.module, v)
+            return v if not isinstance(v.type, T.PointerType) else Constant(T.ptr, "null") \
+                if v.text in ("null", "poison", "undef") else v
+        return self.p(v)  # inactive pointer: its shadow is itself (Enzyme's convention)
+
+    def clone(self, inst: Instruction, ops: list[Value] | None = None, name=None) -> Instruction:
+        new = self.b.clone(inst, ops if ops is not None else [self.p(o) for o in inst.operands], name=name)
+        return new
+
+    def visit(self, inst: Instruction) -> None:
+        op, act = inst.opcode, self.act
+        if op == "#dbg":
+            return
+        if op == "phi":
+            new = self.b.phi(inst.type, name=inst.name)
+            self.vmap[id(inst)] = new
+            self.pending.append((inst, new, "p"))
+            if act.has_shadow(inst) or act.has_int_shadow(inst):
+                sp = self.b.phi(inst.type)
+                self.smap[id(inst)] = sp
+                self.pending.append((inst, sp, "s"))
+            return
+        if op == "ret":
+            vals = []
+            if inst.operands:
+                v = inst.operands[0]
+                vals.append(self.p(v))
+                if self.s.spec.ret_shadow:
+                    vals.append(self.sh(v))
+            fvals = [self.key_value(k, v) for k, v in self.s.plan.func_keys]
+            RecordLayout([x.type for x in fvals]).push(self.b, self.tape, fvals)
+            if len(self.s.returns) > 1:
+                RecordLayout([T.i32]).push(self.b, self.tape,
+                                           [Builder.iconst(T.i32, self.s.returns.index(inst.block))])
+            self.b.ret(self.s.aug_pack.pack(self.b, vals))
+            return
+        if op == "call":
+            return self._call(inst)
+        if inst.is_terminator and op in ("br", "switch"):
+            return self._terminator(inst)
+        new = self.clone(inst)
+        self.vmap[id(inst)] = new
+        if op == "load":
+            ptr = inst.operands[0]
+            if (act.has_shadow(inst) or act.has_int_shadow(inst)) and act.has_shadow(ptr):
+                self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
+        elif op == "store":
+            val, ptr = inst.operands
+            if act.has_shadow(ptr) and not act.carries_float(val):
+                if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
+                    self.clone(inst, [self.sh(val), self.sh(ptr)])
+        elif op == "alloca" and act.has_shadow(inst):
+            size: Value = size_of_const(inst.info["alloc_type"])
+            if inst.operands:  # variable-length: on the heap (its size is not at hand in reverse)
+                size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
+                self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
+            else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
+                self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
+        elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
+                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
+            ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+        elif op in ("select", "freeze") and act.has_int_shadow(inst):
+            ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+
+    def _terminator(self, inst: Instruction) -> None:
+        """Branches; edges that leave counted loops get a block that records the loops' final
+        counters and hoisted values (once per loop execution, not per visit of the target)."""
+        e = inst.block
+        edges: dict[int, Block] = {}
+        for x in inst.successors:
+            if id(x) not in edges and (self.s.plan.edge_record(e, x) or self._fast_entry(e, x)):
+                edges[id(x)] = self.fn.add_block(None, after=self.b.block)
+        ops = [edges.get(id(o), self.p(o)) if isinstance(o, Block) else self.p(o) for o in inst.operands]
+        here = self.b.block
+        self.clone(inst, ops)
+        for x in inst.successors:
+            eb = edges.get(id(x))
+            if eb is None or (id(e), id(x)) in self.edge_block:
+                continue
+            self.edge_block[(id(e), id(x))] = eb
+            self.b.position_at_end(eb)
+            keys = self.s.plan.edge_record(e, x)
+            vals = [self.key_value(k, v) for k, v in keys]
+            RecordLayout([v.type for v in vals]).push(self.b, self.tape, vals)
+            fl = self._fast_entry(e, x)
+            if fl is not None:
+                # right before the loop: nothing can push (and move the buffer) in between
+                self._reserve(fl)
+            self.b.br(self.bmap[id(x)])
+        self.b.position_at_end(here)
+
+    def _fast_entry(self, e: Block, x: Block) -> FastLoop | None:
+        fl = self.fast.get(id(self.s.plan.counted_header(x))) if self.s.plan.counted_header(x) else None
+        return fl if fl is not None and fl.cl.outside is e else None
+
+    def incoming_block(self, pred: Block, blk: Block) -> Block:
+        """The augmented block that branches into `blk` on the primal edge pred -> blk."""
+        return self.edge_block.get((id(pred), id(blk))) or self.exit_block[id(pred)]
+
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:
+            return  # deferred: the reverse of this free releases the primal
+        if kind is CallKind.ALLOC:
+            self.vmap[id(inst)] = self.clone(inst)
+            self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
+            return
+        if kind is CallKind.REALLOC:
+            self.vmap[id(inst)] = self.clone(inst)
+            old = inst.args[0]
+            olds = self.sh(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            self.smap[id(inst)] = b.call("adcc_shadow_realloc_fwd", T.ptr,
+                                         [olds, convert(b, self.p(inst.args[1]), T.i64)])
+            return
+        if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
+                not self.s.is_active_call(inst):
+            if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
+                raise unsupported(self.module, inst, f"cannot differentiate call to external function "
+                                                     f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
+                                                     f"memory arguments")
+            self.vmap[id(inst)] = self.clone(inst)
+            if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
+                self._forward_copy_shadow(inst)
+            return
+        if kind is CallKind.DEFINED:
+            self._call_defined(inst, inst.callee_name)
+            return
+        if kind is CallKind.INDIRECT:
+            return self._call_indirect(inst)
+        raise no_derivative(self.module, inst, kind)
+
+    def _touches_shadowed_memory(self, inst: Instruction) -> bool:
+        return any(isinstance(a.type, T.PointerType) and self.act.has_shadow(a) for a in inst.args)
+
+    def _forward_copy_shadow(self, inst: Instruction) -> None:
+        """Pointers and integers in copied memory: their shadows move with the copy."""
+        lay = copy_layout(self.module, self.act, inst)
+        dst, src = inst.args[0], inst.args[1]
+        if lay.kind == "bits":
+            ops = [self.sh(o) if k in (1, 2) else self.p(o) for k, o in enumerate(inst.operands)]
+            self.clone(inst, ops)
+        elif lay.kind == "mixed" and self.act.has_shadow(src):
+            b = self.b
+            for off, _ in lay.bits:
+                v = b.load(T.ptr, b.byte_gep(self.sh(src), off) if off else self.sh(src), align=1)
+                b.store(v, b.byte_gep(self.sh(dst), off) if off else self.sh(dst), align=1)
+
+    def _call_defined(self, inst: Instruction, name: str) -> Value | None:
+        spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
+        aug, _ = self.s.ctx.reverse_functions(spec)
+        callee = self.module.function(name)
+        a_params, a_pack, _, _ = signatures(self.module, callee, spec)
+        args: list[Value] = [self.tape]
+        for a, p, act in zip(inst.args, callee.args, spec.args):
+            args.append(convert(self.b, self.p(a), p.type))
+            if act.has_shadow:
+                args.append(self.sh(a))
+        r = self.b.call(aug, a_pack.type, args)
+        parts = a_pack.unpack(self.b, r)
+        if not isinstance(callee.ret_type, T.VoidType):
+            self.vmap[id(inst)] = parts[0]
+            if spec.ret_shadow:
+                self.smap[id(inst)] = parts[1]
+        return r
+
+    def _call_indirect(self, inst: Instruction) -> None:
+        cands = self.s.candidates(inst)
+        fp = self.p(inst.callee)
+        cont = self.fn.add_block(None, after=self.b.block)
+        arms: list[tuple[Block, int, Value | None, Value | None]] = []
+        for k, name in enumerate(cands):
+            hit = self.fn.add_block(None, after=self.b.block)
+            miss = self.fn.add_block(None, after=hit)
+            self.b.cond_br(self.b.icmp("eq", fp, GlobalRef(name)), hit, miss)
+            self.b.position_at_end(hit)
+            self._call_defined(inst, name)
+            pv = self.vmap.get(id(inst))
+            sv = self.smap.get(id(inst))
+            arms.append((self.b.block, k, pv, sv))
+            self.b.br(cont)
+            self.b.position_at_end(miss)
+        self.b.call("adcc_fatal", T.void, [Constant(T.ptr, "null")])
+        self.b.unreachable()
+        self.b.position_at_end(cont)
+        self.extra[id(inst)] = self.b.phi(T.i32, [(Builder.iconst(T.i32, k), blk) for blk, k, _, _ in arms])
+        if arms[0][2] is not None:
+            self.vmap[id(inst)] = self.b.phi(inst.type, [(pv, blk) for blk, _, pv, _ in arms])
+        if arms[0][3] is not None:
+            self.smap[id(inst)] = self.b.phi(inst.type, [(sv, blk) for blk, _, _, sv in arms])
+
+    def _fill_phis(self) -> None:
+        s = self.s
+        for old, new, kind in self.pending:
+            if isinstance(kind, tuple) and kind[0] == "tcur":
+                fl = kind[1]
+                add_incoming(new, self.cursor[id(fl.cl)][1], self.incoming_block(fl.cl.outside, fl.cl.header))
+                add_incoming(new, self.tnext[id(fl.cl)], self.incoming_block(fl.cl.latch, fl.cl.header))
+                continue
+            if kind == "idx":
+                for k, pred in enumerate(s.preds(old)):
+                    add_incoming(new, Builder.iconst(T.i32, k), self.incoming_block(pred, old))
+                continue
+            if kind == "ctr":
+                cl = s.plan.counted_header(old)
+                hb = self.bmap[id(old)]
+                b = Builder(self.module, self.fn).position_after_phis(hb)
+                nxt = b.add(new, Builder.iconst(T.i64, 1), name="iter.next", flags="nuw nsw")
+                add_incoming(new, Builder.iconst(T.i64, 0), self.incoming_block(cl.outside, old))
+                add_incoming(new, nxt, self.incoming_block(cl.latch, old))
+                continue
+            for v, blk in old.incoming():
+                if id(blk) not in s.reached:
+                    continue
+                val = self.p(v) if kind == "p" else self.sh(v)
+                add_incoming(new, val, self.incoming_block(blk, old.block))

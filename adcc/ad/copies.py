@@ -1,0 +1,54 @@
+"""What a memcpy/memmove carries, for its shadow: from type analysis (per field for mixed
+memory), with clang's TBAA names as the fallback when the analysis knows nothing."""
+from __future__ import annotations
+
+from adcc.ir import types as T
+from adcc.ir.values import Instruction
+
+
+class CopyLayout:
+    """What a memcpy/memmove moves, for its shadow: floats (adjoints flow back in the reverse
+    pass), bits (pointers/integers: the shadow is copied forward), or a fixed mix of both."""
+
+    def __init__(self, kind: str, elem: T.Type | None = None, floats=(), bits=()):
+        self.kind = kind          # "float" | "bits" | "mixed"
+        self.elem = elem          # element type when kind == "float"
+        self.floats = list(floats)  # mixed: (offset, FloatType)
+        self.bits = list(bits)      # mixed: (offset, size) copied forward
+
+
+def copy_layout(module, act, inst: Instruction) -> CopyLayout:
+    from adcc.analysis.types import Float, Integer, Pointer
+    from adcc.ir import layout as L
+    k = act.types.copy_element(inst)
+    if isinstance(k, Float):
+        return CopyLayout("float", T.FloatType(k.kind))
+    if k is Pointer or k is Integer:
+        return CopyLayout("bits")
+    n = L.constant_int(inst.args[2])
+    if k == "mixed" and n is not None:
+        floats, bits = [], []
+        trees = [act.types.value_tree(v) for v in (inst.args[0], inst.args[1])]
+        off = 0
+        while off < n:
+            kinds = [t.paths.get((off,), t.paths.get((-1,))) for t in trees]
+            fk = next((x for x in kinds if isinstance(x, Float)), None)
+            size = (T.FloatType(fk.kind).bits + 7) // 8 if fk is not None else 0
+            if fk is not None and off % min(size, 8) == 0:  # fields are naturally aligned; padding is not
+                floats.append((off, T.FloatType(fk.kind)))
+                off += size
+            elif any(x is Pointer for x in kinds) and off % 8 == 0:
+                bits.append((off, 8))
+                off += 8
+            else:
+                off += 1
+        return CopyLayout("mixed", floats=floats, bits=bits)
+    # no type information: fall back to the TBAA names clang attached to the copy
+    from adcc.ad.tbaa import access_type_names
+    names = access_type_names(module, inst)
+    if any(nm == "any pointer" or nm.startswith(("p1 ", "p2 ")) for nm in names) and \
+            not any(nm in ("double", "float") for nm in names):
+        return CopyLayout("bits")
+    if names and all(nm == "float" for nm in names):
+        return CopyLayout("float", T.f32)
+    return CopyLayout("float", T.f64)
