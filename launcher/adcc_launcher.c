@@ -469,5 +469,12 @@ int main(int argc, char **argv) {
         restore_previous();
     else
         unlink(target);
-    delegate(argv);
+    /* the scan is done: tell the driver to go straight to the AD pipeline (one clang run less) */
+    int argc2 = 0;
+    while (argv[argc2]) argc2++;
+    char **argv2 = calloc((size_t)argc2 + 2, sizeof *argv2);
+    if (!argv2) delegate(argv);
+    for (int i = 0; i < argc2; i++) argv2[i] = argv[i];
+    argv2[argc2] = "-fno-adcc-fast-path";
+    delegate(argv2);
 }

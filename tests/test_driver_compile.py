@@ -192,3 +192,11 @@ def test_missing_front_end_is_reported(tmp_path, src):
     r = run([ADCC, "-c", src, "-o", tmp_path / "x.o"], env={"ADCC_CLANG": "clang-does-not-exist"})
     assert_clean_error(r)
     assert "adcc: error: cannot find 'clang-does-not-exist'" in r.stderr
+
+
+def test_output_to_dev_null_keeps_the_device(tmp_path):
+    (tmp_path / "e.c").write_text("int main(void) { return 0; }\n")
+    for extra in ([], ["-fno-adcc-fast-path"]):
+        r = run([ADCC, "-O2", *extra, "-c", "e.c", "-o", "/dev/null"], cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert not os.path.isfile("/dev/null") and os.path.exists("/dev/null")

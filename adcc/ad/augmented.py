@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
 from adcc.ad.copies import copy_layout
 from adcc.ad.spec import Mode
 from adcc.ad.tape import FastLoop, RecordLayout
@@ -323,7 +323,7 @@ class AugmentedBuilder:
             arms.append((self.b.block, k, pv, sv))
             self.b.br(cont)
             self.b.position_at_end(miss)
-        self.b.call("adcc_fatal", T.void, [Constant(T.ptr, "null")])
+        self.b.call("adcc_fatal", T.void, [message_constant(self.module, INDIRECT_MISS)])
         self.b.unreachable()
         self.b.position_at_end(cont)
         self.extra[id(inst)] = self.b.phi(T.i32, [(Builder.iconst(T.i32, k), blk) for blk, k, _, _ in arms])

@@ -160,6 +160,28 @@ def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> 
     return b.call("adcc_shadow_alloc", T.ptr, [convert(b, n, T.i64)])
 
 
+def message_constant(module, text: str):
+    """A private C string in the module (for runtime error messages), created once per text."""
+    from adcc.ad import naming
+    from adcc.ir.values import GlobalRef
+    cache = getattr(module, "_adcc_messages", None)
+    if cache is None:
+        cache = module._adcc_messages = {}
+    name = cache.get(text)
+    if name is None:
+        name = module.unique_name(naming.message(len(cache)))
+        data = text.encode() + b"\0"
+        esc = "".join(chr(c) if 32 <= c < 127 and chr(c) not in '"\\' else f"\\{c:02X}" for c in data)
+        ty = T.ArrayType(len(data), T.i8)
+        module.add_global(name, f'@{name} = private unnamed_addr constant {ty} c"{esc}", align 1', ty, True, "private")
+        cache[text] = name
+    return GlobalRef(name)
+
+
+INDIRECT_MISS = ("an indirect call in differentiated code reached a function adcc did not differentiate "
+                 "(only functions of the same type whose address is taken in this module are candidates)")
+
+
 def address_taken_functions(module) -> list[str]:
     """Defined functions whose address escapes (candidates for indirect calls)."""
     cached = getattr(module, "_adcc_addr_taken", None)

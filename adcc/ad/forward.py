@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
+from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
                             no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
@@ -374,7 +374,7 @@ class ForwardSynthesizer:
             results.append((self.b.block, r))
             self.b.br(cont)
             self.b.position_at_end(miss)
-        self.b.call("adcc_fatal", T.void, [Constant(T.ptr, "null")])
+        self.b.call("adcc_fatal", T.void, [message_constant(self.module, INDIRECT_MISS)])
         self.b.unreachable()
         self.b.position_at_end(cont)
         # merge results

@@ -41,3 +41,7 @@ def shadow_global(name: str) -> str:
 
 def dispatch_table(name: str) -> str:
     return f"adcc.derivtable.{_base(name)}"
+
+
+def message(k: int) -> str:
+    return f"adcc.msg.{k}"

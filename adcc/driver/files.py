@@ -27,7 +27,7 @@ class OutputSet:
         self.scratch: list[str] = []              # temp files never committed
 
     def temp_for(self, final: str) -> str:
-        if final == "-":  # stdout: written when committed
+        if final == "-" or _is_special(final):  # stdout, /dev/null, a fifo: written when committed
             tmp = self.scratch_file(".out")
             self.pending.append((tmp, final))
             return tmp
@@ -50,6 +50,9 @@ class OutputSet:
                     sys.stdout.flush()
                     sys.stdout.buffer.write(f.read())
                     sys.stdout.flush()
+            elif os.path.exists(tmp) and _is_special(final):
+                with open(tmp, "rb") as src, open(final, "wb") as dst:  # never replace a device
+                    dst.write(src.read())
             elif os.path.exists(tmp):
                 os.replace(tmp, final)
         self.pending.clear()
@@ -65,6 +68,15 @@ class OutputSet:
         for path in self.scratch:
             _unlink(path)
         self.scratch.clear()
+
+
+def _is_special(path: str) -> bool:
+    """An existing output that is not a regular file (/dev/null, a fifo): written in place."""
+    try:
+        import stat
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _unlink(path: str) -> None:
