@@ -35,6 +35,12 @@ int enzyme_out;
 static double f(double *x) { return x[0] * x[0]; }
 int main(void) { double x = 1; return (int)__enzyme_autodiff((void *)f, enzyme_out, &x); }
 """, "enzyme_out"),
+    "struct_return_reverse": ("""
+extern double __enzyme_autodiff(void *, ...);
+typedef struct { double a, b; } P;
+static P f(double x) { P p = {x * x, x}; return p; }
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "aggregate"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

@@ -113,6 +113,12 @@ def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
     from adcc.ad.reverse import gradient_function
     module = ctx.module
     fn = module.function(site.fn_name)
+    ret = module.resolve(fn.ret_type)
+    if isinstance(ret, (T.StructType, T.ArrayType)) and is_floatish(module, ret):
+        raise CompileError(f"__enzyme_autodiff of '{site.fn_name.strip(chr(34))}', which returns an aggregate of "
+                           f"floating-point values, is not supported (there is no single adjoint to seed): "
+                           f"return a scalar, or write the results through a pointer passed with enzyme_dup",
+                           location_of(module, site.inst))
     spec = _site_spec(module, site)
     grad, packing = gradient_function(ctx, spec)
     b = Builder(module).position_before(site.inst)
