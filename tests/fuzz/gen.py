@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+"""Seeded generator of small random C programs for differential testing of adcc's AD.
+
+Each seed gives one function `double f_s<SEED>(double *x, double *w, int n)` (plus a
+noinline helper `g_s<SEED>`) built from a grammar that stresses control flow and memory:
+nested for loops (runtime/constant/triangular bounds, nonzero starts, step 2, downward),
+while loops with data-independent counters, break/continue/early return under integer
+conditions, if/else and ternaries on integer conditions, a stack or malloc'd scratch array
+written and read back across iterations, a loop-carried scalar, stores into w[] (an output
+through a dup pointer), smooth libm calls with bounded arguments, and helper calls with
+pointer offsets.
+
+Every value is kept bounded (array stores are contractions of bounded expressions), all
+branches and trip counts depend on integers only, and there are no kinks at the evaluation
+point (fmax picks a side with a margin > 0.5), so central finite differences are accurate.
+
+The driver (DRIVER below) checks, per function, against central finite differences of
+loss = f(x, w, n) + sum_i WSEED[i] * w_out[i]:
+  - reverse mode: __enzyme_autodiff(f, dup x dx, dup w dw(seeded with WSEED), const n)
+    gives d loss / d x and d loss / d w_in;
+  - forward mode: __enzyme_fwddiff(f, dup x TX, dup w TW, const n) gives
+    d f + sum WSEED * d w_out along (TX, TW);
+  - the primal w after each AD call equals the plain call's w_out, x is untouched.
+With -DNOAD (plain clang) it only checks that the FD estimates are self-consistent
+(step h vs 2h), which validates the generator.
+
+Output: one line `FAIL s<SEED> <what>[i] got .. want ..` per mismatch, then `PASS` (exit 0)
+or `FAIL <k> mismatches` (exit 1).
+
+Usage:
+  gen.py --seed 17 [-o f.c]                   one program (reproducer)
+  gen.py --seeds 0-39 --per-file 8 --out DIR  DIR/fuzz_<first>.c ... (8 functions per file)
+  gen.py --func 17                            just the function source (for minimizing)
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+L = 12          # array length of x, w, scratch (indices are taken % 8, helpers get offsets 0..4)
+IDXMOD = 8
+
+DRIVER_HEAD = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define L 12
+#ifndef NOAD
+extern void __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
+int enzyme_dup;
+int enzyme_const;
+#endif
+
+typedef double (*fz_fn)(double *, double *, int);
+typedef void (*fz_rev)(double *, double *, double *, double *, int);
+typedef double (*fz_fwd)(double *, double *, double *, double *, int);
+
+static const double X0[L] = {0.31, -0.52, 0.77, -0.18, 0.45, 0.63, -0.71, 0.12, 0.58, -0.36, 0.24, -0.85};
+static const double W0[L] = {-0.42, 0.27, 0.66, -0.55, 0.14, -0.23, 0.81, -0.64, 0.35, 0.49, -0.11, 0.72};
+static const double WSEED[L] = {0.7, -0.3, 0.5, 1.1, -0.9, 0.25, 0.6, -0.45, 0.35, -0.8, 0.15, 0.95};
+static const double TX[L] = {0.3, -0.7, 0.45, 0.9, -0.2, 0.65, -0.55, 0.1, 0.8, -0.35, 0.5, -0.6};
+static const double TW[L] = {-0.25, 0.6, 0.15, -0.85, 0.4, 0.7, -0.3, 0.55, -0.65, 0.2, 0.95, -0.4};
+
+static int fz_fail;
+
+static void fz_check(const char *fn, const char *what, int i, double got, double want, double tol) {
+  double sc = fabs(want) > 1.0 ? fabs(want) : 1.0;
+  if (!(fabs(got - want) <= tol * sc)) {
+    fz_fail++;
+    if (fz_fail <= 60) printf("FAIL %s %s[%d] got %.17g want %.17g\n", fn, what, i, got, want);
+  }
+}
+
+static double fz_loss(fz_fn f, const double *x0, const double *w0, int n, double *wout) {
+  double x[L], w[L];
+  memcpy(x, x0, sizeof x);
+  memcpy(w, w0, sizeof w);
+  double r = f(x, w, n);
+  for (int i = 0; i < L; i++) r += WSEED[i] * w[i];
+  if (wout) memcpy(wout, w, sizeof w);
+  return r;
+}
+
+/* central difference of the loss along (dx, dw) with step h */
+static double fz_fd(fz_fn f, int n, const double *dx, const double *dw, double h) {
+  double xp[L], wp[L], xm[L], wm[L];
+  for (int i = 0; i < L; i++) {
+    xp[i] = X0[i] + h * dx[i]; xm[i] = X0[i] - h * dx[i];
+    wp[i] = W0[i] + h * dw[i]; wm[i] = W0[i] - h * dw[i];
+  }
+  return (fz_loss(f, xp, wp, n, 0) - fz_loss(f, xm, wm, n, 0)) / (2.0 * h);
+}
+
+static double fz_fd_coord(fz_fn f, int n, int isw, int i, double scale) {
+  double ex[L] = {0}, ew[L] = {0};
+  double h = 1e-6 * scale * (fabs(isw ? W0[i] : X0[i]) + 1.0);
+  if (isw) ew[i] = 1.0; else ex[i] = 1.0;
+  return fz_fd(f, n, ex, ew, h);
+}
+
+static void fz_run(const char *name, fz_fn f, fz_rev rev, fz_fwd fwd, int n0) {
+  volatile int vn = n0;
+  int n = vn;
+  double wout[L];
+  double p1 = fz_loss(f, X0, W0, n, wout), p2 = fz_loss(f, X0, W0, n, 0);
+  fz_check(name, "primal-determinism", 0, p1, p2, 0.0);
+  fz_check(name, "primal-finite", 0, isfinite(p1) ? 0.0 : 1e300, 0.0, 0.0);
+#ifdef NOAD
+  (void)rev; (void)fwd;
+  for (int i = 0; i < 2 * L; i++) {
+    double a = fz_fd_coord(f, n, i >= L, i % L, 1.0), b = fz_fd_coord(f, n, i >= L, i % L, 2.0);
+    fz_check(name, i < L ? "fd-self-dx" : "fd-self-dw", i % L, a, b, 1e-7);
+  }
+  fz_check(name, "fd-self-dir", 0, fz_fd(f, n, TX, TW, 1e-6), fz_fd(f, n, TX, TW, 2e-6), 1e-7);
+#else
+  double x[L], w[L], dx[L], dw[L];
+  memcpy(x, X0, sizeof x); memcpy(w, W0, sizeof w);
+  memset(dx, 0, sizeof dx); memcpy(dw, WSEED, sizeof dw);
+  rev(x, dx, w, dw, n);
+  for (int i = 0; i < L; i++) {
+    fz_check(name, "rev-primal-x", i, x[i], X0[i], 0.0);
+    fz_check(name, "rev-primal-w", i, w[i], wout[i], 1e-12);
+    fz_check(name, "rev-dx", i, dx[i], fz_fd_coord(f, n, 0, i, 1.0), 1e-6);
+    fz_check(name, "rev-dw", i, dw[i], fz_fd_coord(f, n, 1, i, 1.0), 1e-6);
+  }
+  double tx[L], tw[L];
+  memcpy(x, X0, sizeof x); memcpy(w, W0, sizeof w);
+  memcpy(tx, TX, sizeof tx); memcpy(tw, TW, sizeof tw);
+  double d = fwd(x, tx, w, tw, n);
+  for (int i = 0; i < L; i++) {
+    d += WSEED[i] * tw[i];
+    fz_check(name, "fwd-primal-w", i, w[i], wout[i], 1e-12);
+  }
+  fz_check(name, "fwd-dir", 0, d, fz_fd(f, n, TX, TW, 1e-6), 1e-6);
+#endif
+}
+
+#ifdef NOAD
+#define FZ_AD(F)                                                                             \
+  static void F##_rev(double *x, double *dx, double *w, double *dw, int n) { (void)x; (void)dx; (void)w; (void)dw; (void)n; } \
+  static double F##_fwd(double *x, double *tx, double *w, double *tw, int n) { (void)x; (void)tx; (void)w; (void)tw; (void)n; return 0; }
+#else
+#define FZ_AD(F)                                                                             \
+  static void F##_rev(double *x, double *dx, double *w, double *dw, int n) {                 \
+    __enzyme_autodiff((void *)F, enzyme_dup, x, dx, enzyme_dup, w, dw, enzyme_const, n);     \
+  }                                                                                          \
+  static double F##_fwd(double *x, double *tx, double *w, double *tw, int n) {               \
+    return __enzyme_fwddiff((void *)F, enzyme_dup, x, tx, enzyme_dup, w, tw, enzyme_const, n); \
+  }
+#endif
+"""
+
+DRIVER_MAIN_HEAD = "\nint main(void) {\n"
+DRIVER_MAIN_TAIL = r"""  if (fz_fail) { printf("FAIL %d mismatches\n", fz_fail); return 1; }
+  printf("PASS\n");
+  return 0;
+}
+"""
+
+UNARY = ("sin", "cos", "tanh")
+
+
+class FuncGen:
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.r = random.Random(seed * 7919 + 12345)
+        r = self.r
+        self.name = f"f_s{seed}"
+        self.hname = f"g_s{seed}"
+        self.scratch = r.choice(["none", "stack", "stack", "malloc", "malloc"])
+        self.has_u = r.random() < 0.7
+        self.writes_w = r.random() < 0.75
+        self.has_helper = r.random() < 0.7
+        self.helper_kind = r.randrange(5)
+        self.helper_writes = self.helper_kind in (3, 4)
+        self.n = r.choice([5, 6, 7, 8])
+        self.budget = r.randint(8, 18)          # statements
+        self.lines: list[str] = []
+        self.nlocal = 0
+        self.nloop = 0
+        self.scopes: list[list[str]] = [[]]     # float locals in scope
+        self.ivars: list[tuple[str, int]] = []  # (int var, max value) in scope
+
+    # ---------- expressions ----------
+    def ival(self) -> str:
+        """a non-negative int expression"""
+        r = self.r
+        if self.ivars and r.random() < 0.8:
+            v = r.choice(self.ivars)[0]
+            k = r.random()
+            if k < 0.4 or len(self.ivars) < 2:
+                return v if r.random() < 0.5 else f"{v} + {r.randint(1, 5)}"
+            v2 = r.choice(self.ivars)[0]
+            return f"{r.randint(1, 3)} * {v} + {v2}"
+        return r.choice(["n", "n + 1", str(r.randint(0, 7)), "2 * n"])
+
+    def idx(self) -> str:
+        e = self.ival()
+        if e.isdigit():
+            return str(int(e) % IDXMOD)
+        return f"({e}) % {IDXMOD}"
+
+    def icond(self) -> str:
+        r = self.r
+        if self.ivars and r.random() < 0.85:
+            v, mx = r.choice(self.ivars)
+            k = r.randrange(6)
+            if k == 0:
+                return f"{v} % 2 == {r.randint(0, 1)}"
+            if k == 1:
+                return f"{v} < {r.randint(1, max(1, mx))}"
+            if k == 2:
+                return f"{v} == {r.randint(0, max(0, mx - 1))}"
+            if k == 3 and len(self.ivars) >= 2:
+                v2 = r.choice([iv for iv in self.ivars if iv[0] != v])[0]
+                return f"{v} > {v2}"
+            if k == 4:
+                return f"({v} + n) % 3 == {r.randint(0, 2)}"
+            return f"{v} >= n - {r.randint(1, 4)}"
+        return r.choice([f"n > {r.randint(3, 8)}", f"n % 2 == {r.randint(0, 1)}", "n < 7"])
+
+    def leaf(self):
+        r = self.r
+        opts = ["x", "x", "w", "c", "i"]
+        if self.scratch != "none":
+            opts += ["t", "t"]
+        if self.has_u:
+            opts.append("u")
+        if self.scopes[-1] or any(self.scopes):
+            opts.append("local")
+        opts.append("s")
+        k = r.choice(opts)
+        if k == "x":
+            return f"x[{self.idx()}]", 1.0
+        if k == "w":
+            return f"w[{self.idx()}]", 2.0
+        if k == "t":
+            return f"t[{self.idx()}]", 2.0
+        if k == "u":
+            return "u", 2.0
+        if k == "local":
+            locs = [v for sc in self.scopes for v in sc]
+            return r.choice(locs), 2.0
+        if k == "s":
+            return f"tanh(0.1 * s)", 1.0
+        if k == "i" and self.ivars:
+            v = r.choice(self.ivars)[0]
+            return f"0.1 * {v}", 0.9
+        c = round(r.uniform(-1.5, 1.5), 2)
+        return (f"{c}" if c >= 0 else f"({c})"), abs(c)
+
+    def fexpr(self, d: int):
+        """(code, bound on |value|)"""
+        r = self.r
+        if d <= 0 or r.random() < 0.25:
+            return self.leaf()
+        k = r.randrange(13)
+        if k <= 2:
+            a, _ = self.fexpr(d - 1)
+            if r.random() < 0.4:
+                b, _ = self.fexpr(d - 1)
+                a = f"{a} + {b}" if r.random() < 0.5 else f"{a} * {b}"
+            return f"{r.choice(UNARY)}({a})", 1.0
+        if k == 3:
+            a = self.bounded(d - 1, 2.0)
+            return f"exp(0.5 * {a})", 2.72
+        if k == 4:
+            a, b = self.fexpr(d - 1)
+            return f"sqrt(1.0 + {a} * {a})", (1 + b * b) ** 0.5
+        if k in (5, 6):
+            a, ba = self.fexpr(d - 1)
+            b, bb = self.fexpr(d - 1)
+            return self.wrap(f"{a} * {b}", ba * bb)
+        if k in (7, 8):
+            a, ba = self.fexpr(d - 1)
+            b, bb = self.fexpr(d - 1)
+            return self.wrap(f"({a} {r.choice('+-')} {b})", ba + bb)
+        if k == 9:
+            a, ba = self.fexpr(d - 1)
+            b, bb = self.fexpr(d - 1)
+            off = round(ba + bb + r.uniform(0.6, 1.5), 2)
+            if r.random() < 0.5:   # second always wins by a margin
+                return f"fmax({a}, {b} + {off})", bb + off
+            return f"fmax({a} - {off}, {b})", max(bb, ba + off)
+        if k == 10:
+            a, ba = self.fexpr(d - 1)
+            b, bb = self.fexpr(d - 1)
+            return f"({self.icond()} ? {a} : {b})", max(ba, bb)
+        if k == 11 and self.has_helper:
+            return self.call()
+        a, ba = self.fexpr(d - 1)
+        c = r.choice([0.5, 0.25, 1.5, -0.75])
+        return self.wrap(f"{c} * {a}" if c > 0 else f"({c}) * {a}", abs(c) * ba)
+
+    def wrap(self, code: str, b: float):
+        if b > 4.0:
+            return f"tanh({code})", 1.0
+        return code, b
+
+    def bounded(self, d: int, lim: float) -> str:
+        a, b = self.fexpr(d)
+        if b <= lim:
+            return a
+        if self.r.random() < 0.5:
+            return f"tanh({a})"
+        return f"{lim / b:.3g} * ({a})"
+
+    def call(self):
+        r = self.r
+        a = self.bounded(1, 2.0)
+        ptrs = ["w", "t"] if self.scratch != "none" else ["w"]
+        if not self.helper_writes:
+            ptrs += ["x", "x"]
+        elif not self.writes_w:
+            ptrs = [p for p in ptrs if p != "w"] or ["t"]
+            if self.scratch == "none":
+                return self.leaf()
+        p = r.choice(ptrs)
+        off = r.choice([0, 0, 1, 2, 4])
+        if off:
+            p = f"{p} + {off}"
+        return f"{self.hname}({a}, {p}, {self.ival()})", HELPER_BOUND[self.helper_kind]
+
+    # ---------- statements ----------
+    def emit(self, ind: int, s: str):
+        self.lines.append("  " * ind + s)
+
+    def stmt(self, ind: int, depth: int, in_loop: bool, loop_depth: int):
+        r = self.r
+        self.budget -= 1
+        ks = ["acc", "acc", "contract", "local", "ifelse"]
+        if self.scratch != "none":
+            ks += ["tstore", "tstore"]
+        if self.writes_w:
+            ks += ["wstore", "wstore"]
+        if self.has_u:
+            ks.append("ustore")
+        if self.has_helper:
+            ks.append("callstmt")
+        if in_loop:
+            ks += ["brk", "cont", "ret"]
+        if loop_depth < 3 and self.budget > 2:
+            ks += ["for", "for", "for"] + (["while"] if loop_depth < 2 else [])
+        k = r.choice(ks)
+        ed = r.randint(1, 3)
+        if k == "acc":
+            c = r.choice(["0.1", "0.25", "0.5"])
+            self.emit(ind, f"s += {c} * {self.fexpr(ed)[0]};")
+        elif k == "contract":
+            self.emit(ind, f"s = 0.5 * s + {self.bounded(ed, 4.0)};")
+        elif k == "local":
+            v = f"v{self.nlocal}"
+            self.nlocal += 1
+            self.emit(ind, f"double {v} = {self.bounded(ed, 2.0)};")
+            self.scopes[-1].append(v)
+            self.emit(ind, f"s += 0.25 * {v} * {self.bounded(ed - 1, 2.0)};")
+        elif k == "tstore":
+            i = self.idx()
+            if r.random() < 0.5:
+                self.emit(ind, f"t[{i}] = {self.bounded(ed, 2.0)};")
+            else:
+                self.emit(ind, f"t[{i}] = 0.5 * t[{i}] + 0.5 * {self.bounded(ed, 2.0)};")
+        elif k == "wstore":
+            i = self.idx()
+            q = r.random()
+            if q < 0.35:
+                self.emit(ind, f"w[{i}] = {self.bounded(ed, 2.0)};")
+            elif q < 0.8:
+                self.emit(ind, f"w[{i}] = 0.5 * w[{i}] + 0.5 * {self.bounded(ed, 2.0)};")
+            else:
+                self.emit(ind, f"w[{i}] *= {r.choice(['0.9', '0.5', '-0.8'])};")
+        elif k == "ustore":
+            if r.random() < 0.5:
+                self.emit(ind, f"u = 0.5 * u + 0.5 * {self.bounded(ed, 2.0)};")
+            else:
+                self.emit(ind, f"u = {self.bounded(ed, 2.0)};")
+        elif k == "callstmt":
+            code, _ = self.call()
+            if self.helper_writes and self.hname in code and r.random() < 0.5:
+                self.emit(ind, f"{code};")
+            else:
+                self.emit(ind, f"s += 0.2 * {code};")
+        elif k == "ifelse":
+            self.emit(ind, f"if ({self.icond()}) {{")
+            self.block(ind + 1, depth, in_loop, loop_depth, r.randint(1, 2))
+            if r.random() < 0.6:
+                self.emit(ind, "} else {")
+                self.block(ind + 1, depth, in_loop, loop_depth, r.randint(1, 2))
+            self.emit(ind, "}")
+        elif k == "brk":
+            self.emit(ind, f"if ({self.icond()}) break;")
+        elif k == "cont":
+            self.emit(ind, f"if ({self.icond()}) continue;")
+        elif k == "ret":
+            self.emit(ind, f"if ({self.icond()}) {{")
+            if self.scratch == "malloc":
+                self.emit(ind + 1, f"double rv = s + {self.bounded(1, 2.0)};")
+                self.emit(ind + 1, "free(t);")
+                self.emit(ind + 1, "return rv;")
+            else:
+                self.emit(ind + 1, f"return s + {self.bounded(1, 2.0)};")
+            self.emit(ind, "}")
+        elif k == "for":
+            self.for_loop(ind, depth, loop_depth)
+        elif k == "while":
+            self.while_loop(ind, depth, loop_depth)
+
+    def block(self, ind: int, depth: int, in_loop: bool, loop_depth: int, count: int):
+        self.scopes.append([])
+        for _ in range(count):
+            self.stmt(ind, depth, in_loop, loop_depth)
+            if self.budget <= 0 and len(self.lines) > 4:
+                break
+        self.scopes.pop()
+
+    def for_loop(self, ind: int, depth: int, loop_depth: int):
+        r = self.r
+        v = "ijklm"[self.nloop % 5] + (str(self.nloop // 5) if self.nloop >= 5 else "")
+        self.nloop += 1
+        outer = [iv for iv in self.ivars if iv[0][0] in "ijklm"]
+        k = r.randrange(7)
+        if k == 0 or (k == 3 and not outer):
+            hdr, mx = f"for (int {v} = 0; {v} < n; {v}++)", 8
+        elif k == 1:
+            c = r.randint(2, 8)
+            hdr, mx = f"for (int {v} = 0; {v} < {c}; {v}++)", c
+        elif k == 2:
+            st = r.randint(1, 3)
+            hdr, mx = f"for (int {v} = {st}; {v} < n; {v}++)", 8
+        elif k == 3:
+            o, omx = r.choice(outer)
+            if r.random() < 0.6:
+                hdr, mx = f"for (int {v} = 0; {v} < {o}; {v}++)", omx
+            else:
+                hdr, mx = f"for (int {v} = {o}; {v} < n; {v}++)", 8
+        elif k == 4:
+            st = r.randint(0, 1)
+            hdr, mx = f"for (int {v} = {st}; {v} < n; {v} += 2)", 8
+        elif k == 5:
+            hdr, mx = f"for (int {v} = n - 1; {v} >= 0; {v}--)", 8
+        else:
+            c = r.randint(3, 8)
+            hdr, mx = f"for (int {v} = {r.randint(1, 2)}; {v} < {c}; {v} += 2)", c
+        self.emit(ind, hdr + " {")
+        self.ivars.append((v, mx))
+        self.block(ind + 1, depth + 1, True, loop_depth + 1, r.randint(1, 3))
+        self.ivars.pop()
+        self.emit(ind, "}")
+
+    def while_loop(self, ind: int, depth: int, loop_depth: int):
+        r = self.r
+        q = f"q{self.nloop}"
+        v = f"p{self.nloop}"
+        self.nloop += 1
+        bound = r.choice(["n", str(r.randint(2, 6))])
+        mx = 8 if bound == "n" else int(bound)
+        step = r.choice([1, 1, 2])
+        self.emit(ind, f"int {q} = {r.randint(0, 1)};")
+        self.emit(ind, f"while ({q} < {bound}) {{")
+        self.emit(ind + 1, f"int {v} = {q};")
+        self.emit(ind + 1, f"{q} += {step};")
+        self.ivars.append((v, mx))
+        self.block(ind + 1, depth + 1, True, loop_depth + 1, r.randint(1, 3))
+        self.ivars.pop()
+        self.emit(ind, "}")
+
+    def generate(self) -> str:
+        r = self.r
+        body_ind = 1
+        self.emit(body_ind, "double s = 0.0;")
+        if self.has_u:
+            self.emit(body_ind, f"double u = {self.r.choice(['0.0', 'x[1]', '0.5 * w[2]'])};")
+        if self.scratch == "stack":
+            self.emit(body_ind, "double t[L];")
+        elif self.scratch == "malloc":
+            self.emit(body_ind, "double *t = (double *)malloc(L * sizeof(double));")
+        if self.scratch != "none":
+            init = r.choice(["0.0", "x[r]", "0.5 * x[r] * w[(r + 3) % L]", "sin(w[r])"])
+            self.emit(body_ind, f"for (int r = 0; r < L; r++) t[r] = {init};")
+        # main body: mostly loops at the top level
+        while self.budget > 0:
+            if r.random() < 0.6:
+                self.for_loop(body_ind, 0, 0) if r.random() < 0.85 else self.while_loop(body_ind, 0, 0)
+            else:
+                self.stmt(body_ind, 0, False, 0)
+        if self.scratch != "none" and r.random() < 0.7:
+            self.emit(body_ind, f"s += 0.1 * t[{r.randint(0, 7)}] * t[{r.randint(0, 7)}];")
+        if self.scratch == "malloc":
+            self.emit(body_ind, "free(t);")
+        tail = " + 0.3 * u" if self.has_u else ""
+        self.emit(body_ind, f"return s{tail};")
+        out = []
+        if self.has_helper:
+            out.append(HELPERS[self.helper_kind].replace("HNAME", self.hname))
+        out.append(f"__attribute__((noinline)) double {self.name}(double *x, double *w, int n) {{")
+        out += self.lines
+        out.append("}")
+        out.append(f"FZ_AD({self.name})")
+        return "\n".join(out) + "\n"
+
+
+HELPERS = [
+    # 0: loop, read-only
+    """static __attribute__((noinline)) double HNAME(double a, double *p, int m) {
+  double r = a;
+  for (int q = 0; q < m % 4 + 1; q++) r = 0.5 * r + sin(p[(m + q) % 8] * a);
+  return r;
+}""",
+    # 1: branches, read-only
+    """static __attribute__((noinline)) double HNAME(double a, double *p, int m) {
+  if (m % 2 == 0) return a * p[m % 8];
+  return tanh(a + p[(m + 1) % 8]);
+}""",
+    # 2: nested loop, read-only
+    """static __attribute__((noinline)) double HNAME(double a, double *p, int m) {
+  double r = 0.0;
+  for (int q = 0; q < 3; q++)
+    for (int z = 0; z <= q; z++) r += 0.25 * cos(a * p[(m + q + z) % 8]);
+  return r;
+}""",
+    # 3: writes p
+    """static __attribute__((noinline)) double HNAME(double a, double *p, int m) {
+  double old = p[m % 8];
+  p[m % 8] = 0.5 * old + 0.5 * tanh(a);
+  return old * a;
+}""",
+    # 4: writes p in a loop
+    """static __attribute__((noinline)) double HNAME(double a, double *p, int m) {
+  double r = 0.0;
+  for (int q = 0; q < 3; q++) {
+    r += p[(m + q) % 8] * cos(a);
+    p[(m + 2 * q) % 8] *= 0.9;
+  }
+  return r;
+}""",
+]
+HELPER_BOUND = [2.0, 4.0, 1.5, 4.0, 4.0]
+
+
+def func_source(seed: int) -> tuple[str, str, int]:
+    g = FuncGen(seed)
+    return g.generate(), g.name, g.n
+
+
+def program(seeds: list[int]) -> str:
+    parts = [f"/* adcc AD fuzz program, seeds {seeds}; generated by tests/fuzz/gen.py */", DRIVER_HEAD]
+    calls = []
+    for s in seeds:
+        src, name, n = func_source(s)
+        parts.append(f"/* ---- seed {s} ---- */")
+        parts.append(src)
+        calls.append(f'  fz_run("s{s}", {name}, {name}_rev, {name}_fwd, {n});')
+    parts.append(DRIVER_MAIN_HEAD + "\n".join(calls) + "\n" + DRIVER_MAIN_TAIL)
+    return "\n".join(parts)
+
+
+def wrap(func_src: str, name: str, n: int, header: str = "") -> str:
+    """a self-checking program around a hand-written function (regressions/, minimizing)"""
+    main = DRIVER_MAIN_HEAD + f'  fz_run("{name}", {name}, {name}_rev, {name}_fwd, {n});\n' + DRIVER_MAIN_TAIL
+    return "\n".join([header, DRIVER_HEAD, func_src.rstrip() + f"\nFZ_AD({name})\n", main])
+
+
+def parse_seeds(spec: str) -> list[int]:
+    out = []
+    for part in spec.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            out += list(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, help="one program with this seed")
+    ap.add_argument("--func", type=int, help="print only the function source of this seed")
+    ap.add_argument("--seeds", help="e.g. 0-39 or 1,5,9")
+    ap.add_argument("--per-file", type=int, default=8)
+    ap.add_argument("--out", help="output directory for --seeds")
+    ap.add_argument("-o", help="output file for --seed / --wrap")
+    ap.add_argument("--wrap", nargs=3, metavar=("FUNC_C", "NAME", "N"),
+                    help="wrap a function NAME from FUNC_C (with its helpers) into a self-checking program")
+    a = ap.parse_args(argv)
+    if a.wrap:
+        text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]))
+        if a.o:
+            Path(a.o).write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if a.func is not None:
+        sys.stdout.write(func_source(a.func)[0])
+        return 0
+    if a.seed is not None:
+        text = program([a.seed])
+        if a.o:
+            Path(a.o).write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if a.seeds:
+        seeds = parse_seeds(a.seeds)
+        out = Path(a.out or ".")
+        out.mkdir(parents=True, exist_ok=True)
+        for i in range(0, len(seeds), a.per_file):
+            grp = seeds[i:i + a.per_file]
+            (out / f"fuzz_{grp[0]:05d}.c").write_text(program(grp))
+            print(out / f"fuzz_{grp[0]:05d}.c")
+        return 0
+    ap.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
