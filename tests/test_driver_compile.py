@@ -200,3 +200,14 @@ def test_output_to_dev_null_keeps_the_device(tmp_path):
         r = run([ADCC, "-O2", *extra, "-c", "e.c", "-o", "/dev/null"], cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert not os.path.isfile("/dev/null") and os.path.exists("/dev/null")
+
+
+def test_output_that_is_a_directory_is_a_clean_error(tmp_path):
+    (tmp_path / "e.c").write_text("int main(void) { return 0; }\n")
+    (tmp_path / "out").mkdir()
+    for extra in ([], ["-fno-adcc-fast-path"]):
+        r = run([ADCC, "-O2", *extra, "-c", "e.c", "-o", "out"], cwd=tmp_path)
+        assert r.returncode != 0
+        assert_clean_error(r)
+        assert "out" in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["e.c", "out"] and not os.listdir(tmp_path / "out")

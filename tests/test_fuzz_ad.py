@@ -32,9 +32,7 @@ GROUPS = [list(range(i, min(i + PER_FILE, NSEEDS))) for i in range(0, NSEEDS, PE
 CASES = [(g, opt) for k, g in enumerate(GROUPS) for opt in (("-O0", "-O2", "-O3") if k % 2 == 0 else ("-O0", "-O2"))]
 TIMEOUT = 300
 # Known failures (strict xfail, remove when fixed): (first seed of the group, opt) -> reason
-KNOWN: dict[tuple[int, str], str] = {
-    (48, "-O0"): "#4: seed 51: wrong reverse gradient (rev-dx[5], rev-dw[8]) at -O0",
-}
+KNOWN: dict[tuple[int, str], str] = {}
 
 
 def _compile_run(cc: list[str], opt: str, src: Path, exe: Path) -> tuple[str, str]:

@@ -332,28 +332,42 @@ class AugmentedBuilder:
         if arms[0][3] is not None:
             self.smap[id(inst)] = self.b.phi(inst.type, [(sv, blk) for blk, _, _, sv in arms])
 
+    def _edges(self, pred: Block, blk: Block) -> int:
+        """How many CFG edges the augmented code has from `pred`'s side into `blk` (a switch can
+        branch to one block from several cases; a phi needs an entry per edge)."""
+        if (id(pred), id(blk)) in self.edge_block:
+            return 1
+        term = self.exit_block[id(pred)].terminator
+        return sum(1 for o in term.operands if o is self.bmap[id(blk)]) if term is not None else 1
+
+    def _incoming(self, phi: Instruction, value: Value, pred: Block, blk: Block) -> None:
+        for _ in range(self._edges(pred, blk)):
+            add_incoming(phi, value, self.incoming_block(pred, blk))
+
     def _fill_phis(self) -> None:
         s = self.s
         for old, new, kind in self.pending:
             if isinstance(kind, tuple) and kind[0] == "tcur":
                 fl = kind[1]
-                add_incoming(new, self.cursor[id(fl.cl)][1], self.incoming_block(fl.cl.outside, fl.cl.header))
-                add_incoming(new, self.tnext[id(fl.cl)], self.incoming_block(fl.cl.latch, fl.cl.header))
+                self._incoming(new, self.cursor[id(fl.cl)][1], fl.cl.outside, fl.cl.header)
+                self._incoming(new, self.tnext[id(fl.cl)], fl.cl.latch, fl.cl.header)
                 continue
             if kind == "idx":
                 for k, pred in enumerate(s.preds(old)):
-                    add_incoming(new, Builder.iconst(T.i32, k), self.incoming_block(pred, old))
+                    self._incoming(new, Builder.iconst(T.i32, k), pred, old)
                 continue
             if kind == "ctr":
                 cl = s.plan.counted_header(old)
                 hb = self.bmap[id(old)]
                 b = Builder(self.module, self.fn).position_after_phis(hb)
                 nxt = b.add(new, Builder.iconst(T.i64, 1), name="iter.next", flags="nuw nsw")
-                add_incoming(new, Builder.iconst(T.i64, 0), self.incoming_block(cl.outside, old))
-                add_incoming(new, nxt, self.incoming_block(cl.latch, old))
+                self._incoming(new, Builder.iconst(T.i64, 0), cl.outside, old)
+                self._incoming(new, nxt, cl.latch, old)
                 continue
-            for v, blk in old.incoming():
-                if id(blk) not in s.reached:
+            done: set[int] = set()
+            for v, blk in old.incoming():  # the primal phi lists each edge once; so do we
+                if id(blk) not in s.reached or id(blk) in done:
                     continue
+                done.add(id(blk))
                 val = self.p(v) if kind == "p" else self.sh(v)
-                add_incoming(new, val, self.incoming_block(blk, old.block))
+                self._incoming(new, val, blk, old.block)

@@ -135,7 +135,17 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
     ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
     ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
-                        analysis.spec.readonly_memory)
+                        analysis.spec.readonly_memory and not _caller_writes_shared(analysis))
+
+
+def _caller_writes_shared(analysis) -> bool:
+    """Callees may re-read their inputs in the reverse pass only if the caller's call tree never
+    writes memory the callees can see (its own allocations count once passed to a call)."""
+    cached = getattr(analysis, "_writes_shared", None)
+    if cached is None:
+        from adcc.analysis.memory import writes_nonlocal_memory
+        cached = analysis._writes_shared = writes_nonlocal_memory(analysis.module, analysis.fn, callee_view=True)
+    return cached
 
 
 def unsupported(module, inst: Instruction, what: str) -> CompileError:

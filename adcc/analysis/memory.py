@@ -46,15 +46,40 @@ def is_local_object(x: Value, module) -> bool:
     return False
 
 
-def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None) -> bool:
-    """True if `fn` or a function it calls may write memory it did not allocate itself."""
+def escapes(obj: Value) -> bool:
+    """Does a pointer into `obj` reach a call argument or get stored into memory?"""
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        for u in v.users:
+            if u.opcode in _THROUGH or u.opcode in ("phi", "select"):
+                stack.append(u)
+            elif u.opcode in ("call", "invoke") and any(a is v for a in u.args):
+                if not (u.callee_name or "").startswith(("llvm.lifetime.", "llvm.memset.", "llvm.memcpy.",
+                                                         "llvm.memmove.")) or u.args[1:2] == [v]:
+                    return True  # (a copy *from* it leaks its contents, not its address: fine too)
+            elif u.opcode == "store" and u.operands[0] is v:
+                return True
+    return False
+
+
+def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
+                           callee_view: bool = False) -> bool:
+    """True if `fn` or a function it calls may write memory it did not allocate itself.
+    With `callee_view`, memory it allocated counts too once its address escapes into a call:
+    for the functions it calls, that memory is not local."""
     seen = _seen if _seen is not None else set()
     if fn.fname in seen:
         return False
     seen.add(fn.fname)
 
     def nonlocal_target(p: Value) -> bool:
-        return any(not is_local_object(o, module) for o in underlying_objects(p, module))
+        return any(not is_local_object(o, module) or (callee_view and escapes(o))
+                   for o in underlying_objects(p, module))
 
     for inst in fn.instructions():
         op = inst.opcode
@@ -72,7 +97,7 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None) 
             if nonlocal_target(inst.args[0]):
                 return True
         elif kind is CallKind.DEFINED:
-            if writes_nonlocal_memory(module, module.function(inst.callee_name), seen):
+            if writes_nonlocal_memory(module, module.function(inst.callee_name), seen, callee_view):
                 return True
         elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME):
             if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:

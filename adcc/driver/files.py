@@ -54,7 +54,12 @@ class OutputSet:
                 with open(tmp, "rb") as src, open(final, "wb") as dst:  # never replace a device
                     dst.write(src.read())
             elif os.path.exists(tmp):
-                os.replace(tmp, final)
+                try:
+                    os.replace(tmp, final)
+                except OSError as e:
+                    self.discard()
+                    from adcc.diagnostics import CompileError
+                    raise CompileError(f"unable to open output file '{final}': '{e.strerror}'") from None
         self.pending.clear()
         self.cleanup()
 
@@ -74,7 +79,8 @@ def _is_special(path: str) -> bool:
     """An existing output that is not a regular file (/dev/null, a fifo): written in place."""
     try:
         import stat
-        return not stat.S_ISREG(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
+        return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)
     except OSError:
         return False
 

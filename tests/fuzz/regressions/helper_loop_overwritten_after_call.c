@@ -1,8 +1,7 @@
 /* Fuzz seed 402 (tests/fuzz/gen.py), reduced by line deletion. The helper reads t+4 (malloc copy of x)
    in a loop; the caller later overwrites t[7]: reverse-mode dx[7] is wrong (0.02078 vs 0.02622),
    as if the helper's reverse re-read the overwritten memory. Forward mode passes.
-   XFAIL: #4: helper loop reads memory the caller overwrites later: wrong reverse gradient
-   OPTS: -O0 -O2 */
+   Fixed; kept as a regression test. */
 
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,7 @@
 /* Minimized from fuzz seed 402 (tests/fuzz/gen.py). A noinline helper with a loop-carried
    recurrence r = 0.5*r + sin(p[q]*a) over a caller stack array copied from x: reverse-mode
    dx is wrong (got 0.25, 0.5, cos(1) for dx[0..2]); forward mode passes.
-   XFAIL: #4: helper loop reading a caller stack array: wrong reverse gradient
-   OPTS: -O0 */
+   Fixed; kept as a regression test. */
 
 #include <math.h>
 #include <stdio.h>

@@ -3,8 +3,7 @@
    for each predecessor of its parent basic block! %35 = phi i32 [ 0, %.lr.ph ], [ 1, %25 ]
    LLVM ERROR: Broken module found, compilation aborted!" (likely the branch-condition
    recomputation at if/else merges).
-   XFAIL: #4: two continues in a loop: broken PHI in the derivative (compile error)
-   OPTS: -O0 -O2 */
+   Fixed; kept as a regression test. */
 
 #include <math.h>
 #include <stdio.h>
