@@ -74,11 +74,13 @@ def _site_spec(module, site: CallSite) -> FunctionSpec:
     fn = module.function(site.fn_name)
     acts = tuple(a.activity for a in site.args)
     ret_float = is_floatish(module, fn.ret_type)
-    readonly = False
+    readonly, reload = False, ()
     if site.mode is Mode.REVERSE:
-        from adcc.analysis.memory import writes_nonlocal_memory
+        from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
         readonly = not writes_nonlocal_memory(module, fn)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly)
+        if not readonly:
+            reload = reloadable_arguments(module, fn)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload)
 
 
 def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:

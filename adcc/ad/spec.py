@@ -35,3 +35,5 @@ class FunctionSpec:
     mode: Mode
     width: int = 1
     readonly_memory: bool = False  # reverse: memory reachable from arguments/globals is never written
+    reload_args: tuple[int, ...] = ()  # reverse, top level: pointer arguments whose memory no write
+                                       # can reach (restrict), so their loads are re-executed

@@ -439,10 +439,15 @@ class TapePlan:
         return "hoist" if self.hoist_loop(v, blk) is not None else "tape"
 
     def _reloadable(self, load: Instruction) -> bool:
-        if not self.s.spec.readonly_memory or load.info.get("volatile") or load.info.get("atomic"):
+        """May the reverse pass re-execute this load (memory unchanged since)?"""
+        if load.info.get("volatile") or load.info.get("atomic"):
             return False
         from adcc.analysis.memory import is_local_object, underlying_objects
-        return not any(is_local_object(o, self.s.module) for o in underlying_objects(load.operands[0], self.s.module))
+        objs = underlying_objects(load.operands[0], self.s.module)
+        if self.s.spec.readonly_memory:
+            return not any(is_local_object(o, self.s.module) for o in objs)
+        reload = self.s.spec.reload_args  # restrict arguments nothing writes (top level only)
+        return bool(reload) and all(isinstance(o, Argument) and o.index in reload for o in objs)
 
     def _collect(self, kind: str, v, blk: Block, keys: list, seen: set) -> None:
         """Record what materializing (kind, v) in blk's reverse reads from the tape."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ir import types as T
-from adcc.ir.values import Constant, Function, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, Instruction, Value
 
 _THROUGH = frozenset({"getelementptr", "bitcast", "addrspacecast", "freeze"})
 
@@ -103,3 +103,38 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
             if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:
                 return True
     return False
+
+
+def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
+    """Pointer arguments whose memory nothing in the call writes, by `restrict` (noalias):
+    the function's own stores go only to local objects or to noalias arguments other than
+    them (or they are noalias themselves), and no callee writes memory it did not allocate."""
+    targets: list[Value] = []
+    for inst in fn.instructions():
+        op = inst.opcode
+        if op == "store":
+            targets.append(inst.operands[1])
+        elif op in ("atomicrmw", "cmpxchg", "invoke", "va_arg"):
+            return ()
+        elif op == "call":
+            kind = classify_call(module, inst)
+            if kind in (CallKind.MEMCPY, CallKind.MEMSET, CallKind.FREE, CallKind.REALLOC):
+                targets.append(inst.args[0])
+            elif kind is CallKind.DEFINED:
+                if writes_nonlocal_memory(module, module.function(inst.callee_name)):
+                    return ()
+            elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME):
+                if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:
+                    return ()
+    written = [o for t in targets for o in underlying_objects(t, module) if not is_local_object(o, module)]
+
+    def noalias(a) -> bool:
+        return isinstance(a, Argument) and "noalias" in (fn.param_attrs[a.index] or "")
+
+    out = []
+    for a in fn.args:
+        if not isinstance(a.type, T.PointerType):
+            continue
+        if all(w is not a and (noalias(w) or noalias(a)) for w in written):
+            out.append(a.index)
+    return tuple(out)
