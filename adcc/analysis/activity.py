@@ -262,14 +262,10 @@ class ActivityAnalysis:
         return "const"
 
 
-_GLOBAL_TOUCH_CACHE: dict[int, set[str]] = {}
-
-
 def _functions_touching_active_globals(module) -> set[str]:
-    """Defined functions that (transitively) reference a mutable global."""
-    key = id(module)
-    cached = _GLOBAL_TOUCH_CACHE.get(key)
-    if cached is not None and cached and next(iter(cached)) in module.functions:
+    """Defined functions that (transitively) reference a mutable global (cached on the module)."""
+    cached = getattr(module, "_adcc_global_touch", None)
+    if cached is not None:
         return cached
     import re
     ref = re.compile(r"@([-a-zA-Z$._0-9]+)")
@@ -288,5 +284,5 @@ def _functions_touching_active_globals(module) -> set[str]:
             if name not in touches and callees & touches:
                 touches.add(name)
                 changed = True
-    _GLOBAL_TOUCH_CACHE[key] = touches
+    module._adcc_global_touch = touches
     return touches
