@@ -296,8 +296,16 @@ class ForwardSynthesizer:
             self._clone_primal(inst)
             sh = self.s(inst.args[0])
             if sh is not None:
+                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # who allocated them like the primal (Enzyme frees those with the primal's free)
+                from adcc.analysis.memory import is_local_object, underlying_objects
+                ours = all(is_local_object(o, self.module) and o.opcode == "call"
+                           for o in underlying_objects(inst.args[0], self.module))
                 for w in range(self.W):
-                    self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    if ours:
+                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    else:
+                        self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
             return
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
