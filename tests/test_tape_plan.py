@@ -1,0 +1,104 @@
+"""What reverse mode tapes (adcc/ad/tape.py), checked on small kernels: only the lines that matter.
+
+Each kernel is compiled like the driver does (front end, call-site separation, pre-AD O2), then
+differentiated; a hook records the tape plan of the differentiated function."""
+import subprocess
+
+import pytest
+
+from adcc.ad.api import ADOptions
+from adcc.ad.rewrite import rewrite_module
+from adcc.ad.tape import RecordLayout
+from adcc.driver import stages
+from adcc.ir import parse_module
+
+HEADER = "extern void __enzyme_autodiff(void *, ...);\nint enzyme_dup, enzyme_const;\n"
+
+
+def plan_of(tmp_path, body: str, call: str, name: str = "f"):
+    src = tmp_path / "k.c"
+    src.write_text(HEADER + body + f"\nvoid g(double *x, double *dx, double *y, double *dy, int n) {{ {call}; }}\n")
+    bc = tmp_path / "k.bc"
+    subprocess.run(["clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c", str(src), "-o", str(bc)],
+                   check=True)
+    text = stages.read_bitcode(bc.read_bytes())
+    text = stages.pre_ad_optimize(stages.separate_call_sites(text), stages.target_machine(cpu=None, opt=2))
+    import adcc.ad.reverse as R
+    seen = {}
+    orig = R.ReverseSynthesizer.build
+
+    def build(self):
+        orig(self)
+        if self.spec.name == name:
+            seen["s"] = self
+    R.ReverseSynthesizer.build = build
+    try:
+        rewrite_module(parse_module(text), ADOptions())
+    finally:
+        R.ReverseSynthesizer.build = orig
+    return seen["s"]
+
+
+def loop_record_bytes(s) -> int:
+    """Tape bytes per iteration of the innermost loops (block records inside loops)."""
+    total = 0
+    for blk in s.order:
+        lp = s.plan.li.loop_of(blk)
+        if lp is not None and not lp.children:
+            types = s.record_types(blk)
+            total += RecordLayout(types).size if types else 0
+    return total
+
+
+def test_dot_product_tapes_nothing_per_iteration(tmp_path):
+    s = plan_of(tmp_path, "double f(const double *a, const double *b, int n) { double t = 0;"
+                          " for (int i = 0; i < n; i++) t += a[i] * b[i]; return t; }",
+                "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, n)")
+    assert s.spec.readonly_memory  # nothing is written: loads are re-executed in reverse
+    assert loop_record_bytes(s) == 0
+
+
+def test_recurrence_tapes_one_value_per_iteration_into_a_preallocated_loop_tape(tmp_path):
+    s = plan_of(tmp_path, "#include <math.h>\ndouble f(double *x, int n) { double v = x[0];"
+                          " for (int i = 0; i < n; i++) v = sin(v) * 0.9 + 0.1; return v; }",
+                "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
+    assert loop_record_bytes(s) == 16  # the double v (16-byte grain); no block ids, no counters
+    assert len(s.fast) == 1
+
+
+def test_loop_invariant_value_is_taped_once_at_the_loop_exit(tmp_path):
+    body = ("double f(double *x, double *y, int n) { double s = 0;"
+            " for (int i = 0; i < n; i++) { double xi = x[i] * x[i]; y[i] = 0;"
+            "   for (int j = 0; j < n; j++) s += xi * y[j] * y[j]; y[i] = s; } return s; }")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, n)")
+    inner = [lp for lp in s.plan.li.loops if not lp.children and lp.parent is not None]
+    assert inner
+    hoisted = [k for cl in s.plan.counted.values() if cl.loop in inner for k in s.plan.hoisted.get(id(cl), [])]
+    assert hoisted, "xi is invariant in the inner loop: taped at its exit, not per iteration"
+    edge_kinds = [k for (e, x), cls in s.plan.exit_edges.items() for cl in cls if cl.loop in inner
+                  for k, _ in s.plan.edge_record(next(b for b in s.order if id(b) == e),
+                                                  next(b for b in s.order if id(b) == x))]
+    assert "h" in edge_kinds and "c" in edge_kinds
+
+
+def test_branch_on_the_induction_variable_is_recomputed_not_taped(tmp_path):
+    body = ("#include <math.h>\ndouble f(double *x, int n) { double s = 0;"
+            " for (int i = 0; i < n; i++) { double v; if (i & 1) v = sin(x[i]); else v = cos(x[i]);"
+            "   s += v * x[i]; } return s; }")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
+    assert s.plan.choice, "the if/else merge knows its predecessor from (i & 1)"
+    for blk in s.order:
+        if id(blk) in s.plan.choice:
+            assert no_block_id(s.record_types(blk))
+
+
+def no_block_id(types) -> bool:
+    return all(str(t) != "i32" for t in types)
+
+
+@pytest.mark.parametrize("restrict,expect_reload", [("restrict", True), ("", False)])
+def test_restrict_arguments_are_reloaded(tmp_path, restrict, expect_reload):
+    body = (f"double f(const double *{restrict} a, double *{restrict} c, int n) {{ double s = 0;"
+            " for (int i = 0; i < n; i++) { c[i] = a[i] * a[i]; s += c[i] * a[i]; } return s; }")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, n)")
+    assert (0 in s.spec.reload_args) == expect_reload
