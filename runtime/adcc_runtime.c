@@ -170,11 +170,23 @@ void *adcc_shadow_stack_alloc(int64_t nbytes) {
   return p;
 }
 
+static int in_chunk(const shadow_chunk *c, const char *p) {
+  return p >= c->data && p < c->data + c->size;
+}
+
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
-  int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
-  if (!stack_top || stack_top->used < n || (char *)shadow != stack_top->data + stack_top->used - n)
+  (void)nbytes;
+  char *p = shadow;
+  /* Normally `shadow` is the top allocation. If frames above it were abandoned (an exception
+   * or longjmp left a gradient midway), release them too: LIFO order makes that safe. */
+  while (stack_top && !in_chunk(stack_top, p)) {
+    shadow_chunk *c = stack_top;
+    stack_top = c->prev;
+    free(c);
+  }
+  if (!stack_top || p > stack_top->data + stack_top->used)
     adcc_fatal("shadow stack released out of order");
-  stack_top->used -= n;
+  stack_top->used = p - stack_top->data;
   if (stack_top->used == 0 && stack_top->prev) {
     shadow_chunk *c = stack_top;
     stack_top = c->prev;

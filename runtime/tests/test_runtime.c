@@ -90,6 +90,13 @@ static void test_shadow_stack(void) {
   char *q = adcc_shadow_stack_alloc(100); /* reused memory comes back zeroed */
   for (int k = 0; k < 100; k++) assert(q[k] == 0);
   adcc_shadow_stack_free(q, 100);
+  /* frames abandoned above (an exception left a gradient midway) are released with an older one */
+  char *outer = adcc_shadow_stack_alloc(64);
+  for (int i = 0; i < 8; i++) (void)adcc_shadow_stack_alloc(100000);
+  adcc_shadow_stack_free(outer, 64);
+  char *again = adcc_shadow_stack_alloc(64);
+  assert(again == outer && again[0] == 0);
+  adcc_shadow_stack_free(again, 64);
 }
 
 int main(void) {
