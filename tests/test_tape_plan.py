@@ -102,3 +102,13 @@ def test_restrict_arguments_are_reloaded(tmp_path, restrict, expect_reload):
             " for (int i = 0; i < n; i++) { c[i] = a[i] * a[i]; s += c[i] * a[i]; } return s; }")
     s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, n)")
     assert (0 in s.spec.reload_args) == expect_reload
+
+
+def test_chained_ternaries_replay_their_branches_instead_of_taping_block_ids(tmp_path):
+    # left = i > 0 ? x[i-1] : 0; right = i < n-1 ? x[i+1] : 0: merges below nested branches
+    body = ("#include <math.h>\ndouble f(double *x, int n) { double s = 0;"
+            " for (int i = 0; i < 8; i++) { double l = i > 0 ? x[i - 1] : 0.0, r = i < 7 ? x[i + 1] : 0.0;"
+            "   s += sin(x[i]) * (l - 2.0 * x[i] + r); } return s; }")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
+    loop_blocks = [b for b in s.order if s.plan.li.loop_of(b) is not None]
+    assert all(no_block_id(s.record_types(b)) for b in loop_blocks)

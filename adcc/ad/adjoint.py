@@ -219,12 +219,7 @@ class ReverseBuilder:
             self._edge(blk, preds[0], phis)
             return
         if choice is not None:
-            cond, p_true, p_false = choice
-            e_true, e_false = self.fn.add_block(None), self.fn.add_block(None)
-            b.cond_br(self.value("p", cond), e_true, e_false)
-            for e, pred in ((e_true, p_true), (e_false, p_false)):
-                b.position_at_end(e)
-                self._edge(blk, pred, phis)
+            self._replay(blk, choice, phis)
             return
         edges = []
         for k, pred in enumerate(preds):
@@ -234,6 +229,45 @@ class ReverseBuilder:
         for (k, e), pred in zip(edges, preds):
             b.position_at_end(e)
             self._edge(blk, pred, phis)
+
+    def _replay(self, blk: Block, replay, phis: list[Instruction]) -> None:
+        """Follow the forward branches from blk's dominator (conditions recomputed) to the
+        predecessor that was taken; each predecessor gets one edge block."""
+        b = self.b
+        sim = {id(r): self.fn.add_block(None) for r in replay.order}
+        edge: dict[int, Block] = {}
+
+        nowhere = None
+
+        def goto(x: Block, frm: Block) -> Block:
+            nonlocal nowhere
+            if x is not blk and id(x) in sim:
+                return sim[id(x)]
+            if x is not blk:  # leaves the region: the forward pass did not go there
+                if nowhere is None:
+                    nowhere = self.fn.add_block(None)
+                return nowhere
+            if id(frm) not in edge:
+                edge[id(frm)] = self.fn.add_block(None)
+            return edge[id(frm)]
+
+        b.br(sim[id(replay.order[0])])
+        conds = {id(r): self.value("p", c) for r in replay.order
+                 for c in [replay.branches[id(r)][0]] if c is not None}  # (materialized at block start)
+        for r in replay.order:
+            c, t, f = replay.branches[id(r)]
+            b.position_at_end(sim[id(r)])
+            if c is None:
+                b.br(goto(t, r))
+            else:
+                b.cond_br(conds[id(r)], goto(t, r), goto(f, r))
+        if nowhere is not None:
+            b.position_at_end(nowhere)
+            b.unreachable()
+        by_id = {id(p): p for p in self.s.preds(blk)}
+        for pid, e in edge.items():
+            b.position_at_end(e)
+            self._edge(blk, by_id[pid], phis)
 
     def _edge(self, blk: Block, pred: Block, phis: list[Instruction]) -> None:
         b = self.b

@@ -220,6 +220,19 @@ class FastLoop:
         self.offsets = offsets    # block -> offset of its record inside an iteration
 
 
+class PathReplay:
+    """Blocks from a merge block's immediate dominator down to it, with their branches: the
+    reverse pass follows the recomputed conditions to learn which predecessor was taken."""
+
+    def __init__(self, order: list, branches: dict, target):
+        self.order = order          # dominator first, reverse post-order
+        self.branches = branches    # block -> (condition or None, true/only successor, false successor)
+        self.target = target
+
+    def conditions(self) -> list:
+        return [c for c, _, _ in self.branches.values() if c is not None]
+
+
 class CountedLoop:
     """A loop whose iterations the reverse pass counts down instead of taping block ids."""
 
@@ -276,12 +289,12 @@ class TapePlan:
         self.once_blocks = {id(b) for b in synth.order
                             if self.li.loop_of(b) is None and all(self.dt.dominates(b, r) for r in rets)}
         self._memo: dict[tuple, str] = {}
-        self.choice: dict[int, tuple] = {}  # block -> (condition, pred if true, pred if false)
+        self.choice: dict[int, PathReplay] = {}  # merge block -> how to find its predecessor
         for blk in synth.order:
-            ch = self._branch_choice(blk)
+            ch = self._path_replay(blk)
             if ch is not None:
                 self.choice[id(blk)] = ch
-                synth.needs[id(blk)].append(("p", ch[0]))
+                synth.needs[id(blk)].extend(("p", c) for c in ch.conditions())
         self.func_keys: list[tuple[str, object]] = []
         self._func_seen: set[tuple[str, int]] = set()
         self.hoisted: dict[int, list[tuple[str, object]]] = {}  # counted loop -> invariant keys
@@ -302,41 +315,60 @@ class TapePlan:
             keys.extend(("h", (cl, key)) for key in self.hoisted.get(id(cl), []))
         return keys
 
-    def _branch_choice(self, blk: Block):
-        """For a two-way merge below `if (c)`: the condition tells the reverse pass which way the
-        forward pass came, so it is recomputed instead of taping a predecessor id."""
+    def _path_replay(self, blk: Block) -> "PathReplay | None":
+        """A merge block's predecessor, found in reverse by replaying the forward branch decisions
+        from its immediate dominator with recomputed conditions (instead of taping a block id).
+        Only for small acyclic regions whose conditions recompute without loads."""
         preds = self.s.preds(blk)
-        if len(preds) != 2 or id(blk) in self.counted:
+        if len(preds) < 2 or id(blk) in self.counted:
             return None
         dom = self.dt.idom(blk)
-        term = dom.terminator if dom is not None else None
-        if term is None or term.opcode != "br" or len(term.operands) != 3:
+        if dom is None:
             return None
-        cond, s_true, s_false = term.operands
-        if s_true is s_false:
+        # the region: dom and the blocks between it and blk (those that can reach blk)
+        region, stack = [dom], [p for p in preds if p is not dom]
+        seen = {id(dom)} | {id(p) for p in stack}
+        region.extend(stack)
+        while stack:
+            n = stack.pop()
+            for x in self.s.preds(n):
+                if id(x) not in seen:
+                    seen.add(id(x))
+                    region.append(x)
+                    stack.append(x)
+                    if len(region) > 8:
+                        return None
+        ids = {id(r) for r in region}
+        if any(id(p) not in ids for p in preds):
             return None
-
-        def side(p):
-            if p is dom:
-                return True if s_true is blk else False if s_false is blk else None
-            t = s_true is not blk and self.dt.dominates(s_true, p)
-            f = s_false is not blk and self.dt.dominates(s_false, p)
-            return True if t and not f else False if f and not t else None
-
-        sides = [side(p) for p in preds]
-        if None in sides or sides[0] == sides[1]:
-            return None
-        # the pred on one side must be unreachable from the other side's successor (a path
-        # D -> s_false -> ... -> pred_true would enter blk "from the true side" with c false)
-        for p, sd in zip(preds, sides):
-            other = s_false if sd else s_true
-            if p is not dom and other is not blk and self._reaches(other, p, dom, blk):
+        order = [r for r in self.s.order if id(r) in ids]  # RPO: an acyclic region replays in order
+        pos = {id(r): k for k, r in enumerate(order)}
+        branches = {}
+        for r in order:
+            t = r.terminator
+            if t is None or t.opcode != "br":
                 return None
-        if self.source("p", cond, blk) == "tape":
-            return None
-        p_true = preds[sides.index(True)]
-        p_false = preds[sides.index(False)]
-        return cond, p_true, p_false
+            for x in t.successors:
+                if x is not blk and id(x) in pos and pos[id(x)] <= pos[id(r)]:
+                    return None  # a cycle inside the region
+            if len(t.operands) == 3:
+                if not self._pure(t.operands[0], blk, 0):
+                    return None
+                branches[id(r)] = (t.operands[0], t.operands[1], t.operands[2])
+            else:
+                branches[id(r)] = (None, t.operands[0], None)
+        return PathReplay(order, branches, blk)
+
+    def _pure(self, v, blk: Block, depth: int) -> bool:
+        """Recomputable in blk's reverse without reading memory (safe on untaken paths too)."""
+        src = self.source("p", v, blk)
+        if src in ("const", "iv", "affine"):
+            return True
+        if src == "func" or src == "hoist":
+            return True  # computed on every path through blk's dominator
+        if src != "re" or depth > MAX_RECOMPUTE_DEPTH or v.opcode == "load":
+            return False
+        return all(self._pure(o, blk, depth + 1) for o in v.operands)
 
     @staticmethod
     def _reaches(start: Block, target: Block, dom: Block, blk: Block) -> bool:
