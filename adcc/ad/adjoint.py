@@ -234,6 +234,14 @@ class ReverseBuilder:
         """Follow the forward branches from blk's dominator (conditions recomputed) to the
         predecessor that was taken; each predecessor gets one edge block."""
         b = self.b
+        if replay.direct is not None:
+            cond, p_true, p_false = replay.direct
+            e_true, e_false = self.fn.add_block(None), self.fn.add_block(None)
+            b.cond_br(self.value("p", cond), e_true, e_false)
+            for e, pred in ((e_true, p_true), (e_false, p_false)):
+                b.position_at_end(e)
+                self._edge(blk, pred, phis)
+            return
         sim = {id(r): self.fn.add_block(None) for r in replay.order}
         edge: dict[int, Block] = {}
 

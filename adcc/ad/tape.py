@@ -225,12 +225,22 @@ class PathReplay:
     reverse pass follows the recomputed conditions to learn which predecessor was taken."""
 
     def __init__(self, order: list, branches: dict, target):
+        self.direct = None          # (condition, pred if true, pred if false) for plain if/else
         self.order = order          # dominator first, reverse post-order
         self.branches = branches    # block -> (condition or None, true/only successor, false successor)
         self.target = target
 
     def conditions(self) -> list:
+        if self.direct is not None:
+            return [self.direct[0]]
         return [c for c, _, _ in self.branches.values() if c is not None]
+
+    @staticmethod
+    def two_way(cond, p_true, p_false) -> "PathReplay":
+        """`cond` alone tells the predecessor (whatever lies between the branch and it)."""
+        r = PathReplay([], {}, None)
+        r.direct = (cond, p_true, p_false)
+        return r
 
 
 class CountedLoop:
@@ -291,7 +301,11 @@ class TapePlan:
         self._memo: dict[tuple, str] = {}
         self.choice: dict[int, PathReplay] = {}  # merge block -> how to find its predecessor
         for blk in synth.order:
-            ch = self._path_replay(blk)
+            ch = self._branch_choice(blk)
+            if ch is not None:  # if/else merge (a side may hold whole loops)
+                ch = PathReplay.two_way(*ch)
+            else:  # chained branches from the dominator (an acyclic region)
+                ch = self._path_replay(blk)
             if ch is not None:
                 self.choice[id(blk)] = ch
                 synth.needs[id(blk)].extend(("p", c) for c in ch.conditions())
@@ -314,6 +328,42 @@ class TapePlan:
             keys.append(("c", cl))
             keys.extend(("h", (cl, key)) for key in self.hoisted.get(id(cl), []))
         return keys
+
+    def _branch_choice(self, blk: Block):
+        """For a two-way merge below `if (c)`: the condition tells the reverse pass which way the
+        forward pass came, so it is recomputed instead of taping a predecessor id."""
+        preds = self.s.preds(blk)
+        if len(preds) != 2 or id(blk) in self.counted:
+            return None
+        dom = self.dt.idom(blk)
+        term = dom.terminator if dom is not None else None
+        if term is None or term.opcode != "br" or len(term.operands) != 3:
+            return None
+        cond, s_true, s_false = term.operands
+        if s_true is s_false:
+            return None
+
+        def side(p):
+            if p is dom:
+                return True if s_true is blk else False if s_false is blk else None
+            t = s_true is not blk and self.dt.dominates(s_true, p)
+            f = s_false is not blk and self.dt.dominates(s_false, p)
+            return True if t and not f else False if f and not t else None
+
+        sides = [side(p) for p in preds]
+        if None in sides or sides[0] == sides[1]:
+            return None
+        # the pred on one side must be unreachable from the other side's successor (a path
+        # D -> s_false -> ... -> pred_true would enter blk "from the true side" with c false)
+        for p, sd in zip(preds, sides):
+            other = s_false if sd else s_true
+            if p is not dom and other is not blk and self._reaches(other, p, dom, blk):
+                return None
+        if self.source("p", cond, blk) == "tape":
+            return None
+        p_true = preds[sides.index(True)]
+        p_false = preds[sides.index(False)]
+        return cond, p_true, p_false
 
     def _path_replay(self, blk: Block) -> "PathReplay | None":
         """A merge block's predecessor, found in reverse by replaying the forward branch decisions
