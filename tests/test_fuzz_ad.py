@@ -6,8 +6,9 @@ through dup pointers, helper calls); each generated file holds PER_FILE function
 that checks __enzyme_autodiff / __enzyme_fwddiff against central differences and prints PASS.
 
 Reproduce one seed:  python tests/fuzz/gen.py --seed S -o f.c && adcc -O2 f.c -o f -lm && ./f
-Minimized failures found by larger campaigns live in tests/fuzz/regressions/ (xfail until fixed;
-the reason is the file's `XFAIL:` header line, the opt levels its `OPTS:` line).
+Minimized failures found by larger campaigns live in tests/fuzz/regressions/: only the functions,
+with a `// wrap: NAME N` line; gen.wrap adds the checking driver (xfail until fixed: the reason is
+the file's `XFAIL:` header line, the opt levels its `OPTS:` line).
 """
 from __future__ import annotations
 
@@ -118,5 +119,10 @@ def _regression_params():
 
 @pytest.mark.parametrize("path,opt", _regression_params())
 def test_fuzz_regression(tmp_path, path, opt):
-    kind, out = _compile_run([ADCC], opt, path, tmp_path / path.stem)
+    # each regression holds only its functions; the generator's driver makes it a program
+    text = path.read_text()
+    name, n = re.search(r"^// wrap: (\w+) (\d+)", text, re.M).groups()
+    src = tmp_path / path.name
+    src.write_text(gen.wrap(text, name, int(n)))
+    kind, out = _compile_run([ADCC], opt, src, tmp_path / path.stem)
     assert kind == "ok", f"{path} at {opt}: {kind} failure\n{out}"
