@@ -32,10 +32,6 @@ class ADResult:
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
 
 
-def has_enzyme_calls(text: str) -> bool:
-    return "__enzyme_" in text and ENZYME_CALL_RE.search(text) is not None
-
-
 def prepare_for_optimization(text: str) -> str:
     """Give every __enzyme_* call site its own callee before pre-AD optimization.
 

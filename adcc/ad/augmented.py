@@ -293,7 +293,7 @@ class AugmentedBuilder:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
         aug, _ = self.s.ctx.reverse_functions(spec)
         callee = self.module.function(name)
-        a_params, a_pack, _, _ = signatures(self.module, callee, spec)
+        _, a_pack, _, _ = signatures(self.module, callee, spec)
         args: list[Value] = [self.tape]
         for a, p, act in zip(inst.args, callee.args, spec.args):
             args.append(convert(self.b, self.p(a), p.type))

@@ -94,6 +94,3 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.INACTIVE
     return CallKind.UNKNOWN
 
-
-def is_inactive_name(name: str) -> bool:
-    return name in INACTIVE_FUNCTIONS or name.startswith(INACTIVE_INTRINSIC_PREFIXES)

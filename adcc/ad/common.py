@@ -3,7 +3,7 @@ orders, size constants, value conversions, and how a synthesized function packs
 several results into one return value."""
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind, classify_call
+from adcc.ad.calls import CallKind
 from adcc.ad.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
@@ -222,6 +222,3 @@ def address_taken_functions(module) -> list[str]:
     module._adcc_addr_taken = result
     return result
 
-
-def classify(module, inst: Instruction) -> CallKind:
-    return classify_call(module, inst)

@@ -330,12 +330,12 @@ class ForwardSynthesizer:
             self._clone_primal(inst)
             return
         if kind is CallKind.DEFINED:
-            return self._call_defined(inst, inst.callee_name, None)
+            return self._call_defined(inst, inst.callee_name)
         if kind is CallKind.INDIRECT:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
 
-    def _call_defined(self, inst: Instruction, name: str, callee_value: Value | None) -> Value | None:
+    def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)
         fwd = self.ctx.forward_function(spec)
         callee = self.module.function(name)
@@ -378,7 +378,7 @@ class ForwardSynthesizer:
             c = self.b.icmp("eq", fp, GlobalRef(name))
             self.b.cond_br(c, hit, miss)
             self.b.position_at_end(hit)
-            r = self._call_defined(inst, name, None)
+            r = self._call_defined(inst, name)
             results.append((self.b.block, r))
             self.b.br(cont)
             self.b.position_at_end(miss)

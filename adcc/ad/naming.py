@@ -7,8 +7,7 @@ from adcc.ad.spec import FunctionSpec
 
 
 def _tag(spec: FunctionSpec) -> str:
-    acts = "".join(a.value[0] for a in spec.args)  # c/d/o
-    acts = acts.replace("d", "d")
+    acts = "".join(a.value[0] for a in spec.args)  # c(onst) d(up) d(upnoneed) o(ut)
     extra = ("r" if spec.ret_active else "") + ("s" if spec.ret_shadow else "")
     w = f"w{spec.width}" if spec.width != 1 else ""
     h = hashlib.sha1(repr(spec).encode()).hexdigest()[:6]
@@ -37,10 +36,6 @@ def gradient(spec: FunctionSpec) -> str:
 
 def shadow_global(name: str) -> str:
     return f"adcc.shadow.{_base(name)}"
-
-
-def dispatch_table(name: str) -> str:
-    return f"adcc.derivtable.{_base(name)}"
 
 
 def message(k: int) -> str:

@@ -102,13 +102,7 @@ def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
     r = b.call(fwd, packing.type, _call_args(b, fn, site))
     parts = packing.unpack(b, r)
     tangents = parts[1:] if not isinstance(fn.ret_type, T.VoidType) else []
-    tangents = tangents if spec.ret_active else []
-    if site.sret is not None:
-        _store_sret(b, site, tangents)
-        result = None
-    else:
-        result = _shape_result(b, site, tangents)
-    _replace(site, result)
+    _deliver(b, site, tangents if spec.ret_active else [])
 
 
 def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
@@ -125,13 +119,16 @@ def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
     grad, packing = gradient_function(ctx, spec)
     b = Builder(module).position_before(site.inst)
     r = b.call(grad, packing.type, _call_args(b, fn, site))
-    adjoints = packing.unpack(b, r)
+    _deliver(b, site, packing.unpack(b, r))
+
+
+def _deliver(b: Builder, site: CallSite, values: list[Value]) -> None:
+    """Hand the derivatives to the program as the __enzyme_* call declared them, then drop it."""
     if site.sret is not None:
-        _store_sret(b, site, adjoints)
-        result = None
+        _store_sret(b, site, values)
+        _replace(site, None)
     else:
-        result = _shape_result(b, site, adjoints)
-    _replace(site, result)
+        _replace(site, _shape_result(b, site, values))
 
 
 def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | None:

@@ -53,10 +53,3 @@ def location_of(module, inst) -> SourceLocation | None:
         return None
     return SourceLocation(filename, line, col)
 
-
-def function_location(module, fn) -> SourceLocation | None:
-    for inst in fn.instructions():
-        loc = location_of(module, inst)
-        if loc is not None:
-            return loc
-    return None

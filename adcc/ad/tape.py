@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Value
+from adcc.ir.values import Argument, Block, Constant, Instruction, Value
 
 TAPE_TYPE = T.StructType((T.ptr, T.i64, T.i64))
 
@@ -188,7 +188,6 @@ class RecordLayout:
 
 
 # --- cache or recompute ------------------------------------------------------------------
-from adcc.ir.values import Argument, Block, Constant, Instruction  # noqa: E402
 
 PURE_OPS = frozenset({"add", "sub", "mul", "shl", "lshr", "ashr", "and", "or", "xor", "udiv", "sdiv",
                       "urem", "srem", "icmp", "fcmp", "select", "zext", "sext", "trunc", "sitofp", "uitofp",

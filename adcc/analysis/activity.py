@@ -177,9 +177,6 @@ class ActivityAnalysis:
             return k in (CallKind.ALLOC, CallKind.REALLOC)
         return False
 
-    def _operand_active(self, v: Value) -> bool:
-        return id(v) in self.varied or (is_pointer(v.type) and self.has_shadow(v))
-
     def _visit(self, inst: Instruction) -> bool:
         """Update `inst`'s activity from its operands; True when it changed."""
         module = self.module

@@ -174,7 +174,6 @@ class LineParser:
             self.parse_value(inner_ty)
             self.spans.pop()
             v = Constant(ty, self.line[start:self.toks[self.i - 1].end])
-            self._drop_forward_use_hack(v)
         elif t.text in ("<", "[", "{") or (t.kind == "word" and t.text in CONSTEXPR_WORDS) or t.kind == "string":
             if t.kind == "word":
                 self.next()
@@ -191,9 +190,6 @@ class LineParser:
             raise ParseError(f"unexpected {t.text!r} where a value was expected in {self.line.strip()!r}")
         self.spans.append((start, self.toks[self.i - 1].end, v))
         return v
-
-    def _drop_forward_use_hack(self, v: Value) -> None:
-        pass
 
     def parse_typed_value(self) -> tuple[T.Type, Value]:
         ty = self.parse_type()
