@@ -197,27 +197,13 @@ def address_taken_functions(module) -> list[str]:
     cached = getattr(module, "_adcc_addr_taken", None)
     if cached is not None:
         return cached
-    import re
+    from adcc.ir.symbols import global_refs
     names = set(module.defined_function_names())
     found: set[str] = set()
-    ref = re.compile(r"@([-a-zA-Z$._0-9]+)")
     for g in module.globals.values():
-        for n in ref.findall(g.initializer or ""):
-            if n in names:
-                found.add(n)
-    for n in module.defined_function_names():
-        e = module.functions[n]
-        text = e.text if e.parsed is None else ""
-        if e.parsed is not None:
-            for inst in e.parsed.instructions():
-                for k, op in enumerate(inst.operands):
-                    gn = getattr(op, "gname", None)
-                    if gn in names and not (inst.opcode == "call" and k == inst.info.get("callee_slot")):
-                        found.add(gn)
-        else:
-            for m in re.finditer(r"@([-a-zA-Z$._0-9]+)(\(?)", text):
-                if m.group(1) in names and not m.group(2):
-                    found.add(m.group(1))
+        found.update(n for n in global_refs(g.initializer or "") if n in names)
+    for n in names:
+        found.update(r for r in module.references(n, calls=False) if r in names)
     result = sorted(found)
     module._adcc_addr_taken = result
     return result

@@ -44,8 +44,8 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
                 off += 1
         return CopyLayout("mixed", floats=floats, bits=bits)
     # no type information: fall back to the TBAA names clang attached to the copy
-    from adcc.ad.tbaa import access_type_names
-    names = access_type_names(module, inst)
+    from adcc.analysis.metadata import metadata_index
+    names = metadata_index(module).tbaa_type_names(inst)
     if any(nm == "any pointer" or nm.startswith(("p1 ", "p2 ")) for nm in names) and \
             not any(nm in ("double", "float") for nm in names):
         return CopyLayout("bits")

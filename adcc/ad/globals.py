@@ -1,15 +1,11 @@
 """Shadows of mutable globals: one zero-initialized twin per global, created on first use."""
 from __future__ import annotations
 
-import re
-
 from adcc.ad import naming
 from adcc.analysis.activity import global_is_active
 from adcc.ir import types as T
+from adcc.ir.symbols import substitute_globals
 from adcc.ir.values import Constant, GlobalRef
-
-
-_GREF = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)')
 
 
 def shadow_of_global(module, name: str) -> GlobalRef:
@@ -27,9 +23,6 @@ def shadow_constant(module, c: Constant) -> Constant:
     """The shadow of a constant pointer: the same expression over the globals' shadows."""
     if isinstance(c, GlobalRef):
         return shadow_of_global(module, c.gname)
-    def swap(m: re.Match) -> str:
-        n = m.group(1)
-        if global_is_active(module, n):
-            return "@" + shadow_of_global(module, n).gname
-        return m.group(0)
-    return Constant(c.type, _GREF.sub(swap, c.text))
+    def rename(name: str) -> str | None:
+        return shadow_of_global(module, name).gname if global_is_active(module, name) else None
+    return Constant(c.type, substitute_globals(c.text, rename))

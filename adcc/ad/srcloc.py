@@ -3,24 +3,10 @@ from __future__ import annotations
 
 import re
 
+from adcc.analysis.metadata import metadata_index
 from adcc.diagnostics import SourceLocation
 
-_MD_LINE = re.compile(r"^!(\d+) = (?:distinct )?(.*)$")
 _FIELD = re.compile(r"\b(line|column|scope|file|filename|directory|inlinedAt): (\"(?:[^\"\\]|\\.)*\"|![0-9]+|\d+)")
-
-
-def _metadata_index(module) -> dict[str, str]:
-    idx = getattr(module, "_adcc_md_index", None)
-    if idx is None:
-        idx = {}
-        for it in module.items:
-            if isinstance(it, str) and "!" in it:
-                for line in it.split("\n"):
-                    m = _MD_LINE.match(line)
-                    if m:
-                        idx["!" + m.group(1)] = m.group(2)
-        module._adcc_md_index = idx
-    return idx
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -31,7 +17,7 @@ def location_of(module, inst) -> SourceLocation | None:
     dbg = inst.get_metadata("dbg") if inst is not None else None
     if not dbg:
         return None
-    idx = _metadata_index(module)
+    idx = metadata_index(module).text
     loc = idx.get(dbg, dbg if dbg.startswith("!DILocation") else "")
     f = _fields(loc)
     line = int(f.get("line", "0") or 0)

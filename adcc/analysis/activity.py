@@ -11,11 +11,10 @@ wrong gradient.
 """
 from __future__ import annotations
 
-import re
-
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.spec import Activity, FunctionSpec
 from adcc.ir import types as T
+from adcc.ir.symbols import global_refs
 from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
@@ -51,14 +50,6 @@ def global_is_active(module, name: str) -> bool:
     return True
 
 
-_GREF = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)')
-
-
-def constant_global_refs(text: str) -> list[str]:
-    """Globals named inside a constant expression (`getelementptr (..., ptr @g, ...)`)."""
-    return _GREF.findall(text)
-
-
 def _stack_derived(v: Value) -> bool:
     seen = 0
     while isinstance(v, Instruction) and seen < 16:
@@ -91,7 +82,7 @@ class ActivityAnalysis:
         if isinstance(v, GlobalRef):
             return global_is_active(self.module, v.gname)
         if isinstance(v, Constant):
-            return "@" in v.text and any(global_is_active(self.module, n) for n in constant_global_refs(v.text))
+            return "@" in v.text and any(global_is_active(self.module, n) for n in global_refs(v.text))
         return id(v) in self.shadowed
 
     def has_int_shadow(self, v: Value) -> bool:
@@ -264,13 +255,10 @@ def _functions_touching_active_globals(module) -> set[str]:
     cached = getattr(module, "_adcc_global_touch", None)
     if cached is not None:
         return cached
-    import re
-    ref = re.compile(r"@([-a-zA-Z$._0-9]+)")
     direct: dict[str, set[str]] = {}
     touches: set[str] = set()
     for name in module.defined_function_names():
-        text = module.functions[name].text or ""
-        names = set(ref.findall(text)) - {name}
+        names = module.references(name) - {name}
         direct[name] = names
         if any(global_is_active(module, n) for n in names):
             touches.add(name)

@@ -6,6 +6,7 @@ import re
 import weakref
 
 _MD_LINE = re.compile(r"^!(\d+)\s*=\s*(distinct\s+)?!\{(.*)\}\s*$")
+_ANY_LINE = re.compile(r"^!(\d+)\s*=\s*(?:distinct\s+)?(.*)$")
 _OPERAND = re.compile(r'\s*(?:!"((?:[^"\\]|\\.)*)"|(![0-9]+)|i64\s+(-?\d+)|([^,]+))\s*(?:,|$)')
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -16,9 +17,14 @@ class MetadataIndex:
 
     def __init__(self, module):
         self.nodes: dict[str, list] = {}
+        self.text: dict[str, str] = {}  # every numbered node as written (DILocation, DIFile, ...)
         for it in module.items:
             if isinstance(it, str) and "!" in it:
                 for line in it.split("\n"):
+                    a = _ANY_LINE.match(line)
+                    if a is None:
+                        continue
+                    self.text["!" + a.group(1)] = a.group(2)
                     m = _MD_LINE.match(line)
                     if m:
                         self.nodes["!" + m.group(1)] = _operands(m.group(3))
@@ -48,6 +54,18 @@ class MetadataIndex:
             off, size, tag = ops[k:k + 3]
             if isinstance(off, int) and isinstance(size, int) and isinstance(tag, tuple):
                 out.append((off, size, tag[1]))
+        return out
+
+
+    def tbaa_type_names(self, inst) -> list[str]:
+        """Scalar type names ("double", "any pointer", ...) of an access's `!tbaa` tag and of
+        the fields of a copy's `!tbaa.struct`."""
+        tags = [inst.get_metadata("tbaa")] + [t for _, _, t in self.tbaa_struct(inst.get_metadata("tbaa.struct"))]
+        out = []
+        for tag in tags:
+            acc = self.tbaa_access_type(tag) if tag else None
+            if acc is not None:
+                out.append(acc[0])
         return out
 
 

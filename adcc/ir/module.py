@@ -12,6 +12,7 @@ from adcc.ir import types as T
 from adcc.ir.lexer import tokenize
 from adcc.ir.parser import LineParser, ParseError, parse_function
 from adcc.ir.printer import print_function
+from adcc.ir.symbols import global_refs
 from adcc.ir.values import Function
 
 _DEFINE_NAME = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\(')
@@ -133,6 +134,24 @@ class Module:
         if e.parsed is None:
             e.parsed = parse_function(self, e.text)
         return e.parsed
+
+    def references(self, name: str, calls: bool = True) -> set[str]:
+        """Globals and functions a defined function mentions (with calls=False: other than as the
+        callee of a call), from its parsed body when there is one, else from its text."""
+        e = self.functions[name]
+        out: set[str] = set()
+        if e.parsed is None:
+            first = e.text.find("{")
+            return set(global_refs(e.text[first:] if first >= 0 else e.text, calls))
+        from adcc.ir.values import Constant, GlobalRef
+        for inst in e.parsed.instructions():
+            for k, op in enumerate(inst.operands):
+                if isinstance(op, GlobalRef):
+                    if calls or not (inst.opcode in ("call", "invoke") and k == inst.info.get("callee_slot")):
+                        out.add(op.gname)
+                elif isinstance(op, Constant) and "@" in op.text:
+                    out.update(global_refs(op.text))
+        return out
 
     def defined_function_names(self) -> list[str]:
         return [n for n, e in self.functions.items() if e.is_definition]
