@@ -211,3 +211,12 @@ def test_output_that_is_a_directory_is_a_clean_error(tmp_path):
         assert_clean_error(r)
         assert "out" in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["e.c", "out"] and not os.listdir(tmp_path / "out")
+
+
+def test_output_in_a_missing_directory_names_the_output(tmp_path):
+    (tmp_path / "e.c").write_text("int main(void) { return 0; }\n")
+    for argv in (["e.c", "-o", "nodir/e"], ["-fno-adcc-fast-path", "-c", "e.c", "-o", "nodir/e.o"]):
+        r = run([ADCC, "-O2", *argv], cwd=tmp_path)
+        assert r.returncode != 0
+        assert_clean_error(r)
+        assert "nodir/e" in r.stderr and ".tmp" not in r.stderr, r.stderr

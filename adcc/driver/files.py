@@ -31,6 +31,10 @@ class OutputSet:
             tmp = self.scratch_file(".out")
             self.pending.append((tmp, final))
             return tmp
+        parent = os.path.dirname(final) or "."
+        if not os.path.isdir(parent):  # say so about the output, not about our temp file
+            from adcc.diagnostics import CompileError
+            raise CompileError(f"unable to open output file '{final}': 'No such file or directory'")
         tmp = temp_name_for(final)
         self.pending.append((tmp, final))
         return tmp
