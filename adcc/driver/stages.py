@@ -111,8 +111,19 @@ def separate_call_sites(text: str) -> str:
 
 
 def pre_ad_optimize(text: str, tm) -> str:
-    """O2 without vectorization and unrolling: clean, scalar IR for the AD engine."""
+    """O2 without vectorization and unrolling: clean, scalar IR for the AD engine. Loops with a
+    small constant trip count are then fully unrolled (adcc.ad.unroll) and the pipeline runs
+    again over what that exposed."""
+    from adcc.ad.unroll import mark_small_loops
+    from adcc.ir.module import parse_module
     mod = parse_text(text, "front-end output")
+    mod.verify()
+    run_o2_pipeline(mod, tm, 2, vectorize=False)
+    text = str(mod)
+    ours = parse_module(text)
+    if mark_small_loops(ours) == 0:
+        return text
+    mod = parse_text(str(ours), "pre-AD module with unrolling marks")
     mod.verify()
     run_o2_pipeline(mod, tm, 2, vectorize=False)
     return str(mod)
