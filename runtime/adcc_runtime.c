@@ -16,9 +16,9 @@ static _Thread_local struct { char *base; int64_t cap; } spare;
 
 static _Thread_local int64_t tape_last, tape_peak;
 
-void adcc_tape_note(const adcc_tape *t) {
-  tape_last = t->top;
-  if (t->top > tape_peak) tape_peak = t->top;
+void adcc_tape_note(int64_t bytes) {
+  tape_last = bytes;
+  if (bytes > tape_peak) tape_peak = bytes;
 }
 
 int64_t adcc_tape_last_bytes(void) { return tape_last; }

@@ -8,7 +8,7 @@ from adcc.ad.calling import signatures
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import callee_spec, convert, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
-from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode
+from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
@@ -336,12 +336,12 @@ class ReverseBuilder:
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
             if rule.kind == "pointwise":
-                args, result = self._rule_inputs(rule, inst, inst.operands)
+                args, result, known = self._rule_inputs(rule, inst, inst.operands)
             else:
                 args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
-                result = None
+                result, known = None, None
             mask = [act.is_varied(a) for a in inst.operands]
-            contribs = emit_reverse(b, rule, args, result, d, mask)
+            contribs = emit_reverse(b, rule, args, result, d, mask, known)
             for a, c in zip(inst.operands, contribs):
                 if c is not None:
                     self.add_adj(a, c)
@@ -395,7 +395,8 @@ class ReverseBuilder:
         s._rule_needs(rule, inst, operands, lambda kind, v: wanted.setdefault(id(v), v))
         args = [self.rp(o) if id(o) in wanted else Constant(o.type, "poison") for o in operands]
         result = self.rp(inst) if id(inst) in wanted else None
-        return args, result
+        known = {node: self.rp(v) for node, v in sibling_calls(rule, inst, operands).items() if id(v) in wanted}
+        return args, result, known
 
     def _shuffle(self, inst: Instruction, d: Value) -> None:
         v1, v2, mask = inst.operands
@@ -423,9 +424,9 @@ class ReverseBuilder:
                 return
             d = self.take_adj(inst)
             rule = lookup_call(inst.callee_name)
-            args, result = self._rule_inputs(rule, inst, inst.args)
+            args, result, known = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]
-            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask)):
+            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known)):
                 if c is not None:
                     self.add_adj(a, c)
             return

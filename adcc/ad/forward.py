@@ -12,7 +12,7 @@ from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
                             no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
-from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode
+from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
@@ -153,7 +153,8 @@ class ForwardSynthesizer:
         if rule is not None:
             args = inst.operands
             pargs = [self.p(a) for a in args]
-            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args])
+            known = self._known(rule, inst, args)
+            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known)
                                    for w in range(self.W)]
             return
         if op in PASS_THROUGH:
@@ -263,6 +264,18 @@ class ForwardSynthesizer:
         r = self.packing.pack(self.b, vals)
         self.b.ret(r)
 
+    def _known(self, rule, inst: Instruction, args) -> dict:
+        """Partial terms already computed by earlier primal calls (cos(x) for d sin(x))."""
+        siblings = sibling_calls(rule, inst, args)
+        if not siblings:
+            return {}
+        before = set()
+        for other in inst.block.instructions:
+            if other is inst:
+                break
+            before.add(id(other))
+        return {node: self.p(v) for node, v in siblings.items() if id(v) in before}
+
     # --- calls ------------------------------------------------------------------------
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
@@ -272,8 +285,9 @@ class ForwardSynthesizer:
             if self.act.is_varied(inst):
                 rule = lookup_call(inst.callee_name)
                 pargs = [self.p(a) for a in inst.args]
-                self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args])
-                                       for w in range(self.W)]
+                known = self._known(rule, inst, inst.args)
+                self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
+                                                    known) for w in range(self.W)]
             return
         if kind is CallKind.ALLOC:
             self._clone_primal(inst)

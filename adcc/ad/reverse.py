@@ -16,9 +16,10 @@ from adcc.ad.calling import signatures
 from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import Packing, address_taken_functions, reverse_post_order, unsupported, zero_of
 from adcc.ad.prepare import prepared_function
-from adcc.ad.rules import lookup_call, lookup_opcode
+from adcc.ad.rules import lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import FunctionSpec
-from adcc.ad.tape import TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers, key_type
+from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
+                          key_type, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -42,15 +43,27 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     module.add_function(g)
     b = Builder(module, g).position_at_end(g.add_block("entry"))
     tape = b.alloca(TAPE_TYPE, align=8)
-    b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    bound = static_tape_bytes(module, aug)
+    on_stack = bound is not None and bound <= STACK_TAPE_LIMIT
+    if on_stack:
+        # The whole tape fits a stack buffer: no runtime calls, and once aug and rev are
+        # inlined here the optimizer forwards each record from its store to its load.
+        buf = b.alloca(T.ArrayType(max(bound, 16), T.i8), align=16)
+        b.store(buf, tape, align=8)
+        b.store(Builder.iconst(T.i64, 0), b.byte_gep(tape, 8), align=8)
+        b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
+    else:
+        b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
     b.call(aug, aug_pack.type, [tape, *g.args])
-    b.call("adcc_tape_note", T.void, [tape])  # tape bytes of this gradient (adcc_tape_last_bytes)
+    top = b.load(T.i64, b.byte_gep(tape, 8), align=8)
+    b.call("adcc_tape_note", T.void, [top])  # tape bytes of this gradient (adcc_tape_last_bytes)
     rargs: list[Value] = [tape]
     if spec.ret_active:
         rargs.append(Builder.fconst(fn.ret_type, 1.0) if fn.ret_type.is_float_or_float_vector()
                      else zero_of(fn.ret_type))
     r = b.call(rev, rev_pack.type, rargs)
-    b.call("adcc_tape_free", T.void, [tape])
+    if not on_stack:
+        b.call("adcc_tape_free", T.void, [tape])
     b.ret(r if rev_pack.fields else None)
     cache[key] = (g, rev_pack)
     return g, rev_pack
@@ -170,16 +183,26 @@ class ReverseSynthesizer:
         return keys
 
     def _rule_needs(self, rule, inst: Instruction, operands: list[Value], need) -> None:
-        """Only the primal values the partials of the active operands read."""
-        from adcc.ad.rules.expr import Arg, Result, walk
+        """Only the primal values the partials of the active operands read (a term the primal
+        computes already, like the cos(x) next to a sin(x), is read rather than recomputed)."""
+        from adcc.ad.rules.expr import Arg, Result, children
+        siblings = sibling_calls(rule, inst, operands)
+
+        def visit(node) -> None:
+            if node in siblings:
+                need("p", siblings[node])
+                return
+            if isinstance(node, Arg):
+                need("p", operands[node.index])
+            elif isinstance(node, Result):
+                need("p", inst)
+            for child in children(node):
+                visit(child)
+
         for i, o in enumerate(operands):
             if i >= len(rule.partial_exprs) or rule.partial_exprs[i] is None or not self.act.is_varied(o):
                 continue
-            for node in walk(rule.partial_exprs[i]):
-                if isinstance(node, Arg):
-                    need("p", operands[node.index])
-                elif isinstance(node, Result):
-                    need("p", inst)
+            visit(rule.partial_exprs[i])
 
     def _call_needs(self, inst: Instruction, need) -> None:
         act = self.act

@@ -560,3 +560,48 @@ class TapePlan:
                 self._collect("s", ops[0], blk, keys, seen)
                 for o in ops[1:]:
                     self._collect("p", o, blk, keys, seen)
+
+
+# --- tapes whose size is known at compile time ------------------------------------------
+
+STACK_TAPE_LIMIT = 4096  # bytes: a gradient whose tape never exceeds this keeps it on the stack
+
+
+def static_tape_bytes(module, aug, _open: frozenset = frozenset()) -> int | None:
+    """The most bytes augmented function `aug` (tape pointer first) pushes on any path, when
+    that is known at compile time: an acyclic body whose only uses of the tape are pushes of
+    constant size and calls of augmented functions that are bounded themselves. None otherwise
+    (loops, reserves, recursion, a tape that escapes)."""
+    from adcc.ad.common import reverse_post_order
+    if aug.fname in _open or not aug.args:
+        return None
+    tape = aug.args[0]
+    order = reverse_post_order(aug)
+    index = {id(b): k for k, b in enumerate(order)}
+    most: dict[int, int] = {}
+    for b in order:
+        preds = [p for p in b.predecessors if id(p) in index]
+        if any(index[id(p)] >= index[id(b)] for p in preds):
+            return None  # a back edge
+        here = max((most[id(p)] for p in preds), default=0)
+        for inst in b.instructions:
+            if not any(op is tape for op in inst.operands):
+                continue
+            name = inst.callee_name if inst.opcode == "call" else None
+            if name is None or any(op is tape for op in inst.operands[inst.info["callee_slot"] + 2:]):
+                return None
+            if name == "adcc.tape.push":
+                n = inst.args[1]
+                if not isinstance(n, Constant) or not n.text.lstrip("-").isdigit():
+                    return None
+                here += int(n.text)
+            elif module.is_defined(name) and inst.args and inst.args[0] is tape:
+                inner = static_tape_bytes(module, module.function(name), _open | {aug.fname})
+                if inner is None:
+                    return None
+                here += inner
+            else:
+                return None
+        most[id(b)] = here
+    return max((most[id(b)] for b in order if b.terminator is not None and b.terminator.opcode == "ret"),
+               default=0)

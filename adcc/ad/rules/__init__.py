@@ -43,10 +43,34 @@ def lookup_opcode(opcode: str) -> Rule | None:
     return BY_OPCODE.get(opcode)
 
 
+def sibling_calls(rule: Rule, inst, operands) -> dict:
+    """Partial terms the primal computes already: for d sin(x) = cos(x), a `cos(x)` call on the
+    same operand in the same block. Maps each `Call(name, (Arg(i),))` node of the partials to that
+    primal instruction, so the derivative reuses it instead of calling the function again."""
+    from adcc.ad.rules.expr import Arg, Call, walk
+    if rule.kind != "pointwise" or inst.block is None:
+        return {}
+    out: dict = {}
+    for expr in rule.partial_exprs:
+        for node in walk(expr) if expr is not None else ():
+            if not (isinstance(node, Call) and len(node.args) == 1 and isinstance(node.args[0], Arg)):
+                continue
+            x = operands[node.args[0].index]
+            for other in inst.block.instructions:
+                if (other is not inst and other.opcode == "call" and other.type == inst.type
+                        and other.callee_name is not None and other.info.get("nargs") == 1
+                        and other.args[0] is x):
+                    r = lookup_call(other.callee_name)
+                    if r is not None and r.name == node.name:
+                        out[node] = other
+                        break
+    return out
+
+
 def rule_named(name: str) -> Rule:
     """The rule with canonical name `name` (KeyError if none)."""
     return BY_NAME[name]
 
 
-__all__ = ["Rule", "KINDS", "RULES", "lookup_call", "lookup_opcode", "rule_named", "emit_forward", "emit_reverse",
+__all__ = ["Rule", "KINDS", "RULES", "lookup_call", "lookup_opcode", "rule_named", "sibling_calls", "emit_forward", "emit_reverse",
            "emit_math", "math_function_name", "type_suffix", "evaluate", "LLVM_MATH_INTRINSICS"]

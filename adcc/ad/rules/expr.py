@@ -290,11 +290,11 @@ def emit(expr: Expr, builder, args: Sequence, result, ty=None):
 def walk(expr: Expr):
     """Every node of `expr`, depth first."""
     yield expr
-    for child in _children(expr):
+    for child in children(expr):
         yield from walk(child)
 
 
-def _children(expr: Expr) -> tuple[Expr, ...]:
+def children(expr: Expr) -> tuple[Expr, ...]:
     match expr:
         case Bin(_, a, b) | Cmp(_, a, b):
             return (a, b)

@@ -67,11 +67,12 @@ class Rule:
         return [None if p is None else em(p) for p in self.partial_exprs]
 
 
-def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence):
+def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence, known: dict | None = None):
     """The tangent ẏ = Σ ∂ᵢ·ẋᵢ over operands with a tangent (None = inactive); None if none.
 
     `result` is the primal result (a cast needs it for its type; None is fine for rules that do not
-    `uses_result`)."""
+    `uses_result`). `known` maps partial subexpressions to values the primal computed already
+    (see `rules.sibling_calls`)."""
     if rule.is_zero:
         return None
     if rule.kind == "cast":
@@ -84,6 +85,7 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
         zero = None if a is not None and b is not None else builder.fconst(_float_type(args, result), 0.0)
         return builder.select(args[0], a if a is not None else zero, b if b is not None else zero)
     em = Emitter(builder, args, result, _float_type(args, result))
+    em.memo.update(known or {})
     total = None
     for i in rule.active_args:
         if tangents[i] is None:
@@ -97,7 +99,7 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
 
 
 def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
-                 active: Sequence[bool] | None = None) -> list:
+                 active: Sequence[bool] | None = None, known: dict | None = None) -> list:
     """The contribution ȳ·∂ᵢ to each operand's adjoint; None for operands without a derivative
     or not marked in `active` (default: all operands). `result` may be None unless `rule.uses_result`."""
     wanted = [i in rule.active_args and (active is None or active[i]) for i in range(rule.arity)]
@@ -114,6 +116,7 @@ def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
             out[2] = builder.select(args[0], zero, adjoint)
         return out
     em = Emitter(builder, args, result, _float_type(args, result))
+    em.memo.update(known or {})
     for i, w in enumerate(wanted):
         if w:
             negate, term = _scaled(builder, em, rule.partial_exprs[i], adjoint)

@@ -1,0 +1,123 @@
+"""The shape of what reverse mode emits, beyond its values: small constant loops are unrolled
+before AD (adcc/ad/unroll.py), a gradient whose tape size is known at compile time keeps the
+tape on its stack (adcc/ad/tape.py: static_tape_bytes), and a partial reuses a math call the
+primal made already (rules.sibling_calls). Values are checked by the e2e and rules tests."""
+import re
+import subprocess
+
+from adcc.ad.api import ADOptions, differentiate_text
+from adcc.ad.unroll import mark_small_loops
+from adcc.driver import stages
+from adcc.ir import parse_module
+
+HEADER = ("#include <math.h>\nextern void __enzyme_autodiff(void *, ...);\nextern double __enzyme_fwddiff(void *, ...);\n"
+          "extern double __enzyme_autodiff_scalar(void *, ...);\nint enzyme_dup, enzyme_const;\n")
+
+
+def pre_ad(tmp_path, source: str) -> str:
+    src = tmp_path / "k.c"
+    src.write_text(HEADER + source)
+    bc = tmp_path / "k.bc"
+    subprocess.run(["clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c", str(src), "-o", str(bc)],
+                   check=True)
+    text = stages.read_bitcode(bc.read_bytes())
+    return stages.pre_ad_optimize(stages.separate_call_sites(text), stages.target_machine(cpu=None, opt=2))
+
+
+def function_text(module_text: str, prefix: str) -> str:
+    m = re.search(r"^define [^\n]*@" + re.escape(prefix) + r"[^\n]*\{\n.*?^\}", module_text, re.M | re.S)
+    assert m, f"no function @{prefix}... in the module"
+    return m.group(0)
+
+
+ROTATE = """
+__attribute__((noinline)) static void rotate(const double *r, const double *x, double *out) {
+  double t[3];
+  for (int i = 0; i < 3; i++) t[i] = x[i] * r[i];
+  for (int i = 0; i < 3; i++) out[i] = t[i] * t[(i + 1) % 3] + sin(r[i]);
+}
+void g(double *r, double *dr, double *x, double *o, double *d) {
+  __enzyme_autodiff((void *)rotate, enzyme_dup, r, dr, enzyme_const, x, enzyme_dup, o, d);
+}
+"""
+
+
+def test_small_constant_loops_are_unrolled_before_ad(tmp_path):
+    text = pre_ad(tmp_path, ROTATE)
+    body = function_text(text, "rotate")
+    assert "alloca" not in body and "phi" not in body  # the loops and the stack array are gone
+    out = differentiate_text(text, ADOptions()).text
+    assert "call ptr @adcc_shadow_stack_alloc" not in out  # no stack object left to shadow
+
+
+def test_large_or_unknown_loops_stay(tmp_path):
+    text = pre_ad(tmp_path, """
+double f(const double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += x[i] * x[i]; return s; }
+double h(const double *x) { double s = 0; for (int i = 0; i < 1000; i++) s += sin(x[i]); return s; }
+""")
+    for name in ("f", "h"):
+        assert "phi" in function_text(text, name)
+
+
+def test_unroll_mark_keeps_existing_loop_properties():
+    text = """
+define void @k(ptr %p) {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %n, %loop ]
+  %q = getelementptr double, ptr %p, i64 %i
+  store double 0.0, ptr %q
+  %n = add i64 %i, 1
+  %c = icmp eq i64 %n, 4
+  br i1 %c, label %exit, label %loop, !llvm.loop !7
+exit:
+  ret void
+}
+!7 = distinct !{!7, !8}
+!8 = !{!"llvm.loop.mustprogress"}
+"""
+    m = parse_module(text)
+    assert mark_small_loops(m) == 1
+    out = str(m)
+    ref = re.search(r"br i1 %\S+, label %\S+, label %\S+, !llvm.loop (!\d+)", out).group(1)
+    node = re.search("^" + re.escape(ref) + r" = distinct !\{(.*)\}$", out, re.M).group(1)
+    ops = [o.strip() for o in node.split(",")]
+    assert ops[0] == ref and "!8" in ops
+    full = [o for o in ops[1:] if o != "!8"][0]
+    assert re.search("^" + re.escape(full) + r' = !\{!"llvm.loop.unroll.full"\}$', out, re.M)
+
+
+def test_loop_free_gradient_keeps_its_tape_on_the_stack(tmp_path):
+    text = pre_ad(tmp_path, """
+__attribute__((noinline)) static double f(double x, double y) { return sin(x * y) / (1 + x * x) + exp(y) * x; }
+double g(double x, double y) { return __enzyme_autodiff_scalar((void *)f, x, enzyme_const, y); }
+""")
+    grad = function_text(differentiate_text(text, ADOptions()).text, "adcc.grad.f")
+    assert re.search(r"alloca \[\d+ x i8\], align 16", grad)
+    assert "adcc_tape_free" not in grad
+    assert "call void @adcc_tape_note(i64" in grad
+
+
+def test_gradient_with_a_loop_uses_the_runtime_tape(tmp_path):
+    text = pre_ad(tmp_path, """
+__attribute__((noinline)) static double f(double *x, int n) { double s = 1; for (int i = 0; i < n; i++) s *= sin(x[i]); return s; }
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n); }
+""")
+    grad = function_text(differentiate_text(text, ADOptions()).text, "adcc.grad.f")
+    assert "x i8]" not in grad and "adcc_tape_free" in grad
+
+
+def test_sin_and_cos_of_one_operand_are_not_called_again(tmp_path):
+    src = """
+__attribute__((noinline)) static double f(double x) { return sin(x) * x + cos(x) * x * x; }
+double g(double x) { return __enzyme_autodiff_scalar((void *)f, x); }
+double t(double x) { return __enzyme_fwddiff((void *)f, x, 1.0); }
+"""
+    out = differentiate_text(pre_ad(tmp_path, src), ADOptions()).text
+    rev = function_text(out, "adcc.rev.f")
+    assert not re.search(r"call double @(llvm\.)?(sin|cos)", rev)  # read from the primal's calls
+    fwd = function_text(out, "adcc.fwd.f")
+    # forward mode reuses a call made earlier in the block: d cos(x) reads the sin(x) before it,
+    # d sin(x) still calls cos once (the primal's cos comes later)
+    assert len(re.findall(r"call double @(llvm\.)?(sin|cos)(\.f64)?\(", fwd)) == 3
