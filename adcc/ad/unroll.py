@@ -5,14 +5,16 @@ runtime-unrolled remainders to reverse). A loop like `for (i = 0; i < 3; i++) ou
 is different: unrolled, its stack arrays become registers (SROA) and the loop, its tape
 counters and its shadow stack frame disappear. Such loops get `llvm.loop.unroll.full`, which
 the full-unroll pass honours even when unrolling is otherwise off; the pipeline then runs again
-to clean up what unrolling exposed. The budget is LLVM's own O2 full-unroll threshold."""
+to clean up what unrolling exposed. The budget is LLVM's own full-unroll threshold at O3, counting instructions that unrolling
+does not fold away."""
 from __future__ import annotations
 
 from adcc.analysis.cfg import Loop, LoopInfo, trip_count
 from adcc.ir.loopmd import LoopMetadata, may_have_small_constant_loop
 from adcc.ir.module import Module
 
-UNROLLED_SIZE = 150   # instructions of the unrolled loop (LLVM's O2 full-unroll threshold)
+UNROLLED_SIZE = 300   # instructions of the unrolled loop (LLVM's O3 full-unroll threshold)
+FREE = frozenset({"phi", "getelementptr", "br", "switch"})  # folded into addressing or control flow
 MAX_TRIPS = 32
 FULL_UNROLL = "llvm.loop.unroll.full"
 
@@ -61,6 +63,6 @@ def _unrolled_size(loop: Loop, info: LoopInfo, sizes: dict) -> int | None:
             return None
         inner.update(child.blocks)
         body += s
-    body += sum(1 for b in loop.blocks if b not in inner for i in b.instructions if i.opcode != "phi")
+    body += sum(1 for b in loop.blocks if b not in inner for i in b.instructions if i.opcode not in FREE)
     total = body * trips
     return total if total <= UNROLLED_SIZE else None
