@@ -92,9 +92,9 @@ class AugmentedBuilder:
                 off = b.add(tcur, Builder.iconst(T.i64, fl.offsets[id(blk)]))
                 RecordLayout(types).store_at(b, b.byte_gep(base, off), vals)
             if blk is fl.cl.latch:
-                nxt = b.add(tcur, Builder.iconst(T.i64, fl.stride), name="tape.next")
-                self.tnext[id(fl.cl)] = nxt
-                b.store(nxt, b.byte_gep(self.tape, 8), align=8)
+                # the cursor lives in a register; the tape's top is written once, on the exit
+                # edge (a store per iteration would keep the loop from vectorizing)
+                self.tnext[id(fl.cl)] = b.add(tcur, Builder.iconst(T.i64, fl.stride), name="tape.next")
         else:
             RecordLayout(types).push(self.b, self.tape, vals)
 
@@ -211,7 +211,8 @@ class AugmentedBuilder:
         e = inst.block
         edges: dict[int, Block] = {}
         for x in inst.successors:
-            if id(x) not in edges and (self.s.plan.edge_record(e, x) or self._fast_entry(e, x)):
+            if id(x) not in edges and (self.s.plan.edge_record(e, x) or self._fast_entry(e, x)
+                                       or self._fast_exit(e, x)):
                 edges[id(x)] = self.fn.add_block(None, after=self.b.block)
         ops = [edges.get(id(o), self.p(o)) if isinstance(o, Block) else self.p(o) for o in inst.operands]
         here = self.b.block
@@ -222,6 +223,9 @@ class AugmentedBuilder:
                 continue
             self.edge_block[(id(e), id(x))] = eb
             self.b.position_at_end(eb)
+            done = self._fast_exit(e, x)
+            if done is not None:  # before any push on this edge
+                self.b.store(self.tnext[id(done.cl)], self.b.byte_gep(self.tape, 8), align=8)
             keys = self.s.plan.edge_record(e, x)
             vals = [self.key_value(k, v) for k, v in keys]
             RecordLayout([v.type for v in vals]).push(self.b, self.tape, vals)
@@ -235,6 +239,10 @@ class AugmentedBuilder:
     def _fast_entry(self, e: Block, x: Block) -> FastLoop | None:
         fl = self.fast.get(id(self.s.plan.counted_header(x))) if self.s.plan.counted_header(x) else None
         return fl if fl is not None and fl.cl.outside is e else None
+
+    def _fast_exit(self, e: Block, x: Block) -> FastLoop | None:
+        fl = self.s.fast_loop_of(e)
+        return fl if fl is not None and e is fl.cl.latch and x not in fl.cl.loop else None
 
     def incoming_block(self, pred: Block, blk: Block) -> Block:
         """The augmented block that branches into `blk` on the primal edge pred -> blk."""
