@@ -212,6 +212,12 @@ class ActivityAnalysis:
         elif op in POINTER_OPS and is_pointer(ty):
             if any(is_pointer(o.type) and self.has_shadow(o) for o in inst.operands):
                 self.shadowed.add(id(inst))
+                if op in ("phi", "select"):
+                    # adjoints of loads through the merged pointer land in the shadow of whichever
+                    # object it points to: a stack object among them needs a real one
+                    for o in inst.operands:
+                        if is_pointer(o.type) and not self.has_shadow(o) and _stack_derived(o):
+                            self._shadow_stack_objects(o)
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
