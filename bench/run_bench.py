@@ -93,7 +93,8 @@ def collect(args) -> dict:
                 if note:
                     notes.append(f"{prog.name} [{variant}] {' '.join(run_args)}: {note}")
                 for rec in records:
-                    rows.setdefault((rec["name"], rec["size"]), {})[variant] = rec
+                    key = f"{variant}:{rec['variant']}" if "variant" in rec else variant
+                    rows.setdefault((rec["name"], rec["size"]), {})[key] = rec
     if not have_jax and not args.no_jax:
         notes.append("JAX not importable: JAX columns empty (make bench installs it)")
     return {"machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
@@ -173,8 +174,15 @@ def render_markdown(res: dict) -> str:
     if res["identical_binaries"]:
         out.append(f"- `--ad-stage=unoptimized` produced byte-identical binaries for: "
                    f"{', '.join(res['identical_binaries'])} (the flag had no effect there).")
-    out.append("- JAX's FFT kernel uses `jnp.fft` (pocketfft), not the radix-2 loops of fft.c; "
-               "BA's JAX gradient is `jax.jit(jax.vmap(jax.jacrev(residuals)))` (Jacobian blocks).")
+    out.append("- BA's JAX gradient is `jax.jit(jax.vmap(jax.jacrev(residuals)))` (Jacobian blocks). "
+               "JAX's FFT kernel is fft.c's radix-2 algorithm, each stage vectorized over its butterflies.")
+    for row in res["rows"]:
+        a = row.get("adcc", {})
+        for key, rec in row.items():
+            if isinstance(rec, dict) and key.startswith("jax:") and a:
+                out.append(f"- {row['name']} {row['size']} in JAX with `{key[4:]}` instead (another algorithm, "
+                           f"not in the means): primal {fmt(rec['primal_s'])}, gradient {fmt(rec['grad_s'])}, "
+                           f"JAX grad / adcc grad {fmt(rec['grad_s'] / a['grad_s'], 'x')}.")
     out += [f"- {n}" for n in res["notes"]]
     return "\n".join(out) + "\n"
 
