@@ -121,3 +121,16 @@ double t(double x) { return __enzyme_fwddiff((void *)f, x, 1.0); }
     # forward mode reuses a call made earlier in the block: d cos(x) reads the sin(x) before it,
     # d sin(x) still calls cos once (the primal's cos comes later)
     assert len(re.findall(r"call double @(llvm\.)?(sin|cos)(\.f64)?\(", fwd)) == 3
+
+
+def test_stack_tape_bound_covers_callees_and_not_recursion(tmp_path):
+    text = pre_ad(tmp_path, """
+__attribute__((noinline)) static double h(double x) { return sin(x) * exp(x); }
+__attribute__((noinline)) static double f(double x) { return h(x) * h(x * x); }
+__attribute__((noinline)) static double r(double x, int n) { return n == 0 ? sin(x) : x * r(cos(x), n - 1); }
+double g(double x) { return __enzyme_autodiff_scalar((void *)f, x); }
+double k(double x, int n) { return __enzyme_autodiff_scalar((void *)r, x, enzyme_const, n); }
+""")
+    out = differentiate_text(text, ADOptions()).text
+    assert re.search(r"alloca \[\d+ x i8\]", function_text(out, "adcc.grad.f"))
+    assert "adcc_tape_free" in function_text(out, "adcc.grad.r")

@@ -567,14 +567,22 @@ class TapePlan:
 STACK_TAPE_LIMIT = 4096  # bytes: a gradient whose tape never exceeds this keeps it on the stack
 
 
-def static_tape_bytes(module, aug, _open: frozenset = frozenset()) -> int | None:
+def static_tape_bytes(module, aug, _open: frozenset = frozenset(), _memo: dict | None = None) -> int | None:
     """The most bytes augmented function `aug` (tape pointer first) pushes on any path, when
     that is known at compile time: an acyclic body whose only uses of the tape are pushes of
     constant size and calls of augmented functions that are bounded themselves. None otherwise
     (loops, reserves, recursion, a tape that escapes)."""
-    from adcc.ad.common import reverse_post_order
+    memo = {} if _memo is None else _memo
+    if aug.fname in memo:
+        return memo[aug.fname]
     if aug.fname in _open or not aug.args:
         return None
+    memo[aug.fname] = out = _static_tape_bytes(module, aug, _open | {aug.fname}, memo)
+    return out
+
+
+def _static_tape_bytes(module, aug, _open: frozenset, memo: dict) -> int | None:
+    from adcc.ad.common import reverse_post_order
     tape = aug.args[0]
     order = reverse_post_order(aug)
     index = {id(b): k for k, b in enumerate(order)}
@@ -596,7 +604,7 @@ def static_tape_bytes(module, aug, _open: frozenset = frozenset()) -> int | None
                     return None
                 here += int(n.text)
             elif module.is_defined(name) and inst.args and inst.args[0] is tape:
-                inner = static_tape_bytes(module, module.function(name), _open | {aug.fname})
+                inner = static_tape_bytes(module, module.function(name), _open, memo)
                 if inner is None:
                     return None
                 here += inner
