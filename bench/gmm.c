@@ -1,6 +1,7 @@
 /* GMM log-likelihood objective with a Wishart prior, as ADBench defines it: K Gaussians in d
  * dimensions, log-weights alpha, means mu, inverse covariance factor Q = L with log-diagonal and
- * strictly-lower part packed column by column (icf); n points. Reverse-mode gradient w.r.t.
+ * strictly-lower part packed column by column (icf); n points. As in ADBench, the diagonal of
+ * each Q is exponentiated once per component, not once per point. Reverse-mode gradient w.r.t.
  * alpha, mu and icf. Usage: gmm [--quick] [--size N (points)] DATA  (ADBench gmm_dD_KK.txt). */
 #include "bench.h"
 
@@ -29,12 +30,16 @@ static double gmm_objective(const double *alphas, const double *means, const dou
                             const double *x, int d, int k, int n, double gamma, int m) {
   int icf_sz = d * (d + 1) / 2;
   double *sum_qs = malloc(sizeof(double) * k);
+  double *qdiags = malloc(sizeof(double) * k * d); /* diagonal of Q: exp of the log-diagonal */
   double *main_term = malloc(sizeof(double) * k);
   double *xc = malloc(sizeof(double) * d);
   double *qxc = malloc(sizeof(double) * d);
   for (int c = 0; c < k; c++) {
     double s = 0.0;
-    for (int j = 0; j < d; j++) s += icf[c * icf_sz + j];
+    for (int j = 0; j < d; j++) {
+      s += icf[c * icf_sz + j];
+      qdiags[c * d + j] = exp(icf[c * icf_sz + j]);
+    }
     sum_qs[c] = s;
   }
   double slse = 0.0;
@@ -43,7 +48,7 @@ static double gmm_objective(const double *alphas, const double *means, const dou
       const double *q = icf + c * icf_sz;
       for (int j = 0; j < d; j++) xc[j] = x[i * d + j] - means[c * d + j];
       /* Q * xc with Q = diag(exp(q[0:d])) + strictly lower part packed by columns. */
-      for (int j = 0; j < d; j++) qxc[j] = exp(q[j]) * xc[j];
+      for (int j = 0; j < d; j++) qxc[j] = qdiags[c * d + j] * xc[j];
       int li = d;
       for (int col = 0; col < d; col++)
         for (int row = col + 1; row < d; row++) qxc[row] += q[li++] * xc[col];
@@ -66,7 +71,7 @@ static double gmm_objective(const double *alphas, const double *means, const dou
   }
   double prior_const = nw * d * (log(gamma) - 0.5 * log(2.0)) - log_gamma_p(0.5 * nw, d);
   prior -= k * prior_const;
-  free(sum_qs); free(main_term); free(xc); free(qxc);
+  free(sum_qs); free(qdiags); free(main_term); free(xc); free(qxc);
   return -n * d * 0.5 * log(2.0 * M_PI) + slse - n * lse_alphas + prior;
 }
 
