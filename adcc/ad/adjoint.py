@@ -300,7 +300,7 @@ class ReverseBuilder:
                 if fl is not None:  # release all the loop's records at once
                     topp = b.byte_gep(self.tape, 8)
                     n = b.add(x, Builder.iconst(T.i64, 1))
-                    start = b.sub(b.load(T.i64, topp, align=8), b.mul(n, Builder.iconst(T.i64, fl.stride)))
+                    start = b.sub(b.load(T.i64, topp, align=8), fl.block_bytes(b, n))
                     b.store(start, self.fast_start[id(cl)])
                     b.store(start, topp, align=8)
         b.br(self.rmap[id(pred)])

@@ -108,7 +108,7 @@ class AugmentedBuilder:
             bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
             n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
             n = b.select(b.icmp("sgt", n, Builder.iconst(T.i64, 0)), n, Builder.iconst(T.i64, 0))
-        nbytes = b.mul(n, Builder.iconst(T.i64, fl.stride))
+        nbytes = fl.block_bytes(b, n)
         base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)
         top = b.load(T.i64, b.byte_gep(self.tape, 8), align=8)
         self.cursor[id(fl.cl)] = (base, top)
@@ -224,8 +224,11 @@ class AugmentedBuilder:
             self.edge_block[(id(e), id(x))] = eb
             self.b.position_at_end(eb)
             done = self._fast_exit(e, x)
-            if done is not None:  # before any push on this edge
-                self.b.store(self.tnext[id(done.cl)], self.b.byte_gep(self.tape, 8), align=8)
+            if done is not None:  # before any push on this edge; the block rounded up to 16
+                top = self.tnext[id(done.cl)]
+                if done.stride % 16:
+                    top = self.b.and_(self.b.add(top, Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
+                self.b.store(top, self.b.byte_gep(self.tape, 8), align=8)
             keys = self.s.plan.edge_record(e, x)
             vals = [self.key_value(k, v) for k, v in keys]
             RecordLayout([v.type for v in vals]).push(self.b, self.tape, vals)

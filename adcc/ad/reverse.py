@@ -128,7 +128,7 @@ class ReverseSynthesizer:
                     ok = False  # executed on some iterations only: the stride would vary
                     break
                 offsets[id(blk)] = off
-                off += RecordLayout(types).size
+                off += RecordLayout(types).packed
             if ok and offsets:
                 out[id(cl)] = FastLoop(cl, trip, off, offsets)
         # a reservation may move the tape buffer: none may happen inside another fast loop,

@@ -149,6 +149,7 @@ class RecordLayout:
             self.offsets[k] = off
             off += sz
         self.size = (off + 15) // 16 * 16
+        self.packed = (off + 7) // 8 * 8  # inside a fast loop's block, records need 8-byte alignment only
         self.types = types
 
     def align(self, k: int) -> int:
@@ -210,13 +211,22 @@ def key_type(kind: str, v) -> T.Type:
 
 class FastLoop:
     """An innermost counted loop whose records go to a block reserved before the loop (its trip
-    count is known on entry): no capacity check per iteration, the cursor lives in a register."""
+    count is known on entry): no capacity check per iteration, the cursor lives in a register.
+    Iterations are packed at an 8-byte stride; the whole block is rounded up to 16 bytes so the
+    tape's top stays 16-byte aligned (`block_bytes`)."""
 
     def __init__(self, cl, trip, stride: int, offsets: dict[int, int]):
         self.cl = cl
         self.trip = trip          # cfg.TripCount: header executions
-        self.stride = stride      # record bytes per iteration
+        self.stride = stride      # record bytes per iteration (a multiple of 8)
         self.offsets = offsets    # block -> offset of its record inside an iteration
+
+    def block_bytes(self, b: Builder, n: Value) -> Value:
+        """Tape bytes of n iterations: n * stride rounded up to 16."""
+        raw = b.mul(n, Builder.iconst(T.i64, self.stride))
+        if self.stride % 16 == 0:
+            return raw
+        return b.and_(b.add(raw, Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
 
 
 class PathReplay:
