@@ -112,3 +112,14 @@ def test_chained_ternaries_replay_their_branches_instead_of_taping_block_ids(tmp
     s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
     loop_blocks = [b for b in s.order if s.plan.li.loop_of(b) is not None]
     assert all(no_block_id(s.record_types(b)) for b in loop_blocks)
+
+
+def test_induction_variable_with_a_runtime_step_is_recomputed(tmp_path):
+    # x[j] for j = k, k + len, k + 2 len, ...: the addresses (and their shadows) follow from the
+    # iteration counter and the loop-invariant step, so a butterfly-like update tapes nothing
+    s = plan_of(tmp_path, "void f(double *x, int n, int len) { for (int k = 0; k < len; k++)"
+                          " for (int j = k; j < n; j += len) x[j] = x[j] * x[j] + 1.0; }",
+                "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n, enzyme_const, 3)")
+    inner = [b for b in s.order if s.plan.li.loop_of(b) is not None and not s.plan.li.loop_of(b).children]
+    taped = [v for b in inner for kind, v in s.plan.taped[id(b)] if kind == "s"]
+    assert taped == []  # no shadow pointer per iteration

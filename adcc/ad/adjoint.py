@@ -142,9 +142,16 @@ class ReverseBuilder:
             c = self.b.load(T.i64, self.ctr[id(cl)])
             if how == "add":
                 k = c if v.type == T.i64 else self.b.cast("trunc" if v.type.bits < 64 else "zext", c, v.type)
-                x = self.b.add(st, self.b.mul(k, Builder.iconst(v.type, step)))
+                sv = Builder.iconst(v.type, step) if isinstance(step, int) else self.value("p", step)
+                x = self.b.add(st, self.b.mul(k, sv))
             else:
-                x = self.b.gep(nxt.info["source_type"], st, [self.b.mul(c, Builder.iconst(T.i64, step))])
+                if isinstance(step, int):
+                    sv = Builder.iconst(T.i64, step)
+                else:
+                    sv = self.value("p", step)
+                    if sv.type != T.i64:
+                        sv = self.b.cast("sext", sv, T.i64)
+                x = self.b.gep(nxt.info["source_type"], st, [self.b.mul(c, sv)])
         elif src == "iv":
             cl = self.s.plan.iv_loop(v, self.blk)
             c = self.b.load(T.i64, self.ctr[id(cl)])

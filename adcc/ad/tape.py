@@ -468,8 +468,9 @@ class TapePlan:
         return best
 
     def affine(self, v, blk: Block):
-        """(loop, start, step op, step) when `v` is an induction variable `start + k*step` of a
-        counted loop around `blk` whose start is available there (k: the iteration counter)."""
+        """(loop, start, (add|gep, step), next) when `v` is an induction variable `start + k*step`
+        of a counted loop around `blk` whose start is available there (k: the iteration counter);
+        the step is a constant or a loop-invariant value available there too."""
         if not (isinstance(v, Instruction) and v.opcode == "phi"):
             return None
         cl = self.counted.get(id(v.block))
@@ -477,14 +478,20 @@ class TapePlan:
             return None
         inc = {id(b): x for x, b in v.incoming()}
         start, nxt = inc.get(id(cl.outside)), inc.get(id(cl.latch))
-        if start is None or not isinstance(nxt, Instruction) or not nxt.operands or nxt.operands[0] is not v:
+        if start is None or not isinstance(nxt, Instruction) or len(nxt.operands) != 2:
             return None
-        if nxt.opcode == "add" and isinstance(nxt.operands[1], Constant) and \
-                nxt.operands[1].text.lstrip("-").isdigit():
-            step = ("add", int(nxt.operands[1].text))
-        elif nxt.opcode == "getelementptr" and len(nxt.operands) == 2 and isinstance(nxt.operands[1], Constant) \
-                and nxt.operands[1].text.lstrip("-").isdigit():
-            step = ("gep", int(nxt.operands[1].text))
+        ops = nxt.operands
+        if nxt.opcode == "add" and ops[1] is v:
+            ops = [ops[1], ops[0]]
+        if ops[0] is not v or nxt.opcode not in ("add", "getelementptr"):
+            return None
+        how = "add" if nxt.opcode == "add" else "gep"
+        inc_v = ops[1]
+        if isinstance(inc_v, Constant) and inc_v.text.lstrip("-").isdigit():
+            step = (how, int(inc_v.text))
+        elif cl.loop.is_invariant(inc_v) and not isinstance(inc_v, Constant) \
+                and self.source("p", inc_v, blk) != "tape":
+            step = (how, inc_v)  # a loop-invariant step the reverse can materialize
         else:
             return None
         if self.source("p", start, blk) == "tape":
@@ -560,7 +567,10 @@ class TapePlan:
                 self._hoist_seen.add(hk)
                 self.hoisted.setdefault(id(cl), []).append((kind, v))
         elif src == "affine":
-            self._collect("p", self.affine(v, blk)[1], blk, keys, seen)
+            _, start, (_, step), _ = self.affine(v, blk)
+            self._collect("p", start, blk, keys, seen)
+            if isinstance(step, Value):
+                self._collect("p", step, blk, keys, seen)
         elif src == "re":
             ops = v.operands
             if kind == "p":
