@@ -78,7 +78,10 @@ def test_loop_invariant_value_is_taped_once_at_the_loop_exit(tmp_path):
     edge_kinds = [k for (e, x), cls in s.plan.exit_edges.items() for cl in cls if cl.loop in inner
                   for k, _ in s.plan.edge_record(next(b for b in s.order if id(b) == e),
                                                   next(b for b in s.order if id(b) == x))]
-    assert "h" in edge_kinds and "c" in edge_kinds
+    assert "h" in edge_kinds
+    # the inner loop runs n times: its count is computed in reverse, not read from the tape
+    assert "c" not in edge_kinds
+    assert all(id(cl) in s.plan.count_from for cl in s.plan.counted.values() if cl.loop in inner)
 
 
 def test_branch_on_the_induction_variable_is_recomputed_not_taped(tmp_path):
@@ -123,3 +126,12 @@ def test_induction_variable_with_a_runtime_step_is_recomputed(tmp_path):
     inner = [b for b in s.order if s.plan.li.loop_of(b) is not None and not s.plan.li.loop_of(b).children]
     taped = [v for b in inner for kind, v in s.plan.taped[id(b)] if kind == "s"]
     assert taped == []  # no shadow pointer per iteration
+
+
+def test_triangular_loop_count_is_computed_not_taped(tmp_path):
+    # for (j = i + 1; j < n; j++): the count n - (i + 1) follows from the outer counter
+    s = plan_of(tmp_path, "double f(double *x, int n) { double s = 0; for (int i = 0; i < n; i++)"
+                          " for (int j = i + 1; j < n; j++) s += x[i] * x[j]; return s; }",
+                "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
+    inner = [cl for cl in s.plan.counted.values() if not cl.loop.children and cl.loop.parent is not None]
+    assert inner and all(id(cl) in s.plan.count_from for cl in inner)

@@ -293,24 +293,42 @@ class ReverseBuilder:
                     self.add_adj(v, d)
                     break
         # entering counted loops backwards through their exit: restart their iteration counters
-        keys = self.s.plan.edge_record(pred, blk)
+        plan = self.s.plan
+        keys = plan.edge_record(pred, blk)
+        last: dict[int, Value] = {}  # counted loop -> index of its last iteration
         if keys:
             vals = RecordLayout([key_type(k, v) for k, v in keys]).pop(b, self.tape)
             for (kind, v), x in zip(keys, vals):
                 if kind == "h":
                     cl, (hk, hv) = v
                     b.store(x, self.hslot[(id(cl), hk, id(hv))])
-                    continue
-                cl = v
-                b.store(x, self.ctr[id(cl)])
-                fl = self.s.fast.get(id(cl))
-                if fl is not None:  # release all the loop's records at once
-                    topp = b.byte_gep(self.tape, 8)
-                    n = b.add(x, Builder.iconst(T.i64, 1))
-                    start = b.sub(b.load(T.i64, topp, align=8), fl.block_bytes(b, n))
-                    b.store(start, self.fast_start[id(cl)])
-                    b.store(start, topp, align=8)
+                else:
+                    last[id(v)] = x
+        for cl in plan.exit_edges.get((id(pred), id(blk)), []):
+            ec = plan.count_from.get(id(cl))
+            x = last.get(id(cl)) if ec is None else self._last_iteration(ec)
+            b.store(x, self.ctr[id(cl)])
+            fl = self.s.fast.get(id(cl))
+            if fl is not None:  # release all the loop's records at once
+                topp = b.byte_gep(self.tape, 8)
+                n = b.add(x, Builder.iconst(T.i64, 1))
+                start = b.sub(b.load(T.i64, topp, align=8), fl.block_bytes(b, n))
+                b.store(start, self.fast_start[id(cl)])
+                b.store(start, topp, align=8)
         b.br(self.rmap[id(pred)])
+
+    def _last_iteration(self, ec) -> Value:
+        """bound - start + offset - 1 (the header's executions minus one) as i64."""
+        b = self.b
+        bound = self.value("p", ec.bound)
+        n = bound if ec.start is None else b.sub(bound, self.value("p", ec.start))
+        n = b.add(n, Builder.iconst(n.type, ec.offset - 1))
+        if ec.clamp:
+            zero = Builder.iconst(n.type, 0)
+            n = b.select(b.icmp("sgt", n, zero), n, zero)
+        if n.type != T.i64:
+            n = b.cast("zext", n, T.i64)
+        return n
 
     # --- per-instruction adjoints ----------------------------------------------------------
     def visit(self, inst: Instruction) -> None:

@@ -304,6 +304,8 @@ class TapePlan:
                 for x in e.successors:
                     if x not in cl.loop and id(x) in synth.reached:
                         self.exit_edges.setdefault((id(e), id(x)), []).append(cl)
+        self.count_from: dict[int, object] = {}  # counted loop -> cfg.ExitCount (counter not taped)
+        self._computable_counts(synth)
         rets = synth.returns
         self.once_blocks = {id(b) for b in synth.order
                             if self.li.loop_of(b) is None and all(self.dt.dominates(b, r) for r in rets)}
@@ -331,12 +333,38 @@ class TapePlan:
 
     def edge_record(self, e: Block, x: Block) -> list[tuple[str, object]]:
         """What leaving loops along the edge e -> x records: each loop's final iteration count
-        and the loop-invariant values its reverse reads (pushed once per loop execution)."""
+        (unless the reverse computes it, `count_from`) and the loop-invariant values its reverse
+        reads (pushed once per loop execution)."""
         keys: list[tuple[str, object]] = []
         for cl in self.exit_edges.get((id(e), id(x)), []):
-            keys.append(("c", cl))
+            if id(cl) not in self.count_from:
+                keys.append(("c", cl))
             keys.extend(("h", (cl, key)) for key in self.hoisted.get(id(cl), []))
         return keys
+
+    def _computable_counts(self, synth) -> None:
+        """Counted loops left only through their latch whose iteration count follows from values
+        available after the loop (`for (j = i + 1; j < n; j++)`): the reverse computes the count
+        from them instead of reading it from the tape. Those values become needs of the exit
+        blocks (recomputed or taped once per loop execution, like any need)."""
+        from adcc.analysis.cfg import exit_count
+        for cl in self.counted.values():
+            lp = cl.loop
+            if lp.exiting != [cl.latch]:
+                continue
+            ec = exit_count(lp, self.dt)
+            if ec is None:
+                continue
+            vals = [v for v in (ec.bound, ec.start) if v is not None]
+            if not all(isinstance(v.type, T.IntType) and v.type.bits <= 64 for v in vals):
+                continue
+            exits = [x for x in cl.latch.successors if x not in lp and id(x) in synth.reached]
+            if not exits or any(isinstance(v, Instruction) and not (v.block is not None and
+                                self.dt.dominates(v.block, x)) for v in vals for x in exits):
+                continue
+            self.count_from[id(cl)] = ec
+            for x in exits:
+                synth.needs[id(x)].extend(("p", v) for v in vals)
 
     def _branch_choice(self, blk: Block):
         """For a two-way merge below `if (c)`: the condition tells the reverse pass which way the

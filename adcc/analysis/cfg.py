@@ -350,6 +350,58 @@ def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
     return TripCount(bound, first + 1)
 
 
+@dataclass(frozen=True)
+class ExitCount:
+    """Header executions `bound - start + offset` (start None: 0); with `clamp`, at least 1."""
+    bound: Value
+    start: Value | None
+    offset: int
+    clamp: bool  # the exit test is an inequality: the count is at least 1
+
+
+def exit_count(loop: Loop, dt: DominatorTree | None = None) -> ExitCount | None:
+    """Like `trip_count`, for an induction variable with any loop-invariant start: a header phi
+    start, start+1, ... whose value (or increment) the single exit test compares with a
+    loop-invariant bound. Assumes the bound is reached without wrapping."""
+    if len(loop.exiting) != 1:
+        return None
+    exiting = loop.exiting[0]
+    term = exiting.terminator
+    if term is None or term.opcode != "br" or len(term.operands) != 3:
+        return None
+    if dt is not None and not all(dt.dominates(exiting, l) for l in loop.latches):
+        return None
+    cond, t_true, _ = term.operands
+    if not isinstance(cond, Instruction) or cond.opcode != "icmp":
+        return None
+    for iv in loop.header.phis():
+        starts = [v for v, b in iv.incoming() if b not in loop]
+        steps = [v for v, b in iv.incoming() if b in loop]
+        if len(starts) != 1 or not steps or not all(_is_increment(v, iv) and v.block in loop for v in steps):
+            continue
+        pred = cond.info["predicate"]
+        a, b = cond.operands
+        off, bound = _iv_offset(a, iv), b
+        if off is None:
+            off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
+        if off is None or not loop.is_invariant(bound):
+            continue
+        if t_true in loop:
+            pred = _NEGATE[pred]
+        start = starts[0]
+        if _const_int(start) == 0:
+            start = None
+        # exit at the first iteration k with pred(start + k + off, bound): header runs k + 1 times
+        if pred == "eq":
+            return ExitCount(bound, start, 1 - off, False)
+        if pred in ("sge", "uge"):
+            return ExitCount(bound, start, 1 - off, True)
+        if pred in ("sgt", "ugt"):
+            return ExitCount(bound, start, 2 - off, True)
+        return None
+    return None
+
+
 def _iv_offset(v: Value, iv: Instruction) -> int | None:
     if v is iv:
         return 0
