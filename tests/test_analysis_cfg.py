@@ -139,3 +139,29 @@ def test_large_straight_line_is_fast():
     LoopInfo(fn, dt)
     assert time.perf_counter() - t0 < 2.0
     assert dt.dominates(fn.entry, fn.blocks[-1])
+
+
+def test_exit_count_of_a_loop_starting_at_a_value():
+    from adcc.analysis.cfg import exit_count
+    m = parse_module("""
+define void @k(ptr %p, i64 %s, i64 %n) {
+entry:
+  br label %loop
+loop:
+  %j = phi i64 [ %s, %entry ], [ %j1, %loop ]
+  %q = getelementptr double, ptr %p, i64 %j
+  store double 0.0, ptr %q
+  %j1 = add nuw nsw i64 %j, 1
+  %c = icmp eq i64 %j1, %n
+  br i1 %c, label %exit, label %loop
+exit:
+  ret void
+}
+""")
+    fn = m.function("k")
+    info = LoopInfo(fn)
+    lp = info.loops[0]
+    assert trip_count(lp, info.dt) is None  # no canonical induction variable
+    ec = exit_count(lp, info.dt)
+    s, n = fn.args[1], fn.args[2]
+    assert ec.bound is n and ec.start is s and ec.offset == 0 and not ec.clamp  # n - s iterations

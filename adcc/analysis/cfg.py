@@ -309,12 +309,10 @@ _NEGATE = {"eq": "ne", "ne": "eq", "slt": "sge", "sge": "slt", "sle": "sgt", "sg
            "ult": "uge", "uge": "ult", "ule": "ugt", "ugt": "ule"}
 
 
-def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
-    """Header executions of a loop with a canonical induction variable and a single exit
-    test `icmp` of the iv (or iv + 1) against a loop-invariant bound; None otherwise.
-    Assumes the bound is reached (no wrap-around), as for loops clang emits from `for`."""
-    iv = canonical_induction(loop)
-    if iv is None or len(loop.exiting) != 1:
+def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tuple[str, int, Value] | None:
+    """The loop's single exit test, an `icmp` of `iv` (or iv + 1) against a loop-invariant bound,
+    as (pred, offset, bound): the loop exits at the first iteration k with pred(iv_k + offset, bound)."""
+    if len(loop.exiting) != 1:
         return None
     exiting = loop.exiting[0]
     term = exiting.terminator
@@ -322,21 +320,30 @@ def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
         return None
     if dt is not None and not all(dt.dominates(exiting, l) for l in loop.latches):
         return None
-    cond, t_true, t_false = term.operands
+    cond, t_true, _ = term.operands
     if not isinstance(cond, Instruction) or cond.opcode != "icmp":
         return None
     pred = cond.info["predicate"]
     a, b = cond.operands
-    off = _iv_offset(a, iv)
-    bound = b
+    off, bound = _iv_offset(a, iv), b
     if off is None:
-        off = _iv_offset(b, iv)
-        bound = a
-        pred = _SWAP[pred]
+        off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
     if off is None or not loop.is_invariant(bound):
         return None
     if t_true in loop:  # exit when the condition is false
         pred = _NEGATE[pred]
+    return pred, off, bound
+
+
+def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
+    """Header executions of a loop with a canonical induction variable and a single exit
+    test `icmp` of the iv (or iv + 1) against a loop-invariant bound; None otherwise.
+    Assumes the bound is reached (no wrap-around), as for loops clang emits from `for`."""
+    iv = canonical_induction(loop)
+    test = _exit_compare(loop, iv, dt) if iv is not None else None
+    if test is None:
+        return None
+    pred, off, bound = test
     # exit at the first iteration k with pred(k + off, bound)
     if pred in ("eq", "sge", "uge"):
         first = -off
@@ -363,35 +370,17 @@ def exit_count(loop: Loop, dt: DominatorTree | None = None) -> ExitCount | None:
     """Like `trip_count`, for an induction variable with any loop-invariant start: a header phi
     start, start+1, ... whose value (or increment) the single exit test compares with a
     loop-invariant bound. Assumes the bound is reached without wrapping."""
-    if len(loop.exiting) != 1:
-        return None
-    exiting = loop.exiting[0]
-    term = exiting.terminator
-    if term is None or term.opcode != "br" or len(term.operands) != 3:
-        return None
-    if dt is not None and not all(dt.dominates(exiting, l) for l in loop.latches):
-        return None
-    cond, t_true, _ = term.operands
-    if not isinstance(cond, Instruction) or cond.opcode != "icmp":
-        return None
     for iv in loop.header.phis():
         starts = [v for v, b in iv.incoming() if b not in loop]
         steps = [v for v, b in iv.incoming() if b in loop]
         if len(starts) != 1 or not steps or not all(_is_increment(v, iv) and v.block in loop for v in steps):
             continue
-        pred = cond.info["predicate"]
-        a, b = cond.operands
-        off, bound = _iv_offset(a, iv), b
-        if off is None:
-            off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
-        if off is None or not loop.is_invariant(bound):
+        test = _exit_compare(loop, iv, dt)
+        if test is None:
             continue
-        if t_true in loop:
-            pred = _NEGATE[pred]
-        start = starts[0]
-        if _const_int(start) == 0:
-            start = None
-        # exit at the first iteration k with pred(start + k + off, bound): header runs k + 1 times
+        pred, off, bound = test
+        start = None if _const_int(starts[0]) == 0 else starts[0]
+        # exit at the first iteration k with pred(start + k + off, bound): the header runs k + 1 times
         if pred == "eq":
             return ExitCount(bound, start, 1 - off, False)
         if pred in ("sge", "uge"):
