@@ -52,7 +52,7 @@ class ReverseBuilder:
         for cl in plan.counted.values():
             self.ctr[id(cl)] = self.b.alloca(T.i64, name="iter")
             if id(cl) in s.fast:
-                self.fast_start[id(cl)] = self.b.alloca(T.i64, name="tape.start")
+                self.fast_start[id(cl)] = self.b.alloca(T.ptr, name="tape.records")
             for hk, hv in plan.hoisted.get(id(cl), []):
                 self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
@@ -183,11 +183,13 @@ class ReverseBuilder:
             keys.append((kind, v))
         fl = s.fast_loop_of(blk)
         if fl is not None and types:
-            # records of a fast loop sit at start + iteration * stride + this block's offset
+            # records of a fast loop sit at its first record + iteration * stride + this block's
+            # offset (the address of the first one is kept in a slot: the buffer cannot move
+            # while the loop runs backwards, and a load of the tape's base per iteration would
+            # keep the loop from vectorizing)
             it = b.load(T.i64, self.ctr[id(fl.cl)])
-            at = b.add(b.load(T.i64, self.fast_start[id(fl.cl)]), b.mul(it, Builder.iconst(T.i64, fl.stride)))
-            at = b.add(at, Builder.iconst(T.i64, fl.offsets[id(blk)]))
-            vals = RecordLayout(types).load_at(b, b.byte_gep(b.load(T.ptr, self.tape, align=8), at))
+            at = b.add(b.mul(it, Builder.iconst(T.i64, fl.stride)), Builder.iconst(T.i64, fl.offsets[id(blk)]))
+            vals = RecordLayout(types).load_at(b, b.byte_gep(b.load(T.ptr, self.fast_start[id(fl.cl)]), at))
         else:
             vals = RecordLayout(types).pop(b, self.tape)
         self.cur = {}
@@ -313,8 +315,8 @@ class ReverseBuilder:
                 topp = b.byte_gep(self.tape, 8)
                 n = b.add(x, Builder.iconst(T.i64, 1))
                 start = b.sub(b.load(T.i64, topp, align=8), fl.block_bytes(b, n))
-                b.store(start, self.fast_start[id(cl)])
                 b.store(start, topp, align=8)
+                b.store(b.byte_gep(b.load(T.ptr, self.tape, align=8), start), self.fast_start[id(cl)])
         b.br(self.rmap[id(pred)])
 
     def _last_iteration(self, ec) -> Value:
