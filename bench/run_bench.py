@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""AD benchmarks (issue #5): builds each bench/ program with `adcc -O2` and with
-`adcc -O2 --ad-stage=unoptimized` (AD before optimization, the Enzyme paper's "Ref"), runs them
+"""AD benchmarks (issue #5): builds each bench/ program with `adcc -O2 -march=native` and with
+the same plus `--ad-stage=unoptimized` (AD before optimization, the Enzyme paper's "Ref"), runs them
 one after another on this machine, runs the same kernels in JAX when it is importable, and writes
 bench/results/{results.json, results.md, results.png}.
 Usage: run_bench.py [--quick] [--only NAME,...] [--no-jax]"""
@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from programs import ADBENCH, BENCH, PROGRAMS, REPO  # noqa: E402
 
 ADCC = str(Path(sys.executable).parent / "adcc")
-VARIANTS = {"adcc": ["-O2"], "unoptimized": ["-O2", "--ad-stage=unoptimized"]}
+# -march=native for primal and gradient alike: JAX (XLA) compiles for this CPU too
+VARIANTS = {"adcc": ["-O2", "-march=native"], "unoptimized": ["-O2", "-march=native", "--ad-stage=unoptimized"]}
 RESULTS = BENCH / "results"
 BUILD = REPO / "build" / "bench"
 
@@ -139,7 +140,7 @@ def render_markdown(res: dict) -> str:
            f"Machine: {res['machine']}; {res['date']}{' (--quick)' if res['quick'] else ''}; "
            f"adcc {res.get('adcc', '?')}. "
            "Times in seconds per call (minimum over >= 5 samples, >= 0.5 s sampled). "
-           "adcc = `adcc -O2`; unopt = `adcc -O2 --ad-stage=unoptimized` (AD before optimization); "
+           "adcc = `adcc -O2 -march=native`; unopt = the same with `--ad-stage=unoptimized` (AD before optimization); "
            "JAX = `jax.jit(jax.grad(f))` on CPU, float64. ratio = gradient / primal time. "
            f"err = max_rel_err against finite differences (✗: > 1e-5). Load average before/after: "
            f"{res.get('load', '?')}.", "",

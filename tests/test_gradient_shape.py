@@ -134,3 +134,30 @@ double k(double x, int n) { return __enzyme_autodiff_scalar((void *)r, x, enzyme
     out = differentiate_text(text, ADOptions()).text
     assert re.search(r"alloca \[\d+ x i8\]", function_text(out, "adcc.grad.f"))
     assert "adcc_tape_free" in function_text(out, "adcc.grad.r")
+
+
+def test_derivatives_are_compiled_for_the_primals_target(tmp_path):
+    text = pre_ad(tmp_path, """
+__attribute__((noinline)) static double f(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += x[i] * x[i]; return s; }
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n); }
+double t(double *x, double *dx, int n) { return __enzyme_fwddiff((void *)f, enzyme_dup, x, dx, enzyme_const, n); }
+""")
+    out = differentiate_text(text, ADOptions()).text
+    for prefix in ("adcc.aug.f", "adcc.rev.f", "adcc.grad.f", "adcc.fwd.f"):
+        header = function_text(out, prefix).split("\n", 1)[0]
+        assert '"target-cpu"="x86-64"' in header and '"target-features"=' in header, header
+
+
+def test_default_target_is_generic_like_clang(tmp_path):
+    import os
+    import sys
+    adcc = os.path.join(os.path.dirname(sys.executable), "adcc")
+    src = tmp_path / "k.c"
+    src.write_text(HEADER + """
+__attribute__((noinline)) static double f(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += x[i] * x[i]; return s; }
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n); }
+""")
+    for flags, avx in (([], False), (["-march=x86-64-v3"], True)):
+        asm = tmp_path / "k.s"
+        subprocess.run([adcc, "-O2", "-S", *flags, str(src), "-o", str(asm)], check=True)
+        assert ("%ymm" in asm.read_text()) == avx, flags  # AVX registers only when asked for

@@ -39,7 +39,8 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     aug, rev = ctx.reverse_functions(spec)
     aug_params, aug_pack, rev_params, rev_pack = signatures(module, fn, spec)
     params = aug_params[1:]
-    g = Function(module.unique_name(naming.gradient(spec)), rev_pack.type, params, linkage="internal")
+    g = Function(module.unique_name(naming.gradient(spec)), rev_pack.type, params, linkage="internal",
+                 attributes=module.target_attributes(spec.name))
     module.add_function(g)
     b = Builder(module, g).position_at_end(g.add_block("entry"))
     tape = b.alloca(TAPE_TYPE, align=8)
@@ -81,8 +82,11 @@ class ReverseSynthesizer:
     def declare(self) -> tuple[Function, Function]:
         aug_params, self.aug_pack, rev_params, self.rev_pack = signatures(self.module, self.primal, self.spec)
         m = self.module
-        self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params)
-        self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params)
+        target = m.target_attributes(self.spec.name)  # compiled for the primal's target
+        self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params,
+                            attributes=target)
+        self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params,
+                            attributes=target)
         m.add_function(self.aug)
         m.add_function(self.rev)
         return self.aug, self.rev

@@ -82,10 +82,14 @@ def verify(text: str):
 
 def target_machine(triple: str | None = None, cpu: str | None = None, features: str | None = None,
                    opt: int = 2):
-    """PIC target machine for the host CPU unless the user chose one (-march/-mcpu)."""
+    """PIC target machine for the CPU the user chose (-march/-mcpu; `native`: this host), else
+    the triple's generic CPU, as clang does. Functions carry clang's "target-cpu" and
+    "target-features" attributes (derivatives copy their primal's), which take precedence."""
     b = llvm()
     target = b.Target.from_triple(triple) if triple else b.Target.from_default_triple()
-    if cpu in (None, "native"):
+    if cpu is None:
+        cpu = ""
+    elif cpu == "native":
         cpu = b.get_host_cpu_name()
         if features is None:
             features = b.get_host_cpu_features().flatten()

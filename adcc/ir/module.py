@@ -18,6 +18,9 @@ from adcc.ir.values import Function
 _DEFINE_NAME = re.compile(r'@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\(')
 _GLOBAL_LINE = re.compile(r'^@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*(.*)$')
 _TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.*)$')
+_ATTR_GROUP_REF = re.compile(r"#(\d+)")
+_ATTR_GROUP = re.compile(r"^attributes #(\d+) = \{(.*)\}\s*$", re.M)
+_TARGET_ATTR = re.compile(r'"(target-cpu|target-features|tune-cpu)"="([^"]*)"')
 _LINKAGE = ("private", "internal", "available_externally", "linkonce", "weak", "common", "appending",
             "extern_weak", "linkonce_odr", "weak_odr", "external")
 
@@ -155,6 +158,26 @@ class Module:
 
     def defined_function_names(self) -> list[str]:
         return [n for n, e in self.functions.items() if e.is_definition]
+
+    def target_attributes(self, name: str) -> str:
+        """The code-generation attributes of function `name` ("target-cpu", "target-features",
+        "tune-cpu" from its attribute groups), as inline text for a function derived from it, so
+        that derivatives are compiled for the same target as their primal."""
+        e = self.functions.get(name)
+        if e is None:
+            return ""
+        header = e.parsed.header if e.parsed is not None and e.parsed.header else e.text.split("\n", 1)[0]
+        groups = set(_ATTR_GROUP_REF.findall(header[header.rfind(")"):]))
+        if not groups:
+            return ""
+        found: dict[str, str] = {}
+        for it in self.items:
+            if isinstance(it, str) and "attributes #" in it:
+                for m in _ATTR_GROUP.finditer(it):
+                    if m.group(1) in groups:
+                        for k, v in _TARGET_ATTR.findall(m.group(2)):
+                            found.setdefault(k, v)
+        return " ".join(f'"{k}"="{v}"' for k, v in sorted(found.items()))
 
     # --- mutation -------------------------------------------------------------------
     def add_function(self, fn: Function) -> None:
