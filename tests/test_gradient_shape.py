@@ -161,3 +161,24 @@ void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, 
         asm = tmp_path / "k.s"
         subprocess.run([adcc, "-O2", "-S", *flags, str(src), "-o", str(asm)], check=True)
         assert ("%ymm" in asm.read_text()) == avx, flags  # AVX registers only when asked for
+
+
+def test_copy_into_fresh_memory_does_not_zero_its_shadow_in_reverse(tmp_path):
+    text = pre_ad(tmp_path, """
+#include <stdlib.h>
+#include <string.h>
+__attribute__((noinline)) static double f(const double *x, int n) {
+  double *t = malloc(sizeof(double) * n), s = 0;
+  memcpy(t, x, sizeof(double) * n);          /* first write into t: its shadow is not zeroed */
+  for (int k = 0; k < 3; k++)
+    for (int i = 1; i < n; i++) t[i] = t[i] * t[i - 1] * 0.5 + sin(t[i]);
+  memset(t + 1, 0, sizeof(double) * (n - 2)); /* not the first access: zeroed in reverse */
+  for (int i = 0; i < n; i++) s += t[i];
+  free(t);
+  return s;
+}
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n); }
+""")
+    rev = function_text(differentiate_text(text, ADOptions()).text, "adcc.rev.f")
+    assert "@adcc.adjoint.add.f64" in rev and "@adcc.adjoint.copy.f64" not in rev
+    assert "llvm.memset" in rev

@@ -476,21 +476,27 @@ class ReverseBuilder:
             if lay.kind == "bits":
                 return
             nb = convert(b, self.rp(n), T.i64)
+            fresh = self.s.writes_fresh_object(inst, dst)  # then ddst is never read again: no zeroing
             if not act.has_shadow(src):
-                b.memset(self.rs(dst), 0, nb)
+                if not fresh:
+                    b.memset(self.rs(dst), 0, nb)
             elif lay.kind == "float":
-                helper = "adcc.adjoint.copy.f32" if lay.elem == T.f32 else "adcc.adjoint.copy.f64"
+                op = "add" if fresh else "copy"
+                helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
                 for off, fty in lay.floats:
                     pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
                     ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
                     d = b.load(fty, pd, align=1)
-                    b.store(zero_of(fty), pd, align=1)
+                    if not fresh:
+                        b.store(zero_of(fty), pd, align=1)
                     b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
             return
         if kind is CallKind.MEMSET:
-            if act.has_shadow(inst.args[0]):
+            # the values it overwrote get no adjoint: zero their shadow, unless nothing reads it
+            # again (the first write into memory this function allocated)
+            if act.has_shadow(inst.args[0]) and not self.s.writes_fresh_object(inst, inst.args[0]):
                 b.memset(self.rs(inst.args[0]), 0, convert(b, self.rp(inst.args[2]), T.i64))
             return
         if not self.s.is_active_call(inst):

@@ -142,6 +142,44 @@ class ReverseSynthesizer:
                 del out[key]
         return out
 
+    def writes_fresh_object(self, inst: Instruction, ptr: Value) -> bool:
+        """Is `inst` (a write through `ptr`) the first access to a memory object this function
+        allocates, once per allocation? Then, in reverse, nothing reads that object's shadow after
+        the reverse of `inst` (only the release of the shadow follows), and the reverse need not
+        zero the shadow it overwrote."""
+        from adcc.analysis.memory import _THROUGH, is_local_object, underlying_objects
+        objs = underlying_objects(ptr, self.module)
+        if len(objs) != 1 or not isinstance(objs[0], Instruction) or not is_local_object(objs[0], self.module):
+            return False
+        obj, plan = objs[0], self.plan
+        if obj.block is None or plan.li.loop_of(obj.block) is not plan.li.loop_of(inst.block):
+            return False  # inst would run more than once per allocation
+
+        def before(a: Instruction, b: Instruction) -> bool:  # a runs before b on every path to b
+            if a.block is b.block:
+                ins = a.block.instructions
+                return ins.index(a) < ins.index(b)
+            return plan.dt.dominates(a.block, b.block)
+
+        if not before(obj, inst):
+            return False
+        seen, stack = set(), [obj]
+        while stack:
+            v = stack.pop()
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            for u in v.users:
+                if u is inst:
+                    continue
+                if u.opcode in _THROUGH or u.opcode in ("phi", "select"):
+                    stack.append(u)
+                elif u.opcode == "call" and (u.callee_name or "").startswith("llvm.lifetime."):
+                    continue
+                elif not before(inst, u):
+                    return False  # another access may come first
+        return True
+
     def fast_loop_of(self, blk: Block) -> FastLoop | None:
         return next((f for f in self.fast.values() if blk in f.cl.loop), None)
 

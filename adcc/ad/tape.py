@@ -65,9 +65,10 @@ define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
 """
 
 
-# reverse of a copy of floats: dsrc[i] += ddst[i]; ddst[i] = 0 (element type {ty}, {size} bytes)
+# reverse of a copy of floats: dsrc[i] += ddst[i]; ddst[i] = 0 (element type {ty}, {size} bytes);
+# the `add` variant leaves ddst alone (a copy into fresh memory: nothing reads ddst afterwards)
 ADJOINT_COPY = """
-define internal void @adcc.adjoint.copy.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
+define internal void @adcc.adjoint.{name}.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
 entry:
   %cnt = lshr i64 %n, {shift}
   %z = icmp eq i64 %cnt, 0
@@ -77,7 +78,7 @@ loop:
   %pd = getelementptr inbounds {fty}, ptr %dd, i64 %i
   %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
   %vd = load {fty}, ptr %pd, align {size}
-  store {fty} 0.0, ptr %pd, align {size}
+{zero}
   %vs = load {fty}, ptr %ps, align {size}
   %a = fadd {fty} %vs, %vd
   store {fty} %a, ptr %ps, align {size}
@@ -104,10 +105,12 @@ def ensure_tape_helpers(module) -> None:
     module.ensure_declaration("adcc_tape_grow", TT.FunctionType(TT.ptr, (TT.ptr, TT.i64)))
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
     module.add_text(TAPE_HELPERS)
-    module.add_text(ADJOINT_COPY.format(ty="f64", fty="double", size=8, shift=3))
-    module.add_text(ADJOINT_COPY.format(ty="f32", fty="float", size=4, shift=2))
+    for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
+        for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+            z = zero.format(fty=fty, size=size)
+            module.add_text(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
     for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.tape.reserve", "adcc.adjoint.copy.f64",
-                 "adcc.adjoint.copy.f32"):
+                 "adcc.adjoint.copy.f32", "adcc.adjoint.add.f64", "adcc.adjoint.add.f32"):
         module.functions[name] = FunctionEntry(name, "", False)  # name reserved; body is in the text
 
 
