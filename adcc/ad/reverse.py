@@ -147,7 +147,7 @@ class ReverseSynthesizer:
         allocates, once per allocation? Then, in reverse, nothing reads that object's shadow after
         the reverse of `inst` (only the release of the shadow follows), and the reverse need not
         zero the shadow it overwrote."""
-        from adcc.analysis.memory import _THROUGH, is_local_object, underlying_objects
+        from adcc.analysis.memory import is_local_object, pointer_uses, underlying_objects
         objs = underlying_objects(ptr, self.module)
         if len(objs) != 1 or not isinstance(objs[0], Instruction) or not is_local_object(objs[0], self.module):
             return False
@@ -163,21 +163,11 @@ class ReverseSynthesizer:
 
         if not before(obj, inst):
             return False
-        seen, stack = set(), [obj]
-        while stack:
-            v = stack.pop()
-            if id(v) in seen:
+        for u, _ in pointer_uses(obj):
+            if u is inst or (u.opcode == "call" and (u.callee_name or "").startswith("llvm.lifetime.")):
                 continue
-            seen.add(id(v))
-            for u in v.users:
-                if u is inst:
-                    continue
-                if u.opcode in _THROUGH or u.opcode in ("phi", "select"):
-                    stack.append(u)
-                elif u.opcode == "call" and (u.callee_name or "").startswith("llvm.lifetime."):
-                    continue
-                elif not before(inst, u):
-                    return False  # another access may come first
+            if not before(inst, u):
+                return False  # another access may come first
         return True
 
     def fast_loop_of(self, blk: Block) -> FastLoop | None:

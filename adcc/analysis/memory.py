@@ -46,8 +46,9 @@ def is_local_object(x: Value, module) -> bool:
     return False
 
 
-def escapes(obj: Value) -> bool:
-    """Does a pointer into `obj` reach a call argument or get stored into memory?"""
+def pointer_uses(obj: Value):
+    """(user, pointer) for every instruction that uses a pointer into `obj` other than to derive
+    another one (through GEPs, casts, phis and selects, which are followed)."""
     seen: set[int] = set()
     stack = [obj]
     while stack:
@@ -58,12 +59,19 @@ def escapes(obj: Value) -> bool:
         for u in v.users:
             if u.opcode in _THROUGH or u.opcode in ("phi", "select"):
                 stack.append(u)
-            elif u.opcode in ("call", "invoke") and any(a is v for a in u.args):
-                if not (u.callee_name or "").startswith(("llvm.lifetime.", "llvm.memset.", "llvm.memcpy.",
-                                                         "llvm.memmove.")) or u.args[1:2] == [v]:
-                    return True  # (a copy *from* it leaks its contents, not its address: fine too)
-            elif u.opcode == "store" and u.operands[0] is v:
-                return True
+            else:
+                yield u, v
+
+
+def escapes(obj: Value) -> bool:
+    """Does a pointer into `obj` reach a call argument or get stored into memory?"""
+    for u, v in pointer_uses(obj):
+        if u.opcode in ("call", "invoke") and any(a is v for a in u.args):
+            if not (u.callee_name or "").startswith(("llvm.lifetime.", "llvm.memset.", "llvm.memcpy.",
+                                                     "llvm.memmove.")) or u.args[1:2] == [v]:
+                return True  # (a copy *from* it leaks its contents, not its address: fine too)
+        elif u.opcode == "store" and u.operands[0] is v:
+            return True
     return False
 
 
