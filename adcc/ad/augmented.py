@@ -225,9 +225,7 @@ class AugmentedBuilder:
             self.b.position_at_end(eb)
             done = self._fast_exit(e, x)
             if done is not None:  # before any push on this edge; the block rounded up to 16
-                top = self.tnext[id(done.cl)]
-                if done.stride % 16:
-                    top = self.b.and_(self.b.add(top, Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
+                top = done.aligned(self.b, self.tnext[id(done.cl)])  # the loop starts 16-aligned
                 self.b.store(top, self.b.byte_gep(self.tape, 8), align=8)
             keys = self.s.plan.edge_record(e, x)
             vals = [self.key_value(k, v) for k, v in keys]

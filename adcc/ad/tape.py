@@ -1,11 +1,7 @@
-"""Tape records: what a block's reverse needs, laid out as one 16-byte-aligned tape block.
-
-Design (v1): every executed block whose reverse needs primal values, shadows or
-the identity of its predecessor pushes one record at its end; the reverse pass
-pops records in LIFO order. This is exact for any control flow, loops of unknown
-trip count, calls and recursion. Values of the same block are read back from its
-record, so nothing is recomputed across blocks yet (see issue #5 for the
-cache-or-recompute work).
+"""The tape: record layouts, the runtime's push/pop/reserve helpers, and the plan of where the
+reverse pass gets each value it needs (constant, function record, loop counter, recomputation,
+once per loop execution, or a block's record), plus the preallocated records of fast loops and
+tapes whose size is known at compile time. docs/reverse-mode.md states the invariants.
 """
 from __future__ import annotations
 
@@ -37,19 +33,10 @@ slow:
 define internal ptr @adcc.tape.reserve(ptr %t, i64 %n) alwaysinline nounwind {
   %topp = getelementptr inbounds i8, ptr %t, i64 8
   %top = load i64, ptr %topp, align 8
-  %capp = getelementptr inbounds i8, ptr %t, i64 16
-  %cap = load i64, ptr %capp, align 8
-  %nt = add i64 %top, %n
-  %ok = icmp ule i64 %nt, %cap
-  br i1 %ok, label %fast, label %slow
-fast:
+  %p = call ptr @adcc.tape.push(ptr %t, i64 %n)
+  store i64 %top, ptr %topp, align 8
   %base = load ptr, ptr %t, align 8
   ret ptr %base
-slow:
-  %q = call ptr @adcc_tape_grow(ptr %t, i64 %n)
-  store i64 %top, ptr %topp, align 8
-  %base2 = load ptr, ptr %t, align 8
-  ret ptr %base2
 }
 
 define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
@@ -226,10 +213,13 @@ class FastLoop:
 
     def block_bytes(self, b: Builder, n: Value) -> Value:
         """Tape bytes of n iterations: n * stride rounded up to 16."""
-        raw = b.mul(n, Builder.iconst(T.i64, self.stride))
+        return self.aligned(b, b.mul(n, Builder.iconst(T.i64, self.stride)))
+
+    def aligned(self, b: Builder, v: Value) -> Value:
+        """v rounded up to 16 (a no-op when the stride keeps it aligned)."""
         if self.stride % 16 == 0:
-            return raw
-        return b.and_(b.add(raw, Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
+            return v
+        return b.and_(b.add(v, Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
 
 
 class PathReplay:
