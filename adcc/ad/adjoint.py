@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import callee_spec, convert, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import Activity, Mode
+from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import types as T

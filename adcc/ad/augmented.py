@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
 from adcc.ad.copies import copy_layout
-from adcc.ad.spec import Mode
+from adcc.analysis.spec import Mode
 from adcc.ad.tape import FastLoop, RecordLayout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming

@@ -3,8 +3,8 @@ orders, size constants, value conversions, and how a synthesized function packs
 several results into one return value."""
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind
-from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.analysis.calls import CallKind
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError

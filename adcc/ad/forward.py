@@ -8,12 +8,12 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
                             no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import FunctionSpec, Mode
+from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming

@@ -13,11 +13,11 @@ from adcc.ad import naming
 from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import Packing, address_taken_functions, reverse_post_order, unsupported, zero_of
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import FunctionSpec
+from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis

@@ -4,7 +4,7 @@ from __future__ import annotations
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, convert, zero_of
 from adcc.ad.forward import forward_signature
-from adcc.ad.spec import FunctionSpec, Mode
+from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError

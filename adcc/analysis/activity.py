@@ -11,8 +11,8 @@ wrong gradient.
 """
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.spec import Activity, FunctionSpec
+from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
 from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value

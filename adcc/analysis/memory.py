@@ -7,7 +7,7 @@ argument or a global sees the same bytes in the reverse pass.
 """
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ir import types as T
 from adcc.ir.values import Argument, Constant, Function, Instruction, Value
 
