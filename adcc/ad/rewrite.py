@@ -10,7 +10,7 @@ from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Constant, GlobalRef, Instruction, Value
+from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 
 
 def find_call_sites(module) -> list[Instruction]:
@@ -34,6 +34,7 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
             target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
                 continue  # defined in another translation unit: the link step differentiates it
+        _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
         if site.mode is Mode.FORWARD:
             _rewrite_forward(ctx, site)
@@ -43,6 +44,25 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
     return handled, ctx.reports
+
+
+def _wrap_ruled_target(module, inst: Instruction) -> None:
+    """`__enzyme_*(f, ...)` of a function with a custom rule: differentiate a wrapper that calls f,
+    so the rule applies at the top level as at any depth."""
+    from adcc.ad.rules.custom import custom_rule
+    name = _target_name(inst)
+    if name is None or name not in module.functions or custom_rule(module, name) is None:
+        return
+    fty = module.function_type_of(name)
+    wname = module.unique_name(f"adcc.wrap.{name.strip(chr(34))}")
+    w = Function(wname, fty.ret, list(fty.params), fty.vararg, linkage="internal")
+    module.add_function(w)
+    b = Builder(module, w).position_at_end(w.add_block("entry"))
+    r = b.call(GlobalRef(name), fty.ret, list(w.args), fnty=fty)
+    b.ret(None if isinstance(fty.ret, T.VoidType) else r)
+    args = inst.args
+    slot = 1 if args and "sret" in inst.info.get("arg_attrs", [""])[0] else 0
+    inst.set_operand(inst.info["callee_slot"] + 1 + slot, GlobalRef(wname))
 
 
 def _target_name(inst: Instruction) -> str | None:

@@ -533,7 +533,7 @@ class TapePlan:
         return src
 
     def _source(self, kind: str, v, blk: Block, depth: int) -> str:
-        if kind in ("i", "c", "h"):
+        if kind in ("i", "c", "h", "x"):
             return "tape"
         if isinstance(v, Constant):
             return "const"
