@@ -5,17 +5,17 @@
  * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
  * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
  * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
- * No mention: done (exit 0). A mention: the fast-path object is withdrawn (an earlier output
- * put back) and the Python driver redoes the unit with the original argv (AD pipeline).
+ * No mention: done (exit 0). A mention: the fast-path object is withdrawn and the Python
+ * driver redoes the unit with the original argv (AD pipeline).
  *
  * Every other invocation is handed unchanged (execv, argv[0] kept) to the Python launcher
  * next to this binary: <dir of /proc/self/exe>/<adcc|adcc++|adflang>-py. When in doubt, it
  * delegates. ADCC_NATIVE_LAUNCHER=0 in the environment makes it always delegate.
  *
- * Outputs: clang writes the object through a temp file and renames it, and removes the output
- * when it fails, so no partial object ever appears. Like the Python driver (which renames its
- * temp over the output only on success), a failed compile leaves an earlier output as it was:
- * the launcher keeps a hard link to it while clang runs and puts it back on failure or signal.
+ * Outputs: clang writes the object through a temp file and renames it, removes the output
+ * when the compile fails, and leaves an earlier output as it was when killed by a signal; the
+ * launcher forwards SIGINT/SIGTERM/SIGHUP to clang and then dies of the same signal, so every
+ * case ends as it would with clang alone (and as with the Python driver).
  *
  * Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX (default
  * "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
@@ -326,25 +326,14 @@ static int needs_ad(const char *path) {
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
-static char *backup;         /* hard link to the previous output while clang runs */
-static const char *previous; /* ... and where it goes back to */
+static pid_t child;
 static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig) { got_signal = sig; }
-
-static void restore_previous(void) {
-    if (!backup) return;
-    struct stat b, t;
-    if (lstat(backup, &b) == 0 && lstat(previous, &t) == 0 && b.st_dev == t.st_dev && b.st_ino == t.st_ino)
-        unlink(backup); /* still in place (rename would do nothing between two links of one file) */
-    else
-        rename(backup, previous);
-    backup = NULL;
-}
-
-static void drop_previous(void) {
-    if (backup) unlink(backup);
-    backup = NULL;
+/* SIGINT/SIGTERM/SIGHUP: on to clang (which removes what it was writing and leaves an earlier
+ * output as it was); the launcher then dies of the same signal, as clang does. */
+static void on_signal(int sig) {
+    got_signal = sig;
+    if (child > 0) kill(child, sig);
 }
 
 static int same_file_state(const struct stat *a, const struct stat *b) {
@@ -401,80 +390,63 @@ int main(int argc, char **argv) {
     }
     cmd[n] = NULL;
 
-    /* The previous output survives a failed compile, as with the Python driver (whose temp is
-     * never renamed over it): clang removes the output on failure, so keep a hard link to the
-     * old one and put it back. */
-    if (existed) {
-        size_t len = strlen(target) + 64;
-        backup = malloc(len);
-        if (!backup) delegate(argv);
-        const char *base = base_name(target);
-        snprintf(backup, len, "%.*s.%s.adcc-%ld.prev", (int)(base - target), target, base, (long)getpid());
-        unlink(backup); /* left by a killed process that had our pid */
-        if (link(target, backup) != 0) {
-            backup = NULL;
-            delegate(argv); /* no hard links here: the Python driver writes through a temp */
-        }
-        previous = target;
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART; clang gets the signal too and cleans up */
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) sigaction(SIGNALS[i], &sa, NULL);
-
-    pid_t pid;
-    int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) {
+        sigaction(SIGNALS[i], &sa, NULL);
+        sigaddset(&block, SIGNALS[i]);
+    }
+    /* no signal between the spawn and `child` being set: it would not reach clang */
+    sigprocmask(SIG_BLOCK, &block, &saved);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t dfl;
+    sigemptyset(&dfl);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) sigaddset(&dfl, SIGNALS[i]);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setsigmask(&attr, &saved);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int err = posix_spawnp(&child, cmd[0], NULL, &attr, cmd, environ);
+    posix_spawnattr_destroy(&attr);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     if (err != 0) { /* no front end: the Python driver says what to install */
-        drop_previous();
+        child = 0;
         delegate(argv);
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR) {
             perror(PROGRAM[mode]);
-            restore_previous();
             return 1;
         }
-    if (got_signal) { /* interrupted: back to where we started, then die of the same signal */
-        restore_previous();
-        signal(got_signal, SIG_DFL);
-        raise(got_signal);
-        return 128 + got_signal;
-    }
-    if (WIFSIGNALED(status)) {
-        restore_previous();
-        return 128 + WTERMSIG(status);
+    child = 0;
+    if (got_signal || WIFSIGNALED(status)) { /* interrupted, or clang died of a signal */
+        int sig = got_signal ? got_signal : WTERMSIG(status);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return 128 + sig;
     }
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    if (rc != 0) { /* clang printed why and removed what it was writing */
-        restore_previous();
-        return rc;
-    }
+    if (rc != 0) return rc; /* clang printed why and removed the output, as it does alone */
     /* No object (e.g. -Xclang -fsyntax-only), or the one from before, untouched (clang always
      * writes a new file and renames it): nothing to scan, as for the Python driver's temp. */
-    if (stat(target, &after) != 0) {
-        restore_previous();
-        return 0;
-    }
-    if ((existed && same_file_state(&before, &after)) || !needs_ad(target)) {
-        drop_previous();
-        return 0;
-    }
-    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, from
-     * the state before this compile (the previous output back in place, or none), so that a
-     * failing AD compile leaves what it would have left without this launcher. */
-    if (backup)
-        restore_previous();
-    else
-        unlink(target);
-    /* the scan is done: tell the driver to go straight to the AD pipeline (one clang run less) */
+    if (stat(target, &after) != 0) return 0;
+    if ((existed && same_file_state(&before, &after)) || !needs_ad(target)) return 0;
+    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, with
+     * no output in place meanwhile (a failing AD compile leaves none, as a failing clang). Its
+     * warnings were printed by this compile: --adcc-fast-path-done keeps the rerun quiet and
+     * sends it straight to the AD pipeline. */
+    unlink(target);
     int argc2 = 0;
     while (argv[argc2]) argc2++;
     char **argv2 = calloc((size_t)argc2 + 2, sizeof *argv2);
     if (!argv2) delegate(argv);
     for (int i = 0; i < argc2; i++) argv2[i] = argv[i];
-    argv2[argc2] = "-fno-adcc-fast-path";
+    argv2[argc2] = "--adcc-fast-path-done";
     delegate(argv2);
 }

@@ -11,22 +11,50 @@ ENZYME = b"__enzyme_"
 LTO_SECTION = b".llvm.lto"
 
 
-def sections(data: bytes) -> dict[bytes, tuple[int, int]]:
-    """{name: (offset, size)} of a 64-bit little-endian ELF file; {} for anything else."""
+def _section_headers(data: bytes) -> tuple[list[tuple[int, ...]], int]:
+    """(name offset, type, flags, addr, offset, size, link) of each section of a 64-bit
+    little-endian ELF file, and the index of the section names; ([], 0) for anything else."""
     if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        return {}
+        return [], 0
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    if shoff == 0 or shoff + shnum * shentsize > len(data) or shstrndx >= shnum:
+    if shoff == 0 or shentsize < 64 or shoff + shnum * shentsize > len(data) or shstrndx >= shnum:
+        return [], 0
+    return [struct.unpack_from("<IIQQQQI", data, shoff + i * shentsize) for i in range(shnum)], shstrndx
+
+
+def sections(data: bytes) -> dict[bytes, tuple[int, int]]:
+    """{name: (offset, size)} of a 64-bit little-endian ELF file; {} for anything else."""
+    headers, shstrndx = _section_headers(data)
+    if not headers:
         return {}
-    headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
     str_off, str_size = headers[shstrndx][4], headers[shstrndx][5]
     names = data[str_off:str_off + str_size]
     out = {}
-    for name_off, sh_type, _flags, _addr, offset, size in headers:
+    for name_off, sh_type, _flags, _addr, offset, size, _link in headers:
         end = names.find(b"\0", name_off)
         out[names[name_off:end]] = (offset, 0 if sh_type == 8 else size)  # SHT_NOBITS has no bytes
     return out
+
+
+def symbols(data: bytes) -> tuple[set[str], set[str]]:
+    """(defined, undefined) global and weak symbol names of an ELF relocatable object, from
+    its symbol table (what a linker resolves archive members by)."""
+    headers, _ = _section_headers(data)
+    defined: set[str] = set()
+    undefined: set[str] = set()
+    for _name, sh_type, _flags, _addr, offset, size, link in headers:
+        if sh_type != 2 or link >= len(headers):  # SHT_SYMTAB
+            continue
+        str_off, str_size = headers[link][4], headers[link][5]
+        names = data[str_off:str_off + str_size]
+        for pos in range(offset + 24, min(offset + size, len(data)) - 23, 24):  # entry 0 is null
+            name_off, info, _other, shndx = struct.unpack_from("<IBBH", data, pos)
+            if info >> 4 not in (1, 2) or name_off == 0:  # STB_GLOBAL, STB_WEAK only
+                continue
+            name = names[name_off:names.find(b"\0", name_off)].decode("utf-8", "surrogateescape")
+            (undefined if shndx == 0 else defined).add(name)
+    return defined, undefined
 
 
 def read(path: str) -> bytes:
