@@ -39,8 +39,8 @@ def link(driver, line: list[str], out: str) -> int:
 class _Unit:
     """An object or archive member of the link: its bytes and its symbols."""
 
-    def __init__(self, name: str, data: bytes):
-        self.name, self.data = name, data
+    def __init__(self, name: str, data: bytes, archive: str | None = None):
+        self.name, self.data, self.archive = name, data, archive
         self.defined, self.undefined = objfile.symbols(data)
 
 
@@ -55,7 +55,8 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
                 objects[path] = _Unit(path, objfile.read(path))
             except OSError:
                 continue  # the linker will report it
-    members = _pulled_members(list(objects.values()), static_libraries(driver, line))
+    libraries = static_libraries(driver, line)
+    members = _pulled_members(list(objects.values()), [path for path, _ in libraries])
     units = [*objects.values(), *members]
     if not any(objfile.native_mentions_enzyme(u.data) for u in units):
         return 0, line
@@ -89,27 +90,38 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
     rc = worker.run(work, log, f"the link of '{output}'", driver.program)
     if rc != 0:
         return rc, line
-    rest = [p for p in line if p not in carriers]
-    first = line.index(carriers[0]) if carriers else len(line)
-    rest.insert(min(first, len(rest)), merged_obj)
+    # in place of the first carrier, and before any library a merged member came from (the
+    # linker then finds those members' symbols defined and does not pull them again)
+    sources = {m.archive for m in members}
+    places = [line.index(p) for p in carriers] + [where for path, where in libraries if path in sources]
+    first = min(places)
+    rest = [*line[:first], merged_obj, *[p for p in line[first:] if p not in carriers]]
     return 0, rest
 
 
-def static_libraries(driver, line: list[str]) -> list[str]:
-    """The static libraries of the link: `.a` inputs, and `-lNAME` found as libNAME.a in a
-    -L directory (where the linker would not take libNAME.so instead)."""
+def static_libraries(driver, line: list[str]) -> list[tuple[str, int]]:
+    """The static libraries of the link and where they stand in `line`: `.a` inputs, and
+    `-lNAME` found as libNAME.a in a -L directory (where the linker would not take libNAME.so)."""
     static = driver.parsed.has("-static")
     dirs = driver.parsed.values("-L")
     out = []
     for item in driver.parsed.items:
         if isinstance(item, opts.Input):
-            if item.path.endswith(".a") and os.path.isfile(item.path):
-                out.append(item.path)
+            if item.path.endswith(".a") and item.path in line and os.path.isfile(item.path):
+                out.append((item.path, line.index(item.path)))
         elif item.name == "-l" and item.value:
             found = _find_library(item.value, dirs, static)
-            if found is not None:
-                out.append(found)
+            where = _position(line, item.words)
+            if found is not None and where is not None:
+                out.append((found, where))
     return out
+
+
+def _position(line: list[str], words: list[str]) -> int | None:
+    for k in range(len(line) - len(words) + 1):
+        if line[k:k + len(words)] == words:
+            return k
+    return None
 
 
 def _find_library(name: str, dirs: list[str], static: bool) -> str | None:
@@ -133,7 +145,7 @@ def _pulled_members(objects: list[_Unit], archives: list[str]) -> list[_Unit]:
             continue
         for name, body in objfile.archive_members(data):
             if body[:4] == b"\x7fELF":
-                pool.append(_Unit(f"{os.path.basename(path)}({name})", body))
+                pool.append(_Unit(f"{os.path.basename(path)}({name})", body, path))
     defined = set().union(*(u.defined for u in objects)) if objects else set()
     undefined = set().union(*(u.undefined for u in objects)) if objects else set()
     pulled: list[_Unit] = []
