@@ -20,10 +20,11 @@ def unresolved_callee(module, name: str) -> str | None:
     """The first function in the call tree of `name` (itself included) that the module only
     declares and that no rule or declaration of the program covers; None if none."""
     from adcc.analysis.calls import CallKind, classify_call
-    if _kind_of(module, name) is CallKind.UNKNOWN:
+    kind = _kind_of(module, name)
+    if kind is CallKind.UNKNOWN:
         return name
     seen = {name}
-    work = [name] if module.is_defined(name) else []
+    work = [name] if kind is CallKind.DEFINED else []
     while work:
         fn = module.function(work.pop())
         for inst in fn.instructions():
