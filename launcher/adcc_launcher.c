@@ -120,7 +120,7 @@ static const struct opt TABLE[] = {
     {"-Xclang", SEPARATE}, {"-mllvm", SEPARATE}, {"-Xpreprocessor", SEPARATE}, {"-Xassembler", SEPARATE},
     {"-Xlinker", SEPARATE}, {"-Xflang", SEPARATE}, {"-arch", SEPARATE}, {"--param", SEPARATE},
     {"-main-file-name", SEPARATE}, {"-working-directory", JOINED_OR_SEP}, {"-ivfsoverlay", JOINED_OR_SEP},
-    {"-ccc-install-dir", SEPARATE}, {"-gcc-toolchain", SEPARATE}, {"-module-dependency-dir", SEPARATE},
+    {"-ccc-install-dir", SEPARATE}, {"-module-dependency-dir", SEPARATE},
     {"-serialize-diagnostics", SEPARATE}, {"-dependency-file", SEPARATE}, {"-dependency-dot", SEPARATE},
     {"-l", JOINED_OR_SEP}, {"-L", JOINED_OR_SEP}, {"-Wl,", JOINED}, {"-u", SEPARATE}, {"-z", SEPARATE},
     {"-T", SEPARATE}, {"-e", SEPARATE}, {"-include-pch", SEPARATE}, {"-fuse-ld=", JOINED},

@@ -19,16 +19,18 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 CLANG = "clang-22"
 FLANG = "flang-new-22"
 PROBES = 3
 _NAME = re.compile(r"^--?[A-Za-z_#][A-Za-z0-9_.+,#-]*$")
-# a probe the driver took as an input: missing, or (flang, sometimes) an unused linker input
-_MISSING = re.compile(r"(?:no such file or directory: '|: )ADCCPROBE(\d+)_(\d)(?:'|: 'linker' input unused)")
-# meta-options that print and exit, change the driver's mode, or stop at the first error
-_SKIP_PREFIXES = ("-W", "-cc1", "--driver-mode", "-###", "--help", "-help", "--version", "-print",
-                  "--print", "-dump", "--autocomplete", "-fdriver-only")
+# a probe the driver took as an input (a missing source file; a name without an extension would
+# be a linker input, sometimes only warned about)
+_MISSING = re.compile(r"no such file or directory: 'ADCCPROBE(\d+)_(\d)\.(?:c|f90)'")
+# options that change the driver's mode or stop it at the first error (options that print
+# and exit cost a batch its reports, and are then probed alone)
+_SKIP_PREFIXES = ("-W", "-cc1", "--driver-mode")
 
 
 def help_names(tool: str) -> set[str]:
@@ -70,10 +72,14 @@ def candidates(tool: str, extra=()) -> list[str]:
 
 
 def _run_batch(tool: str, names: list[str]) -> dict[str, int | None]:
+    suffix = ".f90" if "flang" in tool else ".c"  # a source of the tool's own language
     words = []
     for k, name in enumerate(names):
-        words += [name, *(f"ADCCPROBE{k}_{j}" for j in range(PROBES))]
-    proc = subprocess.run([tool, "-fsyntax-only", *words], capture_output=True, text=True, cwd="/")
+        words += [name, *(f"ADCCPROBE{k}_{j}{suffix}" for j in range(PROBES))]
+    with tempfile.TemporaryDirectory(prefix="adcc-option-probe-") as work:  # what options write goes
+        proc = subprocess.run([tool, "-fsyntax-only", *words], capture_output=True, text=True, cwd=work,
+                              env={**os.environ, "TMPDIR": work})
+    proc.stderr = re.sub(r"\x1b\[[0-9;]*m", "", proc.stderr)  # -fcolor-diagnostics
     reported: dict[int, int] = {}
     for k, _ in _MISSING.findall(proc.stderr):
         reported[int(k)] = reported.get(int(k), 0) + 1

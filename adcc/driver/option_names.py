@@ -91,6 +91,7 @@ CLANG_SEPARATE = {
     '-dependency-dot': 1,
     '-dependency-file': 1,
     '-dsym-dir': 1,
+    '-dumpdir': 1,
     '-dylib_file': 1,
     '-dylinker_install_name': 1,
     '-e': 1,

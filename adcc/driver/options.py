@@ -53,9 +53,9 @@ _TABLE: dict[str, tuple[int, str]] = {
     "-Xclang": (SEPARATE, COMPILE_ONLY), "-mllvm": (SEPARATE, BOTH), "-Xpreprocessor": (SEPARATE, COMPILE_ONLY),
     "-Xassembler": (SEPARATE, COMPILE_ONLY), "-Xlinker": (SEPARATE, LINK_ONLY), "-Xflang": (SEPARATE, COMPILE_ONLY),
     "-Xarch_": (JOINED_AND_SEP, BOTH), "-Xoffload-linker": (JOINED_AND_SEP, LINK_ONLY),
-    "-arch": (SEPARATE, BOTH), "--param": (SEPARATE, COMPILE_ONLY), "-main-file-name": (SEPARATE, COMPILE_ONLY),
+    "-arch": (SEPARATE, BOTH), "--param": (SEPARATE, COMPILE_ONLY),
     "-working-directory": (JOINED_OR_SEP, BOTH), "-ivfsoverlay": (JOINED_OR_SEP, COMPILE_ONLY),
-    "-ccc-install-dir": (SEPARATE, BOTH), "-gcc-toolchain": (SEPARATE, BOTH),
+    "-ccc-install-dir": (SEPARATE, BOTH),
     "-module-dependency-dir": (SEPARATE, COMPILE_ONLY), "-serialize-diagnostics": (SEPARATE, COMPILE_ONLY),
     "-dependency-file": (SEPARATE, COMPILE_ONLY), "-dependency-dot": (SEPARATE, COMPILE_ONLY),
     "--config": (SEPARATE, BOTH), "--config=": (JOINED, BOTH),
@@ -93,7 +93,7 @@ _ALIASES: dict[str, str] = {
     "--for-linker=": "-Xlinker", "--force-link": "-u", "--force-link=": "-u", "--std": "-std=", "--std=": "-std=",
     "--dependencies": "-M", "--user-dependencies": "-MM", "--write-dependencies": "-MD",
     "--write-user-dependencies": "-MMD", "--print-missing-file-dependencies": "-MG",
-    "--serialize-diagnostics": "-serialize-diagnostics",
+    "--serialize-diagnostics": "-serialize-diagnostics",  # (no joined spelling)
 }
 _FLAG_ALIASES = frozenset({"--compile", "--assemble", "--preprocess", "--verbose", "--optimize", "--debug",
                            "--dependencies", "--user-dependencies", "--write-dependencies",
@@ -273,14 +273,14 @@ def _match(word: str):
     entry = _ENTRIES.get(word)
     if entry is not None:
         return _ALIASES.get(word, word), entry[0], entry[1], None, 1
+    from adcc.driver.option_names import CLANG_SEPARATE, FLANG_SEPARATE
+    count = CLANG_SEPARATE.get(word) or FLANG_SEPARATE.get(word)
+    if count:  # a clang option the driver does not act on, with its value words (an exact
+        return word, SEPARATE, BOTH, None, count  # name wins over a joined prefix: -isystem-after)
     for prefix in _JOINED_PREFIXES:
         if word.startswith(prefix):
             kind, role = _ENTRIES[prefix]
             return _ALIASES.get(prefix, prefix), kind, role, word[len(prefix):], 1
-    from adcc.driver.option_names import CLANG_SEPARATE, FLANG_SEPARATE
-    count = CLANG_SEPARATE.get(word) or FLANG_SEPARATE.get(word)
-    if count:  # a clang option the driver does not act on, with its value words
-        return word, SEPARATE, BOTH, None, count
     return None
 
 
