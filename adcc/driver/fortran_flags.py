@@ -15,6 +15,10 @@ TRANSLATED: dict[str, list[str]] = {
     "-fno-second-underscore": [],   # flang appends one underscore
     "-fcray-pointer": [],           # flang accepts Cray pointers
     "-fno-range-check": [],         # flang folds out-of-range constants with a warning, not an error
+    # what meson 1.0 passes to a compiler it takes for classic (PGI) flang
+    "-module": ["-module-dir"],     # followed by the directory
+    "-Minform=inform": [],          # message level: flang's default
+    "-lflang": [], "-lpgmath": [],  # classic flang's runtime; flang-new links its own
 }
 TRANSLATED_PREFIXES: dict[str, list[str]] = {"-ffree-line-length-": []}
 
@@ -34,7 +38,7 @@ IGNORED_PREFIXES: dict[str, str] = {
     "-fmax-identifier-length=": "", "-fmodule-private": "",
     "-fwhole-file": "", "-fno-whole-file": "", "-ff2c": "f2c calling conventions",
     "-fno-f2c": "", "-falign-commons": "", "-fno-align-commons": "",
-    "-fd-lines-as-": "D lines", "-pedantic-errors": "",
+    "-pedantic-errors": "",
 }
 
 # gfortran/GCC warning options flang-new-22's front end rejects ("Unknown diagnostic option")

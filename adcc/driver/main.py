@@ -20,6 +20,7 @@ from adcc.driver.files import OutputSet, spawn
 from adcc.driver.objfile import needs_ad
 
 PROGRAMS = {"c": "adcc", "c++": "adcc++", "fortran": "adflang"}
+_DEPENDENCY_OPTIONS = {"-MD", "-MMD", "-MP", "-MT", "-MQ", "-MF", "-MG"}
 
 
 def main_c() -> int:
@@ -121,11 +122,14 @@ class Driver:
             return "bc" if p.has("-emit-llvm") else "obj"
         return "link"
 
-    def compile_args(self, linking: bool, first: bool) -> list[str]:
+    def compile_args(self, linking: bool, first: bool, fortran: bool = False) -> list[str]:
         """Options for per-source compile steps (no inputs, actions, -o or -x). Only the first
         compile sees the linker options of a compile-only command (so clang warns once that
-        they are unused); the others run with -Qunused-arguments."""
+        they are unused); the others run with -Qunused-arguments. flang gets no dependency
+        options (adcc writes Fortran dependency files itself)."""
         skip = {"-o", "-S", "-x", "-MF"} | ({"-c"} if not self.parsed.has("-S") else set())
+        if fortran:
+            skip |= _DEPENDENCY_OPTIONS
         out: list[str] = []
         for a in self.parsed.args:
             if a.role == opts.ADCC or a.name in skip:
@@ -196,7 +200,17 @@ class Driver:
                     first: bool) -> int:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
+        if kind == "fortran":
+            args = self.compile_args(linking, first, fortran=True)
+            rc = self.compile_unit(inp, kind, fe, args, out, action)
+            if rc == 0 and self.parsed.has("-MD", "-MMD"):
+                self.write_fortran_dependencies(inp, target, linking)
+            return rc
         args = self.compile_args(linking, first) + self.dependency_args(inp, target, linking)
+        return self.compile_unit(inp, kind, fe, args, out, action)
+
+    def compile_unit(self, inp: opts.Input, kind: str, fe: str, args: list[str], out: str, action: str) -> int:
+        """The fast path, and the AD pipeline when the unit calls the Enzyme API."""
         quiet = self.parsed.has("--adcc-fast-path-done")  # the launcher's compile printed its warnings
         if self.parsed.fast_path or kind == "asm":
             extra = []
@@ -233,6 +247,14 @@ class Driver:
         if not p.has("-MT", "-MQ"):
             extra += ["-MQ", target]
         return extra
+
+    def write_fortran_dependencies(self, inp: opts.Input, target: str, linking: bool) -> None:
+        from adcc.driver import fortran_deps
+        p = self.parsed
+        depfile = self.dependency_args(inp, target, linking)[1]
+        targets = [fortran_deps.quote_target(a.value) if a.name == "-MQ" else a.value
+                   for a in p.args if a.name in ("-MT", "-MQ")] or [fortran_deps.quote_target(target)]
+        fortran_deps.write(depfile, targets, inp.path, p.values("-I"), p.has("-MP"))
 
     def ad_options(self, source_file: str):
         from adcc.ad.api import ADOptions
