@@ -80,6 +80,7 @@ class Driver:
         passthrough = (
             any(a.role == opts.QUERY for a in p.args) or not p.inputs
             or p.has("-E", "-M", "-MM", "-fsyntax-only", "-fdriver-only")
+            or any(opts.input_kind(i) == "header" for i in p.inputs)  # a precompiled header
             or (p.has("-emit-llvm") and not p.has("-c", "-S"))
             or (p.output is not None and len(sources) > 1 and p.has("-c", "-S"))
         )

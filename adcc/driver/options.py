@@ -336,19 +336,21 @@ def parse_args(argv: list[str], mode: str = "c") -> ParsedArgs:
 
 # Input classification -------------------------------------------------------
 
-C_EXTS = {".c", ".i", ".h"}
-CXX_EXTS = {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".ii", ".hpp", ".hh"}
+C_EXTS = {".c", ".i"}
+CXX_EXTS = {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".ii"}
+HEADER_EXTS = {".h", ".hpp", ".hh", ".hxx", ".H", ".h++"}
 FORTRAN_EXTS = {".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".F", ".F90", ".F95", ".F03", ".F08", ".FOR"}
 ASM_EXTS = {".s", ".S", ".asm"}
 IR_EXTS = {".ll", ".bc"}
 
-_LANG_KIND = {"c": "c", "c-header": "c", "cpp-output": "c", "c++": "c++", "c++-header": "c++",
+_LANG_KIND = {"c": "c", "c-header": "header", "cpp-output": "c", "c++": "c++", "c++-header": "header",
               "c++-cpp-output": "c++", "f95": "fortran", "f95-cpp-input": "fortran", "fortran": "fortran",
               "assembler": "asm", "assembler-with-cpp": "asm", "ir": "ir"}
 
 
 def input_kind(inp: Input) -> str:
-    """'c', 'c++', 'fortran', 'asm', 'ir' (compiled) or 'linker' (objects, archives, libraries)."""
+    """'c', 'c++', 'fortran', 'asm', 'ir' (compiled), 'header' (precompiled by clang) or
+    'linker' (objects, archives, libraries)."""
     if inp.lang is not None:
         return _LANG_KIND.get(inp.lang, "c")
     ext = os.path.splitext(inp.path)[1]
@@ -356,6 +358,8 @@ def input_kind(inp: Input) -> str:
         return "c"
     if ext in CXX_EXTS:
         return "c++"
+    if ext in HEADER_EXTS:
+        return "header"
     if ext in FORTRAN_EXTS:
         return "fortran"
     if ext in ASM_EXTS:
