@@ -32,12 +32,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Launchers (adcc/driver/launchers.py): adcc/adcc++/adflang are the native fast-path launcher
-# (launcher/adcc_launcher.c, `cc -O2`), which execs the lean Python ones (adcc-py, ...: python -IS)
-# for everything it does not do itself. Without a C compiler: the Python launchers only.
+# (launcher/adcc_launcher.c, `cc -O2`, with zlib to compress the embedded bitcode when zlib.h is
+# there), which execs the lean Python ones (adcc-py, ...: python -IS) for everything it does not
+# do itself. Without a C compiler: the Python launchers only.
 $(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
 	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
 	new=$(VENV)/bin/.adcc-launcher.new; \
-	if [ -n "$$cc" ] && "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); then \
+	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
+	                      || "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); }; then \
 	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
 	else \
 	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \

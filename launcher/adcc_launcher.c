@@ -324,6 +324,128 @@ static int needs_ad(const char *path) {
     return result;
 }
 
+/* ---- the embedded bitcode, compressed (objfile.py: compress_embedded_bitcode) --------------- */
+
+#ifdef ADCC_ZLIB
+#include <zlib.h>
+
+static void wr32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void wr64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The new bytes of an object whose .llvm.lto section is zlib-compressed (SHF_COMPRESSED, as
+ * objcopy --compress-sections writes it; SHF_EXCLUDE kept) and renamed .adcc.bc, and whose
+ * later sections move up by a multiple of their alignment; NULL when there is nothing to
+ * gain. *out_n: its size. */
+static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint64_t *out_n) {
+    if (n < 64 || memcmp(d, "\177ELF", 4) != 0 || d[4] != 2 || d[5] != 1) return NULL;
+    uint64_t shoff = rd64(d + 0x28);
+    uint64_t shentsize = rd16(d + 0x3A), shnum = rd16(d + 0x3C), shstrndx = rd16(d + 0x3E);
+    if (shoff == 0 || shentsize < 64 || shoff > n || shnum * shentsize > n - shoff || shstrndx >= shnum) return NULL;
+    const unsigned char *strhdr = d + shoff + shstrndx * shentsize;
+    uint64_t str_off = rd64(strhdr + 24), str_size = rd64(strhdr + 32);
+    if (str_off > n || str_size > n - str_off) return NULL;
+    static const char LTO[] = ".llvm.lto";
+    int64_t lto = -1;
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t name = rd32(d + shoff + i * shentsize);
+        if (name + sizeof LTO <= str_size && memcmp(d + str_off + name, LTO, sizeof LTO) == 0) lto = (int64_t)i;
+    }
+    if (lto < 0) return NULL;
+    const unsigned char *h = d + shoff + (uint64_t)lto * shentsize;
+    uint64_t lto_name = rd32(h);
+    uint64_t flags = rd64(h + 8), off = rd64(h + 24), size = rd64(h + 32), align = rd64(h + 48);
+    if ((flags & 0x800) || size == 0 || off > n || size > n - off) return NULL;
+    uint64_t old_end = off + size, start = (off + 7) & ~(uint64_t)7, step = 8;
+    for (uint64_t i = 0; i < shnum; i++) {
+        const unsigned char *o = d + shoff + i * shentsize;
+        uint64_t type = rd32(o + 4), soff = rd64(o + 24), salign = rd64(o + 48);
+        if ((int64_t)i != lto && soff > off && soff < old_end) return NULL;
+        uint64_t other_name = rd32(o); /* renamed in place: no other name may share those bytes */
+        if ((int64_t)i != lto && other_name >= lto_name && other_name <= lto_name + sizeof LTO - 1) return NULL;
+        if (type != 8 && soff >= old_end && salign > step) step = salign;
+    }
+    uLongf clen = compressBound((uLong)size);
+    unsigned char *payload = malloc(24 + clen);
+    if (!payload) return NULL;
+    wr32(payload, 1); /* ELFCOMPRESS_ZLIB */
+    wr32(payload + 4, 0);
+    wr64(payload + 8, size);
+    wr64(payload + 16, align ? align : 1);
+    if (compress2(payload + 24, &clen, d + off, (uLong)size, 6) != Z_OK || old_end < start + 24 + clen) {
+        free(payload);
+        return NULL;
+    }
+    uint64_t plen = 24 + clen, shift = (old_end - start - plen) / step * step;
+    unsigned char *out = shift ? calloc(1, n - shift) : NULL;
+    if (!out) {
+        free(payload);
+        return NULL;
+    }
+    memcpy(out, d, off);
+    memcpy(out + start, payload, plen);
+    memcpy(out + old_end - shift, d + old_end, n - old_end);
+    free(payload);
+    uint64_t new_shoff = shoff >= old_end ? shoff - shift : shoff;
+    wr64(out + 0x28, new_shoff);
+    /* renamed .adcc.bc (same length with its NUL): binutils' LTO plugin reads any .llvm.lto */
+    static const char PACKED[] = ".adcc.bc";
+    memcpy(out + (str_off >= old_end ? str_off - shift : str_off) + lto_name, PACKED, sizeof PACKED);
+    for (uint64_t i = 0; i < shnum; i++) {
+        unsigned char *q = out + new_shoff + i * shentsize;
+        if ((int64_t)i == lto) {
+            wr32(q + 4, 1); /* SHT_PROGBITS */
+            wr64(q + 8, flags | 0x800);
+            wr64(q + 24, start);
+            wr64(q + 32, plen);
+            wr64(q + 48, 8);
+        } else if (rd32(q + 4) != 8 && rd64(q + 24) >= old_end) {
+            wr64(q + 24, rd64(q + 24) - shift);
+        }
+    }
+    *out_n = n - shift;
+    return out;
+}
+
+/* Rewrite the object at `path` with its bitcode compressed (through a temp file and a rename;
+ * on any failure it stays as clang wrote it, which is as valid). */
+static void compress_object(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    unsigned char *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return;
+    uint64_t n = 0;
+    unsigned char *out = compressed_object(map, (uint64_t)st.st_size, &n);
+    munmap(map, (size_t)st.st_size);
+    if (!out) return;
+    size_t len = strlen(path) + 64;
+    char *tmp = malloc(len);
+    if (tmp) {
+        snprintf(tmp, len, "%s.adcc-%ld.z.tmp", path, (long)getpid());
+        int wfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        int ok = wfd >= 0;
+        for (uint64_t done = 0; ok && done < n;) {
+            ssize_t w = write(wfd, out + done, (size_t)(n - done));
+            if (w <= 0) ok = 0;
+            else done += (uint64_t)w;
+        }
+        if (wfd >= 0 && close(wfd) != 0) ok = 0;
+        if (!ok || rename(tmp, path) != 0) unlink(tmp);
+        free(tmp);
+    }
+    free(out);
+}
+#else
+static void compress_object(const char *path) { (void)path; } /* built without zlib */
+#endif
+
 /* ---- main ---------------------------------------------------------------------------------- */
 
 static pid_t child;
@@ -436,7 +558,11 @@ int main(int argc, char **argv) {
     /* No object (e.g. -Xclang -fsyntax-only), or the one from before, untouched (clang always
      * writes a new file and renames it): nothing to scan, as for the Python driver's temp. */
     if (stat(target, &after) != 0) return 0;
-    if ((existed && same_file_state(&before, &after)) || !needs_ad(target)) return 0;
+    if (existed && same_file_state(&before, &after)) return 0;
+    if (!needs_ad(target)) {
+        compress_object(target);
+        return 0;
+    }
     /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, with
      * no output in place meanwhile (a failing AD compile leaves none, as a failing clang). Its
      * warnings were printed by this compile: --adcc-fast-path-done keeps the rerun quiet and

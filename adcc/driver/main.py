@@ -17,7 +17,7 @@ import sys
 from adcc.driver import console, interrupts, toolchain
 from adcc.driver import options as opts
 from adcc.driver.files import OutputSet, spawn
-from adcc.driver.objfile import needs_ad
+from adcc.driver.objfile import compress_object, needs_ad
 
 PROGRAMS = {"c": "adcc", "c++": "adcc++", "fortran": "adflang"}
 _DEPENDENCY_OPTIONS = {"-MD", "-MMD", "-MP", "-MT", "-MQ", "-MF", "-MG"}
@@ -219,7 +219,11 @@ class Driver:
                 extra = ["-flto", "-ffat-lto-objects"]
             flag = {"obj": "-c", "bc": "-c", "asm": "-S", "ll": "-S"}[action]
             rc = spawn([fe, *args, *extra, flag, *inp.words(), "-o", out], self.verbose, self.stdin_for(inp))
-            if rc != 0 or kind == "asm" or not needs_ad(out, action):
+            if rc != 0 or kind == "asm":
+                return rc
+            if not needs_ad(out, action):
+                if extra:  # our fat-LTO section: only adcc's link step reads it
+                    compress_object(out)
                 return rc
             quiet = True
         from adcc.driver import pipeline

@@ -175,4 +175,9 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):
-        return stages.emit(mod, tm, action)
+        data = stages.emit(mod, tm, action)
+    if embed and action == "obj":
+        from adcc.driver.objfile import compress_embedded_bitcode
+        with log.stage("compress bitcode"):
+            data = compress_embedded_bitcode(data)
+    return data
