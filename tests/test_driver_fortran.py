@@ -37,7 +37,19 @@ def flang_accepts(work, words) -> bool:
     return run([FLANG, "-c", "m.f90", "-o", "/dev/null", *words], cwd=work).returncode == 0
 
 
-@pytest.mark.parametrize("word", sorted(fortran_flags.TRANSLATED) + ["-ffree-line-length-132"])
+TRANSLATED = sorted(fortran_flags.TRANSLATED) + ["-ffree-line-length-132"]
+LACKING = IGNORED + sorted(fortran_flags.REJECTED_WARNINGS) + ["-Werror=conversion", "-Wno-error=unused", "-std=f2008",
+                                                               "-std=gnu", "-std=legacy"]
+# `make test` checks a few of each table; `make test-slow` every entry against flang-new-22
+QUICK = {"-fpp", "-ffree-line-length-none", "-module", "-fcheck=bounds", "-fbacktrace", "-std=f2008", "-Wpedantic",
+         "-Wno-unused", "-Werror=conversion", "-ffree-form", "-fdefault-real-8", "-cpp", "-fimplicit-none"}
+
+
+def every(words):
+    return [pytest.param(w, marks=() if w in QUICK else pytest.mark.slow) for w in words]
+
+
+@pytest.mark.parametrize("word", every(TRANSLATED))
 def test_translated_flags(work, word):
     replacement, warning = fortran_flags.translate(word)
     assert warning is None
@@ -51,8 +63,7 @@ def test_translated_flags(work, word):
         assert (work / "mods" / "m.mod").exists()
 
 
-@pytest.mark.parametrize("word", IGNORED + sorted(fortran_flags.REJECTED_WARNINGS)
-                         + ["-Werror=conversion", "-Wno-error=unused", "-std=f2008", "-std=gnu", "-std=legacy"])
+@pytest.mark.parametrize("word", every(LACKING))
 def test_flags_flang_lacks_are_ignored_with_one_warning(work, word):
     assert not flang_accepts(work, [word]), f"flang-new-22 accepts {word} now: drop it from adcc/driver/fortran_flags.py"
     r = run([ADFLANG, "-c", "m.f90", "-o", "m.o", word], cwd=work)
@@ -61,7 +72,7 @@ def test_flags_flang_lacks_are_ignored_with_one_warning(work, word):
     assert word in r.stderr
 
 
-@pytest.mark.parametrize("word", ACCEPTED_AS_IS)
+@pytest.mark.parametrize("word", every(ACCEPTED_AS_IS))
 def test_flags_flang_knows_pass_unchanged(work, word):
     assert fortran_flags.translate(word) == ([word], None)
     assert flang_accepts(work, [word])

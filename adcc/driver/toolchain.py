@@ -51,25 +51,22 @@ def resolve(tool: str) -> str:
     return path
 
 
-_cache_dir: str | None = None
+_cache_dirs: dict[str, str] = {}  # the wanted directory -> the one in use (checked once)
 
 
 def cache_dir() -> str:
     """The per-user cache ($XDG_CACHE_HOME/adcc, else ~/.cache/adcc). When it cannot be
     created or written (XDG_CACHE_HOME names a file, a read-only directory, ...), a private
     directory under $TMPDIR serves instead, with a one-line warning."""
-    global _cache_dir
-    if _cache_dir is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        wanted = os.path.join(base, "adcc")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    wanted = os.path.join(base, "adcc")
+    if wanted not in _cache_dirs:
         problem = _unusable(wanted)
-        if problem is None:
-            _cache_dir = wanted
-        else:
-            _cache_dir = _private_cache()
+        _cache_dirs[wanted] = wanted if problem is None else _private_cache()
+        if problem is not None:
             from adcc.driver import console
-            console.warning(f"cannot use the cache directory '{wanted}' ({problem}); using '{_cache_dir}'")
-    return _cache_dir
+            console.warning(f"cannot use the cache directory '{wanted}' ({problem}); using '{_cache_dirs[wanted]}'")
+    return _cache_dirs[wanted]
 
 
 def _unusable(path: str) -> str | None:
