@@ -375,7 +375,7 @@ static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint
     wr32(payload + 4, 0);
     wr64(payload + 8, size);
     wr64(payload + 16, align ? align : 1);
-    if (compress2(payload + 24, &clen, d + off, (uLong)size, 6) != Z_OK || old_end < start + 24 + clen) {
+    if (compress2(payload + 24, &clen, d + off, (uLong)size, 1) != Z_OK || old_end < start + 24 + clen) {
         free(payload);
         return NULL;
     }
