@@ -64,7 +64,7 @@ def _front_end_text(wrappers: str, flags: list[str], lang: str) -> bytes:
     proc = subprocess.run([compiler, "-E", "-P", *_front_end_flags(flags), wrappers],
                           capture_output=True)
     if proc.returncode != 0:
-        raise _compile_error(proc.stderr.decode(errors="replace"))
+        raise compile_error(proc.stderr.decode(errors="replace"))
     return proc.stdout
 
 
@@ -120,10 +120,10 @@ def _compile(wrappers: str, kernel_path: str, flags: list[str], lang: str, out: 
             "-Wl,--exclude-libs,ALL", "-lm"]
     proc = subprocess.run(argv, capture_output=True)
     if proc.returncode != 0:
-        raise _compile_error(proc.stderr.decode(errors="replace") or proc.stdout.decode(errors="replace"))
+        raise compile_error(proc.stderr.decode(errors="replace") or proc.stdout.decode(errors="replace"))
 
 
-def _compile_error(output: str) -> CompileError:
+def compile_error(output: str) -> CompileError:
     """A CompileError whose message is the compiler's own output (file:line:col: error: ...),
     located at its first error."""
     m = _LOCATED.search(output)
