@@ -76,7 +76,7 @@ class Kernel:
             return value if value.flags.c_contiguous else np.ascontiguousarray(value)
         if isinstance(value, (int, float, np.floating, np.integer, list, tuple)):
             try:
-                return np.ascontiguousarray(value, dtype=want)
+                return np.asarray(value, dtype=want)
             except (TypeError, ValueError):
                 pass
         raise TypeError(f"{self.name}(): {role} '{param.name}' must be a {want} array, "
