@@ -4,7 +4,8 @@ AD, torch.func.jvp) is its forward derivative.
 
 CPU tensors of the declared dtype, any strides (non-contiguous ones are copied); requires_grad
 on any subset of the inputs. A const input that requires grad is an error (its gradient would
-silently be zero). Double backward is not supported.
+silently be zero). Double backward and the torch.func transforms (vmap, jvp, grad) are not
+supported; forward AD works through torch.autograd.forward_ad.
 """
 from __future__ import annotations
 
@@ -65,16 +66,22 @@ def _empty(sig, params, dims):
 
 class _KernelFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, kernel, *inputs):
+    def forward(kernel, *inputs):
         sig = kernel.signature
         arrays = _buffers(inputs, sig.inputs, "input", sig.name)
         dims = sig.bind([tuple(a.shape) for a in arrays])
         outs = _empty(sig, sig.outputs, dims)
         kernel.invoke("primal", [t.data_ptr() for t in (*outs, *arrays)], dims)
-        ctx.kernel, ctx.dims = kernel, dims
-        ctx.save_for_backward(*inputs)
-        ctx.save_for_forward(*inputs)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        kernel, *tensors = inputs
+        ctx.kernel = kernel
+        ctx.dims = kernel.signature.bind([tuple(t.shape) for t in tensors])
+        ctx.set_materialize_grads(False)  # None marks an input without a tangent (const inputs)
+        ctx.save_for_backward(*tensors)
+        ctx.save_for_forward(*tensors)
 
     @staticmethod
     @once_differentiable
@@ -85,7 +92,10 @@ class _KernelFunction(torch.autograd.Function):
         if not any(w and p.differentiable for w, p in zip(wanted, sig.inputs)):
             return (None,) * (1 + len(sig.inputs))
         arrays = _buffers(ctx.saved_tensors, sig.inputs, "input", sig.name)
-        cts = _buffers(grad_outputs, sig.outputs, "gradient", sig.name, sig.output_shapes(dims))
+        shapes = sig.output_shapes(dims)
+        grad_outputs = [torch.zeros(shape, dtype=_DTYPES[p.dtype]) if g is None else g
+                        for g, p, shape in zip(grad_outputs, sig.outputs, shapes)]
+        cts = _buffers(grad_outputs, sig.outputs, "gradient", sig.name, shapes)
         grads = _empty(sig, sig.differentiable_inputs, dims)
         kernel.invoke("vjp", [t.data_ptr() for t in (*grads, *arrays, *cts)], dims)
         it = iter(grads)
