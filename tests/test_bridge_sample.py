@@ -1,4 +1,4 @@
-"""samples/bridge_fit.py: a C physics model fitted from JAX through adcc.compile; the sample
+"""samples/bridge_fit/fit.py: a C physics model fitted from JAX through adcc.compile; the sample
 checks its gradient against central differences and that the fit recovers the parameters."""
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("jax", reason="JAX is not installed (pip install -e '.[test]')")
-SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "bridge_fit.py"
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "bridge_fit" / "fit.py"
 
 
 def test_bridge_fit_sample_loss_goes_down():

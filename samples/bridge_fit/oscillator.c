@@ -1,4 +1,4 @@
-/* Kernel of samples/bridge_fit.py: a damped, driven oscillator x'' + c x' + k x = a cos(2 t),
+/* Kernel of samples/bridge_fit/fit.py: a damped, driven oscillator x'' + c x' + k x = a cos(2 t),
  * x(0) = 1, x'(0) = 0, integrated by semi-implicit Euler (50 substeps between samples) and
  * sampled at `times` (increasing). params = (k, c, a). Bridge convention: outputs, inputs,
  * then the dimension t. */

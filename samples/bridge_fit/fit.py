@@ -1,10 +1,10 @@
 """Fit a physics model written in C from Python: the damped, driven oscillator of
-bridge_fit.c, compiled by adcc.compile and differentiated inside jax.jit(jax.grad(...)).
+oscillator.c, compiled by adcc.compile and differentiated inside jax.jit(jax.grad(...)).
 
 The parameters (stiffness k, damping c, drive a) are recovered from a noisy trajectory by
 Adam steps; the loss printed every 50 steps goes down. The adcc gradient is first checked
 against central differences. Prints PASS and exits 0 when the fit recovers the parameters.
-Run: .venv/bin/python samples/bridge_fit.py
+Run: .venv/bin/python samples/bridge_fit/fit.py
 """
 import sys
 from pathlib import Path
@@ -18,7 +18,7 @@ import adcc.jax
 
 jax.config.update("jax_enable_x64", True)
 
-lib = adcc.compile(Path(__file__).with_name("bridge_fit.c"),
+lib = adcc.compile(Path(__file__).with_name("oscillator.c"),
                    functions=["oscillator(params: f64[3], const times: f64[t]) -> (x: f64[t])"])
 oscillator = adcc.jax.function(lib, "oscillator")
 
