@@ -145,7 +145,7 @@ def gmm_ratio(lib, reps: int, quick: bool) -> dict:
     return result
 
 
-def write(rows, gmm, quick: bool) -> None:
+def write(rows, gmm, quick: bool, load: tuple[float, float]) -> None:
     import jax
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}", f"JAX {jax.__version__}"]
     try:
@@ -156,6 +156,8 @@ def write(rows, gmm, quick: bool) -> None:
     lines = ["# Bridge benchmarks (`make bench-bridges`, issue #12)", "",
              f"{platform.machine()}, {os.cpu_count()} CPUs, {', '.join(versions)}; kernels built with "
              f"`adcc.compile(..., flags={FLAGS})`." + (" **--quick run: not representative.**" if quick else ""),
+             "", f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (the machine's "
+             "other work inflates every row alike; compare rows of one run, e.g. with the XLA reference row).",
              "", "## Per-call overhead on a 1,000-element kernel (`scale`: y = 2 x^2)", "",
              "Targets apply to the default paths (NumPy, JAX through the XLA FFI, PyTorch forward); "
              "`callback` is JAX's fallback (jax.pure_callback, for a jaxlib without the FFI header); "
@@ -186,7 +188,7 @@ def write(rows, gmm, quick: bool) -> None:
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     (out / "bridges.md").write_text("\n".join(lines))
-    (out / "bridges.json").write_text(json.dumps({"overhead": rows, "gmm": gmm, "quick": quick}, indent=1) + "\n")
+    (out / "bridges.json").write_text(json.dumps({"overhead": rows, "gmm": gmm, "quick": quick, "load": load}, indent=1) + "\n")
     print("\n".join(lines))
 
 
@@ -196,10 +198,11 @@ def main() -> int:
     parser.add_argument("--only", default=None, help="ignored (accepted for make bench BENCH_ARGS)")
     args = parser.parse_args()
     lib = adcc.compile(BENCH / "bridge_kernels.c", functions=SIGNATURES, flags=FLAGS + [f"-I{BENCH}"])
+    load_start = os.getloadavg()[0]
     reps = 50 if args.quick else 2000
     rows = overhead(lib, reps)
     gmm = gmm_ratio(lib, 3 if args.quick else 30, args.quick)
-    write(rows, gmm, args.quick)
+    write(rows, gmm, args.quick, (load_start, os.getloadavg()[0]))
     return 0
 
 
