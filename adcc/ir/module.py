@@ -145,12 +145,17 @@ class Module:
 
     def function_type_of(self, name: str) -> T.FunctionType:
         """The type of function `name`, defined or only declared (KeyError if there is none)."""
+        return self.function_header(name).function_type
+
+    def function_header(self, name: str) -> Function:
+        """Function `name` as its header describes it (type, `param_attrs`), defined or only
+        declared, without parsing a body (KeyError if there is none)."""
         e = self.functions[name]
         if e.is_definition:
-            return self.function(name).function_type
+            return self.function(name)
         from adcc.ir.parser import FunctionParser
         header = e.text.split("\n", 1)[0]
-        return FunctionParser(self, header)._parse_header("define" + header[len("declare"):]).function_type
+        return FunctionParser(self, header)._parse_header("define" + header[len("declare"):])
 
     def references(self, name: str, calls: bool = True) -> set[str]:
         """Globals and functions a defined function mentions (with calls=False: other than as the
