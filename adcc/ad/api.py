@@ -30,6 +30,8 @@ class ADResult:
     text: str                                   # the new module text
     call_sites: list[str] = field(default_factory=list)   # callee names of handled __enzyme_* calls
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
+    bitcode_text: str | None = None             # for the object's embedded bitcode, when it differs
+                                                # (keeps the registrations a link step may need)
 
 
 def prepare_for_optimization(text: str) -> str:
@@ -74,11 +76,34 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
         sites, reports = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
-    if module.restore_linkage():  # functions kept opaque for differentiation get their own back
-        return ADResult(text=str(module), call_sites=sites, reports=reports)
-    if not sites:
+    restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
+    if not sites and not restored:
         return ADResult(text=text)
-    return ADResult(text=str(module), call_sites=sites, reports=reports)
+    full = str(module)
+    if sites and _consume_registrations(module):
+        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
+    return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+def _consume_registrations(module) -> bool:
+    """Once every call site is differentiated, the program's registrations have done their work:
+    like Enzyme, delete them from the code (their entries would keep references to functions
+    that only their rules stand for, and that may be defined nowhere), and the primal functions
+    nothing calls any more. False when call sites remain for the link step (it needs them)."""
+    from adcc.analysis.declarations import is_registration
+    regs = {n for n in module.globals if is_registration(n)}
+    if not regs or any(ENZYME_CALL_RE.search(e.text if e.parsed is None else "")
+                       or (e.parsed is not None and _calls_enzyme(e.parsed))
+                       for e in module.functions.values() if e.is_definition):
+        return False
+    module.remove_globals(regs)
+    module.remove_unreferenced_functions()
+    return True
+
+
+def _calls_enzyme(fn) -> bool:
+    return any(inst.opcode in ("call", "invoke") and inst.callee_name and ENZYME_CALL_RE.search("@" + inst.callee_name + "(")
+               for inst in fn.instructions())
 
 
 def _is_declaration_line(text: str, pos: int) -> bool:

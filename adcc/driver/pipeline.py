@@ -116,7 +116,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         mod = stages.verify(result.text)
     if embed:
         with log.stage("embed bitcode", ".llvm.lto"):
-            stages.embed_bitcode(mod, mod.as_bitcode())
+            full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
+            stages.embed_bitcode(mod, full.as_bitcode())
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):

@@ -235,6 +235,52 @@ class Module:
     def add_text(self, text: str) -> None:
         self.items.append(text)
 
+    def remove_globals(self, names: set[str]) -> None:
+        """Delete global variables `names`, and their entries in llvm.used/llvm.compiler.used."""
+        names = {n for n in names if n in self.globals}
+        if not names:
+            return
+        for used in ("llvm.used", "llvm.compiler.used"):
+            g = self.globals.get(used)
+            if g is None:
+                continue
+            kept = [e for e in _top_level_items(g.initializer) if not (set(global_refs(e)) & names)]
+            if kept:
+                g.text = f"@{used} = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
+                g.initializer = g.text[g.text.index("["):]
+            else:
+                names.add(used)
+        gone = [self.globals.pop(n) for n in names]
+        self.items = [it for it in self.items if not any(it is g for g in gone)]
+
+    def _is_local(self, e: FunctionEntry) -> bool:
+        header = self._header(e)
+        if header is None:  # built by adcc: its linkage is an attribute
+            return e.parsed.linkage in ("internal", "private")
+        return re.match(r"define\s+(internal|private)\b", header) is not None
+
+    def remove_unreferenced_functions(self) -> None:
+        """Delete internal and private functions that nothing else mentions any more (what
+        global dead-code elimination does; run after differentiation, also at -O0, so that a
+        primal left unused does not keep references to functions only its rules stand for)."""
+        while True:
+            local = {n for n, e in self.functions.items() if e.is_definition and self._is_local(e)}
+            if not local:
+                return
+            mentioned: set[str] = set()
+            for it in self.items:
+                if isinstance(it, FunctionEntry):
+                    if it.is_definition:
+                        mentioned.update(r for r in self.references(it.name) if r != it.name)
+                else:
+                    mentioned.update(global_refs(it if isinstance(it, str) else it.text))
+            dead = local - mentioned
+            if not dead:
+                return
+            for n in dead:
+                del self.functions[n]
+            self.items = [it for it in self.items if not (isinstance(it, FunctionEntry) and it.name in dead)]
+
     def _header(self, e: FunctionEntry) -> str:
         return e.parsed.header if e.parsed is not None else e.text.split("\n", 1)[0]
 
@@ -387,6 +433,27 @@ def _parse_global(line: str) -> GlobalVariable | None:
         vt = None
     init = rest[lp.peek().start:] if (vt is not None and lp.peek() is not None) else ""
     return GlobalVariable(name, line, vt, is_constant, linkage, init, thread_local)
+
+
+def _top_level_items(initializer: str) -> list[str]:
+    """The comma-separated items of an array initializer `[a, b(c, d)], section ...`."""
+    start = initializer.find("[")
+    items, depth, cur = [], 0, ""
+    for ch in initializer[start + 1:]:
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        items.append(cur.strip())
+    return items
 
 
 def parse_module(text: str) -> Module:
