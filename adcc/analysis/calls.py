@@ -115,6 +115,8 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.RULE
     if name in decls.allocation_like:
         return CallKind.ALLOC
+    if name in decls.deallocators:
+        return CallKind.FREE
     name = decls.function_like.get(name, name)
     if name in ALLOC_FUNCTIONS:
         return CallKind.ALLOC

@@ -67,6 +67,12 @@ class EnzymeDeclarations:
             frozenset(self.allocation_like) | self.inactive_functions | \
             frozenset(a.deallocator for a in self.allocation_like.values())
 
+    @property
+    def deallocators(self) -> frozenset[str]:
+        """Deallocators of allocation-like functions that take the allocated pointer first:
+        their calls free memory like `free` (shadows adcc allocated are adcc's to release)."""
+        return frozenset(a.deallocator for a in self.allocation_like.values() if a.dealloc_args[:1] == (-1,))
+
     def is_empty(self) -> bool:
         return not (self.gradients or self.derivatives or self.function_like or self.allocation_like
                     or self.inactive_functions or self.inactive_globals or self.nofree or self.recompute)
