@@ -76,19 +76,22 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
 
 
 def _located(err, driver, inp, kind, front_end, args, options, tm):
-    """An AD error found without debug info: recompile with line tables only to say where."""
+    """An AD error found without debug info: recompile with line tables only to say where (and
+    with full debug info when the error is about a global, such as an Enzyme registration, that
+    only full debug info places)."""
     from adcc.driver.main import input_words
     bc_path = driver.outputs.scratch_file(".g.bc")
     quiet = StageLog(False)
-    if stages.front_end(front_end, [*args, "-gline-tables-only"], input_words(inp), kind, bc_path, False) != 0:
-        return err
-    with open(bc_path, "rb") as f:
-        bitcode = f.read()
-    try:
-        differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
-    except CompileError as located:
-        if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
-            return located
+    for flag in ("-gline-tables-only", "-g"):
+        if stages.front_end(front_end, [*args, flag], input_words(inp), kind, bc_path, False) != 0:
+            return err
+        with open(bc_path, "rb") as f:
+            bitcode = f.read()
+        try:
+            differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
+        except CompileError as located:
+            if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                return located
     return err
 
 

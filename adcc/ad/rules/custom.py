@@ -344,9 +344,10 @@ def _reverse(g: CustomGradient, site: ReverseSite) -> None:
     params = rev.params[len(args):]
     args += [_as(b, v, t) for v, t in zip(extra, params)]
     r = _call(b, rev, args, g.byref)
-    floats = _float_params(fty)
+    floats = [k for k in _float_params(fty) if site.varied(site.args[k]) and not isinstance(site.args[k], Constant)]
     if not floats:
-        return
+        return  # no adjoint is needed from the rule: its return value does not matter
+    floats = _float_params(fty)
     outs = _members(b, r, [fty.params[k] for k in floats]) if r is not None else None
     if outs is None:
         what = "its adjoint" if len(floats) == 1 else \
