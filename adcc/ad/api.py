@@ -23,6 +23,7 @@ class ADOptions:
     opt_level: int = 2              # user's -O level (for decisions only; the driver optimizes)
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
+    kept_statics: bool = False      # the front end kept unused static variables (for static registrations)
 
 
 @dataclass
@@ -34,30 +35,34 @@ class ADResult:
                                                 # (keeps the registrations a link step may need)
 
 
-def prepare_for_optimization(text: str) -> str:
+def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     """Give every __enzyme_* call site its own callee before pre-AD optimization.
 
     Optimizations may otherwise merge two call sites (`if (c) grad(f) else grad(g)` becomes
     one call of `select(c, f, g)`); LLVM never replaces a call's callee by a select, so
-    distinct callees keep each site's target a known function."""
+    distinct callees keep each site's target a known function. `kept_statics`: the front end
+    kept every static variable (`-fkeep-persistent-storage-variables`) so that static Enzyme
+    registrations reach the IR; only those stay pinned."""
     from adcc.analysis.declarations import mentions_declarations
     declares = mentions_declarations(text)
-    if "__enzyme_" not in text and not declares:
+    if "__enzyme_" not in text and not declares and not kept_statics:
         return text
     calls = [m for m in ENZYME_CALL_RE.finditer(text) if not _is_declaration_line(text, m.start())]
-    if len(calls) < 2 and not declares:
+    if len(calls) < 2 and not declares and not kept_statics:
         return text  # one site cannot be merged with another: skip parsing
     from adcc.ad.rewrite import find_call_sites
     from adcc.analysis.declarations import declarations_of
     from adcc.ir import parse_module
     from adcc.ir.values import GlobalRef
     module = parse_module(text)
+    if kept_statics:
+        _unpin_statics(module)
     # functions with custom rules, inactive or function-like ones stay calls through optimization
     for name in sorted(declarations_of(module).customized):
         module.make_opaque(name)
     sites = find_call_sites(module)
     if len(sites) < 2:
-        return str(module) if declares else text
+        return str(module) if declares or kept_statics else text
     for k, inst in enumerate(sites):
         name = f"{inst.callee_name.strip(chr(34))}.adcc.{k}"
         module.ensure_declaration(name, inst.info["fn_type"])
@@ -83,6 +88,15 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     if sites and _consume_registrations(module):
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
     return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+def _unpin_statics(module) -> None:
+    """Undo what `-fkeep-persistent-storage-variables` added to llvm.compiler.used (one entry per
+    variable; the program's own `used` variables appear a second time), except for the Enzyme
+    registrations: they must survive optimization until differentiation has read them."""
+    from adcc.analysis.declarations import is_registration
+    from adcc.ir.module import unpin_variables
+    unpin_variables(module, keep=is_registration)
 
 
 def _consume_registrations(module) -> bool:

@@ -52,6 +52,9 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     toolchain.check_llvm_versions(front_end)
     log = StageLog(driver.verbose)
     bc_path = driver.outputs.scratch_file(".bc")
+    keep = stages.keeps_registrations(front_end, inp.path)
+    if keep:
+        args = [*args, stages.KEEP_STATICS]
     with log.stage("front end", inp.path):
         rc = stages.front_end(front_end, args, input_words(inp), kind, bc_path, driver.verbose)
     if rc != 0:
@@ -59,6 +62,9 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     with open(bc_path, "rb") as f:
         bitcode = f.read()
     options = driver.ad_options(inp.path)
+    if keep:
+        import dataclasses
+        options = dataclasses.replace(options, kept_statics=True)
     if action == "obj":
         # a gradient of a function defined in another unit is synthesized by the link step
         import dataclasses
@@ -104,7 +110,7 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
-        text = stages.separate_call_sites(text)
+        text = stages.separate_call_sites(text, options.kept_statics)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)

@@ -435,6 +435,29 @@ def _parse_global(line: str) -> GlobalVariable | None:
     return GlobalVariable(name, line, vt, is_constant, linkage, init, thread_local)
 
 
+def unpin_variables(module: Module, keep) -> None:
+    """Remove one llvm.compiler.used entry of every global variable named there (what clang's
+    -fkeep-persistent-storage-variables added), except those `keep(name)` selects."""
+    g = module.globals.get("llvm.compiler.used")
+    if g is None:
+        return
+    dropped: set[str] = set()
+    kept = []
+    for item in _top_level_items(g.initializer):
+        refs = global_refs(item)
+        name = refs[0] if len(refs) == 1 else None
+        if name in module.globals and name not in dropped and not keep(name):
+            dropped.add(name)
+            continue
+        kept.append(item)
+    if not kept:
+        del module.globals["llvm.compiler.used"]
+        module.items = [it for it in module.items if it is not g]
+        return
+    g.text = f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
+    g.initializer = g.text[g.text.index("["):]
+
+
 def _top_level_items(initializer: str) -> list[str]:
     """The comma-separated items of an array initializer `[a, b(c, d)], section ...`."""
     start = initializer.find("[")
