@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from adcc.diagnostics import CompileError
 
+TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|reverse|virtualreverse)\w*)\"?\(")
 
 
@@ -82,12 +83,34 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
-    if not sites and not restored:
+    hinted = any(h in text for h in TYPE_HINTS)
+    if not sites and not restored and not hinted:
         return ADResult(text=text)
     full = str(module)
-    if sites and _consume_registrations(module):
+    consumed = _drop_type_hints(module) if hinted else False
+    consumed = (bool(sites) and _consume_registrations(module)) or consumed
+    if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
     return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+def _drop_type_hints(module) -> bool:
+    """Calls of Enzyme's type hints (`__enzyme_double(p, n)`, ...) only inform type analysis:
+    they are removed from the code (nothing defines those functions)."""
+    from adcc.analysis.types import type_hint
+    from adcc.ir.builder import Builder
+    dropped = False
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None and not any(h in e.text for h in TYPE_HINTS):
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and type_hint(inst.callee_name) is not None:
+                if inst.uses:
+                    inst.replace_all_uses_with(Builder.poison(inst.type))
+                inst.erase()
+                dropped = True
+    return dropped
 
 
 def _unpin_statics(module) -> None:
