@@ -59,6 +59,7 @@ class EnzymeDeclarations:
     inactive_globals: frozenset[str] = frozenset()
     nofree: frozenset[str] = frozenset()
     recompute: frozenset[str] = frozenset()                            # enzyme_shouldrecompute
+    shadows: dict[str, str] = field(default_factory=dict)              # global -> its shadow (!enzyme_shadow)
 
     @property
     def customized(self) -> frozenset[str]:
@@ -75,7 +76,8 @@ class EnzymeDeclarations:
 
     def is_empty(self) -> bool:
         return not (self.gradients or self.derivatives or self.function_like or self.allocation_like
-                    or self.inactive_functions or self.inactive_globals or self.nofree or self.recompute)
+                    or self.inactive_functions or self.inactive_globals or self.nofree or self.recompute
+                    or self.shadows)
 
 
 EMPTY = EnzymeDeclarations()
@@ -107,7 +109,8 @@ def declarations_of(module) -> EnzymeDeclarations:
 
 def mentions_declarations(text: str) -> bool:
     """Cheap test on module text: might it declare anything?"""
-    return any(r in text for r in REGISTRATIONS) or ("llvm.global.annotations" in text and "enzyme_" in text)
+    return any(r in text for r in REGISTRATIONS) or ("llvm.global.annotations" in text and "enzyme_" in text) \
+        or "!enzyme_shadow" in text
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -126,11 +129,15 @@ def read_declarations(module) -> EnzymeDeclarations:
     if ann is not None and ann.initializer:
         for entry in _elements(_constant(ann.initializer)):
             acc.annotation(module, entry)
+    for name, g in module.globals.items():
+        if "!enzyme_shadow" in g.text:
+            acc.shadow(module, name, g)
     return acc.freeze()
 
 
 def mentions_declarations_in(module) -> bool:
-    return any(is_registration(n) for n in module.globals) or "llvm.global.annotations" in module.globals
+    return any(is_registration(n) for n in module.globals) or "llvm.global.annotations" in module.globals \
+        or any("!enzyme_shadow" in g.text for g in module.globals.values())
 
 
 class _Builder:
@@ -143,12 +150,25 @@ class _Builder:
         self.inactive_globals: set[str] = set()
         self.nofree: set[str] = set()
         self.recompute: set[str] = set()
+        self.shadows: dict[str, str] = {}
 
     def freeze(self) -> EnzymeDeclarations:
         return EnzymeDeclarations(dict(self.gradients), dict(self.derivatives), dict(self.function_like),
                                   dict(self.allocation_like), frozenset(self.inactive_functions),
                                   frozenset(self.inactive_globals), frozenset(self.nofree),
-                                  frozenset(self.recompute))
+                                  frozenset(self.recompute), dict(self.shadows))
+
+    def shadow(self, module, name: str, g) -> None:
+        """`@g = global ..., !enzyme_shadow !{ptr @dg}`: the program provides g's shadow (Enzyme's
+        convention for globals, in LLVM IR)."""
+        from adcc.analysis.metadata import metadata_index
+        from adcc.ir.symbols import global_refs
+        m = re.search(r"!enzyme_shadow (![0-9]+)", g.text)
+        refs = global_refs(metadata_index(module).text.get(m.group(1), "")) if m else []
+        if len(refs) != 1 or refs[0] not in module.globals:
+            raise CompileError(f"the !enzyme_shadow of global '{name}' must name one global variable "
+                               f"(!{{ptr @shadow}})", global_location(module, g))
+        self.shadows[name] = refs[0]
 
     def registration(self, module, name: str, kind: str, value, loc: SourceLocation | None) -> None:
         elems = _elements(value)
