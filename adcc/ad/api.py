@@ -79,12 +79,13 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
+        lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
         sites, reports = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
     hinted = any(h in text for h in TYPE_HINTS)
-    if not sites and not restored and not hinted:
+    if not sites and not restored and not hinted and not lowered:
         return ADResult(text=text)
     full = str(module)
     consumed = _drop_type_hints(module) if hinted else False
@@ -92,6 +93,27 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
     return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+def _lower_virtual_reverse(module) -> bool:
+    """`__enzyme_virtualreverse(p)`: Enzyme's shadow of a function or vtable pointer, which a
+    program stores into the shadow of a C++ object (its shadow vtable). adcc differentiates an
+    indirect call through the primal pointer it calls, never through that shadow, so the call
+    stands for `p` itself (a shadow object keeps a working vtable)."""
+    from adcc.ad.common import convert
+    from adcc.ir.builder import Builder
+    found = False
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None and "__enzyme_virtualreverse" not in e.text:
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and "__enzyme_virtualreverse" in (inst.callee_name or "") and inst.args:
+                b = Builder(module, inst.block.function).position_before(inst)
+                inst.replace_all_uses_with(convert(b, inst.args[0], inst.type) if inst.uses else inst.args[0])
+                inst.erase()
+                found = True
+    return found
 
 
 def _drop_type_hints(module) -> bool:
