@@ -1,7 +1,7 @@
 // Inactive functions and globals, declared every way Enzyme accepts: __enzyme_inactivefn,
 // __enzyme_inactivenoblockfn, __enzyme_inactive_global, and the annotate("enzyme_...") strings
 // Enzyme's clang plugin lowers its attributes to (enzyme_inactive on a function and on a global,
-// enzyme_inactivefn, enzyme_inactive_noblock). Their values are used as constants: the reference
+// enzyme_inactivefn, enzyme_inactivenoblockfn). Their values are used as constants: the reference
 // is the derivative with them held fixed (finite differences would see through them).
 #include "../e2e.h"
 
@@ -15,7 +15,7 @@ void *__enzyme_inactivenoblockfn[1] = {(void *)quiet};
 
 __attribute__((annotate("enzyme_inactive"))) double hushed(double x) { return exp(x); }
 __attribute__((annotate("enzyme_inactivefn"))) double hushed2(double x) { return sin(x); }
-__attribute__((annotate("enzyme_inactive_noblock"))) double hushed3(double x) { return x * x * x; }
+__attribute__((annotate("enzyme_inactivenoblockfn"))) double hushed3(double x) { return x * x * x; }
 
 double counter;                                      /* declared inactive below */
 void *__enzyme_inactive_global[1] = {(void *)&counter};
