@@ -212,3 +212,20 @@ def test_user_provided_global_shadows(tmp_path, opt):
     assert r.returncode == 0, r.stderr
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "PASS" in run.stdout, run.stdout + run.stderr
+
+
+DECL_PROGRAMS = sorted(p.name for p in (XUNIT.parent).glob("*.c*") if p.suffix in (".c", ".cpp"))
+
+
+@pytest.mark.parametrize("name", DECL_PROGRAMS)
+def test_with_debug_info(tmp_path, name):
+    """The declarations programs with -g: rule functions inlined into derivatives keep valid
+    debug locations (LLVM's code generator aborts on locations of the wrong function)."""
+    src = XUNIT.parent / name
+    cc = str(BIN / ("adcc++" if name.endswith(".cpp") else "adcc"))
+    exe = tmp_path / "prog"
+    r = subprocess.run([cc, "-O2", "-g", str(src), "-o", str(exe), "-lm"], capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.startswith("PASS"), run.stdout + run.stderr

@@ -76,6 +76,7 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
     from adcc.ad.rewrite import rewrite_module
+    from adcc.analysis.declarations import mentions_declarations
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
@@ -84,15 +85,42 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
+    if sites and "!DISubprogram" in text:
+        _locate_new_calls(module)
     hinted = any(h in text for h in TYPE_HINTS)
-    if not sites and not restored and not hinted and not lowered:
+    registers = mentions_declarations(text)
+    if not sites and not restored and not hinted and not lowered and not registers:
         return ADResult(text=text)
     full = str(module)
     consumed = _drop_type_hints(module) if hinted else False
-    consumed = (bool(sites) and _consume_registrations(module)) or consumed
+    consumed = _consume_registrations(module) or consumed
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
     return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+_SUBPROGRAM = re.compile(r"!dbg (![0-9]+)\s*\{?\s*$")
+
+
+def _locate_new_calls(module) -> None:
+    """Calls adcc inserted into a function that has debug info (the calls of synthesized
+    derivatives) get a compiler-generated location (line 0 of that function), as LLVM requires
+    of inlinable calls: inlining then nests the callee's own locations (a rule function's, say)
+    under it instead of leaving them in a function they do not describe."""
+    for e in list(module.functions.values()):
+        if not e.is_definition or e.parsed is None or not e.parsed.header:
+            continue
+        m = _SUBPROGRAM.search(e.parsed.header)
+        if m is None:
+            continue
+        loc = None
+        for inst in e.parsed.instructions():
+            if inst.opcode in ("call", "invoke") and inst.get_metadata("dbg") is None and \
+                    module.is_defined(inst.callee_name or ""):
+                if loc is None:
+                    loc = f"!{module._free_metadata_id()}"
+                    module.items.append(f"{loc} = !DILocation(line: 0, scope: {m.group(1)})")
+                inst.metadata.append(("dbg", loc))
 
 
 def _lower_virtual_reverse(module) -> bool:
@@ -145,7 +173,7 @@ def _unpin_statics(module) -> None:
 
 
 def _consume_registrations(module) -> bool:
-    """Once every call site is differentiated, the program's registrations have done their work:
+    """Once no call site is left, the program's registrations have done their work:
     like Enzyme, delete them from the code (their entries would keep references to functions
     that only their rules stand for, and that may be defined nowhere), and the primal functions
     nothing calls any more. False when call sites remain for the link step (it needs them)."""
