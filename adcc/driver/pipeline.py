@@ -61,11 +61,17 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     if quiet:
         args = [*args, *QUIET]
     bc_path = driver.outputs.scratch_file(".bc")
+    keep = stages.keeps_registrations(front_end, inp.path)
+    if keep:
+        args = [*args, stages.KEEP_STATICS]
     with log.stage("front end", inp.path):
         rc = stages.front_end(front_end, args, inp.words(), kind, bc_path, driver.verbose, driver.stdin_for(inp))
     if rc != 0:
         return rc
     options = driver.ad_options(inp.path)
+    if keep:
+        import dataclasses
+        options = dataclasses.replace(options, kept_statics=True)
     if action == "obj":
         # a gradient whose call tree needs another unit is synthesized by the link step
         import dataclasses
@@ -89,29 +95,31 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
 
 class _Relocator:
     """Source locations for a unit compiled without debug info: the front end runs again with
-    line tables only, and what is looked up there is reported with its line."""
+    line tables only (or full debug info, for errors about a global such as an Enzyme
+    registration, which only that places), and what is looked up there is reported with its line."""
 
     def __init__(self, driver, inp, kind, front_end, args):
         self.driver, self.inp, self.kind, self.front_end, self.args = driver, inp, kind, front_end, args
 
-    def bitcode(self) -> bytes | None:
+    def bitcode(self, flag: str = "-gline-tables-only") -> bytes | None:
         bc_path = self.driver.outputs.scratch_file(".g.bc")
-        if stages.front_end(self.front_end, [*self.args, "-gline-tables-only"], self.inp.words(), self.kind,
+        if stages.front_end(self.front_end, [*self.args, flag], self.inp.words(), self.kind,
                             bc_path, False, self.driver.stdin_for(self.inp)) != 0:
             return None
         with open(bc_path, "rb") as f:
             return f.read()
 
     def error(self, err: CompileError, options, tm) -> CompileError:
-        """The same AD error, found again in a compile with line tables, now located."""
-        bitcode = self.bitcode()
-        if bitcode is None:
-            return err
-        try:
-            differentiate_and_emit(bitcode, options, tm, "obj", StageLog(False), embed=False)
-        except CompileError as located:
-            if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
-                return located
+        """The same AD error, found again in a compile with debug info, now located."""
+        for flag in ("-gline-tables-only", "-g"):
+            bitcode = self.bitcode(flag)
+            if bitcode is None:
+                return err
+            try:
+                differentiate_and_emit(bitcode, options, tm, "obj", StageLog(False), embed=False)
+            except CompileError as located:
+                if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                    return located
         return err
 
     def deferred_calls(self, module_text: str, targets: set[str]):
@@ -152,7 +160,7 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
-        text = stages.separate_call_sites(text)
+        text = stages.separate_call_sites(text, options.kept_statics)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
@@ -167,11 +175,12 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         mod = stages.verify(result.text)
     if embed:
         from adcc.analysis.linking import calls_enzyme
+        full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
         if locate_deferred is not None and calls_enzyme(result.text):
             with log.stage("locate deferred calls"):
-                stages.record_deferred(mod, result.text, locate_deferred)
-        with log.stage("embed bitcode", ".llvm.lto"):
-            stages.embed_bitcode(mod, mod.as_bitcode())
+                stages.record_deferred(full, result.text, locate_deferred)
+        with log.stage("embed bitcode", ".adcc.bc"):
+            stages.embed_bitcode(mod, full.as_bitcode())
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):
