@@ -185,6 +185,16 @@ class ReverseSynthesizer:
                     stack.append(self.module.function(n))
         return out
 
+    def may_be_overwritten(self, inst: Instruction, ptr: Value) -> bool:
+        """For call rules (CallView.may_be_overwritten): may the memory behind `ptr` change between
+        `inst` and its reverse? A stack object not kept alive is gone by then."""
+        from adcc.analysis.memory import may_be_written_after, underlying_objects
+        if any(isinstance(o, Instruction) and o.opcode == "alloca" and id(o) not in self.kept_alive
+               for o in underlying_objects(ptr, self.module)):
+            return True
+        private = self.spec.top_level or self.spec.readonly_memory
+        return may_be_written_after(self.module, self.primal, inst, ptr, private)
+
     def _rule_reads_memory(self, inst: Instruction) -> bool:
         if classify_call(self.module, inst) is not CallKind.RULE:
             return False
@@ -322,7 +332,7 @@ class ReverseSynthesizer:
         elif kind is CallKind.RULE and self.is_active_call(inst):
             rule = self.call_rule(inst)
             if rule is not None:
-                view = CallView(self.module, inst, act)
+                view = CallView(self.module, inst, act, self)
                 for key, v in rule.reverse_reads(view):
                     need(key, v)
                 for saved in self.rule_saves(inst, rule):
@@ -342,7 +352,7 @@ class ReverseSynthesizer:
         """The tape fields a call rule's augmented pass fills for its reverse (made once per call)."""
         got = self._saves.get(id(inst))
         if got is None:
-            types = rule.saved_types(CallView(self.module, inst, self.act))
+            types = rule.saved_types(CallView(self.module, inst, self.act, self))
             got = self._saves[id(inst)] = [SavedValue(inst, k, ty) for k, ty in enumerate(types)]
         return got
 
