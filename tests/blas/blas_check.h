@@ -64,12 +64,16 @@ extern R __enzyme_fwddiff(void *, ...);
 static int bc_fails = 0, bc_cases = 0;
 static double bc_diag = 0.0; /* added to A's diagonal (trsv: well conditioned) */
 
+/* Array sizes the loss reads, set at run time: loops the compiler cannot unroll keep the
+ * differentiated functions (and the test's compile time) small. */
+static int bc_size[3];
+
 /* The loss every case adds: sum w_i v_i + 0.1 v_i^2 over A, x, y (after the call). */
 static R loss(const R *A, const R *x, const R *y) {
   R l = 0;
-  for (int i = 0; i < NA; i++) l += (R)(0.3 + 0.01 * i) * A[i] + (R)0.1 * A[i] * A[i];
-  for (int i = 0; i < NX; i++) l += (R)(0.5 - 0.02 * i) * x[i] + (R)0.1 * x[i] * x[i];
-  for (int i = 0; i < NY; i++) l += (R)(0.2 + 0.03 * i) * y[i] + (R)0.1 * y[i] * y[i];
+  for (int i = 0; i < bc_size[0]; i++) l += (R)(0.3 + 0.01 * i) * A[i] + (R)0.1 * A[i] * A[i];
+  for (int i = 0; i < bc_size[1]; i++) l += (R)(0.5 - 0.02 * i) * x[i] + (R)0.1 * x[i] * x[i];
+  for (int i = 0; i < bc_size[2]; i++) l += (R)(0.2 + 0.03 * i) * y[i] + (R)0.1 * y[i] * y[i];
   return l;
 }
 
@@ -114,6 +118,7 @@ static void check_case(const char *name, case_fn f, grad_fn g, fwd_fn fw, const 
   enum { N = NA + NX + NY + NS };
   state_t st, grad, w, dir, tan;
   int lda = c->lda, dn = c->n < c->m || c->m == 0 ? c->n : c->m;
+  bc_size[0] = NA, bc_size[1] = NX, bc_size[2] = NY;
   bc_cases++;
   bc_init(&st, dn, lda);
   memset(&grad, 0, sizeof grad);

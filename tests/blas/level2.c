@@ -36,7 +36,20 @@ static R f_gemv_overwrite(R *A, R *x, R *y, R *s, const cfg_t *c) {
   return loss(A, x, y);
 }
 
+/* a callee with stack temporaries the reverse reads (kept alive until then), called twice */
+static __attribute__((noinline)) R gemv_norm(const R *A, const R *x, int m, int n, int lda, R alpha) {
+  R t[8];
+  BLAS(gemv)(CblasColMajor, CblasNoTrans, m, n, alpha, A, lda, x, 1, 0.0, t, 1);
+  return BLAS(dot)(m, t, 1, t, 1);
+}
+static R f_stack_callee(R *A, R *x, R *y, R *s, const cfg_t *c) {
+  R r = gemv_norm(A, x, c->m, c->n, c->lda, s[0]);
+  x[0] = r; /* the callee's argument memory changes after it returns */
+  return loss(A, x, y) + gemv_norm(A, x, c->m, c->n, c->lda, s[1]);
+}
+
 DIFFERENTIATE(f_gemv)
+DIFFERENTIATE(f_stack_callee)
 DIFFERENTIATE(f_gemv_const)
 DIFFERENTIATE(f_ger)
 DIFFERENTIATE(f_symv)
@@ -72,5 +85,6 @@ int main(void) {
       }
     }
   CHECK(f_gemv_const, 0, 0, 0, 0, 0, m, n, 0, m + 2, 0, 1, 2);
+  CHECK(f_stack_callee, 0, 0, 0, 0, 0, m, n, 0, m + 1, 0, 1, 1);
   return bc_finish("blas/level2");
 }

@@ -64,10 +64,24 @@ class BlasCall:
         if got is None:
             got = [("value", p) for p in self.params if self.iface.fortran and kind_of(p) != "pointer"]
             for name, when in RULES[self.routine].reads(self):
-                if when == "old" or self.view.may_be_overwritten(self.arg[name]):
+                if self._twin(name, got) is None and \
+                        (when == "old" or self.view.may_be_overwritten(self.arg[name])):
                     got.append(("copy", name))
             cache[id(self.view.inst)] = got
         return got
+
+    def _twin(self, name: str, plan: list) -> str | None:
+        """An operand already copied that is the same memory with the same step (dot(x, x))."""
+        shapes = RULES[self.routine].shapes
+
+        def same(u: Value, v: Value) -> bool:
+            return u is v or (isinstance(u, Constant) and isinstance(v, Constant) and u.text == v.text)
+
+        for kind, other in plan:
+            if kind == "copy" and shapes[other].sizes == shapes[name].sizes and same(self.arg[other], self.arg[name]) \
+                    and same(self.arg[shapes[other].step], self.arg[shapes[name].step]):
+                return other
+        return None
 
     def saved_types(self) -> list[T.Type]:
         types = {"flag": T.i8, "int": self.iface.int_type, "scalar": self.fty}
@@ -180,6 +194,7 @@ class BlasCall:
         the primal memory."""
         shape = RULES[self.routine].shape(self, name)
         step = shape[2] if shape[0] == "vec" else shape[3]
+        name = self._twin(name, self.plan) or name
         if ("copy", name) in self.plan:
             ptr = self._copies.get(name)
             if ptr is None:
@@ -706,12 +721,24 @@ def _syrk_reverse(c: BlasCall) -> None:
 
 # --- the table ---------------------------------------------------------------------------------------
 
-def _vec(n: Callable, inc: str) -> Callable:
-    return lambda c: ("vec", n(c), c.raw(inc))
+@dataclass(frozen=True)
+class Shape:
+    """How much memory an operand covers: a vector (length, increment parameter) or a matrix
+    (rows, columns, leading-dimension parameter)."""
+    kind: str
+    sizes: tuple[Callable, ...]
+    step: str
+
+    def __call__(self, c: BlasCall):
+        return (self.kind, *(f(c) for f in self.sizes), c.raw(self.step))
 
 
-def _mat(rows: Callable, cols: Callable, ld: str) -> Callable:
-    return lambda c: ("mat", rows(c), cols(c), c.raw(ld))
+def _vec(n: Callable, inc: str) -> Shape:
+    return Shape("vec", (n,), inc)
+
+
+def _mat(rows: Callable, cols: Callable, ld: str) -> Shape:
+    return Shape("mat", (rows, cols), ld)
 
 
 def _n(c):
@@ -727,7 +754,7 @@ class Routine:
     forward: Callable
     reverse: Callable
     reads: Callable            # (BlasCall) -> [(operand, "in" | "old" | "out")]: what the reverse reads
-    shapes: dict               # operand -> (BlasCall) -> ("vec", n, inc) | ("mat", rows, cols, ld)
+    shapes: dict[str, Shape]   # operand -> what memory it covers
     writes: tuple[str, ...]    # operands the routine writes
     spelled: str               # its double-precision spellings, for grep
 
