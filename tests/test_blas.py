@@ -33,10 +33,17 @@ def _adcc(args, cwd):
     return r
 
 
+def _params():
+    for program in PROGRAMS:
+        for opt in OPTS:
+            for precision in ("double", "float"):
+                yield pytest.param(program, opt, precision, id=f"{program}{opt}-{precision}")
+    for opt in ("-O0", "-O2"):  # forward vector mode (enzyme_width 2)
+        yield pytest.param("vector_mode", opt, "double", id=f"vector_mode{opt}-double")
+
+
 @needs_openblas
-@pytest.mark.parametrize("precision", ["double", "float"])
-@pytest.mark.parametrize("opt", OPTS)
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program,opt,precision", list(_params()))
 def test_blas_program(program, opt, precision, tmp_path):
     flags = ["-DUSE_FLOAT"] if precision == "float" else []
     r = _adcc([opt, *flags, f"-I{BLAS_DIR}", str(BLAS_DIR / f"{program}.c"), "-o", "t", "-lopenblas", "-lm"],

@@ -66,8 +66,9 @@ def kind_of(param: str) -> str:
 class Interface:
     """One BLAS interface: CBLAS or Fortran, LP64 or ILP64 (`*64_`), single or double precision."""
     fortran: bool
-    ilp64: bool
+    ilp64: bool                    # the *64_ spelling
     precision: str                 # "s" or "d"
+    wide: bool = False             # 64-bit integers without the suffix (a CBLAS header built for ILP64)
 
     @property
     def float_type(self) -> T.FloatType:
@@ -75,7 +76,7 @@ class Interface:
 
     @property
     def int_type(self) -> T.IntType:
-        return T.i64 if self.ilp64 else T.i32
+        return T.i64 if self.ilp64 or self.wide else T.i32
 
     def symbol(self, routine: str) -> str:
         wide = "64_" if self.ilp64 else ""
@@ -231,7 +232,7 @@ class Helper:
     columns of a matrix (column-major storage; row-major callers swap dimensions and triangles)."""
 
     def __init__(self, module, iface: Interface, what: str, ret: T.Type, params: list[T.Type]):
-        tag = iface.symbol("")  # cblas_d, d_64_, ...
+        tag = iface.symbol("") + ("i64" if iface.wide else "")  # cblas_d, d_64_, ...
         self.name = naming.blas_helper(what, tag)
         self.fresh = self.name not in module.functions
         if self.fresh:
