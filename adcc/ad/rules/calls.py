@@ -185,8 +185,9 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
+    from adcc.ad.rules import runtime
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*BLAS_RULES,)
+    return (*runtime.RULES, *BLAS_RULES)
 
 
 _BY_NAME: dict[str, CallRule] | None = None
