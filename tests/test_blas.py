@@ -182,3 +182,17 @@ entry:
     assert may_be_written_after(m, fn, first, b, False)         # a callee: its caller may write it
     assert not may_be_written_after(m, fn, second, local, True)  # a local nobody writes
     assert may_be_written_after(m, fn, second, q, True)         # a pointer loaded from memory
+
+
+def test_call_not_matching_the_blas_signature_is_a_located_error(tmp_path):
+    """A program's own function with a BLAS name but another signature is not silently mistaken."""
+    (tmp_path / "m.c").write_text("""
+extern void __enzyme_autodiff(void *, ...);
+double cblas_ddot(const double *x, const double *y);   /* not BLAS's */
+double f(double *x, double *y) {
+  return cblas_ddot(x, y);
+}
+void g(double *x, double *dx, double *y, double *dy) { __enzyme_autodiff((void *)f, x, dx, y, dy); }""")
+    r = _adcc(["-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists()
+    assert re.search(r"m\.c:5:\d+: error: .*cblas_ddot.*signature", r.stderr), r.stderr

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from adcc.ad.rules.blas_interface import (ROUTINES, absolute, call, fconst, free, i64, icmp, kind_of, malloc,
-                                          matrix_op, parse_spelling, select, zero_vector)
+from adcc.ad.rules.blas_interface import (RETURNS_FLOAT, ROUTINES, absolute, call, fconst, free, i64, icmp, kind_of,
+                                          malloc, matrix_op, parse_spelling, select, zero_vector)
+from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Constant, Value
@@ -26,6 +27,7 @@ class BlasCall:
         self.entry = entry
         self.iface, self.routine = parse_spelling(view.inst.callee_name)
         self.params = self.iface.parameters(self.routine)
+        self._check_signature()
         if not self.iface.fortran and view.args[self.params.index("n")].type == T.i64:
             self.iface = replace(self.iface, wide=True)  # the program's cblas.h has 64-bit integers
         self.arg = {p: view.args[i] for i, p in enumerate(self.params)}
@@ -35,6 +37,25 @@ class BlasCall:
         self.b: Builder = getattr(view, "b", None)
         self._values: dict[str, Value] = {}
         self._copies: dict[str, Value] = {}
+
+    def _check_signature(self) -> None:
+        """A call that does not fit the routine's standard signature (a program's own function of
+        that name, a wrong prototype) is a located error, not a wrong derivative."""
+        args, fty = self.view.args, self.iface.float_type
+        expected = {"pointer": T.PointerType, "flag": T.IntType, "int": T.IntType}
+        ok = len(args) >= len(self.params)
+        for p, a in zip(self.params, args):
+            kind = "pointer" if self.iface.fortran else ("flag" if p == "order" else kind_of(p))
+            ok = ok and (a.type == fty if kind == "scalar" else isinstance(a.type, expected[kind]))
+        if self.routine in RETURNS_FLOAT and self.view.inst.type != fty:
+            ok = False
+        if not ok:
+            from adcc.ad.srcloc import location_of
+            what = "Fortran" if self.iface.fortran else "CBLAS"
+            name = self.view.inst.callee_name.strip('"')
+            raise CompileError(f"cannot differentiate call to '{name}': its arguments do not match the {what} "
+                               f"signature of {self.routine} ({', '.join(self.params)}), which adcc's BLAS rule "
+                               f"expects", location_of(self.view.module, self.view.inst))
 
     # --- activity (no code) ---------------------------------------------------------------------
     def active(self, name: str) -> bool:
