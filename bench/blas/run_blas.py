@@ -29,7 +29,10 @@ def main(argv: list[str]) -> int:
         subprocess.run([str(ADCC), "-O2", "-march=native", str(HERE / "blas_bench.c"), "-o", str(exe), "-lopenblas",
                         "-lm"], check=True)
         runs = {t: _run(exe, t, quick) for t in (1, 2)}
+    load = os.getloadavg()[0]
     lines = ["# Gradient / primal time with BLAS calls (adcc -O2 -march=native, OpenBLAS)", "",
+             f"Measured with load average {load:.1f} on {os.cpu_count()} cores (other jobs running: the",
+             "2-thread rows are the least reliable).", "",
              "| case | size | BLAS threads | primal (s) | gradient (s) | ratio | by hand (s) | hand ratio | target |",
              "|---|---|---|---|---|---|---|---|---|"]
     parts, errors = {}, {}
