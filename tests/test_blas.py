@@ -53,6 +53,23 @@ def test_blas_program(program, opt, precision, tmp_path):
     assert run.returncode == 0 and f"PASS blas/{program}" in run.stdout, run.stdout + run.stderr
 
 
+@needs_openblas
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_fortran_caller(opt, tmp_path):
+    """flang's calls (hidden character lengths, literals by reference, an automatic array), the
+    gradient built at link time from a C caller."""
+    src = BLAS_DIR / "fortran_caller"
+    r = subprocess.run([str(BIN / "adflang"), opt, "-c", str(src / "model.f90"), "-o", "model.o"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    for args in ([opt, "-c", str(src / "main.c"), "-o", "main.o"],
+                 [opt, "main.o", "model.o", "-o", "t", "-lopenblas", "-lm"]):
+        r = _adcc(args, tmp_path)
+        assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=TIMEOUT)
+    assert run.returncode == 0 and "PASS blas/fortran_caller" in run.stdout, run.stdout
+
+
 def _module(src: str, tmp_path, opt="-O0") -> str:
     (tmp_path / "m.c").write_text(src)
     r = _adcc([opt, "-S", "-emit-llvm", "m.c", "-o", "m.ll"], tmp_path)
