@@ -295,5 +295,5 @@ class Routine:
         return next(w for n, w in self.reads(c) if n == name)
 
 
-def needed_if(cond: bool, *items):
+def need(cond: bool, *items):
     return list(items) if cond else []

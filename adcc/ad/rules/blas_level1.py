@@ -1,7 +1,7 @@
 """BLAS level 1 rules: dot, axpy, scal, nrm2, asum, copy, swap (vectors with any increment)."""
 from __future__ import annotations
 
-from adcc.ad.rules.blas_call import BlasCall, Routine, needed_if, positive, size_n, vec
+from adcc.ad.rules.blas_call import BlasCall, Routine, need, positive, size_n, vec
 from adcc.ad.rules.blas_interface import sign_op, zero_vector
 from adcc.ir.values import Value
 
@@ -167,11 +167,12 @@ _X = {"x": vec(size_n, "incx")}
 _XY = {"x": vec(size_n, "incx"), "y": vec(size_n, "incy")}
 
 ROUTINES: dict[str, Routine] = {
-    "dot": Routine(_dot_forward, _dot_reverse, lambda c: needed_if(c.active("y"), ("x", "in")) + needed_if(c.active("x"), ("y", "in")),
+    "dot": Routine(_dot_forward, _dot_reverse,
+                   lambda c: need(c.active("y"), ("x", "in")) + need(c.active("x"), ("y", "in")),
                    _XY, (), "cblas_ddot ddot_"),
-    "axpy": Routine(_axpy_forward, _axpy_reverse, lambda c: needed_if(c.active("alpha"), ("x", "in")), _XY, ("y",),
+    "axpy": Routine(_axpy_forward, _axpy_reverse, lambda c: need(c.active("alpha"), ("x", "in")), _XY, ("y",),
                     "cblas_daxpy daxpy_"),
-    "scal": Routine(_scal_forward, _scal_reverse, lambda c: needed_if(c.active("alpha"), ("x", "old")), _X, ("x",),
+    "scal": Routine(_scal_forward, _scal_reverse, lambda c: need(c.active("alpha"), ("x", "old")), _X, ("x",),
                     "cblas_dscal dscal_"),
     "nrm2": Routine(_nrm2_forward, _nrm2_reverse, lambda c: [("x", "in")], _X, (), "cblas_dnrm2 dnrm2_"),
     "asum": Routine(_asum_forward, _asum_reverse, lambda c: [("x", "in")], _X, (), "cblas_dasum dasum_"),

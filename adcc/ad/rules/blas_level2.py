@@ -1,7 +1,7 @@
 """BLAS level 2 rules: gemv, symv, ger, trmv, trsv (both storage orders, transposes, triangles)."""
 from __future__ import annotations
 
-from adcc.ad.rules.blas_call import BlasCall, Routine, flagged, mat, needed_if, scale_vector, size_n, vec
+from adcc.ad.rules.blas_call import BlasCall, Routine, flagged, mat, need, scale_vector, size_n, vec
 from adcc.ad.rules.blas_interface import const_int, free, i64, malloc, not_, select, triangle_ger
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -227,8 +227,9 @@ _GER = {"x": vec(lambda c: c.m, "incx"), "y": vec(size_n, "incy")}
 _TR = {"a": mat(size_n, size_n, "lda"), "x": vec(size_n, "incx")}
 
 def _mv_reads(c: BlasCall) -> list:
-    return (needed_if(c.active("x") or c.active("alpha"), ("a", "in")) + needed_if(c.active("a") or c.active("alpha"), ("x", "in"))
-            + needed_if(c.active("beta"), ("y", "old")))
+    return (need(c.active("x") or c.active("alpha"), ("a", "in"))
+            + need(c.active("a") or c.active("alpha"), ("x", "in"))
+            + need(c.active("beta"), ("y", "old")))
 
 
 
@@ -236,12 +237,12 @@ ROUTINES: dict[str, Routine] = {
     "gemv": Routine(_gemv_forward, _gemv_reverse, _mv_reads, _GEMV, ("y",), "cblas_dgemv dgemv_"),
     "symv": Routine(_symv_forward, _symv_reverse, _mv_reads, _SYMV, ("y",), "cblas_dsymv dsymv_"),
     "ger": Routine(_ger_forward, _ger_reverse,
-                   lambda c: needed_if(c.active("y") or c.active("alpha"), ("x", "in"))
-                   + needed_if(c.active("x") or c.active("alpha"), ("y", "in")), _GER, ("a",), "cblas_dger dger_"),
+                   lambda c: need(c.active("y") or c.active("alpha"), ("x", "in"))
+                   + need(c.active("x") or c.active("alpha"), ("y", "in")), _GER, ("a",), "cblas_dger dger_"),
     "trmv": Routine(_trmv_forward, _trmv_reverse,
-                    lambda c: needed_if(c.active("x"), ("a", "in")) + needed_if(c.active("a") and c.active("x"), ("x", "old")),
+                    lambda c: need(c.active("x"), ("a", "in")) + need(c.active("a") and c.active("x"), ("x", "old")),
                     _TR, ("x",), "cblas_dtrmv dtrmv_"),
     "trsv": Routine(_trsv_forward, _trsv_reverse,
-                    lambda c: needed_if(c.active("x"), ("a", "in")) + needed_if(c.active("a") and c.active("x"), ("x", "out")),
+                    lambda c: need(c.active("x"), ("a", "in")) + need(c.active("a") and c.active("x"), ("x", "out")),
                     _TR, ("x",), "cblas_dtrsv dtrsv_"),
 }

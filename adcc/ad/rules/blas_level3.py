@@ -1,7 +1,7 @@
 """BLAS level 3 rules: gemm (the reverse of cblas_dgemm / dgemm_ is two gemms) and syrk."""
 from __future__ import annotations
 
-from adcc.ad.rules.blas_call import BlasCall, Routine, flagged, mat, needed_if, scale_matrix, size_n
+from adcc.ad.rules.blas_call import BlasCall, Routine, flagged, mat, need, scale_matrix, size_n
 from adcc.ad.rules.blas_interface import b_xor, free, i64, line_axpy, malloc, matrix_op, not_, select
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -129,10 +129,11 @@ _SYRK = {"a": mat(flagged("trans", "k", "n"), flagged("trans", "n", "k"), "lda")
 
 ROUTINES: dict[str, Routine] = {
     "gemm": Routine(_gemm_forward, _gemm_reverse,
-                    lambda c: needed_if(c.active("b") or c.active("alpha"), ("a", "in"))
-                    + needed_if(c.active("a") or c.active("alpha"), ("b", "in")) + needed_if(c.active("beta"), ("c", "old")),
+                    lambda c: need(c.active("b") or c.active("alpha"), ("a", "in"))
+                    + need(c.active("a") or c.active("alpha"), ("b", "in")) + need(c.active("beta"), ("c", "old")),
                     _GEMM, ("c",), "cblas_dgemm dgemm_"),
     "syrk": Routine(_syrk_forward, _syrk_reverse,
-                    lambda c: needed_if(c.active("a") or c.active("alpha"), ("a", "in")) + needed_if(c.active("beta"), ("c", "old")),
+                    lambda c: need(c.active("a") or c.active("alpha"), ("a", "in"))
+                    + need(c.active("beta"), ("c", "old")),
                     _SYRK, ("c",), "cblas_dsyrk dsyrk_"),
 }
