@@ -64,7 +64,11 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     if spec.ret_active:
         rargs.append(Builder.fconst(fn.ret_type, 1.0) if fn.ret_type.is_float_or_float_vector()
                      else zero_of(fn.ret_type))
+    deferred = getattr(ctx, "frees_deferred", False)
+    mark = b.call("adcc_free_mark", T.i64, []) if deferred else None
     r = b.call(rev, rev_pack.type, rargs)
+    if deferred:
+        b.call("adcc_free_flush", T.void, [mark])  # frees a call rule's reverse might still have read
     if not on_stack:
         b.call("adcc_tape_free", T.void, [tape])
     b.ret(r if rev_pack.fields else None)
@@ -101,6 +105,8 @@ class ReverseSynthesizer:
         return self.aug, self.rev
 
     def build(self) -> None:
+        self.rules_read_memory = any(self._rule_reads_memory(i) for f in self._call_tree()
+                                     for i in f.instructions() if i.opcode == "call")
         self.kept_alive = self._kept_alive()
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
@@ -158,8 +164,7 @@ class ReverseSynthesizer:
         arguments): the reverse runs after this function's frame is gone, so they live on the
         runtime's stack until their reverse instead."""
         from adcc.analysis.memory import pointer_uses
-        if not any(self._rule_reads_memory(i) for f in self._call_tree() for i in f.instructions()
-                   if i.opcode == "call"):
+        if not self.rules_read_memory:
             return set()
         out: set[int] = set()
         for inst in self.primal.instructions():
