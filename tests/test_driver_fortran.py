@@ -103,7 +103,7 @@ def test_dependency_files_list_includes(work):
     assert r.returncode == 0 and (work / "u.d").read_text().startswith("u.o: u.F90 \\\n  inc/consts.inc")
 
 
-@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed (make setup installs it)")
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed (make test installs it)")
 def test_cmake_identifies_llvm_flang_and_builds_modules(tmp_path):
     build = tmp_path / "build"
     r = run(["cmake", "-S", PROJECT, "-B", build, "-DCMAKE_BUILD_TYPE=Release"], env={"FC": ADFLANG})
@@ -116,7 +116,7 @@ def test_cmake_identifies_llvm_flang_and_builds_modules(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("meson") is None or shutil.which("ninja") is None,
-                    reason="meson not installed (make setup installs it)")
+                    reason="meson not installed (make test installs it)")
 def test_meson_builds_modules(tmp_path):
     build = tmp_path / "build"
     r = run(["meson", "setup", build, PROJECT], env={"FC": ADFLANG})
