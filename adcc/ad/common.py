@@ -4,7 +4,7 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_written_args, is_family_callee
+from adcc.ad.rules.calls import family_written_args, is_family_callee, is_library_routine
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
@@ -16,7 +16,7 @@ from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
-                       written_args=family_written_args)
+                       written_args=family_written_args, is_library=is_library_routine)
 
 
 def math_rule(module, inst: Instruction):
