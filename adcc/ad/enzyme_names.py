@@ -196,10 +196,11 @@ def attribute(annotation: str) -> Name | None:
     return _ATTRIBUTES.get(annotation.split("=", 1)[0])
 
 
-def refusal(n: Name) -> str:
-    """Why a known name is refused (for names not IMPLEMENTED)."""
+def refusal(n: Name, spelled: str | None = None) -> str:
+    """Why a known name is refused (for names not IMPLEMENTED); `spelled`: as the program wrote it."""
     what = {Kind.FUNCTION: "Enzyme entry point", Kind.GLOBAL: "Enzyme registration",
             Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute"}[n.kind]
+    name = spelled or n.name
     if n.status is Status.PLANNED:
-        return f"{what} '{n.name}' is not supported yet ({n.meaning}; issue #{n.issue})"
-    return f"{what} '{n.name}' is not supported by adcc ({n.meaning})"
+        return f"{what} '{name}' is not supported yet ({n.meaning}; issue #{n.issue})"
+    return f"{what} '{name}' is not supported by adcc ({n.meaning})"

@@ -46,7 +46,7 @@ def check_names(module, source_file: str = "<input>") -> None:
 
 
 def _message(info, what: str, name: str) -> str:
-    return names.refusal(info) if info is not None else f"unknown {what} '{name}'"
+    return names.refusal(info, name) if info is not None else f"unknown {what} '{name}'"
 
 
 def _identifier(symbol: str) -> str:
