@@ -136,7 +136,7 @@ class _Decoder:
         rest = args[1:]
         self._read_flags(site, rest)
         params = list(self.fn.args)
-        target_sret = _sret_type(self.module, self.fn.param_attrs[0]) if params else None
+        target_sret = sret_type(self.module, self.fn.param_attrs[0]) if params else None
         if target_sret is not None:
             site.target_sret, rest = self._target_sret(site, target_sret, rest)
             params = params[1:]
@@ -185,7 +185,7 @@ class _Decoder:
             raise self.error(f"enzyme_primal_return given, but '{_plain(self.fn_name)}' returns void")
 
     def _has_sret_param(self) -> bool:
-        return bool(self.fn.args) and _sret_type(self.module, self.fn.param_attrs[0]) is not None
+        return bool(self.fn.args) and sret_type(self.module, self.fn.param_attrs[0]) is not None
 
     def _known(self, m: str) -> names.Name:
         info = names.marker(m)
@@ -346,7 +346,7 @@ def _describe(module, ty: T.Type) -> str:
     return f"a value of type {ty}"
 
 
-def _sret_type(module, attrs: str) -> T.Type | None:
+def sret_type(module, attrs: str) -> T.Type | None:
     """The struct type of an `sret(<type>)` parameter attribute, or None."""
     k = attrs.find("sret(")
     if k < 0:

@@ -1,16 +1,14 @@
-"""Find `__enzyme_*` call sites in a module and replace each by a call to its derivative.
-
-The derivative's results (primal first with enzyme_primal_return, then tangents or the
-adjoints of the enzyme_out arguments) are laid out as Enzyme lays them out: in order, as the
-fields of a struct, which the program may declare with any type of that layout (a struct, an
-array, a vector, clang's coerced `{<2 x float>, float}`, or a hidden sret pointer).
-"""
+"""Find `__enzyme_*` call sites in a module and replace each by a call to its derivative:
+what to synthesize for a decoded call (callsite.py), the derivative's arguments, and, with
+enzyme_runtime_activity, a dispatcher over the argument activities; results.py hands the
+results to the program."""
 from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
-from adcc.ad.common import ADContext, Packing, convert, zero_of
+from adcc.ad.common import ADContext, Packing, convert
 from adcc.ad.enzyme_uses import check_names, remove_type_hints
 from adcc.ad.forward import forward_signature
+from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
@@ -18,7 +16,7 @@ from adcc.diagnostics import CompileError
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Function, GlobalRef, Instruction, Value
 
 RUNTIME_ACTIVITY_LIMIT = 4  # duplicated pointers checked at run time (2**N variants)
 
@@ -151,7 +149,7 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
     values = _results(site, spec, fn, parts)
     if out_memory is not None and site.sret is None:  # f's struct results, read back for the program
         values = [b.load(_sret_results_type(site), out_memory)]
-    _deliver(b, site, values)
+    deliver(b, site, values)
 
 
 def _results(site: CallSite, spec: FunctionSpec, fn, parts: list[Value]) -> list[Value]:
@@ -264,116 +262,3 @@ def _argument_slots(spec: FunctionSpec, params) -> list[int]:
 
 def _is_dropped_shadow(k: int, slots: list[int], inactive: set[int]) -> bool:
     return any(k == slots[p] + 1 for p in inactive)
-
-
-# --- handing the results to the program ----------------------------------------------
-
-def _deliver(b: Builder, site: CallSite, values: list[Value]) -> None:
-    """Hand the derivatives to the program as the __enzyme_* call declared them, then drop it."""
-    if site.sret is not None:
-        if not _written_in_place(site):
-            _store_results(b, site, site.sret, _sret_type(b.module, site), values)
-        _replace(site, None)
-    else:
-        _replace(site, _shape_result(b, site, values))
-
-
-def _written_in_place(site: CallSite) -> bool:
-    """Forward mode of a struct-returning f: the derivative wrote into the call's result memory."""
-    ts = site.target_sret
-    return site.mode is Mode.FORWARD and ts is not None and (ts.shadow is not None or ts.primal_in_result)
-
-
-def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | None:
-    """Fit derivative values to the declared return type of the __enzyme_* call."""
-    rt = site.result_type
-    if isinstance(rt, T.VoidType):
-        return None
-    module = b.module
-    rt_res = module.resolve(rt)
-    if not values:
-        return zero_of(rt)  # a lenient declaration (`int __enzyme_autodiff` of a void function)
-    if len(values) == 1 and module.resolve(values[0].type) == rt_res:
-        return values[0]
-    if rt_res.is_float():
-        return convert(b, values[0], rt_res)  # the first result, as Enzyme does
-    if isinstance(rt_res, (T.StructType, T.ArrayType, T.VectorType)):
-        memory = b.alloca_in_entry(rt, align=16)
-        _store_results(b, site, memory, rt, values)
-        return b.load(rt, memory)
-    raise CompileError(f"the result of {_api_name(site)} is declared as '{rt}', which cannot hold the derivative "
-                       f"({', '.join(str(v.type) for v in values)})", location_of(module, site.inst))
-
-
-def _store_results(b: Builder, site: CallSite, memory: Value, ty: T.Type | None, values: list[Value]) -> None:
-    """Store the results' scalars, in order, into the scalar slots of `ty` at `memory`."""
-    module = b.module
-    flat = _flatten(b, values)
-    if ty is None:  # an sret of unknown type: consecutive 8-byte slots
-        slots = [(v.type, 8 * k) for k, v in enumerate(flat)]
-    else:
-        slots = _leaves(module, ty, 0)
-        b.store(zero_of(ty), memory)
-    if len(flat) > len(slots):
-        raise CompileError(f"the result of {_api_name(site)} is declared as '{ty}', which has room for "
-                           f"{len(slots)} value(s); the call returns {len(flat)}", location_of(module, site.inst))
-    for (ety, off), v in zip(slots, flat):
-        p = b.byte_gep(memory, off) if off else memory
-        b.store(convert(b, v, ety) if v.type != ety else v, p)
-
-
-def _sret_type(module, site: CallSite) -> T.Type | None:
-    from adcc.ad.callsite import _sret_type as sret_attribute_type
-    return sret_attribute_type(module, site.inst.info.get("arg_attrs", [""])[0])
-
-
-def _api_name(site: CallSite) -> str:
-    return f"__enzyme_{site.api}"
-
-
-def _leaves(module, ty: T.Type, base: int) -> list[tuple[T.Type, int]]:
-    """Scalar members of an aggregate or vector type with their byte offsets."""
-    ty = module.resolve(ty)
-    if isinstance(ty, T.StructType):
-        out = []
-        for ety, off in zip(ty.elems, layout.struct_offsets(module, ty)):
-            out.extend(_leaves(module, ety, base + off))
-        return out
-    if isinstance(ty, (T.ArrayType, T.VectorType)):
-        step = layout.alloc_size(module, ty.elem)
-        out = []
-        for i in range(ty.count):
-            out.extend(_leaves(module, ty.elem, base + i * step))
-        return out
-    return [(ty, base)]
-
-
-def _flatten(b: Builder, values: list[Value]) -> list[Value]:
-    """Scalars of the results in order (struct, array and vector results are taken apart)."""
-    out: list[Value] = []
-    for v in values:
-        ty = b.module.resolve(v.type)
-        if isinstance(ty, T.StructType):
-            for k in range(len(ty.elems)):
-                out.extend(_flatten(b, [b.extractvalue(v, k)]))
-        elif isinstance(ty, T.ArrayType):
-            for k in range(ty.count):
-                out.extend(_flatten(b, [b.extractvalue(v, k)]))
-        elif isinstance(ty, T.VectorType):
-            out.extend(b.extractelement(v, k) for k in range(ty.count))
-        else:
-            out.append(v)
-    return out
-
-
-def _replace(site: CallSite, result: Value | None) -> None:
-    inst = site.inst
-    if inst.opcode == "invoke":
-        # the derivative call cannot throw: continue at the normal destination
-        normal, unwind = inst.operands[-2], inst.operands[-1]
-        if any(src is inst.block for p in unwind.phis() for _, src in p.incoming()):
-            raise CompileError("unsupported: __enzyme_* invoked with an unwind destination that has phis")
-        Builder(None).position_before(inst).br(normal)
-    if inst.uses:
-        inst.replace_all_uses_with(result if result is not None else Constant(inst.type, "poison"))
-    inst.erase()
