@@ -147,6 +147,12 @@ int main(void) { return (int)__enzyme_autodiff2((void *)g, 1.0, 2.0, 3.0).a; }""
     "result_is_a_pointer": ("""extern void *__enzyme_autodiff2(void *, ...);
 int main(void) { return __enzyme_autodiff2((void *)f, 1.0) != 0; }""", ["declared as 'ptr'"],
     ),
+    "pointer_result_as_double": ("""int enzyme_dup, enzyme_const;
+static double *pick(double *a, int i) { return a + i; }
+int main(void) { double a[2] = {1, 2}, da[2] = {0};
+  return (int)__enzyme_fwddiff((void *)pick, enzyme_dup, a, da, enzyme_const, 1); }""",
+                                 ["declared as 'double', which cannot hold the derivative (ptr)"],
+    ),
     "sret_target_without_seed": ("""typedef struct { double a, b, c; } V3;
 static V3 g(double x) { V3 r = {x, x * x, 3 * x}; return r; }
 int main(void) { return (int)__enzyme_autodiff((void *)g, 1.0); }""",

@@ -45,7 +45,7 @@ def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | No
         return zero_of(rt)  # a lenient declaration (`int __enzyme_autodiff` of a void function)
     if len(values) == 1 and module.resolve(values[0].type) == rt_res:
         return values[0]
-    if rt_res.is_float():
+    if rt_res.is_float() and _fits(module, values[0].type, rt_res):
         return convert(b, values[0], rt_res)  # the first result, as Enzyme does
     if isinstance(rt_res, (T.StructType, T.ArrayType, T.VectorType)):
         memory = b.alloca_in_entry(rt, align=16)
@@ -68,8 +68,18 @@ def _store_results(b: Builder, site: CallSite, memory: Value, ty: T.Type | None,
         raise CompileError(f"the result of {_api_name(site)} is declared as '{ty}', which has room for "
                            f"{len(slots)} value(s); the call returns {len(flat)}", location_of(module, site.inst))
     for (ety, off), v in zip(slots, flat):
+        if not _fits(module, v.type, ety):
+            raise CompileError(f"the result of {_api_name(site)} is declared as '{ty}', which holds {ety} where "
+                               f"the call returns {v.type}", location_of(module, site.inst))
         p = b.byte_gep(memory, off) if off else memory
         b.store(convert(b, v, ety) if v.type != ety else v, p)
+
+
+def _fits(module, have: T.Type, slot: T.Type) -> bool:
+    """A result converts into a declared slot of the same kind (float widths change)."""
+    have, slot = module.resolve(have), module.resolve(slot)
+    return have == slot or any(isinstance(have, c) and isinstance(slot, c)
+                               for c in (T.FloatType, T.IntType, T.PointerType))
 
 
 def _sret_type(module, site: CallSite) -> T.Type | None:

@@ -86,7 +86,9 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
     ret = module.resolve(fn.ret_type)
     returned = site.return_activity != "const"
     ret_active = returned and is_floatish(module, ret)
-    ret_shadow = returned and site.mode is Mode.FORWARD and isinstance(ret, T.PointerType)
+    # a returned pointer's shadow (Enzyme's default in forward mode) when the program takes it
+    wanted = site.return_activity == "dup" or bool(site.inst.uses) or site.sret is not None
+    ret_shadow = returned and wanted and site.mode is Mode.FORWARD and isinstance(ret, T.PointerType)
     readonly, reload = False, ()
     if site.mode is Mode.REVERSE:
         from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
