@@ -367,7 +367,7 @@ static const char *const ATTRIBUTE_MACROS[] = {
     "-Denzyme_inactive=annotate(\"enzyme_inactive\")",
     "-Denzyme_shouldrecompute=annotate(\"enzyme_shouldrecompute\")",
     "-Denzyme_sparse_accumulate=annotate(\"enzyme_sparse_accumulate\")",
-    "-Denzyme_function_like(name)=annotate(\"enzyme_function_like=\" name)",
+    "-Denzyme_function_like(name)=annotate(\"enzyme_function_like\", name)",
     NULL,
 };
 #define NATTRIBUTE_MACROS (sizeof ATTRIBUTE_MACROS / sizeof ATTRIBUTE_MACROS[0] - 1)

@@ -50,6 +50,8 @@ def prepare_for_optimization(text: str) -> str:
     from adcc.ir import parse_module
     from adcc.ir.values import GlobalRef
     module = parse_module(text)
+    from adcc.ad.enzyme_uses import check_names
+    check_names(module)  # before the declarations are read: names adcc refuses are located errors
     # functions with custom rules, inactive or function-like ones stay calls through optimization
     for name in sorted(declarations_of(module).customized):
         module.make_opaque(name)

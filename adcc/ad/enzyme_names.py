@@ -91,16 +91,16 @@ ENTRY_POINTS = (
 )
 
 REGISTRATIONS = (
-    Name("__enzyme_register_gradient_", G, "custom reverse rule: {f, augmented forward, reverse}", P, 10),
-    Name("__enzyme_register_derivative_", G, "custom forward rule: {f, forward derivative}", P, 10),
-    Name("__enzyme_register_splitderivative_", G, "custom split forward rule", P, 10),
-    Name("__enzyme_function_like", G, "{f, \"name\"}: f behaves like a known function (log1p, malloc, free)", P, 10),
-    Name("__enzyme_allocation_like", G, "{f, size argument, \"-1\" or free index, free function}", P, 10),
-    Name("__enzyme_inactivefn", G, "{f}: calls to f have no derivative", P, 10),
-    Name("__enzyme_inactivenoblockfn", G, "{f}: calls to f have no derivative (non-blocking)", P, 10),
-    Name("__enzyme_inactive_global", G, "{&g}: the global g is inactive", P, 10),
-    Name("__enzyme_nofree", G, "{f}: f frees no memory", P, 10),
-    Name("__enzyme_shouldrecompute", G, "{f}: recompute calls to f in the reverse pass", P, 10),
+    Name("__enzyme_register_gradient_", G, "custom reverse rule: {f, augmented forward, reverse}", I),
+    Name("__enzyme_register_derivative_", G, "custom forward rule: {f, forward derivative}", I),
+    Name("__enzyme_register_splitderivative_", G, "custom split forward rule", U),
+    Name("__enzyme_function_like", G, "{f, \"name\"}: f behaves like a known function (log1p, malloc, free)", I),
+    Name("__enzyme_allocation_like", G, "{f, size argument, \"-1\" or free index, free function}", I),
+    Name("__enzyme_inactivefn", G, "{f}: calls to f have no derivative", I),
+    Name("__enzyme_inactivenoblockfn", G, "{f}: calls to f have no derivative (non-blocking)", I),
+    Name("__enzyme_inactive_global", G, "{&g}: the global g is inactive", I),
+    Name("__enzyme_nofree", G, "{f}: f frees no memory", I),
+    Name("__enzyme_shouldrecompute", G, "{f}: recompute calls to f in the reverse pass (a hint)", I),
     Name("__enzyme_sparse_accumulate", G, "sparse accumulation of adjoints", U),
     Name("__enzyme_emptyfnconst", G, "empty functions are inactive", U),
 )
@@ -157,14 +157,16 @@ MARKERS = (
 # Attribute spellings of Enzyme's clang plugin (GNU form; adcc maps them onto annotate("...")
 # strings, the `name` here, in adcc/include/enzyme/adcc_attributes.h).
 ATTRIBUTES = (
-    Name("enzyme_inactive", A, "`__attribute__((enzyme_inactive))` on a function or global: no derivative", P, 10),
+    Name("enzyme_inactive", A, "`__attribute__((enzyme_inactive))` on a function or global: no derivative", I),
     Name("enzyme_function_like", A, "`__attribute__((enzyme_function_like(\"log1p\")))`: behaves like that function",
-         P, 10),
-    Name("enzyme_shouldrecompute", A, "`__attribute__((enzyme_shouldrecompute))`: recompute in the reverse pass", P, 10),
+         I),
+    Name("enzyme_shouldrecompute", A, "`__attribute__((enzyme_shouldrecompute))`: recompute in the reverse pass", I),
     Name("enzyme_sparse_accumulate", A, "`__attribute__((enzyme_sparse_accumulate))`", U),
     Name("enzyme_inactivefn", A, "annotation: the function and its body are inactive", P, 10),
     Name("enzyme_inactivenoblockfn", A, "annotation: like enzyme_inactivefn", P, 10),
-    Name("enzyme_nofree", A, "annotation: the function frees no memory", P, 10),
+    Name("enzyme_nofree", A, "annotation: the function frees no memory", I),
+    Name("enzyme_inactive_noblock", A, "annotation: like enzyme_inactive", I),
+    Name("enzyme_inactive_global", A, "annotation: the global is inactive", I),
 )
 
 ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES

@@ -21,8 +21,9 @@ _CSTRING = re.compile(r'c"((?:[^"\\]|\\[0-9A-Fa-f]{2})*)"')
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 
 
-def check_names(module, source_file: str = "<input>") -> None:
+def check_names(module, source_file: str | None = None) -> None:
     """Raise a located CompileError for the first Enzyme name adcc does not implement."""
+    source_file = source_file or _source_file(module)
     for name, entry in module.functions.items():
         plain = name.strip('"')
         if "__enzyme_" not in plain or entry.is_definition:
@@ -43,6 +44,15 @@ def check_names(module, source_file: str = "<input>") -> None:
         info = names.attribute(text)
         if info is None or info.status is not names.Status.IMPLEMENTED:
             raise CompileError(_message(info, "Enzyme attribute", text), location)
+
+
+def _source_file(module) -> str:
+    for item in module.items:
+        if isinstance(item, str) and "source_filename" in item:
+            m = re.search(r'^source_filename = "((?:[^"\\]|\\.)*)"', item, re.M)
+            if m:
+                return m.group(1)
+    return "<input>"
 
 
 def _message(info, what: str, name: str) -> str:

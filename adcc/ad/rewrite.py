@@ -85,7 +85,7 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
 
 
 def rewrite_module(module, options) -> tuple[list[str], list[str]]:
-    check_names(module, getattr(options, "source_file", "<input>"))
+    check_names(module)
     remove_type_hints(module)
     ctx = ADContext(module, options)
     handled: list[str] = []

@@ -43,7 +43,8 @@ def front_end_for(kind: str, mode: str) -> str:
 
 
 # Enzyme's attribute spellings (its clang plugin's) as annotate("...") strings, which clang lowers
-# to llvm.global.annotations entries {ptr @f, "enzyme_inactive", file, line, null} that adcc reads.
+# to llvm.global.annotations entries {ptr @f, "enzyme_inactive", file, line, args} that adcc reads
+# (adcc/analysis/declarations.py; enzyme_function_like's name is the annotation's argument).
 # Command-line macros, so that dependency files stay as clang writes them. Only the GNU spelling
 # `__attribute__((enzyme_inactive))` maps: `[[enzyme::inactive]]` cannot be a macro, and
 # `enzyme_nofree` is also a marker's name. launcher/adcc_launcher.c has the same list.
@@ -51,7 +52,7 @@ ATTRIBUTE_MACROS = (
     '-Denzyme_inactive=annotate("enzyme_inactive")',
     '-Denzyme_shouldrecompute=annotate("enzyme_shouldrecompute")',
     '-Denzyme_sparse_accumulate=annotate("enzyme_sparse_accumulate")',
-    '-Denzyme_function_like(name)=annotate("enzyme_function_like=" name)',
+    '-Denzyme_function_like(name)=annotate("enzyme_function_like", name)',
 )
 
 
