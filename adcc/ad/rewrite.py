@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
-from adcc.ad.enzyme_uses import check_names, remove_type_hints
+from adcc.ad.enzyme_uses import check_names
 from adcc.ad.forward import forward_signature
 from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
@@ -87,7 +87,6 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
 
 def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     check_names(module)
-    remove_type_hints(module)
     ctx = ADContext(module, options)
     handled: list[str] = []
     for inst in innermost_first(module, find_call_sites(module)):

@@ -86,7 +86,8 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
             data = differentiate_and_emit(bitcode, options, tm, action, log, embed=(action == "obj"),
                                           locate_deferred=relocate.deferred_calls)
         except CompileError as err:
-            if err.diagnostic.location is not None or any(a.startswith("-g") for a in args):
+            where = err.diagnostic.location
+            if (where is not None and where.line) or any(a.startswith("-g") for a in args):
                 raise
             raise relocate.error(err, options, tm) from None
         write_atomic(out, data)
@@ -118,7 +119,8 @@ class _Relocator:
             try:
                 differentiate_and_emit(bitcode, options, tm, "obj", StageLog(False), embed=False)
             except CompileError as located:
-                if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                where = located.diagnostic.location
+                if located.diagnostic.message == err.diagnostic.message and where is not None and where.line:
                     return located
         return err
 
@@ -128,11 +130,19 @@ class _Relocator:
 
 
 def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_lines):
-    """Where the requests for `targets` are: from the module's own debug info, else from
+    """Where the requests for `targets` are, and where their call trees call the functions this
+    unit could not resolve (recorded as "call:NAME", so that a link step that finds no
+    definition anywhere points at the call): from the module's own debug info, else from
     `bitcode_with_lines()` (a compile of the same unit with line tables)."""
+    from adcc.ad.common import RULE_NAMES
     from adcc.ad.srcloc import location_of
-    from adcc.analysis.linking import enzyme_requests
+    from adcc.analysis.calls import install_rule_names
+    from adcc.analysis.linking import enzyme_requests, unresolved_callee
     from adcc.ir import parse_module
+    optimized = parse_module(module_text)
+    install_rule_names(optimized, RULE_NAMES)
+    callees = {c for t in targets if t in optimized.functions and (c := unresolved_callee(optimized, t))}
+    wanted = set(targets) | {f"call:{c}" for c in callees}
     found: dict[str, object] = {}
     for source in (module_text, None):
         if source is None:
@@ -145,7 +155,16 @@ def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_li
             loc = location_of(module, inst)
             if target in targets and loc is not None and target not in found:
                 found[target] = loc
-        if len(found) == len(targets):
+        for name in module.defined_function_names():
+            if not callees:
+                break
+            for inst in module.function(name).instructions():
+                key = f"call:{inst.callee_name}" if inst.opcode in ("call", "invoke") else None
+                if key in wanted and key not in found:
+                    loc = location_of(module, inst)
+                    if loc is not None:
+                        found[key] = loc
+        if len(found) == len(wanted):
             break
     return sorted(found.items())
 
