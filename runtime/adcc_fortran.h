@@ -78,6 +78,11 @@ void *adcc_fortran_zero_aug(void *d_s);
 void adcc_fortran_zero_scalar_fwd(void *p_s, int64_t bytes);
 void *adcc_fortran_zero_scalar_aug(void *p_s, int64_t bytes);
 
+/* arguments of `call autodiff(f, ...)` that f receives as addresses: the data of a descriptor, a packed
+ * copy when it is not contiguous, copied back and freed after the call */
+void *adcc_fortran_arg_address(const void *d);
+void adcc_fortran_arg_done(const void *d, void *address);
+
 /* the reverse pass of any record (adj: the adjoint of a scalar result, else 0) */
 void adcc_fortran_reverse(void *record, double adj);
 

@@ -531,3 +531,31 @@ void *adcc_fortran_zero_scalar_aug(void *p_s, int64_t bytes) {
   r->bytes = bytes;
   return r;
 }
+
+/* --- arguments of the adcc_ad module's calls --------------------------------------------------- */
+
+static int contiguous(const fdesc *d) {
+  int64_t sm = (int64_t)d->elem_len;
+  for (int k = 0; k < d->rank; k++) {
+    if (d->dim[k].extent > 1 && d->dim[k].sm != sm) return 0;
+    sm *= d->dim[k].extent;
+  }
+  return 1;
+}
+
+void *adcc_fortran_arg_address(const void *d_) {
+  const fdesc *d = d_;
+  if (!d->base_addr || contiguous(d)) return d->base_addr;
+  char space[DESC_MAX_BYTES];
+  return packed_copy(d, (fdesc *)space);
+}
+
+void adcc_fortran_arg_done(const void *d_, void *address) {
+  const fdesc *d = d_;
+  if (address == d->base_addr) return;
+  walk w;
+  int64_t k = 0;
+  for (walk_init(&w, d); w.count-- > 0; walk_next(&w), k++)
+    memcpy((char *)d->base_addr + w.off, (char *)address + k * (int64_t)d->elem_len, d->elem_len);
+  free(address);
+}

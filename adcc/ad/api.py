@@ -39,6 +39,8 @@ def prepare_for_optimization(text: str) -> str:
     one call of `select(c, f, g)`); LLVM never replaces a call's callee by a select, so
     distinct callees keep each site's target a known function."""
     from adcc.analysis.declarations import mentions_declarations
+    if "__enzyme_fortran_" in text:
+        text = _prepare_fortran(text)
     declares = mentions_declarations(text)
     if "__enzyme_" not in text and not declares:
         return text
@@ -63,6 +65,14 @@ def prepare_for_optimization(text: str) -> str:
     return str(module)
 
 
+def _prepare_fortran(text: str) -> str:
+    """The adcc_ad module's calls, made ready for optimization (adcc.ad.fortran_api)."""
+    from adcc.ad.fortran_api import prepare
+    from adcc.ir import parse_module
+    module = parse_module(text)
+    return str(module) if prepare(module) else text
+
+
 def differentiate_text(text: str, options: ADOptions) -> ADResult:
     """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
@@ -71,6 +81,9 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
+        if "__enzyme_fortran_" in text:
+            from adcc.ad.fortran_api import lower
+            lower(module, options.defer_unresolved)
         sites, reports = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e

@@ -155,6 +155,9 @@ class Driver:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
         args = self.compile_args(linking) + self.dependency_args(inp, target, linking)
+        if kind == "fortran":  # `use adcc_ad` works without flags
+            from adcc.driver.fortran_module import include_args
+            args += include_args()
         if self.parsed.fast_path or kind == "asm":
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):

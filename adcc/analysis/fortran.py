@@ -1,0 +1,147 @@
+"""What adcc knows about code flang generates: its array descriptors (layout, type codes, and how a
+procedure receives each dummy argument) and the runtime functions that never carry derivatives.
+
+A dummy argument reaches a procedure as a descriptor (assumed-shape, allocatable, pointer, assumed
+rank), as the address of its data (explicit-shape, assumed-size, scalars), or by value (VALUE
+scalars). flang tags every access to a descriptor's fields with the TBAA type "descriptor member"
+and accesses to data with other tags; `dummy_convention` reads those tags on the accesses through
+the argument, following it into the procedures it is passed to.
+"""
+from __future__ import annotations
+
+import enum
+
+from adcc.analysis.metadata import metadata_index
+from adcc.ir import types as T
+from adcc.ir.values import Instruction, Value
+
+DESCRIPTOR_TBAA = "descriptor member"
+# byte offsets in a descriptor (ISO_Fortran_binding's CFI_cdesc_t)
+BASE_ADDR, ELEM_LEN, RANK, TYPE_CODE = 0, 8, 20, 21
+
+TYPE_NAMES = {9: "INTEGER(4)", 10: "INTEGER(8)", 27: "REAL(4)", 28: "REAL(8)", 34: "COMPLEX(4)",
+              35: "COMPLEX(8)", 39: "LOGICAL", 40: "CHARACTER", 42: "a derived type"}
+FLOAT_TYPES = {27: T.f32, 28: T.f64}
+COMPLEX_TYPES = {34: T.f32, 35: T.f64}
+
+
+class Convention(enum.Enum):
+    DESCRIPTOR = "descriptor"   # a pointer to an array descriptor
+    ADDRESS = "address"         # the address of the data
+    VALUE = "value"             # the value itself (VALUE dummy)
+    UNUSED = "unused"
+    UNKNOWN = "unknown"
+
+
+# runtime functions whose pointer arguments are not descriptors
+_RAW_POINTER_RUNTIME = ("_FortranAio", "_FortranAPushArrayConstructorSimpleScalar", "_FortranAPointerAssociateScalar",
+                        "_FortranACppSum", "_FortranACppProduct", "_FortranACppDotProduct")
+_IGNORED_INTRINSICS = ("llvm.lifetime.", "llvm.assume", "llvm.dbg.", "llvm.experimental.noalias.scope.decl",
+                       "llvm.prefetch", "llvm.invariant.")
+
+
+def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozenset()) -> Convention:
+    """How procedure `fname` receives its argument `index`."""
+    fty = module.function_type_of(fname)
+    if index >= len(fty.params):
+        return Convention.UNKNOWN
+    if not isinstance(fty.params[index], T.PointerType):
+        return Convention.VALUE
+    if not module.is_defined(fname) or (fname, index) in _seen:
+        return Convention.UNKNOWN
+    fn = module.function(fname)
+    evidence: set[Convention] = set()
+    md = metadata_index(module)
+    seen = _seen | {(fname, index)}
+    stack: list[Value] = [fn.args[index]]
+    visited: set[int] = set()
+    while stack:
+        v = stack.pop()
+        if id(v) in visited:
+            continue
+        visited.add(id(v))
+        for u, slot in list(v.uses):
+            evidence.add(_use_evidence(module, md, u, slot, v, stack, seen))
+    evidence.discard(Convention.UNUSED)
+    if len(evidence) == 1:
+        return evidence.pop()
+    return Convention.UNUSED if not evidence else Convention.UNKNOWN
+
+
+def _use_evidence(module, md, u: Instruction, slot: int, v: Value, stack: list, seen: frozenset) -> Convention:
+    op = u.opcode
+    if op in ("getelementptr", "bitcast", "addrspacecast", "phi", "select", "freeze"):
+        if op == "select" and slot == 0:
+            return Convention.UNUSED
+        stack.append(u)
+        return Convention.UNUSED
+    if op == "load" or (op == "store" and slot == 1):
+        return _tbaa_evidence(md, u)
+    if op == "store":
+        return Convention.UNKNOWN  # the pointer itself is stored away
+    if op in ("icmp", "ptrtoint"):
+        return Convention.UNUSED   # presence tests of OPTIONAL dummies
+    if op in ("call", "invoke"):
+        return _call_evidence(module, md, u, slot, seen)
+    return Convention.UNKNOWN
+
+
+def _tbaa_evidence(md, inst: Instruction) -> Convention:
+    names = md.tbaa_type_names(inst)
+    if not names:
+        return Convention.UNKNOWN
+    return Convention.DESCRIPTOR if DESCRIPTOR_TBAA in names else Convention.ADDRESS
+
+
+def _call_evidence(module, md, u: Instruction, slot: int, seen: frozenset) -> Convention:
+    name = (u.callee_name or "").strip('"')
+    arg = slot - u.info["callee_slot"] - 1
+    if arg < 0 or arg >= len(u.args):
+        return Convention.UNKNOWN  # called through
+    if name.startswith(_IGNORED_INTRINSICS):
+        return Convention.UNUSED
+    if name.startswith(("llvm.memcpy.", "llvm.memmove.")):
+        return _tbaa_evidence(md, u)
+    if name.startswith("_FortranA"):
+        return Convention.UNKNOWN if name.startswith(_RAW_POINTER_RUNTIME) else Convention.DESCRIPTOR
+    if module.is_defined(name):
+        got = dummy_convention(module, name, arg, seen)
+        return Convention.UNUSED if got is Convention.UNUSED else got
+    return Convention.UNKNOWN
+
+
+def reaches_undefined(module, fname: str) -> bool:
+    """Whether `fname` (or a procedure it calls) calls a procedure defined in another unit."""
+    seen, stack = {fname}, [fname]
+    while stack:
+        name = stack.pop()
+        if not module.is_defined(name):
+            return True
+        for r in module.references(name):
+            if r not in seen and r in module.functions and not r.startswith(("llvm.", "_FortranA")):
+                seen.add(r)
+                stack.append(r)
+    return False
+
+
+# --- runtime functions without derivatives -------------------------------------------------------
+
+_INACTIVE_PREFIXES = tuple("_FortranA" + p for p in """
+io Character Findloc Maxloc Minloc Lbound Ubound SizeDim Shape IsContiguous IsAssumedSize PointerIsAssociated
+AllocatableCheckAllocated StopStatement ProgramStart ProgramEnd PauseStatement ReportFatalUserError SystemClock
+DateAndTime RandomInit RandomSeed GetCommand GetEnv GetCwd ArgumentCount Adjust Trim LenTrim Index Scan Verify
+Repeat Selected Exponent Iachar Ichar Achar ExecuteCommandLine AssignExplicitLengthCharacter ByteswapOption
+CountDim AllDim AnyDim ParityDim IAll IAny IParity
+""".split())
+_INACTIVE_NAMES = frozenset("_FortranA" + p for p in """
+All Any Count Parity Size Exit Abort FailImage CpuTime Etime Time Hostnm Getpid Getuid Getgid Chdir Sleep
+Flush Unlink Rename Perror Signal Kill Fseek Ftell Fnum Access Chmod Stat Lstat Fstat
+""".split())
+_ACTIVE_IO = ("_FortranAioInputReal", "_FortranAioInputComplex", "_FortranAioInputDescriptor")
+
+
+def is_inactive_runtime(name: str) -> bool:
+    """A flang runtime function that never carries derivatives nor writes active data."""
+    if name in _INACTIVE_NAMES:
+        return True
+    return name.startswith(_INACTIVE_PREFIXES) and not name.startswith(_ACTIVE_IO)
