@@ -16,6 +16,12 @@
 extern "C" {
 #endif
 
+/* The shadow descriptor to use for d, called before each call that uses it: it takes d's bounds,
+ * strides and type (the augmented pass does not copy the integers flang stores into descriptors).
+ * NULL when d_s is NULL or describes d's own data (a shadow made of the primal: data without
+ * derivative, which the helpers must neither read tangents from nor write them into). */
+void *adcc_fortran_shadow(const void *d, void *d_s);
+
 /* ASSIGNMENT (=), also to temporaries: realloc-on-assign, conversion, scalar broadcast, deep copy */
 void adcc_fortran_assign_fwd(void *to, void *to_s, const void *from, const void *from_s);
 void *adcc_fortran_assign_aug(void *to, void *to_s, const void *from, const void *from_s, const char *file,

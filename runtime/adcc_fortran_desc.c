@@ -30,6 +30,14 @@ void desc_copy_meta(fdesc *to, const fdesc *from) {
   to->base_addr = base;
 }
 
+void *adcc_fortran_shadow(const void *d, void *d_s) {
+  const fdesc *p = d;
+  fdesc *s = d_s;
+  if (!p || !s || p == s || (p->base_addr && s->base_addr == p->base_addr)) return NULL;
+  if (p->rank <= FMAX_RANK) desc_copy_meta(s, p);
+  return s;
+}
+
 fdesc *desc_snapshot(const fdesc *d, void *base) {
   fdesc *c = malloc(DESC_MAX_BYTES);
   if (!c) adcc_fatal("out of memory saving a Fortran descriptor");

@@ -377,6 +377,7 @@ typedef struct {
   fdesc *to_s;
   char *buf;
   size_t cap;
+  int owned; /* buf was allocated here (not the shadow of a buffer flang allocated beforehand) */
 } constructor;
 
 typedef struct {
@@ -390,7 +391,7 @@ typedef struct {
 static void init_reverse(frecord *r, double adj) {
   (void)adj;
   constructor *c = ((push_record *)r)->c;
-  adcc_shadow_free(c->buf);
+  if (c->owned) adcc_shadow_free(c->buf);
   free(c);
 }
 
@@ -400,9 +401,13 @@ void *adcc_fortran_constructor_init_aug(void *vector, void *vector_s, void *to, 
   r->c = calloc(1, sizeof(constructor));
   if (!r->c) adcc_fatal("out of memory in a Fortran array constructor");
   r->c->to_s = to_s;
-  if (to_s) {
-    desc_copy_meta(to_s, to);
-    ((fdesc *)to_s)->base_addr = NULL;
+  if (to_s) { /* flang allocates the result beforehand when it knows its size */
+    fdesc *s = to_s;
+    const fdesc *p = to;
+    if (!p->base_addr) s->base_addr = NULL;
+    desc_copy_meta(s, p);
+    r->c->buf = s->base_addr;
+    r->c->cap = s->base_addr ? desc_data_bytes(p) : 0;
   }
   *(constructor **)vector_s = r->c;
   return r;
@@ -436,11 +441,13 @@ void *adcc_fortran_constructor_push_aug(void *vector, void *vector_s, const void
   int64_t count = scalar ? 1 : desc_elements(from);
   size_t need = (size_t)(*(const int64_t *)((const char *)vector + 16)) * to->elem_len;
   if (need < (size_t)next * to->elem_len) need = (size_t)next * to->elem_len;
-  if (need > c->cap) { /* the primal grew: so does the shadow (still all zeros) */
+  if (need > c->cap) { /* the primal grew: so does the shadow */
     char *bigger = adcc_shadow_alloc((int64_t)(need ? need : 1));
-    adcc_shadow_free(c->buf);
+    if (c->buf) memcpy(bigger, c->buf, c->cap);
+    if (c->owned) adcc_shadow_free(c->buf);
     c->buf = bigger;
     c->cap = need;
+    c->owned = 1;
   }
   if (c->to_s) {
     desc_copy_meta(c->to_s, to);

@@ -124,6 +124,32 @@ def reaches_undefined(module, fname: str) -> bool:
     return False
 
 
+# --- runtime functions that put fresh memory into descriptors -----------------------------------
+
+_ALLOCATING = {"_FortranAAllocatableAllocate": (0,), "_FortranAPointerAllocate": (0,),
+               "_FortranAAllocatableAllocateSource": (0,), "_FortranAPointerAllocateSource": (0,),
+               "_FortranAAssign": (0,), "_FortranAAssignTemporary": (0,), "_FortranACopyInAssign": (0,),
+               "_FortranAMoveAlloc": (0, 1), "_FortranAInitArrayConstructorVector": (0, 1),
+               "_FortranAPointerAssociate": (0,), "_FortranAPointerAssociateLowerBounds": (0,),
+               "_FortranAPointerAssociateRemapping": (0,), "_FortranAPointerAssociateScalar": (0,)}
+_RESULT_ALLOCATING = ("_FortranAPack", "_FortranAUnpack", "_FortranASpread", "_FortranAReshape",
+                      "_FortranATranspose", "_FortranACshift", "_FortranAEoshift", "_FortranANorm2Dim",
+                      "_FortranASumDim", "_FortranAProductDim", "_FortranAMaxvalDim", "_FortranAMinvalDim",
+                      "_FortranAMatmul")
+
+
+def fresh_memory_arguments(name: str | None) -> tuple[int, ...]:
+    """The arguments of a runtime call whose descriptors it points at new memory (ALLOCATE,
+    assignment with reallocation, results of transformational intrinsics): like malloc's result,
+    such memory may come to hold active data, so those descriptors need shadows."""
+    if not name or not name.startswith("_FortranA"):
+        return ()
+    got = _ALLOCATING.get(name)
+    if got is not None:
+        return got
+    return (0,) if name.startswith(_RESULT_ALLOCATING) else ()
+
+
 # --- runtime functions without derivatives -------------------------------------------------------
 
 _INACTIVE_PREFIXES = tuple("_FortranA" + p for p in """

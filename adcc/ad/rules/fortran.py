@@ -53,7 +53,16 @@ class Entry:
     replaces: bool = False                 # the augmented helper performs the call itself
     shadow_args: tuple[int, ...] = ()      # structural: the same call on these arguments' shadows
     forward_shadow_args: tuple[int, ...] = ()   # structural in forward mode only
+    raw: tuple[int, ...] = ()              # shadowed arguments that are not descriptors
+    established: tuple[int, ...] = ()      # descriptors the call sets up from nothing (results)
     what: str = ""
+
+    def descriptors(self) -> tuple[int, ...]:
+        """The arguments whose shadows are descriptors (made consistent before each call)."""
+        tokens = [t for h in (self.forward, self.augment) if h for t in Helper.parse(h).args]
+        found = {int(t[1:].partition(":")[0]) for t in tokens if t[0] == "s" and t[1:2].isdigit()}
+        found |= set(self.shadow_args) | set(self.forward_shadow_args)
+        return tuple(sorted(found - set(self.raw) - set(self.established)))
 
 
 def _real_kinds(stem: str) -> tuple[str, ...]:
@@ -67,14 +76,15 @@ def _reduce(stem: str, op: int) -> Entry:
 
 def _reduce_dim(name: str, op: int) -> Entry:
     return Entry((f"_FortranA{name}",), forward=f"void adcc_fortran_reduce_dim_fwd(c:{op} p0 s0 p1 s1 p2 p5)",
-                 augment=f"ptr adcc_fortran_reduce_dim_aug(c:{op} p0 s0 p1 s1 p2 p5)", what=name)
+                 augment=f"ptr adcc_fortran_reduce_dim_aug(c:{op} p0 s0 p1 s1 p2 p5)", established=(0,),
+                 what=name)
 
 
 def _permute(names: tuple[str, ...], op: int, operands: str) -> Entry:
     """`operands`: the helper's a, s(a), b, s(b), extra1, extra2, int1, int2 from the call's arguments."""
     return Entry(names, forward=f"void adcc_fortran_permute_fwd(c:{op} p0 s0 {operands})",
                  augment=f"ptr adcc_fortran_permute_aug(c:{op} p0 s0 {operands} file line)",
-                 what=names[0][9:].upper())
+                 established=(0,), what=names[0][9:].upper())
 
 
 _ENTRIES: tuple[Entry, ...] = (
@@ -84,7 +94,8 @@ _ENTRIES: tuple[Entry, ...] = (
     Entry(("_FortranAAssignTemporary",), forward="void adcc_fortran_assign_fwd(p0 s0 p1 s1)",
           augment="ptr adcc_fortran_assign_aug(p0 s0 p1 s1 p2 p3 c:1)", replaces=True, what="assignment"),
     Entry(("_FortranACopyInAssign",), forward="void adcc_fortran_copy_in_fwd(p0 s0 p1 s1)",
-          augment="ptr adcc_fortran_copy_in_aug(p0 s0 p1 s1 p2 p3)", replaces=True, what="copy-in"),
+          augment="ptr adcc_fortran_copy_in_aug(p0 s0 p1 s1 p2 p3)", replaces=True, established=(0,),
+          what="copy-in"),
     Entry(("_FortranACopyOutAssign",), forward="void adcc_fortran_copy_out_fwd(p0 s0 p1 s1)",
           augment="ptr adcc_fortran_copy_out_aug(p0 s0 p1 s1 p2 p3)", replaces=True, what="copy-out"),
     # ALLOCATE, DEALLOCATE, MOVE_ALLOC, destruction and initialization of derived types
@@ -110,21 +121,23 @@ _ENTRIES: tuple[Entry, ...] = (
            "_FortranAPointerSetBounds", "_FortranAPointerSetDerivedLength", "_FortranAPointerApplyMold"),
           shadow_args=(0,), what="descriptor set-up"),
     Entry(("_FortranAPointerAssociate", "_FortranAPointerAssociateLowerBounds", "_FortranAPointerAssociateRemapping",
-           "_FortranAPointerAssociateRemappingMonomorphic", "_FortranAPointerAssociateScalar"),
+           "_FortranAPointerAssociateRemappingMonomorphic"),
           shadow_args=(0, 1), what="pointer association"),
+    Entry(("_FortranAPointerAssociateScalar",), shadow_args=(0, 1), raw=(1,), what="pointer association"),
     # array constructors whose size is known only at run time
     Entry(("_FortranAInitArrayConstructorVector",), forward_shadow_args=(0, 1),
-          augment="ptr adcc_fortran_constructor_init_aug(p0 s0 p1 s1)", what="array constructor"),
+          augment="ptr adcc_fortran_constructor_init_aug(p0 s0 p1 s1)", raw=(0,), established=(1,),
+          what="array constructor"),
     Entry(("_FortranAPushArrayConstructorValue",), forward="void adcc_fortran_constructor_push_fwd(s0 p1 s1 c:0)",
-          augment="ptr adcc_fortran_constructor_push_aug(p0 s0 p1 s1 c:0)", what="array constructor"),
+          augment="ptr adcc_fortran_constructor_push_aug(p0 s0 p1 s1 c:0)", raw=(0,), what="array constructor"),
     Entry(("_FortranAPushArrayConstructorSimpleScalar",),
           forward="void adcc_fortran_constructor_push_fwd(s0 p1 s1 c:1)",
-          augment="ptr adcc_fortran_constructor_push_aug(p0 s0 p1 s1 c:1)", what="array constructor"),
+          augment="ptr adcc_fortran_constructor_push_aug(p0 s0 p1 s1 c:1)", raw=(0, 1), what="array constructor"),
     # intrinsics
     Entry(("_FortranANorm2_4", "_FortranANorm2_8"), forward="f64 adcc_fortran_norm2_fwd(p0 s0 r)",
           augment="ptr adcc_fortran_norm2_aug(p0 s0 r)", what="NORM2"),
     Entry(("_FortranANorm2Dim",), forward="void adcc_fortran_norm2_dim_fwd(p0 s0 p1 s1 p2)",
-          augment="ptr adcc_fortran_norm2_dim_aug(p0 s0 p1 s1 p2)", what="NORM2"),
+          augment="ptr adcc_fortran_norm2_dim_aug(p0 s0 p1 s1 p2)", established=(0,), what="NORM2"),
     _reduce("Sum", 0), _reduce("Product", 1), _reduce("Maxval", 2), _reduce("Minval", 3),
     _reduce_dim("SumDim", 0), _reduce_dim("ProductDim", 1), _reduce_dim("MaxvalDim", 2),
     _reduce_dim("MinvalDim", 3),
@@ -133,7 +146,7 @@ _ENTRIES: tuple[Entry, ...] = (
     Entry(("_FortranAMatmul", "_FortranAMatmulReal4Real4", "_FortranAMatmulReal4Real8", "_FortranAMatmulReal8Real4",
            "_FortranAMatmulReal8Real8"),
           forward="void adcc_fortran_matmul_fwd(p0 s0 p1 s1 p2 s2)",
-          augment="ptr adcc_fortran_matmul_aug(p0 s0 p1 s1 p2 s2)", what="MATMUL"),
+          augment="ptr adcc_fortran_matmul_aug(p0 s0 p1 s1 p2 s2)", established=(0,), what="MATMUL"),
     _permute(("_FortranAPack",), 0, "p1 s1 p3 s3 p2 n z z"),
     _permute(("_FortranAUnpack",), 1, "p1 s1 p3 s3 p2 n z z"),
     _permute(("_FortranASpread",), 2, "p1 s1 n n n n p2:i64 p3:i64"),
@@ -149,7 +162,7 @@ _ENTRIES: tuple[Entry, ...] = (
     Entry(("_FortranAioInputDescriptor",), forward="void adcc_fortran_zero_fwd(s1)",
           augment="ptr adcc_fortran_zero_aug(s1)", what="READ"),
     *(Entry((f"_FortranAioInput{t}",), forward=f"void adcc_fortran_zero_scalar_fwd(s1 c64:{n})",
-            augment=f"ptr adcc_fortran_zero_scalar_aug(s1 c64:{n})", what="READ")
+            augment=f"ptr adcc_fortran_zero_scalar_aug(s1 c64:{n})", raw=(1,), what="READ")
       for t, n in (("Real32", 4), ("Real64", 8), ("Complex32", 8), ("Complex64", 16))),
 )
 
@@ -206,6 +219,19 @@ def _primal_call(site, primal) -> Value:
     return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
 
 
+def _synced(site, entry: Entry, primal, shadow):
+    """`shadow`, with each shadow descriptor replaced by what adcc_fortran_shadow makes of it
+    (its primal's bounds; null when it is the primal's own data)."""
+    got: dict[int, Value] = {}
+    for k in entry.descriptors():
+        a = site.args[k] if k < len(site.args) else None
+        if a is not None and isinstance(a.type, T.PointerType):
+            s = shadow(a)
+            if s is not None:
+                got[id(a)] = site.b.call("adcc_fortran_shadow", T.ptr, [primal(a), s])
+    return lambda a: got.get(id(a)) if id(a) in got else shadow(a)
+
+
 def _same_call(site, positions: tuple[int, ...], primal, shadow) -> None:
     """The call again with the descriptors at `positions` replaced by their shadows; skipped when
     the descriptor it sets up has none. A target without shadow stands for itself (Enzyme's
@@ -231,17 +257,16 @@ def _result_of(site, primal_result: Value | None) -> Value | None:
 # --- the three halves ----------------------------------------------------------------------------
 
 def _forward(entry: Entry, site: ForwardSite) -> None:
+    lanes = [_synced(site, entry, site.primal, lambda a, w=w: (site.shadows(a) or [None] * site.width)[w])
+             for w in range(site.width)]
     r = _primal_call(site, site.primal)
     if not isinstance(r.type, T.VoidType):
         site.set_result(r)
     positions = entry.shadow_args or entry.forward_shadow_args
     tangents: list[Value | None] = []
-    for w in range(site.width):
-        def shadow(a, w=w):
-            s = site.shadows(a)
-            return s[w] if s is not None else None
-        if positions:
-            _same_call(site, positions, site.primal, shadow)
+    for w, shadow in enumerate(lanes):
+        if positions:  # the descriptors were synchronized; their shadows are used as they are
+            _same_call(site, positions, site.primal, lambda a, w=w: (site.shadows(a) or [None] * site.width)[w])
         elif entry.forward is not None:
             t = _emit(site, Helper.parse(entry.forward), site.primal, shadow, r)
             if isinstance(r.type, T.FloatType):
@@ -251,6 +276,7 @@ def _forward(entry: Entry, site: ForwardSite) -> None:
 
 
 def _augment(entry: Entry, site: AugmentSite) -> None:
+    shadow = _synced(site, entry, site.primal, site.shadow)
     if entry.shadow_args:
         r = _primal_call(site, site.primal)
         _same_call(site, entry.shadow_args, site.primal, site.shadow)
@@ -259,13 +285,13 @@ def _augment(entry: Entry, site: AugmentSite) -> None:
         return
     helper = Helper.parse(entry.augment)
     if entry.replaces:
-        record = _emit(site, helper, site.primal, site.shadow)
+        record = _emit(site, helper, site.primal, shadow)
         result = _result_of(site, None)
     else:
         result = _primal_call(site, site.primal)
         if isinstance(result.type, T.VoidType):
             result = None
-        record = _emit(site, helper, site.primal, site.shadow, result)
+        record = _emit(site, helper, site.primal, shadow, result)
     if result is not None:
         site.set_result(result)
     if helper.ret == T.ptr:
