@@ -157,7 +157,7 @@ io Character Findloc Maxloc Minloc Lbound Ubound SizeDim Shape IsContiguous IsAs
 AllocatableCheckAllocated StopStatement ProgramStart ProgramEnd PauseStatement ReportFatalUserError SystemClock
 DateAndTime RandomInit RandomSeed GetCommand GetEnv GetCwd ArgumentCount Adjust Trim LenTrim Index Scan Verify
 Repeat Selected Exponent Iachar Ichar Achar ExecuteCommandLine AssignExplicitLengthCharacter ByteswapOption
-CountDim AllDim AnyDim ParityDim IAll IAny IParity
+CountDim AllDim AnyDim ParityDim IAll IAny IParity MapException fe
 """.split())
 _INACTIVE_NAMES = frozenset("_FortranA" + p for p in """
 All Any Count Parity Size Exit Abort FailImage CpuTime Etime Time Hostnm Getpid Getuid Getgid Chdir Sleep
