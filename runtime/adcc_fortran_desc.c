@@ -127,7 +127,7 @@ static void unsupported(int8_t code) {
 #define C_BOUNDS 160      /* a rank-2 descriptor of Value, (2, rank) */
 
 enum { G_DATA = 1, G_POINTER = 2, G_ALLOCATABLE = 3 };
-enum { CAT_INTEGER, CAT_REAL, CAT_COMPLEX, CAT_CHARACTER, CAT_LOGICAL, CAT_DERIVED };
+enum { CAT_INTEGER, CAT_UNSIGNED, CAT_REAL, CAT_COMPLEX, CAT_CHARACTER, CAT_LOGICAL, CAT_DERIVED }; /* common::TypeCategory */
 
 typedef struct {
   int genre;
@@ -246,12 +246,12 @@ void elem_add(char *dst, const char *src, etype t) {
   }
 }
 
-static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, ptrvec *fresh);
+static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, frecord *rec);
 
-void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, etype ft, ptrvec *fresh) {
+void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, etype ft, frecord *rec) {
   int nt = float_components(tt.code);
   if (nt) {
-    if (fresh) return; /* augmented pass: adjoints accumulate where they are (fresh shadows are zero) */
+    if (rec) return; /* augmented pass: adjoints accumulate where they are (new shadows are zero) */
     int nf = from_s ? float_components(ft.code) : 0;
     if (from_s && is_unsupported_float(ft.code)) unsupported(ft.code);
     for (int c = 0; c < nt; c++) elem_put(to_s, tt.code, c, c < nf ? elem_get(from_s, ft.code, c) : 0.0);
@@ -268,13 +268,14 @@ void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, et
     if (c.genre == G_DATA) {
       for (int64_t j = 0; j < c.count; j++) {
         int64_t o = c.offset + j * (int64_t)c.t.len;
-        elem_tangent(to_s + o, c.t, to_p + o, from_s ? from_s + o : NULL, c.t, fresh);
+        elem_tangent(to_s + o, c.t, to_p + o, from_s ? from_s + o : NULL, c.t, rec);
       }
     } else if (c.genre == G_ALLOCATABLE) {
       tangent_component((fdesc *)(to_s + c.offset), (const fdesc *)(to_p + c.offset),
-                        from_s ? (const fdesc *)(from_s + c.offset) : NULL, fresh);
+                        from_s ? (const fdesc *)(from_s + c.offset) : NULL, rec);
     } else { /* a pointer component of the shadow points where the source's shadow points */
       fdesc *ds = (fdesc *)(to_s + c.offset);
+      record_save(rec, ds);
       const fdesc *dp = (const fdesc *)(to_p + c.offset);
       desc_copy_meta(ds, dp);
       ds->base_addr = from_s ? ((const fdesc *)(from_s + c.offset))->base_addr : NULL;
@@ -283,11 +284,12 @@ void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, et
 }
 
 /* The shadow `ds` of an allocatable component after its primal `dp` was assigned from a component
- * whose shadow is `fs`. `fresh` (augmented pass) collects new shadows and leaves old ones alive
- * (their allocation's reverse frees them); without it (forward mode) old shadows are released. */
-static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, ptrvec *fresh) {
+ * whose shadow is `fs`. In the augmented pass (`rec`) new shadows are kept in the record and old
+ * ones left alive (their allocation's reverse frees them); in forward mode old ones are released. */
+static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, frecord *rec) {
   void *old = ds->base_addr;
-  fdesc *old_meta = old && !fresh ? desc_snapshot(ds, old) : NULL;
+  fdesc *old_meta = old && !rec ? desc_snapshot(ds, old) : NULL;
+  record_save(rec, ds);
   int renew = dp->base_addr && (!old || !desc_same_shape(ds, dp) || ds->elem_len != dp->elem_len);
   desc_copy_meta(ds, dp);
   if (!dp->base_addr) {
@@ -295,7 +297,7 @@ static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, ptrve
   } else {
     if (renew) {
       ds->base_addr = shadow_buffer_like(dp);
-      if (fresh) ptrvec_push(fresh, ds->base_addr);
+      if (rec) ptrvec_push(&rec->shadow, ds->base_addr);
     }
     if (fs && (!fs->base_addr || desc_elements(fs) != desc_elements(dp))) fs = NULL;
     etype et = etype_of(dp), fet = fs ? etype_of(fs) : et;
@@ -303,7 +305,7 @@ static void tangent_component(fdesc *ds, const fdesc *dp, const fdesc *fs, ptrve
     if (fs) walk_init(&wf, fs);
     for (walk_init(&wd, dp); wd.count-- > 0; walk_next(&wd)) {
       elem_tangent((char *)ds->base_addr + wd.off, et, (const char *)dp->base_addr + wd.off,
-                   fs ? (const char *)fs->base_addr + wf.off : NULL, fet, fresh);
+                   fs ? (const char *)fs->base_addr + wf.off : NULL, fet, rec);
       if (fs) walk_next(&wf);
     }
   }
@@ -334,14 +336,14 @@ void elem_release(char *s, etype t) {
   }
 }
 
-void elem_detach(char *p, char *s, etype t, ptrvec *primal) {
+void elem_detach(char *p, char *s, etype t, frecord *rec) {
   if (t.code != T_STRUCT || !t.dt) return;
   for (int64_t i = 0, n = dt_count(t.dt); i < n; i++) {
     component c = dt_component(t.dt, i);
     if (c.genre == G_DATA && c.t.code == T_STRUCT) {
       for (int64_t j = 0; j < c.count; j++) {
         int64_t o = c.offset + j * (int64_t)c.t.len;
-        elem_detach(p + o, s ? s + o : NULL, c.t, primal);
+        elem_detach(p + o, s ? s + o : NULL, c.t, rec);
       }
     } else if (c.genre == G_ALLOCATABLE) {
       fdesc *dp = (fdesc *)(p + c.offset), *ds = s ? (fdesc *)(s + c.offset) : NULL;
@@ -350,10 +352,13 @@ void elem_detach(char *p, char *s, etype t, ptrvec *primal) {
       walk w;
       etype et = etype_of(dp);
       for (walk_init(&w, dp); w.count-- > 0; walk_next(&w))
-        elem_detach((char *)dp->base_addr + w.off, ds ? (char *)ds->base_addr + w.off : NULL, et, primal);
-      ptrvec_push(primal, dp->base_addr);
+        elem_detach((char *)dp->base_addr + w.off, ds ? (char *)ds->base_addr + w.off : NULL, et, rec);
+      ptrvec_push(&rec->primal, dp->base_addr);
       dp->base_addr = NULL;
-      if (s) ((fdesc *)(s + c.offset))->base_addr = NULL;
+      if (s) {
+        record_save(rec, (fdesc *)(s + c.offset));
+        ((fdesc *)(s + c.offset))->base_addr = NULL;
+      }
     }
   }
 }
@@ -406,6 +411,12 @@ void ptrvec_free_shadow(ptrvec *v) {
   v->n = v->cap = 0;
 }
 
+void record_save(frecord *r, fdesc *d) {
+  if (!r || !d) return;
+  ptrvec_push(&r->undo, d);
+  ptrvec_push(&r->undo, desc_snapshot(d, d->base_addr));
+}
+
 void *record_new(size_t bytes, void (*reverse)(frecord *, double)) {
   frecord *r = calloc(1, bytes);
   if (!r) adcc_fatal("out of memory recording a Fortran derivative");
@@ -417,6 +428,12 @@ void adcc_fortran_reverse(void *record, double adj) {
   frecord *r = record;
   if (!r) return;
   if (r->reverse) r->reverse(r, adj);
+  for (int64_t i = r->undo.n - 2; i >= 0; i -= 2) {
+    fdesc *saved = r->undo.p[i + 1];
+    memcpy(r->undo.p[i], saved, desc_bytes(saved));
+    free(saved);
+  }
+  free(r->undo.p);
   ptrvec_free_primal(&r->primal);
   ptrvec_free_shadow(&r->shadow);
   free(r);

@@ -79,9 +79,13 @@ void elem_put(char *p, int8_t code, int comp, double v);
 void elem_zero(char *s, etype t);
 void elem_add(char *dst, const char *src, etype t);           /* adjoints: dst += src */
 void elem_convert_add(char *dst, etype dt, const char *src, etype st, double scale);
-void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, etype ft, ptrvec *fresh);
+typedef struct frecord frecord;
+/* to_s = tangent of an element assigned from one whose shadow is from_s (forward mode, rec NULL);
+ * in the augmented pass (rec set) only the structure: allocatable components shaped like the
+ * primal's (new shadows and the descriptors changed are kept in rec), values left as they are */
+void elem_tangent(char *to_s, etype tt, const char *to_p, const char *from_s, etype ft, frecord *rec);
 void elem_release(char *s, etype t);                          /* frees allocatable components */
-void elem_detach(char *p, char *s, etype t, ptrvec *primal);  /* unhooks them, keeping them alive */
+void elem_detach(char *p, char *s, etype t, frecord *rec);    /* unhooks them, keeping them alive */
 void elem_scrub(char *s, const char *p, etype t);             /* shadow of a new object: p's structure, zero values */
 
 /* derived type descriptions */
@@ -92,14 +96,17 @@ void ptrvec_push(ptrvec *v, void *p);
 void ptrvec_free_primal(ptrvec *v);   /* free() each, then the list */
 void ptrvec_free_shadow(ptrvec *v);   /* adcc_shadow_release each, then the list */
 
-/* reverse-pass records: every record starts with this header */
-typedef struct frecord frecord;
+/* reverse-pass records: every record starts with this header. Its reverse runs the operation's
+ * reverse, then puts back the shadow descriptors the augmented pass changed in place (so that each
+ * reverse sees the shadows as they were right after its own operation), then frees. */
 struct frecord {
   void (*reverse)(frecord *r, double adj);
   ptrvec primal;   /* primal buffers the augmented pass kept alive */
   ptrvec shadow;   /* shadows the augmented pass allocated */
+  ptrvec undo;     /* pairs: a shadow descriptor, a copy of what it held before */
 };
 void *record_new(size_t bytes, void (*reverse)(frecord *, double));
+void record_save(frecord *r, fdesc *d);   /* before changing shadow descriptor d in place */
 
 /* flang's runtime */
 void _FortranAAssign(void *to, const void *from, const char *file, int line);

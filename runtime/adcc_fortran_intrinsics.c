@@ -630,11 +630,11 @@ static void permute_reverse(frecord *r_, double adj) {
   free(r->src[1]);
 }
 
-static void permute_shadow(fdesc *res, fdesc *rs, ptrvec *fresh) {
+static void permute_shadow(fdesc *res, fdesc *rs, frecord *rec) {
   rs->base_addr = NULL;
   desc_copy_meta(rs, res);
   rs->base_addr = shadow_buffer_like(res);
-  if (fresh) ptrvec_push(fresh, rs->base_addr);
+  if (rec) ptrvec_push(&rec->shadow, rs->base_addr);
 }
 
 void adcc_fortran_permute_fwd(int32_t op, void *res_, void *rs_, const void *a, const void *a_s, const void *b,
@@ -664,13 +664,12 @@ void *adcc_fortran_permute_aug(int32_t op, void *res_, void *rs_, const void *a,
   if (!rs) return NULL;
   permute_record *r = record_new(sizeof *r, permute_reverse);
   r->map = element_map(op, res, a, b, e1, e2, i1, i2, file, line, &r->n);
-  permute_shadow(res, rs, &r->h.shadow);
+  permute_shadow(res, rs, &r->h);
   etype rt = etype_of(res);
   if (rt.code == T_STRUCT) {
     walk w;
     for (walk_init(&w, res); w.count-- > 0; walk_next(&w))
-      elem_tangent((char *)rs->base_addr + w.off, rt, (const char *)res->base_addr + w.off, NULL, rt,
-                   &r->h.shadow);
+      elem_tangent((char *)rs->base_addr + w.off, rt, (const char *)res->base_addr + w.off, NULL, rt, &r->h);
   }
   r->res = desc_snapshot(res, rs->base_addr);
   const fdesc *ops[2] = {a, b}, *shadows[2] = {a_s, b_s};

@@ -9,9 +9,10 @@
 /* --- shapes of shadows ------------------------------------------------------------------------ */
 
 /* Give shadow `s` the shape of its primal `p`: a new zeroed buffer when the shape changed (kept in
- * `fresh` in the augmented pass). Returns a snapshot of the old shadow when it was replaced. */
-static fdesc *reshape_shadow(fdesc *s, const fdesc *p, ptrvec *fresh) {
+ * the record in the augmented pass). Returns a snapshot of the old shadow when it was replaced. */
+static fdesc *reshape_shadow(fdesc *s, const fdesc *p, frecord *rec) {
   void *old = s->base_addr;
+  record_save(rec, s);
   int renew = p->base_addr && (!old || !desc_same_shape(s, p) || s->elem_len != p->elem_len);
   fdesc *before = old && (renew || !p->base_addr) ? desc_snapshot(s, old) : NULL;
   desc_copy_meta(s, p);
@@ -19,7 +20,7 @@ static fdesc *reshape_shadow(fdesc *s, const fdesc *p, ptrvec *fresh) {
     s->base_addr = NULL;
   } else if (renew) {
     s->base_addr = shadow_buffer_like(p);
-    if (fresh) ptrvec_push(fresh, s->base_addr);
+    if (rec) ptrvec_push(&rec->shadow, s->base_addr);
   }
   return before;
 }
@@ -68,13 +69,13 @@ static void *packed_copy(const fdesc *d, fdesc *out) {
   return buf;
 }
 
-/* to_s = tangent of `to = from` (forward), or only its structure (augmented pass, `fresh` set).
+/* to_s = tangent of `to = from` (forward), or only its structure (augmented pass, `rec` set).
  * A scalar `from` is broadcast; from_s NULL: the source has no derivative. */
-static void copy_tangents(fdesc *to_s, const fdesc *to, const fdesc *from, const fdesc *from_s, ptrvec *fresh) {
+static void copy_tangents(fdesc *to_s, const fdesc *to, const fdesc *from, const fdesc *from_s, frecord *rec) {
   char tmp_space[DESC_MAX_BYTES];
   void *tmp = NULL;
   if (from_s && !from_s->base_addr) from_s = NULL;
-  if (from_s && !fresh && overlaps(to_s, from_s)) {
+  if (from_s && !rec && overlaps(to_s, from_s)) {
     tmp = packed_copy(from_s, (fdesc *)tmp_space);
     from_s = (const fdesc *)tmp_space;
   }
@@ -84,7 +85,7 @@ static void copy_tangents(fdesc *to_s, const fdesc *to, const fdesc *from, const
   if (from_s && !broadcast) walk_init(&wf, from_s);
   for (walk_init(&wt, to); wt.count-- > 0; walk_next(&wt)) {
     const char *src = from_s ? (const char *)from_s->base_addr + (broadcast ? 0 : wf.off) : NULL;
-    elem_tangent((char *)to_s->base_addr + wt.off, tt, (const char *)to->base_addr + wt.off, src, ft, fresh);
+    elem_tangent((char *)to_s->base_addr + wt.off, tt, (const char *)to->base_addr + wt.off, src, ft, rec);
     if (from_s && !broadcast) walk_next(&wf);
   }
   free(tmp);
@@ -163,8 +164,8 @@ void *adcc_fortran_assign_aug(void *to_, void *to_s_, const void *from_, const v
   copy_record *r = copy_record_new();
   ptrvec_push(&r->h.primal, kept);
   if (to_s) {
-    free(reshape_shadow(to_s, to, &r->h.shadow));
-    if (to->base_addr) copy_tangents(to_s, to, from, from_s, &r->h.shadow);
+    free(reshape_shadow(to_s, to, &r->h));
+    if (to->base_addr) copy_tangents(to_s, to, from, from_s, &r->h);
     r->to = desc_snapshot(to, to_s->base_addr);
     if (from_s && from_s->base_addr) r->from = desc_snapshot(from, from_s->base_addr);
   }
@@ -184,9 +185,10 @@ void *adcc_fortran_copy_in_aug(void *temp, void *temp_s, const void *var, const 
   _FortranACopyInAssign(temp, var, file, line);
   if (!temp_s) return NULL;
   copy_record *r = copy_record_new();
+  record_save(&r->h, temp_s);
   ((fdesc *)temp_s)->base_addr = NULL;
-  free(reshape_shadow(temp_s, temp, &r->h.shadow));
-  copy_tangents(temp_s, temp, var, var_s, &r->h.shadow);
+  free(reshape_shadow(temp_s, temp, &r->h));
+  copy_tangents(temp_s, temp, var, var_s, &r->h);
   r->to = desc_snapshot(temp, ((fdesc *)temp_s)->base_addr);
   if (var_s && ((const fdesc *)var_s)->base_addr) r->from = desc_snapshot(var, ((const fdesc *)var_s)->base_addr);
   return r;
@@ -233,16 +235,16 @@ typedef struct {
   frecord h;
 } plain_record;
 
-static void shadow_allocate(fdesc *d, fdesc *d_s, ptrvec *fresh) {
+static void shadow_allocate(fdesc *d, fdesc *d_s, frecord *rec) {
   if (!d_s || !d->base_addr) return;
-  fdesc *old = reshape_shadow(d_s, d, fresh);
+  fdesc *old = reshape_shadow(d_s, d, rec);
   etype t = etype_of(d);
   if (t.code == T_STRUCT) { /* components as the primal's default initialization left them */
     walk w;
     for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
       elem_scrub((char *)d_s->base_addr + w.off, (const char *)d->base_addr + w.off, t);
   }
-  if (fresh) free(old);
+  if (rec) free(old);
   else release_old(old);
 }
 
@@ -254,8 +256,9 @@ void adcc_fortran_allocate_fwd(void *d, void *d_s) {
 void *adcc_fortran_allocate_aug(void *d, void *d_s) {
   if (!d_s) return NULL;
   plain_record *r = record_new(sizeof *r, NULL);
+  record_save(&r->h, d_s);
   ((fdesc *)d_s)->base_addr = NULL;
-  shadow_allocate(d, d_s, &r->h.shadow);
+  shadow_allocate(d, d_s, &r->h);
   return r;
 }
 
@@ -275,27 +278,32 @@ void *adcc_fortran_deallocate_aug(void *d_, void *d_s) {
     walk w;
     int paired = s && s->base_addr && desc_elements(s) == desc_elements(d);
     for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
-      elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h.primal);
+      elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
   }
   ptrvec_push(&r->h.primal, d->base_addr);
   d->base_addr = NULL;
-  if (s) s->base_addr = NULL; /* freed by the reverse of its allocation */
+  if (s) { /* freed by the reverse of its allocation */
+    record_save(&r->h, s);
+    s->base_addr = NULL;
+  }
   return r;
 }
 
 /* --- MOVE_ALLOC ------------------------------------------------------------------------------- */
 
 /* After MOVE_ALLOC: the shadow buffer moves with the primal one. A replaced shadow of `to` is
- * released (forward mode) or left to the reverse of its allocation (augmented pass, `fresh` set). */
-static void move_shadow(fdesc *to, fdesc *to_s, fdesc *from, fdesc *from_s, ptrvec *fresh) {
+ * released (forward mode) or left to the reverse of its allocation (augmented pass, `rec` set). */
+static void move_shadow(fdesc *to, fdesc *to_s, fdesc *from, fdesc *from_s, frecord *rec) {
   void *moved = from_s ? from_s->base_addr : NULL;
+  record_save(rec, to_s);
+  record_save(rec, from_s);
   if (to_s) {
-    if (!fresh && to_s->base_addr && to_s->base_addr != moved) release_old(desc_snapshot(to_s, to_s->base_addr));
+    if (!rec && to_s->base_addr && to_s->base_addr != moved) release_old(desc_snapshot(to_s, to_s->base_addr));
     desc_copy_meta(to_s, to);
     to_s->base_addr = moved;
     if (!moved && to->base_addr) { /* moved from an object without derivative */
       to_s->base_addr = shadow_buffer_like(to);
-      if (fresh) ptrvec_push(fresh, to_s->base_addr);
+      if (rec) ptrvec_push(&rec->shadow, to_s->base_addr);
       etype t = etype_of(to);
       if (t.code == T_STRUCT) {
         walk w;
@@ -324,13 +332,13 @@ void *adcc_fortran_move_alloc_aug(void *to_, void *to_s, void *from, void *from_
       walk w;
       int paired = s && s->base_addr && desc_elements(s) == desc_elements(to);
       for (walk_init(&w, to); w.count-- > 0; walk_next(&w))
-        elem_detach((char *)to->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h.primal);
+        elem_detach((char *)to->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
     }
     ptrvec_push(&r->h.primal, to->base_addr);
     to->base_addr = NULL;
   }
   _FortranAMoveAlloc(to, from, derived, has_stat != 0, errmsg, file, line);
-  move_shadow(to, to_s, from, from_s, &r->h.shadow);
+  move_shadow(to, to_s, from, from_s, &r->h);
   return r;
 }
 
@@ -352,7 +360,7 @@ void *adcc_fortran_destroy_aug(void *d_, void *d_s) {
   int paired = s && s->base_addr && desc_elements(s) == desc_elements(d);
   walk w;
   for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
-    elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h.primal);
+    elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
   return r;
 }
 
@@ -403,6 +411,7 @@ void *adcc_fortran_constructor_init_aug(void *vector, void *vector_s, void *to, 
   r->c->to_s = to_s;
   if (to_s) { /* flang allocates the result beforehand when it knows its size */
     fdesc *s = to_s;
+    record_save(&r->h, s);
     const fdesc *p = to;
     if (!p->base_addr) s->base_addr = NULL;
     desc_copy_meta(s, p);
@@ -449,11 +458,16 @@ void *adcc_fortran_constructor_push_aug(void *vector, void *vector_s, const void
     c->cap = need;
     c->owned = 1;
   }
+  push_record *r = record_new(sizeof *r, push_reverse);
   if (c->to_s) {
+    record_save(&r->h, c->to_s);
     desc_copy_meta(c->to_s, to);
     c->to_s->base_addr = c->buf;
   }
-  push_record *r = record_new(sizeof *r, push_reverse);
+  etype t = etype_of(to);
+  if (t.code == T_STRUCT) /* the shadows of the new elements' allocatable components */
+    for (int64_t k = next - count; k < next; k++)
+      elem_tangent(c->buf + k * (int64_t)t.len, t, (const char *)to->base_addr + k * (int64_t)t.len, NULL, t, &r->h);
   r->c = c;
   r->first = next - count;
   r->count = count;

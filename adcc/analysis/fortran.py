@@ -79,8 +79,8 @@ def _use_evidence(module, md, u: Instruction, slot: int, v: Value, stack: list, 
         return _tbaa_evidence(md, u)
     if op == "store":
         return Convention.UNKNOWN  # the pointer itself is stored away
-    if op in ("icmp", "ptrtoint"):
-        return Convention.UNUSED   # presence tests of OPTIONAL dummies
+    if op in ("icmp", "ptrtoint", "#dbg"):
+        return Convention.UNUSED   # presence tests of OPTIONAL dummies, debug records
     if op in ("call", "invoke"):
         return _call_evidence(module, md, u, slot, seen)
     return Convention.UNKNOWN
