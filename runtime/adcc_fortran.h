@@ -89,6 +89,9 @@ void *adcc_fortran_zero_scalar_aug(void *p_s, int64_t bytes);
 void *adcc_fortran_arg_address(const void *d);
 void adcc_fortran_arg_done(const void *d, void *address);
 
+/* a module variable's descriptor shadow at the start of a derivative: zero data shaped like d's */
+void adcc_fortran_global_shadow(const void *d, void *d_s);
+
 /* the reverse pass of any record (adj: the adjoint of a scalar result, else 0) */
 void adcc_fortran_reverse(void *record, double adj);
 

@@ -580,3 +580,26 @@ void adcc_fortran_arg_done(const void *d_, void *address) {
     memcpy((char *)d->base_addr + w.off, (char *)address + k * (int64_t)d->elem_len, d->elem_len);
   free(address);
 }
+
+void adcc_fortran_global_shadow(const void *d_, void *d_s) {
+  const fdesc *d = d_;
+  fdesc *s = d_s;
+  if (d->rank > FMAX_RANK) return;
+  void *keep = s->base_addr && d->base_addr && desc_same_shape(s, d) && s->elem_len == d->elem_len
+                   ? s->base_addr : NULL;
+  if (s->base_addr && !keep) release_old(desc_snapshot(s, s->base_addr));
+  desc_copy_meta(s, d);
+  s->base_addr = keep ? keep : d->base_addr ? shadow_buffer_like(d) : NULL;
+  if (!s->base_addr) return;
+  etype t = etype_of(d);
+  if (t.code != T_STRUCT) {
+    memset(s->base_addr, 0, desc_data_bytes(d));
+    return;
+  }
+  walk w; /* zero values, allocatable components shaped like the primal's */
+  for (walk_init(&w, d); w.count-- > 0; walk_next(&w)) {
+    char *e = (char *)s->base_addr + w.off;
+    if (!keep) elem_scrub(e, (const char *)d->base_addr + w.off, t);
+    elem_tangent(e, t, (const char *)d->base_addr + w.off, NULL, t, NULL);
+  }
+}

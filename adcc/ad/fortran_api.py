@@ -303,8 +303,34 @@ class _Lowering:
         self.args += [GlobalRef("enzyme_out"), value]
         self.outs.append((pty, shadow.base, activity != "out"))
 
+    def _module_variables(self) -> None:
+        """Module variables the procedure reaches start each derivative with zero shadows (their
+        derivatives stay inside the call): a descriptor's shadow gets data shaped like its primal's."""
+        from adcc.ad.globals import shadow_of_global
+        from adcc.analysis.activity import global_is_active
+        module, seen, stack = self.module, {self.target}, [self.target]
+        names: set[str] = set()
+        while stack:
+            for r in module.references(stack.pop()):
+                if r in module.globals:
+                    names.add(r)
+                elif r not in seen and module.is_defined(r):
+                    seen.add(r)
+                    stack.append(r)
+        for name in sorted(names):
+            g = module.globals[name]
+            if not global_is_active(module, name) or g.value_type is None:
+                continue
+            shadow = shadow_of_global(module, name)
+            if _is_descriptor_type(module.resolve(g.value_type)):
+                self.b.call("adcc_fortran_global_shadow", T.void, [GlobalRef(name), shadow])
+            else:
+                from adcc.ir.layout import alloc_size
+                self.b.memset(shadow, 0, Builder.iconst(T.i64, alloc_size(module, g.value_type)))
+
     def emit(self, tangent: Actual | None) -> None:
         b, module = self.b, self.module
+        self._module_variables()
         if self.api == "autodiff":
             fields = [t for t, _, _ in self.outs]
             ret = T.void if not fields else fields[0] if len(fields) == 1 else T.StructType(tuple(fields))
@@ -330,6 +356,12 @@ class _Lowering:
         for emit_after in self.after:
             emit_after(b)
         self.inst.erase()
+
+
+def _is_descriptor_type(ty: T.Type) -> bool:
+    """flang's descriptor: {ptr, i64, i32, i8, i8, i8, i8, ...}."""
+    head = (T.ptr, T.i64, T.i32, T.i8, T.i8, T.i8, T.i8)
+    return isinstance(ty, T.StructType) and tuple(ty.elems[:7]) == head
 
 
 def _type_name(a: Actual) -> str:
