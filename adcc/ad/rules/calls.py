@@ -168,8 +168,8 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import fortran, fortran_elemental, runtime
-    return (*runtime.RULES, *fortran.RULES, *fortran_elemental.RULES)
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, runtime
+    return (*runtime.RULES, *fortran.RULES, *fortran_elemental.RULES, *complex_arith.RULES)
 
 
 _BY_NAME: dict[str, CallRule] | None = None
