@@ -45,3 +45,31 @@ def test_program(program, opt, tmp_path):
         pytest.xfail(issue)  # the strict marker below reports an unexpected pass
     out = build_and_run(program, opt, tmp_path)
     assert f"PASS fortran/{program[:-4]}" in out.splitlines(), out
+
+
+RUNTIME_CALLS = ("_FortranASumReal8", "_FortranAProductReal8", "_FortranAMaxvalReal8", "_FortranAMinvalReal8",
+                 "_FortranASumDim", "_FortranAProductDim", "_FortranAMaxvalDim", "_FortranAMinvalDim",
+                 "_FortranANorm2Dim", "_FortranADotProductReal8", "_FortranAMatmulReal8Real8", "_FortranATranspose",
+                 "_FortranAReshape", "_FortranASpread", "_FortranACshiftVector", "_FortranAEoshiftVector",
+                 "_FortranAPack", "_FortranAUnpack", "_FortranAAssign")
+
+
+@pytest.mark.parametrize("opt", ("-O0", "-O2"))
+def test_runtime_calls(opt, tmp_path):
+    """The intrinsics flang leaves to its runtime library when it does not optimize: kernels compiled
+    by flang-new-22 -O0 to LLVM IR, differentiated by adflang from that IR."""
+    src = FORTRAN_DIR / "runtime_calls"
+    ir = tmp_path / "kernels.ll"
+    c = subprocess.run(["flang-new-22", "-O0", "-S", "-emit-llvm", str(src / "kernels.f90"), "-o", str(ir)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert c.returncode == 0, c.stderr
+    text = ir.read_text()
+    missing = [name for name in RUNTIME_CALLS if f"@{name}(" not in text]
+    assert not missing, f"flang no longer calls {missing}: the test does not cover their rules"
+    exe = tmp_path / "t"
+    cmd = [str(BIN_DIR / "adflang"), opt, str(FORTRAN_DIR / "fdcheck.f90"), str(ir), str(src / "main.f90"),
+           "-o", str(exe)]
+    c = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert c.returncode == 0, f"{' '.join(cmd)}\n{c.stderr}"
+    r = subprocess.run([str(exe)], cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0 and "PASS fortran/runtime_calls" in r.stdout, r.stdout + r.stderr

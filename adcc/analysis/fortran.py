@@ -33,6 +33,8 @@ class Convention(enum.Enum):
     UNKNOWN = "unknown"
 
 
+_INTEGERS = "integers"   # untagged integer accesses: a descriptor's fields or integer data
+
 # runtime functions whose pointer arguments are not descriptors
 _RAW_POINTER_RUNTIME = ("_FortranAio", "_FortranAPushArrayConstructorSimpleScalar", "_FortranAPointerAssociateScalar",
                         "_FortranACppSum", "_FortranACppProduct", "_FortranACppDotProduct")
@@ -53,30 +55,37 @@ def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozense
     evidence: set[Convention] = set()
     md = metadata_index(module)
     seen = _seen | {(fname, index)}
-    stack: list[Value] = [fn.args[index]]
+    stack: list[tuple[Value, bool]] = [(fn.args[index], True)]   # (pointer, at offset 0)
     visited: set[int] = set()
     while stack:
-        v = stack.pop()
+        v, at_start = stack.pop()
         if id(v) in visited:
             continue
         visited.add(id(v))
         for u, slot in list(v.uses):
-            evidence.add(_use_evidence(module, md, u, slot, v, stack, seen))
+            evidence.add(_use_evidence(module, md, u, slot, at_start, stack, seen))
     evidence.discard(Convention.UNUSED)
-    if len(evidence) == 1:
+    if evidence == {_INTEGERS, Convention.DESCRIPTOR}:   # a descriptor's bounds, read untagged
+        evidence = {Convention.DESCRIPTOR}
+    if len(evidence) == 1 and _INTEGERS not in evidence:
         return evidence.pop()
     return Convention.UNUSED if not evidence else Convention.UNKNOWN
 
 
-def _use_evidence(module, md, u: Instruction, slot: int, v: Value, stack: list, seen: frozenset) -> Convention:
+def _use_evidence(module, md, u: Instruction, slot: int, at_start: bool, stack: list,
+                  seen: frozenset) -> Convention:
     op = u.opcode
     if op in ("getelementptr", "bitcast", "addrspacecast", "phi", "select", "freeze"):
         if op == "select" and slot == 0:
             return Convention.UNUSED
-        stack.append(u)
+        zero = op != "getelementptr" or all(_is_zero(i) for i in u.operands[1:])
+        stack.append((u, at_start and zero))
+        if op == "getelementptr" and _is_descriptor_struct(u.info.get("source_type")):
+            return Convention.DESCRIPTOR   # unoptimized flang code addresses descriptor fields
         return Convention.UNUSED
     if op == "load" or (op == "store" and slot == 1):
-        return _tbaa_evidence(md, u)
+        got = _tbaa_evidence(md, u)
+        return got if got is not Convention.UNKNOWN else _untagged_evidence(u, at_start)
     if op == "store":
         return Convention.UNKNOWN  # the pointer itself is stored away
     if op in ("icmp", "ptrtoint", "#dbg"):
@@ -84,6 +93,27 @@ def _use_evidence(module, md, u: Instruction, slot: int, v: Value, stack: list, 
     if op in ("call", "invoke"):
         return _call_evidence(module, md, u, slot, seen)
     return Convention.UNKNOWN
+
+
+def _untagged_evidence(u: Instruction, at_start: bool) -> Convention:
+    """Without TBAA (code flang did not optimize): a descriptor is read as its base address (a
+    pointer at offset 0) or as a whole; data as floating-point values."""
+    ty = u.type if u.opcode == "load" else u.operands[0].type
+    if _is_descriptor_struct(ty) or (at_start and isinstance(ty, T.PointerType)):
+        return Convention.DESCRIPTOR
+    if ty.is_float_or_float_vector():
+        return Convention.ADDRESS
+    return _INTEGERS
+
+
+def _is_zero(v: Value) -> bool:
+    from adcc.ir.values import Constant
+    return isinstance(v, Constant) and v.text in ("0", "zeroinitializer")
+
+
+def _is_descriptor_struct(ty) -> bool:
+    head = (T.ptr, T.i64, T.i32, T.i8, T.i8, T.i8, T.i8)
+    return isinstance(ty, T.StructType) and tuple(ty.elems[:7]) == head
 
 
 def _tbaa_evidence(md, inst: Instruction) -> Convention:
