@@ -221,7 +221,7 @@ CXX_VECTOR = """std::vector<double> tmp(x, x + n);
 @pytest.mark.parametrize("body", [
     CXX_NEW,
     pytest.param(CXX_VECTOR, marks=pytest.mark.xfail(strict=True, reason=(
-        "forward mode of a std::vector copy of a const input: AttributeError in adcc/ad/forward.py "
+        "#9: forward mode of a std::vector copy of a const input: AttributeError in adcc/ad/forward.py "
         "(_call: Constant has no opcode); reported to the lead, outside the bridge"))),
 ], ids=["new", "vector"])
 def test_cpp_kernel(body):
