@@ -55,15 +55,15 @@ def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozense
     evidence: set[Convention] = set()
     md = metadata_index(module)
     seen = _seen | {(fname, index)}
-    stack: list[tuple[Value, bool]] = [(fn.args[index], True)]   # (pointer, at offset 0)
+    stack: list[tuple[Value, int | None]] = [(fn.args[index], 0)]   # (pointer, byte offset)
     visited: set[int] = set()
     while stack:
-        v, at_start = stack.pop()
+        v, offset = stack.pop()
         if id(v) in visited:
             continue
         visited.add(id(v))
         for u, slot in list(v.uses):
-            evidence.add(_use_evidence(module, md, u, slot, at_start, stack, seen))
+            evidence.add(_use_evidence(module, md, u, slot, offset, stack, seen))
     evidence.discard(Convention.UNUSED)
     if evidence == {_INTEGERS, Convention.DESCRIPTOR}:   # a descriptor's bounds, read untagged
         evidence = {Convention.DESCRIPTOR}
@@ -72,20 +72,25 @@ def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozense
     return Convention.UNUSED if not evidence else Convention.UNKNOWN
 
 
-def _use_evidence(module, md, u: Instruction, slot: int, at_start: bool, stack: list,
+def _use_evidence(module, md, u: Instruction, slot: int, offset: int | None, stack: list,
                   seen: frozenset) -> Convention:
     op = u.opcode
     if op in ("getelementptr", "bitcast", "addrspacecast", "phi", "select", "freeze"):
         if op == "select" and slot == 0:
             return Convention.UNUSED
-        zero = op != "getelementptr" or all(_is_zero(i) for i in u.operands[1:])
-        stack.append((u, at_start and zero))
+        if op == "getelementptr":
+            from adcc.ir.layout import gep_instruction_offset
+            step = gep_instruction_offset(module, u)
+            offset = None if offset is None or step is None else offset + step
+        elif op != "bitcast":
+            offset = None
+        stack.append((u, offset))
         if op == "getelementptr" and _is_descriptor_struct(u.info.get("source_type")):
             return Convention.DESCRIPTOR   # unoptimized flang code addresses descriptor fields
         return Convention.UNUSED
     if op == "load" or (op == "store" and slot == 1):
         got = _tbaa_evidence(md, u)
-        return got if got is not Convention.UNKNOWN else _untagged_evidence(u, at_start)
+        return got if got is not Convention.UNKNOWN else _untagged_evidence(u, offset)
     if op == "store":
         return Convention.UNKNOWN  # the pointer itself is stored away
     if op in ("icmp", "ptrtoint", "#dbg"):
@@ -95,20 +100,18 @@ def _use_evidence(module, md, u: Instruction, slot: int, at_start: bool, stack: 
     return Convention.UNKNOWN
 
 
-def _untagged_evidence(u: Instruction, at_start: bool) -> Convention:
+def _untagged_evidence(u: Instruction, offset: int | None) -> Convention:
     """Without TBAA (code flang did not optimize): a descriptor is read as its base address (a
-    pointer at offset 0) or as a whole; data as floating-point values."""
+    pointer at offset 0) or as a whole; data as floating-point values, or as integers narrower
+    than a pointer where a descriptor has its base address."""
     ty = u.type if u.opcode == "load" else u.operands[0].type
-    if _is_descriptor_struct(ty) or (at_start and isinstance(ty, T.PointerType)):
+    if _is_descriptor_struct(ty) or (offset == 0 and isinstance(ty, T.PointerType)):
         return Convention.DESCRIPTOR
     if ty.is_float_or_float_vector():
         return Convention.ADDRESS
+    if offset == 0 and isinstance(ty, T.IntType) and ty.bits < 64:
+        return Convention.ADDRESS
     return _INTEGERS
-
-
-def _is_zero(v: Value) -> bool:
-    from adcc.ir.values import Constant
-    return isinstance(v, Constant) and v.text in ("0", "zeroinitializer")
 
 
 def _is_descriptor_struct(ty) -> bool:
