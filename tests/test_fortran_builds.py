@@ -81,3 +81,17 @@ def test_module_for_plain_flang(tmp_path):
     r = subprocess.run(["flang-new-22", "-fsyntax-only", str(SAMPLE / "calibrate.f90")], cwd=tmp_path,
                        capture_output=True, text=True, timeout=TIMEOUT)
     assert r.returncode != 0 and "adcc_ad" in r.stderr  # without -I it is not found
+
+
+def test_readme_example(tmp_path):
+    """The README's Fortran example compiles and its two derivatives agree."""
+    import re
+    text = (SAMPLE.parent.parent / "README.md").read_text()
+    code = re.findall(r"```fortran\n(.*?)```", text[text.index("## Fortran"):], re.S)[0]
+    module, program = code.split("program fit")
+    (tmp_path / "model.f90").write_text(module)
+    (tmp_path / "fit.f90").write_text("program fit" + program)
+    _run([str(BIN_DIR / "adflang"), "-O2", "model.f90", "fit.f90", "-o", "fit"], tmp_path)
+    r = subprocess.run([str(tmp_path / "fit")], capture_output=True, text=True, timeout=TIMEOUT)
+    reverse, forward = map(float, r.stdout.split())
+    assert abs(reverse - forward) <= 1e-12 * max(1.0, abs(reverse)) and reverse != 0
