@@ -29,6 +29,8 @@ void *adcc_fortran_assign_aug(void *to, void *to_s, const void *from, const void
 /* ALLOCATE / DEALLOCATE of allocatables and pointers (after the primal, or in place of it) */
 void adcc_fortran_allocate_fwd(void *d, void *d_s);
 void *adcc_fortran_allocate_aug(void *d, void *d_s);
+void adcc_fortran_allocate_source_fwd(void *d, void *d_s, const void *source, const void *source_s);
+void *adcc_fortran_allocate_source_aug(void *d, void *d_s, const void *source, const void *source_s);
 void adcc_fortran_deallocate_fwd(void *d_s);
 void *adcc_fortran_deallocate_aug(void *d, void *d_s);
 /* MOVE_ALLOC(from, to): the shadow buffer moves with the primal one */

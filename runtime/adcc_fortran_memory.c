@@ -262,6 +262,26 @@ void *adcc_fortran_allocate_aug(void *d, void *d_s) {
   return r;
 }
 
+/* ALLOCATE(d, SOURCE=source): an allocation, then a copy */
+void adcc_fortran_allocate_source_fwd(void *d, void *d_s, const void *source, const void *source_s) {
+  if (!d_s) return;
+  adcc_fortran_allocate_fwd(d, d_s);
+  copy_tangents(d_s, d, source, source_s, NULL);
+}
+
+void *adcc_fortran_allocate_source_aug(void *d, void *d_s, const void *source, const void *source_s) {
+  if (!d_s) return NULL;
+  copy_record *r = copy_record_new();
+  record_save(&r->h, d_s);
+  ((fdesc *)d_s)->base_addr = NULL;
+  shadow_allocate(d, d_s, &r->h);
+  copy_tangents(d_s, d, source, source_s, &r->h);
+  r->to = desc_snapshot(d, ((fdesc *)d_s)->base_addr);
+  if (source_s && ((const fdesc *)source_s)->base_addr)
+    r->from = desc_snapshot(source, ((const fdesc *)source_s)->base_addr);
+  return r;
+}
+
 void adcc_fortran_deallocate_fwd(void *d_s) {
   fdesc *s = d_s;
   if (!s || !s->base_addr) return;

@@ -288,7 +288,8 @@ class _Lowering:
     def _value(self, pty: T.Type, activity: str, data: Actual, shadow: Actual | None) -> None:
         if data.type_code is not None and data.type_code in FLOAT_TYPES and isinstance(pty, T.FloatType) \
                 and FLOAT_TYPES[data.type_code] != pty:
-            raise self.error(f"{data.describe()} is {_type_name(data)} but the procedure takes {pty} by value")
+            raise self.error(f"{data.describe()} is {_type_name(data)} but the procedure takes "
+                             f"{_fortran_type(pty)} by value")
         value = self.b.load(pty, data.base)
         if activity == "const" or not isinstance(pty, T.FloatType):
             if activity != "const":
@@ -351,7 +352,7 @@ class _Lowering:
                 raise self.error("tangent= is for functions; a subroutine's tangents are in its arguments' shadows")
             if tangent.type_code is not None and isinstance(ret, T.FloatType) and \
                     FLOAT_TYPES.get(tangent.type_code) not in (None, ret):
-                raise self.error(f"tangent= is {_type_name(tangent)}, the result is {ret}")
+                raise self.error(f"tangent= is {_type_name(tangent)}, the result is {_fortran_type(ret)}")
             b.store(call, tangent.base)
         for emit_after in self.after:
             emit_after(b)
@@ -362,6 +363,10 @@ def _is_descriptor_type(ty: T.Type) -> bool:
     """flang's descriptor: {ptr, i64, i32, i8, i8, i8, i8, ...}."""
     head = (T.ptr, T.i64, T.i32, T.i8, T.i8, T.i8, T.i8)
     return isinstance(ty, T.StructType) and tuple(ty.elems[:7]) == head
+
+
+def _fortran_type(ty: T.Type) -> str:
+    return {T.f32: "REAL(4)", T.f64: "REAL(8)"}.get(ty, str(ty))
 
 
 def _type_name(a: Actual) -> str:
