@@ -19,7 +19,10 @@ OPTS = ("-O0", "-O1", "-O2", "-O3")
 PROGRAMS = sorted(p.name for p in FORTRAN_DIR.glob("*.f90") if p.name != "fdcheck.f90")
 
 # (program, opt level) -> issue that tracks it
-XFAIL: dict[tuple[str, str], str] = {}
+XFAIL: dict[tuple[str, str], str] = {
+    **{("const_sections.f90", opt): "#9: a descriptor built from an enzyme_const array gets the array itself "
+                                    "as its shadow (the primal as its own shadow)" for opt in OPTS},
+}
 
 pytestmark = pytest.mark.skipif(shutil.which("flang-new-22") is None, reason="flang-new-22 is not installed")
 
@@ -39,10 +42,10 @@ def build_and_run(program: str, opt: str, tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("opt", OPTS)
 @pytest.mark.parametrize("program", PROGRAMS)
-def test_program(program, opt, tmp_path):
+def test_program(program, opt, tmp_path, request):
     issue = XFAIL.get((program, opt))
     if issue:
-        pytest.xfail(issue)  # the strict marker below reports an unexpected pass
+        request.applymarker(pytest.mark.xfail(strict=True, reason=issue))
     out = build_and_run(program, opt, tmp_path)
     assert f"PASS fortran/{program[:-4]}" in out.splitlines(), out
 
