@@ -289,23 +289,33 @@ void adcc_fortran_deallocate_fwd(void *d_s) {
   s->base_addr = NULL;
 }
 
-void *adcc_fortran_deallocate_aug(void *d_, void *d_s) {
-  fdesc *d = d_, *s = d_s;
-  if (!d->base_addr) adcc_fatal("DEALLOCATE of an object that is not allocated");
-  plain_record *r = record_new(sizeof *r, NULL);
+/* The augmented pass's deallocation of d's elements' allocatable components (and of their
+ * shadows in s): unhooked, and freed by the reverse of `rec` (primal) or of their allocation. */
+static void detach_components(fdesc *d, fdesc *s, frecord *rec) {
   etype t = etype_of(d);
-  if (t.code == T_STRUCT) {
-    walk w;
-    int paired = s && s->base_addr && desc_elements(s) == desc_elements(d);
-    for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
-      elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
-  }
-  ptrvec_push(&r->h.primal, d->base_addr);
+  if (t.code != T_STRUCT || !d->base_addr) return;
+  int paired = s && s->base_addr && desc_elements(s) == desc_elements(d);
+  walk w;
+  for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
+    elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, rec);
+}
+
+/* The augmented pass's deallocation of d itself: the buffers stay alive until the reverse. */
+static void detach_allocation(fdesc *d, fdesc *s, frecord *rec) {
+  detach_components(d, s, rec);
+  ptrvec_push(&rec->primal, d->base_addr);
   d->base_addr = NULL;
   if (s) { /* freed by the reverse of its allocation */
-    record_save(&r->h, s);
+    record_save(rec, s);
     s->base_addr = NULL;
   }
+}
+
+void *adcc_fortran_deallocate_aug(void *d_, void *d_s) {
+  fdesc *d = d_;
+  if (!d->base_addr) adcc_fatal("DEALLOCATE of an object that is not allocated");
+  plain_record *r = record_new(sizeof *r, NULL);
+  detach_allocation(d, d_s, &r->h);
   return r;
 }
 
@@ -344,16 +354,10 @@ void adcc_fortran_move_alloc_fwd(void *to, void *to_s, void *from, void *from_s)
 
 void *adcc_fortran_move_alloc_aug(void *to_, void *to_s, void *from, void *from_s, const void *derived,
                                   int32_t has_stat, const void *errmsg, const char *file, int32_t line) {
-  fdesc *to = to_, *s = to_s;
+  fdesc *to = to_;
   plain_record *r = record_new(sizeof *r, NULL);
-  if (to->base_addr) { /* its deallocation waits for the reverse pass */
-    etype t = etype_of(to);
-    if (t.code == T_STRUCT) {
-      walk w;
-      int paired = s && s->base_addr && desc_elements(s) == desc_elements(to);
-      for (walk_init(&w, to); w.count-- > 0; walk_next(&w))
-        elem_detach((char *)to->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
-    }
+  if (to->base_addr) { /* its deallocation waits for the reverse pass; move_shadow sets to_s */
+    detach_components(to, to_s, &r->h);
     ptrvec_push(&r->h.primal, to->base_addr);
     to->base_addr = NULL;
   }
@@ -373,14 +377,10 @@ void adcc_fortran_destroy_fwd(void *d_s) {
 }
 
 void *adcc_fortran_destroy_aug(void *d_, void *d_s) {
-  fdesc *d = d_, *s = d_s;
+  fdesc *d = d_;
   if (!d->base_addr) return NULL;
   plain_record *r = record_new(sizeof *r, NULL);
-  etype t = etype_of(d);
-  int paired = s && s->base_addr && desc_elements(s) == desc_elements(d);
-  walk w;
-  for (walk_init(&w, d); w.count-- > 0; walk_next(&w))
-    elem_detach((char *)d->base_addr + w.off, paired ? (char *)s->base_addr + w.off : NULL, t, &r->h);
+  detach_components(d, d_s, &r->h);
   return r;
 }
 

@@ -312,11 +312,14 @@ _NEGATE = {"eq": "ne", "ne": "eq", "slt": "sge", "sge": "slt", "sle": "sgt", "sg
            "ult": "uge", "uge": "ult", "ule": "ugt", "ugt": "ule"}
 
 
-def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tuple[str, int, Value] | None:
-    """The loop's single exit test, an `icmp` of `iv` (or iv + 1) against a loop-invariant bound,
-    as (pred, offset, bound): the loop exits at the first iteration k with pred(iv_k + offset, bound)."""
+def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None,
+                  offset_of: Callable[[Value], int | None] | None = None) -> tuple[str, int, Value] | None:
+    """The loop's single exit test, an `icmp` of `iv` (or iv + 1; `offset_of` tells other
+    offsets) against a loop-invariant bound, as (pred, offset, bound): the loop exits at the first
+    iteration k with pred(iv_k + offset, bound)."""
     if len(loop.exiting) != 1:
         return None
+    offset_of = offset_of or (lambda v: _iv_offset(v, iv))
     exiting = loop.exiting[0]
     term = exiting.terminator
     if term is None or term.opcode != "br" or len(term.operands) != 3:
@@ -328,9 +331,9 @@ def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tupl
         return None
     pred = cond.info["predicate"]
     a, b = cond.operands
-    off, bound = _iv_offset(a, iv), b
+    off, bound = offset_of(a), b
     if off is None:
-        off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
+        off, bound, pred = offset_of(b), a, _SWAP[pred]
     if off is None or not loop.is_invariant(bound):
         return None
     if t_true in loop:  # exit when the condition is false
@@ -386,7 +389,8 @@ def _stepped_trip_count(loop: Loop, dt: DominatorTree | None) -> TripCount | Non
         step = _step(nexts[0], iv)
         if step is None or not (isinstance(nexts[0], Instruction) and nexts[0].block in loop):
             continue
-        test = _stepped_compare(loop, iv, nexts[0], step, dt)
+        offsets = {id(iv): 0, id(nexts[0]): step}
+        test = _exit_compare(loop, iv, dt, lambda v: offsets.get(id(v)))
         if test is None:
             continue
         pred, off, bound = test      # exit at the first k with pred(iv_k + off, bound)
@@ -405,31 +409,6 @@ def _stepped_trip_count(loop: Loop, dt: DominatorTree | None) -> TripCount | Non
 def _trip(v: Value, offset: int) -> TripCount:
     c = _const_int(v)
     return TripCount(None, max(c + offset, 1)) if c is not None else TripCount(v, offset)
-
-
-def _stepped_compare(loop: Loop, iv: Instruction, nxt: Instruction, step: int,
-                     dt: DominatorTree | None) -> tuple[str, int, Value] | None:
-    """`_exit_compare` for an iv of step `step`: offset 0 for the iv, `step` for its next value."""
-    exiting = loop.exiting[0]
-    term = exiting.terminator
-    if term is None or term.opcode != "br" or len(term.operands) != 3:
-        return None
-    if dt is not None and not all(dt.dominates(exiting, l) for l in loop.latches):
-        return None
-    cond, t_true, _ = term.operands
-    if not isinstance(cond, Instruction) or cond.opcode != "icmp":
-        return None
-    pred = cond.info["predicate"]
-    a, b = cond.operands
-    offsets = {id(iv): 0, id(nxt): step}
-    off, bound = offsets.get(id(a)), b
-    if off is None:
-        off, bound, pred = offsets.get(id(b)), a, _SWAP[pred]
-    if off is None or not loop.is_invariant(bound):
-        return None
-    if t_true in loop:
-        pred = _NEGATE[pred]
-    return pred, off, bound
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,18 @@
 module fdcheck
   implicit none
   private
-  public :: check, check_fd, finish, fd_step
+  public :: check, check_fd, finish, fd_step, fd_gradient
   integer :: failures = 0
 
   interface check
     module procedure check_array, check_scalar
+  end interface
+
+  abstract interface
+    function objective(x) result(r)
+      real(8), intent(in) :: x(:)
+      real(8) :: r
+    end function
   end interface
 contains
   pure function fd_step(x) result(h)
@@ -16,6 +23,19 @@ contains
     real(8) :: h
     h = 1d-6 * max(1d0, abs(x))
   end function
+
+  ! the gradient of f at x by central differences
+  subroutine fd_gradient(f, x, g)
+    procedure(objective) :: f
+    real(8), intent(in) :: x(:)
+    real(8), intent(out) :: g(:)
+    real(8) :: p(size(x))
+    integer :: i
+    do i = 1, size(x)
+      p = x; p(i) = x(i) + fd_step(x(i)); g(i) = f(p)
+      p = x; p(i) = x(i) - fd_step(x(i)); g(i) = (g(i) - f(p)) / (2 * fd_step(x(i)))
+    end do
+  end subroutine
 
   subroutine check_array(what, got, want, rtol)
     character(*), intent(in) :: what

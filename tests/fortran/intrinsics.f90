@@ -85,11 +85,8 @@ contains
         real(8) :: r
       end function
     end interface
-    real(8) :: fd(n), xp(n)
-    do i = 1, n
-      xp = x; xp(i) = x(i) + fd_step(x(i)); fd(i) = f(xp)
-      xp = x; xp(i) = x(i) - fd_step(x(i)); fd(i) = (fd(i) - f(xp)) / (2 * fd_step(x(i)))
-    end do
+    real(8) :: fd(n)
+    call fd_gradient(f, x, fd)
     call check_fd(what // ": reverse", dx, fd)
     call check(what // ": forward", t, dx, 1d-9)
   end subroutine

@@ -37,7 +37,7 @@ program kinds
   implicit none
   integer, parameter :: n = 4
   real(4) :: x4(n), dx4(n), e4(n)
-  real(8) :: x(n), dx(n), fd(n), p(n), t(n), e(n), r4(n)
+  real(8) :: x(n), dx(n), fd(n), t(n), e(n), r4(n)
   integer :: i
   x4 = [(0.25 * i, i = 1, n)]
   dx4 = 0
@@ -55,10 +55,7 @@ program kinds
   x = [(0.3d0 * i - 0.1d0, i = 1, n)]
   dx = 0
   call autodiff(cplx, enzyme_dup, x, dx)
-  do i = 1, n
-    p = x; p(i) = x(i) + fd_step(x(i)); fd(i) = cplx(p)
-    p = x; p(i) = x(i) - fd_step(x(i)); fd(i) = (fd(i) - cplx(p)) / (2 * fd_step(x(i)))
-  end do
+  call fd_gradient(cplx, x, fd)
   call check_fd("COMPLEX(8) reverse", dx, fd)
   do i = 1, n
     e = 0; e(i) = 1

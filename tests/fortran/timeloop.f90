@@ -55,10 +55,7 @@ program timeloop
   kappa = [(0.5d0 + 0.05d0 * i, i = 1, n)]
   du0 = 0
   call autodiff(energy, enzyme_dup, u0, du0)
-  do i = 1, n
-    p = u0; p(i) = u0(i) + fd_step(u0(i)); fd(i) = energy(p)
-    p = u0; p(i) = u0(i) - fd_step(u0(i)); fd(i) = (fd(i) - energy(p)) / (2 * fd_step(u0(i)))
-  end do
+  call fd_gradient(energy, u0, fd)
   call check_fd("reverse d/du0", du0, fd)
   do i = 1, n
     e = 0; e(i) = 1

@@ -9,7 +9,8 @@ z̄ᵢ += conj(f'ᵢ)·q̄. The table gives each f'ᵢ from the operands and the
 """
 from __future__ import annotations
 
-from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
+from adcc.ad.rules.calls import (CallRule, ForwardSite, ReverseSite, augment_primal_only, call_primal,
+                                 reads_operands_and_result)
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import GlobalRef, Value
@@ -79,11 +80,6 @@ def _operands(site, value) -> list[tuple]:
     return [(a[k], a[k + 1]) for k in range(0, len(a), 2)]
 
 
-def _call(site, primal) -> Value:
-    fty = site.inst.info["fn_type"]
-    return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
-
-
 def _pair(b: Builder, v: Value) -> tuple:
     return b.extractvalue(v, 0), b.extractvalue(v, 1)
 
@@ -97,7 +93,7 @@ def _cabs_partials(b: Builder, z: tuple, r: Value) -> tuple:
 
 def _forward(site: ForwardSite) -> None:
     b = site.b
-    r = _call(site, site.primal)
+    r = call_primal(site)
     site.set_result(r)
     if not site.varied(site.inst):
         return
@@ -122,10 +118,6 @@ def _forward(site: ForwardSite) -> None:
     site.set_tangents(lanes)
 
 
-def _augment(site: AugmentSite) -> None:
-    site.set_result(_call(site, site.primal))
-
-
 def _reverse(site: ReverseSite) -> None:
     d = site.result_adjoint()
     if d is None:
@@ -145,13 +137,9 @@ def _reverse(site: ReverseSite) -> None:
         site.add_adjoint(site.args[2 * j + 1], im)
 
 
-def _reverse_reads(view) -> list:
-    return [("p", a) for a in view.args] + [("p", view.inst)]
-
-
 def _rule(name: str) -> CallRule:
-    return CallRule(family="complex", callees=(name,), forward=_forward, augment=_augment, reverse=_reverse,
-                    reverse_reads=_reverse_reads, description=f"complex {name}")
+    return CallRule(family="complex", callees=(name,), forward=_forward, augment=augment_primal_only,
+                    reverse=_reverse, reverse_reads=reads_operands_and_result, description=f"complex {name}")
 
 
 RULES: tuple[CallRule, ...] = tuple(_rule(name) for name in (*_DERIVATIVES, "cabs"))

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
+from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite, call_primal
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import GlobalRef, Value
@@ -217,11 +217,6 @@ def _emit(site, helper: Helper, primal, shadow, result: Value | None = None) -> 
     return site.b.call(helper.name, helper.ret, args)
 
 
-def _primal_call(site, primal) -> Value:
-    fty = site.inst.info["fn_type"]
-    return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
-
-
 def _synced(site, entry: Entry, primal, shadow):
     """`shadow`, with each shadow descriptor replaced by what adcc_fortran_shadow makes of it
     (its primal's bounds; null when it is the primal's own data)."""
@@ -262,7 +257,7 @@ def _result_of(site, primal_result: Value | None) -> Value | None:
 def _forward(entry: Entry, site: ForwardSite) -> None:
     lanes = [_synced(site, entry, site.primal, lambda a, w=w: (site.shadows(a) or [None] * site.width)[w])
              for w in range(site.width)]
-    r = _primal_call(site, site.primal)
+    r = call_primal(site)
     if not isinstance(r.type, T.VoidType):
         site.set_result(r)
     positions = entry.shadow_args or entry.forward_shadow_args
@@ -281,7 +276,7 @@ def _forward(entry: Entry, site: ForwardSite) -> None:
 def _augment(entry: Entry, site: AugmentSite) -> None:
     shadow = _synced(site, entry, site.primal, site.shadow)
     if entry.shadow_args:
-        r = _primal_call(site, site.primal)
+        r = call_primal(site)
         _same_call(site, entry.shadow_args, site.primal, site.shadow)
         if not isinstance(r.type, T.VoidType):
             site.set_result(r)
@@ -291,7 +286,7 @@ def _augment(entry: Entry, site: AugmentSite) -> None:
         record = _emit(site, helper, site.primal, shadow)
         result = _result_of(site, None)
     else:
-        result = _primal_call(site, site.primal)
+        result = call_primal(site)
         if isinstance(result.type, T.VoidType):
             result = None
         record = _emit(site, helper, site.primal, shadow, result)

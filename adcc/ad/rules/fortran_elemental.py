@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
+from adcc.ad.rules.calls import CallRule, ForwardSite, ReverseSite, augment_primal_only, call_primal
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import GlobalRef, Value
@@ -69,13 +69,8 @@ def _partials(site, primal) -> list[tuple[Value, Value]]:
     return out
 
 
-def _call(site, primal) -> Value:
-    fty = site.inst.info["fn_type"]
-    return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
-
-
 def _forward(site: ForwardSite) -> None:
-    r = _call(site, site.primal)
+    r = call_primal(site)
     site.set_result(r)
     if not site.varied(site.inst):
         return
@@ -93,10 +88,6 @@ def _forward(site: ForwardSite) -> None:
     site.set_tangents(lanes)
 
 
-def _augment(site: AugmentSite) -> None:
-    site.set_result(_call(site, site.primal))
-
-
 def _reverse(site: ReverseSite) -> None:
     d = site.result_adjoint()
     if d is None:
@@ -111,7 +102,7 @@ def _reverse_reads(view) -> list:
 
 def _rule(stem: str) -> CallRule:
     return CallRule(family="fortran", callees=(f"_FortranA{stem}4", f"_FortranA{stem}8"), forward=_forward,
-                    augment=_augment, reverse=_reverse, reverse_reads=_reverse_reads,
+                    augment=augment_primal_only, reverse=_reverse, reverse_reads=_reverse_reads,
                     description=f"flang's runtime ({stem.replace('Real', '').upper()})")
 
 
