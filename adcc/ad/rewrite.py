@@ -150,7 +150,8 @@ def _site_spec(module, site: CallSite) -> FunctionSpec:
         readonly = not writes_nonlocal_memory(module, fn)
         if not readonly:
             reload = reloadable_arguments(module, fn)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload,
+                        top_level=site.mode is Mode.REVERSE)
 
 
 def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:
