@@ -135,8 +135,9 @@ def _call_evidence(module, md, u: Instruction, slot: int, seen: frozenset) -> Co
         return Convention.UNUSED
     if name.startswith(("llvm.memcpy.", "llvm.memmove.")):
         return _tbaa_evidence(md, u)
-    if name.startswith("_FortranA"):
-        return Convention.UNKNOWN if name.startswith(_RAW_POINTER_RUNTIME) else Convention.DESCRIPTOR
+    if name.startswith("_FortranA"):  # descriptors, but for the data addresses some functions take
+        raw = name.startswith(_RAW_POINTER_RUNTIME) and "Descriptor" not in name
+        return Convention.ADDRESS if raw else Convention.DESCRIPTOR
     if module.is_defined(name):
         got = dummy_convention(module, name, arg, seen)
         return Convention.UNUSED if got is Convention.UNUSED else got

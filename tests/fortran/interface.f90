@@ -9,6 +9,7 @@ contains
     integer, intent(in) :: n
     real(8), intent(out) :: y(n)
     real(8), intent(in) :: x(n), a
+    if (a < 0) print *, "negative", x       ! I/O of arguments tells nothing about how they arrive
     y = a * x ** 2 + sin(x)
   end subroutine
 
@@ -23,6 +24,7 @@ contains
   function scalars(a, b) result(r)            ! scalars by reference
     real(8), intent(in) :: a, b
     real(8) :: r
+    if (b > 100) print *, a, b
     r = a * b ** 2 + log(a)
   end function
 end module
