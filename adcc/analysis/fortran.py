@@ -91,8 +91,8 @@ def _use_evidence(module, md, u: Instruction, slot: int, offset: int | None, sta
     if op == "load" or (op == "store" and slot == 1):
         got = _tbaa_evidence(md, u)
         return got if got is not Convention.UNKNOWN else _untagged_evidence(u, offset)
-    if op == "store":
-        return Convention.UNKNOWN  # the pointer itself is stored away
+    if op == "store":  # the pointer itself is stored: as a new descriptor's base address, it is data
+        return Convention.ADDRESS if _tbaa_evidence(md, u) is Convention.DESCRIPTOR else Convention.UNKNOWN
     if op in ("icmp", "ptrtoint", "#dbg"):
         return Convention.UNUSED   # presence tests of OPTIONAL dummies, debug records
     if op in ("call", "invoke"):
