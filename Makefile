@@ -7,12 +7,13 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
-# only for `make test` and `make bench` (tests/test_blas.py, bench/blas): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; cmake, meson and ninja
+# for the real-build tests, so that CI runs them rather than skips them): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-torch test-tf bench-compile bench bench-bridges clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -40,12 +41,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Launchers (adcc/driver/launchers.py): adcc/adcc++/adflang are the native fast-path launcher
-# (launcher/adcc_launcher.c, `cc -O2`), which execs the lean Python ones (adcc-py, ...: python -IS)
-# for everything it does not do itself. Without a C compiler: the Python launchers only.
+# (launcher/adcc_launcher.c, `cc -O2`, with zlib to compress the embedded bitcode when zlib.h is
+# there), which execs the lean Python ones (adcc-py, ...: python -IS) for everything it does not
+# do itself. Without a C compiler: the Python launchers only.
 $(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
 	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
 	new=$(VENV)/bin/.adcc-launcher.new; \
-	if [ -n "$$cc" ] && "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); then \
+	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
+	                      || "$$cc" -O2 -Wall '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC); }; then \
 	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
 	else \
 	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \
@@ -71,6 +74,10 @@ test-torch: setup
 test-tf: setup
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install -q tensorflow-cpu
 	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
+
+# the long campaigns (pytest -m slow): driver fuzzing against clang, the 1,500-function unit
+test-slow: test-setup
+	$(PY) -m pytest -n auto -q -m slow
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
