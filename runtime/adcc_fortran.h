@@ -22,10 +22,11 @@ extern "C" {
  * derivative, which the helpers must neither read tangents from nor write them into). */
 void *adcc_fortran_shadow(const void *d, void *d_s);
 
-/* ASSIGNMENT (=), also to temporaries: realloc-on-assign, conversion, scalar broadcast, deep copy */
+/* ASSIGNMENT (=), also to temporaries and polymorphic variables (`kind` 0, 1, 2): realloc-on-assign,
+ * conversion, scalar broadcast, deep copy */
 void adcc_fortran_assign_fwd(void *to, void *to_s, const void *from, const void *from_s);
 void *adcc_fortran_assign_aug(void *to, void *to_s, const void *from, const void *from_s, const char *file,
-                              int32_t line, int32_t temporary);
+                              int32_t line, int32_t kind);
 /* ALLOCATE / DEALLOCATE of allocatables and pointers (after the primal, or in place of it) */
 void adcc_fortran_allocate_fwd(void *d, void *d_s);
 void *adcc_fortran_allocate_aug(void *d, void *d_s);

@@ -111,6 +111,7 @@ void record_save(frecord *r, fdesc *d);   /* before changing shadow descriptor d
 /* flang's runtime */
 void _FortranAAssign(void *to, const void *from, const char *file, int line);
 void _FortranAAssignTemporary(void *to, const void *from, const char *file, int line);
+void _FortranAAssignPolymorphic(void *to, const void *from, const char *file, int line);
 void _FortranACopyOutAssign(void *var, void *temp, const char *file, int line);
 void _FortranACopyInAssign(void *temp, const void *var, const char *file, int line);
 int32_t _FortranAMoveAlloc(void *to, void *from, const void *derived, _Bool has_stat, const void *errmsg,

@@ -150,7 +150,7 @@ void adcc_fortran_assign_fwd(void *to, void *to_s, const void *from, const void 
 }
 
 void *adcc_fortran_assign_aug(void *to_, void *to_s_, const void *from_, const void *from_s_, const char *file,
-                              int32_t line, int32_t temporary) {
+                              int32_t line, int32_t kind) {
   fdesc *to = to_, *to_s = to_s_;
   const fdesc *from = from_, *from_s = from_s_;
   void *kept = NULL;
@@ -158,7 +158,8 @@ void *adcc_fortran_assign_aug(void *to_, void *to_s_, const void *from_, const v
     kept = to->base_addr; /* the reverse pass frees it */
     to->base_addr = NULL;
   }
-  if (temporary) _FortranAAssignTemporary(to, from, file, line);
+  if (kind == 2) _FortranAAssignPolymorphic(to, from, file, line);
+  else if (kind == 1) _FortranAAssignTemporary(to, from, file, line);
   else _FortranAAssign(to, from, file, line);
   if (!to_s && !kept) return NULL;
   copy_record *r = copy_record_new();

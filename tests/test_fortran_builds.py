@@ -62,8 +62,6 @@ def test_cmake(tmp_path):
     _passes(tmp_path / "build" / "calibrate")
 
 
-@pytest.mark.xfail(strict=True, reason="#15: meson passes -MQ/-MF to the Fortran compiler; adflang "
-                                      "translates them in the driver branch (not merged yet)")
 def test_meson(tmp_path):
     if shutil.which("meson") is None or shutil.which("ninja") is None:
         pytest.skip("meson or ninja is not installed")

@@ -162,7 +162,7 @@ def reaches_undefined(module, fname: str) -> bool:
 
 _ALLOCATING = {"_FortranAAllocatableAllocate": (0,), "_FortranAPointerAllocate": (0,),
                "_FortranAAllocatableAllocateSource": (0,), "_FortranAPointerAllocateSource": (0,),
-               "_FortranAAssign": (0,), "_FortranAAssignTemporary": (0,), "_FortranACopyInAssign": (0,),
+               "_FortranAAssign": (0,), "_FortranAAssignTemporary": (0,), "_FortranAAssignPolymorphic": (0,), "_FortranACopyInAssign": (0,),
                "_FortranAMoveAlloc": (0, 1), "_FortranAInitArrayConstructorVector": (0, 1),
                "_FortranAPointerAssociate": (0,), "_FortranAPointerAssociateLowerBounds": (0,),
                "_FortranAPointerAssociateRemapping": (0,), "_FortranAPointerAssociateScalar": (0,)}

@@ -93,6 +93,8 @@ _ENTRIES: tuple[Entry, ...] = (
           augment="ptr adcc_fortran_assign_aug(p0 s0 p1 s1 p2 p3 c:0)", replaces=True, what="assignment"),
     Entry(("_FortranAAssignTemporary",), forward="void adcc_fortran_assign_fwd(p0 s0 p1 s1)",
           augment="ptr adcc_fortran_assign_aug(p0 s0 p1 s1 p2 p3 c:1)", replaces=True, what="assignment"),
+    Entry(("_FortranAAssignPolymorphic",), forward="void adcc_fortran_assign_fwd(p0 s0 p1 s1)",
+          augment="ptr adcc_fortran_assign_aug(p0 s0 p1 s1 p2 p3 c:2)", replaces=True, what="assignment"),
     Entry(("_FortranACopyInAssign",), forward="void adcc_fortran_copy_in_fwd(p0 s0 p1 s1)",
           augment="ptr adcc_fortran_copy_in_aug(p0 s0 p1 s1 p2 p3)", replaces=True, established=(0,),
           what="copy-in"),
