@@ -76,3 +76,20 @@ def test_runtime_calls(opt, tmp_path):
     assert c.returncode == 0, f"{' '.join(cmd)}\n{c.stderr}"
     r = subprocess.run([str(exe)], cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
     assert r.returncode == 0 and "PASS fortran/runtime_calls" in r.stdout, r.stdout + r.stderr
+
+
+def test_rule_helpers_are_declared_and_compile_cleanly(tmp_path):
+    """Every helper the Fortran rule family calls is declared in runtime/adcc_fortran.h, and the
+    Fortran part of the runtime compiles without warnings."""
+    import re
+    from adcc.ad.rules import fortran
+    runtime = Path(__file__).resolve().parent.parent / "runtime"
+    declared = set(re.findall(r"\b(adcc_fortran_\w+)\(", (runtime / "adcc_fortran.h").read_text()))
+    used = {fortran.Helper.parse(h).name for e in fortran._ENTRIES for h in (e.forward, e.augment) if h}
+    used |= {"adcc_fortran_shadow", "adcc_fortran_reverse", "adcc_fortran_arg_address", "adcc_fortran_arg_done",
+             "adcc_fortran_global_shadow"}
+    assert used <= declared, used - declared
+    for src in sorted(runtime.glob("adcc_fortran*.c")):
+        c = subprocess.run(["clang-22", "-c", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{runtime}", str(src),
+                            "-o", str(tmp_path / (src.stem + ".o"))], capture_output=True, text=True)
+        assert c.returncode == 0, c.stderr
