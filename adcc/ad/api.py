@@ -45,6 +45,8 @@ def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     kept every static variable (`-fkeep-persistent-storage-variables`) so that static Enzyme
     registrations reach the IR; only those stay pinned."""
     from adcc.analysis.declarations import mentions_declarations
+    if "__enzyme_fortran_" in text:
+        text = _prepare_fortran(text)
     declares = mentions_declarations(text)
     if "__enzyme_" not in text and not declares and not kept_statics:
         return text
@@ -73,6 +75,14 @@ def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     return str(module)
 
 
+def _prepare_fortran(text: str) -> str:
+    """The adcc_ad module's calls, made ready for optimization (adcc.ad.fortran_api)."""
+    from adcc.ad.fortran_api import prepare
+    from adcc.ir import parse_module
+    module = parse_module(text)
+    return str(module) if prepare(module) else text
+
+
 def differentiate_text(text: str, options: ADOptions) -> ADResult:
     """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
@@ -82,6 +92,9 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
+        if "__enzyme_fortran_" in text:
+            from adcc.ad.fortran_api import lower
+            lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
         sites, reports = rewrite_module(module, options)
     except ParseError as e:

@@ -108,6 +108,8 @@ class AugmentedBuilder:
         else:
             bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
             n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
+            if fl.trip.start is not None:  # a loop from a variable start (flang's `do j = i + 1, n`)
+                n = b.sub(n, convert(b, self.p(fl.trip.start), T.i64))
             n = b.select(b.icmp("sgt", n, Builder.iconst(T.i64, 0)), n, Builder.iconst(T.i64, 0))
         nbytes = fl.block_bytes(b, n)
         base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)

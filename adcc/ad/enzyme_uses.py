@@ -28,6 +28,8 @@ def check_names(module, source_file: str | None = None) -> None:
         plain = name.strip('"')
         if "__enzyme_" not in plain or entry.is_definition:
             continue  # a body of the program's own is not an Enzyme name
+        if plain.startswith("__enzyme_fortran_"):
+            continue  # the adcc_ad Fortran module's entry points (adcc.ad.fortran_api)
         info = names.entry_point(plain) or names.registration(plain)
         if info is None or info.status is not names.Status.IMPLEMENTED:
             raise CompileError(_message(info, "Enzyme entry point", _identifier(plain)), _first_call(module, name))

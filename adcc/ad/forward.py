@@ -240,8 +240,8 @@ class ForwardSynthesizer:
         for w in range(self.W):
             if is_floatish(self.module, val.type) or self.act.is_varied(val):
                 sv = self.tz(val, w)
-            elif isinstance(val, Constant):
-                sv = val
+            elif isinstance(val, Constant) and not self.act.has_shadow(val):
+                sv = val  # a pointer constant naming an active global stores that global's shadow
             else:
                 sv = self.sz(val, w)
             self.b.clone(inst, [sv, sh[w]])

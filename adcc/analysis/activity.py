@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.fortran import fresh_memory_arguments
 from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
@@ -202,6 +203,10 @@ class ActivityAnalysis:
                 for a in inst.args:
                     if is_pointer(a.type):
                         self._shadow_stack_objects(a)
+            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory
+                for k in fresh_memory_arguments(inst.callee_name):
+                    if k < len(inst.args) and is_pointer(inst.args[k].type):
+                        self._shadow_stack_objects(inst.args[k])
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
                 self.shadowed.add(id(inst))
             elif kind in (CallKind.MATH,):

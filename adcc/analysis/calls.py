@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.fortran import is_inactive_runtime
 from adcc.analysis.types import type_hint
 from adcc.ir.values import Instruction
 
@@ -148,6 +149,6 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.UNKNOWN
     if module.is_defined(name):
         return CallKind.DEFINED
-    if name in INACTIVE_FUNCTIONS:
+    if name in INACTIVE_FUNCTIONS or is_inactive_runtime(name):
         return CallKind.INACTIVE
     return CallKind.UNKNOWN

@@ -204,7 +204,8 @@ class Driver:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
         if kind == "fortran":
-            args = self.compile_args(linking, first, fortran=True)
+            from adcc.driver.fortran_module import include_args
+            args = self.compile_args(linking, first, fortran=True) + include_args()  # `use adcc_ad`
             rc = self.compile_unit(inp, kind, fe, args, out, action)
             if rc == 0 and self.parsed.has("-MD", "-MMD"):
                 self.write_fortran_dependencies(inp, target, linking)

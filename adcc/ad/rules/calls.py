@@ -182,13 +182,33 @@ class ReverseSite(CallView):
         self._r.add_adj(v, d)
 
 
+# --- helpers for rule families ------------------------------------------------------------------
+
+def call_primal(site, primal=None) -> Value:
+    """The call itself again, on primal operands (`primal`: the site's own by default)."""
+    from adcc.ir.values import GlobalRef
+    primal = primal or site.primal
+    fty = site.inst.info["fn_type"]
+    return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
+
+
+def augment_primal_only(site: "AugmentSite") -> None:
+    """An augmented pass that is just the primal call (the reverse needs no tape of its own)."""
+    site.set_result(call_primal(site))
+
+
+def reads_operands_and_result(view) -> list[tuple[str, Value]]:
+    """`reverse_reads` of a rule whose reverse reads the call's operands and its result."""
+    return [("p", a) for a in view.args] + [("p", view.inst)]
+
+
 # --- the one lookup ------------------------------------------------------------------------------
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, runtime
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*runtime.RULES, *BLAS_RULES)
+    return (*runtime.RULES, *BLAS_RULES, *fortran.RULES, *fortran_elemental.RULES, *complex_arith.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
