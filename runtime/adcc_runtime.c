@@ -279,3 +279,94 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
     }
   }
 }
+
+/* OpenMP parallel regions in reverse mode. The augmented forward pass of a region runs in a team of
+ * n threads, each pushing onto its own tape; the reverse pass runs later in a team of the same size,
+ * thread k popping what thread k pushed. The OS thread behind thread number k may differ between
+ * the two teams, so what a thread keeps from one pass to the other lives in the team record, one
+ * slot per thread number: its tape, and its shadow stack (shadows of the stack objects its forward
+ * pass allocated, released by their reverse), swapped in while the thread runs the slot. */
+typedef struct adcc_omp_slot {
+  adcc_tape tape;
+  shadow_chunk *stack; /* the slot's shadow stack while no thread runs it */
+  shadow_chunk *outer; /* the running thread's own shadow stack, while it runs the slot */
+  char pad[64 - sizeof(adcc_tape) - 2 * sizeof(void *)]; /* one cache line per slot */
+} adcc_omp_slot;
+
+typedef struct adcc_omp_block {
+  int32_t nthreads;
+  adcc_omp_slot slots[];
+} adcc_omp_block;
+
+struct adcc_omp_team {
+  adcc_omp_block *block; /* published once, by the first thread of the forward team (atomics) */
+};
+
+adcc_omp_team *adcc_omp_team_new(void) {
+  adcc_omp_team *team = calloc(1, sizeof *team);
+  if (!team) adcc_fatal("out of memory allocating an OpenMP team record");
+  return team;
+}
+
+static adcc_omp_block *team_block(adcc_omp_team *team, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  if (block) return block;
+  if (reverse) adcc_fatal("the reverse pass of an OpenMP parallel region found no forward pass");
+  adcc_omp_block *fresh = calloc(1, sizeof *fresh + (size_t)nthreads * sizeof(adcc_omp_slot));
+  if (!fresh) adcc_fatal("out of memory allocating OpenMP thread tapes");
+  fresh->nthreads = nthreads;
+  adcc_omp_block *expected = NULL;
+  if (__atomic_compare_exchange_n(&team->block, &expected, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return fresh;
+  free(fresh); /* another thread of the team published first */
+  return expected;
+}
+
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = team_block(team, nthreads, reverse);
+  if (nthreads != block->nthreads)
+    adcc_fatal("the reverse pass of an OpenMP parallel region got a different number of threads than its "
+               "forward pass (dynamic thread adjustment, OMP_DYNAMIC, is not supported in differentiated regions)");
+  if (tid < 0 || tid >= nthreads) adcc_fatal("OpenMP thread number out of range");
+  adcc_omp_slot *slot = &block->slots[tid];
+  slot->outer = stack_top;
+  stack_top = slot->stack;
+  return &slot->tape;
+}
+
+static void free_chunks(shadow_chunk *c) {
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    free(c);
+    c = prev;
+  }
+}
+
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse) {
+  adcc_omp_slot *slot = &team->block->slots[tid];
+  slot->stack = stack_top;
+  stack_top = slot->outer;
+  slot->outer = NULL;
+  if (reverse) { /* the slot is done: its tape buffer is kept by this thread for the next one */
+    adcc_tape_free(&slot->tape);
+    free_chunks(slot->stack);
+    slot->stack = NULL;
+  }
+}
+
+int32_t adcc_omp_team_size(adcc_omp_team *team) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  return block ? block->nthreads : 1;
+}
+
+void adcc_omp_team_free(adcc_omp_team *team) {
+  adcc_omp_block *block = team->block;
+  if (block) {
+    for (int32_t k = 0; k < block->nthreads; k++) {
+      free(block->slots[k].tape.base);
+      free_chunks(block->slots[k].stack);
+    }
+    free(block);
+  }
+  free(team);
+}

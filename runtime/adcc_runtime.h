@@ -39,6 +39,17 @@ int64_t adcc_shadow_size(void *shadow);
 
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 
+/* OpenMP parallel regions in reverse mode (adcc/ad/rules/openmp.py): one team record per execution
+ * of a region holds a tape and a shadow stack per thread number, from the augmented forward pass
+ * (a team of n threads) to the reverse pass (a team of the same size; thread k resumes slot k). */
+typedef struct adcc_omp_team adcc_omp_team;
+adcc_omp_team *adcc_omp_team_new(void);
+/* thread `tid` of `nthreads` starts running slot tid (reverse: 0 forward, 1 reverse pass); returns its tape */
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse);
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse);
+int32_t adcc_omp_team_size(adcc_omp_team *team); /* threads of the forward pass */
+void adcc_omp_team_free(adcc_omp_team *team);
+
 #ifdef __cplusplus
 }
 #endif

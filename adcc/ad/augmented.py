@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_spec, check_atomic, convert, emit_shadow_allocation,
+                            no_derivative, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
@@ -187,6 +188,8 @@ class AugmentedBuilder:
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr,
                                                   [size_of_const(inst.info["alloc_type"])])
             return
+        if op in ("atomicrmw", "cmpxchg"):
+            check_atomic(self.module, act, inst)  # its reverse reads the shadow (adjoint.py)
         new = self.clone(inst)
         self.vmap[id(inst)] = new
         if op == "load":

@@ -18,7 +18,7 @@ from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
-from adcc.ad.rules.calls import CallView, SavedValue, call_rule_for
+from adcc.ad.rules.calls import CallView, SavedValue, always_applies, call_rule_for
 from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, static_tape_bytes)
@@ -272,6 +272,8 @@ class ReverseSynthesizer:
                 need("s", inst)
             elif op == "call":
                 self._call_needs(inst, need)
+            elif op == "atomicrmw" and act.has_shadow(inst.operands[0]) and act.carries_float(inst.operands[1]):
+                need("s", inst.operands[0])
             elif op in ("select",) and act.is_varied(inst):
                 need("p", inst.operands[0])
             elif op in ("extractelement",) and act.is_varied(inst):
@@ -344,6 +346,11 @@ class ReverseSynthesizer:
         differentiated instead (a rule with only a forward half, on a defined function)."""
         rule = call_rule_for(self.module, inst.callee_name)
         if rule.supports(reverse=True):
+            if self.spec.parallel and not rule.thread_safe:
+                raise unsupported(self.module, inst, f"cannot differentiate call to '{inst.callee_name.strip(chr(34))}' "
+                                                     f"inside an OpenMP parallel region in reverse mode: "
+                                                     f"{rule.description} accumulates adjoints that other threads "
+                                                     f"may share, without synchronization")
             return rule
         if self.module.is_defined(inst.callee_name):
             return None
@@ -359,7 +366,17 @@ class ReverseSynthesizer:
 
     def is_active_call(self, inst: Instruction) -> bool:
         return self.act.is_active_call(inst) or self.act.is_varied(inst) or \
-            (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst))
+            (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst)) or always_applies(self.module, inst)
+
+    def shared_memory(self, ptr: Value) -> bool:
+        """May other threads accumulate adjoints into the memory `ptr` points to while this
+        function's reverse runs (a parallel spec, memory it did not allocate privately)? Then
+        adjoints of its loads accumulate atomically."""
+        if not self.spec.parallel:
+            return False
+        from adcc.analysis.memory import escapes, is_local_object, underlying_objects
+        return not all(is_local_object(o, self.module) and not escapes(o)
+                       for o in underlying_objects(ptr, self.module))
 
     def candidates(self, inst: Instruction) -> list[str]:
         fnty: T.FunctionType = inst.info["fn_type"]
