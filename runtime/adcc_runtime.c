@@ -3,6 +3,7 @@
 #include "adcc_runtime.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,11 +288,20 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
  * slot per thread number: its tape, and its shadow stack (shadows of the stack objects its forward
  * pass allocated, released by their reverse), swapped in while the thread runs the slot. */
 typedef struct adcc_omp_slot {
-  adcc_tape tape;
+  adcc_tape tape;      /* first: a slot's tape pointer is the slot's */
   shadow_chunk *stack; /* the slot's shadow stack while no thread runs it */
   shadow_chunk *outer; /* the running thread's own shadow stack, while it runs the slot */
-  char pad[64 - sizeof(adcc_tape) - 2 * sizeof(void *)]; /* one cache line per slot */
+  adcc_omp_team *team;
+  char pad[64 - sizeof(adcc_tape) - 3 * sizeof(void *)]; /* one cache line per slot */
 } adcc_omp_slot;
+
+/* Entries of a lock's critical sections in one team: counted up by the forward pass, down by the
+ * reverse pass. */
+#define ADCC_OMP_LOCKS 32
+typedef struct adcc_omp_order {
+  void *lock;    /* set once (atomically) */
+  int64_t count; /* atomic */
+} adcc_omp_order;
 
 typedef struct adcc_omp_block {
   int32_t nthreads;
@@ -300,6 +310,7 @@ typedef struct adcc_omp_block {
 
 struct adcc_omp_team {
   adcc_omp_block *block; /* published once, by the first thread of the forward team (atomics) */
+  adcc_omp_order orders[ADCC_OMP_LOCKS];
 };
 
 adcc_omp_team *adcc_omp_team_new(void) {
@@ -329,6 +340,7 @@ adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthread
                "forward pass (dynamic thread adjustment, OMP_DYNAMIC, is not supported in differentiated regions)");
   if (tid < 0 || tid >= nthreads) adcc_fatal("OpenMP thread number out of range");
   adcc_omp_slot *slot = &block->slots[tid];
+  slot->team = team;
   slot->outer = stack_top;
   stack_top = slot->stack;
   return &slot->tape;
@@ -369,4 +381,31 @@ void adcc_omp_team_free(adcc_omp_team *team) {
     free(block);
   }
   free(team);
+}
+
+static adcc_omp_order *team_order(adcc_tape *tape, void *lock) {
+  adcc_omp_team *team = ((adcc_omp_slot *)tape)->team;
+  for (int k = 0; k < ADCC_OMP_LOCKS; k++) {
+    adcc_omp_order *o = &team->orders[k];
+    void *seen = __atomic_load_n(&o->lock, __ATOMIC_ACQUIRE);
+    if (!seen && __atomic_compare_exchange_n(&o->lock, &seen, lock, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return o; /* a new entry */
+    if (seen == lock) return o;
+  }
+  adcc_fatal("too many distinct critical sections in one OpenMP parallel region");
+  return NULL;
+}
+
+int64_t adcc_omp_ticket(adcc_tape *tape, void *lock) {
+  return __atomic_fetch_add(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
+}
+
+void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket) {
+  adcc_omp_order *o = team_order(tape, lock);
+  for (int spins = 0; __atomic_load_n(&o->count, __ATOMIC_ACQUIRE) != ticket + 1; spins++)
+    if (spins > 64) sched_yield();
+}
+
+void adcc_omp_turn_pass(adcc_tape *tape, void *lock) {
+  __atomic_fetch_sub(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
 }

@@ -86,6 +86,11 @@ class CallView:
     def args(self) -> list[Value]:
         return self.inst.args
 
+    @property
+    def parallel(self) -> bool:
+        """Reverse mode: does the function run in several threads at once (`FunctionSpec.parallel`)?"""
+        return self._memory is not None and self._memory.spec.parallel
+
     def varied(self, v: Value) -> bool:
         return self.act.is_varied(v)
 

@@ -153,40 +153,55 @@ def _nothing(site) -> None:
     return None
 
 
-# Synchronization: callee -> (the calls of its forward and augmented pass, None: the call itself;
-# the calls of its reverse; the position of its lock argument). Each call is `name(loc, gtid)`,
-# plus the lock for critical sections. A reduction enters its lock and answers 1 ("combine here").
+# Synchronization: callee -> (the actions of its forward and augmented pass, None: the call itself;
+# the actions of its reverse; the position of its lock argument). "enter" and "exit" a critical
+# section with the call's lock; a reduction enters its lock and answers 1 ("combine here": the
+# critical-section method). In a parallel spec the reverses of a lock's sections run in the
+# reverse order of the forward pass (they need not commute: a product, a max), by turns: each
+# thread takes a ticket at "exit" in the augmented pass and waits for its turn in the reverse pass.
 SYNC: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...], int | None]] = {
-    "__kmpc_barrier": (None, ("__kmpc_barrier",), None),
-    "__kmpc_critical": (None, ("__kmpc_end_critical",), 2),
-    "__kmpc_critical_with_hint": (None, ("__kmpc_end_critical",), 2),
-    "__kmpc_end_critical": (None, ("__kmpc_critical",), 2),
-    "__kmpc_reduce_nowait": (("__kmpc_critical",), ("__kmpc_end_critical",), 6),
-    "__kmpc_reduce": (("__kmpc_critical",), ("__kmpc_end_critical",), 6),
-    "__kmpc_end_reduce_nowait": (("__kmpc_end_critical",), ("__kmpc_critical",), 2),
-    "__kmpc_end_reduce": (("__kmpc_end_critical", "__kmpc_barrier"), ("__kmpc_barrier", "__kmpc_critical"), 2),
-    "__kmpc_serialized_parallel": (None, ("__kmpc_end_serialized_parallel",), None),
-    "__kmpc_end_serialized_parallel": (None, ("__kmpc_serialized_parallel",), None),
+    "__kmpc_barrier": (None, ("barrier",), None),
+    "__kmpc_critical": (None, ("exit",), 2),
+    "__kmpc_critical_with_hint": (None, ("exit",), 2),
+    "__kmpc_end_critical": (("exit",), ("enter",), 2),
+    "__kmpc_reduce_nowait": (("enter",), ("exit",), 6),
+    "__kmpc_reduce": (("enter",), ("exit",), 6),
+    "__kmpc_end_reduce_nowait": (("exit",), ("enter",), 2),
+    "__kmpc_end_reduce": (("exit", "barrier"), ("barrier", "enter"), 2),
+    "__kmpc_serialized_parallel": (None, ("end_serialized",), None),
+    "__kmpc_end_serialized_parallel": (None, ("serialized",), None),
 }
-LOCKED = frozenset({"__kmpc_critical", "__kmpc_end_critical"})
 REDUCTIONS = {"__kmpc_reduce_nowait": 1, "__kmpc_reduce": 1}  # 1: the critical-section method
+RUNTIME_CALLS = {"barrier": "__kmpc_barrier", "serialized": "__kmpc_serialized_parallel",
+                 "end_serialized": "__kmpc_end_serialized_parallel"}
 
 
-def _sync_calls(site, names: tuple[str, ...], gtid: Value) -> None:
-    _, _, at = SYNC[site.inst.callee_name]
-    loc = site.args[0]
+def _sync_actions(site, actions: tuple[str, ...], gtid: Value, reverse: bool) -> None:
+    b, loc, at = site.b, site.args[0], SYNC[site.inst.callee_name][2]
     lock = site.args[at] if at is not None else None
     if lock is not None and not isinstance(lock, GlobalRef):
         lock = site.primal(lock)
-    for name in names:
-        site.b.call(name, T.void, [loc, gtid] + ([lock] if name in LOCKED else []))
+    ordered = site.parallel  # a reverse-mode spec run by a team: sections take turns in reverse
+    for action in actions:
+        if action in RUNTIME_CALLS:
+            b.call(RUNTIME_CALLS[action], T.void, [loc, gtid])
+        elif action == "enter":
+            if reverse and ordered:
+                b.call("adcc_omp_turn_wait", T.void, [site.tape, lock, site.saved(0)])
+            b.call("__kmpc_critical", T.void, [loc, gtid, lock])
+        else:  # exit
+            if ordered and not reverse:
+                site.save(0, b.call("adcc_omp_ticket", T.i64, [site.tape, lock]))
+            b.call("__kmpc_end_critical", T.void, [loc, gtid, lock])
+            if reverse and ordered:
+                b.call("adcc_omp_turn_pass", T.void, [site.tape, lock])
 
 
 def _sync_forward(site) -> None:
-    calls, _, _ = SYNC[site.inst.callee_name]
-    if calls is None:
+    actions = SYNC[site.inst.callee_name][0]
+    if actions is None:
         return _primal(site)
-    _sync_calls(site, calls, site.primal(site.args[1]))
+    _sync_actions(site, actions, site.primal(site.args[1]), reverse=False)
     if site.inst.callee_name in REDUCTIONS:  # "combine here" (adcc.ad.prepare folded it already)
         site.set_result(Builder.iconst(site.inst.type, REDUCTIONS[site.inst.callee_name]))
 
@@ -194,12 +209,17 @@ def _sync_forward(site) -> None:
 def _sync_reverse(site: ReverseSite) -> None:
     # the thread's id in the reverse pass (the forward pass's may have been another OS thread's)
     gtid = site.b.call("__kmpc_global_thread_num", T.i32, [site.args[0]])
-    _sync_calls(site, SYNC[site.inst.callee_name][1], gtid)
+    _sync_actions(site, SYNC[site.inst.callee_name][1], gtid, reverse=True)
 
 
 def _sync_reads(view):
     at = SYNC[view.inst.callee_name][2]
     return [("p", view.args[at])] if at is not None else []
+
+
+def _sync_saves(view):
+    """A section's exit in a parallel spec saves its ticket."""
+    return (T.i64,) if view.parallel and "exit" in (SYNC[view.inst.callee_name][0] or ()) else ()
 
 
 def _flush_reverse(site: ReverseSite) -> None:
@@ -253,7 +273,8 @@ RULES: tuple[CallRule, ...] = (
              saved_types=lambda view: (T.ptr,), always=True, thread_safe=True, callback_arg=2,
              description="an OpenMP parallel region"),
     *(CallRule("openmp", (name,), forward=_sync_forward, augment=_sync_forward, reverse=_sync_reverse,
-               reverse_reads=_sync_reads, always=True, thread_safe=True, result=REDUCTIONS.get(name),
+               reverse_reads=_sync_reads, saved_types=_sync_saves, always=True, thread_safe=True,
+               result=REDUCTIONS.get(name),
                description="OpenMP synchronization") for name in SYNC),
     CallRule("openmp", ("__kmpc_flush",), forward=_primal, augment=_primal, reverse=_flush_reverse,
              always=True, thread_safe=True, description="an OpenMP flush"),
