@@ -7,12 +7,13 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
-# only for `make test` and `make bench` (tests/test_blas.py, bench/blas): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; tests/test_openmp.py,
+# bench/openmp: clang's OpenMP runtime and headers): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev libomp-22-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-torch test-tf bench-compile bench bench-bridges clean-cache
+.PHONY: setup test-setup demo test test-slow test-fast test-torch test-tf bench-compile bench bench-bridges clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -60,7 +61,11 @@ demo: setup
 
 test: test-setup
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	$(PY) -m pytest -n auto -q -rs
+	$(PY) -m pytest -n auto -q -rs -m "not slow"
+
+# long campaigns (pytest -m slow): ThreadSanitizer builds of the OpenMP tests
+test-slow: test-setup
+	$(PY) -m pytest -n auto -q -rs -m slow
 
 # Bridge tests that need a large framework (issue #12): installed into the venv here only.
 # torch==2.13.0 is the CPU build; `make test` skips these tests, saying why.

@@ -21,6 +21,7 @@ _TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.
 _ATTR_GROUP_REF = re.compile(r"#(\d+)")
 _ATTR_GROUP = re.compile(r"^attributes #(\d+) = \{(.*)\}\s*$", re.M)
 _TARGET_ATTR = re.compile(r'"(target-cpu|target-features|tune-cpu)"="([^"]*)"')
+_SANITIZE_ATTR = re.compile(r"(?<![\w\"])(sanitize_(?:thread|address|memory|hwaddress))\b")
 _DEFINE_LINKAGE = re.compile(r"define\s+(private|internal|available_externally|linkonce_odr|linkonce|weak_odr|weak|"
                              r"common|appending|extern_weak|external)?\s*")
 _OPAQUE = "adcc.opaque:"
@@ -180,8 +181,9 @@ class Module:
 
     def target_attributes(self, name: str) -> str:
         """The code-generation attributes of function `name` ("target-cpu", "target-features",
-        "tune-cpu" from its attribute groups), as inline text for a function derived from it, so
-        that derivatives are compiled for the same target as their primal."""
+        "tune-cpu" and the sanitizers it is instrumented for, from its attribute groups), as inline
+        text for a function derived from it, so that derivatives are compiled for the same target as
+        their primal (and checked by the same sanitizers)."""
         e = self.functions.get(name)
         if e is None:
             return ""
@@ -190,13 +192,15 @@ class Module:
         if not groups:
             return ""
         found: dict[str, str] = {}
+        sanitizers: set[str] = set()
         for it in self.items:
             if isinstance(it, str) and "attributes #" in it:
                 for m in _ATTR_GROUP.finditer(it):
                     if m.group(1) in groups:
                         for k, v in _TARGET_ATTR.findall(m.group(2)):
                             found.setdefault(k, v)
-        return " ".join(f'"{k}"="{v}"' for k, v in sorted(found.items()))
+                        sanitizers.update(_SANITIZE_ATTR.findall(m.group(2)))
+        return " ".join([*sorted(sanitizers), *(f'"{k}"="{v}"' for k, v in sorted(found.items()))])
 
     # --- mutation -------------------------------------------------------------------
     def add_function(self, fn: Function) -> None:
