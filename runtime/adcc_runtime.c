@@ -13,8 +13,41 @@
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
-/* One released tape buffer per thread, kept for the next gradient (bounded: the largest). */
-static _Thread_local struct { char *base; int64_t cap; } spare;
+/* Released tape buffers, kept per thread for the next tapes (bounded: the largest few). A serial
+ * gradient has one tape at a time; the time steps of a loop of OpenMP regions keep a tape per
+ * region and thread until the reverse pass, all of which the next gradient needs again. */
+#define ADCC_SPARES 32
+typedef struct { char *base; int64_t cap; } tape_buffer;
+static _Thread_local tape_buffer spares[ADCC_SPARES];
+static _Thread_local int nspares;
+
+/* the largest kept buffer of at least `cap` bytes, or NULL */
+static char *take_spare(int64_t *cap) {
+  int best = -1;
+  for (int k = 0; k < nspares; k++)
+    if (spares[k].cap >= *cap && (best < 0 || spares[k].cap > spares[best].cap)) best = k;
+  if (best < 0) return NULL;
+  char *base = spares[best].base;
+  *cap = spares[best].cap;
+  spares[best] = spares[--nspares];
+  return base;
+}
+
+static void keep_spare(char *base, int64_t cap) {
+  if (nspares < ADCC_SPARES) {
+    spares[nspares++] = (tape_buffer){base, cap};
+    return;
+  }
+  int smallest = 0;
+  for (int k = 1; k < nspares; k++)
+    if (spares[k].cap < spares[smallest].cap) smallest = k;
+  if (spares[smallest].cap >= cap) {
+    free(base);
+    return;
+  }
+  free(spares[smallest].base);
+  spares[smallest] = (tape_buffer){base, cap};
+}
 
 static _Thread_local int64_t tape_last, tape_peak;
 
@@ -46,14 +79,8 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     if (cap > INT64_MAX / 2) adcc_fatal("tape too large");
     cap *= 2;
   }
-  void *mem = NULL;
-  if (!t->base && spare.base && spare.cap >= cap) {
-    /* reuse the buffer a previous gradient released: no page faults, no zeroing */
-    mem = spare.base;
-    cap = spare.cap;
-    spare.base = NULL;
-    spare.cap = 0;
-  } else if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
+  void *mem = t->base ? NULL : take_spare(&cap); /* a buffer a previous tape released: no page faults */
+  if (!mem && posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
     adcc_fatal("out of memory growing the tape");
   }
   if (t->base) {
@@ -83,13 +110,7 @@ void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
 }
 
 void adcc_tape_free(adcc_tape *t) {
-  if (t->base && t->cap >= spare.cap) {
-    free(spare.base);
-    spare.base = t->base;
-    spare.cap = t->cap;
-  } else {
-    free(t->base);
-  }
+  if (t->base) keep_spare(t->base, t->cap);
   adcc_tape_init(t);
 }
 

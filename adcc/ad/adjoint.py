@@ -366,7 +366,7 @@ class ReverseBuilder:
             return
         d = self.take_adj(inst)
         if op == "load":
-            self.accumulate(inst.operands[0], d)
+            self.accumulate(inst, d)
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
@@ -423,15 +423,40 @@ class ReverseBuilder:
             return self._shuffle(inst, d)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
 
-    def accumulate(self, ptr: Value, d: Value) -> None:
-        """shadow[ptr] += d: atomically where other threads may accumulate into the same memory
-        (a load of shared memory in a parallel region: reads may be concurrent, so may their
-        reverses)."""
+    def accumulate(self, load: Instruction, d: Value) -> None:
+        """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
+        into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
+        ptr = load.operands[0]
         sp, b = self.rs(ptr), self.b
-        if self.s.shared_memory(ptr):
-            atomic_add(b, sp, d)
-        else:
+        if not self.s.shared_memory(ptr):
             b.store(add_values(b, b.load(d.type, sp), d), sp)
+            return
+        ex = self.s.exclusive.get(id(load))
+        if ex is None:
+            atomic_add(b, sp, d)
+            return
+        # an access no other thread's chunk reaches: a plain addition (adcc.ad.parallel)
+        at = b.add(b.mul(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, ex.stride)),
+                   Builder.iconst(T.i64, ex.offset))
+        stride = Builder.iconst(T.i64, ex.stride)
+        low = b.add(b.mul(self._wide(self.rp(ex.lb), ex.extend), stride), Builder.iconst(T.i64, ex.low))
+        high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+        alone = b.and_(b.icmp("sle", low, at), b.icmp("sle", at, high))
+        plain, shared, join = self.fn.add_block(None), self.fn.add_block(None), self.fn.add_block(None)
+        b.cond_br(alone, plain, shared)
+        b.position_at_end(plain)
+        b.store(add_values(b, b.load(d.type, sp), d), sp)
+        b.br(join)
+        b.position_at_end(shared)
+        atomic_add(b, sp, d)
+        b.br(join)
+        b.position_at_end(join)
+
+    def _wide(self, v: Value, extend: str | None) -> Value:
+        """An integer as i64 (sign-extended unless `extend` says zext)."""
+        if v.type == T.i64:
+            return v
+        return self.b.cast("zext" if extend == "zext" else "sext", v, T.i64)
 
     def _atomic(self, inst: Instruction) -> None:
         """`atomicrmw fadd/fsub p, v` (its old value unused): v's adjoint is p's (read once more for

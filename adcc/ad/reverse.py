@@ -13,6 +13,7 @@ from adcc.ad import naming
 from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
+from adcc.ad.parallel import exclusive_accesses
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
                             unsupported, zero_of)
@@ -105,6 +106,7 @@ class ReverseSynthesizer:
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
         self.ids = {id(b): k for k, b in enumerate(self.order)}
+        self.exclusive = exclusive_accesses(self)  # parallel specs: additions no other thread meets
         self.needs = {id(b): self._needs(b) for b in self.order}
         self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
         self.plan = TapePlan(self)
@@ -118,7 +120,7 @@ class ReverseSynthesizer:
         return ([T.i32] if multi else []) + [key_type(k, v) for k, v in s.plan.taped[id(blk)]]
 
     def _fast_loops(self) -> dict[int, FastLoop]:
-        from adcc.analysis.cfg import trip_count
+        from adcc.analysis.cfg import equality_count, trip_count
         s, plan = self, self.plan
         out: dict[int, FastLoop] = {}
         for cl in plan.counted.values():
@@ -128,7 +130,7 @@ class ReverseSynthesizer:
             if any(i.opcode == "call" and s.is_active_call(i) and self._pushes_onto_tape(i)
                    for b in lp.blocks for i in b.instructions):
                 continue  # callees push onto the tape too
-            trip = trip_count(lp, plan.dt)
+            trip = trip_count(lp, plan.dt) or equality_count(lp, plan.dt)
             if trip is None or (trip.bound is not None and not isinstance(trip.bound.type, T.IntType)):
                 continue
             offsets, off, ok = {}, 0, True
@@ -260,6 +262,10 @@ class ReverseSynthesizer:
             op = inst.opcode
             if op == "load" and act.is_varied(inst):
                 need("s", inst.operands[0])
+                ex = self.exclusive.get(id(inst))
+                if ex is not None:  # where the access lies in the chunk
+                    for v in (ex.iv, ex.lb, ex.ub):
+                        need("p", v)
             elif op == "store":
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):

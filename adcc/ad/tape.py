@@ -209,7 +209,7 @@ class FastLoop:
 
     def __init__(self, cl, trip, stride: int, offsets: dict[int, int]):
         self.cl = cl
-        self.trip = trip          # cfg.TripCount: header executions
+        self.trip = trip          # cfg.TripCount or cfg.EqualityCount: header executions
         self.stride = stride      # record bytes per iteration (a multiple of 8)
         self.offsets = offsets    # block -> offset of its record inside an iteration
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from adcc.ir.types import IntType
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
@@ -309,9 +310,11 @@ _NEGATE = {"eq": "ne", "ne": "eq", "slt": "sge", "sge": "slt", "sle": "sgt", "sg
            "ult": "uge", "uge": "ult", "ule": "ugt", "ugt": "ule"}
 
 
-def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tuple[str, int, Value] | None:
+def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None,
+                  narrow: bool = False) -> tuple[str, int, Value] | None:
     """The loop's single exit test, an `icmp` of `iv` (or iv + 1) against a loop-invariant bound,
-    as (pred, offset, bound): the loop exits at the first iteration k with pred(iv_k + offset, bound)."""
+    as (pred, offset, bound): the loop exits at the first iteration k with pred(iv_k + offset, bound).
+    With `narrow`, the test may compare a truncation of iv (or iv + 1) with a narrower bound."""
     if len(loop.exiting) != 1:
         return None
     exiting = loop.exiting[0]
@@ -325,9 +328,9 @@ def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tupl
         return None
     pred = cond.info["predicate"]
     a, b = cond.operands
-    off, bound = _iv_offset(a, iv), b
+    off, bound = _iv_offset(a, iv, narrow), b
     if off is None:
-        off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
+        off, bound, pred = _iv_offset(b, iv, narrow), a, _SWAP[pred]
     if off is None or not loop.is_invariant(bound):
         return None
     if t_true in loop:  # exit when the condition is false
@@ -391,11 +394,41 @@ def exit_count(loop: Loop, dt: DominatorTree | None = None) -> ExitCount | None:
     return None
 
 
-def _iv_offset(v: Value, iv: Instruction) -> int | None:
+def _iv_offset(v: Value, iv: Instruction, narrow: bool = False) -> int | None:
+    if narrow and isinstance(v, Instruction) and v.opcode == "trunc":
+        v = v.operands[0]
     if v is iv:
         return 0
     if _is_increment(v, iv):
         return 1
+    return None
+
+
+@dataclass(frozen=True)
+class EqualityCount:
+    """Header executions of a loop left when `iv + offset == bound` (any start, the test in the
+    iv's type or a `bits`-wide truncation of it, as LLVM's LFTR writes it for a 32-bit counter whose
+    start is not 0): `((bound - start - offset) mod 2^bits) + 1`, exact in modular arithmetic."""
+    bound: Value
+    start: Value
+    offset: int
+    bits: int
+
+
+def equality_count(loop: Loop, dt: DominatorTree | None = None) -> EqualityCount | None:
+    """The header executions of a loop whose single exit test is an equality of its induction
+    variable (start, start+1, ...) with a loop-invariant bound, known when the loop is entered."""
+    for iv in loop.header.phis():
+        if not isinstance(iv.type, IntType):
+            continue
+        starts = [v for v, b in iv.incoming() if b not in loop]
+        steps = [v for v, b in iv.incoming() if b in loop]
+        if len(starts) != 1 or not steps or not all(_is_increment(v, iv) and v.block in loop for v in steps):
+            continue
+        test = _exit_compare(loop, iv, dt, narrow=True)
+        if test is None or test[0] != "eq" or not isinstance(test[2].type, IntType):
+            continue
+        return EqualityCount(test[2], starts[0], test[1], test[2].type.bits)
     return None
 
 

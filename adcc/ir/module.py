@@ -304,6 +304,24 @@ class Module:
         else:
             e.text = header + e.text[len(old):]
 
+    def add_parameter_attribute(self, name: str, index: int, attribute: str) -> None:
+        """Add `attribute` (a keyword such as `noalias`) to parameter `index` of defined function
+        `name`, right after the parameter's type."""
+        e = self.functions.get(name)
+        if e is None or not e.is_definition:
+            return
+        header = self._header(e)
+        spans = _parameter_spans(header)
+        if index >= len(spans):
+            return
+        lo, hi = spans[index]
+        text = header[lo:hi]
+        words = text.split()
+        if not words or attribute in words:
+            return
+        ty_end = lo + text.index(words[0]) + len(words[0])
+        self._set_header(e, header[:ty_end] + " " + attribute + header[ty_end:])
+
     def make_opaque(self, name: str) -> None:
         """Keep optimization from looking into defined function `name` until `restore_linkage`:
         never inlined (`noinline`), and `weak` so that no interprocedural pass (dead-argument
@@ -469,6 +487,26 @@ def unpin_variables(module: Module, keep) -> None:
         return
     g.text = f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
     g.initializer = g.text[g.text.index("["):]
+
+
+def _parameter_spans(header: str) -> list[tuple[int, int]]:
+    """(start, end) of each parameter in a `define` line (commas inside parentheses ignored)."""
+    open_at = header.index("(", header.index("@"))
+    spans, depth, start = [], 0, open_at + 1
+    for pos in range(open_at, len(header)):
+        c = header[pos]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                if header[start:pos].strip():
+                    spans.append((start, pos))
+                break
+        elif c == "," and depth == 1:
+            spans.append((start, pos))
+            start = pos + 1
+    return spans
 
 
 def _top_level_items(initializer: str) -> list[str]:

@@ -9,6 +9,20 @@ static R par_static(R *x, R *w, int n) {
   return 0;
 }
 
+/* one array read at neighbouring indices: the reverse adds in the middle of each chunk without
+ * atomics (adcc.ad.parallel), near its ends atomically */
+static R par_stencil(R *x, R *w, int n) {
+#pragma omp parallel for
+  for (int i = 2; i < n - 2; i++) w[i] = x[i - 2] * x[i + 1] + (R)0.5 * x[i] * x[i] - sin(x[i + 2]);
+  return 0;
+}
+
+static R par_stencil_dynamic(R *x, R *w, int n) {
+#pragma omp parallel for schedule(dynamic, 5)
+  for (int i = 1; i < n - 1; i++) w[i] = x[i - 1] * x[i] * x[i + 1];
+  return 0;
+}
+
 static R par_static_chunk(R *x, R *w, int n) {
 #pragma omp parallel for schedule(static, 3)
   for (int i = 1; i < n - 1; i++) w[i] = x[i - 1] * x[i + 1] - (R)0.5 * x[i] * w[i];
@@ -108,6 +122,8 @@ static R par_region_twice(R *x, R *w, int n) {
 }
 
 DIFFERENTIATE(par_static)
+DIFFERENTIATE(par_stencil)
+DIFFERENTIATE(par_stencil_dynamic)
 DIFFERENTIATE(par_static_chunk)
 DIFFERENTIATE(par_dynamic)
 DIFFERENTIATE(par_guided)
@@ -124,6 +140,8 @@ DIFFERENTIATE(par_region_twice)
 int main(void) {
   int n = NX;
   CHECK(par_static, n);
+  CHECK(par_stencil, n);
+  CHECK(par_stencil_dynamic, n);
   CHECK(par_static_chunk, n);
   CHECK(par_dynamic, n);
   CHECK(par_guided, n);

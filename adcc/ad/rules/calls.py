@@ -22,14 +22,15 @@ forward mode, where nothing is saved). `rule.writes(name)` lists the arguments t
 callee writes memory (None: any pointer argument), so that the analyses know what a later call of
 the family leaves unchanged.
 
-Four fields serve families whose calls matter beyond their operands' activity (OpenMP, in
+Five fields serve families whose calls matter beyond their operands' activity (OpenMP, in
 adcc.ad.rules.openmp): `always` applies the rule to every call in differentiated code, active or not
 (synchronization, whose reverse must run too; constructs adcc refuses); `thread_safe` says its reverse
 may run in several threads at once (in a parallel region: `FunctionSpec.parallel`; other rules are
 refused there); `callback_arg` names the argument holding a function the callee runs (the outlined
 body of a parallel region), so that the analyses see the globals it uses; `result` fixes the call's
 integer result in both modes (a reduction's method), which `adcc.ad.prepare` folds into the branches
-on it.
+on it; `chunk` names the arguments through which the call writes the first and last index of the
+chunk of a worksharing loop this thread runs (disjoint from other threads' chunks: adcc.ad.parallel).
 
 `call_rule_for(module, name)` is the one lookup: the program's declarations first, then the families.
 """
@@ -60,6 +61,7 @@ class CallRule:
     thread_safe: bool = False                     # its reverse may run in several threads at once
     callback_arg: int | None = None               # argument holding a function the callee runs
     result: int | None = None                     # the integer result the rule gives the call, always
+    chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -252,6 +254,13 @@ def rule_result(module, inst: Instruction) -> int | None:
     name = inst.callee_name
     rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
     return rule.result if rule is not None else None
+
+
+def chunk_arguments(module, inst: Instruction) -> tuple[int, int] | None:
+    """`CallRule.chunk` of the call's family rule, or None."""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule.chunk if rule is not None else None
 
 
 def family_callback_arg(name: str) -> int | None:

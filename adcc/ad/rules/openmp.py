@@ -228,9 +228,12 @@ def _flush_reverse(site: ReverseSite) -> None:
 
 # Runtime calls whose primal is all their derivative: worksharing (each thread's chunks reach its
 # tape as the loads of the bounds the call wrote), thread ids, single and master regions (the
-# thread that ran one takes the same branch in reverse, from its own tape).
-PRIMAL_ONLY = tuple(f"__kmpc_{kind}_{w}" for kind in ("for_static_init", "dispatch_init", "dispatch_next",
-                                                         "dispatch_fini") for w in ("4", "4u", "8", "8u")) + (
+# thread that ran one takes the same branch in reverse, from its own tape). The calls that write
+# a chunk: argument positions of its first and last index (adcc.ad.parallel).
+WIDTHS = ("4", "4u", "8", "8u")
+CHUNKS = {**{f"__kmpc_for_static_init_{w}": (4, 5) for w in WIDTHS},     # (loc, gtid, schedule, plast, plower,
+          **{f"__kmpc_dispatch_next_{w}": (3, 4) for w in WIDTHS}}      # pupper, ...); (loc, gtid, plast, plower, ...)
+PRIMAL_ONLY = tuple(f"__kmpc_{kind}_{w}" for kind in ("dispatch_init", "dispatch_fini") for w in WIDTHS) + (
     "__kmpc_for_static_fini", "__kmpc_dispatch_deinit", "__kmpc_push_num_threads", "__kmpc_push_proc_bind",
     "__kmpc_global_thread_num", "__kmpc_single", "__kmpc_end_single", "__kmpc_master", "__kmpc_end_master",
     "__kmpc_masked", "__kmpc_end_masked", "__kmpc_ok_to_fork")
@@ -280,6 +283,74 @@ RULES: tuple[CallRule, ...] = (
              always=True, thread_safe=True, description="an OpenMP flush"),
     CallRule("openmp", PRIMAL_ONLY, forward=_primal, augment=_primal, reverse=_nothing, thread_safe=True,
              description="OpenMP worksharing and thread queries"),
+    *(CallRule("openmp", (name,), forward=_primal, augment=_primal, reverse=_nothing, thread_safe=True,
+               chunk=chunk, description="OpenMP worksharing") for name, chunk in CHUNKS.items()),
     *(CallRule("openmp", names, forward=_refuse(construct), augment=_refuse(construct), reverse=_nothing,
                always=True, thread_safe=True, description=construct) for construct, names in REFUSED.items()),
 )
+
+
+# --- before differentiation --------------------------------------------------------------------
+
+def mark_private_captures(module) -> int:
+    """`noalias` for the parameters of outlined regions that receive a read-only private capture:
+    at every fork (or serialized call) of the region, a local variable of the caller that nothing
+    else reaches (used only by loads, stores into it and that one argument), which the region only
+    loads from. No other pointer of the region can then reach its memory, so that the pre-AD
+    optimization hoists its loads out of loops (a coefficient read in every iteration would
+    otherwise be an adjoint that all threads accumulate into, on every iteration). Returns how
+    many parameters were marked."""
+    calls: dict[str, list] = {}  # region -> [(call, argument index of parameter k) - k]
+    other: set[str] = set()      # regions whose address has another use
+    scanned: set[str] = set()
+    for name in module.defined_function_names():
+        entry = module.functions[name]
+        if entry.parsed is None and FORK not in entry.text:
+            continue
+        scanned.add(name)
+        for inst in module.function(name).instructions():
+            for op in inst.operands:
+                region = getattr(op, "gname", None)
+                if region is None or not module.is_defined(region):
+                    continue
+                if inst.opcode == "call" and inst.callee_name == FORK and inst.args[2] is op:
+                    calls.setdefault(region, []).append((inst, 1))  # (loc, n, region, captured...)
+                elif inst.opcode == "call" and inst.callee is op:
+                    calls.setdefault(region, []).append((inst, 0))  # a serialized region, called directly
+                else:
+                    other.add(region)
+    marked = 0
+    for region, uses in calls.items():
+        if region in other or any(region in module.references(n) for n in module.defined_function_names()
+                                  if n not in scanned):
+            continue
+        fn = module.function(region)
+        for k in range(2, len(fn.args)):
+            if all(_private_object(call.args[k + shift], call) for call, shift in uses) and _only_loaded(fn.args[k]):
+                module.add_parameter_attribute(region, k, "noalias")
+                marked += 1
+    return marked
+
+
+def _private_object(v: Value, call) -> bool:
+    from adcc.analysis.memory import pointer_uses
+    from adcc.ir.values import Instruction
+    if not (isinstance(v, Instruction) and v.opcode == "alloca"):
+        return False
+    for user, p in pointer_uses(v):
+        if p is not v:
+            return False
+        if user.opcode == "load" or (user.opcode == "store" and user.operands[1] is v and user.operands[0] is not v):
+            continue
+        if user.opcode == "call" and ((user.callee_name or "").startswith("llvm.lifetime.") or
+                                      (user is call and sum(a is v for a in call.args) == 1)):
+            continue
+        return False
+    return True
+
+
+def _only_loaded(param: Value) -> bool:
+    from adcc.analysis.memory import pointer_uses
+    return all(user.opcode == "load" or (user.opcode == "call" and
+                                         (user.callee_name or "").startswith("llvm.lifetime."))
+               for user, _ in pointer_uses(param))
