@@ -435,13 +435,14 @@ class ReverseBuilder:
         if ex is None:
             atomic_add(b, sp, d)
             return
-        # an access no other thread's chunk reaches: a plain addition (adcc.ad.parallel)
-        at = b.add(b.mul(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, ex.stride)),
-                   Builder.iconst(T.i64, ex.offset))
-        stride = Builder.iconst(T.i64, ex.stride)
-        low = b.add(b.mul(self._wide(self.rp(ex.lb), ex.extend), stride), Builder.iconst(T.i64, ex.low))
-        high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
-        alone = b.and_(b.icmp("sle", low, at), b.icmp("sle", at, high))
+        # an iteration whose accesses no other thread's chunk reaches: plain additions (adcc.ad.parallel)
+        alone = self.cur.get(("alone", id(ex)))
+        if alone is None:
+            stride = Builder.iconst(T.i64, ex.stride)
+            at = b.mul(self._wide(self.rp(ex.iv), None), stride)
+            low = b.add(b.mul(self._wide(self.rp(ex.lb), ex.extend), stride), Builder.iconst(T.i64, ex.low))
+            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+            alone = self.cur[("alone", id(ex))] = b.and_(b.icmp("sle", low, at), b.icmp("sle", at, high))
         plain, shared, join = self.fn.add_block(None), self.fn.add_block(None), self.fn.add_block(None)
         b.cond_br(alone, plain, shared)
         b.position_at_end(plain)

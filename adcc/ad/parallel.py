@@ -16,7 +16,8 @@ bytes wide, the bytes [A, A+e) of an access at A = s*iv + c belong to this chunk
     s*(lb - 1) + cmax + e <= A   and   A + e <= s*(ub + 1) + cmin,
 
 so its adjoint is added with a plain load and store; the other accesses (iterations near the ends
-of the chunk) stay atomic. Loads through parameters that no other pointer reaches (`noalias`: the
+of the chunk) stay atomic. The reverse tests all of an iteration's accesses at once (the test of
+c = cmin and of c = cmax), so that its branches share one condition. Loads through parameters that no other pointer reaches (`noalias`: the
 private read-only captures of a region, adcc.ad.rules.openmp.mark_private_captures) touch memory
 distinct from the base and do not prevent this. Anything else that may add adjoints into shared
 memory (another base, a call that differentiates into unknown memory, a copy) keeps every
@@ -34,15 +35,15 @@ from adcc.ir.values import Argument, Constant, GlobalRef, Instruction, Value
 
 @dataclass(frozen=True)
 class Exclusive:
-    """How the reverse of one load tells whether its addition is exclusive (see the module)."""
+    """How the reverse of the loads of a chunked loop tell whether their additions are exclusive:
+    all of an iteration's at once (see the module), when s*lb + low <= s*iv <= s*ub + high."""
     iv: Instruction      # the loop's induction variable
     extend: str | None   # how iv's start extends lb ("sext", "zext", None)
     lb: Instruction      # the chunk's bounds, as loaded after the worksharing call
     ub: Instruction
     stride: int          # s
-    offset: int          # c
-    low: int             # cmax + e - s: exclusive when s*lb + low <= A
-    high: int            # cmin - e + s: and A <= s*ub + high
+    low: int             # cmax - cmin + e - s
+    high: int            # cmin - cmax - e + s
 
 
 def exclusive_accesses(synth) -> dict[int, Exclusive]:
@@ -75,10 +76,9 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
         return {}
     size = sizes.pop()
     offsets = [access[6] for _, access in found]
-    cmin, cmax = min(offsets), max(offsets)
-    return {id(load): Exclusive(loop.iv_phi, extend, lb, ub, stride, access[6], cmax + size - stride,
-                                cmin - size + stride)
-            for load, access in found}
+    spread = max(offsets) - min(offsets)
+    ex = Exclusive(loop.iv_phi, extend, lb, ub, stride, spread + size - stride, stride - size - spread)
+    return {id(load): ex for load, _ in found}
 
 
 # --- the loops whose iterations are chunks -----------------------------------------------------
