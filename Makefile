@@ -7,13 +7,14 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
-# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; tests/test_openmp.py,
-# bench/openmp: clang's OpenMP runtime and headers): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev libomp-22-dev
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; cmake, meson and ninja
+# for the real-build tests, so that CI runs them rather than skips them; clang's OpenMP runtime
+# and headers for tests/test_openmp.py, bench/openmp): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build libomp-22-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-slow test-fast test-torch test-tf bench-compile bench bench-bridges clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -41,12 +42,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Launchers (adcc/driver/launchers.py): adcc/adcc++/adflang are the native fast-path launcher
-# (launcher/adcc_launcher.c, `cc -O2`), which execs the lean Python ones (adcc-py, ...: python -IS)
-# for everything it does not do itself. Without a C compiler: the Python launchers only.
+# (launcher/adcc_launcher.c, `cc -O2`, with zlib to compress the embedded bitcode when zlib.h is
+# there), which execs the lean Python ones (adcc-py, ...: python -IS) for everything it does not
+# do itself. Without a C compiler: the Python launchers only.
 $(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
 	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
 	new=$(VENV)/bin/.adcc-launcher.new; \
-	if [ -n "$$cc" ] && "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); then \
+	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
+	                      || "$$cc" -O2 -Wall '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC); }; then \
 	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
 	else \
 	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \
@@ -61,11 +64,7 @@ demo: setup
 
 test: test-setup
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	$(PY) -m pytest -n auto -q -rs -m "not slow"
-
-# long campaigns (pytest -m slow): ThreadSanitizer builds of the OpenMP tests
-test-slow: test-setup
-	$(PY) -m pytest -n auto -q -rs -m slow
+	$(PY) -m pytest -n auto -q -rs
 
 # Bridge tests that need a large framework (issue #12): installed into the venv here only.
 # torch==2.13.0 is the CPU build; `make test` skips these tests, saying why.
@@ -76,6 +75,11 @@ test-torch: setup
 test-tf: setup
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install -q tensorflow-cpu
 	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
+
+# the long campaigns (pytest -m slow): driver fuzzing against clang, the 1,500-function unit
+# (and the ThreadSanitizer builds of tests/test_openmp.py)
+test-slow: test-setup
+	$(PY) -m pytest -n auto -q -m slow
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py

@@ -86,6 +86,8 @@ class RuleNames:
     # the argument positions through which a call-rule callee writes memory (None: it may write
     # through any pointer argument); cblas_dgemv writes only y
     written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
+    # a routine of a library a rule family covers (BLAS, MPI, ...): never defined in bitcode
+    is_library: Callable[[str], bool] = lambda name: False
     # the argument position of a function the callee calls (__kmpc_fork_call runs its argument 2)
     callback_arg: Callable[[str], int | None] = lambda name: None
     # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
