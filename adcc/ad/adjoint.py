@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.ad.common import alignment_of, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -341,9 +341,9 @@ class ReverseBuilder:
             val, ptr = inst.operands
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
-                sp = self.rs(ptr)
-                d = b.load(ty, sp)
-                b.store(zero_of(ty), sp)
+                sp, align = self.rs(ptr), alignment_of(inst) or None  # the primal's: a vector may be unaligned
+                d = b.load(ty, sp, align=align)
+                b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
             return
         if op == "call":
@@ -427,9 +427,9 @@ class ReverseBuilder:
         """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
         into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
         ptr = load.operands[0]
-        sp, b = self.rs(ptr), self.b
+        sp, b, align = self.rs(ptr), self.b, alignment_of(load) or None
         if not self.s.shared_memory(ptr):
-            b.store(add_values(b, b.load(d.type, sp), d), sp)
+            b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
             return
         ex = self.s.exclusive.get(id(load))
         if ex is None:
@@ -446,7 +446,7 @@ class ReverseBuilder:
         plain, shared, join = self.fn.add_block(None), self.fn.add_block(None), self.fn.add_block(None)
         b.cond_br(alone, plain, shared)
         b.position_at_end(plain)
-        b.store(add_values(b, b.load(d.type, sp), d), sp)
+        b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
         b.br(join)
         b.position_at_end(shared)
         atomic_add(b, sp, d)

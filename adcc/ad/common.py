@@ -82,6 +82,14 @@ def reverse_post_order(fn: Function) -> list[Block]:
     return order
 
 
+def alignment_of(inst: Instruction) -> int:
+    """The `align N` of a load, store or alloca (0 when it has none): what a shadow access at the
+    same offset may assume too."""
+    import re
+    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
+    return int(m.group(1)) if m else 0
+
+
 def size_of_const(ty: T.Type) -> Constant:
     """`sizeof(ty)` as an i64 constant expression (no data layout needed)."""
     return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")

@@ -15,7 +15,7 @@ from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
 from adcc.ad.parallel import exclusive_accesses
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
+from adcc.ad.common import (Packing, alignment_of, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
@@ -79,12 +79,6 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     b.ret(r if out_pack.fields else None)
     cache[key] = (g, out_pack)
     return g, out_pack
-
-
-def _alignment(inst: Instruction) -> int:
-    import re
-    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
-    return int(m.group(1)) if m else 0
 
 
 class ReverseSynthesizer:
@@ -174,7 +168,7 @@ class ReverseSynthesizer:
             return set()
         out: set[int] = set()
         for inst in self.primal.instructions():
-            if inst.opcode != "alloca" or inst.operands or _alignment(inst) > 16:
+            if inst.opcode != "alloca" or inst.operands or alignment_of(inst) > 16:
                 continue
             for u, v in pointer_uses(inst):
                 if u.opcode == "call" and any(a is v for a in u.args) and self.is_active_call(u) and \

@@ -23,6 +23,16 @@ static R par_stencil_dynamic(R *x, R *w, int n) {
   return 0;
 }
 
+static R par_simd_lastprivate(R *x, R *w, int n) {
+  R last = 0;
+#pragma omp parallel for simd lastprivate(last)
+  for (int i = 0; i < n; i++) {
+    last = x[i] * x[i];
+    w[i] = last + w[i];
+  }
+  return last;
+}
+
 static R par_static_chunk(R *x, R *w, int n) {
 #pragma omp parallel for schedule(static, 3)
   for (int i = 1; i < n - 1; i++) w[i] = x[i - 1] * x[i + 1] - (R)0.5 * x[i] * w[i];
@@ -124,6 +134,7 @@ static R par_region_twice(R *x, R *w, int n) {
 DIFFERENTIATE(par_static)
 DIFFERENTIATE(par_stencil)
 DIFFERENTIATE(par_stencil_dynamic)
+DIFFERENTIATE(par_simd_lastprivate)
 DIFFERENTIATE(par_static_chunk)
 DIFFERENTIATE(par_dynamic)
 DIFFERENTIATE(par_guided)
@@ -142,6 +153,7 @@ int main(void) {
   CHECK(par_static, n);
   CHECK(par_stencil, n);
   CHECK(par_stencil_dynamic, n);
+  CHECK(par_simd_lastprivate, n);
   CHECK(par_static_chunk, n);
   CHECK(par_dynamic, n);
   CHECK(par_guided, n);

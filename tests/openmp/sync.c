@@ -85,6 +85,18 @@ static R single_master(R *x, R *w, int n) {
   return scale;
 }
 
+static R sections(R *x, R *w, int n) {
+  R a = 0, b = 0;
+#pragma omp parallel sections
+  {
+#pragma omp section
+    for (int i = 0; i < n / 2; i++) a += x[i] * w[i];
+#pragma omp section
+    for (int i = n / 2; i < n; i++) b += sin(x[i]);
+  }
+  return a * b;
+}
+
 static R thread_dependent(R *x, R *w, int n) {
   R parts[64] = {0};
 #pragma omp parallel
@@ -107,6 +119,7 @@ DIFFERENTIATE(crit_update_array)
 DIFFERENTIATE(atomic_add)
 DIFFERENTIATE(barrier_phases)
 DIFFERENTIATE(single_master)
+DIFFERENTIATE(sections)
 DIFFERENTIATE(thread_dependent)
 
 int main(void) {
@@ -117,6 +130,7 @@ int main(void) {
   CHECK(atomic_add, n);
   CHECK(barrier_phases, n);
   CHECK(single_master, n);
+  CHECK(sections, n);
   CHECK(thread_dependent, n);
   return oc_finish("openmp/sync");
 }
