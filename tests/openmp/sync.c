@@ -79,6 +79,10 @@ static R single_master(R *x, R *w, int n) {
 #pragma omp master
     offset = x[0] * w[0];
 #pragma omp barrier
+#pragma omp masked filter(1)
+    offset += (R)0.5 * x[1];  /* no thread 1 with one thread: then nothing is added */
+#pragma omp flush
+#pragma omp barrier
 #pragma omp for
     for (int i = 0; i < n; i++) w[i] += offset;
   }
