@@ -80,6 +80,21 @@ def test_other_thread_counts(threads, tmp_path):
     _run_many(tmp_path / "t", "sync", runs=3, env={**ENV, "OMP_NUM_THREADS": threads})
 
 
+@needs_libomp
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_fortran_region_differentiated_at_link_time(opt, tmp_path):
+    """flang's OpenMP lowering (a parallel do, a reduction) called from C: the link step
+    differentiates the regions of the Fortran object."""
+    src = OMP_DIR / "fortran"
+    steps = [[str(BIN / "adflang"), "-fopenmp", opt, "-c", str(src / "energy.f90"), "-o", "e.o"],
+             [str(BIN / "adcc"), "-fopenmp", opt, "-c", str(src / "main.c"), "-o", "m.o"],
+             [str(BIN / "adcc"), "-fopenmp", opt, "m.o", "e.o", "-o", "t", "-lm"]]
+    for argv in steps:
+        r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    _run_many(tmp_path / "t", "fortran", runs=5)
+
+
 def _module(src: str, tmp_path, opt="-O0") -> str:
     (tmp_path / "m.c").write_text(src)
     r = _adcc(["-fopenmp", opt, "-S", "-emit-llvm", "m.c", "-o", "m.ll"], tmp_path)
