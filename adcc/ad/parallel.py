@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.ir import layout
 from adcc.ir import types as T
-from adcc.ir.values import Argument, Constant, GlobalRef, Instruction, Value
+from adcc.ir.values import Argument, GlobalRef, Instruction, Value
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
     loops = _partitioned_loops(synth)
     if not loops:
         return {}
-    found: list[tuple[Instruction, tuple]] = []
+    found: list[_Access] = []
     for inst in fn.instructions():
         if inst.opcode == "call":
             if _may_accumulate_elsewhere(synth, inst):
@@ -67,18 +67,16 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
         access = _match(inst, loops, module)
         if access is None:
             return {}  # an addition into shared memory that is not exclusive: it could meet the others
-        found.append((inst, access))
-    if not found or len({(id(a[0]), id(a[1]), a[2]) for _, a in found}) != 1:
-        return {}  # one loop, one base, one stride
-    (loop, base, stride, extend, lb, ub) = found[0][1][:6]
-    sizes = {layout.store_size(module, load.type) for load, _ in found}
-    if len(sizes) != 1:
-        return {}
-    size = sizes.pop()
-    offsets = [access[6] for _, access in found]
-    spread = max(offsets) - min(offsets)
-    ex = Exclusive(loop.iv_phi, extend, lb, ub, stride, spread + size - stride, stride - size - spread)
-    return {id(load): ex for load, _ in found}
+        found.append(access)
+    first = found[0] if found else None
+    if first is None or any(a.chunks is not first.chunks or a.base is not first.base or a.stride != first.stride
+                            or a.size != first.size for a in found):
+        return {}  # one loop, one base, one stride, one width
+    offsets = [a.offset for a in found]
+    spread, s, e = max(offsets) - min(offsets), first.stride, first.size
+    cl = first.chunks
+    ex = Exclusive(cl.iv_phi, cl.extend, cl.lb, cl.ub, s, spread + e - s, s - e - spread)
+    return {id(a.load): ex for a in found}
 
 
 # --- the loops whose iterations are chunks -----------------------------------------------------
@@ -93,14 +91,16 @@ class _ChunkLoop:
 
 
 def _partitioned_loops(synth) -> list[_ChunkLoop]:
+    """Loops whose induction variable starts at the first index of a worksharing chunk (a load of
+    what the chunk's call wrote) and steps by 1."""
     from adcc.ad.rules.calls import chunk_arguments
+    from adcc.analysis.cfg import LoopInfo
     module, fn = synth.module, synth.primal
     calls = [(inst, chunk_arguments(module, inst)) for inst in fn.instructions() if inst.opcode == "call"]
     calls = [(inst, pos) for inst, pos in calls if pos is not None]
     if not calls:
         return []
     lower = {id(inst.args[pos[0]]): (inst.args[pos[0]], inst.args[pos[1]]) for inst, pos in calls}
-    from adcc.analysis.cfg import LoopInfo
     out = []
     for lp in LoopInfo(fn).loops:
         for phi in lp.header.phis():
@@ -176,9 +176,20 @@ def _writes(inst: Instruction, ptr: Value) -> bool:
 
 # --- the accesses ------------------------------------------------------------------------------
 
-def _match(load: Instruction, loops: list[_ChunkLoop], module):
-    """(loop, base, stride, extend, lb, ub, offset) when the load reads `base + stride*iv + offset`
-    inside a chunked loop whose induction variable is iv, with a base every thread shares."""
+@dataclass(frozen=True)
+class _Access:
+    """A load of `base + stride*iv + offset`, `size` bytes, in a chunked loop."""
+    load: Instruction
+    chunks: _ChunkLoop
+    base: Value
+    stride: int
+    offset: int
+    size: int
+
+
+def _match(load: Instruction, loops: list[_ChunkLoop], module) -> _Access | None:
+    """The load as an access `base + stride*iv + offset` of a chunked loop whose induction variable
+    is iv, with a base every thread shares; None when it is none."""
     for cl in loops:
         if load.block not in cl.loop:
             continue
@@ -187,7 +198,7 @@ def _match(load: Instruction, loops: list[_ChunkLoop], module):
             continue
         base, stride, offset = split
         if stride > 0 and _uniform(base, cl.loop):
-            return cl, base, stride, cl.extend, cl.lb, cl.ub, offset
+            return _Access(load, cl, base, stride, offset, layout.store_size(module, load.type))
     return None
 
 
