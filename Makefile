@@ -8,8 +8,9 @@ LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 # only for `make test` and `make bench` (tests/test_blas.py, bench/blas; cmake, meson and ninja
-# for the real-build tests, so that CI runs them rather than skips them): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build
+# for the real-build tests, so that CI runs them rather than skips them; clang's OpenMP runtime
+# and headers for tests/test_openmp.py, bench/openmp): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build libomp-22-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
@@ -76,6 +77,7 @@ test-tf: setup
 	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
 
 # the long campaigns (pytest -m slow): driver fuzzing against clang, the 1,500-function unit
+# (and the ThreadSanitizer builds of tests/test_openmp.py)
 test-slow: test-setup
 	$(PY) -m pytest -n auto -q -m slow
 
@@ -90,6 +92,7 @@ bench: test-setup
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
 	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
+	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}

@@ -3,6 +3,7 @@
 #include "adcc_runtime.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,41 @@
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
-/* One released tape buffer per thread, kept for the next gradient (bounded: the largest). */
-static _Thread_local struct { char *base; int64_t cap; } spare;
+/* Released tape buffers, kept per thread for the next tapes (bounded: the largest few). A serial
+ * gradient has one tape at a time; the time steps of a loop of OpenMP regions keep a tape per
+ * region and thread until the reverse pass, all of which the next gradient needs again. */
+#define ADCC_SPARES 32
+typedef struct { char *base; int64_t cap; } tape_buffer;
+static _Thread_local tape_buffer spares[ADCC_SPARES];
+static _Thread_local int nspares;
+
+/* the largest kept buffer of at least `cap` bytes, or NULL */
+static char *take_spare(int64_t *cap) {
+  int best = -1;
+  for (int k = 0; k < nspares; k++)
+    if (spares[k].cap >= *cap && (best < 0 || spares[k].cap > spares[best].cap)) best = k;
+  if (best < 0) return NULL;
+  char *base = spares[best].base;
+  *cap = spares[best].cap;
+  spares[best] = spares[--nspares];
+  return base;
+}
+
+static void keep_spare(char *base, int64_t cap) {
+  if (nspares < ADCC_SPARES) {
+    spares[nspares++] = (tape_buffer){base, cap};
+    return;
+  }
+  int smallest = 0;
+  for (int k = 1; k < nspares; k++)
+    if (spares[k].cap < spares[smallest].cap) smallest = k;
+  if (spares[smallest].cap >= cap) {
+    free(base);
+    return;
+  }
+  free(spares[smallest].base);
+  spares[smallest] = (tape_buffer){base, cap};
+}
 
 static _Thread_local int64_t tape_last, tape_peak;
 
@@ -45,14 +79,8 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     if (cap > INT64_MAX / 2) adcc_fatal("tape too large");
     cap *= 2;
   }
-  void *mem = NULL;
-  if (!t->base && spare.base && spare.cap >= cap) {
-    /* reuse the buffer a previous gradient released: no page faults, no zeroing */
-    mem = spare.base;
-    cap = spare.cap;
-    spare.base = NULL;
-    spare.cap = 0;
-  } else if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
+  void *mem = t->base ? NULL : take_spare(&cap); /* a buffer a previous tape released: no page faults */
+  if (!mem && posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
     adcc_fatal("out of memory growing the tape");
   }
   if (t->base) {
@@ -82,13 +110,7 @@ void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
 }
 
 void adcc_tape_free(adcc_tape *t) {
-  if (t->base && t->cap >= spare.cap) {
-    free(spare.base);
-    spare.base = t->base;
-    spare.cap = t->cap;
-  } else {
-    free(t->base);
-  }
+  if (t->base) keep_spare(t->base, t->cap);
   adcc_tape_init(t);
 }
 
@@ -306,4 +328,133 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
       stack_spare = c;
     }
   }
+}
+
+/* OpenMP parallel regions in reverse mode. The augmented forward pass of a region runs in a team of
+ * n threads, each pushing onto its own tape; the reverse pass runs later in a team of the same size,
+ * thread k popping what thread k pushed. The OS thread behind thread number k may differ between
+ * the two teams, so what a thread keeps from one pass to the other lives in the team record, one
+ * slot per thread number: its tape, and its shadow stack (shadows of the stack objects its forward
+ * pass allocated, released by their reverse), swapped in while the thread runs the slot. */
+typedef struct adcc_omp_slot {
+  adcc_tape tape;      /* first: a slot's tape pointer is the slot's */
+  shadow_chunk *stack; /* the slot's shadow stack while no thread runs it */
+  shadow_chunk *outer; /* the running thread's own shadow stack, while it runs the slot */
+  adcc_omp_team *team;
+  char pad[64 - sizeof(adcc_tape) - 3 * sizeof(void *)]; /* one cache line per slot */
+} adcc_omp_slot;
+
+/* Entries of a lock's critical sections in one team: counted up by the forward pass, down by the
+ * reverse pass. */
+#define ADCC_OMP_LOCKS 32
+typedef struct adcc_omp_order {
+  void *lock;    /* set once (atomically) */
+  int64_t count; /* atomic */
+} adcc_omp_order;
+
+typedef struct adcc_omp_block {
+  int32_t nthreads;
+  adcc_omp_slot slots[];
+} adcc_omp_block;
+
+struct adcc_omp_team {
+  adcc_omp_block *block; /* published once, by the first thread of the forward team (atomics) */
+  adcc_omp_order orders[ADCC_OMP_LOCKS];
+};
+
+adcc_omp_team *adcc_omp_team_new(void) {
+  adcc_omp_team *team = calloc(1, sizeof *team);
+  if (!team) adcc_fatal("out of memory allocating an OpenMP team record");
+  return team;
+}
+
+static adcc_omp_block *team_block(adcc_omp_team *team, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  if (block) return block;
+  if (reverse) adcc_fatal("the reverse pass of an OpenMP parallel region found no forward pass");
+  adcc_omp_block *fresh = calloc(1, sizeof *fresh + (size_t)nthreads * sizeof(adcc_omp_slot));
+  if (!fresh) adcc_fatal("out of memory allocating OpenMP thread tapes");
+  fresh->nthreads = nthreads;
+  adcc_omp_block *expected = NULL;
+  if (__atomic_compare_exchange_n(&team->block, &expected, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return fresh;
+  free(fresh); /* another thread of the team published first */
+  return expected;
+}
+
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = team_block(team, nthreads, reverse);
+  if (nthreads != block->nthreads)
+    adcc_fatal("the reverse pass of an OpenMP parallel region got a different number of threads than its "
+               "forward pass (dynamic thread adjustment, OMP_DYNAMIC, is not supported in differentiated regions)");
+  if (tid < 0 || tid >= nthreads) adcc_fatal("OpenMP thread number out of range");
+  adcc_omp_slot *slot = &block->slots[tid];
+  slot->team = team;
+  slot->outer = stack_top;
+  stack_top = slot->stack;
+  return &slot->tape;
+}
+
+static void free_chunks(shadow_chunk *c) {
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    free(c);
+    c = prev;
+  }
+}
+
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse) {
+  adcc_omp_slot *slot = &team->block->slots[tid];
+  slot->stack = stack_top;
+  stack_top = slot->outer;
+  slot->outer = NULL;
+  if (reverse) { /* the slot is done: its tape buffer is kept by this thread for the next one */
+    adcc_tape_free(&slot->tape);
+    free_chunks(slot->stack);
+    slot->stack = NULL;
+  }
+}
+
+int32_t adcc_omp_team_size(adcc_omp_team *team) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  return block ? block->nthreads : 1;
+}
+
+void adcc_omp_team_free(adcc_omp_team *team) {
+  adcc_omp_block *block = team->block;
+  if (block) {
+    for (int32_t k = 0; k < block->nthreads; k++) {
+      free(block->slots[k].tape.base);
+      free_chunks(block->slots[k].stack);
+    }
+    free(block);
+  }
+  free(team);
+}
+
+static adcc_omp_order *team_order(adcc_tape *tape, void *lock) {
+  adcc_omp_team *team = ((adcc_omp_slot *)tape)->team;
+  for (int k = 0; k < ADCC_OMP_LOCKS; k++) {
+    adcc_omp_order *o = &team->orders[k];
+    void *seen = __atomic_load_n(&o->lock, __ATOMIC_ACQUIRE);
+    if (!seen && __atomic_compare_exchange_n(&o->lock, &seen, lock, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return o; /* a new entry */
+    if (seen == lock) return o;
+  }
+  adcc_fatal("too many distinct critical sections in one OpenMP parallel region");
+  return NULL;
+}
+
+int64_t adcc_omp_ticket(adcc_tape *tape, void *lock) {
+  return __atomic_fetch_add(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
+}
+
+void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket) {
+  adcc_omp_order *o = team_order(tape, lock);
+  for (int spins = 0; __atomic_load_n(&o->count, __ATOMIC_ACQUIRE) != ticket + 1; spins++)
+    if (spins > 64) sched_yield();
+}
+
+void adcc_omp_turn_pass(adcc_tape *tape, void *lock) {
+  __atomic_fetch_sub(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
 }

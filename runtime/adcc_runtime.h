@@ -42,6 +42,24 @@ int64_t adcc_shadow_size(void *shadow);
 
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 
+/* OpenMP parallel regions in reverse mode (adcc/ad/rules/openmp.py): one team record per execution
+ * of a region holds a tape and a shadow stack per thread number, from the augmented forward pass
+ * (a team of n threads) to the reverse pass (a team of the same size; thread k resumes slot k). */
+typedef struct adcc_omp_team adcc_omp_team;
+adcc_omp_team *adcc_omp_team_new(void);
+/* thread `tid` of `nthreads` starts running slot tid (reverse: 0 forward, 1 reverse pass); returns its tape */
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse);
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse);
+int32_t adcc_omp_team_size(adcc_omp_team *team); /* threads of the forward pass */
+void adcc_omp_team_free(adcc_omp_team *team);
+/* Critical sections run their reverse in the reverse order of the forward pass: at its exit in the
+ * forward pass a thread takes a ticket (entries of `lock` before it, in the team of `tape`, a slot
+ * tape); in the reverse pass it waits for its turn (every later entry's reverse done), runs the
+ * reverse of the section and passes the turn on. */
+int64_t adcc_omp_ticket(adcc_tape *tape, void *lock);
+void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket);
+void adcc_omp_turn_pass(adcc_tape *tape, void *lock);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.ad.common import alignment_of, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Instruction, Value
@@ -340,13 +341,15 @@ class ReverseBuilder:
             val, ptr = inst.operands
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
-                sp = self.rs(ptr)
-                d = b.load(ty, sp)
-                b.store(zero_of(ty), sp)
+                sp, align = self.rs(ptr), alignment_of(inst) or None  # the primal's: a vector may be unaligned
+                d = b.load(ty, sp, align=align)
+                b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
             return
         if op == "call":
             return self._call(inst)
+        if op == "atomicrmw":
+            return self._atomic(inst)
         if op == "alloca":
             if id(inst) in self.s.kept_alive:
                 size = size_of_const(inst.info["alloc_type"])
@@ -363,9 +366,7 @@ class ReverseBuilder:
             return
         d = self.take_adj(inst)
         if op == "load":
-            sp = self.rs(inst.operands[0])
-            old = b.load(d.type, sp)
-            b.store(add_values(b, old, d), sp)
+            self.accumulate(inst, d)
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
@@ -421,6 +422,52 @@ class ReverseBuilder:
         if op == "shufflevector":
             return self._shuffle(inst, d)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
+
+    def accumulate(self, load: Instruction, d: Value) -> None:
+        """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
+        into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
+        ptr = load.operands[0]
+        sp, b, align = self.rs(ptr), self.b, alignment_of(load) or None
+        if not self.s.shared_memory(ptr):
+            b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
+            return
+        ex = self.s.exclusive.get(id(load))
+        if ex is None:
+            atomic_add(b, sp, d)
+            return
+        # an iteration whose accesses no other thread's chunk reaches: plain additions (adcc.ad.parallel)
+        alone = self.cur.get(("alone", id(ex)))
+        if alone is None:
+            stride = Builder.iconst(T.i64, ex.stride)
+            at = b.mul(self._wide(self.rp(ex.iv), None), stride)
+            low = b.add(b.mul(self._wide(self.rp(ex.lb), ex.extend), stride), Builder.iconst(T.i64, ex.low))
+            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+            alone = self.cur[("alone", id(ex))] = b.and_(b.icmp("sle", low, at), b.icmp("sle", at, high))
+        plain, shared, join = self.fn.add_block(None), self.fn.add_block(None), self.fn.add_block(None)
+        b.cond_br(alone, plain, shared)
+        b.position_at_end(plain)
+        b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
+        b.br(join)
+        b.position_at_end(shared)
+        atomic_add(b, sp, d)
+        b.br(join)
+        b.position_at_end(join)
+
+    def _wide(self, v: Value, extend: str | None) -> Value:
+        """An integer as i64 (sign-extended unless `extend` says zext)."""
+        if v.type == T.i64:
+            return v
+        return self.b.cast("zext" if extend == "zext" else "sext", v, T.i64)
+
+    def _atomic(self, inst: Instruction) -> None:
+        """`atomicrmw fadd/fsub p, v` (its old value unused): v's adjoint is p's (read once more for
+        each update; nothing else writes that adjoint while the updates run)."""
+        ptr, val = inst.operands[0], inst.operands[1]
+        if not (self.act.has_shadow(ptr) and self.act.is_varied(val)):
+            return
+        ty = self.act.adjoint_type(val)
+        d = self.b.atomic_load(ty, self.rs(ptr), layout.align_of(self.module, ty))
+        self.add_adj(val, self.b.fneg(d) if inst.info["operation"] == "fsub" else d)
 
     def _rule_inputs(self, rule, inst: Instruction, operands: list[Value]):
         """The primal inputs the active partials read (others are placeholders never emitted)."""
@@ -495,17 +542,21 @@ class ReverseBuilder:
                 if not fresh:
                     b.memset(self.rs(dst), 0, nb)
             elif lay.kind == "float":
-                op = "add" if fresh else "copy"
+                op = ("add" if fresh else "copy") + (".shared" if self.s.shared_memory(src) else "")
                 helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
+                shared = self.s.shared_memory(src)
                 for off, fty in lay.floats:
                     pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
                     ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
                     d = b.load(fty, pd, align=1)
                     if not fresh:
                         b.store(zero_of(fty), pd, align=1)
-                    b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
+                    if shared:
+                        atomic_add(b, ps, d)
+                    else:
+                        b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
             return
         if kind is CallKind.MEMSET:
             # the values it overwrote get no adjoint: zero their shadow, unless nothing reads it
@@ -590,6 +641,25 @@ def add_values(b: Builder, x: Value, y: Value) -> Value:
                 out = b.insertvalue(out, add_values(b, b.extractvalue(x, k), b.extractvalue(y, k)), k)
         return out
     return x
+
+
+def atomic_add(b: Builder, p: Value, d: Value) -> None:
+    """*p += d atomically, one float at a time (vectors lane by lane, aggregates member by member)."""
+    module = b.module
+    ty = module.resolve(d.type) if isinstance(d.type, T.NamedStructType) else d.type
+    if isinstance(ty, T.FloatType):
+        b.atomic_rmw("fadd", p, d, layout.align_of(module, ty))
+    elif isinstance(ty, T.VectorType):
+        size = layout.alloc_size(module, ty.elem)
+        for k in range(ty.count):
+            atomic_add(b, b.byte_gep(p, k * size) if k else p, b.extractelement(d, k))
+    elif isinstance(ty, (T.StructType, T.ArrayType)):
+        elems = ty.elems if isinstance(ty, T.StructType) else [ty.elem] * ty.count
+        offsets = layout.struct_offsets(module, ty) if isinstance(ty, T.StructType) else \
+            [k * layout.alloc_size(module, ty.elem) for k in range(ty.count)]
+        for k, (et, off) in enumerate(zip(elems, offsets)):
+            if is_floatish(module, et):
+                atomic_add(b, b.byte_gep(p, off) if off else p, b.extractvalue(d, k))
 
 
 def parse_mask(mask: Value, count: int) -> list[int | None]:

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.analysis.cfg import EqualityCount
+from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_spec, check_atomic, convert, emit_shadow_allocation,
+                            no_derivative, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
@@ -103,8 +105,14 @@ class AugmentedBuilder:
     def _reserve(self, fl: FastLoop) -> None:
         """Before a fast loop: capacity for all its records, and the cursor's start."""
         b = self.b
-        if fl.trip.bound is None:
-            n: Value = Builder.iconst(T.i64, max(fl.trip.offset, 0))
+        if isinstance(fl.trip, EqualityCount):  # ((bound - start - offset) mod 2^bits) + 1
+            ty = fl.trip.bound.type
+            start = self.p(fl.trip.start)  # the iv's type: as wide as the test, or wider
+            start = start if start.type == ty else b.cast("trunc", start, ty)
+            k = b.sub(b.sub(self.p(fl.trip.bound), start), Builder.iconst(ty, fl.trip.offset))
+            n: Value = b.add(k if ty == T.i64 else b.cast("zext", k, T.i64), Builder.iconst(T.i64, 1))
+        elif fl.trip.bound is None:
+            n = Builder.iconst(T.i64, max(fl.trip.offset, 0))
         else:
             bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
             n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
@@ -189,6 +197,8 @@ class AugmentedBuilder:
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr,
                                                   [size_of_const(inst.info["alloc_type"])])
             return
+        if op in ("atomicrmw", "cmpxchg"):
+            check_atomic(self.module, act, inst)  # its reverse reads the shadow (adjoint.py)
         new = self.clone(inst)
         self.vmap[id(inst)] = new
         if op == "load":

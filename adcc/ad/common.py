@@ -4,7 +4,7 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_written_args, is_family_callee, is_library_routine
+from adcc.ad.rules.calls import family_callback_arg, family_written_args, is_family_callee, is_library_routine
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
@@ -15,8 +15,14 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
+def _inactive_global(name: str) -> bool:
+    from adcc.ad.rules.openmp import is_runtime_global
+    return is_runtime_global(name)
+
+
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
-                       written_args=family_written_args, is_library=is_library_routine)
+                       written_args=family_written_args, is_library=is_library_routine,
+                       callback_arg=family_callback_arg, inactive_global=_inactive_global)
 
 
 def math_rule(module, inst: Instruction):
@@ -74,6 +80,14 @@ def reverse_post_order(fn: Function) -> list[Block]:
             order.append(b)
     order.reverse()
     return order
+
+
+def alignment_of(inst: Instruction) -> int:
+    """The `align N` of a load, store or alloca (0 when it has none): what a shadow access at the
+    same offset may assume too."""
+    import re
+    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
+    return int(m.group(1)) if m else 0
 
 
 def size_of_const(ty: T.Type) -> Constant:
@@ -147,7 +161,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
     ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
     ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
-                        analysis.spec.readonly_memory and not _caller_writes_shared(analysis))
+                        analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
+                        parallel=analysis.spec.parallel)
 
 
 def _caller_writes_shared(analysis) -> bool:
@@ -163,6 +178,25 @@ def _caller_writes_shared(analysis) -> bool:
 def unsupported(module, inst: Instruction, what: str) -> CompileError:
     fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
     return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
+
+
+ATOMIC_ACCUMULATIONS = frozenset({"fadd", "fsub"})
+
+
+def check_atomic(module, analysis, inst: Instruction) -> None:
+    """Atomic updates of memory that holds derivatives: `atomicrmw fadd/fsub` (`#pragma omp atomic`
+    with += or -=) whose old value is unused are differentiable; any other is an error (a
+    compare-and-swap loop, as clang emits for *=, or an update whose old value the program reads)."""
+    ptr = inst.operands[0]
+    if not (isinstance(ptr.type, T.PointerType) and analysis.has_shadow(ptr)):
+        return
+    if inst.opcode == "cmpxchg":
+        raise unsupported(module, inst, "cannot differentiate an atomic compare-and-exchange on memory that holds "
+                                        "derivatives (an atomic update other than += or -=)")
+    op = inst.info.get("operation")
+    if analysis.carries_float(inst) and (op not in ATOMIC_ACCUMULATIONS or inst.uses):
+        what = f"atomic '{op}'" if op not in ATOMIC_ACCUMULATIONS else "atomic update whose old value is used"
+        raise unsupported(module, inst, f"cannot differentiate an {what} on memory that holds derivatives")
 
 
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:

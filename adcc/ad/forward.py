@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
-                            math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
-                            zero_of)
-from adcc.ad.rules.calls import ForwardSite, call_rule_for
+from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, check_atomic,
+                            convert, emit_shadow_allocation, math_rule, no_derivative, reverse_post_order,
+                            rule_unavailable, size_of_const, unsupported, zero_of)
+from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -135,6 +136,8 @@ class ForwardSynthesizer:
             return self._call(inst)
         if op == "ret":
             return self._ret(inst)
+        if op in ("atomicrmw", "cmpxchg"):
+            return self._atomic(inst)
         new = self._clone(inst)
         if op == "load":
             return self._load(inst, new)
@@ -246,6 +249,17 @@ class ForwardSynthesizer:
                 sv = self.sz(val, w)
             self.b.clone(inst, [sv, sh[w]])
 
+    def _atomic(self, inst: Instruction) -> None:
+        """`atomicrmw fadd/fsub p, v`: the same update of p's shadow by v's tangent."""
+        check_atomic(self.module, self.act, inst)
+        self._clone(inst)
+        ptr, val = inst.operands[0], inst.operands[1]
+        sh = self.s(ptr)
+        if inst.opcode == "atomicrmw" and sh is not None and self.act.carries_float(inst):
+            align = layout.align_of(self.module, self.act.adjoint_type(val))
+            for w in range(self.W):
+                self.b.atomic_rmw(inst.info["operation"], sh[w], self.tz(val, w), align)
+
     def _shadow_alloca(self, inst: Instruction) -> Value:
         sa = self.b.clone(inst, [self.p(o) for o in inst.operands], name="")
         size: Value = size_of_const(inst.info["alloc_type"])
@@ -282,7 +296,8 @@ class ForwardSynthesizer:
     # --- calls ------------------------------------------------------------------------
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
-        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst)
+        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst) or \
+            always_applies(self.module, inst)
         if kind is CallKind.MATH:
             new = self._clone_primal(inst)
             if self.act.is_varied(inst):

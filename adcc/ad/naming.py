@@ -45,3 +45,9 @@ def message(k: int) -> str:
 def blas_helper(what: str, interface: str) -> str:
     """A column-loop helper of the BLAS rules (adcc.ad.rules.blas_interface), per interface."""
     return f"adcc.blas.{what}.{interface}"
+
+
+def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
+    """The microtask that runs a parallel region's augmented ("aug") or reverse ("rev") function on
+    the thread's slot of the team record (adcc.ad.rules.openmp)."""
+    return f"adcc.omp.{pass_name}.{_base(spec.name)}.{_tag(spec)}"

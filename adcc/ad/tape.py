@@ -53,7 +53,8 @@ define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
 
 
 # reverse of a copy of floats: dsrc[i] += ddst[i]; ddst[i] = 0 (element type {ty}, {size} bytes);
-# the `add` variant leaves ddst alone (a copy into fresh memory: nothing reads ddst afterwards)
+# the `add` variant leaves ddst alone (a copy into fresh memory: nothing reads ddst afterwards);
+# the `.shared` variants add into dsrc atomically (memory other threads share, in a parallel region)
 ADJOINT_COPY = """
 define internal void @adcc.adjoint.{name}.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
 entry:
@@ -66,9 +67,7 @@ loop:
   %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
   %vd = load {fty}, ptr %pd, align {size}
 {zero}
-  %vs = load {fty}, ptr %ps, align {size}
-  %a = fadd {fty} %vs, %vd
-  store {fty} %a, ptr %ps, align {size}
+{accumulate}
   %i1 = add i64 %i, 1
   %c = icmp eq i64 %i1, %cnt
   br i1 %c, label %done, label %loop
@@ -93,10 +92,15 @@ def ensure_tape_helpers(module) -> None:
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
     # real definitions: a derivative of code that contains derivatives (higher order) differentiates them
     module.add_definitions(TAPE_HELPERS)
+    plain = ("  %vs = load {fty}, ptr %ps, align {size}\n  %a = fadd {fty} %vs, %vd\n"
+             "  store {fty} %a, ptr %ps, align {size}")
+    atomic = "  %a = atomicrmw fadd ptr %ps, {fty} %vd monotonic, align {size}"
     for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
-        for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
-            z = zero.format(fty=fty, size=size)
-            module.add_definitions(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
+        for suffix, acc in (("", plain), (".shared", atomic)):
+            for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+                module.add_definitions(ADJOINT_COPY.format(
+                    name=name + suffix, ty=ty, fty=fty, size=size, shift=shift, zero=zero.format(fty=fty, size=size),
+                    accumulate=acc.format(fty=fty, size=size)))
 
 
 def store_size(ty: T.Type) -> int:
@@ -205,7 +209,7 @@ class FastLoop:
 
     def __init__(self, cl, trip, stride: int, offsets: dict[int, int]):
         self.cl = cl
-        self.trip = trip          # cfg.TripCount: header executions
+        self.trip = trip          # cfg.TripCount or cfg.EqualityCount: header executions
         self.stride = stride      # record bytes per iteration (a multiple of 8)
         self.offsets = offsets    # block -> offset of its record inside an iteration
 

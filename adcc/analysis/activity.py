@@ -11,7 +11,7 @@ wrong gradient.
 """
 from __future__ import annotations
 
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.fortran import fresh_memory_arguments
 from adcc.analysis.spec import Activity, FunctionSpec
@@ -50,7 +50,7 @@ def global_is_active(module, name: str) -> bool:
     decls = declarations_of(module)
     if name in decls.shadows:
         return True  # the program gave it a shadow
-    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name:
+    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name or rule_names(module).inactive_global(name):
         return False
     return name not in decls.inactive_globals and name not in decls.shadows.values()
 
@@ -194,6 +194,12 @@ class ActivityAnalysis:
                 self._shadow_stack_objects(ptr)
             if is_pointer(val.type) and _stack_derived(val) and self.has_shadow(ptr):
                 self._shadow_stack_objects(val)  # escapes into active memory
+        elif op == "atomicrmw":  # a store of its value and a load of the old one
+            val, ptr = inst.operands[1], inst.operands[0]
+            if id(val) in self.varied:
+                self._shadow_stack_objects(ptr)
+            if self.has_shadow(ptr) and self.carries_float(inst):
+                self.varied.add(id(inst))
         elif op == "call":
             kind = classify_call(module, inst)
             if kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[1]):
@@ -238,6 +244,8 @@ class ActivityAnalysis:
 
     def _callee_uses_active_globals(self, inst: Instruction) -> bool:
         name = inst.callee_name
+        if name is not None and not self.module.is_defined(name):
+            name = callback_callee(self.module, inst)
         if name is None or not self.module.is_defined(name):
             return False
         return name in _functions_touching_active_globals(self.module)

@@ -89,6 +89,10 @@ class RuleNames:
     written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
     # a routine of a library a rule family covers (BLAS, MPI, ...): never defined in bitcode
     is_library: Callable[[str], bool] = lambda name: False
+    # the argument position of a function the callee calls (__kmpc_fork_call runs its argument 2)
+    callback_arg: Callable[[str], int | None] = lambda name: None
+    # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
+    inactive_global: Callable[[str], bool] = lambda name: False
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)
@@ -102,6 +106,17 @@ def install_rule_names(module, names: RuleNames) -> None:
 
 def rule_names(module) -> RuleNames:
     return getattr(module, "_adcc_rule_names", NO_RULES)
+
+
+def callback_callee(module, inst: Instruction) -> str | None:
+    """The function a call-rule callee runs with the call's arguments (the outlined body of an
+    OpenMP parallel region, for __kmpc_fork_call), when it is defined in `module`."""
+    name = inst.callee_name
+    k = rule_names(module).callback_arg(name) if name is not None else None
+    if k is None or k >= len(inst.args):
+        return None
+    target = getattr(inst.args[k], "gname", None)
+    return target if target is not None and module.is_defined(target) else None
 
 
 def effective_callee(module, name: str | None) -> str | None:

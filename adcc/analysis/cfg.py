@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from adcc.ir import types as T
+from adcc.ir.types import IntType
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
@@ -313,13 +314,15 @@ _NEGATE = {"eq": "ne", "ne": "eq", "slt": "sge", "sge": "slt", "sle": "sgt", "sg
 
 
 def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None,
-                  offset_of: Callable[[Value], int | None] | None = None) -> tuple[str, int, Value] | None:
+                  offset_of: Callable[[Value], int | None] | None = None,
+                  narrow: bool = False) -> tuple[str, int, Value] | None:
     """The loop's single exit test, an `icmp` of `iv` (or iv + 1; `offset_of` tells other
     offsets) against a loop-invariant bound, as (pred, offset, bound): the loop exits at the first
-    iteration k with pred(iv_k + offset, bound)."""
+    iteration k with pred(iv_k + offset, bound). With `narrow`, the test may compare a truncation
+    of iv (or iv + 1) with a narrower bound."""
     if len(loop.exiting) != 1:
         return None
-    offset_of = offset_of or (lambda v: _iv_offset(v, iv))
+    offset_of = offset_of or (lambda v: _iv_offset(v, iv, narrow))
     exiting = loop.exiting[0]
     term = exiting.terminator
     if term is None or term.opcode != "br" or len(term.operands) != 3:
@@ -445,11 +448,41 @@ def exit_count(loop: Loop, dt: DominatorTree | None = None) -> ExitCount | None:
     return None
 
 
-def _iv_offset(v: Value, iv: Instruction) -> int | None:
+def _iv_offset(v: Value, iv: Instruction, narrow: bool = False) -> int | None:
+    if narrow and isinstance(v, Instruction) and v.opcode == "trunc":
+        v = v.operands[0]
     if v is iv:
         return 0
     if _is_increment(v, iv):
         return 1
+    return None
+
+
+@dataclass(frozen=True)
+class EqualityCount:
+    """Header executions of a loop left when `iv + offset == bound` (any start, the test in the
+    iv's type or a `bits`-wide truncation of it, as LLVM's LFTR writes it for a 32-bit counter whose
+    start is not 0): `((bound - start - offset) mod 2^bits) + 1`, exact in modular arithmetic."""
+    bound: Value
+    start: Value
+    offset: int
+    bits: int
+
+
+def equality_count(loop: Loop, dt: DominatorTree | None = None) -> EqualityCount | None:
+    """The header executions of a loop whose single exit test is an equality of its induction
+    variable (start, start+1, ...) with a loop-invariant bound, known when the loop is entered."""
+    for iv in loop.header.phis():
+        if not isinstance(iv.type, IntType):
+            continue
+        starts = [v for v, b in iv.incoming() if b not in loop]
+        steps = [v for v, b in iv.incoming() if b in loop]
+        if len(starts) != 1 or not steps or not all(_is_increment(v, iv) and v.block in loop for v in steps):
+            continue
+        test = _exit_compare(loop, iv, dt, narrow=True)
+        if test is None or test[0] != "eq" or not isinstance(test[2].type, IntType):
+            continue
+        return EqualityCount(test[2], starts[0], test[1], test[2].type.bits)
     return None
 
 

@@ -587,6 +587,17 @@ def _store(lp: LineParser, info: dict) -> T.Type:
     return T.void
 
 
+def _atomicrmw(lp: LineParser, info: dict) -> T.Type:
+    """`atomicrmw [volatile] <operation> ptr <p>, <ty> <v> ...`: the result has the value's type."""
+    if lp.peek().text == "volatile":
+        info[lp.next().text] = True
+    info["operation"] = lp.next().text
+    lp.parse_typed_value()
+    lp.expect(",")
+    ty, _ = lp.parse_typed_value()
+    return ty
+
+
 def _gep(lp: LineParser, info: dict) -> T.Type:
     flags = []
     while lp.peek().text in ("inbounds", "nuw", "nusw", "inrange"):
@@ -816,7 +827,7 @@ _HANDLERS = {op: _binary for op in BINARY}
 _HANDLERS.update({op: _cast for op in CASTS})
 _HANDLERS.update({
     "fneg": _fneg, "icmp": _cmp, "fcmp": _cmp, "select": _select, "phi": _phi,
-    "load": _load, "store": _store, "getelementptr": _gep, "alloca": _alloca, "call": _call,
+    "load": _load, "store": _store, "atomicrmw": _atomicrmw, "getelementptr": _gep, "alloca": _alloca, "call": _call,
     "invoke": _invoke, "landingpad": _landingpad,
     "ret": _ret, "br": _br, "switch": _switch, "unreachable": _unreachable,
     "extractvalue": _extractvalue, "insertvalue": _insertvalue, "extractelement": _extractelement,

@@ -133,6 +133,35 @@ static void test_tape_grow_zeroed(void) {
   adcc_tape_free(&t);
 }
 
+/* OpenMP team records, driven by one thread playing every thread number in turn (the real
+ * teams run in tests/test_openmp.py): per-slot tapes and shadow stacks survive from the forward
+ * to the reverse pass, tickets count a lock's sections up and turns count them down. */
+static void test_omp_team(void) {
+  enum { THREADS = 3 };
+  adcc_omp_team *team = adcc_omp_team_new();
+  int lock;
+  void *stack_shadow[THREADS];
+  for (int tid = 0; tid < THREADS; tid++) {
+    adcc_tape *tape = adcc_omp_team_enter(team, tid, THREADS, 0);
+    for (int i = 0; i < 100; i++) *(int *)adcc_tape_push(tape, sizeof(int)) = tid * 1000 + i;
+    stack_shadow[tid] = adcc_shadow_stack_alloc(24);
+    memset(stack_shadow[tid], tid + 1, 24);
+    assert(adcc_omp_ticket(tape, &lock) == tid);
+    adcc_omp_team_leave(team, tid, 0);
+  }
+  assert(adcc_omp_team_size(team) == THREADS);
+  for (int tid = THREADS - 1; tid >= 0; tid--) {
+    adcc_tape *tape = adcc_omp_team_enter(team, tid, THREADS, 1);
+    adcc_omp_turn_wait(tape, &lock, tid); /* the last ticket's turn comes first */
+    adcc_omp_turn_pass(tape, &lock);
+    for (int k = 0; k < 24; k++) assert(((unsigned char *)stack_shadow[tid])[k] == (unsigned char)(tid + 1));
+    adcc_shadow_stack_free(stack_shadow[tid], 24);
+    for (int i = 99; i >= 0; i--) assert(*(int *)adcc_tape_pop(tape, sizeof(int)) == tid * 1000 + i);
+    adcc_omp_team_leave(team, tid, 1);
+  }
+  adcc_omp_team_free(team);
+}
+
 static void test_free_later(void) {
   user_frees = 0;
   int64_t outer = adcc_free_mark();
@@ -147,6 +176,7 @@ static void test_free_later(void) {
 }
 
 int main(void) {
+  test_omp_team();
   test_free_later();
   test_shadow_release();
   test_tape_grow_zeroed();

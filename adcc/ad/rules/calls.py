@@ -22,6 +22,16 @@ forward mode, where nothing is saved). `rule.writes(name)` lists the arguments t
 callee writes memory (None: any pointer argument), so that the analyses know what a later call of
 the family leaves unchanged.
 
+Five fields serve families whose calls matter beyond their operands' activity (OpenMP, in
+adcc.ad.rules.openmp): `always` applies the rule to every call in differentiated code, active or not
+(synchronization, whose reverse must run too; constructs adcc refuses); `thread_safe` says its reverse
+may run in several threads at once (in a parallel region: `FunctionSpec.parallel`; other rules are
+refused there); `callback_arg` names the argument holding a function the callee runs (the outlined
+body of a parallel region), so that the analyses see the globals it uses; `result` fixes the call's
+integer result in both modes (a reduction's method), which `adcc.ad.prepare` folds into the branches
+on it; `chunk` names the arguments through which the call writes the first and last index of the
+chunk of a worksharing loop this thread runs (disjoint from other threads' chunks: adcc.ad.parallel).
+
 `call_rule_for(module, name)` is the one lookup: the program's declarations first, then the families.
 """
 from __future__ import annotations
@@ -48,6 +58,11 @@ class CallRule:
     reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
     writes: Callable[[str], tuple[int, ...] | None] | None = None  # callee -> written argument positions
     description: str = ""                         # for messages: "custom gradient of f (registration ...)"
+    always: bool = False                          # applies to inactive calls too (synchronization)
+    thread_safe: bool = False                     # its reverse may run in several threads at once
+    callback_arg: int | None = None               # argument holding a function the callee runs
+    result: int | None = None                     # the integer result the rule gives the call, always
+    chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -73,6 +88,11 @@ class CallView:
     @property
     def args(self) -> list[Value]:
         return self.inst.args
+
+    @property
+    def parallel(self) -> bool:
+        """Reverse mode: does the function run in several threads at once (`FunctionSpec.parallel`)?"""
+        return self._memory is not None and self._memory.spec.parallel
 
     def varied(self, v: Value) -> bool:
         return self.act.is_varied(v)
@@ -206,9 +226,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, openmp, runtime
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*runtime.RULES, *BLAS_RULES, *fortran.RULES, *fortran_elemental.RULES, *complex_arith.RULES)
+    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
+            *complex_arith.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
@@ -254,6 +275,32 @@ def call_rule_for(module, name: str | None) -> CallRule | None:
 
 def is_family_callee(name: str) -> bool:
     return name in _family_index()
+
+
+def always_applies(module, inst: Instruction) -> bool:
+    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`)?"""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule is not None and rule.always
+
+
+def rule_result(module, inst: Instruction) -> int | None:
+    """The result a family rule fixes for the call (`CallRule.result`), or None."""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule.result if rule is not None else None
+
+
+def chunk_arguments(module, inst: Instruction) -> tuple[int, int] | None:
+    """`CallRule.chunk` of the call's family rule, or None."""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule.chunk if rule is not None else None
+
+
+def family_callback_arg(name: str) -> int | None:
+    rule = _family_index().get(name)
+    return rule.callback_arg if rule is not None else None
 
 
 def family_written_args(name: str) -> tuple[int, ...] | None:
