@@ -90,6 +90,8 @@ class Driver:
 
     def exec_front_end(self) -> int:
         argv = [self.tool, *self.forwarded()]
+        if not any(a.role == opts.QUERY for a in self.parsed.args) and self.parsed.inputs:
+            argv += toolchain.enzyme_header_args(opts.input_kind(self.parsed.inputs[0]))
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -154,7 +156,8 @@ class Driver:
     def compile_one(self, inp: opts.Input, out: str, target: str, action: str, linking: bool) -> int:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
-        args = self.compile_args(linking) + self.dependency_args(inp, target, linking)
+        args = self.compile_args(linking) + self.dependency_args(inp, target, linking) + \
+            toolchain.enzyme_header_args(kind)
         if self.parsed.fast_path or kind == "asm":
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):
