@@ -17,6 +17,16 @@ static _Thread_local struct { char *base; int64_t cap; } spare;
 
 static _Thread_local int64_t tape_last, tape_peak;
 
+/* Heap bytes the runtime holds for tape records, shadow stacks and split-mode tape headers
+ * (cached buffers included), and split-mode tapes recorded and not yet released: the counters a
+ * leak test reads (adcc_tape_live_bytes, adcc_split_tape_live_count). */
+static int64_t held_bytes, split_live;
+
+static void held(int64_t delta) { __atomic_fetch_add(&held_bytes, delta, __ATOMIC_RELAXED); }
+
+int64_t adcc_tape_live_bytes(void) { return __atomic_load_n(&held_bytes, __ATOMIC_RELAXED); }
+int64_t adcc_split_tape_live_count(void) { return __atomic_load_n(&split_live, __ATOMIC_RELAXED); }
+
 void adcc_tape_note(int64_t bytes) {
   tape_last = bytes;
   if (bytes > tape_peak) tape_peak = bytes;
@@ -54,10 +64,15 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     spare.cap = 0;
   } else if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
     adcc_fatal("out of memory growing the tape");
+  } else {
+    held(cap);
   }
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
-    free(t->base);
+    if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) { /* else: the records inside a split tape */
+      free(t->base);
+      held(-t->cap);
+    }
   }
   t->base = mem;
   t->cap = cap;
@@ -84,10 +99,12 @@ void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
 void adcc_tape_free(adcc_tape *t) {
   if (t->base && t->cap >= spare.cap) {
     free(spare.base);
+    held(-spare.cap);
     spare.base = t->base;
     spare.cap = t->cap;
   } else {
     free(t->base);
+    held(-t->cap);
   }
   adcc_tape_init(t);
 }
@@ -217,36 +234,64 @@ void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
 }
 
 /* Shadows of stack objects live from the augmented forward pass to the reverse of their
- * allocation, strictly LIFO: a per-thread chunked stack (chunks never move) replaces a
- * malloc/free pair per object and call. */
+ * allocation, strictly LIFO within one tape: a chunked stack (chunks never move) replaces a
+ * malloc/free pair per object and call. A gradient (__enzyme_autodiff) uses its thread's stack;
+ * a split-mode tape carries its own (adcc_split_enter makes it the thread's current one while
+ * its augmented or reverse pass runs), so tapes can be reversed in any order, on any thread. */
 typedef struct shadow_chunk {
   struct shadow_chunk *prev;
   int64_t size, used;
   _Alignas(16) char data[];
 } shadow_chunk;
 
-static _Thread_local shadow_chunk *stack_top, *stack_spare;
+#define THREAD_CHUNK (1 << 18) /* chunks of the thread's stack */
+#define TAPE_CHUNK 4096        /* first chunk of a tape's stack; later ones double */
+
+static _Thread_local shadow_chunk *thread_stack, *stack_spare;
+static _Thread_local shadow_chunk **current; /* NULL: &thread_stack; else a split tape's stack */
+
+static shadow_chunk **stack_slot(void) { return current ? current : &thread_stack; }
+
+static void free_chunk(shadow_chunk *c) {
+  held(-(int64_t)sizeof(shadow_chunk) - c->size);
+  free(c);
+}
+
+/* keep one released chunk per thread (the largest) for the next stack that needs one */
+static void recycle_chunk(shadow_chunk *c) {
+  if (stack_spare && stack_spare->size >= c->size) {
+    free_chunk(c);
+  } else {
+    if (stack_spare) free_chunk(stack_spare);
+    stack_spare = c;
+  }
+}
 
 void *adcc_shadow_stack_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
   int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
-  if (!stack_top || stack_top->used + n > stack_top->size) {
+  shadow_chunk **slot = stack_slot();
+  shadow_chunk *top = *slot;
+  if (!top || top->used + n > top->size) {
+    int64_t want = current ? (top ? 2 * top->size : TAPE_CHUNK) : THREAD_CHUNK;
+    if (want > THREAD_CHUNK) want = THREAD_CHUNK;
+    if (want < n) want = n;
     shadow_chunk *c = stack_spare;
     if (c && c->size >= n) {
       stack_spare = NULL;
     } else {
-      int64_t size = n > (1 << 18) ? n : (1 << 18);
       c = NULL;
-      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)size) != 0)
+      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)want) != 0)
         adcc_fatal("out of memory allocating shadow memory");
-      c->size = size;
+      c->size = want;
+      held((int64_t)sizeof(shadow_chunk) + want);
     }
     c->used = 0;
-    c->prev = stack_top;
-    stack_top = c;
+    c->prev = top;
+    *slot = top = c;
   }
-  void *p = stack_top->data + stack_top->used;
-  stack_top->used += n;
+  void *p = top->data + top->used;
+  top->used += n;
   memset(p, 0, (size_t)n);
   return p;
 }
@@ -258,24 +303,105 @@ static int in_chunk(const shadow_chunk *c, const char *p) {
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
   (void)nbytes;
   char *p = shadow;
+  shadow_chunk **slot = stack_slot();
   /* Normally `shadow` is the top allocation. If frames above it were abandoned (an exception
    * or longjmp left a gradient midway), release them too: LIFO order makes that safe. */
-  while (stack_top && !in_chunk(stack_top, p)) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    free(c);
+  while (*slot && !in_chunk(*slot, p)) {
+    shadow_chunk *c = *slot;
+    *slot = c->prev;
+    free_chunk(c);
   }
-  if (!stack_top || p > stack_top->data + stack_top->used)
-    adcc_fatal("shadow stack released out of order");
-  stack_top->used = p - stack_top->data;
-  if (stack_top->used == 0 && stack_top->prev) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    if (stack_spare && stack_spare->size >= c->size) {
-      free(c);
-    } else {
-      free(stack_spare);
-      stack_spare = c;
-    }
+  shadow_chunk *top = *slot;
+  if (!top || p > top->data + top->used) adcc_fatal("shadow stack released out of order");
+  top->used = p - top->data;
+  if (top->used == 0 && (top->prev || current)) {
+    *slot = top->prev;
+    recycle_chunk(top);
+  }
+}
+
+/* --- split mode ------------------------------------------------------------------------ */
+
+void *adcc_split_enter(adcc_split_tape *t) {
+  shadow_chunk **previous = current;
+  current = (shadow_chunk **)&t->stack;
+  return previous;
+}
+
+void adcc_split_leave(void *previous) { current = previous; }
+
+static void split_start(adcc_split_tape *t, char *inline_records, int64_t inline_bytes, uint32_t check,
+                        uint32_t heap) {
+  t->records.base = inline_bytes > 0 ? inline_records : NULL;
+  t->records.top = 0;
+  t->records.cap = inline_bytes > 0 ? inline_bytes : 0;
+  t->stack = NULL;
+  t->inline_bytes = heap ? inline_bytes : 0;
+  t->check = check;
+  t->state = ADCC_SPLIT_RECORDED | heap;
+  __atomic_fetch_add(&split_live, 1, __ATOMIC_RELAXED);
+}
+
+adcc_split_tape *adcc_split_tape_new(int64_t inline_bytes, uint32_t check) {
+  if (inline_bytes < 0) inline_bytes = 0;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + inline_bytes;
+  adcc_split_tape *t = NULL;
+  if (posix_memalign((void **)&t, ADCC_ALIGN, (size_t)size) != 0) adcc_fatal("out of memory allocating a tape");
+  held(size);
+  split_start(t, (char *)t + ADCC_SPLIT_TAPE_HEADER, inline_bytes, check, ADCC_SPLIT_HEAP);
+  return t;
+}
+
+void adcc_split_tape_init(void *buffer, int64_t size, int64_t inline_bytes, uint32_t check, const char *where) {
+  if (size < ADCC_SPLIT_TAPE_HEADER) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_allocated) has %lld bytes, adcc needs at least %d "
+             "(__enzyme_augmentsize gives the size)", where, (long long)size, ADCC_SPLIT_TAPE_HEADER);
+    adcc_fatal(msg);
+  }
+  if ((uintptr_t)buffer & 7) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_tape) must be aligned to 8 bytes", where);
+    adcc_fatal(msg);
+  }
+  /* records stay in the buffer when all of them fit (their most is known at compile time) */
+  int64_t room = size - ADCC_SPLIT_TAPE_HEADER;
+  split_start(buffer, (char *)buffer + ADCC_SPLIT_TAPE_HEADER, inline_bytes > 0 && room >= inline_bytes ? room : 0,
+              check, 0);
+}
+
+void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where) {
+  const char *why = NULL;
+  if (!t)
+    why = "the tape is a null pointer";
+  else if (!(t->state & ADCC_SPLIT_RECORDED))
+    why = "the tape holds no recording (reversed already, released, or never written by __enzyme_augmentfwd)";
+  else if (t->check != check)
+    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities";
+  if (why) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: %s", where, why);
+    adcc_fatal(msg);
+  }
+}
+
+void adcc_split_tape_free(void *tape) {
+  adcc_split_tape *t = tape;
+  if (!t) return;
+  int inline_records = t->records.base == (char *)t + ADCC_SPLIT_TAPE_HEADER;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + t->inline_bytes; /* of a heap header */
+  if (t->records.base && !inline_records) adcc_tape_free(&t->records);
+  shadow_chunk *c = t->stack;
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    recycle_chunk(c);
+    c = prev;
+  }
+  t->stack = NULL;
+  if (t->state & ADCC_SPLIT_RECORDED) __atomic_fetch_sub(&split_live, 1, __ATOMIC_RELAXED);
+  t->state &= ~(uint32_t)ADCC_SPLIT_RECORDED;
+  if (t->state & ADCC_SPLIT_HEAP) {
+    held(-size);
+    free(t);
   }
 }

@@ -4,7 +4,7 @@ enzyme_runtime_activity, a dispatcher over the argument activities; results.py h
 results to the program."""
 from __future__ import annotations
 
-from adcc.ad.callsite import CallSite, api_of, parse_call_site
+from adcc.ad.callsite import SPLIT_APIS, CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
 from adcc.ad.enzyme_uses import check_names, remove_type_hints
 from adcc.ad.forward import forward_signature
@@ -94,6 +94,11 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
             target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
                 continue  # defined in another translation unit: the link step differentiates it
+        if api_of(inst.callee_name or "") == "batch":
+            from adcc.ad.batch import rewrite_batch
+            rewrite_batch(module, inst)
+            handled.append(inst.callee_name or "")
+            continue
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
         _rewrite(ctx, site)
@@ -207,6 +212,10 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
 
 def _rewrite(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
+    if site.api in SPLIT_APIS:
+        from adcc.ad.split import rewrite_split
+        fn = module.function(site.fn_name)
+        return rewrite_split(ctx, site, lambda b: _arguments(b, site, fn)[1])
     _check_return(module, site)
     spec = _site_spec(module, site)
     fn = module.function(site.fn_name)

@@ -75,7 +75,7 @@ ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_
 FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t",
                             "_ZdlPvmSt11align_val_t", "adcc_shadow_free", "adcc_shadow_stack_free"})
 
-ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|reverse|virtualreverse)")
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)")
 
 
 @dataclass(frozen=True)
