@@ -332,6 +332,7 @@ void adcc_split_leave(void *previous) { current = previous; }
 
 static void split_start(adcc_split_tape *t, char *inline_records, int64_t inline_bytes, uint32_t check,
                         uint32_t heap) {
+  if (check == 0 && inline_bytes > 0) memset(inline_records, 0, (size_t)inline_bytes); /* a shadow tape */
   t->records.base = inline_bytes > 0 ? inline_records : NULL;
   t->records.top = 0;
   t->records.cap = inline_bytes > 0 ? inline_bytes : 0;

@@ -51,7 +51,8 @@ typedef struct adcc_split_tape {
   adcc_tape records; /* what the augmented pass pushes and the reverse pass pops */
   void *stack;       /* this tape's shadow stack (shadows of stack objects, objects kept alive) */
   int64_t inline_bytes; /* of a heap tape: record room allocated with the header */
-  uint32_t check;    /* which augmented pass recorded it: function and activities */
+  uint32_t check;    /* which augmented pass recorded it: function and activities (0: a shadow tape,
+                        whose records start zeroed; higher-order AD) */
   uint32_t state;    /* ADCC_SPLIT_RECORDED | ADCC_SPLIT_HEAP */
 } adcc_split_tape;
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
@@ -348,13 +348,16 @@ class ReverseBuilder:
         if op == "call":
             return self._call(inst)
         if op == "alloca":
+            heap = self.s.heap_stack_shadows
             if id(inst) in self.s.kept_alive:
                 size = size_of_const(inst.info["alloc_type"])
-                if act.has_shadow(inst):
-                    b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size])
-                b.call("adcc_shadow_stack_free", T.void, [self.rp(inst), size])
+                for v in ([self.rs(inst)] if act.has_shadow(inst) else []) + [self.rp(inst)]:
+                    if heap:
+                        b.call("adcc_shadow_free", T.void, [v])
+                    else:
+                        b.call("adcc_shadow_stack_free", T.void, [v, size])
                 return
-            if act.has_shadow(inst) and inst.operands:
+            if act.has_shadow(inst) and (inst.operands or heap):
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             elif act.has_shadow(inst):
                 b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
@@ -465,10 +468,12 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
-            b.call(inst.callee_name, T.void, [self.rp(a) for a in inst.args], fnty=inst.info["fn_type"])
+            if inst.callee_name not in IN_ORDER_FREES:  # those ran in the augmented pass
+                b.call(inst.callee_name, T.void, [self.rp(a) for a in inst.args], fnty=inst.info["fn_type"])
             return
         if kind is CallKind.ALLOC:
-            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            if inst.callee_name != "adcc_split_tape_new":  # a shadow tape goes with its tape's release
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             return
         if kind is CallKind.REALLOC:
             old = inst.args[0]

@@ -67,7 +67,7 @@ ENTRY_POINTS = (
     Name("__enzyme_reverse", F, "split mode, reverse half: adjoints from a tape", I),
     Name("__enzyme_fwdsplit", F, "split forward mode", P, 11),
     Name("__enzyme_batch", F, "evaluate a function on N argument sets at once", I),
-    Name("__enzyme_virtualreverse", F, "shadow of a function pointer (for derivative tables)", P, 10),
+    Name("__enzyme_virtualreverse", F, "shadow of a function pointer (for derivative tables)", I),
     Name("__enzyme_float", F, "type hint: the memory holds floats (adcc's type analysis needs no hints)", I),
     Name("__enzyme_double", F, "type hint: the memory holds doubles", I),
     Name("__enzyme_integer", F, "type hint: the memory holds integers", I),

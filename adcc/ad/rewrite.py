@@ -101,11 +101,28 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
             continue
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
+        ctx.nested = ctx.nested or _reaches_derivative_code(module, site.fn_name)
         _rewrite(ctx, site)
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
     return handled, ctx.reports
+
+
+DERIVATIVE_PREFIXES = ("adcc.aug.", "adcc.rev.", "adcc.grad.", "adcc.split.", "adcc.fwd.")
+
+
+def _reaches_derivative_code(module, name: str) -> bool:
+    """Does `name` call (at any depth) a derivative adcc synthesized for an inner __enzyme_* call?"""
+    seen, stack = {name}, [name]
+    while stack:
+        for r in module.references(stack.pop()):
+            if r.startswith(DERIVATIVE_PREFIXES):
+                return True
+            if r not in seen and module.is_defined(r):
+                seen.add(r)
+                stack.append(r)
+    return False
 
 
 def _wrap_ruled_target(module, inst: Instruction) -> None:

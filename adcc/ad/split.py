@@ -194,7 +194,7 @@ def fingerprint(module, spec: FunctionSpec) -> int:
     """Which augmented pass recorded a tape: f's name, the activities, and the shape of f's code."""
     fn = module.function(spec.name)
     shape = " ".join(i.opcode for i in fn.instructions())
-    return zlib.crc32(f"{spec!r}|{shape}".encode()) & 0x7FFFFFFF
+    return zlib.crc32(f"{spec!r}|{shape}".encode()) & 0x7FFFFFFF | 1  # 0 marks a shadow tape
 
 
 # --- the two halves at their call sites ------------------------------------------------------
