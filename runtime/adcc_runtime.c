@@ -117,6 +117,28 @@ void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes) {
   return block;
 }
 
+/* The shadow of a tape (higher-order AD) follows its primal: records sit at the same offsets, so
+ * after each growth of the primal the shadow gets at least the primal's capacity (old contents
+ * kept; new bytes zeroed when it accumulates adjoints) and its top. Returns the shadow of the
+ * primal's block. */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block, int32_t zeroed) {
+  if (shadow->cap < primal->cap) {
+    void *mem = NULL;
+    if (posix_memalign(&mem, ADCC_ALIGN, (size_t)primal->cap) != 0) adcc_fatal("out of memory growing a tape");
+    held(primal->cap);
+    if (shadow->base) memcpy(mem, shadow->base, (size_t)shadow->cap);
+    if (zeroed) memset((char *)mem + shadow->cap, 0, (size_t)(primal->cap - shadow->cap));
+    if (shadow->base && shadow->base != (char *)shadow + ADCC_SPLIT_TAPE_HEADER) {
+      free(shadow->base);
+      held(-shadow->cap);
+    }
+    shadow->base = mem;
+    shadow->cap = primal->cap;
+  }
+  shadow->top = primal->top;
+  return shadow->base + ((char *)primal_block - primal->base);
+}
+
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
 
 /* Live heap shadows (open addressing, linear probing, tombstones), so that a shadow whose origin

@@ -33,6 +33,8 @@ void adcc_shadow_free(void *shadow); /* NULL ok */
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
 int64_t adcc_shadow_live_count(void);   /* heap shadows allocated and not yet released */
 void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes); /* grow, zeroing the new capacity (shadow tapes) */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block,
+                       int32_t zeroed); /* a shadow tape follows its primal's growth (higher order) */
 void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadows of stack objects) */
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
 int64_t adcc_tape_live_bytes(void); /* heap bytes held for tapes and shadow stacks (cached buffers included) */

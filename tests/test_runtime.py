@@ -17,7 +17,7 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_release",
        "adcc_shadow_live_count", "adcc_tape_grow_zeroed", "adcc_tape_live_bytes", "adcc_split_tape_new",
        "adcc_split_tape_init", "adcc_split_tape_check", "adcc_split_tape_free", "adcc_split_enter",
-       "adcc_split_leave", "adcc_split_tape_live_count"]
+       "adcc_split_leave", "adcc_split_tape_live_count", "adcc_tape_mirror"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -58,7 +58,7 @@ class ReverseBuilder:
                 self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
         fvals = RecordLayout([key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
-        self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
+        self.func_vals = {(kd, id(v)): self._passive(kd, v, x) for (kd, v), x in zip(plan.func_keys, fvals)}
         if not rets:
             self.b.unreachable()
         elif len(rets) == 1:
@@ -136,7 +136,7 @@ class ReverseBuilder:
             x = self.func_vals[key]
         elif src == "hoist":
             cl = self.s.plan.hoist_loop(v, self.blk)
-            x = self.b.load(v.type, self.hslot[(id(cl), kind, id(v))])
+            x = self._passive(kind, v, self.b.load(v.type, self.hslot[(id(cl), kind, id(v))]))
         elif src == "affine":
             cl, start, (how, step), nxt = self.s.plan.affine(v, self.blk)
             st = self.value("p", start)
@@ -166,6 +166,18 @@ class ReverseBuilder:
         else:
             raise AssertionError(f"internal error: {kind} {v!r} not on the tape")
         self.cur[key] = x
+        return x
+
+    def _passive(self, kind: str, v, x: Value) -> Value:
+        """A pointer without a shadow, read back from the tape, passes through `adcc.passive` (an
+        inactive identity, removed once all derivatives are built): a derivative of this code
+        (higher order) then knows it carries no derivative. The tape is active memory to it, and
+        its shadow of such a pointer would be the pointer itself, so the values loaded through it
+        would count as derivatives."""
+        if kind == "p" and isinstance(v.type, T.PointerType) and not self.act.has_shadow(v):
+            self.module.ensure_declaration(PASSIVE, T.FunctionType(T.ptr, (T.ptr,)),
+                                           "nounwind willreturn memory(none)")
+            return self.b.call(PASSIVE, T.ptr, [x], declare=False)
         return x
 
     def _reverse_block(self, blk: Block) -> None:
@@ -199,7 +211,7 @@ class ReverseBuilder:
             if kind == "idx":
                 idx = x
             else:
-                self.cur[(kind, id(v))] = x
+                self.cur[(kind, id(v))] = self._passive(kind, v, x)
         for kind, v in s.needs[id(blk)]:
             self.value(kind, v)
         term = blk.terminator
@@ -565,6 +577,8 @@ class ReverseBuilder:
                     c = convert(self.b, c, a.type)
                 self.add_adj(a, c)
 
+
+PASSIVE = "adcc.passive"
 
 # Adjoint accumulation: the order in which contributions are summed is ours to choose (the
 # program does not define it), so the optimizer may reassociate it, which lets it vectorize

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from adcc.ad.callsite import SPLIT_APIS, CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
-from adcc.ad.enzyme_uses import check_names, remove_type_hints
+from adcc.ad.enzyme_uses import check_names
 from adcc.ad.forward import forward_signature
 from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
@@ -84,12 +84,39 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
     return order
 
 
-def rewrite_module(module, options) -> tuple[list[str], list[str]]:
+def nested_sites(module, sites: list[Instruction]) -> list[Instruction]:
+    """When some site's target reaches another site (higher-order AD), the sites whose own target
+    reaches none (the innermost level, to differentiate first); else nothing."""
+    if len(sites) < 2:
+        return []
+    fns = {s.block.function.fname for s in sites}
+    reach_memo: dict[str, set[str]] = {}
+
+    def reaches_site(target: str | None) -> bool:
+        if target is None or not module.is_defined(target):
+            return False
+        got = reach_memo.get(target)
+        if got is None:
+            got, stack = {target}, [target]
+            while stack:
+                for r in module.references(stack.pop()):
+                    if r not in got and module.is_defined(r):
+                        got.add(r)
+                        stack.append(r)
+            reach_memo[target] = got
+        return bool(got & fns)
+
+    outer = [s for s in sites if reaches_site(_target_name(s))]
+    return [s for s in sites if not reaches_site(_target_name(s))] if outer else []
+
+
+def rewrite_module(module, options, only: list[Instruction] | None = None) -> tuple[list[str], list[str]]:
+    """Differentiate the module's call sites (or `only` those), innermost first."""
     check_names(module)
-    remove_type_hints(module)
+    # type hints stay until differentiation is done (type analysis reads them; api.py drops them)
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in innermost_first(module, find_call_sites(module)):
+    for inst in innermost_first(module, only if only is not None else find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):

@@ -12,8 +12,10 @@ returned as a `void *`), or lives in the caller's buffer (`enzyme_allocated, siz
 its records too when the most the augmented pass can record is known at compile time and fits).
 
 Between the two halves the caller may change memory, so the reverse pass re-reads no argument
-memory (FunctionSpec.readonly_memory is off) except for arguments marked `enzyme_not_overwritten`
-that the call tree does not write either. adcc's reverse pass takes f's arguments from the tape;
+memory (FunctionSpec.readonly_memory is off), as Enzyme assumes in split mode, unless the call
+marks arguments `enzyme_not_overwritten`: then the reverse re-reads those the call tree does not
+write (restrict arguments), or all memory, as combined mode does, when every pointer argument is
+marked, the call tree writes nothing it did not allocate and reads no mutable global. adcc's reverse pass takes f's arguments from the tape;
 those passed to `__enzyme_reverse` are compared with the recorded ones at run time (Enzyme's
 convention requires the same ones; a mismatch is `adcc_fatal`, never a silently wrong adjoint).
 """
@@ -68,9 +70,30 @@ def split_spec(module, site: CallSite) -> FunctionSpec:
     ret_active = site.return_activity != "const" and is_floatish(module, ret) and not isinstance(ret, T.VoidType)
     ret_shadow = isinstance(ret, T.PointerType) and site.return_activity in ("default", "dup")
     kept = {k for k, a in enumerate(site.args) if a.not_overwritten}
-    reload = tuple(k for k in reloadable_arguments(module, fn) if k in kept) if kept else ()
+    pointers = {k for k, a in enumerate(fn.args) if isinstance(a.type, T.PointerType)}
+    readonly = pointers <= kept and _unchanged_between_halves(module, fn)
+    reload = () if readonly or not kept else tuple(k for k in reloadable_arguments(module, fn) if k in kept)
     acts = tuple(a.activity for a in site.args)
-    return FunctionSpec(site.fn_name, acts, ret_active, ret_shadow, Mode.REVERSE, 1, False, reload)
+    return FunctionSpec(site.fn_name, acts, ret_active, ret_shadow, Mode.REVERSE, 1, readonly, reload)
+
+
+def _unchanged_between_halves(module, fn) -> bool:
+    """With every pointer argument enzyme_not_overwritten, the reverse may re-read memory if the
+    call tree writes nothing it did not allocate (as in combined mode) and reads no mutable global
+    (the caller could change one between the halves)."""
+    from adcc.analysis.activity import global_is_active
+    from adcc.analysis.memory import writes_nonlocal_memory
+    if writes_nonlocal_memory(module, fn):
+        return False
+    seen, stack = {fn.fname}, [fn.fname]
+    while stack:
+        for r in module.references(stack.pop()):
+            if r in module.globals and global_is_active(module, r):
+                return False
+            if r not in seen and module.is_defined(r):
+                seen.add(r)
+                stack.append(r)
+    return True
 
 
 def _check(module, site: CallSite) -> None:

@@ -18,19 +18,22 @@ from adcc.ir.builder import Builder
 def _grow_forward(site: ForwardSite) -> None:
     tape, n = site.args
     b = site.b
-    site.set_result(b.call("adcc_tape_grow", T.ptr, [site.primal(tape), site.primal(n)]))
+    block = b.call("adcc_tape_grow", T.ptr, [site.primal(tape), site.primal(n)])
+    site.set_result(block)
     shadows = site.shadows(tape)
-    if shadows is not None:  # the shadow tape grows with the same sizes, so offsets agree
-        site.set_shadows([b.call("adcc_tape_grow", T.ptr, [s, site.primal(n)]) for s in shadows])
+    if shadows is not None:  # the shadow tape follows (same offsets; its top and capacity too)
+        site.set_shadows([b.call("adcc_tape_mirror", T.ptr, [s, site.primal(tape), block, Builder.iconst(T.i32, 0)])
+                          for s in shadows])
 
 
 def _grow_augment(site: AugmentSite) -> None:
     tape, n = site.args
     b = site.b
-    site.set_result(b.call("adcc_tape_grow", T.ptr, [site.primal(tape), site.primal(n)]))
+    block = b.call("adcc_tape_grow", T.ptr, [site.primal(tape), site.primal(n)])
+    site.set_result(block)
     s = site.shadow(tape)
-    if s is not None:  # an adjoint accumulator in reverse mode: it starts at zero
-        site.set_shadow(b.call("adcc_tape_grow_zeroed", T.ptr, [s, site.primal(n)]))
+    if s is not None:  # an adjoint accumulator in reverse mode: what it gains starts at zero
+        site.set_shadow(b.call("adcc_tape_mirror", T.ptr, [s, site.primal(tape), block, Builder.iconst(T.i32, 1)]))
 
 
 def _nothing(site) -> None:
