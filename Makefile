@@ -72,6 +72,7 @@ bench: setup
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
+	$(PY) bench/run_higher.py $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
