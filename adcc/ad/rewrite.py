@@ -4,6 +4,8 @@ enzyme_runtime_activity, a dispatcher over the argument activities; results.py h
 results to the program."""
 from __future__ import annotations
 
+import re
+
 from adcc.ad.callsite import SPLIT_APIS, CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
 from adcc.ad.enzyme_uses import check_names
@@ -129,11 +131,30 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
         ctx.nested = ctx.nested or _reaches_derivative_code(module, site.fn_name)
-        _rewrite(ctx, site)
+        try:
+            _rewrite(ctx, site)
+        except CompileError as e:
+            raise _about_the_program(module, site, e) from None
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
     return handled, ctx.reports
+
+
+_INTERNAL = re.compile(r"'(?:adcc[._][\w.$]*)'|\(in function 'adcc\.[^']*'\)")
+
+
+def _about_the_program(module, site: CallSite, error: CompileError) -> CompileError:
+    """An error met inside code adcc synthesized (a nested derivative) is reported at the call the
+    program wrote, naming the program's function, never adcc's internal symbols."""
+    message = error.diagnostic.message
+    if not _INTERNAL.search(message):
+        return error
+    name = site.fn_name.strip('"')
+    from adcc.ad.common import source_name
+    return CompileError(f"__enzyme_{site.api} of '{source_name(name)}': this nesting of derivatives is not supported: "
+                        f"'{source_name(name)}' contains a derivative (an __enzyme_* call) whose code adcc cannot "
+                        f"differentiate again in this mode", location_of(module, site.inst))
 
 
 DERIVATIVE_PREFIXES = ("adcc.aug.", "adcc.rev.", "adcc.grad.", "adcc.split.", "adcc.fwd.")

@@ -36,6 +36,29 @@ def _grow_augment(site: AugmentSite) -> None:
         site.set_shadow(b.call("adcc_tape_mirror", T.ptr, [s, site.primal(tape), block, Builder.iconst(T.i32, 1)]))
 
 
+def _mirror_forward(site: ForwardSite) -> None:
+    """A shadow tape following its primal, differentiated again (third order): the shadow of the
+    shadow tape follows the shadow tape the same way."""
+    shadow, primal, block, zeroed = site.args
+    b = site.b
+    r = b.call("adcc_tape_mirror", T.ptr, [site.primal(a) for a in site.args])
+    site.set_result(r)
+    shadows = site.shadows(shadow)
+    if shadows is not None:
+        site.set_shadows([b.call("adcc_tape_mirror", T.ptr, [s, site.primal(shadow), r, site.primal(zeroed)])
+                          for s in shadows])
+
+
+def _mirror_augment(site: AugmentSite) -> None:
+    shadow, primal, block, zeroed = site.args
+    b = site.b
+    r = b.call("adcc_tape_mirror", T.ptr, [site.primal(a) for a in site.args])
+    site.set_result(r)
+    s = site.shadow(shadow)
+    if s is not None:
+        site.set_shadow(b.call("adcc_tape_mirror", T.ptr, [s, site.primal(shadow), r, Builder.iconst(T.i32, 1)]))
+
+
 def _nothing(site) -> None:
     return None
 
@@ -100,6 +123,8 @@ RULES = (
              description="adcc's tape growth"),
     CallRule("runtime", ("adcc_tape_free",), forward=_free_forward, augment=_nothing, reverse=_free_reverse,
              reverse_reads=_free_reads, reverse_reads_memory=True, description="adcc's tape release"),
+    CallRule("runtime", ("adcc_tape_mirror",), forward=_mirror_forward, augment=_mirror_augment, reverse=_nothing,
+             description="adcc's shadow tape"),
     CallRule("runtime", ("adcc_split_tape_init",), forward=_split_init_forward, augment=_split_init_augment,
              reverse=_nothing, description="adcc's split tape in a caller's buffer"),
     CallRule("runtime", ("adcc_split_tape_free",), forward=_split_free_forward, augment=_nothing,
