@@ -92,21 +92,10 @@ def nested_sites(module, sites: list[Instruction]) -> list[Instruction]:
     if len(sites) < 2:
         return []
     fns = {s.block.function.fname for s in sites}
-    reach_memo: dict[str, set[str]] = {}
+    memo: dict[str, set[str]] = {}
 
     def reaches_site(target: str | None) -> bool:
-        if target is None or not module.is_defined(target):
-            return False
-        got = reach_memo.get(target)
-        if got is None:
-            got, stack = {target}, [target]
-            while stack:
-                for r in module.references(stack.pop()):
-                    if r not in got and module.is_defined(r):
-                        got.add(r)
-                        stack.append(r)
-            reach_memo[target] = got
-        return bool(got & fns)
+        return target is not None and module.is_defined(target) and bool(call_tree(module, target, memo) & fns)
 
     outer = [s for s in sites if reaches_site(_target_name(s))]
     return [s for s in sites if not reaches_site(_target_name(s))] if outer else []
@@ -160,17 +149,24 @@ def _about_the_program(module, site: CallSite, error: CompileError) -> CompileEr
 DERIVATIVE_PREFIXES = ("adcc.aug.", "adcc.rev.", "adcc.grad.", "adcc.split.", "adcc.fwd.")
 
 
+def call_tree(module, name: str, memo: dict[str, set[str]] | None = None) -> set[str]:
+    """The defined functions `name` may reach through references (itself included)."""
+    got = memo.get(name) if memo is not None else None
+    if got is None:
+        got, stack = {name}, [name]
+        while stack:
+            for r in module.references(stack.pop()):
+                if r not in got and module.is_defined(r):
+                    got.add(r)
+                    stack.append(r)
+        if memo is not None:
+            memo[name] = got
+    return got
+
+
 def _reaches_derivative_code(module, name: str) -> bool:
     """Does `name` call (at any depth) a derivative adcc synthesized for an inner __enzyme_* call?"""
-    seen, stack = {name}, [name]
-    while stack:
-        for r in module.references(stack.pop()):
-            if r.startswith(DERIVATIVE_PREFIXES):
-                return True
-            if r not in seen and module.is_defined(r):
-                seen.add(r)
-                stack.append(r)
-    return False
+    return any(f.startswith(DERIVATIVE_PREFIXES) for f in call_tree(module, name))
 
 
 def _wrap_ruled_target(module, inst: Instruction) -> None:

@@ -81,19 +81,13 @@ def _unchanged_between_halves(module, fn) -> bool:
     """With every pointer argument enzyme_not_overwritten, the reverse may re-read memory if the
     call tree writes nothing it did not allocate (as in combined mode) and reads no mutable global
     (the caller could change one between the halves)."""
+    from adcc.ad.rewrite import call_tree
     from adcc.analysis.activity import global_is_active
     from adcc.analysis.memory import writes_nonlocal_memory
     if writes_nonlocal_memory(module, fn):
         return False
-    seen, stack = {fn.fname}, [fn.fname]
-    while stack:
-        for r in module.references(stack.pop()):
-            if r in module.globals and global_is_active(module, r):
-                return False
-            if r not in seen and module.is_defined(r):
-                seen.add(r)
-                stack.append(r)
-    return True
+    return not any(r in module.globals and global_is_active(module, r)
+                   for f in call_tree(module, fn.fname) for r in module.references(f))
 
 
 def _check(module, site: CallSite) -> None:

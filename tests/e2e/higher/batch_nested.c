@@ -3,20 +3,10 @@
 // shared data and count, enzyme_vector for the points).
 #include "common_s.h"
 
-void __enzyme_autodiff(void *, ...);
 typedef struct { double a, b; } Two;
 Two __enzyme_batch(void *, ...);
 void __enzyme_batch_void(void *, ...);
 extern int enzyme_scalar, enzyme_vector;
-
-static void grad(double *x, double *gr, int n) {
-  for (int i = 0; i < n; i++) gr[i] = 0.0;
-#ifdef ADCC_SELFTEST
-  g_grad_an(x, gr, n);
-#else
-  __enzyme_autodiff((void *)g, enzyme_dup, x, gr, enzyme_const, C0, enzyme_const, n);
-#endif
-}
 
 // g at x and at y, weighted
 static double pair(double *x, double *y, int n) {
@@ -34,10 +24,10 @@ int main(void) {
   memcpy(x, X0, sizeof x);
   for (int i = 0; i < N; i++) y[i] = U0[i];
 #ifdef ADCC_SELFTEST
-  grad(x, gx, N);
-  grad(y, gy, N);
+  g_grad(x, gx, N);
+  g_grad(y, gy, N);
 #else
-  __enzyme_batch_void((void *)grad, enzyme_width, 2, enzyme_vector, x, y, enzyme_vector, gx, gy, enzyme_scalar, N);
+  __enzyme_batch_void((void *)g_grad, enzyme_width, 2, enzyme_vector, x, y, enzyme_vector, gx, gy, enzyme_scalar, N);
 #endif
   g_grad_an(x, want, N);
   for (int i = 0; i < N; i++) check_an("batch of grad, lane 0", i, gx[i], want[i]);

@@ -2,19 +2,7 @@
 // heap object (void *) in one gradient, a caller's stack buffer (enzyme_allocated) in the other.
 #include "common_s.h"
 
-void *__enzyme_augmentfwd(void *, ...);
-void __enzyme_reverse(void *, ...);
 void __enzyme_fwddiff(void *, ...);
-
-static void grad_heap(double *x, double *gr, int n) {
-  for (int i = 0; i < n; i++) gr[i] = 0.0;
-#ifdef ADCC_SELFTEST
-  g_grad_an(x, gr, n);
-#else
-  void *tape = __enzyme_augmentfwd((void *)g, enzyme_dup, x, gr, enzyme_const, C0, enzyme_const, n);
-  __enzyme_reverse((void *)g, enzyme_dup, x, gr, enzyme_const, C0, enzyme_const, n, 1.0, tape);
-#endif
-}
 
 static void grad_buffer(double *x, double *gr, int n) {
   for (int i = 0; i < n; i++) gr[i] = 0.0;
@@ -39,13 +27,13 @@ int main(void) {
   for (int variant = 0; variant < 2; variant++) {
     memset(hv, 0, sizeof hv);
 #ifdef ADCC_SELFTEST
-    (variant ? grad_buffer : grad_heap)(x, gr, N);
+    (variant ? grad_buffer : g_grad_split)(x, gr, N);
     g_hvp_an(x, v, hv, N);
 #else
     if (variant)
       __enzyme_fwddiff((void *)grad_buffer, enzyme_dup, x, v, enzyme_dup, gr, hv, enzyme_const, N);
     else
-      __enzyme_fwddiff((void *)grad_heap, enzyme_dup, x, v, enzyme_dup, gr, hv, enzyme_const, N);
+      __enzyme_fwddiff((void *)g_grad_split, enzyme_dup, x, v, enzyme_dup, gr, hv, enzyme_const, N);
 #endif
     for (int i = 0; i < N; i++) {
       g_ctx ctx = {i, NULL};

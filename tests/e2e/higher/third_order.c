@@ -2,28 +2,14 @@
 // H(x) w (H w as the gradient of w . grad g) is the third derivative T[u, w].
 #include "common_s.h"
 
-void __enzyme_autodiff(void *, ...);
 void __enzyme_fwddiff(void *, ...);
-
-static double wgrad(double *x, double *w, int n) {
-  double gr[N];
-  for (int i = 0; i < n; i++) gr[i] = 0.0;
-#ifdef ADCC_SELFTEST
-  g_grad_an(x, gr, n);
-#else
-  __enzyme_autodiff((void *)g, enzyme_dup, x, gr, enzyme_const, C0, enzyme_const, n);
-#endif
-  double s = 0.0;
-  for (int i = 0; i < n; i++) s += w[i] * gr[i];
-  return s;
-}
 
 static void hw(double *x, double *w, double *out, int n) {
   for (int i = 0; i < n; i++) out[i] = 0.0;
 #ifdef ADCC_SELFTEST
   g_hvp_an(x, w, out, n);
 #else
-  __enzyme_autodiff((void *)wgrad, enzyme_dup, x, out, enzyme_const, w, enzyme_const, n);
+  __enzyme_autodiff((void *)g_wgrad, enzyme_dup, x, out, enzyme_const, w, enzyme_const, n);
 #endif
 }
 

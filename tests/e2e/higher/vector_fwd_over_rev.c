@@ -2,17 +2,7 @@
 // (__enzyme_autodiff) gives three Hessian-vector products in one call.
 #include "common_s.h"
 
-void __enzyme_autodiff(void *, ...);
 void __enzyme_fwddiff(void *, ...);
-
-static void grad(double *x, double *gr, int n) {
-  for (int i = 0; i < n; i++) gr[i] = 0.0;
-#ifdef ADCC_SELFTEST
-  g_grad_an(x, gr, n);
-#else
-  __enzyme_autodiff((void *)g, enzyme_dup, x, gr, enzyme_const, C0, enzyme_const, n);
-#endif
-}
 
 int main(void) {
   e2e_begin("higher/vector_fwd_over_rev");
@@ -24,10 +14,10 @@ int main(void) {
     v[2][i] = i == 2 ? 1.0 : 0.0;
   }
 #ifdef ADCC_SELFTEST
-  grad(x, gr, N);
+  g_grad(x, gr, N);
   for (int k = 0; k < 3; k++) g_hvp_an(x, v[k], hv[k], N);
 #else
-  __enzyme_fwddiff((void *)grad, enzyme_width, 3, enzyme_dup, x, v[0], v[1], v[2],
+  __enzyme_fwddiff((void *)g_grad, enzyme_width, 3, enzyme_dup, x, v[0], v[1], v[2],
                    enzyme_dup, gr, hv[0], hv[1], hv[2], enzyme_const, N);
 #endif
   for (int k = 0; k < 3; k++) {
