@@ -49,17 +49,7 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
     reach_memo: dict[str, set[str]] = {}
 
     def reach(name: str) -> set[str]:
-        """Defined functions reachable from `name` (itself included)."""
-        got = reach_memo.get(name)
-        if got is None:
-            got, stack = {name}, [name]
-            while stack:
-                for r in module.references(stack.pop()):
-                    if r not in got and module.is_defined(r):
-                        got.add(r)
-                        stack.append(r)
-            reach_memo[name] = got
-        return got
+        return call_tree(module, name, reach_memo)
 
     def inner(site: Instruction) -> list[Instruction]:
         target = _target_name(site)
