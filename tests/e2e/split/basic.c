@@ -42,6 +42,12 @@ static void inplace(double *y, double c, int n) {
   for (int i = 0; i < n; i++) y[i] = exp(y[i]) * c;
 }
 
+// writes its product through out and returns a value whose adjoint is not wanted
+static double writes(const double *x, double *out) {
+  out[0] = x[0] * x[1] * x[2];
+  return x[0] + 100.0;
+}
+
 static const double X0[N] = {0.3, -1.1, 0.7, 1.9, -0.4, 0.25};
 
 int main(void) {
@@ -149,5 +155,35 @@ int main(void) {
     check_an("inplace dy", i, dy[i], (1.0 + i) * exp(y0[i]) * c);
   }
   check_an("inplace dc", 0, dc, dc_want);
+
+  // 7. enzyme_not_overwritten on every pointer: the reverse may read x again (the caller promises
+  //    to leave it alone between the halves); enzyme_noret: the augmented call returns the tape only
+  memset(g, 0, sizeof g);
+#ifdef ADCC_SELFTEST
+  cubic_grad(x, n, 0.5, g);
+#else
+  void *t7 = __enzyme_augmentfwd((void *)cubic, enzyme_noret, enzyme_not_overwritten, enzyme_dup, x, g,
+                                 enzyme_const, n);
+  __enzyme_reverse((void *)cubic, enzyme_not_overwritten, enzyme_dup, x, g, enzyme_const, n, 0.5, t7);
+#endif
+  for (int i = 0; i < N; i++) check_an("enzyme_not_overwritten", i, g[i], 0.5 * want[i] / 2.5);
+
+  // 8. enzyme_const_return: no adjoint of the result (none is passed to the reverse); the seed is
+  //    the shadow of out
+  double out = 0.0, dout = 2.0, dx8[3] = {0};
+#ifdef ADCC_SELFTEST
+  double r8 = writes(x, &out);
+  dx8[0] = 2.0 * x[1] * x[2]; dx8[1] = 2.0 * x[0] * x[2]; dx8[2] = 2.0 * x[0] * x[1];
+#else
+  TapeAndValue tv8 = __enzyme_augmentfwd_tv((void *)writes, enzyme_const_return, enzyme_dup, x, dx8,
+                                            enzyme_dup, &out, &dout);
+  double r8 = tv8.value;
+  __enzyme_reverse((void *)writes, enzyme_const_return, enzyme_dup, x, dx8, enzyme_dup, &out, &dout, tv8.tape);
+#endif
+  check_val("const return value", 0, r8, x[0] + 100.0);
+  check_val("const return out", 0, out, x[0] * x[1] * x[2]);
+  check_an("const return dx", 0, dx8[0], 2.0 * x[1] * x[2]);
+  check_an("const return dx", 1, dx8[1], 2.0 * x[0] * x[2]);
+  check_an("const return dx", 2, dx8[2], 2.0 * x[0] * x[1]);
   return e2e_finish();
 }
