@@ -15,9 +15,11 @@ Between the two halves the caller may change memory, so the reverse pass re-read
 memory (FunctionSpec.readonly_memory is off), as Enzyme assumes in split mode, unless the call
 marks arguments `enzyme_not_overwritten`: then the reverse re-reads those the call tree does not
 write (restrict arguments), or all memory, as combined mode does, when every pointer argument is
-marked, the call tree writes nothing it did not allocate and reads no mutable global. adcc's reverse pass takes f's arguments from the tape;
-those passed to `__enzyme_reverse` are compared with the recorded ones at run time (Enzyme's
-convention requires the same ones; a mismatch is `adcc_fatal`, never a silently wrong adjoint).
+marked, the call tree writes nothing it did not allocate and reads no mutable global.
+
+adcc's reverse pass takes f's arguments from the tape; those passed to `__enzyme_reverse` are
+compared with the recorded ones at run time (Enzyme's convention requires the same ones; a
+mismatch is `adcc_fatal`, never a silently wrong adjoint).
 """
 from __future__ import annotations
 
@@ -54,7 +56,8 @@ def rewrite_split(ctx, site: CallSite, arguments) -> None:
         size = HEADER_BYTES + (pair.records if pair.records is not None and pair.records <= INLINE_SIZE_LIMIT else 0)
         rt = ctx.module.resolve(site.result_type)
         if not isinstance(rt, T.IntType):
-            raise _error(module, site, "__enzyme_augmentsize returns the tape's size in bytes: declare it as an integer")
+            raise _error(module, site, "__enzyme_augmentsize returns the tape's size in bytes: declare it as an "
+                                       "integer")
         deliver(b, site, [Builder.iconst(rt, size)])
     elif site.api == "augmentfwd":
         _augment(b, site, pair, arguments(b))
@@ -93,28 +96,31 @@ def _unchanged_between_halves(module, fn) -> bool:
 def _check(module, site: CallSite) -> None:
     name = site.fn_name.strip('"')
     what = f"__enzyme_{site.api}"
-    if site.width != 1:
-        raise _error(module, site, f"{what}: enzyme_width is not available in split mode")
-    if site.runtime_activity:
-        raise _error(module, site, f"{what}: enzyme_runtime_activity is not supported in split mode yet")
-    if site.target_sret is not None:
-        raise _error(module, site, f"{what} of '{name}', which returns a struct through memory, is not supported yet "
-                           f"(return it through a pointer argument passed with enzyme_dup)")
-    if site.primal_return:
-        raise _error(module, site, f"enzyme_primal_return is not available in split mode: __enzyme_augmentfwd returns "
-                           f"f's result by default (enzyme_noret drops it)")
     fn = module.function(site.fn_name)
     ret = module.resolve(fn.ret_type)
-    if isinstance(ret, (T.StructType, T.ArrayType)) and is_floatish(module, ret) and site.return_activity != "const":
-        raise _error(module, site, f"{what} of '{name}', which returns an aggregate of floating-point values, is not "
-                           f"supported (there is no single adjoint to seed): pass enzyme_const_return or return "
-                           f"the values through a pointer passed with enzyme_dup")
-    if site.return_activity == "active" and not is_floatish(module, ret):
-        raise _error(module, site, f"enzyme_active_return given, but '{name}' does not return a floating-point value")
-    if site.api != "augmentsize" and site.allocated is not None and site.tape is None:
-        raise _error(module, site, f"{what}: enzyme_allocated needs enzyme_tape, ptr (the caller's buffer that holds the tape)")
-    if site.api == "augmentfwd" and site.nofree:
-        raise _error(module, site, "enzyme_nofree belongs to __enzyme_reverse (it keeps the tape after the reverse pass)")
+    refusals = (
+        (site.width != 1, f"{what}: enzyme_width is not available in split mode"),
+        (site.runtime_activity, f"{what}: enzyme_runtime_activity is not supported in split mode yet"),
+        (site.target_sret is not None,
+         f"{what} of '{name}', which returns a struct through memory, is not supported yet (return it through "
+         f"a pointer argument passed with enzyme_dup)"),
+        (site.primal_return,
+         "enzyme_primal_return is not available in split mode: __enzyme_augmentfwd returns f's result by "
+         "default (enzyme_noret drops it)"),
+        (isinstance(ret, (T.StructType, T.ArrayType)) and is_floatish(module, ret) and site.return_activity != "const",
+         f"{what} of '{name}', which returns an aggregate of floating-point values, is not supported (there is no "
+         f"single adjoint to seed): pass enzyme_const_return or return the values through a pointer passed with "
+         f"enzyme_dup"),
+        (site.return_activity == "active" and not is_floatish(module, ret),
+         f"enzyme_active_return given, but '{name}' does not return a floating-point value"),
+        (site.api != "augmentsize" and site.allocated is not None and site.tape is None,
+         f"{what}: enzyme_allocated needs enzyme_tape, ptr (the caller's buffer that holds the tape)"),
+        (site.api == "augmentfwd" and site.nofree,
+         "enzyme_nofree belongs to __enzyme_reverse (it keeps the tape after the reverse pass)"),
+    )
+    for refused, message in refusals:
+        if refused:
+            raise _error(module, site, message)
 
 
 def _error(module, site: CallSite, message: str) -> CompileError:
