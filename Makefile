@@ -93,6 +93,7 @@ bench: test-setup
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
 	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
 	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
+	$(PY) bench/run_higher.py $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}

@@ -13,6 +13,8 @@
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
+static void held(int64_t delta);
+
 /* Released tape buffers, kept per thread for the next tapes (bounded: the largest few). A serial
  * gradient has one tape at a time; the time steps of a loop of OpenMP regions keep a tape per
  * region and thread until the reverse pass, all of which the next gradient needs again. */
@@ -43,13 +45,25 @@ static void keep_spare(char *base, int64_t cap) {
     if (spares[k].cap < spares[smallest].cap) smallest = k;
   if (spares[smallest].cap >= cap) {
     free(base);
+    held(-cap);
     return;
   }
   free(spares[smallest].base);
+  held(-spares[smallest].cap);
   spares[smallest] = (tape_buffer){base, cap};
 }
 
 static _Thread_local int64_t tape_last, tape_peak;
+
+/* Heap bytes the runtime holds for tape records, shadow stacks and split-mode tape headers
+ * (cached buffers included), and split-mode tapes recorded and not yet released: the counters a
+ * leak test reads (adcc_tape_live_bytes, adcc_split_tape_live_count). */
+static int64_t held_bytes, split_live;
+
+static void held(int64_t delta) { __atomic_fetch_add(&held_bytes, delta, __ATOMIC_RELAXED); }
+
+int64_t adcc_tape_live_bytes(void) { return __atomic_load_n(&held_bytes, __ATOMIC_RELAXED); }
+int64_t adcc_split_tape_live_count(void) { return __atomic_load_n(&split_live, __ATOMIC_RELAXED); }
 
 void adcc_tape_note(int64_t bytes) {
   tape_last = bytes;
@@ -80,12 +94,16 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     cap *= 2;
   }
   void *mem = t->base ? NULL : take_spare(&cap); /* a buffer a previous tape released: no page faults */
-  if (!mem && posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
-    adcc_fatal("out of memory growing the tape");
+  if (!mem) { /* (kept buffers count as held already) */
+    if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
+    held(cap);
   }
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
-    free(t->base);
+    if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) { /* else: the records inside a split tape */
+      free(t->base);
+      held(-t->cap);
+    }
   }
   t->base = mem;
   t->cap = cap;
@@ -120,6 +138,28 @@ void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes) {
   void *block = adcc_tape_grow(t, nbytes);
   memset(t->base + top, 0, (size_t)(t->cap - top));
   return block;
+}
+
+/* The shadow of a tape (higher-order AD) follows its primal: records sit at the same offsets, so
+ * after each growth of the primal the shadow gets at least the primal's capacity (old contents
+ * kept; new bytes zeroed when it accumulates adjoints) and its top. Returns the shadow of the
+ * primal's block. */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block, int32_t zeroed) {
+  if (shadow->cap < primal->cap) {
+    void *mem = NULL;
+    if (posix_memalign(&mem, ADCC_ALIGN, (size_t)primal->cap) != 0) adcc_fatal("out of memory growing a tape");
+    held(primal->cap);
+    if (shadow->base) memcpy(mem, shadow->base, (size_t)shadow->cap);
+    if (zeroed) memset((char *)mem + shadow->cap, 0, (size_t)(primal->cap - shadow->cap));
+    if (shadow->base && shadow->base != (char *)shadow + ADCC_SPLIT_TAPE_HEADER) {
+      free(shadow->base);
+      held(-shadow->cap);
+    }
+    shadow->base = mem;
+    shadow->cap = primal->cap;
+  }
+  shadow->top = primal->top;
+  return shadow->base + ((char *)primal_block - primal->base);
 }
 
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
@@ -267,36 +307,64 @@ void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
 }
 
 /* Shadows of stack objects live from the augmented forward pass to the reverse of their
- * allocation, strictly LIFO: a per-thread chunked stack (chunks never move) replaces a
- * malloc/free pair per object and call. */
+ * allocation, strictly LIFO within one tape: a chunked stack (chunks never move) replaces a
+ * malloc/free pair per object and call. A gradient (__enzyme_autodiff) uses its thread's stack;
+ * a split-mode tape carries its own (adcc_split_enter makes it the thread's current one while
+ * its augmented or reverse pass runs), so tapes can be reversed in any order, on any thread. */
 typedef struct shadow_chunk {
   struct shadow_chunk *prev;
   int64_t size, used;
   _Alignas(16) char data[];
 } shadow_chunk;
 
-static _Thread_local shadow_chunk *stack_top, *stack_spare;
+#define THREAD_CHUNK (1 << 18) /* chunks of the thread's stack */
+#define TAPE_CHUNK 4096        /* first chunk of a tape's stack; later ones double */
+
+static _Thread_local shadow_chunk *thread_stack, *stack_spare;
+static _Thread_local shadow_chunk **current; /* NULL: &thread_stack; else a split tape's stack */
+
+static shadow_chunk **stack_slot(void) { return current ? current : &thread_stack; }
+
+static void free_chunk(shadow_chunk *c) {
+  held(-(int64_t)sizeof(shadow_chunk) - c->size);
+  free(c);
+}
+
+/* keep one released chunk per thread (the largest) for the next stack that needs one */
+static void recycle_chunk(shadow_chunk *c) {
+  if (stack_spare && stack_spare->size >= c->size) {
+    free_chunk(c);
+  } else {
+    if (stack_spare) free_chunk(stack_spare);
+    stack_spare = c;
+  }
+}
 
 void *adcc_shadow_stack_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
   int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
-  if (!stack_top || stack_top->used + n > stack_top->size) {
+  shadow_chunk **slot = stack_slot();
+  shadow_chunk *top = *slot;
+  if (!top || top->used + n > top->size) {
+    int64_t want = current ? (top ? 2 * top->size : TAPE_CHUNK) : THREAD_CHUNK;
+    if (want > THREAD_CHUNK) want = THREAD_CHUNK;
+    if (want < n) want = n;
     shadow_chunk *c = stack_spare;
     if (c && c->size >= n) {
       stack_spare = NULL;
     } else {
-      int64_t size = n > (1 << 18) ? n : (1 << 18);
       c = NULL;
-      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)size) != 0)
+      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)want) != 0)
         adcc_fatal("out of memory allocating shadow memory");
-      c->size = size;
+      c->size = want;
+      held((int64_t)sizeof(shadow_chunk) + want);
     }
     c->used = 0;
-    c->prev = stack_top;
-    stack_top = c;
+    c->prev = top;
+    *slot = top = c;
   }
-  void *p = stack_top->data + stack_top->used;
-  stack_top->used += n;
+  void *p = top->data + top->used;
+  top->used += n;
   memset(p, 0, (size_t)n);
   return p;
 }
@@ -308,25 +376,107 @@ static int in_chunk(const shadow_chunk *c, const char *p) {
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
   (void)nbytes;
   char *p = shadow;
+  shadow_chunk **slot = stack_slot();
   /* Normally `shadow` is the top allocation. If frames above it were abandoned (an exception
    * or longjmp left a gradient midway), release them too: LIFO order makes that safe. */
-  while (stack_top && !in_chunk(stack_top, p)) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    free(c);
+  while (*slot && !in_chunk(*slot, p)) {
+    shadow_chunk *c = *slot;
+    *slot = c->prev;
+    free_chunk(c);
   }
-  if (!stack_top || p > stack_top->data + stack_top->used)
-    adcc_fatal("shadow stack released out of order");
-  stack_top->used = p - stack_top->data;
-  if (stack_top->used == 0 && stack_top->prev) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    if (stack_spare && stack_spare->size >= c->size) {
-      free(c);
-    } else {
-      free(stack_spare);
-      stack_spare = c;
-    }
+  shadow_chunk *top = *slot;
+  if (!top || p > top->data + top->used) adcc_fatal("shadow stack released out of order");
+  top->used = p - top->data;
+  if (top->used == 0 && (top->prev || current)) {
+    *slot = top->prev;
+    recycle_chunk(top);
+  }
+}
+
+/* --- split mode ------------------------------------------------------------------------ */
+
+void *adcc_split_enter(adcc_split_tape *t) {
+  shadow_chunk **previous = current;
+  current = (shadow_chunk **)&t->stack;
+  return previous;
+}
+
+void adcc_split_leave(void *previous) { current = previous; }
+
+static void split_start(adcc_split_tape *t, char *inline_records, int64_t inline_bytes, uint32_t check,
+                        uint32_t heap) {
+  if (check == 0 && inline_bytes > 0) memset(inline_records, 0, (size_t)inline_bytes); /* a shadow tape */
+  t->records.base = inline_bytes > 0 ? inline_records : NULL;
+  t->records.top = 0;
+  t->records.cap = inline_bytes > 0 ? inline_bytes : 0;
+  t->stack = NULL;
+  t->inline_bytes = heap ? inline_bytes : 0;
+  t->check = check;
+  t->state = ADCC_SPLIT_RECORDED | heap;
+  __atomic_fetch_add(&split_live, 1, __ATOMIC_RELAXED);
+}
+
+adcc_split_tape *adcc_split_tape_new(int64_t inline_bytes, uint32_t check) {
+  if (inline_bytes < 0) inline_bytes = 0;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + inline_bytes;
+  adcc_split_tape *t = NULL;
+  if (posix_memalign((void **)&t, ADCC_ALIGN, (size_t)size) != 0) adcc_fatal("out of memory allocating a tape");
+  held(size);
+  split_start(t, (char *)t + ADCC_SPLIT_TAPE_HEADER, inline_bytes, check, ADCC_SPLIT_HEAP);
+  return t;
+}
+
+void adcc_split_tape_init(void *buffer, int64_t size, int64_t inline_bytes, uint32_t check, const char *where) {
+  if (size < ADCC_SPLIT_TAPE_HEADER) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_allocated) has %lld bytes, adcc needs at least %d "
+             "(__enzyme_augmentsize gives the size)", where, (long long)size, ADCC_SPLIT_TAPE_HEADER);
+    adcc_fatal(msg);
+  }
+  if ((uintptr_t)buffer & 7) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_tape) must be aligned to 8 bytes", where);
+    adcc_fatal(msg);
+  }
+  /* records stay in the buffer when all of them fit (their most is known at compile time) */
+  int64_t room = size - ADCC_SPLIT_TAPE_HEADER;
+  split_start(buffer, (char *)buffer + ADCC_SPLIT_TAPE_HEADER, inline_bytes > 0 && room >= inline_bytes ? room : 0,
+              check, 0);
+}
+
+void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where) {
+  const char *why = NULL;
+  if (!t)
+    why = "the tape is a null pointer";
+  else if (!(t->state & ADCC_SPLIT_RECORDED))
+    why = "the tape holds no recording (reversed already, released, or never written by __enzyme_augmentfwd)";
+  else if (t->check != check)
+    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities";
+  if (why) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: %s", where, why);
+    adcc_fatal(msg);
+  }
+}
+
+void adcc_split_tape_free(void *tape) {
+  adcc_split_tape *t = tape;
+  if (!t) return;
+  int inline_records = t->records.base == (char *)t + ADCC_SPLIT_TAPE_HEADER;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + t->inline_bytes; /* of a heap header */
+  if (t->records.base && !inline_records) adcc_tape_free(&t->records);
+  shadow_chunk *c = t->stack;
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    recycle_chunk(c);
+    c = prev;
+  }
+  t->stack = NULL;
+  if (t->state & ADCC_SPLIT_RECORDED) __atomic_fetch_sub(&split_live, 1, __ATOMIC_RELAXED);
+  t->state &= ~(uint32_t)ADCC_SPLIT_RECORDED;
+  if (t->state & ADCC_SPLIT_HEAP) {
+    held(-size);
+    free(t);
   }
 }
 
@@ -339,7 +489,7 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
 typedef struct adcc_omp_slot {
   adcc_tape tape;      /* first: a slot's tape pointer is the slot's */
   shadow_chunk *stack; /* the slot's shadow stack while no thread runs it */
-  shadow_chunk *outer; /* the running thread's own shadow stack, while it runs the slot */
+  shadow_chunk **outer; /* the running thread's current shadow stack, while it runs the slot */
   adcc_omp_team *team;
   char pad[64 - sizeof(adcc_tape) - 3 * sizeof(void *)]; /* one cache line per slot */
 } adcc_omp_slot;
@@ -390,23 +540,22 @@ adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthread
   if (tid < 0 || tid >= nthreads) adcc_fatal("OpenMP thread number out of range");
   adcc_omp_slot *slot = &block->slots[tid];
   slot->team = team;
-  slot->outer = stack_top;
-  stack_top = slot->stack;
+  slot->outer = current;
+  current = &slot->stack;
   return &slot->tape;
 }
 
 static void free_chunks(shadow_chunk *c) {
   while (c) {
     shadow_chunk *prev = c->prev;
-    free(c);
+    free_chunk(c);
     c = prev;
   }
 }
 
 void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse) {
   adcc_omp_slot *slot = &team->block->slots[tid];
-  slot->stack = stack_top;
-  stack_top = slot->outer;
+  current = slot->outer;
   slot->outer = NULL;
   if (reverse) { /* the slot is done: its tape buffer is kept by this thread for the next one */
     adcc_tape_free(&slot->tape);
@@ -424,7 +573,10 @@ void adcc_omp_team_free(adcc_omp_team *team) {
   adcc_omp_block *block = team->block;
   if (block) {
     for (int32_t k = 0; k < block->nthreads; k++) {
-      free(block->slots[k].tape.base);
+      if (block->slots[k].tape.base) {
+        free(block->slots[k].tape.base);
+        held(-block->slots[k].tape.cap);
+      }
       free_chunks(block->slots[k].stack);
     }
     free(block);

@@ -36,9 +36,39 @@ void adcc_free_later(void *p, void (*fn)(void *)); /* fn(p) at the next adcc_fre
 int64_t adcc_free_mark(void);
 void adcc_free_flush(int64_t mark);     /* run the deferred frees made since `mark`, latest first */   /* heap shadows allocated and not yet released */
 void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes); /* grow, zeroing the new capacity (shadow tapes) */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block,
+                       int32_t zeroed); /* a shadow tape follows its primal's growth (higher order) */
 void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadows of stack objects) */
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
+int64_t adcc_tape_live_bytes(void); /* heap bytes held for tapes and shadow stacks (cached buffers included) */
 int64_t adcc_shadow_size(void *shadow);
+
+/* Split mode (__enzyme_augmentfwd / __enzyme_reverse). Each tape is its own object: a header,
+ * then (when the most the augmented pass records is known at compile time and fits) its records;
+ * otherwise the header owns a growing record buffer. Records and the tape's shadow stack belong
+ * to the tape alone, so tapes may be reversed in any order and on any thread (one thread at a
+ * time per tape). README, "Split mode", documents the ABI. */
+#define ADCC_SPLIT_TAPE_HEADER 48 /* bytes; also the least an enzyme_allocated buffer may have */
+#define ADCC_SPLIT_RECORDED 1u    /* state: holds a recording not yet reversed */
+#define ADCC_SPLIT_HEAP 2u        /* state: the header was allocated by adcc_split_tape_new */
+
+typedef struct adcc_split_tape {
+  adcc_tape records; /* what the augmented pass pushes and the reverse pass pops */
+  void *stack;       /* this tape's shadow stack (shadows of stack objects, objects kept alive) */
+  int64_t inline_bytes; /* of a heap tape: record room allocated with the header */
+  uint32_t check;    /* which augmented pass recorded it: function and activities (0: a shadow tape,
+                        whose records start zeroed; higher-order AD) */
+  uint32_t state;    /* ADCC_SPLIT_RECORDED | ADCC_SPLIT_HEAP */
+} adcc_split_tape;
+
+adcc_split_tape *adcc_split_tape_new(int64_t inline_bytes, uint32_t check); /* a heap tape */
+void adcc_split_tape_init(void *buffer, int64_t size, int64_t inline_bytes, uint32_t check,
+                          const char *where); /* a tape in the caller's buffer of `size` bytes */
+void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where); /* before a reverse */
+void adcc_split_tape_free(void *tape); /* releases a tape: all of a heap one, what a caller's buffer owns */
+void *adcc_split_enter(adcc_split_tape *t); /* t's shadow stack becomes this thread's; returns a token */
+void adcc_split_leave(void *token);          /* back to the previous shadow stack */
+int64_t adcc_split_tape_live_count(void);    /* split tapes recorded and not yet released */
 
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 

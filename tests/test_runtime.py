@@ -17,7 +17,9 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_release",
        "adcc_shadow_live_count", "adcc_tape_grow_zeroed", "adcc_free_later", "adcc_free_mark",
        "adcc_free_flush", "adcc_omp_team_new", "adcc_omp_team_enter", "adcc_omp_team_leave", "adcc_omp_team_size",
-       "adcc_omp_team_free", "adcc_omp_ticket", "adcc_omp_turn_wait", "adcc_omp_turn_pass"]
+       "adcc_omp_team_free", "adcc_omp_ticket", "adcc_omp_turn_wait", "adcc_omp_turn_pass", "adcc_tape_live_bytes",
+       "adcc_split_tape_new", "adcc_split_tape_init", "adcc_split_tape_check", "adcc_split_tape_free",
+       "adcc_split_enter", "adcc_split_leave", "adcc_split_tape_live_count", "adcc_tape_mirror"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import alignment_of, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
@@ -59,7 +59,7 @@ class ReverseBuilder:
                 self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
         fvals = RecordLayout([key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
-        self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
+        self.func_vals = {(kd, id(v)): self._passive(kd, v, x) for (kd, v), x in zip(plan.func_keys, fvals)}
         if not rets:
             self.b.unreachable()
         elif len(rets) == 1:
@@ -137,7 +137,7 @@ class ReverseBuilder:
             x = self.func_vals[key]
         elif src == "hoist":
             cl = self.s.plan.hoist_loop(v, self.blk)
-            x = self.b.load(v.type, self.hslot[(id(cl), kind, id(v))])
+            x = self._passive(kind, v, self.b.load(v.type, self.hslot[(id(cl), kind, id(v))]))
         elif src == "affine":
             cl, start, (how, step), nxt = self.s.plan.affine(v, self.blk)
             st = self.value("p", start)
@@ -167,6 +167,18 @@ class ReverseBuilder:
         else:
             raise AssertionError(f"internal error: {kind} {v!r} not on the tape")
         self.cur[key] = x
+        return x
+
+    def _passive(self, kind: str, v, x: Value) -> Value:
+        """A pointer without a shadow, read back from the tape, passes through `adcc.passive` (an
+        inactive identity, removed once all derivatives are built): a derivative of this code
+        (higher order) then knows it carries no derivative. The tape is active memory to it, and
+        its shadow of such a pointer would be the pointer itself, so the values loaded through it
+        would count as derivatives."""
+        if kind == "p" and isinstance(v.type, T.PointerType) and not self.act.has_shadow(v):
+            self.module.ensure_declaration(PASSIVE, T.FunctionType(T.ptr, (T.ptr,)),
+                                           "nounwind willreturn memory(none)")
+            return self.b.call(PASSIVE, T.ptr, [x], declare=False)
         return x
 
     def _reverse_block(self, blk: Block) -> None:
@@ -200,7 +212,7 @@ class ReverseBuilder:
             if kind == "idx":
                 idx = x
             else:
-                self.cur[(kind, id(v))] = x
+                self.cur[(kind, id(v))] = self._passive(kind, v, x)
         for kind, v in s.needs[id(blk)]:
             self.value(kind, v)
         term = blk.terminator
@@ -351,13 +363,16 @@ class ReverseBuilder:
         if op == "atomicrmw":
             return self._atomic(inst)
         if op == "alloca":
+            heap = self.s.heap_stack_shadows
             if id(inst) in self.s.kept_alive:
                 size = size_of_const(inst.info["alloc_type"])
-                if act.has_shadow(inst):
-                    b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size])
-                b.call("adcc_shadow_stack_free", T.void, [self.rp(inst), size])
+                for v in ([self.rs(inst)] if act.has_shadow(inst) else []) + [self.rp(inst)]:
+                    if heap:
+                        b.call("adcc_shadow_free", T.void, [v])
+                    else:
+                        b.call("adcc_shadow_stack_free", T.void, [v, size])
                 return
-            if act.has_shadow(inst) and inst.operands:
+            if act.has_shadow(inst) and (inst.operands or heap):
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             elif act.has_shadow(inst):
                 b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
@@ -512,6 +527,8 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
+            if inst.callee_name in IN_ORDER_FREES:  # those ran in the augmented pass
+                return
             args = [self.rp(a) for a in inst.args]
             if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
                 # a call rule's reverse (run later in this reverse pass) may read the memory: release
@@ -522,7 +539,8 @@ class ReverseBuilder:
                 b.call(inst.callee_name, T.void, args, fnty=inst.info["fn_type"])
             return
         if kind is CallKind.ALLOC:
-            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            if inst.callee_name != "adcc_split_tape_new":  # a shadow tape goes with its tape's release
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             return
         if kind is CallKind.REALLOC:
             old = inst.args[0]
@@ -618,6 +636,8 @@ class ReverseBuilder:
                     c = convert(self.b, c, a.type)
                 self.add_adj(a, c)
 
+
+PASSIVE = "adcc.passive"
 
 # Adjoint accumulation: the order in which contributions are summed is ours to choose (the
 # program does not define it), so the optimizer may reassociate it, which lets it vectorize

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from adcc.diagnostics import CompileError
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
-ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|reverse|virtualreverse)\w*)\"?\(")
+ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)\w*)\"?\(")
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,12 @@ def _prepare_fortran(text: str) -> str:
     return str(module) if prepare(module) else text
 
 
-def differentiate_text(text: str, options: ADOptions) -> ADResult:
-    """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
+def differentiate_text(text: str, options: ADOptions, between_levels=None) -> ADResult:
+    """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative.
+
+    `between_levels(text) -> text` (optional) optimizes the module between nesting levels of
+    higher-order AD: derivatives of inner calls are synthesized first, the module is optimized
+    (so an outer derivative differentiates clean, inlined code), then the next level."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
     from adcc.ad.rewrite import rewrite_module
@@ -96,9 +100,14 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
             from adcc.ad.fortran_api import lower
             lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
-        sites, reports = rewrite_module(module, options)
+        sites, reports = [], []
+        if between_levels is not None:
+            module, sites, reports = _inner_levels(module, options, between_levels)
+        more, more_reports = rewrite_module(module, options)
+        sites, reports = sites + more, reports + more_reports
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
+    _drop_passive_markers(module)
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
     if sites and "!DISubprogram" in text:
         _locate_new_calls(module)
@@ -112,6 +121,53 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
     return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+def _inner_levels(module, options, optimize):
+    """Differentiate the call sites nested inside other sites' targets, level by level from the
+    innermost, optimizing the module after each level; returns the module with only the outermost
+    level left, and the sites handled."""
+    from adcc.ad.rewrite import find_call_sites, nested_sites, rewrite_module
+    from adcc.ir import parse_module
+    handled: list[str] = []
+    reports: list[str] = []
+    while True:
+        sites = find_call_sites(module)
+        inner = nested_sites(module, sites)
+        if not inner:
+            return module, handled, reports
+        done, more = rewrite_module(module, options, only=inner)
+        if not done:
+            return module, handled, reports
+        handled += done
+        reports += more
+        # the augmented and reverse functions stay calls through optimization (restored at the
+        # end): their tape is then an argument, which the next level's activity analysis follows
+        # from the call that passes it (inlined, the tape's records would look like memory no
+        # active data reaches)
+        module = parse_module(str(module))
+        for name in list(module.functions):
+            if name.startswith(("adcc.aug.", "adcc.rev.")) and module.is_defined(name):
+                module.make_opaque(name, noinline=False)
+        module = parse_module(optimize(str(module)))
+
+
+def _drop_passive_markers(module) -> None:
+    """`adcc.passive(p)` marks pointers without derivatives that a reverse pass reads back from its
+    tape, for a derivative of that code (adcc/ad/adjoint.py); once every derivative is built, each
+    call is its argument again."""
+    from adcc.ad.adjoint import PASSIVE
+    if PASSIVE not in module.functions:
+        return
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None:
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and inst.callee_name == PASSIVE:
+                inst.replace_all_uses_with(inst.args[0])
+                inst.erase()
+    # the declaration stays: an unused declaration emits nothing
 
 
 _SUBPROGRAM = re.compile(r"!dbg (![0-9]+)\s*\{?\s*$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.analysis.cfg import EqualityCount
 from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_spec, check_atomic, convert, emit_shadow_allocation,
                             no_derivative, size_of_const, unsupported)
@@ -192,10 +192,10 @@ class AugmentedBuilder:
             return self._terminator(inst)
         if op == "alloca" and id(inst) in self.s.kept_alive:
             # read by a call rule's reverse pass, after this frame is gone: on the runtime's stack
-            self.vmap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size_of_const(inst.info["alloc_type"])])
+            alloc = "adcc_shadow_alloc" if self.s.heap_stack_shadows else "adcc_shadow_stack_alloc"
+            self.vmap[id(inst)] = self.b.call(alloc, T.ptr, [size_of_const(inst.info["alloc_type"])])
             if act.has_shadow(inst):
-                self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr,
-                                                  [size_of_const(inst.info["alloc_type"])])
+                self.smap[id(inst)] = self.b.call(alloc, T.ptr, [size_of_const(inst.info["alloc_type"])])
             return
         if op in ("atomicrmw", "cmpxchg"):
             check_atomic(self.module, act, inst)  # its reverse reads the shadow (adjoint.py)
@@ -212,8 +212,9 @@ class AugmentedBuilder:
                     self.clone(inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])
-            if inst.operands:  # variable-length: on the heap (its size is not at hand in reverse)
-                size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
+            if inst.operands or self.s.heap_stack_shadows:  # variable-length (its size is not at hand in
+                if inst.operands:                                # reverse) or nested levels: on the heap
+                    size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
                 self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
             else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
@@ -273,7 +274,9 @@ class AugmentedBuilder:
         kind = classify_call(self.module, inst)
         act, b = self.act, self.b
         if kind is CallKind.FREE:
-            return  # deferred: the reverse of this free releases the primal
+            if inst.callee_name in IN_ORDER_FREES:
+                self.vmap[id(inst)] = self.clone(inst)
+            return  # else deferred: the reverse of this free releases the primal
         if kind is CallKind.ALLOC:
             self.vmap[id(inst)] = self.clone(inst)
             self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])

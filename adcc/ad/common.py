@@ -40,6 +40,7 @@ class ADContext:
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
         self.reports: list[str] = []
+        self.nested = False  # a derivative of derivative code is being synthesized (higher order)
 
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
@@ -260,6 +261,8 @@ def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> 
     name = ALLOC_FUNCTIONS.get(name, name)
     if custom is not None:
         n = args[custom.size_arg]
+    elif name == "adcc_split_tape_new":  # a tape of its own, its records zeroed (check 0)
+        return b.call("adcc_split_tape_new", T.ptr, [args[0], Builder.iconst(T.i32, 0)])
     elif name == "calloc":
         return b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64), convert(b, args[1], T.i64)])
     else:

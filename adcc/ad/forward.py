@@ -8,7 +8,7 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, check_atomic,
                             convert, emit_shadow_allocation, math_rule, no_derivative, reverse_post_order,
                             rule_unavailable, size_of_const, unsupported, zero_of)
@@ -331,8 +331,9 @@ class ForwardSynthesizer:
                 # shadows adcc allocated carry the runtime's header; others belong to the caller,
                 # who allocated them like the primal (Enzyme frees those with the primal's free)
                 from adcc.analysis.memory import is_local_object, underlying_objects
-                ours = all(is_local_object(o, self.module) and o.opcode == "call"
-                           for o in underlying_objects(inst.args[0], self.module))
+                ours = inst.callee_name in IN_ORDER_FREES or \
+                    all(is_local_object(o, self.module) and o.opcode == "call"
+                        for o in underlying_objects(inst.args[0], self.module))
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])

@@ -14,7 +14,7 @@ from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
 from adcc.ad.parallel import exclusive_accesses
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (Packing, alignment_of, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
@@ -88,6 +88,10 @@ class ReverseSynthesizer:
         self.spec = spec
         self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
+        # shadows of stack objects on the heap instead of the LIFO shadow stack once a derivative
+        # of derivative code is being built: that code's own stack shadows (its primal here) are
+        # allocated and released in program order, interleaved with ours (ADContext.nested)
+        self.heap_stack_shadows = getattr(ctx, "nested", False)
         self._saves: dict[int, list[SavedValue]] = {}
         ensure_tape_helpers(self.module)
 
@@ -328,7 +332,7 @@ class ReverseSynthesizer:
             need("s", inst)
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
-        elif kind is CallKind.FREE:
+        elif kind is CallKind.FREE and inst.callee_name not in IN_ORDER_FREES:
             for a in inst.args:
                 need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):

@@ -184,7 +184,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
     with log.stage("differentiate"):
-        result = stages.differentiate(text, options)  # defers calls on functions of other units
+        # defers calls on functions of other units
+        result = stages.differentiate(text, options, tm if options.ad_stage == "optimized" else None)
     for report in result.reports:
         from adcc.driver import console
         console.report(report)

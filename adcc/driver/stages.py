@@ -161,9 +161,17 @@ def pre_ad_optimize(text: str, tm) -> str:
     return str(mod)
 
 
-def differentiate(text: str, options):
+def differentiate(text: str, options, tm=None):
+    """With a target machine, nested __enzyme_* calls (higher order) are differentiated level by
+    level from the innermost, with the pre-AD optimization between levels."""
     from adcc.ad.api import differentiate_text
-    return differentiate_text(text, options)
+    between = None
+    if tm is not None:
+        def between(t: str) -> str:
+            mod = parse_text(t, "module between differentiation levels")
+            run_o2_pipeline(mod, tm, 2, vectorize=False)
+            return str(mod)
+    return differentiate_text(text, options, between)
 
 
 def optimize(mod, tm, level: int) -> None:

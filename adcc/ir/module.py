@@ -327,15 +327,17 @@ class Module:
         ty_end = lo + text.index(words[0]) + len(words[0])
         self._set_header(e, header[:ty_end] + " " + attribute + header[ty_end:])
 
-    def make_opaque(self, name: str) -> None:
+    def make_opaque(self, name: str, noinline: bool = True) -> None:
         """Keep optimization from looking into defined function `name` until `restore_linkage`:
-        never inlined (`noinline`), and `weak` so that no interprocedural pass (dead-argument
+        never inlined (`noinline`; with noinline=False only until `restore_linkage`: LLVM does not
+        inline a `weak` function), and `weak` so that no interprocedural pass (dead-argument
         elimination, constant propagation, attribute inference) relies on its body. Its calls
         stay calls with all their arguments."""
         e = self.functions.get(name)
         if e is None or not e.is_definition:
             return
-        self.set_noinline(name)
+        if noinline:
+            self.set_noinline(name)
         header = self._header(e)
         m = _DEFINE_LINKAGE.match(header)
         old = (m.group(1) if m else None) or "external"

@@ -175,9 +175,70 @@ static void test_free_later(void) {
   assert(user_frees == 2);
 }
 
+/* Split-mode tapes: several alive at once, each with its own records and shadow stack, released
+ * in any order; a caller's buffer holds the header (and the records when they fit). */
+static void test_split_tapes(void) {
+  int64_t live = adcc_split_tape_live_count(), bytes = adcc_tape_live_bytes();
+  enum { K = 5 };
+  adcc_split_tape *t[K];
+  char *obj[K];
+  for (int i = 0; i < K; i++) {
+    t[i] = adcc_split_tape_new(i % 2 ? 64 : 0, 7u);
+    void *token = adcc_split_enter(t[i]);
+    for (int r = 0; r < 100 * (i + 1); r++) *(int *)adcc_tape_push(&t[i]->records, sizeof(int)) = 1000 * i + r;
+    obj[i] = adcc_shadow_stack_alloc(5000 * (i + 1));
+    memset(obj[i], i + 1, 5000 * (size_t)(i + 1));
+    adcc_split_leave(token);
+  }
+  assert(adcc_split_tape_live_count() == live + K);
+  char *mine = adcc_shadow_stack_alloc(32); /* the thread's own stack is untouched by the tapes */
+  for (int i = K - 1; i >= 0; i -= 2) {
+    adcc_split_tape_check(t[i], 7u, "test");
+    void *token = adcc_split_enter(t[i]);
+    assert(obj[i][0] == (char)(i + 1) && obj[i][5000 * (i + 1) - 1] == (char)(i + 1));
+    adcc_shadow_stack_free(obj[i], 5000 * (i + 1));
+    for (int r = 100 * (i + 1) - 1; r >= 0; r--) assert(*(int *)adcc_tape_pop(&t[i]->records, sizeof(int)) == 1000 * i + r);
+    adcc_split_leave(token);
+    adcc_split_tape_free(t[i]);
+  }
+  for (int i = 0; i < K; i += 1) {
+    if (i % 2 == (K - 1) % 2) continue;
+    adcc_split_tape_free(t[i]); /* never reversed: released whole */
+  }
+  adcc_shadow_stack_free(mine, 32);
+  assert(adcc_split_tape_live_count() == live);
+
+  _Alignas(16) char buffer[ADCC_SPLIT_TAPE_HEADER + 256];
+  adcc_split_tape_init(buffer, sizeof buffer, 256, 9u, "test");
+  adcc_split_tape *b = (adcc_split_tape *)buffer;
+  assert(b->records.base == buffer + ADCC_SPLIT_TAPE_HEADER && b->records.cap == 256);
+  assert(adcc_split_tape_live_count() == live + 1);
+  adcc_split_tape_free(buffer);
+  adcc_split_tape_init(buffer, ADCC_SPLIT_TAPE_HEADER, 256, 9u, "test"); /* too small: records go to the heap */
+  assert(b->records.base == NULL && b->records.cap == 0);
+  adcc_tape_push(&b->records, 1000);
+  adcc_split_tape_free(buffer);
+  assert(adcc_split_tape_live_count() == live);
+
+  /* a steady state: the runtime caches at most one buffer and one chunk per thread */
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 1000; i++) {
+      adcc_split_tape *x = adcc_split_tape_new(0, 1u);
+      void *token = adcc_split_enter(x);
+      adcc_tape_push(&x->records, 10000);
+      adcc_shadow_stack_alloc(3000);
+      adcc_split_leave(token);
+      adcc_split_tape_free(x);
+    }
+    if (round == 0) bytes = adcc_tape_live_bytes();
+  }
+  assert(adcc_tape_live_bytes() == bytes);
+}
+
 int main(void) {
   test_omp_team();
   test_free_later();
+  test_split_tapes();
   test_shadow_release();
   test_tape_grow_zeroed();
   test_shadow_stack();
