@@ -23,6 +23,8 @@ class ADOptions:
     opt_level: int = 2              # user's -O level (for decisions only; the driver optimizes)
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
+    check_derivatives: bool = False  # -fadcc-check-derivatives: derivative calls checked at run time
+    call_site_lines: tuple[tuple[str, str, str], ...] = ()  # (callee, "file:line", function) without -g
 
 
 @dataclass
@@ -61,6 +63,27 @@ def prepare_for_optimization(text: str) -> str:
         module.ensure_declaration(name, inst.info["fn_type"])
         inst.set_operand(inst.info["callee_slot"], GlobalRef(name))
     return str(module)
+
+
+def call_site_lines(text: str) -> tuple[tuple[str, str, str], ...]:
+    """(callee, "file:line", name of the differentiated function) of every __enzyme_* call of a
+    module with line tables, each callee named as `prepare_for_optimization` names it (so the
+    names identify the same calls in a compile of the same source without debug information)."""
+    from adcc.ad.check import source_name
+    from adcc.ad.rewrite import find_call_sites, target_name
+    from adcc.ad.srcloc import location_of
+    from adcc.ir import ParseError, parse_module
+    try:
+        module = parse_module(prepare_for_optimization(text))
+        sites = find_call_sites(module)
+    except ParseError:
+        return ()
+    out = []
+    for inst in sites:
+        loc, target = location_of(module, inst), target_name(inst)
+        if inst.callee_name and loc is not None:
+            out.append((inst.callee_name, f"{loc.file}:{loc.line}", source_name(module, target) if target else "?"))
+    return tuple(out)
 
 
 def differentiate_text(text: str, options: ADOptions) -> ADResult:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
+from adcc.ad.check import derivative_call
 from adcc.ad.common import ADContext, convert, zero_of
 from adcc.ad.forward import forward_signature
 from adcc.analysis.spec import FunctionSpec, Mode
@@ -31,7 +32,7 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     handled: list[str] = []
     for inst in find_call_sites(module):
         if getattr(options, "defer_unresolved", False):
-            target = _target_name(inst)
+            target = target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
                 continue  # defined in another translation unit: the link step differentiates it
         _wrap_ruled_target(module, inst)
@@ -50,7 +51,7 @@ def _wrap_ruled_target(module, inst: Instruction) -> None:
     """`__enzyme_*(f, ...)` of a function with a custom rule: differentiate a wrapper that calls f,
     so the rule applies at the top level as at any depth."""
     from adcc.ad.rules.custom import custom_rule
-    name = _target_name(inst)
+    name = target_name(inst)
     if name is None or name not in module.functions or custom_rule(module, name) is None:
         return
     fty = module.function_type_of(name)
@@ -65,7 +66,7 @@ def _wrap_ruled_target(module, inst: Instruction) -> None:
     inst.set_operand(inst.info["callee_slot"] + 1 + slot, GlobalRef(wname))
 
 
-def _target_name(inst: Instruction) -> str | None:
+def target_name(inst: Instruction) -> str | None:
     args = inst.args
     attrs = inst.info.get("arg_attrs", [])
     if args and attrs and "sret" in attrs[0]:
@@ -119,7 +120,7 @@ def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
     fwd = ctx.forward_function(spec)
     b = Builder(module).position_before(site.inst)
     _, packing = forward_signature(module, fn, spec)
-    r = b.call(fwd, packing.type, _call_args(b, fn, site))
+    r = derivative_call(ctx, b, site, spec, fwd, packing, _call_args(b, fn, site))
     parts = packing.unpack(b, r)
     tangents = parts[1:] if not isinstance(fn.ret_type, T.VoidType) else []
     _deliver(b, site, tangents if spec.ret_active else [])
@@ -138,7 +139,7 @@ def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
     spec = _site_spec(module, site)
     grad, packing = gradient_function(ctx, spec)
     b = Builder(module).position_before(site.inst)
-    r = b.call(grad, packing.type, _call_args(b, fn, site))
+    r = derivative_call(ctx, b, site, spec, grad, packing, _call_args(b, fn, site))
     _deliver(b, site, packing.unpack(b, r))
 
 

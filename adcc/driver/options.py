@@ -65,6 +65,7 @@ _TABLE: dict[str, tuple[int, str]] = {
     # adcc's own
     "--print-types": (FLAG, ADCC), "--print-activity": (FLAG, ADCC), "--ad-stage=": (JOINED, ADCC),
     "-fno-adcc-fast-path": (FLAG, ADCC), "-fadcc-fast-path": (FLAG, ADCC),
+    "-fadcc-check-derivatives": (FLAG, ADCC), "-fno-adcc-check-derivatives": (FLAG, ADCC),
 }
 
 # Prefixes reserved for adcc: an unknown option here is a user error, not a clang flag.
@@ -147,12 +148,18 @@ class ParsedArgs:
 
     @property
     def fast_path(self) -> bool:
-        enabled = True
+        return self.switch("-fadcc-fast-path", "-fno-adcc-fast-path", True)
+
+    @property
+    def check_derivatives(self) -> bool:
+        return self.switch("-fadcc-check-derivatives", "-fno-adcc-check-derivatives", False)
+
+    def switch(self, on: str, off: str, default: bool) -> bool:
+        """A -fX / -fno-X pair: the last one given wins."""
+        enabled = default
         for a in self.args:
-            if a.name == "-fno-adcc-fast-path":
-                enabled = False
-            elif a.name == "-fadcc-fast-path":
-                enabled = True
+            if a.name in (on, off):
+                enabled = a.name == on
         return enabled
 
 

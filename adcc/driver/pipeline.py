@@ -59,16 +59,23 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     with open(bc_path, "rb") as f:
         bitcode = f.read()
     options = driver.ad_options(inp.path)
+    import dataclasses
     if action == "obj":
         # a gradient of a function defined in another unit is synthesized by the link step
-        import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
+    if options.check_derivatives and not _has_debug_info(args):
+        # the run-time check names the line of each call: take it from a compile with line tables
+        bitcode_g = _recompile(driver, inp, kind, front_end, args, "-gline-tables-only")
+        if bitcode_g is not None:
+            from adcc.ad.api import call_site_lines
+            lines = call_site_lines(stages.read_bitcode(bitcode_g))
+            options = dataclasses.replace(options, call_site_lines=lines)
     tm = machine_for(driver, options.opt_level)
     try:
         data = differentiate_and_emit(bitcode, options, tm, action, log,
                                       embed=(action == "obj"))
     except CompileError as err:
-        if err.diagnostic.location is not None or any(a.startswith("-g") for a in args):
+        if err.diagnostic.location is not None or _has_debug_info(args):
             raise
         raise _located(err, driver, inp, kind, front_end, args, options, tm) from None
     write_atomic(out, data)
@@ -77,19 +84,30 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
 
 def _located(err, driver, inp, kind, front_end, args, options, tm):
     """An AD error found without debug info: recompile with line tables only to say where."""
-    from adcc.driver.main import input_words
-    bc_path = driver.outputs.scratch_file(".g.bc")
-    quiet = StageLog(False)
-    if stages.front_end(front_end, [*args, "-gline-tables-only"], input_words(inp), kind, bc_path, False) != 0:
+    bitcode = _recompile(driver, inp, kind, front_end, args, "-gline-tables-only")
+    if bitcode is None:
         return err
-    with open(bc_path, "rb") as f:
-        bitcode = f.read()
+    quiet = StageLog(False)
     try:
         differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
     except CompileError as located:
         if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
             return located
     return err
+
+
+def _has_debug_info(args: list[str]) -> bool:
+    return any(a.startswith("-g") for a in args)
+
+
+def _recompile(driver, inp, kind, front_end, args, debug_flag: str) -> bytes | None:
+    """The front end's bitcode again, with debug information (for diagnostics only)."""
+    from adcc.driver.main import input_words
+    bc_path = driver.outputs.scratch_file(".g.bc")
+    if stages.front_end(front_end, [*args, debug_flag], input_words(inp), kind, bc_path, False) != 0:
+        return None
+    with open(bc_path, "rb") as f:
+        return f.read()
 
 
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,

@@ -11,7 +11,7 @@ import os
 from adcc.diagnostics import CompileError
 from adcc.driver import toolchain
 
-SOURCES = ("adcc_runtime.h", "adcc_runtime.c")
+SOURCES = ("adcc_runtime.h", "adcc_runtime.c", "adcc_check.h", "adcc_check.c")
 LIB_NAME = "libadcc_rt.a"
 BITCODE_NAME = "adcc_rt.bc"
 
@@ -65,11 +65,12 @@ def _build(src: str, final: str, clang: str) -> RuntimePaths:
     tmp = tempfile.mkdtemp(prefix=".build-", dir=parent)
     try:
         c_file = os.path.join(src, "adcc_runtime.c")
-        obj = os.path.join(tmp, "adcc_runtime.o")
+        objects = [os.path.join(tmp, name[:-2] + ".o") for name in SOURCES if name.endswith(".c")]
         steps = [
-            [clang, "-O2", "-fPIC", "-c", c_file, "-o", obj],
+            *([clang, "-O2", "-fPIC", "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
+              for o in objects),
             [clang, "-O2", "-fPIC", "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
-            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), obj],
+            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), *objects],
         ]
         for argv in steps:
             rc, _, err = run_capture(argv)
