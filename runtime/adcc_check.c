@@ -99,10 +99,17 @@ static void register_site(adcc_check_site *site) {
   if (head == &registry_end) atexit(summary);
 }
 
-/* The first reason a site's calls are not checked is printed once. */
+static int same_call(const adcc_check_site *a, const adcc_check_site *b) {
+  return strcmp(a->where, b->where) == 0 && strcmp(a->function, b->function) == 0;
+}
+
+/* The first reason a call's checks are skipped is printed once (per source line: optimization
+ * may have copied a call site). */
 static void note_skip(adcc_check_site *site, const char *reason) {
   __atomic_add_fetch(&site->skipped, 1, __ATOMIC_RELAXED);
   if (__atomic_fetch_or(&site->flags, SITE_NOTED, __ATOMIC_ACQ_REL) & SITE_NOTED) return;
+  for (adcc_check_site *s = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); s != &registry_end; s = s->next)
+    if (s != site && (__atomic_load_n(&s->flags, __ATOMIC_ACQUIRE) & SITE_NOTED) && same_call(s, site)) return;
   fprintf(stderr, "%s: derivative check skipped for %s: %s\n", site->where, site->function, reason);
   fflush(stderr);
 }

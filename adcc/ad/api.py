@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from adcc.diagnostics import CompileError
+from adcc.diagnostics import CompileError, CompileWarning
 
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|reverse|virtualreverse)\w*)\"?\(")
 
@@ -32,6 +32,7 @@ class ADResult:
     text: str                                   # the new module text
     call_sites: list[str] = field(default_factory=list)   # callee names of handled __enzyme_* calls
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
+    warnings: list[CompileWarning] = field(default_factory=list)  # rendered (or made errors) by the driver
 
 
 def prepare_for_optimization(text: str) -> str:
@@ -69,9 +70,8 @@ def call_site_lines(text: str) -> tuple[tuple[str, str, str], ...]:
     """(callee, "file:line", name of the differentiated function) of every __enzyme_* call of a
     module with line tables, each callee named as `prepare_for_optimization` names it (so the
     names identify the same calls in a compile of the same source without debug information)."""
-    from adcc.ad.check import source_name
     from adcc.ad.rewrite import find_call_sites, target_name
-    from adcc.ad.srcloc import location_of
+    from adcc.ad.srcloc import location_of, source_name
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(prepare_for_optimization(text))
@@ -94,14 +94,14 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
-        sites, reports = rewrite_module(module, options)
+        sites, reports, warnings = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     if module.restore_linkage():  # functions kept opaque for differentiation get their own back
-        return ADResult(text=str(module), call_sites=sites, reports=reports)
+        return ADResult(text=str(module), call_sites=sites, reports=reports, warnings=warnings)
     if not sites:
         return ADResult(text=text)
-    return ADResult(text=str(module), call_sites=sites, reports=reports)
+    return ADResult(text=str(module), call_sites=sites, reports=reports, warnings=warnings)
 
 
 def _is_declaration_line(text: str, pos: int) -> bool:

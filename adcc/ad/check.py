@@ -17,7 +17,7 @@ from adcc.analysis.calls import ALLOC_FUNCTIONS, CallKind, classify_call, effect
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.common import Packing, message_constant
-from adcc.ad.srcloc import location_of
+from adcc.ad.srcloc import location_of, source_name
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -399,24 +399,6 @@ def _layout_global(module, slots: tuple[int, ...]) -> GlobalRef:
     body = ", ".join(f"i32 {v}" for v in slots)
     module.add_global(name, f"@{name} = private unnamed_addr constant {ty} [{body}], align 4", ty, True, "private")
     return GlobalRef(name)
-
-
-def source_name(module, name: str) -> str:
-    """The name the program gives a function: its debug-info name, else its symbol."""
-    import re
-    from adcc.analysis.metadata import metadata_index
-    name = name.strip('"')
-    if name.startswith("adcc.wrap."):  # a function with a custom rule, differentiated through a wrapper
-        name = name[len("adcc.wrap."):]
-    entry = module.functions.get(name) or module.functions.get(f'"{name}"')
-    if entry is not None and entry.is_definition:
-        header = module.function(entry.name).header or ""
-        m = re.search(r"!dbg (![0-9]+)", header[header.rfind(")"):])
-        text = metadata_index(module).text.get(m.group(1), "") if m else ""
-        found = re.search(r'\bname: "([^"]+)"', text)
-        if found:
-            return found.group(1)
-    return name
 
 
 # --- small conversions ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
 from adcc.ad.check import derivative_call
+from adcc.ad.dropped import dropped_derivative_warnings
 from adcc.ad.common import ADContext, convert, zero_of
 from adcc.ad.forward import forward_signature
 from adcc.analysis.spec import FunctionSpec, Mode
@@ -27,7 +28,7 @@ def find_call_sites(module) -> list[Instruction]:
     return out
 
 
-def rewrite_module(module, options) -> tuple[list[str], list[str]]:
+def rewrite_module(module, options) -> tuple[list[str], list[str], list]:
     ctx = ADContext(module, options)
     handled: list[str] = []
     for inst in find_call_sites(module):
@@ -44,7 +45,7 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
-    return handled, ctx.reports
+    return handled, ctx.reports, ctx.warnings
 
 
 def _wrap_ruled_target(module, inst: Instruction) -> None:
@@ -117,6 +118,7 @@ def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
     fn = module.function(site.fn_name)
     spec = _site_spec(module, site)
+    ctx.warnings.extend(dropped_derivative_warnings(module, site, spec, ctx.options))
     fwd = ctx.forward_function(spec)
     b = Builder(module).position_before(site.inst)
     _, packing = forward_signature(module, fn, spec)
@@ -137,6 +139,7 @@ def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
                            f"return a scalar, or write the results through a pointer passed with enzyme_dup",
                            location_of(module, site.inst))
     spec = _site_spec(module, site)
+    ctx.warnings.extend(dropped_derivative_warnings(module, site, spec, ctx.options))
     grad, packing = gradient_function(ctx, spec)
     b = Builder(module).position_before(site.inst)
     r = derivative_call(ctx, b, site, spec, grad, packing, _call_args(b, fn, site))

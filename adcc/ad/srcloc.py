@@ -1,4 +1,5 @@
-"""Source locations of instructions, from their `!dbg` DILocation (when present)."""
+"""Source locations of instructions, from their `!dbg` DILocation, and the names the program
+gives functions and their arguments, from their DISubprogram and DILocalVariable (when present)."""
 from __future__ import annotations
 
 import re
@@ -39,3 +40,45 @@ def location_of(module, inst) -> SourceLocation | None:
         return None
     return SourceLocation(filename, line, col)
 
+
+
+_SUBPROGRAM = re.compile(r"!dbg (![0-9]+)")
+_NAME = re.compile(r'\bname: "([^"]+)"')
+
+
+def _subprogram(module, name: str) -> str | None:
+    """The DISubprogram of a defined function (`define ... !dbg !N`)."""
+    entry = module.functions.get(name) or module.functions.get(f'"{name}"')
+    if entry is None or not entry.is_definition:
+        return None
+    header = module.function(entry.name).header or ""
+    m = _SUBPROGRAM.search(header[header.rfind(")"):])
+    return m.group(1) if m else None
+
+
+def _program_function(name: str) -> str:
+    name = name.strip('"')
+    # a function with a custom rule is differentiated through a wrapper that calls it
+    return name[len("adcc.wrap."):] if name.startswith("adcc.wrap.") else name
+
+
+def source_name(module, name: str) -> str:
+    """The name the program gives a function: its debug-info name, else its symbol."""
+    name = _program_function(name)
+    sp = _subprogram(module, name)
+    found = _NAME.search(metadata_index(module).text.get(sp, "")) if sp else None
+    return found.group(1) if found else name
+
+
+def argument_name(module, name: str, index: int) -> str | None:
+    """The source name of argument `index` of a function, from debug information."""
+    sp = _subprogram(module, _program_function(name))
+    if sp is None:
+        return None
+    arg = f"arg: {index + 1},"
+    for text in metadata_index(module).text.values():
+        if text.startswith("!DILocalVariable(") and arg in text and f"scope: {sp}," in text:
+            found = _NAME.search(text)
+            if found:
+                return found.group(1)
+    return None

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import sys
 
-from adcc.diagnostics import CompileError
+from adcc.diagnostics import CompileError, CompileWarning
 
 
 def report_error(error: CompileError, program: str = "adcc") -> None:
     for diag in error.diagnostics:
+        sys.stderr.write(diag.render(program) + "\n")
+    sys.stderr.flush()
+
+
+def report_warning(warning: CompileWarning, program: str = "adcc") -> None:
+    for diag in warning.diagnostics():
         sys.stderr.write(diag.render(program) + "\n")
     sys.stderr.flush()
 

@@ -57,7 +57,8 @@ def differentiate_across_units(driver, inputs: list[str]) -> list[str]:
         log.emit(f"adcc: link: bitcode of {len(pulled)} archive member(s) merged: {', '.join(pulled)}")
     options = driver.ad_options(driver.parsed.output or "a.out")
     tm = pipeline.machine_for(driver, options.opt_level)
-    data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
+    data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged,
+                                           on_warnings=lambda warnings: pipeline.report_warnings(driver, warnings))
     merged_obj = driver.outputs.scratch_file(".o")
     with open(merged_obj, "wb") as f:
         f.write(data)

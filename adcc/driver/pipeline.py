@@ -71,9 +71,13 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
             lines = call_site_lines(stages.read_bitcode(bitcode_g))
             options = dataclasses.replace(options, call_site_lines=lines)
     tm = machine_for(driver, options.opt_level)
+
+    def warn(warnings):
+        report_warnings(driver, warnings, lambda: _warnings_with_debug_info(driver, inp, kind, front_end, args,
+                                                                             options, tm))
     try:
         data = differentiate_and_emit(bitcode, options, tm, action, log,
-                                      embed=(action == "obj"))
+                                      embed=(action == "obj"), on_warnings=warn)
     except CompileError as err:
         if err.diagnostic.location is not None or _has_debug_info(args):
             raise
@@ -96,6 +100,42 @@ def _located(err, driver, inp, kind, front_end, args, options, tm):
     return err
 
 
+def report_warnings(driver, warnings, relocate=None) -> None:
+    """Show adcc's warnings as the -W flags ask, or stop at those made errors. `relocate()`
+    gives the same warnings from a compile with debug information (for names and lines)."""
+    from adcc.driver import console
+    from adcc.driver.main import PROGRAMS
+    state = driver.parsed.warning_state
+    shown = [w for w in warnings if state(w.group) != "off"]
+    if relocate is not None and any(not w.precise for w in shown):
+        better = {w.key: w for w in relocate()}
+        shown = [better.get(w.key, w) for w in shown]
+    program = PROGRAMS[driver.mode]
+    errors = [w for w in shown if state(w.group) == "error"]
+    for w in shown:
+        if w not in errors:
+            console.report_warning(w, program)
+    for w in errors[:-1]:
+        console.report_error(w.as_error(), program)
+    if errors:
+        raise errors[-1].as_error()
+
+
+def _warnings_with_debug_info(driver, inp, kind, front_end, args, options, tm) -> list:
+    """The differentiation stage's warnings again, on a compile with full debug information."""
+    import dataclasses
+    bitcode = _recompile(driver, inp, kind, front_end, args, "-g")
+    if bitcode is None:
+        return []
+    text = stages.separate_call_sites(stages.read_bitcode(bitcode))
+    if options.ad_stage == "optimized":
+        text = stages.pre_ad_optimize(text, tm)
+    try:
+        return stages.differentiate(text, dataclasses.replace(options, check_derivatives=False)).warnings
+    except CompileError:
+        return []
+
+
 def _has_debug_info(args: list[str]) -> bool:
     return any(a.startswith("-g") for a in args)
 
@@ -111,11 +151,12 @@ def _recompile(driver, inp, kind, front_end, args, debug_flag: str) -> bytes | N
 
 
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None) -> bytes:
+                           embed: bool, module=None, on_warnings=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
     Calls on functions defined in another unit are left for the link step when
-    `options.defer_unresolved` is set (compiling to an object)."""
+    `options.defer_unresolved` is set (compiling to an object). The differentiation stage's
+    warnings go to `on_warnings` (dropped when None)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
@@ -125,6 +166,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
             text = stages.pre_ad_optimize(text, tm)
     with log.stage("differentiate"):
         result = stages.differentiate(text, options)  # defers calls on functions of other units
+    if result.warnings and on_warnings is not None:
+        on_warnings(result.warnings)
     for report in result.reports:
         from adcc.driver import console
         console.report(report)
