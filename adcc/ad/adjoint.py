@@ -465,7 +465,7 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
-            b.call(inst.callee_name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+            b.call(inst.callee_name, T.void, [self.rp(a) for a in inst.args], fnty=inst.info["fn_type"])
             return
         if kind is CallKind.ALLOC:
             b.call("adcc_shadow_free", T.void, [self.rs(inst)])

@@ -70,7 +70,7 @@ def call_site_lines(text: str) -> tuple[tuple[str, str, str], ...]:
     """(callee, "file:line", name of the differentiated function) of every __enzyme_* call of a
     module with line tables, each callee named as `prepare_for_optimization` names it (so the
     names identify the same calls in a compile of the same source without debug information)."""
-    from adcc.ad.rewrite import find_call_sites, target_name
+    from adcc.ad.rewrite import _target_name as target_name, find_call_sites
     from adcc.ad.srcloc import location_of, source_name
     from adcc.ir import ParseError, parse_module
     try:

@@ -49,7 +49,7 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
                     args: list[Value]) -> Value:
     """Call `deriv` with `args` (before site.inst); under -fadcc-check-derivatives through a
     wrapper that has the runtime check the call."""
-    if not getattr(ctx.options, "check_derivatives", False):
+    if not getattr(ctx.options, "check_derivatives", False) or _in_differentiated_code(ctx, site):
         return b.call(deriv, packing.type, args)
     module = ctx.module
     fn = module.function(spec.name)
@@ -63,6 +63,23 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
     wrapper = _wrapper(ctx, site, spec, fn, deriv, packing, plan)
     sizes = [] if plan.reason else [r.size for r in plan.regions]
     return b.call(wrapper, packing.type, [*args, *sizes])
+
+
+def _in_differentiated_code(ctx, site) -> bool:
+    """Is the call inside a function some other call differentiates (higher-order AD)? Its
+    derivative is then itself differentiated: it stays a plain call."""
+    reach = getattr(ctx, "_adcc_check_reach", None)
+    if reach is None:  # the first site rewritten is an innermost one: every outer site is still there
+        from adcc.ad.rewrite import _target_name, find_call_sites
+        module = ctx.module
+        reach, todo = set(), [_target_name(inst) for inst in find_call_sites(module)]
+        while todo:
+            name = todo.pop()
+            if name and name not in reach and module.is_defined(name):
+                reach.add(name)
+                todo.extend(module.references(name))
+        ctx._adcc_check_reach = reach
+    return site.inst.block.function.fname in reach
 
 
 # --- what can be checked -------------------------------------------------------------------

@@ -180,8 +180,10 @@ def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> 
     """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
     function the program declared allocation-like or function-like one of them)."""
     from adcc.analysis.declarations import declarations_of
+    from adcc.analysis.calls import ALLOC_FUNCTIONS
     custom = declarations_of(b.module).allocation_like.get(inst.callee_name)
     name = effective_callee(b.module, inst.callee_name)
+    name = ALLOC_FUNCTIONS.get(name, name)
     if custom is not None:
         n = args[custom.size_arg]
     elif name == "calloc":

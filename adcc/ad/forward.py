@@ -321,8 +321,12 @@ class ForwardSynthesizer:
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
+                        # adcc's shadow, or one the caller provided (released like its primal)
+                        self.b.call("adcc_shadow_release", T.void, [sh[w], inst.callee])
                     else:
-                        self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
+                        self.b.call(inst.callee_name, T.void, [sh[w], *[self.p(a) for a in inst.args[1:]]],
+                                    fnty=inst.info["fn_type"])
             return
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)

@@ -308,7 +308,8 @@ class ReverseSynthesizer:
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
         elif kind is CallKind.FREE:
-            need("p", inst.args[0])
+            for a in inst.args:
+                need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
             need("s", inst.args[0])
             if act.has_shadow(inst.args[1]):

@@ -28,12 +28,62 @@ def find_call_sites(module) -> list[Instruction]:
     return out
 
 
+def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
+    """Call sites ordered so that a site whose target can reach other sites (higher-order AD:
+    `__enzyme_fwddiff(grad)` where grad calls `__enzyme_autodiff(f)`) comes after them: the outer
+    derivative is synthesized from a body whose inner calls are already derivatives."""
+    if len(sites) < 2:
+        return sites
+    by_fn: dict[str, list[Instruction]] = {}
+    for s in sites:
+        by_fn.setdefault(s.block.function.fname, []).append(s)
+
+    reach_memo: dict[str, set[str]] = {}
+
+    def reach(name: str) -> set[str]:
+        """Defined functions reachable from `name` (itself included)."""
+        got = reach_memo.get(name)
+        if got is None:
+            got, stack = {name}, [name]
+            while stack:
+                for r in module.references(stack.pop()):
+                    if r not in got and module.is_defined(r):
+                        got.add(r)
+                        stack.append(r)
+            reach_memo[name] = got
+        return got
+
+    def inner(site: Instruction) -> list[Instruction]:
+        target = _target_name(site)
+        if target is None or not module.is_defined(target):
+            return []
+        return [t for f in reach(target) for t in by_fn.get(f, ()) if t is not site]
+
+    done: set[int] = set()
+    order: list[Instruction] = []
+    visiting: set[int] = set()
+
+    def visit(site: Instruction) -> None:
+        if id(site) in done or id(site) in visiting:
+            return
+        visiting.add(id(site))
+        for t in inner(site):
+            visit(t)
+        visiting.discard(id(site))
+        done.add(id(site))
+        order.append(site)
+
+    for s in sites:
+        visit(s)
+    return order
+
+
 def rewrite_module(module, options) -> tuple[list[str], list[str], list]:
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in find_call_sites(module):
+    for inst in innermost_first(module, find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
-            target = target_name(inst)
+            target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
                 continue  # defined in another translation unit: the link step differentiates it
         _wrap_ruled_target(module, inst)
@@ -52,7 +102,7 @@ def _wrap_ruled_target(module, inst: Instruction) -> None:
     """`__enzyme_*(f, ...)` of a function with a custom rule: differentiate a wrapper that calls f,
     so the rule applies at the top level as at any depth."""
     from adcc.ad.rules.custom import custom_rule
-    name = target_name(inst)
+    name = _target_name(inst)
     if name is None or name not in module.functions or custom_rule(module, name) is None:
         return
     fty = module.function_type_of(name)
@@ -67,7 +117,7 @@ def _wrap_ruled_target(module, inst: Instruction) -> None:
     inst.set_operand(inst.info["callee_slot"] + 1 + slot, GlobalRef(wname))
 
 
-def target_name(inst: Instruction) -> str | None:
+def _target_name(inst: Instruction) -> str | None:
     args = inst.args
     attrs = inst.info.get("arg_attrs", [])
     if args and attrs and "sret" in attrs[0]:

@@ -230,6 +230,15 @@ class Module:
     def add_text(self, text: str) -> None:
         self.items.append(text)
 
+    def add_definitions(self, text: str) -> None:
+        """Add the function definitions of `text` (LLVM text) as real definitions of this module:
+        parsed on demand, differentiable like any other."""
+        for e in Module(text).functions.values():
+            if e.name in self.functions:
+                raise ValueError(f"function @{e.name} already exists")
+            self.functions[e.name] = e
+            self.items.append(e)
+
     def _header(self, e: FunctionEntry) -> str:
         return e.parsed.header if e.parsed is not None else e.text.split("\n", 1)[0]
 
