@@ -348,11 +348,11 @@ static const char *overlapping(adcc_check *c) {
   return why;
 }
 
-/* Component `index` (scalars first, then slots) of direction j; `at` is the slot's address in
- * the shadow of lane j (forward mode), read in the calling process's memory. */
-static double direction(const adcc_check *c, int j, int64_t index, const char *at, int kind) {
+/* Component `index` (scalars first, then slots) of direction j; for a slot, `g` is its region
+ * and `off` its offset (forward mode reads lane j's shadow in the calling process's memory). */
+static double direction(const adcc_check *c, int j, int64_t index, const region_input *g, int64_t off, int kind) {
   if (c->mode == ADCC_CHECK_REVERSE) return unit(c->seed, 1, (uint64_t)j, (uint64_t)index) * scale_of(c->x[index]);
-  double d = index < c->ns ? c->scalars[index].tangents[j] : load_slot(at, kind);
+  double d = g ? load_slot((const char *)g->shadows[j] + off, kind) : c->scalars[index].tangents[j];
   return isfinite(d) ? d : 0.0; /* an uninitialized tangent of memory the primal overwrites */
 }
 
@@ -362,14 +362,13 @@ static double step_precision(const adcc_check *c) { return c->single ? 2e-2 : 1e
 static void choose_steps(adcc_check *c) {
   for (int j = 0; j < c->ndirs; j++) {
     double m = 0;
-    for (int64_t i = 0; i < c->ns; i++) m = fmax(m, fabs(direction(c, j, i, NULL, 0)) / scale_of(c->x[i]));
+    for (int64_t i = 0; i < c->ns; i++) m = fmax(m, fabs(direction(c, j, i, NULL, 0, 0)) / scale_of(c->x[i]));
     for (int r = 0; r < c->nr; r++) {
-      region_input *g = &c->regions[r];
-      const char *shadow = c->mode == ADCC_CHECK_FORWARD ? g->shadows[j] : NULL;
+      const region_input *g = &c->regions[r];
       int64_t off, index = g->first;
       int kind;
       for (slot_iter it = slots_of(g); next_slot(&it, &off, &kind); index++)
-        m = fmax(m, fabs(direction(c, j, index, shadow ? shadow + off : NULL, kind)) / scale_of(c->x[index]));
+        m = fmax(m, fabs(direction(c, j, index, g, off, kind)) / scale_of(c->x[index]));
     }
     c->steps[j] = m > 0 && isfinite(m) ? step_precision(c) / m : 0.0;
   }
@@ -402,14 +401,13 @@ static void evaluate_point(adcc_check *c, int p) {
   int j;
   double tau;
   point_of(c, p, &j, &tau);
-  for (int i = 0; i < c->ns; i++) c->point[i] = c->x[i] + (tau != 0 ? tau * direction(c, j, i, NULL, 0) : 0);
-  for (int r = 0; r < c->nr; r++) {
-    region_input *g = &c->regions[r];
-    const char *shadow = c->mode == ADCC_CHECK_FORWARD ? g->shadows[j] : NULL;
+  for (int i = 0; i < c->ns; i++) c->point[i] = c->x[i] + (tau != 0 ? tau * direction(c, j, i, NULL, 0, 0) : 0);
+  for (int r = 0; r < c->nr && tau != 0; r++) {
+    const region_input *g = &c->regions[r];
     int64_t off, index = g->first;
     int kind;
     for (slot_iter it = slots_of(g); next_slot(&it, &off, &kind); index++)
-      if (tau != 0) store_slot(g->primal + off, kind, c->x[index] + tau * direction(c, j, index, shadow ? shadow + off : NULL, kind));
+      store_slot(g->primal + off, kind, c->x[index] + tau * direction(c, j, index, g, off, kind));
   }
   double ret = c->eval(c, c->frame);
   for (int k = 0; k < c->nfuncs; k++) {
@@ -537,13 +535,13 @@ double adcc_check_point(adcc_check *c, int32_t index) { return c->point[index]; 
 static double derivative_value(const adcc_check *c, int j, int k) {
   double sum = 0;
   if (c->mode == ADCC_CHECK_REVERSE) {
-    for (int i = 0; i < c->ns; i++) sum += direction(c, j, i, NULL, 0) * c->results[i];
+    for (int i = 0; i < c->ns; i++) sum += direction(c, j, i, NULL, 0, 0) * c->results[i];
     for (int r = 0; r < c->nr; r++) {
       const region_input *g = &c->regions[r];
       int64_t off, index = g->first;
       int kind;
       for (slot_iter it = slots_of(g); next_slot(&it, &off, &kind); index++)
-        sum += direction(c, j, index, NULL, kind) * load_slot((const char *)g->shadows[0] + off, kind);
+        sum += direction(c, j, index, g, off, kind) * load_slot((const char *)g->shadows[0] + off, kind);
     }
     return sum;
   }

@@ -245,34 +245,19 @@ class _FunctionScan:
 
 
 def _may_follow(first: Instruction, then: Instruction) -> bool:
-    """May `then` execute after `first` in one call of their function?"""
-    if first is then:  # a call that stores and loads: its callee ordered them; or a loop
-        return _in_cycle(first.block)
+    """May `then` execute after `first` in one call of their function? (The same call: when it
+    is in a loop; its callee ordered what it does inside.)"""
     block = first.block
-    if then.block is block and block.instructions.index(first) < block.instructions.index(then):
+    if first is not then and then.block is block and \
+            block.instructions.index(first) < block.instructions.index(then):
         return True
     seen: set[int] = set()
     work = list(block.successors)
     while work:
         b = work.pop()
-        if id(b) in seen:
-            continue
-        seen.add(id(b))
         if b is then.block:
-            return True
-        work.extend(b.successors)
-    return False
-
-
-def _in_cycle(block) -> bool:
-    seen: set[int] = set()
-    work = list(block.successors)
-    while work:
-        b = work.pop()
-        if b is block:
             return True
         if id(b) not in seen:
             seen.add(id(b))
             work.extend(b.successors)
     return False
-
