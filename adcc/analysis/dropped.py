@@ -89,7 +89,7 @@ class _Walk:
 class _FunctionScan:
     def __init__(self, walk: _Walk, fn, spec: FunctionSpec, roots: dict, top: bool):
         self.walk, self.module, self.fn, self.spec, self.top = walk, walk.module, fn, spec, top
-        self.act = ActivityAnalysis(self.module, fn, spec)
+        self.act: ActivityAnalysis | None = None  # computed only when root memory may be written
         self.roots = roots                # id(argument) -> root
         self.based: dict[int, object] = {}  # id(pointer) -> root of the memory it reaches
         self.summary = _Summary()
@@ -98,6 +98,11 @@ class _FunctionScan:
         self.inner_stores: dict = {}      # (id(call), root) -> the store inside the callee
 
     def run(self) -> _Summary:
+        self._propagate()  # first without activities: every pointer that may reach a root
+        if not self._may_write_roots():
+            return self.summary
+        self.act = ActivityAnalysis(self.module, self.fn, self.spec)
+        self.based = {}
         self._propagate()
         for inst in self.fn.instructions():
             self._visit(inst)
@@ -135,7 +140,7 @@ class _FunctionScan:
 
     def _mark(self, inst: Instruction, work: list) -> None:
         root = self._derived_root(inst)
-        if root is not None and id(inst) not in self.based and not self.act.has_shadow(inst):
+        if root is not None and id(inst) not in self.based and not (self.act and self.act.has_shadow(inst)):
             self.based[id(inst)] = root
             work.append(inst)
 
@@ -149,6 +154,23 @@ class _FunctionScan:
         if inst.opcode == "load":  # a pointer kept in the root's memory reaches it too
             return self.root_of(inst.operands[0])
         return None
+
+    def _may_write_roots(self) -> bool:
+        """Does the function store into a root's memory, or hand it to a call that may?"""
+        for inst in self.fn.instructions():
+            if inst.opcode == "store" and self.root_of(inst.operands[1]) is not None:
+                return True
+            if inst.opcode not in ("call", "invoke"):
+                continue
+            kind = classify_call(self.module, inst)
+            if kind in (CallKind.INACTIVE, CallKind.MATH):
+                continue
+            pointers = [a for a in inst.args if isinstance(a.type, T.PointerType) and self.root_of(a) is not None]
+            if kind is CallKind.MEMCPY:
+                pointers = pointers[:1] if inst.args and pointers[:1] == inst.args[:1] else []
+            if pointers or inst.callee_name in self.walk.touching_inactive():
+                return True
+        return False
 
     # --- events ---------------------------------------------------------------------------
     def _visit(self, inst: Instruction) -> None:
