@@ -99,7 +99,7 @@ class _FunctionScan:
 
     def run(self) -> _Summary:
         self._propagate()  # first without activities: every pointer that may reach a root
-        if not self._may_write_roots():
+        if self.top and not self._may_write_roots():  # nothing can be dropped anywhere below
             return self.summary
         self.act = ActivityAnalysis(self.module, self.fn, self.spec)
         self.based = {}
