@@ -53,7 +53,7 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
         return b.call(deriv, packing.type, args)
     module = ctx.module
     fn = module.function(spec.name)
-    plan = plan_check(module, site, spec, fn)
+    plan = plan_check(module, spec, fn)
     if plan.reason is None:
         for region in plan.regions:
             region.size = size_at_call(b, module, site.args[region.arg].primal)
@@ -84,7 +84,8 @@ def _in_differentiated_code(ctx, site) -> bool:
 
 # --- what can be checked -------------------------------------------------------------------
 
-def plan_check(module, site, spec: FunctionSpec, fn: Function) -> Plan:
+def plan_check(module, spec: FunctionSpec, fn: Function) -> Plan:
+    """What the runtime needs to check calls of `fn` with `spec`, or why it cannot."""
     plan = Plan()
     plan.reason = _plan_arguments(module, spec, fn, plan) or _plan_result(module, spec, fn, plan) \
         or _frees_memory(module, fn)
@@ -299,21 +300,20 @@ def _wrapper(ctx, site, spec: FunctionSpec, fn: Function, deriv: Function, packi
     site_ref = _site_global(ctx, site, spec, plan)
     state = b.call("adcc_check_begin", T.ptr, [site_ref, _i32(len(plan.scalars)), _i32(len(plan.regions)),
                                                _i32(plan.ret_kind)])
-    plain, check = w.add_block("plain"), w.add_block("check")
-    b.cond_br(b.icmp("eq", state, Builder.null()), plain, check)
-    b.position_at_end(plain)
-    r = b.call(deriv, packing.type, list(args))
-    b.ret(None if isinstance(packing.type, T.VoidType) else r)
-    b.position_at_end(check)
-    if plan.reason is None:
+    if plan.reason is None:  # (a site that cannot be checked only counts its calls: begin gives null)
+        plain, check = w.add_block("plain"), w.add_block("check")
+        b.cond_br(b.icmp("eq", state, Builder.null()), plain, check)
+        b.position_at_end(check)
         positions = _argument_positions(spec)
-        _describe_inputs(b, spec, fn, plan, state, args, size_args, positions)
+        _describe_inputs(b, spec, plan, state, args, size_args, positions)
         frame = _frame(b, fn, args, positions)
         b.call("adcc_check_start", T.void, [state, GlobalRef(_thunk(ctx, spec, fn, plan).fname), frame])
+        r = b.call(deriv, packing.type, list(args))
+        _report_results(b, spec, plan, state, packing, r)
+        b.call("adcc_check_finish", T.void, [state])
+        b.ret(None if isinstance(packing.type, T.VoidType) else r)
+        b.position_at_end(plain)
     r = b.call(deriv, packing.type, list(args))
-    if plan.reason is None:
-        _report_results(b, spec, fn, plan, state, packing, r)
-    b.call("adcc_check_finish", T.void, [state])
     b.ret(None if isinstance(packing.type, T.VoidType) else r)
     return w
 
@@ -328,7 +328,7 @@ def _argument_positions(spec: FunctionSpec) -> list[tuple[int, list[int]]]:
     return out
 
 
-def _describe_inputs(b: Builder, spec, fn, plan: Plan, state, args, size_args, positions) -> None:
+def _describe_inputs(b: Builder, spec, plan: Plan, state, args, size_args, positions) -> None:
     lanes = spec.width if spec.mode is Mode.FORWARD else 1
     for k, kind in plan.scalars:
         primal, shadows = positions[k]
@@ -355,7 +355,7 @@ def _frame(b: Builder, fn: Function, args, positions) -> Value:
     return frame
 
 
-def _report_results(b: Builder, spec, fn, plan: Plan, state, packing: Packing, r: Value) -> None:
+def _report_results(b: Builder, spec, plan: Plan, state, packing: Packing, r: Value) -> None:
     values = packing.unpack(b, r)
     if spec.mode is Mode.REVERSE:
         results = values  # adjoints of the enzyme_out scalars, in order

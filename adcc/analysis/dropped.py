@@ -195,7 +195,7 @@ class _FunctionScan:
             if dst is not None and self.act.has_shadow(args[1]):
                 self._store(dst, inst, inst)
             if src is not None and self.act.has_shadow(args[0]):
-                self._event(self.load_events, src, inst, inst)
+                self._load(src, inst, inst)
             return
         if kind is not CallKind.DEFINED:
             return
@@ -213,7 +213,7 @@ class _FunctionScan:
         for root, store in inner.stores.items():
             self._store(root, inst, store)
         for root, load in inner.loads.items():
-            self._event(self.load_events, root, inst, load)
+            self._load(root, inst, load)
         for root, load in inner.returns.items():
             self._slice(inst, root, load)
         for root, pair in inner.dropped.items():
@@ -224,8 +224,8 @@ class _FunctionScan:
         self.inner_stores[(id(at), root)] = store
         self.summary.stores.setdefault(root, store)
 
-    def _event(self, events: dict, root, at: Instruction, load: Instruction) -> None:
-        events.setdefault(root, []).append((at, load))
+    def _load(self, root, at: Instruction, load: Instruction) -> None:
+        self.load_events.setdefault(root, []).append((at, load))
         self.summary.loads.setdefault(root, load)
 
     # --- does a loaded value reach an active output? -------------------------------------------
@@ -240,7 +240,7 @@ class _FunctionScan:
             for u in v.users:
                 out = self._output_use(u, v)
                 if out == "output":
-                    self._event(self.load_events, root, source, load)
+                    self._load(root, source, load)
                     return
                 if out == "return":
                     self.summary.returns.setdefault(root, load)
