@@ -92,6 +92,23 @@ def test_calls_it_cannot_check_are_counted_with_their_reason(tmp_path):
     assert summary(checked.stderr)["not_checkable"] == 3
 
 
+def test_struct_through_a_helper_is_checked_from_its_layout(tmp_path):
+    """The size of a struct behind a helper's parameter is not known at the call; its fixed
+    offsets are enough."""
+    (tmp_path / "s.c").write_text(
+        "#include <stdio.h>\n"
+        "extern void __enzyme_autodiff(void *, ...);\n"
+        "extern int enzyme_dup;\n"
+        "typedef struct { double a; int n; double b; } P;\n"
+        "double energy(const P *p) { return p->a * p->a * p->b + p->n; }\n"
+        "__attribute__((noinline)) void grad(const P *p, P *dp) { __enzyme_autodiff((void *)energy, enzyme_dup, p, dp); }\n"
+        "int main(void) { P p = {1.5, 2, 0.5}, dp = {0, 0, 0}; grad(&p, &dp); printf(\"%g %g\\n\", dp.a, dp.b); return 0; }\n")
+    r = run([build(tmp_path, tmp_path / "s.c", "-O2", "-fadcc-check-derivatives")])
+    assert r.stdout == "1.5 2.25\n"
+    assert summary(r.stderr) == {"checked": 1, "calls": 1, "passed": 1, "failed": 0, "inconclusive": 0,
+                                 "not_checkable": 0}
+
+
 def test_environment_switches_the_check(tmp_path):
     exe = build(tmp_path, CHECK_DIR / "wrong_rule.c", "-O2", "-fadcc-check-derivatives")
     off = run([exe], env={"ADCC_CHECK_DERIVATIVES": "0"})

@@ -54,12 +54,13 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
     module = ctx.module
     fn = module.function(spec.name)
     plan = plan_check(module, spec, fn)
-    if plan.reason is None:
-        for region in plan.regions:
-            region.size = size_at_call(b, module, site.args[region.arg].primal)
-            if region.size is None and region.layout[0] > 0:
-                plan.reason = (f"the size of argument {region.arg + 1}'s memory is not known at the call "
-                               f"(pass memory allocated where the call can see it)")
+    for region in plan.regions if plan.reason is None else ():
+        region.size = size_at_call(b, module, site.args[region.arg].primal)
+        if region.size is None and region.layout[0] > 0:
+            plan.reason = (f"the size of argument {region.arg + 1}'s memory is not known at the call "
+                           f"(pass memory allocated where the call can see it)")
+        elif region.size is None:  # fixed offsets: the layout says where the values are
+            region.size = Builder.iconst(T.i64, -1)
     wrapper = _wrapper(ctx, site, spec, fn, deriv, packing, plan)
     sizes = [] if plan.reason else [r.size for r in plan.regions]
     return b.call(wrapper, packing.type, [*args, *sizes])
