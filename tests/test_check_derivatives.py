@@ -57,6 +57,13 @@ def test_wrong_custom_rules_are_reported_in_both_modes(tmp_path, opt):
     assert summary(checked.stderr)["failed"] == 2
 
 
+def test_with_debug_information(tmp_path):
+    """-g: the wrapper's calls carry the call's line, so the custom rules' own debug locations
+    inlined through them stay valid (LLVM asserted on them before)."""
+    checked = run([build(tmp_path, CHECK_DIR / "wrong_rule.c", "-O2", "-g", "-fadcc-check-derivatives")])
+    assert summary(checked.stderr)["failed"] == 2
+
+
 @pytest.mark.parametrize("opt", OPTS)
 def test_kinks_at_smooth_points_are_no_false_alarm(tmp_path, opt):
     src = CHECK_DIR / "kinks.c"

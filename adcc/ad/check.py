@@ -63,7 +63,16 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
             region.size = Builder.iconst(T.i64, -1)
     wrapper = _wrapper(ctx, site, spec, fn, deriv, packing, plan)
     sizes = [] if plan.reason else [r.size for r in plan.regions]
-    return b.call(wrapper, packing.type, [*args, *sizes])
+    return _located_call(b.call(wrapper, packing.type, [*args, *sizes]), site)
+
+
+def _located_call(call: Instruction, site) -> Instruction:
+    """The call gets the __enzyme_* call's debug location: where code is inlined through it, the
+    debug locations it brings along (from the program's own rules) are then inlined at that line."""
+    dbg = site.inst.get_metadata("dbg")
+    if dbg:
+        call.metadata.append(("dbg", dbg))
+    return call
 
 
 def _in_differentiated_code(ctx, site) -> bool:
@@ -309,12 +318,12 @@ def _wrapper(ctx, site, spec: FunctionSpec, fn: Function, deriv: Function, packi
         _describe_inputs(b, spec, plan, state, args, size_args, positions)
         frame = _frame(b, fn, args, positions)
         b.call("adcc_check_start", T.void, [state, GlobalRef(_thunk(ctx, spec, fn, plan).fname), frame])
-        r = b.call(deriv, packing.type, list(args))
+        r = _located_call(b.call(deriv, packing.type, list(args)), site)
         _report_results(b, spec, plan, state, packing, r)
         b.call("adcc_check_finish", T.void, [state])
         b.ret(None if isinstance(packing.type, T.VoidType) else r)
         b.position_at_end(plain)
-    r = b.call(deriv, packing.type, list(args))
+    r = _located_call(b.call(deriv, packing.type, list(args)), site)
     b.ret(None if isinstance(packing.type, T.VoidType) else r)
     return w
 
