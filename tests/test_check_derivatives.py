@@ -64,7 +64,7 @@ def test_with_debug_information(tmp_path):
     assert summary(checked.stderr)["failed"] == 2
 
 
-@pytest.mark.parametrize("opt", OPTS)
+@pytest.mark.parametrize("opt", ("-O0", "-O3"))
 def test_kinks_at_smooth_points_are_no_false_alarm(tmp_path, opt):
     src = CHECK_DIR / "kinks.c"
     plain = run([build(tmp_path, src, opt, name="plain")])
