@@ -10,7 +10,7 @@ APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup demo test test-fast bench-compile bench clean-cache
+.PHONY: setup demo test test-fast test-torch test-tf bench-compile bench bench-bridges clean-cache
 
 setup: $(STAMP) $(LAUNCHER_STAMP)
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -50,7 +50,17 @@ demo: setup
 
 test: setup
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	$(PY) -m pytest -n auto -q
+	$(PY) -m pytest -n auto -q -rs
+
+# Bridge tests that need a large framework (issue #12): installed into the venv here only.
+# torch==2.13.0 is the CPU build; `make test` skips these tests, saying why.
+test-torch: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_torch.py
+
+test-tf: setup
+	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install -q tensorflow-cpu
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
@@ -62,6 +72,13 @@ bench: setup
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
+
+# Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
+bench-bridges: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 \
+	  || echo "bench-bridges: could not install torch; its rows are skipped"
+	$(PY) bench/bridges.py $(BENCH_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

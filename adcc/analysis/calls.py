@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.types import type_hint
 from adcc.ir.values import Instruction
 
 
@@ -112,12 +113,14 @@ def classify_call(module, inst: Instruction) -> CallKind:
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
-    if name in decls.inactive_functions:
+    if name in decls.inactive_functions or type_hint(name) is not None:
         return CallKind.INACTIVE
     if name in decls.gradients or name in decls.derivatives:
         return CallKind.RULE
     if name in decls.allocation_like:
         return CallKind.ALLOC
+    if name in decls.deallocators:
+        return CallKind.FREE
     name = decls.function_like.get(name, name)
     if name in ALLOC_FUNCTIONS:
         return CallKind.ALLOC

@@ -52,6 +52,9 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     toolchain.check_llvm_versions(front_end)
     log = StageLog(driver.verbose)
     bc_path = driver.outputs.scratch_file(".bc")
+    keep = stages.keeps_registrations(front_end, inp.path)
+    if keep:
+        args = [*args, stages.KEEP_STATICS]
     with log.stage("front end", inp.path):
         rc = stages.front_end(front_end, args, input_words(inp), kind, bc_path, driver.verbose)
     if rc != 0:
@@ -60,6 +63,8 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         bitcode = f.read()
     options = driver.ad_options(inp.path)
     import dataclasses
+    if keep:
+        options = dataclasses.replace(options, kept_statics=True)
     if action == "obj":
         # a gradient of a function defined in another unit is synthesized by the link step
         options = dataclasses.replace(options, defer_unresolved=True)
@@ -68,7 +73,7 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         bitcode_g = _recompile(driver, inp, kind, front_end, args, "-gline-tables-only")
         if bitcode_g is not None:
             from adcc.ad.api import call_site_lines
-            lines = call_site_lines(stages.read_bitcode(bitcode_g))
+            lines = call_site_lines(stages.read_bitcode(bitcode_g), options.kept_statics)
             options = dataclasses.replace(options, call_site_lines=lines)
     tm = machine_for(driver, options.opt_level)
 
@@ -87,16 +92,19 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
 
 
 def _located(err, driver, inp, kind, front_end, args, options, tm):
-    """An AD error found without debug info: recompile with line tables only to say where."""
-    bitcode = _recompile(driver, inp, kind, front_end, args, "-gline-tables-only")
-    if bitcode is None:
-        return err
+    """An AD error found without debug info: recompile with line tables only to say where (and
+    with full debug info when the error is about a global, such as an Enzyme registration, that
+    only full debug info places)."""
     quiet = StageLog(False)
-    try:
-        differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
-    except CompileError as located:
-        if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
-            return located
+    for flag in ("-gline-tables-only", "-g"):
+        bitcode = _recompile(driver, inp, kind, front_end, args, flag)
+        if bitcode is None:
+            return err
+        try:
+            differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
+        except CompileError as located:
+            if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                return located
     return err
 
 
@@ -127,7 +135,7 @@ def _warnings_with_debug_info(driver, inp, kind, front_end, args, options, tm) -
     bitcode = _recompile(driver, inp, kind, front_end, args, "-g")
     if bitcode is None:
         return []
-    text = stages.separate_call_sites(stages.read_bitcode(bitcode))
+    text = stages.separate_call_sites(stages.read_bitcode(bitcode), options.kept_statics)
     if options.ad_stage == "optimized":
         text = stages.pre_ad_optimize(text, tm)
     try:
@@ -160,7 +168,7 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
-        text = stages.separate_call_sites(text)
+        text = stages.separate_call_sites(text, options.kept_statics)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
@@ -177,7 +185,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         mod = stages.verify(result.text)
     if embed:
         with log.stage("embed bitcode", ".llvm.lto"):
-            stages.embed_bitcode(mod, mod.as_bitcode())
+            full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
+            stages.embed_bitcode(mod, full.as_bitcode())
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):
