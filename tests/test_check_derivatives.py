@@ -155,17 +155,32 @@ SUITES = sorted([*CONFORMANCE.glob("reverse/*.c"), *CONFORMANCE.glob("forward/*.
                  *(REPO / "tests" / "e2e").glob("*/*.c"), *(REPO / "tests" / "e2e").glob("*/*.cpp")])
 
 
+# Programs whose Enzyme declarations make derivatives differ from their primal's on purpose (rules
+# of functions whose bodies are wrong or crude on purpose, inactive functions whose values are
+# held fixed): the check must report exactly those calls (their number at -O2).
+DISAGREE_ON_PURPOSE = {"declarations/cpp_forms.cpp": 2, "declarations/function_like.c": 2,
+                       "declarations/inactive.c": 2, "declarations/static_registration.c": 2,
+                       "declarations/toplevel_rule.c": 4}
+# ... and whose inactive globals receive active values read back on purpose (the derivative held
+# fixed is their reference): -Wadcc-dropped-derivative is right to say so (warnings per program).
+DROPPED_ON_PURPOSE = {"declarations/inactive.c": 4, "declarations/cpp_forms.cpp": 2}
+
+
 @pytest.mark.parametrize("src", SUITES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
 def test_suite_programs_pass_the_check_without_warnings(tmp_path, src):
     """Every conformance and e2e program compiles with the check and without an adcc warning,
-    still passes its own checks, and no derivative call fails the run-time check."""
+    still passes its own checks, and no derivative call fails the run-time check, except where
+    the program's declarations make it differ from the primal on purpose."""
     exe = tmp_path / "t"
     cc = ADCXX if src.suffix == ".cpp" else ADCC
     c = run([cc, "-O2", "-fadcc-check-derivatives", f"-I{src.parent}", src, "-o", exe, "-lm"], cwd=tmp_path)
     assert c.returncode == 0 and "Traceback" not in c.stderr, c.stderr
-    assert "warning:" not in c.stderr, c.stderr
+    rel = f"{src.parent.name}/{src.name}"
+    warnings = re.findall(r"warning: .*", c.stderr)
+    assert len(warnings) == DROPPED_ON_PURPOSE.get(rel, 0), c.stderr
+    assert all("[-Wadcc-dropped-derivative]" in w and "global" in w for w in warnings), c.stderr
     r = run([exe], cwd=tmp_path, timeout=300)  # sampled: each site's first 8 calls, then 16, 32, ...
     assert r.returncode == 0 and re.search(r"^PASS", r.stdout, re.M), r.stdout + r.stderr
-    assert "failed for" not in r.stderr, r.stderr
     counts = summary(r.stderr)
-    assert counts["failed"] == 0 and counts["calls"] > 0
+    assert counts["failed"] == DISAGREE_ON_PURPOSE.get(rel, 0), r.stderr
+    assert counts["calls"] > 0

@@ -98,7 +98,7 @@ def plan_check(module, spec: FunctionSpec, fn: Function) -> Plan:
     """What the runtime needs to check calls of `fn` with `spec`, or why it cannot."""
     plan = Plan()
     plan.reason = _plan_arguments(module, spec, fn, plan) or _plan_result(module, spec, fn, plan) \
-        or _frees_memory(module, fn)
+        or _call_tree_reason(module, fn)
     return plan
 
 
@@ -204,9 +204,14 @@ def _float_slots(kinds: dict, limit: int) -> list[int] | str:
     return slots
 
 
-def _frees_memory(module, fn: Function) -> str | None:
-    """Memory the call tree frees or reallocates may be an argument's: the runtime could not
-    read it after the call."""
+def _call_tree_reason(module, fn: Function) -> str | None:
+    """Why running the primal from the check is not possible, from what its call tree calls:
+    memory freed or reallocated may be an argument's (the runtime could not read it after the
+    call); a function the program declares to Enzyme without defining it may exist nowhere (its
+    rules stand in for it in the derivative; the primal is then never linked)."""
+    decls = declarations_of(module)
+    declared = (set(decls.gradients) | set(decls.derivatives) | set(decls.function_like)
+                | set(decls.allocation_like) | set(decls.inactive_functions))
     seen: set[str] = set()
     todo = [fn.fname]
     while todo:
@@ -214,14 +219,17 @@ def _frees_memory(module, fn: Function) -> str | None:
         if name in seen or len(seen) > 256:
             continue
         seen.add(name)
+        if not module.is_defined(name):
+            if name in declared:
+                return f"it calls '{name.strip(chr(34))}', declared to Enzyme but not defined here"
+            continue
         for inst in module.function(name).instructions():
-            if inst.opcode not in ("call", "invoke"):
+            if inst.opcode not in ("call", "invoke") or inst.callee_name is None:
                 continue
             kind = classify_call(module, inst)
             if kind in (CallKind.FREE, CallKind.REALLOC) and inst.args and _foreign(module, inst.args[0]):
                 return "it frees or reallocates memory it did not allocate"
-            if kind is CallKind.DEFINED:
-                todo.append(inst.callee_name)
+            todo.append(inst.callee_name)
     return None
 
 

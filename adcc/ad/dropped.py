@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adcc.analysis.dropped import DroppedDerivative, dropped_derivatives
 from adcc.analysis.spec import FunctionSpec
-from adcc.ad.srcloc import argument_name, location_of, source_name
+from adcc.ad.srcloc import argument_name, global_name, location_of, source_name
 from adcc.diagnostics import CompileWarning, Diagnostic, SourceLocation
 
 GROUP = "adcc-dropped-derivative"
@@ -19,10 +19,11 @@ def _warning(module, site, spec: FunctionSpec, options, found: DroppedDerivative
     where = _call_location(module, site, options)
     function = source_name(module, spec.name)
     if isinstance(found.root, str):
-        name = found.root.strip('"')
+        source = global_name(module, found.root)
+        named = source is not None
+        name = source or found.root.strip('"')
         what, how = f"global '{name}'", "it is declared inactive"
         fix = f"remove '{name}' from the inactive globals, or keep active values out of it"
-        named = True
     else:
         name = argument_name(module, spec.name, found.root)
         named = name is not None

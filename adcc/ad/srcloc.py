@@ -82,3 +82,27 @@ def argument_name(module, name: str, index: int) -> str | None:
             if found:
                 return found.group(1)
     return None
+
+
+_FIELD_REF = {k: re.compile(rf"\b{k}: (![0-9]+)") for k in ("var", "scope", "declaration")}
+
+
+def global_name(module, name: str) -> str | None:
+    """The source name of a global variable (qualified by its class or namespace), from its
+    DIGlobalVariable."""
+    g = module.globals.get(name)
+    m = _SUBPROGRAM.search(g.text) if g is not None else None
+    if m is None:
+        return None
+    text = metadata_index(module).text
+    expr = text.get(m.group(1), "")
+    var = _FIELD_REF["var"].search(expr)
+    node = text.get(var.group(1), "") if var else ""
+    found = _NAME.search(node)
+    if not found:
+        return None
+    member = _FIELD_REF["declaration"].search(node)  # a static data member: its class
+    scope = _FIELD_REF["scope"].search(text.get(member.group(1), "") if member else node)
+    owner = _NAME.search(text.get(scope.group(1), "")) if scope else None
+    scoped = owner and not text.get(scope.group(1), "").startswith(("!DICompileUnit", "!DIFile"))
+    return f"{owner.group(1)}::{found.group(1)}" if scoped else found.group(1)
