@@ -83,6 +83,9 @@ class RuleNames:
     """The callee names the AD layer's rule table has rules for, as the analyses see them."""
     is_math: Callable[[str], bool]        # pointwise math rule (sin, llvm.exp.f64, ...)
     is_call_rule: Callable[[str], bool]   # a call-rule family entry (BLAS, libc, ...)
+    # the argument positions through which a call-rule callee writes memory (None: it may write
+    # through any pointer argument); cblas_dgemv writes only y
+    written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)

@@ -1,20 +1,25 @@
 """The AD path: runs the stages of stages.py in order for one translation unit (compile
 step) or for the merged bitcode of several objects (link step), with `-v` showing each.
+The front end runs here; everything llvmlite does runs in a worker (adcc.driver.worker).
 """
 from __future__ import annotations
 
 import time
 
 from adcc.diagnostics import CompileError
-from adcc.driver import stages, toolchain
+from adcc.driver import stages, toolchain, worker
 from adcc.driver.files import write_atomic
+
+QUIET = ["-w", "-Qunused-arguments"]  # a rerun of the front end: its warnings were printed once
 
 
 class StageLog:
-    """Collects `-v` stage lines; rendering happens in console.py."""
+    """Collects `-v` stage lines (rendering happens in console.py) and tells a worker's trace
+    which stage runs, for the message should LLVM crash in it."""
 
     def __init__(self, verbose: bool):
         self.verbose = verbose
+        self.trace = worker.StageTrace()
 
     def stage(self, name: str, detail: str = ""):
         return _Timed(self, name, detail)
@@ -30,6 +35,7 @@ class _Timed:
         self.log, self.name, self.detail = log, name, detail
 
     def __enter__(self):
+        self.log.trace.enter(self.name)
         self.start = time.perf_counter()
         return self
 
@@ -46,125 +52,161 @@ def machine_for(driver, opt: int):
     return stages.target_machine(cpu=cpu, opt=opt)
 
 
-def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out: str, action: str) -> int:
-    """Compile one source through the AD pipeline into `out` (already a temp path)."""
-    from adcc.driver.main import input_words
+def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out: str, action: str,
+                    quiet: bool = False) -> int:
+    """Compile one source through the AD pipeline into `out` (already a temp path). `quiet`:
+    the fast path compiled it already and printed its warnings."""
     toolchain.check_llvm_versions(front_end)
     log = StageLog(driver.verbose)
+    if quiet:
+        args = [*args, *QUIET]
     bc_path = driver.outputs.scratch_file(".bc")
     keep = stages.keeps_registrations(front_end, inp.path)
     if keep:
         args = [*args, stages.KEEP_STATICS]
     with log.stage("front end", inp.path):
-        rc = stages.front_end(front_end, args, input_words(inp), kind, bc_path, driver.verbose)
+        rc = stages.front_end(front_end, args, inp.words(), kind, bc_path, driver.verbose, driver.stdin_for(inp))
     if rc != 0:
         return rc
-    with open(bc_path, "rb") as f:
-        bitcode = f.read()
     options = driver.ad_options(inp.path)
-    import dataclasses
     if keep:
+        import dataclasses
         options = dataclasses.replace(options, kept_statics=True)
     if action == "obj":
-        # a gradient of a function defined in another unit is synthesized by the link step
+        # a gradient whose call tree needs another unit is synthesized by the link step
+        import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
-    if options.check_derivatives and not _has_debug_info(args):
-        # the run-time check names the line of each call: take it from a compile with line tables
-        bitcode_g = _recompile(driver, inp, kind, front_end, args, "-gline-tables-only")
-        if bitcode_g is not None:
-            from adcc.ad.api import call_site_lines
-            lines = call_site_lines(stages.read_bitcode(bitcode_g), options.kept_statics)
-            options = dataclasses.replace(options, call_site_lines=lines)
-    tm = machine_for(driver, options.opt_level)
+    relocate = _Relocator(driver, inp, kind, front_end, [*args, *QUIET])
+    debug_info = any(a.startswith("-g") for a in args)
 
-    def warn(warnings):
-        report_warnings(driver, warnings, lambda: _warnings_with_debug_info(driver, inp, kind, front_end, args,
-                                                                             options, tm))
-    try:
-        data = differentiate_and_emit(bitcode, options, tm, action, log,
-                                      embed=(action == "obj"), on_warnings=warn)
-    except CompileError as err:
-        if err.diagnostic.location is not None or _has_debug_info(args):
-            raise
-        raise _located(err, driver, inp, kind, front_end, args, options, tm) from None
-    write_atomic(out, data)
-    return 0
+    def work() -> None:
+        with open(bc_path, "rb") as f:
+            bitcode = f.read()
+        tm = machine_for(driver, options.opt_level)
+        unit = relocate.with_call_site_lines(options) if options.check_derivatives and not debug_info else options
 
-
-def _located(err, driver, inp, kind, front_end, args, options, tm):
-    """An AD error found without debug info: recompile with line tables only to say where (and
-    with full debug info when the error is about a global, such as an Enzyme registration, that
-    only full debug info places)."""
-    quiet = StageLog(False)
-    for flag in ("-gline-tables-only", "-g"):
-        bitcode = _recompile(driver, inp, kind, front_end, args, flag)
-        if bitcode is None:
-            return err
+        def warn(warnings) -> None:
+            report_warnings(driver, warnings, lambda: relocate.warnings(unit, tm))
         try:
-            differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
-        except CompileError as located:
-            if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
-                return located
-    return err
+            data = differentiate_and_emit(bitcode, unit, tm, action, log, embed=(action == "obj"),
+                                          locate_deferred=relocate.deferred_calls, on_warnings=warn)
+        except CompileError as err:
+            if err.diagnostic.location is not None or any(a.startswith("-g") for a in args):
+                raise
+            raise relocate.error(err, options, tm) from None
+        write_atomic(out, data)
+    return worker.run(work, log, inp.path, driver.program)
+
+
+class _Relocator:
+    """Source locations for a unit compiled without debug info: the front end runs again with
+    line tables only (or full debug info, for errors about a global such as an Enzyme
+    registration, which only that places), and what is looked up there is reported with its line."""
+
+    def __init__(self, driver, inp, kind, front_end, args):
+        self.driver, self.inp, self.kind, self.front_end, self.args = driver, inp, kind, front_end, args
+
+    def bitcode(self, flag: str = "-gline-tables-only") -> bytes | None:
+        bc_path = self.driver.outputs.scratch_file(".g.bc")
+        if stages.front_end(self.front_end, [*self.args, flag], self.inp.words(), self.kind,
+                            bc_path, False, self.driver.stdin_for(self.inp)) != 0:
+            return None
+        with open(bc_path, "rb") as f:
+            return f.read()
+
+    def error(self, err: CompileError, options, tm) -> CompileError:
+        """The same AD error, found again in a compile with debug info, now located."""
+        for flag in ("-gline-tables-only", "-g"):
+            bitcode = self.bitcode(flag)
+            if bitcode is None:
+                return err
+            try:
+                differentiate_and_emit(bitcode, options, tm, "obj", StageLog(False), embed=False)
+            except CompileError as located:
+                if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                    return located
+        return err
+
+    def with_call_site_lines(self, options):
+        """`options` with the line of each `__enzyme_*` call (the run-time check names it)."""
+        import dataclasses
+        from adcc.ad.api import call_site_lines
+        bitcode = self.bitcode()
+        if bitcode is None:
+            return options
+        lines = call_site_lines(stages.read_bitcode(bitcode), options.kept_statics)
+        return dataclasses.replace(options, call_site_lines=lines)
+
+    def warnings(self, options, tm) -> list:
+        """The differentiation stage's warnings again, on a compile with full debug information
+        (for the names and lines they give)."""
+        import dataclasses
+        bitcode = self.bitcode("-g")
+        if bitcode is None:
+            return []
+        text = stages.separate_call_sites(stages.read_bitcode(bitcode), options.kept_statics)
+        if options.ad_stage == "optimized":
+            text = stages.pre_ad_optimize(text, tm)
+        try:
+            return stages.differentiate(text, dataclasses.replace(options, check_derivatives=False)).warnings
+        except CompileError:
+            return []
+
+    def deferred_calls(self, module_text: str, targets: set[str]):
+        """(target, location) of the `__enzyme_*` calls on `targets` left for the link step."""
+        return deferred_call_locations(module_text, targets, self.bitcode)
+
+
+def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_lines):
+    """Where the requests for `targets` are: from the module's own debug info, else from
+    `bitcode_with_lines()` (a compile of the same unit with line tables)."""
+    from adcc.ad.srcloc import location_of
+    from adcc.analysis.linking import enzyme_requests
+    from adcc.ir import parse_module
+    found: dict[str, object] = {}
+    for source in (module_text, None):
+        if source is None:
+            bitcode = bitcode_with_lines()
+            if bitcode is None:
+                break
+            source = stages.read_bitcode(bitcode)
+        module = parse_module(source)
+        for inst, target in enzyme_requests(module):
+            loc = location_of(module, inst)
+            if target in targets and loc is not None and target not in found:
+                found[target] = loc
+        if len(found) == len(targets):
+            break
+    return sorted(found.items())
 
 
 def report_warnings(driver, warnings, relocate=None) -> None:
     """Show adcc's warnings as the -W flags ask, or stop at those made errors. `relocate()`
     gives the same warnings from a compile with debug information (for names and lines)."""
     from adcc.driver import console
-    from adcc.driver.main import PROGRAMS
     state = driver.parsed.warning_state
     shown = [w for w in warnings if state(w.group) != "off"]
     if relocate is not None and any(not w.precise for w in shown):
         better = {w.key: w for w in relocate()}
         shown = [better.get(w.key, w) for w in shown]
-    program = PROGRAMS[driver.mode]
     errors = [w for w in shown if state(w.group) == "error"]
     for w in shown:
         if w not in errors:
-            console.report_warning(w, program)
+            console.report_warning(w, driver.program)
     for w in errors[:-1]:
-        console.report_error(w.as_error(), program)
+        console.report_error(w.as_error(), driver.program)
     if errors:
         raise errors[-1].as_error()
 
 
-def _warnings_with_debug_info(driver, inp, kind, front_end, args, options, tm) -> list:
-    """The differentiation stage's warnings again, on a compile with full debug information."""
-    import dataclasses
-    bitcode = _recompile(driver, inp, kind, front_end, args, "-g")
-    if bitcode is None:
-        return []
-    text = stages.separate_call_sites(stages.read_bitcode(bitcode), options.kept_statics)
-    if options.ad_stage == "optimized":
-        text = stages.pre_ad_optimize(text, tm)
-    try:
-        return stages.differentiate(text, dataclasses.replace(options, check_derivatives=False)).warnings
-    except CompileError:
-        return []
-
-
-def _has_debug_info(args: list[str]) -> bool:
-    return any(a.startswith("-g") for a in args)
-
-
-def _recompile(driver, inp, kind, front_end, args, debug_flag: str) -> bytes | None:
-    """The front end's bitcode again, with debug information (for diagnostics only)."""
-    from adcc.driver.main import input_words
-    bc_path = driver.outputs.scratch_file(".g.bc")
-    if stages.front_end(front_end, [*args, debug_flag], input_words(inp), kind, bc_path, False) != 0:
-        return None
-    with open(bc_path, "rb") as f:
-        return f.read()
-
-
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None, on_warnings=None) -> bytes:
+                           embed: bool, module=None, locate_deferred=None, on_warnings=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
     Calls on functions defined in another unit are left for the link step when
-    `options.defer_unresolved` is set (compiling to an object). The differentiation stage's
-    warnings go to `on_warnings` (dropped when None)."""
+    `options.defer_unresolved` is set (compiling to an object); `locate_deferred(text,
+    targets)` then says where they are, recorded in the embedded bitcode. The differentiation
+    stage's warnings go to `on_warnings` (dropped when None)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
@@ -184,10 +226,19 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("verify"):
         mod = stages.verify(result.text)
     if embed:
-        with log.stage("embed bitcode", ".llvm.lto"):
-            full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
+        from adcc.analysis.linking import calls_enzyme
+        full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
+        if locate_deferred is not None and calls_enzyme(result.text):
+            with log.stage("locate deferred calls"):
+                stages.record_deferred(full, result.text, locate_deferred)
+        with log.stage("embed bitcode", ".adcc.bc"):
             stages.embed_bitcode(mod, full.as_bitcode())
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):
-        return stages.emit(mod, tm, action)
+        data = stages.emit(mod, tm, action)
+    if embed and action == "obj":
+        from adcc.driver.objfile import compress_embedded_bitcode
+        with log.stage("compress bitcode"):
+            data = compress_embedded_bitcode(data)
+    return data

@@ -68,10 +68,11 @@ KEEP_STATICS = "-fkeep-persistent-storage-variables"
 
 
 def front_end(front_end: str, args: list[str], input_words: list[str], kind: str, out_bc: str,
-              verbose: bool = False) -> int:
-    """Run the front end to LLVM bitcode at `out_bc`; returns its exit code (it printed errors)."""
+              verbose: bool = False, stdin: str | None = None) -> int:
+    """Run the front end to LLVM bitcode at `out_bc`; returns its exit code (it printed errors).
+    `stdin`: the saved standard input, for a `-` source."""
     argv = [front_end, *front_end_args(front_end, args, kind), "-emit-llvm", "-c", *input_words, "-o", out_bc]
-    return spawn(argv, verbose)
+    return spawn(argv, verbose, stdin)
 
 
 # -- read / write ------------------------------------------------------------------------
@@ -179,6 +180,20 @@ def embed_bitcode(mod, bitcode: bytes) -> None:
         f'section ".llvm.lto", align 1, !exclude !0\n'
         f'@llvm.compiler.used = appending global [1 x ptr] [ptr @llvm.embedded.object], section "llvm.metadata"\n'
         f'!0 = !{{}}\n')
+    mod.link_in(holder)
+
+
+def record_deferred(mod, text: str, locate) -> None:
+    """Record in `mod` where its `__enzyme_*` calls left for the link step are
+    (`locate(text, targets)` -> [(target, SourceLocation)]), as `!adcc.deferred` metadata."""
+    from adcc.analysis.linking import deferred_metadata, enzyme_requests
+    from adcc.ir import parse_module
+    targets = {t for _, t in enzyme_requests(parse_module(text)) if t is not None}
+    records = locate(text, targets) if targets else []
+    if not records:
+        return
+    holder = llvm().parse_assembly(f'target triple = "{mod.triple}"\n'
+                                   f'target datalayout = "{mod.data_layout}"\n' + deferred_metadata(records))
     mod.link_in(holder)
 
 

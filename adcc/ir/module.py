@@ -272,6 +272,11 @@ class Module:
                 if isinstance(it, FunctionEntry):
                     if it.is_definition:
                         mentioned.update(r for r in self.references(it.name) if r != it.name)
+                        if it.parsed is not None:  # debug records name functions too (#dbg_value(ptr @f))
+                            for inst in it.parsed.instructions():
+                                if inst.opcode == "#dbg":
+                                    mentioned.update(global_refs("".join(p for p in inst.template
+                                                                         if isinstance(p, str))))
                 else:
                     mentioned.update(global_refs(it if isinstance(it, str) else it.text))
             dead = local - mentioned
