@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from adcc.diagnostics import CompileError
+from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)\w*)\"?\(")
@@ -25,6 +25,8 @@ class ADOptions:
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
     kept_statics: bool = False      # the front end kept unused static variables (for static registrations)
+    check_derivatives: bool = False  # -fadcc-check-derivatives: derivative calls checked at run time
+    call_site_lines: tuple[tuple[str, str, str], ...] = ()  # (callee, "file:line", function) without -g
 
 
 @dataclass
@@ -34,6 +36,7 @@ class ADResult:
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
     bitcode_text: str | None = None             # for the object's embedded bitcode, when it differs
                                                 # (keeps the registrations a link step may need)
+    warnings: list[CompileWarning] = field(default_factory=list)  # rendered (or made errors) by the driver
 
 
 def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
@@ -83,6 +86,26 @@ def _prepare_fortran(text: str) -> str:
     return str(module) if prepare(module) else text
 
 
+def call_site_lines(text: str, kept_statics: bool = False) -> tuple[tuple[str, str, str], ...]:
+    """(callee, "file:line", name of the differentiated function) of every __enzyme_* call of a
+    module with line tables, each callee named as `prepare_for_optimization` names it (so the
+    names identify the same calls in a compile of the same source without debug information)."""
+    from adcc.ad.rewrite import _target_name as target_name, find_call_sites
+    from adcc.ad.srcloc import location_of, source_name
+    from adcc.ir import ParseError, parse_module
+    try:
+        module = parse_module(prepare_for_optimization(text, kept_statics))
+        sites = find_call_sites(module)
+    except ParseError:
+        return ()
+    out = []
+    for inst in sites:
+        loc, target = location_of(module, inst), target_name(inst)
+        if inst.callee_name and loc is not None:
+            out.append((inst.callee_name, f"{loc.file}:{loc.line}", source_name(module, target) if target else "?"))
+    return tuple(out)
+
+
 def differentiate_text(text: str, options: ADOptions, between_levels=None) -> ADResult:
     """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative.
 
@@ -100,11 +123,11 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
             from adcc.ad.fortran_api import lower
             lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
-        sites, reports = [], []
+        sites, reports, warnings = [], [], []
         if between_levels is not None:
-            module, sites, reports = _inner_levels(module, options, between_levels)
-        more, more_reports = rewrite_module(module, options)
-        sites, reports = sites + more, reports + more_reports
+            module, sites, reports, warnings = _inner_levels(module, options, between_levels)
+        more, more_reports, more_warnings = rewrite_module(module, options)
+        sites, reports, warnings = sites + more, reports + more_reports, warnings + more_warnings
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     _drop_passive_markers(module)
@@ -119,8 +142,8 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
     consumed = _drop_type_hints(module) if hinted else False
     consumed = _consume_registrations(module) or consumed
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
-        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
-    return ADResult(text=full, call_sites=sites, reports=reports)
+        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full, warnings=warnings)
+    return ADResult(text=full, call_sites=sites, reports=reports, warnings=warnings)
 
 
 def _inner_levels(module, options, optimize):
@@ -131,16 +154,18 @@ def _inner_levels(module, options, optimize):
     from adcc.ir import parse_module
     handled: list[str] = []
     reports: list[str] = []
+    warnings: list = []
     while True:
         sites = find_call_sites(module)
         inner = nested_sites(module, sites)
         if not inner:
-            return module, handled, reports
-        done, more = rewrite_module(module, options, only=inner)
+            return module, handled, reports, warnings
+        done, more, warned = rewrite_module(module, options, only=inner)
         if not done:
-            return module, handled, reports
+            return module, handled, reports, warnings
         handled += done
         reports += more
+        warnings += warned
         # the augmented and reverse functions stay calls through optimization (restored at the
         # end): their tape is then an argument, which the next level's activity analysis follows
         # from the call that passes it (inlined, the tape's records would look like memory no

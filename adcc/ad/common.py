@@ -8,7 +8,7 @@ from adcc.ad.rules.calls import family_callback_arg, family_written_args, is_fam
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
-from adcc.analysis.activity import is_floatish
+from adcc.analysis.activity import call_activities, is_floatish
 from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -41,6 +41,7 @@ class ADContext:
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
         self.reports: list[str] = []
         self.nested = False  # a derivative of derivative code is being synthesized (higher order)
+        self.warnings: list = []    # adcc.diagnostics.CompileWarning, rendered by the driver
 
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
@@ -151,14 +152,7 @@ class Packing:
 def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) -> FunctionSpec:
     """Activities of a call to a defined function, from the caller's activity analysis."""
     module = analysis.module
-    acts = []
-    for a in inst.args:
-        if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
-            acts.append(Activity.DUP)
-        elif analysis.is_varied(a) and is_floatish(module, a.type):
-            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
-        else:
-            acts.append(Activity.CONST)
+    acts = call_activities(analysis, inst, mode)
     ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
     ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,

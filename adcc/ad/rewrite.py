@@ -9,6 +9,8 @@ import re
 from adcc.ad.callsite import SPLIT_APIS, CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
 from adcc.ad.enzyme_uses import check_names
+from adcc.ad.check import derivative_call
+from adcc.ad.dropped import dropped_derivative_warnings
 from adcc.ad.forward import forward_signature
 from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
@@ -92,7 +94,7 @@ def nested_sites(module, sites: list[Instruction]) -> list[Instruction]:
     return [s for s in sites if not reaches_site(_target_name(s))] if outer else []
 
 
-def rewrite_module(module, options, only: list[Instruction] | None = None) -> tuple[list[str], list[str]]:
+def rewrite_module(module, options, only: list[Instruction] | None = None) -> tuple[list[str], list[str], list]:
     """Differentiate the module's call sites (or `only` those), innermost first."""
     check_names(module)
     # type hints stay until differentiation is done (type analysis reads them; api.py drops them)
@@ -118,7 +120,7 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
-    return handled, ctx.reports
+    return handled, ctx.reports, ctx.warnings
 
 
 _INTERNAL = re.compile(r"'(?:adcc[._][\w.$]*)'|\(in function 'adcc\.[^']*'\)")
@@ -271,6 +273,7 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         return rewrite_split(ctx, site, lambda b: _arguments(b, site, fn)[1])
     _check_return(module, site)
     spec = _site_spec(module, site)
+    ctx.warnings.extend(dropped_derivative_warnings(module, site, spec, ctx.options))
     fn = module.function(site.fn_name)
     b = Builder(module).position_before(site.inst)
     out_memory, args = _arguments(b, site, fn)
@@ -278,7 +281,10 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
-    r = b.call(callee, packing.type, args)
+    if site.runtime_activity or site.target_sret is not None or site.primal_return:
+        r = b.call(callee, packing.type, args)  # (-fadcc-check-derivatives skips these call shapes)
+    else:
+        r = derivative_call(ctx, b, site, spec, callee, packing, args)
     parts = packing.unpack(b, r)
     values = _results(site, spec, fn, parts)
     if out_memory is not None and site.sret is None:  # f's struct results, read back for the program

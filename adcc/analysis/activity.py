@@ -14,7 +14,7 @@ from __future__ import annotations
 from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.fortran import fresh_memory_arguments
-from adcc.analysis.spec import Activity, FunctionSpec
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
 from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
@@ -271,6 +271,20 @@ class ActivityAnalysis:
         if id(v) in self.int_shadowed:
             return "copy"
         return "const"
+
+
+def call_activities(analysis: ActivityAnalysis, inst: Instruction, mode: Mode) -> tuple[Activity, ...]:
+    """The argument activities a call to a defined function is differentiated with, from the
+    caller's activity analysis."""
+    acts = []
+    for a in inst.args:
+        if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
+            acts.append(Activity.DUP)
+        elif analysis.is_varied(a) and is_floatish(analysis.module, a.type):
+            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
+        else:
+            acts.append(Activity.CONST)
+    return tuple(acts)
 
 
 def _functions_touching_active_globals(module) -> set[str]:

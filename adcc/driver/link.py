@@ -82,7 +82,8 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
         tm = pipeline.machine_for(driver, options.opt_level)
         from adcc.diagnostics import CompileError
         try:
-            data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
+            data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged,
+                                                   on_warnings=lambda ws: pipeline.report_warnings(driver, ws))
         except CompileError as err:
             raise _located_at_request(err, merged) from None
         with open(merged_obj, "wb") as f:

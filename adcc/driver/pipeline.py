@@ -77,14 +77,19 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
     relocate = _Relocator(driver, inp, kind, front_end, [*args, *QUIET])
+    debug_info = any(a.startswith("-g") for a in args)
 
     def work() -> None:
         with open(bc_path, "rb") as f:
             bitcode = f.read()
         tm = machine_for(driver, options.opt_level)
+        unit = relocate.with_call_site_lines(options) if options.check_derivatives and not debug_info else options
+
+        def warn(warnings) -> None:
+            report_warnings(driver, warnings, lambda: relocate.warnings(unit, tm))
         try:
-            data = differentiate_and_emit(bitcode, options, tm, action, log, embed=(action == "obj"),
-                                          locate_deferred=relocate.deferred_calls)
+            data = differentiate_and_emit(bitcode, unit, tm, action, log, embed=(action == "obj"),
+                                          locate_deferred=relocate.deferred_calls, on_warnings=warn)
         except CompileError as err:
             where = err.diagnostic.location
             if (where is not None and where.line) or any(a.startswith("-g") for a in args):
@@ -123,6 +128,31 @@ class _Relocator:
                 if located.diagnostic.message == err.diagnostic.message and where is not None and where.line:
                     return located
         return err
+
+    def with_call_site_lines(self, options):
+        """`options` with the line of each `__enzyme_*` call (the run-time check names it)."""
+        import dataclasses
+        from adcc.ad.api import call_site_lines
+        bitcode = self.bitcode()
+        if bitcode is None:
+            return options
+        lines = call_site_lines(stages.read_bitcode(bitcode), options.kept_statics)
+        return dataclasses.replace(options, call_site_lines=lines)
+
+    def warnings(self, options, tm) -> list:
+        """The differentiation stage's warnings again, on a compile with full debug information
+        (for the names and lines they give)."""
+        import dataclasses
+        bitcode = self.bitcode("-g")
+        if bitcode is None:
+            return []
+        text = stages.separate_call_sites(stages.read_bitcode(bitcode), options.kept_statics)
+        if options.ad_stage == "optimized":
+            text = stages.pre_ad_optimize(text, tm)
+        try:
+            return stages.differentiate(text, dataclasses.replace(options, check_derivatives=False)).warnings
+        except CompileError:
+            return []
 
     def deferred_calls(self, module_text: str, targets: set[str]):
         """(target, location) of the `__enzyme_*` calls on `targets` left for the link step."""
@@ -169,13 +199,33 @@ def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_li
     return sorted(found.items())
 
 
+def report_warnings(driver, warnings, relocate=None) -> None:
+    """Show adcc's warnings as the -W flags ask, or stop at those made errors. `relocate()`
+    gives the same warnings from a compile with debug information (for names and lines)."""
+    from adcc.driver import console
+    state = driver.parsed.warning_state
+    shown = [w for w in warnings if state(w.group) != "off"]
+    if relocate is not None and any(not w.precise for w in shown):
+        better = {w.key: w for w in relocate()}
+        shown = [better.get(w.key, w) for w in shown]
+    errors = [w for w in shown if state(w.group) == "error"]
+    for w in shown:
+        if w not in errors:
+            console.report_warning(w, driver.program)
+    for w in errors[:-1]:
+        console.report_error(w.as_error(), driver.program)
+    if errors:
+        raise errors[-1].as_error()
+
+
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None, locate_deferred=None) -> bytes:
+                           embed: bool, module=None, locate_deferred=None, on_warnings=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
     Calls on functions defined in another unit are left for the link step when
     `options.defer_unresolved` is set (compiling to an object); `locate_deferred(text,
-    targets)` then says where they are, recorded in the embedded bitcode."""
+    targets)` then says where they are, recorded in the embedded bitcode. The differentiation
+    stage's warnings go to `on_warnings` (dropped when None)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
@@ -186,6 +236,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("differentiate"):
         # defers calls on functions of other units
         result = stages.differentiate(text, options, tm if options.ad_stage == "optimized" else None)
+    if result.warnings and on_warnings is not None:
+        on_warnings(result.warnings)
     for report in result.reports:
         from adcc.driver import console
         console.report(report)
