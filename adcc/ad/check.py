@@ -66,6 +66,16 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
     return _located_call(b.call(wrapper, packing.type, [*args, *sizes]), site)
 
 
+def count_unchecked(ctx, b: Builder, site, spec: FunctionSpec, reason: str) -> None:
+    """Under -fadcc-check-derivatives, a derivative call of a shape the check does not cover yet
+    (split mode, enzyme_runtime_activity, ...) is counted with its reason in the run's summary
+    ("not checkable"), never passed over in silence."""
+    if not getattr(ctx.options, "check_derivatives", False) or _in_differentiated_code(ctx, site):
+        return
+    plan = Plan(reason=reason)
+    b.call("adcc_check_begin", T.ptr, [_site_global(ctx, site, spec, plan), _i32(0), _i32(0), _i32(0)])
+
+
 def _located_call(call: Instruction, site) -> Instruction:
     """The call gets the __enzyme_* call's debug location: where code is inlined through it, the
     debug locations it brings along (from the program's own rules) are then inlined at that line."""

@@ -62,6 +62,8 @@ def rewrite_split(ctx, site: CallSite, arguments) -> None:
     elif site.api == "augmentfwd":
         _augment(b, site, pair, arguments(b))
     else:
+        from adcc.ad.check import count_unchecked
+        count_unchecked(ctx, b, site, spec, "split mode (__enzyme_reverse) is not checked yet")
         _reverse(b, site, pair, arguments)
 
 
