@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, size_of_const, unsupported, zero_of
+from adcc.ad.common import callee_spec, convert, shadow_alignment, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import Activity, Mode
@@ -339,9 +339,9 @@ class ReverseBuilder:
             val, ptr = inst.operands
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
-                sp = self.rs(ptr)
-                d = b.load(ty, sp)
-                b.store(zero_of(ty), sp)
+                sp, align = self.rs(ptr), shadow_alignment(self.module, inst)
+                d = b.load(ty, sp, align=align)
+                b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
             return
         if op == "call":
@@ -356,9 +356,9 @@ class ReverseBuilder:
             return
         d = self.take_adj(inst)
         if op == "load":
-            sp = self.rs(inst.operands[0])
-            old = b.load(d.type, sp)
-            b.store(add_values(b, old, d), sp)
+            sp, align = self.rs(inst.operands[0]), shadow_alignment(self.module, inst)
+            old = b.load(d.type, sp, align=align)
+            b.store(add_values(b, old, d), sp, align=align)
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):

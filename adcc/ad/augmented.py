@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, clone_on_shadow, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
 from adcc.ad.copies import copy_layout
 from adcc.ad.spec import Mode
 from adcc.ad.tape import FastLoop, RecordLayout
@@ -184,12 +184,12 @@ class AugmentedBuilder:
         if op == "load":
             ptr = inst.operands[0]
             if (act.has_shadow(inst) or act.has_int_shadow(inst)) and act.has_shadow(ptr):
-                self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
+                self.smap[id(inst)] = clone_on_shadow(self.b, inst, [self.sh(ptr)], name="")
         elif op == "store":
             val, ptr = inst.operands
             if act.has_shadow(ptr) and not act.carries_float(val):
                 if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
-                    self.clone(inst, [self.sh(val), self.sh(ptr)])
+                    clone_on_shadow(self.b, inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])
             if inst.operands:  # variable-length: on the heap (its size is not at hand in reverse)

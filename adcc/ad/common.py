@@ -87,6 +87,25 @@ def convert(b: Builder, v: Value, to: T.Type) -> Value:
     return b.cast("bitcast", v, to)
 
 
+# The alignment adcc's own shadow allocations guarantee (the runtime's ADCC_ALIGN). A primal object
+# may be more aligned (an `alloca ..., align 32`) than its shadow: shadow accesses claim at most this.
+SHADOW_ALIGN = 16
+
+
+def shadow_alignment(module, inst: Instruction) -> int:
+    """The alignment a load or store of shadow memory mirroring primal access `inst` may claim: the
+    primal's (written, or its type's ABI alignment), at most `SHADOW_ALIGN`."""
+    from adcc.ir.layout import access_alignment
+    return min(access_alignment(module, inst), SHADOW_ALIGN)
+
+
+def clone_on_shadow(b: Builder, inst: Instruction, operands: list[Value], name: str | None = None) -> Instruction:
+    """`inst` (a load or store) over shadow operands, claiming no more alignment than shadows have."""
+    new = b.clone(inst, operands, name=name)
+    new.set_alignment(shadow_alignment(b.module, inst))
+    return new
+
+
 def zero_of(ty: T.Type) -> Constant:
     return Builder.zero(ty)
 

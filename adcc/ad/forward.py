@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
-                            no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
+from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, clone_on_shadow,
+                            convert, emit_shadow_allocation, no_derivative, reverse_post_order, size_of_const,
+                            unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import FunctionSpec, Mode
@@ -87,7 +88,10 @@ class ForwardSynthesizer:
                 self.visit(inst)
             self.exit_block[id(blk)] = self.b.block
         reached = {id(b) for b in order}
-        fn.blocks = [self.bmap[id(b)] for b in self.primal.blocks if id(b) in reached]
+        # blocks of unreached primal blocks go; those added while visiting (an indirect call's
+        # dispatch) stay where they were inserted
+        dropped = {id(self.bmap[id(b)]) for b in self.primal.blocks if id(b) not in reached}
+        fn.blocks = [b for b in fn.blocks if id(b) not in dropped]
         self._fill_phis(reached)
 
     # --- value lookup ---------------------------------------------------------------
@@ -226,9 +230,9 @@ class ForwardSynthesizer:
         if sh is None:
             return
         if self.act.is_varied(inst):
-            self.tmap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.tmap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
         elif self.act.has_shadow(inst) or self.act.has_int_shadow(inst):
-            self.smap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.smap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
 
     def _store(self, inst: Instruction) -> None:
         val, ptr = inst.operands
@@ -242,7 +246,7 @@ class ForwardSynthesizer:
                 sv = val
             else:
                 sv = self.sz(val, w)
-            self.b.clone(inst, [sv, sh[w]])
+            clone_on_shadow(self.b, inst, [sv, sh[w]])
 
     def _shadow_alloca(self, inst: Instruction) -> Value:
         sa = self.b.clone(inst, [self.p(o) for o in inst.operands], name="")
