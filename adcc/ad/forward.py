@@ -8,9 +8,10 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.ad.calls import ALLOC_FUNCTIONS, CallKind, classify_call
+from adcc.ad.calls import CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, clone_on_shadow,
-                            convert, no_derivative, reverse_post_order, size_of_const, unsupported, zero_of)
+                            convert, emit_shadow_allocation, no_derivative, reverse_post_order, size_of_const,
+                            unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode, sibling_calls
 from adcc.ad.spec import FunctionSpec, Mode
@@ -293,24 +294,37 @@ class ForwardSynthesizer:
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
                                                     known) for w in range(self.W)]
             return
-        # Heap shadows live and die like their primal: allocated by the same allocator (zeroed), resized
-        # by the same realloc, released by the same deallocator, wherever that runs (another function,
-        # another unit, the caller after the derivative returns), whoever allocated the shadow.
         if kind is CallKind.ALLOC:
             self._clone_primal(inst)
-            self.smap[id(inst)] = [self._mirror_allocation(inst) for _ in range(self.W)]
+            args = [self.p(a) for a in inst.args]
+            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
             return
         if kind is CallKind.REALLOC:
-            self._clone_primal(inst)
+            new = self._clone_primal(inst)
             old = inst.args[0]
-            self.smap[id(inst)] = [self._mirror_call(inst, self.sz(old, w) if self.s(old) is not None
-                                                     else Constant(T.ptr, "null")) for w in range(self.W)]
+            n = convert(self.b, self.p(inst.args[1]), T.i64)
+            shadows = []
+            for w in range(self.W):
+                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
+                ns = self.b.call("adcc_shadow_realloc_fwd", T.ptr, [olds, n])
+                self.b.call("adcc_shadow_free", T.void, [olds])
+                shadows.append(ns)
+            self.smap[id(inst)] = shadows
             return
         if kind is CallKind.FREE:
             self._clone_primal(inst)
             sh = self.s(inst.args[0])
-            for w in range(self.W) if sh is not None else ():
-                self._mirror_call(inst, sh[w])
+            if sh is not None:
+                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # who allocated them like the primal (Enzyme frees those with the primal's free)
+                from adcc.analysis.memory import is_local_object, underlying_objects
+                ours = all(is_local_object(o, self.module) and o.opcode == "call"
+                           for o in underlying_objects(inst.args[0], self.module))
+                for w in range(self.W):
+                    if ours:
+                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    else:
+                        self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
             return
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
@@ -339,21 +353,6 @@ class ForwardSynthesizer:
         if kind is CallKind.INDIRECT:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
-
-    def _mirror_call(self, inst: Instruction, shadow: Value) -> Instruction:
-        """The primal's realloc/free call with the shadow in place of its pointer argument."""
-        ops = [self.p(o) for o in inst.operands]
-        ops[inst.info["callee_slot"] + 1] = shadow
-        return self.b.clone(inst, ops, name="")
-
-    def _mirror_allocation(self, inst: Instruction) -> Value:
-        """A zeroed shadow from the primal's own allocator (malloc, calloc, new, aligned_alloc)."""
-        shadow = self.b.clone(inst, [self.p(o) for o in inst.operands], name="")
-        family = ALLOC_FUNCTIONS[inst.callee_name]
-        if family != "calloc":
-            nbytes = self.p(inst.args[1] if family == "aligned_alloc" else inst.args[0])
-            self.b.memset(shadow, 0, convert(self.b, nbytes, T.i64))
-        return shadow
 
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)
