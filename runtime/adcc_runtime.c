@@ -2,6 +2,7 @@
  * bitcode is linked into an AD module; growth and failures take the out-of-line paths. */
 #include "adcc_runtime.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,73 @@ void adcc_tape_free(adcc_tape *t) {
   adcc_tape_init(t);
 }
 
+/* Shadow tapes (higher-order AD) are adjoint accumulators: what grows is zeroed. */
+void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes) {
+  int64_t top = t->top;
+  void *block = adcc_tape_grow(t, nbytes);
+  memset(t->base + top, 0, (size_t)(t->cap - top));
+  return block;
+}
+
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
+
+/* Live heap shadows (open addressing, linear probing, tombstones), so that a shadow whose origin
+ * the compiler could not see is released by the right function (adcc_shadow_release). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static void **live_slots;
+static int64_t live_cap, live_used, live_count;
+#define LIVE_TOMB ((void *)1)
+
+static uint64_t live_hash(void *p) { return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull; }
+
+static void live_insert_nolock(void *p);
+
+static void live_rehash(int64_t cap) {
+  void **old = live_slots;
+  int64_t old_cap = live_cap;
+  live_slots = calloc((size_t)cap, sizeof(void *));
+  if (!live_slots) adcc_fatal("out of memory tracking shadow memory");
+  live_cap = cap;
+  live_used = live_count = 0;
+  for (int64_t i = 0; i < old_cap; i++)
+    if (old[i] && old[i] != LIVE_TOMB) live_insert_nolock(old[i]);
+  free(old);
+}
+
+static void live_insert_nolock(void *p) {
+  if ((live_used + 1) * 2 > live_cap) live_rehash(live_cap ? (live_count * 4 > live_cap ? live_cap * 2 : live_cap) : 1024);
+  int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+  while (live_slots[i] && live_slots[i] != LIVE_TOMB) i = (i + 1) & (live_cap - 1);
+  if (!live_slots[i]) live_used++;
+  live_slots[i] = p;
+  live_count++;
+}
+
+static int live_remove(void *p) {
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  if (live_cap) {
+    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+    while (live_slots[i]) {
+      if (live_slots[i] == p) {
+        live_slots[i] = LIVE_TOMB;
+        live_count--;
+        found = 1;
+        break;
+      }
+      i = (i + 1) & (live_cap - 1);
+    }
+  }
+  pthread_mutex_unlock(&live_lock);
+  return found;
+}
+
+int64_t adcc_shadow_live_count(void) {
+  pthread_mutex_lock(&live_lock);
+  int64_t n = live_count;
+  pthread_mutex_unlock(&live_lock);
+  return n;
+}
 
 void *adcc_shadow_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
@@ -100,6 +167,9 @@ void *adcc_shadow_alloc(int64_t nbytes) {
     adcc_fatal("out of memory allocating shadow memory");
   memset(mem, 0, (size_t)(ADCC_HEADER + nbytes));
   *(int64_t *)mem = nbytes;
+  pthread_mutex_lock(&live_lock);
+  live_insert_nolock((char *)mem + ADCC_HEADER);
+  pthread_mutex_unlock(&live_lock);
   return (char *)mem + ADCC_HEADER;
 }
 
@@ -111,7 +181,18 @@ void *adcc_shadow_calloc(int64_t count, int64_t size) {
 int64_t adcc_shadow_size(void *shadow) { return shadow ? *header_of(shadow) : 0; }
 
 void adcc_shadow_free(void *shadow) {
-  if (shadow) free(header_of(shadow));
+  if (shadow) {
+    live_remove(shadow);
+    free(header_of(shadow));
+  }
+}
+
+void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
+  if (!shadow) return;
+  if (live_remove(shadow))
+    free(header_of(shadow));
+  else
+    user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, shadow_alignment, size_of_const, unsupported, zero_of
+from adcc.analysis.calls import CallKind, classify_call
+from adcc.ad.common import callee_spec, convert, math_rule, shadow_alignment, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
-from adcc.ad.rules import emit_reverse, lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import Activity, Mode
+from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
+from adcc.ad.rules.calls import ReverseSite
+from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import types as T
@@ -347,6 +348,12 @@ class ReverseBuilder:
         if op == "call":
             return self._call(inst)
         if op == "alloca":
+            if id(inst) in self.s.kept_alive:
+                size = size_of_const(inst.info["alloc_type"])
+                if act.has_shadow(inst):
+                    b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size])
+                b.call("adcc_shadow_stack_free", T.void, [self.rp(inst), size])
+                return
             if act.has_shadow(inst) and inst.operands:
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             elif act.has_shadow(inst):
@@ -450,7 +457,7 @@ class ReverseBuilder:
             if not act.is_varied(inst):
                 return
             d = self.take_adj(inst)
-            rule = lookup_call(inst.callee_name)
+            rule = math_rule(self.module, inst)
             args, result, known = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]
             for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known)):
@@ -458,7 +465,7 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
-            b.call(inst.callee_name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+            b.call(inst.callee_name, T.void, [self.rp(a) for a in inst.args], fnty=inst.info["fn_type"])
             return
         if kind is CallKind.ALLOC:
             b.call("adcc_shadow_free", T.void, [self.rs(inst)])
@@ -501,6 +508,12 @@ class ReverseBuilder:
             return
         if not self.s.is_active_call(inst):
             return
+        if kind is CallKind.RULE:
+            rule = self.s.call_rule(inst)
+            if rule is not None:
+                rule.reverse(ReverseSite(self, inst, self.s.rule_saves(inst, rule)))
+                return
+            kind = CallKind.DEFINED
         if kind is CallKind.DEFINED:
             self._call_rev(inst, inst.callee_name)
             return

@@ -38,18 +38,24 @@ def prepare_for_optimization(text: str) -> str:
     Optimizations may otherwise merge two call sites (`if (c) grad(f) else grad(g)` becomes
     one call of `select(c, f, g)`); LLVM never replaces a call's callee by a select, so
     distinct callees keep each site's target a known function."""
-    if "__enzyme_" not in text:
+    from adcc.analysis.declarations import mentions_declarations
+    declares = mentions_declarations(text)
+    if "__enzyme_" not in text and not declares:
         return text
     calls = [m for m in ENZYME_CALL_RE.finditer(text) if not _is_declaration_line(text, m.start())]
-    if len(calls) < 2:
+    if len(calls) < 2 and not declares:
         return text  # one site cannot be merged with another: skip parsing
     from adcc.ad.rewrite import find_call_sites
+    from adcc.analysis.declarations import declarations_of
     from adcc.ir import parse_module
     from adcc.ir.values import GlobalRef
     module = parse_module(text)
+    # functions with custom rules, inactive or function-like ones stay calls through optimization
+    for name in sorted(declarations_of(module).customized):
+        module.make_opaque(name)
     sites = find_call_sites(module)
     if len(sites) < 2:
-        return text
+        return str(module) if declares else text
     for k, inst in enumerate(sites):
         name = f"{inst.callee_name.strip(chr(34))}.adcc.{k}"
         module.ensure_declaration(name, inst.info["fn_type"])
@@ -59,7 +65,7 @@ def prepare_for_optimization(text: str) -> str:
 
 def differentiate_text(text: str, options: ADOptions) -> ADResult:
     """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
-    if "__enzyme_" not in text:
+    if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
     from adcc.ad.rewrite import rewrite_module
     from adcc.ir import ParseError, parse_module
@@ -68,6 +74,8 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
         sites, reports = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
+    if module.restore_linkage():  # functions kept opaque for differentiation get their own back
+        return ADResult(text=str(module), call_sites=sites, reports=reports)
     if not sites:
         return ADResult(text=text)
     return ADResult(text=str(module), call_sites=sites, reports=reports)

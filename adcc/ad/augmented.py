@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, clone_on_shadow, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
 from adcc.ad.copies import copy_layout
-from adcc.ad.spec import Mode
+from adcc.analysis.spec import Mode
+from adcc.ad.rules.calls import AugmentSite
 from adcc.ad.tape import FastLoop, RecordLayout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -30,7 +31,7 @@ class AugmentedBuilder:
         self.smap: dict[int, Value] = {}
         self.bmap: dict[int, Block] = {}
         self.exit_block: dict[int, Block] = {}
-        self.extra: dict[int, Value] = {}  # ("i" keys): candidate index of indirect calls
+        self.extra: dict[int, Value] = {}  # "i" keys: candidate index of indirect calls; "x": rule saves
         self.edge_block: dict[tuple[int, int], Block] = {}  # loop-exit edges -> their record block
         self.pending: list[tuple[Instruction, Instruction, str]] = []
 
@@ -179,6 +180,13 @@ class AugmentedBuilder:
             return self._call(inst)
         if inst.is_terminator and op in ("br", "switch"):
             return self._terminator(inst)
+        if op == "alloca" and id(inst) in self.s.kept_alive:
+            # read by a call rule's reverse pass, after this frame is gone: on the runtime's stack
+            self.vmap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size_of_const(inst.info["alloc_type"])])
+            if act.has_shadow(inst):
+                self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr,
+                                                  [size_of_const(inst.info["alloc_type"])])
+            return
         new = self.clone(inst)
         self.vmap[id(inst)] = new
         if op == "load":
@@ -265,6 +273,9 @@ class AugmentedBuilder:
             self.smap[id(inst)] = b.call("adcc_shadow_realloc_fwd", T.ptr,
                                          [olds, convert(b, self.p(inst.args[1]), T.i64)])
             return
+        if (inst.callee_name or "").startswith("llvm.lifetime.") and \
+                any(id(a) in self.s.kept_alive for a in inst.args):
+            return  # the object is not an alloca any more
         if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
                 not self.s.is_active_call(inst):
             if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
@@ -275,6 +286,11 @@ class AugmentedBuilder:
             if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
                 self._forward_copy_shadow(inst)
             return
+        if kind is CallKind.RULE:
+            rule = self.s.call_rule(inst)
+            if rule is not None:
+                return rule.augment(AugmentSite(self, inst, self.s.rule_saves(inst, rule)))
+            kind = CallKind.DEFINED
         if kind is CallKind.DEFINED:
             self._call_defined(inst, inst.callee_name)
             return

@@ -3,7 +3,7 @@ result); rev(tape, adjoint of the result) -> adjoints of the active scalar argum
 from __future__ import annotations
 
 from adcc.ad.common import Packing
-from adcc.ad.spec import Activity, FunctionSpec
+from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.values import Function
 

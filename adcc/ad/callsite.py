@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from adcc.ad.spec import Activity, Mode
+from adcc.analysis.spec import Activity, Mode
 from adcc.ad.srcloc import location_of
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T

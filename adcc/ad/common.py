@@ -3,8 +3,10 @@ orders, size constants, value conversions, and how a synthesized function packs
 several results into one return value."""
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind
-from adcc.ad.spec import Activity, FunctionSpec, Mode
+from adcc.ad.rules import lookup_call
+from adcc.ad.rules.calls import is_family_callee
+from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError
@@ -13,12 +15,21 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
+RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee)
+
+
+def math_rule(module, inst: Instruction):
+    """The rule-table entry of a MATH call (through the function it is declared like)."""
+    return lookup_call(effective_callee(module, inst.callee_name))
+
+
 class ADContext:
     """Per-module state of one differentiation run: synthesized functions by spec."""
 
     def __init__(self, module, options=None):
         self.module = module
         self.options = options
+        install_rule_names(module, RULE_NAMES)
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
         self.reports: list[str] = []
@@ -181,11 +192,29 @@ def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
                                      f"(no derivative rule and no definition available)")
 
 
+def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError:
+    """A call rule without the mode's half, on a function without a body to fall back on."""
+    name = (inst.callee_name or "?").strip('"')
+    need = ("a forward derivative (__enzyme_register_derivative_*)" if mode == "forward"
+            else "a custom gradient (__enzyme_register_gradient_*: augmented forward and reverse pass)")
+    return unsupported(module, inst, f"cannot differentiate call to '{name}' in {mode} mode: {rule.description}, "
+                                     f"but {mode} mode needs {need}, and '{name}' has no body to differentiate")
+
+
 def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
-    """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc)."""
-    if inst.callee_name == "calloc":
+    """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
+    function the program declared allocation-like or function-like one of them)."""
+    from adcc.analysis.declarations import declarations_of
+    from adcc.analysis.calls import ALLOC_FUNCTIONS
+    custom = declarations_of(b.module).allocation_like.get(inst.callee_name)
+    name = effective_callee(b.module, inst.callee_name)
+    name = ALLOC_FUNCTIONS.get(name, name)
+    if custom is not None:
+        n = args[custom.size_arg]
+    elif name == "calloc":
         return b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64), convert(b, args[1], T.i64)])
-    n = args[-1] if inst.callee_name == "aligned_alloc" else args[0]
+    else:
+        n = args[-1] if name == "aligned_alloc" else args[0]
     return b.call("adcc_shadow_alloc", T.ptr, [convert(b, n, T.i64)])
 
 

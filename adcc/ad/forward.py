@@ -8,13 +8,14 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, clone_on_shadow,
-                            convert, emit_shadow_allocation, no_derivative, reverse_post_order, size_of_const,
-                            unsupported, zero_of)
+                            convert, emit_shadow_allocation, math_rule, no_derivative, reverse_post_order,
+                            rule_unavailable, size_of_const, unsupported, zero_of)
+from adcc.ad.rules.calls import ForwardSite, call_rule_for
 from adcc.ad.prepare import prepared_function
-from adcc.ad.rules import emit_forward, lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import FunctionSpec, Mode
+from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
+from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -288,7 +289,7 @@ class ForwardSynthesizer:
         if kind is CallKind.MATH:
             new = self._clone_primal(inst)
             if self.act.is_varied(inst):
-                rule = lookup_call(inst.callee_name)
+                rule = math_rule(self.module, inst)
                 pargs = [self.p(a) for a in inst.args]
                 known = self._known(rule, inst, inst.args)
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
@@ -323,8 +324,12 @@ class ForwardSynthesizer:
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
+                        # adcc's shadow, or one the caller provided (released like its primal)
+                        self.b.call("adcc_shadow_release", T.void, [sh[w], inst.callee])
                     else:
-                        self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
+                        self.b.call(inst.callee_name, T.void, [sh[w], *[self.p(a) for a in inst.args[1:]]],
+                                    fnty=inst.info["fn_type"])
             return
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
@@ -348,6 +353,13 @@ class ForwardSynthesizer:
         if kind in (CallKind.INACTIVE,) or not active:
             self._clone_primal(inst)
             return
+        if kind is CallKind.RULE:
+            rule = call_rule_for(self.module, inst.callee_name)
+            if rule.supports(reverse=False):
+                return rule.forward(ForwardSite(self, inst))
+            if self.module.is_defined(inst.callee_name):
+                return self._call_defined(inst, inst.callee_name)
+            raise rule_unavailable(self.module, inst, rule, "forward")
         if kind is CallKind.DEFINED:
             return self._call_defined(inst, inst.callee_name)
         if kind is CallKind.INDIRECT:

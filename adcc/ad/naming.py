@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from adcc.ad.spec import FunctionSpec
+from adcc.analysis.spec import FunctionSpec
 
 
 def _tag(spec: FunctionSpec) -> str:

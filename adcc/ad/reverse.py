@@ -13,11 +13,13 @@ from adcc.ad import naming
 from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
-from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.common import Packing, address_taken_functions, reverse_post_order, unsupported, zero_of
+from adcc.analysis.calls import CallKind, classify_call
+from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
+                            unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
-from adcc.ad.rules import lookup_call, lookup_opcode, sibling_calls
-from adcc.ad.spec import FunctionSpec
+from adcc.ad.rules import lookup_opcode, sibling_calls
+from adcc.ad.rules.calls import CallView, SavedValue, call_rule_for
+from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
@@ -70,6 +72,12 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     return g, rev_pack
 
 
+def _alignment(inst: Instruction) -> int:
+    import re
+    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
+    return int(m.group(1)) if m else 0
+
+
 class ReverseSynthesizer:
     def __init__(self, ctx, spec: FunctionSpec):
         self.ctx = ctx
@@ -77,6 +85,7 @@ class ReverseSynthesizer:
         self.spec = spec
         self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
+        self._saves: dict[int, list[SavedValue]] = {}
         ensure_tape_helpers(self.module)
 
     def declare(self) -> tuple[Function, Function]:
@@ -92,6 +101,7 @@ class ReverseSynthesizer:
         return self.aug, self.rev
 
     def build(self) -> None:
+        self.kept_alive = self._kept_alive()
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
         self.ids = {id(b): k for k, b in enumerate(self.order)}
@@ -115,8 +125,8 @@ class ReverseSynthesizer:
             lp = cl.loop
             if lp.children or lp.exiting != [cl.latch]:
                 continue
-            if any(i.opcode == "call" and classify_call(self.module, i) in (CallKind.DEFINED, CallKind.INDIRECT)
-                   and s.is_active_call(i) for b in lp.blocks for i in b.instructions):
+            if any(i.opcode == "call" and s.is_active_call(i) and self._pushes_onto_tape(i)
+                   for b in lp.blocks for i in b.instructions):
                 continue  # callees push onto the tape too
             trip = trip_count(lp, plan.dt)
             if trip is None or (trip.bound is not None and not isinstance(trip.bound.type, T.IntType)):
@@ -141,6 +151,52 @@ class ReverseSynthesizer:
             if any(other is not fl and fl.cl.outside in other.cl.loop for other in out.values()):
                 del out[key]
         return out
+
+    def _kept_alive(self) -> set[int]:
+        """Fixed-size stack objects whose address reaches an active call, in a module where some
+        call rule's reverse pass reads primal memory (a custom gradient reads its pointer
+        arguments): the reverse runs after this function's frame is gone, so they live on the
+        runtime's stack until their reverse instead."""
+        from adcc.analysis.memory import pointer_uses
+        if not any(self._rule_reads_memory(i) for f in self._call_tree() for i in f.instructions()
+                   if i.opcode == "call"):
+            return set()
+        out: set[int] = set()
+        for inst in self.primal.instructions():
+            if inst.opcode != "alloca" or inst.operands or _alignment(inst) > 16:
+                continue
+            for u, v in pointer_uses(inst):
+                if u.opcode == "call" and any(a is v for a in u.args) and self.is_active_call(u) and \
+                        classify_call(self.module, u) in (CallKind.RULE, CallKind.DEFINED, CallKind.INDIRECT):
+                    out.add(id(inst))
+                    break
+        return out
+
+    def _call_tree(self):
+        """The primal and every function it may call (defined in this module)."""
+        seen, stack, out = {self.spec.name}, [self.primal], []
+        while stack:
+            f = stack.pop()
+            out.append(f)
+            for i in f.instructions():
+                n = i.callee_name if i.opcode == "call" else None
+                if n is not None and n not in seen and self.module.is_defined(n):
+                    seen.add(n)
+                    stack.append(self.module.function(n))
+        return out
+
+    def _rule_reads_memory(self, inst: Instruction) -> bool:
+        if classify_call(self.module, inst) is not CallKind.RULE:
+            return False
+        rule = call_rule_for(self.module, inst.callee_name)
+        return rule is not None and rule.reverse_reads_memory
+
+    def _pushes_onto_tape(self, inst: Instruction) -> bool:
+        kind = classify_call(self.module, inst)
+        if kind is CallKind.RULE:
+            rule = self.call_rule(inst)
+            return rule is None or rule.uses_tape
+        return kind in (CallKind.DEFINED, CallKind.INDIRECT)
 
     def writes_fresh_object(self, inst: Instruction, ptr: Value) -> bool:
         """Is `inst` (a write through `ptr`) the first access to a memory object this function
@@ -198,6 +254,10 @@ class ReverseSynthesizer:
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):
                     need("s", ptr)
+            elif op == "alloca" and id(inst) in self.kept_alive:
+                need("p", inst)
+                if act.has_shadow(inst):
+                    need("s", inst)
             elif op == "alloca" and act.has_shadow(inst):
                 need("s", inst)
             elif op == "call":
@@ -240,7 +300,7 @@ class ReverseSynthesizer:
         act = self.act
         kind = classify_call(self.module, inst)
         if kind is CallKind.MATH and act.is_varied(inst):
-            self._rule_needs(lookup_call(inst.callee_name), inst, inst.args, need)
+            self._rule_needs(math_rule(self.module, inst), inst, inst.args, need)
         elif kind is CallKind.ALLOC:
             need("s", inst)
         elif kind is CallKind.REALLOC:
@@ -248,7 +308,8 @@ class ReverseSynthesizer:
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
         elif kind is CallKind.FREE:
-            need("p", inst.args[0])
+            for a in inst.args:
+                need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
             need("s", inst.args[0])
             if act.has_shadow(inst.args[1]):
@@ -259,6 +320,32 @@ class ReverseSynthesizer:
             need("p", inst.args[2])
         elif kind is CallKind.INDIRECT and self.is_active_call(inst):
             need("i", inst)
+        elif kind is CallKind.RULE and self.is_active_call(inst):
+            rule = self.call_rule(inst)
+            if rule is not None:
+                view = CallView(self.module, inst, act)
+                for key, v in rule.reverse_reads(view):
+                    need(key, v)
+                for saved in self.rule_saves(inst, rule):
+                    need("x", saved)
+
+    def call_rule(self, inst: Instruction):
+        """The call rule that differentiates `inst` in reverse mode; None when its body is
+        differentiated instead (a rule with only a forward half, on a defined function)."""
+        rule = call_rule_for(self.module, inst.callee_name)
+        if rule.supports(reverse=True):
+            return rule
+        if self.module.is_defined(inst.callee_name):
+            return None
+        raise rule_unavailable(self.module, inst, rule, "reverse")
+
+    def rule_saves(self, inst: Instruction, rule) -> list[SavedValue]:
+        """The tape fields a call rule's augmented pass fills for its reverse (made once per call)."""
+        got = self._saves.get(id(inst))
+        if got is None:
+            types = rule.saved_types(CallView(self.module, inst, self.act))
+            got = self._saves[id(inst)] = [SavedValue(inst, k, ty) for k, ty in enumerate(types)]
+        return got
 
     def is_active_call(self, inst: Instruction) -> bool:
         return self.act.is_active_call(inst) or self.act.is_varied(inst) or \

@@ -4,13 +4,13 @@ from __future__ import annotations
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, convert, zero_of
 from adcc.ad.forward import forward_signature
-from adcc.ad.spec import FunctionSpec, Mode
+from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Constant, GlobalRef, Instruction, Value
+from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 
 
 def find_call_sites(module) -> list[Instruction]:
@@ -26,14 +26,65 @@ def find_call_sites(module) -> list[Instruction]:
     return out
 
 
+def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
+    """Call sites ordered so that a site whose target can reach other sites (higher-order AD:
+    `__enzyme_fwddiff(grad)` where grad calls `__enzyme_autodiff(f)`) comes after them: the outer
+    derivative is synthesized from a body whose inner calls are already derivatives."""
+    if len(sites) < 2:
+        return sites
+    by_fn: dict[str, list[Instruction]] = {}
+    for s in sites:
+        by_fn.setdefault(s.block.function.fname, []).append(s)
+
+    reach_memo: dict[str, set[str]] = {}
+
+    def reach(name: str) -> set[str]:
+        """Defined functions reachable from `name` (itself included)."""
+        got = reach_memo.get(name)
+        if got is None:
+            got, stack = {name}, [name]
+            while stack:
+                for r in module.references(stack.pop()):
+                    if r not in got and module.is_defined(r):
+                        got.add(r)
+                        stack.append(r)
+            reach_memo[name] = got
+        return got
+
+    def inner(site: Instruction) -> list[Instruction]:
+        target = _target_name(site)
+        if target is None or not module.is_defined(target):
+            return []
+        return [t for f in reach(target) for t in by_fn.get(f, ()) if t is not site]
+
+    done: set[int] = set()
+    order: list[Instruction] = []
+    visiting: set[int] = set()
+
+    def visit(site: Instruction) -> None:
+        if id(site) in done or id(site) in visiting:
+            return
+        visiting.add(id(site))
+        for t in inner(site):
+            visit(t)
+        visiting.discard(id(site))
+        done.add(id(site))
+        order.append(site)
+
+    for s in sites:
+        visit(s)
+    return order
+
+
 def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in find_call_sites(module):
+    for inst in innermost_first(module, find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
                 continue  # defined in another translation unit: the link step differentiates it
+        _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
         if site.mode is Mode.FORWARD:
             _rewrite_forward(ctx, site)
@@ -43,6 +94,25 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
     return handled, ctx.reports
+
+
+def _wrap_ruled_target(module, inst: Instruction) -> None:
+    """`__enzyme_*(f, ...)` of a function with a custom rule: differentiate a wrapper that calls f,
+    so the rule applies at the top level as at any depth."""
+    from adcc.ad.rules.custom import custom_rule
+    name = _target_name(inst)
+    if name is None or name not in module.functions or custom_rule(module, name) is None:
+        return
+    fty = module.function_type_of(name)
+    wname = module.unique_name(f"adcc.wrap.{name.strip(chr(34))}")
+    w = Function(wname, fty.ret, list(fty.params), fty.vararg, linkage="internal")
+    module.add_function(w)
+    b = Builder(module, w).position_at_end(w.add_block("entry"))
+    r = b.call(GlobalRef(name), fty.ret, list(w.args), fnty=fty)
+    b.ret(None if isinstance(fty.ret, T.VoidType) else r)
+    args = inst.args
+    slot = 1 if args and "sret" in inst.info.get("arg_attrs", [""])[0] else 0
+    inst.set_operand(inst.info["callee_slot"] + 1 + slot, GlobalRef(wname))
 
 
 def _target_name(inst: Instruction) -> str | None:

@@ -91,14 +91,12 @@ def ensure_tape_helpers(module) -> None:
             module.functions[name] = FunctionEntry(name, "", False)
     module.ensure_declaration("adcc_tape_grow", TT.FunctionType(TT.ptr, (TT.ptr, TT.i64)))
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
-    module.add_text(TAPE_HELPERS)
+    # real definitions: a derivative of code that contains derivatives (higher order) differentiates them
+    module.add_definitions(TAPE_HELPERS)
     for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
         for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
             z = zero.format(fty=fty, size=size)
-            module.add_text(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
-    for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.tape.reserve", "adcc.adjoint.copy.f64",
-                 "adcc.adjoint.copy.f32", "adcc.adjoint.add.f64", "adcc.adjoint.add.f32"):
-        module.functions[name] = FunctionEntry(name, "", False)  # name reserved; body is in the text
+            module.add_definitions(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
 
 
 def store_size(ty: T.Type) -> int:
@@ -533,7 +531,7 @@ class TapePlan:
         return src
 
     def _source(self, kind: str, v, blk: Block, depth: int) -> str:
-        if kind in ("i", "c", "h"):
+        if kind in ("i", "c", "h", "x"):
             return "tape"
         if isinstance(v, Constant):
             return "const"

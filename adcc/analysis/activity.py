@@ -11,8 +11,9 @@ wrong gradient.
 """
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind, classify_call
-from adcc.ad.spec import Activity, FunctionSpec
+from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.declarations import declarations_of
+from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
 from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
@@ -47,7 +48,7 @@ def global_is_active(module, name: str) -> bool:
         return False
     if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name:
         return False
-    return True
+    return name not in declarations_of(module).inactive_globals
 
 
 def _stack_derived(v: Value) -> bool:
@@ -193,7 +194,7 @@ class ActivityAnalysis:
             kind = classify_call(module, inst)
             if kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[1]):
                 self._shadow_stack_objects(inst.args[0])
-            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN) and \
+            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE) and \
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
                 for a in inst.args:
                     if is_pointer(a.type):
@@ -203,7 +204,7 @@ class ActivityAnalysis:
             elif kind in (CallKind.MATH,):
                 if any(id(a) in self.varied for a in inst.args) and is_floatish(module, ty):
                     self.varied.add(id(inst))
-            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN):
+            elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE):
                 if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
                     if is_floatish(module, ty):
                         self.varied.add(id(inst))

@@ -7,7 +7,7 @@ argument or a global sees the same bytes in the reverse pass.
 """
 from __future__ import annotations
 
-from adcc.ad.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call
 from adcc.ir import types as T
 from adcc.ir.values import Argument, Constant, Function, Instruction, Value
 
@@ -107,8 +107,8 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
         elif kind is CallKind.DEFINED:
             if writes_nonlocal_memory(module, module.function(inst.callee_name), seen, callee_view):
                 return True
-        elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME):
-            if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:
+        elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME, CallKind.RULE):
+            if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind not in (CallKind.UNKNOWN, CallKind.RULE):
                 return True
     return False
 
@@ -131,8 +131,8 @@ def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
             elif kind is CallKind.DEFINED:
                 if writes_nonlocal_memory(module, module.function(inst.callee_name)):
                     return ()
-            elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME):
-                if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind is not CallKind.UNKNOWN:
+            elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME, CallKind.RULE):
+                if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind not in (CallKind.UNKNOWN, CallKind.RULE):
                     return ()
     written = [o for t in targets for o in underlying_objects(t, module) if not is_local_object(o, module)]
 

@@ -21,6 +21,11 @@ _TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.
 _ATTR_GROUP_REF = re.compile(r"#(\d+)")
 _ATTR_GROUP = re.compile(r"^attributes #(\d+) = \{(.*)\}\s*$", re.M)
 _TARGET_ATTR = re.compile(r'"(target-cpu|target-features|tune-cpu)"="([^"]*)"')
+_DEFINE_LINKAGE = re.compile(r"define\s+(private|internal|available_externally|linkonce_odr|linkonce|weak_odr|weak|"
+                             r"common|appending|extern_weak|external)?\s*")
+_OPAQUE = "adcc.opaque:"
+_MD_ID = re.compile(r"^!(\d+) = ", re.M)
+_OPAQUE_RE = re.compile(r'"adcc\.opaque:([^"=]+)=(\w+)"')
 _LINKAGE = ("private", "internal", "available_externally", "linkonce", "weak", "common", "appending",
             "extern_weak", "linkonce_odr", "weak_odr", "external")
 
@@ -138,6 +143,15 @@ class Module:
             e.parsed = parse_function(self, e.text)
         return e.parsed
 
+    def function_type_of(self, name: str) -> T.FunctionType:
+        """The type of function `name`, defined or only declared (KeyError if there is none)."""
+        e = self.functions[name]
+        if e.is_definition:
+            return self.function(name).function_type
+        from adcc.ir.parser import FunctionParser
+        header = e.text.split("\n", 1)[0]
+        return FunctionParser(self, header)._parse_header("define" + header[len("declare"):]).function_type
+
     def references(self, name: str, calls: bool = True) -> set[str]:
         """Globals and functions a defined function mentions (with calls=False: other than as the
         callee of a call), from its parsed body when there is one, else from its text."""
@@ -215,6 +229,112 @@ class Module:
 
     def add_text(self, text: str) -> None:
         self.items.append(text)
+
+    def add_definitions(self, text: str) -> None:
+        """Add the function definitions of `text` (LLVM text) as real definitions of this module:
+        parsed on demand, differentiable like any other."""
+        for e in Module(text).functions.values():
+            if e.name in self.functions:
+                raise ValueError(f"function @{e.name} already exists")
+            self.functions[e.name] = e
+            self.items.append(e)
+
+    def _header(self, e: FunctionEntry) -> str:
+        return e.parsed.header if e.parsed is not None else e.text.split("\n", 1)[0]
+
+    def _set_header(self, e: FunctionEntry, header: str) -> None:
+        old = self._header(e)
+        if e.parsed is not None:
+            e.parsed.header = header
+        else:
+            e.text = header + e.text[len(old):]
+
+    def make_opaque(self, name: str) -> None:
+        """Keep optimization from looking into defined function `name` until `restore_linkage`:
+        never inlined (`noinline`), and `weak` so that no interprocedural pass (dead-argument
+        elimination, constant propagation, attribute inference) relies on its body. Its calls
+        stay calls with all their arguments."""
+        e = self.functions.get(name)
+        if e is None or not e.is_definition:
+            return
+        self.set_noinline(name)
+        header = self._header(e)
+        m = _DEFINE_LINKAGE.match(header)
+        old = (m.group(1) if m else None) or "external"
+        if old in ("weak", "weak_odr", "linkonce", "linkonce_odr"):
+            return  # not an exact definition: optimization already leaves it alone
+        rest = header[m.end():] if m else header[len("define "):]
+        self._set_header(e, "define weak " + rest)
+        # the original linkage, in named metadata (survives optimization; attributes would not)
+        k = self._free_metadata_id()
+        self.items.append(f'!adcc.opaque.{k} = !{{!{k}}}\n!{k} = !{{!"{_OPAQUE}{name.strip(chr(34))}={old}"}}')
+
+    def _free_metadata_id(self) -> int:
+        top = getattr(self, "_md_top", None)
+        if top is None:
+            top = max((int(x) for it in self.items if isinstance(it, str)
+                       for x in _MD_ID.findall(it)), default=0)
+        self._md_top = top + 1
+        return top + 1
+
+    def _opaque_names(self) -> list[tuple[str, str]]:
+        out = []
+        for it in self.items:
+            if isinstance(it, str) and _OPAQUE in it:
+                out.extend(_OPAQUE_RE.findall(it))
+        return out
+
+    def restore_linkage(self) -> bool:
+        """Undo `make_opaque` on every function (True if any changed)."""
+        found = self._opaque_names()
+        if not found:
+            return False
+        for name, old in found:
+            e = self.functions.get(name) or self.functions.get(f'"{name}"')
+            if e is None or not e.is_definition:
+                continue
+            header = self._header(e)
+            if header and header.startswith("define weak "):
+                self._set_header(e, "define " + ("" if old == "external" else old + " ") + header[len("define weak "):])
+        self.items = ["\n".join(l for l in it.split("\n") if _OPAQUE not in l and not l.startswith("!adcc.opaque"))
+                      if isinstance(it, str) and "adcc.opaque" in it else it for it in self.items]
+        return True
+
+    def set_noinline(self, name: str) -> None:
+        """Mark defined function `name` `noinline` (dropping `alwaysinline`): its calls must stay
+        calls through optimization."""
+        e = self.functions.get(name)
+        if e is None or not e.is_definition:
+            return
+        header = self._header(e)
+        close = header.rfind(")")
+        tail = header[close:]
+        groups = _ATTR_GROUP_REF.findall(tail)
+        inline_words = re.compile(r"\b(noinline|alwaysinline|inlinehint)\b")
+        for g in groups:
+            body = self._attribute_group(g)
+            if body is not None and inline_words.search(body):
+                new_id = self._add_attribute_group(inline_words.sub("", body) + " noinline")
+                tail = re.sub(rf"#{g}\b", f"#{new_id}", tail)
+                break
+        else:
+            tail = tail.replace(")", ") noinline", 1) if "noinline" not in tail else tail
+        self._set_header(e, header[:close] + tail)
+
+    def _attribute_group(self, gid: str) -> str | None:
+        for it in self.items:
+            if isinstance(it, str) and "attributes #" in it:
+                for m in _ATTR_GROUP.finditer(it):
+                    if m.group(1) == gid:
+                        return m.group(2)
+        return None
+
+    def _add_attribute_group(self, body: str) -> int:
+        used = {int(m.group(1)) for it in self.items if isinstance(it, str) and "attributes #" in it
+                for m in _ATTR_GROUP.finditer(it)}
+        gid = max(used, default=0) + 1000
+        self.items.append(f"attributes #{gid} = {{ {' '.join(body.split())} }}")
+        return gid
 
     # --- printing -------------------------------------------------------------------
     def __str__(self) -> str:

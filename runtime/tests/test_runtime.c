@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adcc_runtime.h"
@@ -99,7 +100,42 @@ static void test_shadow_stack(void) {
   adcc_shadow_stack_free(again, 64);
 }
 
+static int user_frees;
+static void count_free(void *p) { user_frees++; free(p); }
+
+static void test_shadow_release(void) {
+  int64_t live = adcc_shadow_live_count();
+  void *ours[100];
+  for (int i = 0; i < 100; i++) ours[i] = adcc_shadow_alloc(8 * (i + 1));
+  assert(adcc_shadow_live_count() == live + 100);
+  for (int i = 0; i < 100; i += 2) adcc_shadow_free(ours[i]);
+  assert(adcc_shadow_live_count() == live + 50);
+  void *theirs = malloc(64);
+  user_frees = 0;
+  adcc_shadow_release(theirs, count_free); /* not ours: the user's free */
+  assert(user_frees == 1);
+  for (int i = 1; i < 100; i += 2) adcc_shadow_release(ours[i], count_free);
+  assert(user_frees == 1);
+  assert(adcc_shadow_live_count() == live);
+  adcc_shadow_release(NULL, count_free);
+  assert(user_frees == 1);
+}
+
+static void test_tape_grow_zeroed(void) {
+  adcc_tape t;
+  adcc_tape_init(&t);
+  char *p = adcc_tape_grow_zeroed(&t, 100);
+  for (int i = 0; i < 100; i++) assert(p[i] == 0);
+  memset(p, 7, 100);
+  char *q = adcc_tape_grow_zeroed(&t, 10000); /* moves the buffer: old records kept, new ones zero */
+  assert(t.base[0] == 7 && t.base[99] == 7);
+  for (int i = 0; i < 10000; i++) assert(q[i] == 0);
+  adcc_tape_free(&t);
+}
+
 int main(void) {
+  test_shadow_release();
+  test_tape_grow_zeroed();
   test_shadow_stack();
   test_tape_lifo();
   test_tape_doubles();

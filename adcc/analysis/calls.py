@@ -2,13 +2,20 @@
 
 Known inactive functions (I/O, random numbers, integer-only library calls) and
 the memory-management family live here, so the analyses and both synthesizers
-agree on them.
+agree on them. What the program declares (adcc.analysis.declarations: inactive
+functions, function-like and allocation-like functions, custom rules) takes
+precedence over the tables; which callee names the AD layer's rule table knows
+is given to the analyses as `RuleNames` (`install_rule_names`), so this layer
+never imports the AD layer.
 """
 from __future__ import annotations
 
 import enum
 import re
+from dataclasses import dataclass
+from typing import Callable
 
+from adcc.analysis.declarations import declarations_of
 from adcc.ir.values import Instruction
 
 
@@ -23,6 +30,8 @@ class CallKind(enum.Enum):
     DEFINED = "defined"        # a function with a body in this module: differentiated recursively
     INDIRECT = "indirect"      # call through a function pointer
     ENZYME = "enzyme"          # a nested __enzyme_* call (higher order): unsupported for now
+    RULE = "rule"              # a call rule (custom rule of the program, or a rule family such as
+                               # BLAS): its derivative is itself a call sequence (adcc.ad.rules.calls)
     UNKNOWN = "unknown"        # external function without a rule
 
 
@@ -34,7 +43,7 @@ strstr strtol strtoul strtoll atoi atol isalpha isdigit isspace toupper tolower 
 __cxa_atexit __cxa_guard_acquire __cxa_guard_release __cxa_guard_abort __cxa_begin_catch __cxa_end_catch
 __cxa_allocate_exception __cxa_throw __cxa_free_exception __cxa_pure_virtual _ZSt9terminatev
 __clang_call_terminate __stack_chk_fail malloc_usable_size usleep sleep omp_get_thread_num
-omp_get_num_threads abs labs llabs _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
+omp_get_num_threads abs labs llabs adcc_tape_note adcc_fatal adcc_tape_last_bytes adcc_tape_peak_bytes _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
 _ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
 __errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
 __finite lrint lrintf llrint llround lround lroundf
@@ -58,11 +67,42 @@ INACTIVE_INTRINSIC_PREFIXES = (
 
 ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",
                    "_ZnwmRKSt9nothrow_t": "malloc", "_ZnamRKSt9nothrow_t": "malloc",
-                   "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc"}
+                   "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc",
+                   # adcc's own shadow memory, differentiated again in higher-order AD
+                   "adcc_shadow_alloc": "malloc", "adcc_shadow_calloc": "calloc",
+                   "adcc_shadow_stack_alloc": "malloc"}
 FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t",
-                            "_ZdlPvmSt11align_val_t"})
+                            "_ZdlPvmSt11align_val_t", "adcc_shadow_free", "adcc_shadow_stack_free"})
 
 ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|reverse|virtualreverse)")
+
+
+@dataclass(frozen=True)
+class RuleNames:
+    """The callee names the AD layer's rule table has rules for, as the analyses see them."""
+    is_math: Callable[[str], bool]        # pointwise math rule (sin, llvm.exp.f64, ...)
+    is_call_rule: Callable[[str], bool]   # a call-rule family entry (BLAS, libc, ...)
+
+
+NO_RULES = RuleNames(lambda name: False, lambda name: False)
+
+
+def install_rule_names(module, names: RuleNames) -> None:
+    """Tell the analyses of `module` which callees the rule table knows (the AD layer does this
+    once per module, before any analysis runs)."""
+    module._adcc_rule_names = names
+
+
+def rule_names(module) -> RuleNames:
+    return getattr(module, "_adcc_rule_names", NO_RULES)
+
+
+def effective_callee(module, name: str | None) -> str | None:
+    """The name a call behaves as: a function the program declared `function_like` another
+    (`{mylog1p, "log1p"}`) is that other function."""
+    if name is None:
+        return None
+    return declarations_of(module).function_like.get(name, name)
 
 
 def classify_call(module, inst: Instruction) -> CallKind:
@@ -71,6 +111,14 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.INDIRECT
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
+    decls = declarations_of(module)
+    if name in decls.inactive_functions:
+        return CallKind.INACTIVE
+    if name in decls.gradients or name in decls.derivatives:
+        return CallKind.RULE
+    if name in decls.allocation_like:
+        return CallKind.ALLOC
+    name = decls.function_like.get(name, name)
     if name in ALLOC_FUNCTIONS:
         return CallKind.ALLOC
     if name == "realloc":
@@ -81,9 +129,11 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.MEMCPY
     if name.startswith("llvm.memset.") or name == "memset":
         return CallKind.MEMSET
-    from adcc.ad.rules import lookup_call
-    if lookup_call(name) is not None:
+    names = rule_names(module)
+    if names.is_math(name):
         return CallKind.MATH
+    if names.is_call_rule(name):
+        return CallKind.RULE
     if name.startswith("llvm."):
         if name.startswith(INACTIVE_INTRINSIC_PREFIXES):
             return CallKind.INACTIVE
@@ -93,4 +143,3 @@ def classify_call(module, inst: Instruction) -> CallKind:
     if name in INACTIVE_FUNCTIONS:
         return CallKind.INACTIVE
     return CallKind.UNKNOWN
-

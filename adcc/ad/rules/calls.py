@@ -1,0 +1,204 @@
+"""Call rules: derivatives of calls that are themselves call sequences (one generic hook).
+
+A `CallRule` says how to differentiate a call to an external (or customized) function without
+looking at its body: the program's own custom rules (`__enzyme_register_gradient_*`), and rule
+families such as BLAS, libc's callback functions, MPI or the Fortran runtime, each a module of this
+package that lists its rules as data. The synthesizers know only this interface:
+
+- forward mode: `rule.forward(site)` emits the primal call and the tangents (`ForwardSite`);
+- reverse mode: `rule.augment(site)` runs in the augmented forward pass (primal, shadow results, and
+  `site.save(k, v)` of the values the reverse reads, typed by `rule.saved_types`); `rule.reverse(site)`
+  runs in the reverse pass (`ReverseSite`: saved values, primal operands listed by
+  `rule.reverse_reads`, shadows, the result's adjoint, `add_adjoint`).
+
+`rule.reverse_reads` lists the primal operands and shadows the reverse reads; the tape plan decides
+for each whether it is recomputed or taped, as for any instruction. A rule whose code pushes onto the
+reverse-mode tape itself (it calls synthesized functions) sets `uses_tape`.
+
+`call_rule_for(module, name)` is the one lookup: the program's declarations first, then the families.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from adcc.analysis.calls import effective_callee
+from adcc.ir import types as T
+from adcc.ir.values import Instruction, Value
+
+
+@dataclass(frozen=True)
+class CallRule:
+    family: str                                   # "custom", "blas", "libc", ...
+    callees: tuple[str, ...]                      # every spelling it covers
+    forward: Callable | None = None               # (ForwardSite) -> None
+    augment: Callable | None = None               # (AugmentSite) -> None
+    reverse: Callable | None = None               # (ReverseSite) -> None
+    saved_types: Callable[..., Sequence[T.Type]] = field(default=lambda view: ())
+    reverse_reads: Callable[..., Sequence[tuple[str, Value]]] = field(default=lambda view: ())
+    uses_tape: bool = False
+    reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
+    description: str = ""                         # for messages: "custom gradient of f (registration ...)"
+
+    def supports(self, reverse: bool) -> bool:
+        return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
+
+
+class CallView:
+    """What a rule may ask about the call before any code exists: its operands' activity."""
+
+    def __init__(self, module, inst: Instruction, activity):
+        self.module = module
+        self.inst = inst
+        self.act = activity
+
+    @property
+    def args(self) -> list[Value]:
+        return self.inst.args
+
+    def varied(self, v: Value) -> bool:
+        return self.act.is_varied(v)
+
+    def has_shadow(self, v: Value) -> bool:
+        return isinstance(v.type, T.PointerType) and self.act.has_shadow(v)
+
+
+class SavedValue:
+    """A tape field of a call rule: value `index` its augment saves (key kind "x")."""
+
+    def __init__(self, inst: Instruction, index: int, ty: T.Type):
+        self.inst = inst
+        self.index = index
+        self.type = ty
+
+    def __repr__(self) -> str:
+        return f"SavedValue({self.index}, {self.type})"
+
+
+class ForwardSite(CallView):
+    """A call in forward mode, as a rule sees it (wraps the forward synthesizer)."""
+
+    def __init__(self, synth, inst: Instruction):
+        super().__init__(synth.module, inst, synth.act)
+        self._s = synth
+        self.b = synth.b
+        self.width = synth.W
+        self.ctx = synth.ctx
+
+    def primal(self, v: Value) -> Value:
+        return self._s.p(v)
+
+    def tangents(self, v: Value) -> list[Value | None]:
+        """W tangents of a float value (None: zero)."""
+        return self._s.t(v)
+
+    def shadows(self, v: Value) -> list[Value] | None:
+        """W shadows of a pointer, or None when it has none."""
+        return self._s.s(v)
+
+    def set_result(self, v: Value) -> None:
+        self._s.vmap[id(self.inst)] = v
+
+    def set_tangents(self, ts: list[Value | None]) -> None:
+        self._s.tmap[id(self.inst)] = list(ts)
+
+    def set_shadows(self, ss: list[Value]) -> None:
+        self._s.smap[id(self.inst)] = list(ss)
+
+
+class AugmentSite(CallView):
+    """A call in the augmented forward pass of reverse mode."""
+
+    def __init__(self, builder, inst: Instruction, saves: list[SavedValue]):
+        super().__init__(builder.module, inst, builder.act)
+        self._a = builder
+        self.b = builder.b
+        self.ctx = builder.s.ctx
+        self.tape = builder.tape
+        self._saves = saves
+
+    def primal(self, v: Value) -> Value:
+        return self._a.p(v)
+
+    def shadow(self, v: Value) -> Value | None:
+        return self._a.sh(v) if self.has_shadow(v) else None
+
+    def set_result(self, v: Value) -> None:
+        self._a.vmap[id(self.inst)] = v
+
+    def set_shadow(self, v: Value) -> None:
+        self._a.smap[id(self.inst)] = v
+
+    def save(self, index: int, v: Value) -> None:
+        self._a.extra[id(self._saves[index])] = v
+
+
+class ReverseSite(CallView):
+    """A call in the reverse pass of reverse mode."""
+
+    def __init__(self, builder, inst: Instruction, saves: list[SavedValue]):
+        super().__init__(builder.module, inst, builder.act)
+        self._r = builder
+        self.b = builder.b
+        self.ctx = builder.s.ctx
+        self.tape = builder.tape
+        self._saves = saves
+
+    def primal(self, v: Value) -> Value:
+        """A primal operand listed in the rule's `reverse_reads`."""
+        return self._r.rp(v)
+
+    def shadow(self, v: Value) -> Value | None:
+        return self._r.rs(v) if self.has_shadow(v) else None
+
+    def saved(self, index: int) -> Value:
+        return self._r.value("x", self._saves[index])
+
+    def result_adjoint(self) -> Value | None:
+        """The adjoint of the call's result (read and reset), or None when it carries none."""
+        if not self.act.is_varied(self.inst):
+            return None
+        return self._r.take_adj(self.inst)
+
+    def add_adjoint(self, v: Value, d: Value) -> None:
+        self._r.add_adj(v, d)
+
+
+# --- the one lookup ------------------------------------------------------------------------------
+
+def _families() -> tuple[CallRule, ...]:
+    """Built-in rule families (each module lists its rules; frozen at import)."""
+    from adcc.ad.rules import runtime
+    return (*runtime.RULES,)
+
+
+_BY_NAME: dict[str, CallRule] | None = None
+
+
+def _family_index() -> dict[str, CallRule]:
+    global _BY_NAME
+    if _BY_NAME is None:
+        out: dict[str, CallRule] = {}
+        for rule in _families():
+            for name in rule.callees:
+                if name in out:
+                    raise ValueError(f"callee {name!r} claimed by two call rules ({out[name].family}, {rule.family})")
+                out[name] = rule
+        _BY_NAME = out
+    return _BY_NAME
+
+
+def call_rule_for(module, name: str | None) -> CallRule | None:
+    """The call rule for callee `name` in `module`: a custom rule the program registered, else a
+    family's rule for the name (or for the function it is declared like); None if there is none."""
+    if name is None:
+        return None
+    from adcc.ad.rules.custom import custom_rule
+    rule = custom_rule(module, name)
+    if rule is not None:
+        return rule
+    return _family_index().get(effective_callee(module, name) or name)
+
+
+def is_family_callee(name: str) -> bool:
+    return name in _family_index()

@@ -1,0 +1,388 @@
+"""What a program declares to Enzyme about its own functions and globals.
+
+Enzyme programs customize differentiation with registration globals
+(`void *__enzyme_register_gradient_f[3] = {f, f_aug, f_rev}`, `__enzyme_function_like`,
+`__enzyme_allocation_like`, `__enzyme_inactivefn`, `__enzyme_inactive_global`, ...) and with
+attributes that reach the IR as `llvm.global.annotations` entries (`enzyme_inactive`,
+`enzyme_nofree`, `enzyme_function_like`). This module reads them all into one frozen
+`EnzymeDeclarations` per module; the analyses and the rule table consult it. A malformed
+registration is a `CompileError` naming the registration (and its line when known).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from adcc.diagnostics import CompileError, SourceLocation
+from adcc.ir.lexer import LexError, tokenize
+
+
+@dataclass(frozen=True)
+class CustomGradient:
+    """`__enzyme_register_gradient_*`: reverse mode of `function` is `augment` + `reverse`."""
+    function: str
+    augment: str
+    reverse: str
+    registration: str
+
+
+@dataclass(frozen=True)
+class CustomDerivative:
+    """`__enzyme_register_derivative_*`: forward mode of `function` is `derivative`."""
+    function: str
+    derivative: str
+    registration: str
+
+
+@dataclass(frozen=True)
+class AllocationLike:
+    """`__enzyme_allocation_like`: `function` allocates `size_arg` bytes; `deallocator` frees
+    them, called with the allocator's arguments `dealloc_args` (-1: the returned pointer)."""
+    function: str
+    size_arg: int
+    dealloc_args: tuple[int, ...]
+    deallocator: str
+
+
+@dataclass(frozen=True)
+class EnzymeDeclarations:
+    gradients: dict[str, CustomGradient] = field(default_factory=dict)
+    derivatives: dict[str, CustomDerivative] = field(default_factory=dict)
+    function_like: dict[str, str] = field(default_factory=dict)        # function -> what it behaves as
+    allocation_like: dict[str, AllocationLike] = field(default_factory=dict)
+    inactive_functions: frozenset[str] = frozenset()
+    inactive_globals: frozenset[str] = frozenset()
+    nofree: frozenset[str] = frozenset()
+    recompute: frozenset[str] = frozenset()                            # enzyme_shouldrecompute
+
+    @property
+    def customized(self) -> frozenset[str]:
+        """Functions whose calls must survive pre-AD optimization as calls (never inlined)."""
+        return frozenset(self.gradients) | frozenset(self.derivatives) | frozenset(self.function_like) | \
+            frozenset(self.allocation_like) | self.inactive_functions | \
+            frozenset(a.deallocator for a in self.allocation_like.values())
+
+    def is_empty(self) -> bool:
+        return not (self.gradients or self.derivatives or self.function_like or self.allocation_like
+                    or self.inactive_functions or self.inactive_globals or self.nofree)
+
+
+EMPTY = EnzymeDeclarations()
+
+# registration globals by the substring Enzyme matches, and what each holds
+REGISTRATIONS = ("__enzyme_register_gradient", "__enzyme_register_derivative",
+                 "__enzyme_register_splitderivative", "__enzyme_function_like", "__enzyme_allocation_like",
+                 "__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_inactive_global",
+                 "__enzyme_nofree", "__enzyme_shouldrecompute")
+ANNOTATIONS = {"enzyme_inactive", "enzyme_inactive_noblock", "enzyme_nofree", "enzyme_function_like",
+               "enzyme_shouldrecompute", "enzyme_inactive_global"}
+
+
+def is_registration(name: str) -> bool:
+    n = name.strip('"')
+    return any(r in n for r in REGISTRATIONS)
+
+
+def declarations_of(module) -> EnzymeDeclarations:
+    """The module's declarations (read once, cached on the module)."""
+    cached = getattr(module, "_adcc_declarations", None)
+    if cached is None:
+        cached = module._adcc_declarations = read_declarations(module)
+    return cached
+
+
+def mentions_declarations(text: str) -> bool:
+    """Cheap test on module text: might it declare anything?"""
+    return any(r in text for r in REGISTRATIONS) or ("llvm.global.annotations" in text and "enzyme_" in text)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def read_declarations(module) -> EnzymeDeclarations:
+    if not mentions_declarations_in(module):
+        return EMPTY
+    acc = _Builder()
+    for name, g in module.globals.items():
+        plain = name.strip('"')
+        kind = next((r for r in REGISTRATIONS if r in plain), None)
+        if kind is None or not g.initializer:
+            continue
+        acc.registration(module, plain, kind, _constant(g.initializer))
+    ann = module.globals.get("llvm.global.annotations")
+    if ann is not None and ann.initializer:
+        for entry in _elements(_constant(ann.initializer)):
+            acc.annotation(module, entry)
+    return acc.freeze()
+
+
+def mentions_declarations_in(module) -> bool:
+    return any(is_registration(n) for n in module.globals) or "llvm.global.annotations" in module.globals
+
+
+class _Builder:
+    def __init__(self):
+        self.gradients: dict[str, CustomGradient] = {}
+        self.derivatives: dict[str, CustomDerivative] = {}
+        self.function_like: dict[str, str] = {}
+        self.allocation_like: dict[str, AllocationLike] = {}
+        self.inactive_functions: set[str] = set()
+        self.inactive_globals: set[str] = set()
+        self.nofree: set[str] = set()
+        self.recompute: set[str] = set()
+
+    def freeze(self) -> EnzymeDeclarations:
+        return EnzymeDeclarations(dict(self.gradients), dict(self.derivatives), dict(self.function_like),
+                                  dict(self.allocation_like), frozenset(self.inactive_functions),
+                                  frozenset(self.inactive_globals), frozenset(self.nofree),
+                                  frozenset(self.recompute))
+
+    def registration(self, module, name: str, kind: str, value) -> None:
+        elems = _elements(value)
+        where = f"registration '{name}'"
+
+        def function(k: int, role: str) -> str:
+            if k >= len(elems) or not _is_ref(elems[k]) or elems[k].name not in module.functions:
+                raise CompileError(f"malformed {where}: element {k + 1} ({role}) must be a function")
+            return elems[k].name
+
+        if kind == "__enzyme_register_gradient":
+            if len(elems) < 3:
+                raise CompileError(f"malformed {where}: expected {{function, augmented forward, reverse}}, "
+                                   f"found {len(elems)} element(s)")
+            f = function(0, "the function")
+            self.gradients[f] = CustomGradient(f, function(1, "augmented forward pass"), function(2, "reverse pass"), name)
+        elif kind == "__enzyme_register_derivative":
+            if len(elems) != 2:
+                raise CompileError(f"malformed {where}: expected {{function, forward derivative}}, "
+                                   f"found {len(elems)} element(s)")
+            f = function(0, "the function")
+            self.derivatives[f] = CustomDerivative(f, function(1, "forward derivative"), name)
+        elif kind == "__enzyme_register_splitderivative":
+            raise CompileError(f"{where}: split forward-mode derivatives (__enzyme_register_splitderivative) "
+                               f"are not supported by adcc")
+        elif kind == "__enzyme_function_like":
+            if len(elems) < 2:
+                raise CompileError(f"malformed {where}: expected {{function, \"name\"}}")
+            f = function(0, "the function")
+            like = _string(module, elems[1])
+            if not like:
+                raise CompileError(f"malformed {where}: element 2 must be the name of a function (a string)")
+            self.function_like[f] = like
+        elif kind == "__enzyme_allocation_like":
+            if len(elems) != 4:
+                raise CompileError(f"malformed {where}: expected {{allocator, size argument index, "
+                                   f"\"deallocator argument indices\", deallocator}}, found {len(elems)} element(s)")
+            f = function(0, "the allocator")
+            size = _integer(elems[1])
+            inds = _string(module, elems[2])
+            if size is None or inds is None or not re.fullmatch(r"-?\d+(,-?\d+)*", inds):
+                raise CompileError(f"malformed {where}: element 2 must be an argument index and element 3 a "
+                                   f"string of comma-separated argument indices (\"-1\" is the returned pointer)")
+            self.allocation_like[f] = AllocationLike(f, size, tuple(int(x) for x in inds.split(",")),
+                                                     function(3, "the deallocator"))
+        elif kind in ("__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_nofree",
+                      "__enzyme_shouldrecompute"):
+            target = {"__enzyme_nofree": self.nofree, "__enzyme_shouldrecompute": self.recompute}.get(
+                kind, self.inactive_functions)
+            refs = [e for e in elems if _is_ref(e)] if elems else ([value] if _is_ref(value) else [])
+            if not refs or any(r.name not in module.functions for r in refs):
+                raise CompileError(f"malformed {where}: its elements must be functions")
+            target.update(r.name for r in refs)
+        elif kind == "__enzyme_inactive_global":
+            refs = [e for e in elems if _is_ref(e)] if elems else ([value] if _is_ref(value) else [])
+            if not refs or any(r.name not in module.globals for r in refs):
+                raise CompileError(f"malformed {where}: its elements must be global variables")
+            self.inactive_globals.update(r.name for r in refs)
+
+    def annotation(self, module, entry) -> None:
+        parts = _elements(entry)
+        if len(parts) < 2 or not _is_ref(parts[0]):
+            return
+        what = _string(module, parts[1])
+        if what is None or not what.startswith("enzyme_"):
+            return
+        subject = parts[0].name
+        loc = None
+        if len(parts) >= 4:
+            file = _string(module, parts[2])
+            line = _integer(parts[3])
+            if file:
+                loc = SourceLocation(file, line or 0)
+        is_fn = subject in module.functions
+        if what not in ANNOTATIONS:
+            raise CompileError(f"unknown Enzyme attribute '{what}' (adcc implements: "
+                               f"{', '.join(sorted(ANNOTATIONS))})", loc)
+        if what in ("enzyme_inactive", "enzyme_inactive_noblock", "enzyme_inactive_global"):
+            (self.inactive_functions if is_fn else self.inactive_globals).add(subject)
+        elif what == "enzyme_nofree" and is_fn:
+            self.nofree.add(subject)
+        elif what == "enzyme_shouldrecompute" and is_fn:
+            self.recompute.add(subject)
+        elif what == "enzyme_function_like" and is_fn:
+            args = _elements(_resolve(module, parts[4])) if len(parts) >= 5 else []
+            like = _string(module, args[0]) if args else None
+            if not like:
+                raise CompileError("enzyme_function_like needs the name of the function it behaves like, e.g. "
+                                   "__attribute__((enzyme_function_like(\"log1p\")))", loc)
+            self.function_like[subject] = like
+
+
+# --- constant expressions --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Ref:
+    name: str
+
+
+def _is_ref(x) -> bool:
+    return isinstance(x, _Ref)
+
+
+def _elements(x) -> list:
+    return list(x) if isinstance(x, tuple) else []
+
+
+def _integer(x) -> int | None:
+    if isinstance(x, int):
+        return x
+    return None
+
+
+def _resolve(module, x):
+    """A reference to a constant global: its value."""
+    if _is_ref(x) and x.name in module.globals:
+        g = module.globals[x.name]
+        if g.initializer:
+            return _constant(g.initializer)
+    return x
+
+
+def _string(module, x) -> str | None:
+    """The C string a constant (or a reference to a constant global) holds."""
+    if isinstance(x, str):
+        return x
+    x = _resolve(module, x) if _is_ref(x) else x
+    return x if isinstance(x, str) else None
+
+
+def _constant(text: str):
+    """Parse the constant at the start of `text` (a global's initializer) into nested tuples of
+    _Ref (a global), int, str (a c"..." string) and None (null, undef, anything else)."""
+    try:
+        toks = [t for t in tokenize(text)]
+    except LexError:
+        return None
+    value, _ = _value(toks, 0)
+    return value
+
+
+_CAST_WORDS = {"bitcast", "addrspacecast", "inttoptr", "ptrtoint", "getelementptr"}
+
+
+def _value(toks, k: int):
+    """(value, next index): a typed or untyped constant starting at toks[k]."""
+    if k >= len(toks):
+        return None, k
+    t = toks[k]
+    if t.text in ("[", "{", "<"):
+        close = {"[": "]", "{": "}", "<": ">"}[t.text]
+        items = []
+        k += 1
+        while k < len(toks) and toks[k].text != close:
+            k = _skip_type(toks, k)
+            v, k = _value(toks, k)
+            items.append(v)
+            if k < len(toks) and toks[k].text == ",":
+                k += 1
+        return tuple(items), k + 1
+    if t.kind == "global":
+        return _Ref(t.text[1:]), k + 1
+    if t.kind == "number":
+        try:
+            return int(t.text, 0), k + 1
+        except ValueError:
+            return None, k + 1
+    if t.kind == "string" and t.text.startswith("c"):
+        return _c_string(t.text[2:-1]), k + 1
+    if t.kind == "word" and t.text in _CAST_WORDS:
+        # cast (T v to T) / getelementptr [inbounds] (T, ptr @g, ...): the global it is based on
+        while k < len(toks) and toks[k].text != "(":
+            k += 1
+        depth, found = 0, None
+        while k < len(toks):
+            if toks[k].text == "(":
+                depth += 1
+            elif toks[k].text == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif toks[k].kind == "global" and found is None:
+                found = _Ref(toks[k].text[1:])
+            elif toks[k].kind == "number" and found is None and t.text == "inttoptr":
+                found = _value(toks, k)[0]
+            k += 1
+        return found, k + 1
+    return None, k + 1
+
+
+def _skip_type(toks, k: int) -> int:
+    """Index after the type at toks[k] (if a type is there; values are left alone)."""
+    if k >= len(toks):
+        return k
+    t = toks[k]
+    if t.kind == "word" and (t.text in ("ptr", "void", "half", "bfloat", "float", "double", "x86_fp80", "fp128",
+                                        "label", "metadata") or re.fullmatch(r"i\d+", t.text)):
+        k += 1
+    elif t.kind == "local":  # %struct.S
+        k += 1
+    elif t.text in ("[", "{", "<") and k + 1 < len(toks) and (toks[k + 1].kind == "number" and k + 2 < len(toks)
+                                                             and toks[k + 2].text == "x" or t.text == "{"
+                                                             and _looks_like_struct_type(toks, k)):
+        close = {"[": "]", "{": "}", "<": ">"}[t.text]
+        depth = 0
+        while k < len(toks):
+            if toks[k].text in ("[", "{", "<"):
+                depth += 1
+            elif toks[k].text in ("]", "}", ">"):
+                depth -= 1
+                if depth == 0:
+                    k += 1
+                    break
+            k += 1
+        del close
+    else:
+        return k
+    while k < len(toks) and toks[k].text == "*":
+        k += 1
+    return k
+
+
+def _looks_like_struct_type(toks, k: int) -> bool:
+    """`{ ptr, i32 }` (a type) rather than `{ ptr @a, i32 1 }` (a value): no value tokens inside."""
+    depth = 0
+    while k < len(toks):
+        t = toks[k]
+        if t.text in ("[", "{", "<"):
+            depth += 1
+        elif t.text in ("]", "}", ">"):
+            depth -= 1
+            if depth == 0:
+                return True
+        elif t.kind in ("global", "string") or (t.kind == "word" and t.text in ("null", "zeroinitializer",
+                                                                                  "undef", "poison")):
+            return False
+        k += 1
+    return False
+
+
+def _c_string(body: str) -> str:
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        if body[i] == "\\" and i + 2 < len(body) + 1:
+            out.append(int(body[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.extend(body[i].encode())
+            i += 1
+    return out.split(b"\0", 1)[0].decode(errors="replace")
