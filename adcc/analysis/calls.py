@@ -62,7 +62,6 @@ INACTIVE_INTRINSIC_PREFIXES = (
     "llvm.vector.reduce.xor", "llvm.vector.reduce.add", "llvm.vector.reduce.mul",
     "llvm.vector.reduce.umax", "llvm.vector.reduce.smax", "llvm.vector.reduce.umin",
     "llvm.vector.reduce.smin", "llvm.threadlocal.address", "llvm.scmp.", "llvm.ucmp.",
-    "llvm.frexp.",
 )
 
 ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",

@@ -168,8 +168,8 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import runtime
-    return (*runtime.RULES,)
+    from adcc.ad.rules import libm_calls, runtime
+    return (*runtime.RULES, *libm_calls.RULES)
 
 
 _BY_NAME: dict[str, CallRule] | None = None
