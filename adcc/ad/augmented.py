@@ -206,11 +206,13 @@ class AugmentedBuilder:
             else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
         elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
-                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
-            ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
+                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze", "inttoptr"):
+            ops = [self.sh(o) if isinstance(o.type, T.PointerType) or (op == "inttoptr" and act.has_int_shadow(o))
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
-        elif op in ("select", "freeze") and act.has_int_shadow(inst):
-            ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+        elif op in ("select", "freeze", "ptrtoint") and act.has_int_shadow(inst):
+            ops = [self.sh(o) if act.has_int_shadow(o) or (isinstance(o.type, T.PointerType) and act.has_shadow(o))
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
 
     def _terminator(self, inst: Instruction) -> None:

@@ -147,12 +147,12 @@ class ForwardSynthesizer:
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._shadow_alloca(inst) for _ in range(self.W)]
             return
-        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze") and isinstance(inst.type, T.PointerType):
+        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze", "inttoptr") and isinstance(inst.type, T.PointerType):
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
         if not self.act.is_varied(inst):
-            if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
+            if self.act.has_int_shadow(inst) and op in ("select", "freeze", "ptrtoint"):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
         rule = lookup_opcode(op)
