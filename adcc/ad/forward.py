@@ -319,8 +319,8 @@ class ForwardSynthesizer:
                 # shadows adcc allocated carry the runtime's header; others belong to the caller,
                 # who allocated them like the primal (Enzyme frees those with the primal's free)
                 from adcc.analysis.memory import is_local_object, underlying_objects
-                ours = all(is_local_object(o, self.module) and o.opcode == "call"
-                           for o in underlying_objects(inst.args[0], self.module))
+                ours = all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
+                           for o in underlying_objects(inst.args[0], self.module))  # a null is not ours
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])
