@@ -7,17 +7,29 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; Eigen 3 and Boost for
+# tests/test_e2e_eigen.py and the IR corpus; cmake, meson and ninja for the real-build tests, so
+# that CI runs them rather than skips them): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-build
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup demo test test-fast bench-compile bench clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges clean-cache
 
-setup: $(STAMP) $(LAUNCHER_STAMP)
-	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# apt-get install the packages of $(1) that are missing
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \
 	fi
+endef
+
+setup: $(STAMP) $(LAUNCHER_STAMP)
+	$(call apt_install,$(APT_PKGS))
+
+test-setup: setup
+	$(call apt_install,$(TEST_APT_PKGS))
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3 python3-venv; }
@@ -30,12 +42,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # Launchers (adcc/driver/launchers.py): adcc/adcc++/adflang are the native fast-path launcher
-# (launcher/adcc_launcher.c, `cc -O2`), which execs the lean Python ones (adcc-py, ...: python -IS)
-# for everything it does not do itself. Without a C compiler: the Python launchers only.
+# (launcher/adcc_launcher.c, `cc -O2`, with zlib to compress the embedded bitcode when zlib.h is
+# there), which execs the lean Python ones (adcc-py, ...: python -IS) for everything it does not
+# do itself. Without a C compiler: the Python launchers only.
 $(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
 	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
 	new=$(VENV)/bin/.adcc-launcher.new; \
-	if [ -n "$$cc" ] && "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); then \
+	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
+	                      || "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); }; then \
 	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
 	else \
 	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \
@@ -48,20 +62,42 @@ demo: setup
 	$(VENV)/bin/adcc -O2 $(DEMO) -o build/demo -lm
 	./build/demo
 
-test: setup
+test: test-setup
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	$(PY) -m pytest -n auto -q
+	$(PY) -m pytest -n auto -q -rs
+
+# Bridge tests that need a large framework (issue #12): installed into the venv here only.
+# torch==2.13.0 is the CPU build; `make test` skips these tests, saying why.
+test-torch: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_torch.py
+
+test-tf: setup
+	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install -q tensorflow-cpu
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
+
+# the long campaigns (pytest -m slow): driver fuzzing against clang, the 1,500-function unit
+test-slow: test-setup
+	$(PY) -m pytest -n auto -q -m slow
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
 
 # AD benchmarks (#5): adcc -O2, adcc --ad-stage=unoptimized and JAX; writes bench/results/results.{md,json,png}.
 # matplotlib and jax go into the venv here only (not package dependencies, not `make test`).
-bench: setup
+bench: test-setup
 	@$(PY) -c 'import matplotlib, jax' 2>/dev/null || $(PY) -m pip install -q matplotlib 'jax[cpu]' \
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
+	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
+
+# Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
+bench-bridges: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 \
+	  || echo "bench-bridges: could not install torch; its rows are skipped"
+	$(PY) bench/bridges.py $(BENCH_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

@@ -59,3 +59,38 @@ def install_launchers(native_path: str | None, no_native: bool) -> None:
     for path in install(native=native, report=lambda message: console.report(f"adcc-tool: warning: {message}")):
         kind = "native" if is_native(path) else "python"
         console.out(f"wrote {path} ({kind}), {path}{PY_SUFFIX}")
+    from adcc.driver.integration import install_cmake_package
+    console.out(f"wrote the CMake package and toolchain file in {install_cmake_package()}")
+
+
+@cli.command("cmake-toolchain")
+def cmake_toolchain() -> None:
+    """Print the path of adcc's CMake toolchain file (C, C++ and Fortran compiled by adcc):
+    cmake -DCMAKE_TOOLCHAIN_FILE="$(adcc-tool cmake-toolchain)" -S . -B build"""
+    from adcc.driver import console
+    from adcc.driver.integration import toolchain_file
+    console.out(toolchain_file())
+
+
+@cli.command("cmake-dir")
+def cmake_dir() -> None:
+    """Print the directory of adcc's CMake package (for -Dadcc_DIR=... when
+    find_package(adcc) does not find it on its own)."""
+    from adcc.driver import console
+    from adcc.driver.integration import install_cmake_package
+    console.out(install_cmake_package())
+
+
+@cli.command()
+def env() -> None:
+    """Print shell exports of CC, CXX and FC naming adcc's compilers: eval "$(adcc-tool env)"."""
+    from adcc.driver.integration import env_text
+    sys.stdout.write(env_text())
+
+
+@cli.command("include-dir")
+def include_dir() -> None:
+    """Print the directory of the Enzyme headers adcc ships (<enzyme/enzyme>)."""
+    from adcc.driver import console
+    from adcc.driver.integration import include_dir as path
+    console.out(path())

@@ -5,17 +5,17 @@
  * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
  * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
  * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
- * No mention: done (exit 0). A mention: the fast-path object is withdrawn (an earlier output
- * put back) and the Python driver redoes the unit with the original argv (AD pipeline).
+ * No mention: done (exit 0). A mention: the fast-path object is withdrawn and the Python
+ * driver redoes the unit with the original argv (AD pipeline).
  *
  * Every other invocation is handed unchanged (execv, argv[0] kept) to the Python launcher
  * next to this binary: <dir of /proc/self/exe>/<adcc|adcc++|adflang>-py. When in doubt, it
  * delegates. ADCC_NATIVE_LAUNCHER=0 in the environment makes it always delegate.
  *
- * Outputs: clang writes the object through a temp file and renames it, and removes the output
- * when it fails, so no partial object ever appears. Like the Python driver (which renames its
- * temp over the output only on success), a failed compile leaves an earlier output as it was:
- * the launcher keeps a hard link to it while clang runs and puts it back on failure or signal.
+ * Outputs: clang writes the object through a temp file and renames it, removes the output
+ * when the compile fails, and leaves an earlier output as it was when killed by a signal; the
+ * launcher forwards SIGINT/SIGTERM/SIGHUP to clang and then dies of the same signal, so every
+ * case ends as it would with clang alone (and as with the Python driver).
  *
  * Front end: $ADCC_CLANG / $ADCC_CLANGXX, else "clang"/"clang++" + $ADCC_LLVM_SUFFIX (default
  * "-22"), looked up on PATH, exactly as adcc/driver/toolchain.py does.
@@ -120,7 +120,7 @@ static const struct opt TABLE[] = {
     {"-Xclang", SEPARATE}, {"-mllvm", SEPARATE}, {"-Xpreprocessor", SEPARATE}, {"-Xassembler", SEPARATE},
     {"-Xlinker", SEPARATE}, {"-Xflang", SEPARATE}, {"-arch", SEPARATE}, {"--param", SEPARATE},
     {"-main-file-name", SEPARATE}, {"-working-directory", JOINED_OR_SEP}, {"-ivfsoverlay", JOINED_OR_SEP},
-    {"-ccc-install-dir", SEPARATE}, {"-gcc-toolchain", SEPARATE}, {"-module-dependency-dir", SEPARATE},
+    {"-ccc-install-dir", SEPARATE}, {"-module-dependency-dir", SEPARATE},
     {"-serialize-diagnostics", SEPARATE}, {"-dependency-file", SEPARATE}, {"-dependency-dot", SEPARATE},
     {"-l", JOINED_OR_SEP}, {"-L", JOINED_OR_SEP}, {"-Wl,", JOINED}, {"-u", SEPARATE}, {"-z", SEPARATE},
     {"-T", SEPARATE}, {"-e", SEPARATE}, {"-include-pch", SEPARATE}, {"-fuse-ld=", JOINED},
@@ -324,27 +324,138 @@ static int needs_ad(const char *path) {
     return result;
 }
 
-/* ---- main ---------------------------------------------------------------------------------- */
+/* ---- the embedded bitcode, compressed (objfile.py: compress_embedded_bitcode) --------------- */
 
-static char *backup;         /* hard link to the previous output while clang runs */
-static const char *previous; /* ... and where it goes back to */
-static volatile sig_atomic_t got_signal;
+#ifdef ADCC_ZLIB
+#include <zlib.h>
 
-static void on_signal(int sig) { got_signal = sig; }
-
-static void restore_previous(void) {
-    if (!backup) return;
-    struct stat b, t;
-    if (lstat(backup, &b) == 0 && lstat(previous, &t) == 0 && b.st_dev == t.st_dev && b.st_ino == t.st_ino)
-        unlink(backup); /* still in place (rename would do nothing between two links of one file) */
-    else
-        rename(backup, previous);
-    backup = NULL;
+static void wr32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void wr64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void drop_previous(void) {
-    if (backup) unlink(backup);
-    backup = NULL;
+/* The new bytes of an object whose .llvm.lto section is zlib-compressed (SHF_COMPRESSED, as
+ * objcopy --compress-sections writes it; SHF_EXCLUDE kept) and renamed .adcc.bc, and whose
+ * later sections move up by a multiple of their alignment; NULL when there is nothing to
+ * gain. *out_n: its size. */
+static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint64_t *out_n) {
+    if (n < 64 || memcmp(d, "\177ELF", 4) != 0 || d[4] != 2 || d[5] != 1) return NULL;
+    uint64_t shoff = rd64(d + 0x28);
+    uint64_t shentsize = rd16(d + 0x3A), shnum = rd16(d + 0x3C), shstrndx = rd16(d + 0x3E);
+    if (shoff == 0 || shentsize < 64 || shoff > n || shnum * shentsize > n - shoff || shstrndx >= shnum) return NULL;
+    const unsigned char *strhdr = d + shoff + shstrndx * shentsize;
+    uint64_t str_off = rd64(strhdr + 24), str_size = rd64(strhdr + 32);
+    if (str_off > n || str_size > n - str_off) return NULL;
+    static const char LTO[] = ".llvm.lto";
+    int64_t lto = -1;
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t name = rd32(d + shoff + i * shentsize);
+        if (name + sizeof LTO <= str_size && memcmp(d + str_off + name, LTO, sizeof LTO) == 0) lto = (int64_t)i;
+    }
+    if (lto < 0) return NULL;
+    const unsigned char *h = d + shoff + (uint64_t)lto * shentsize;
+    uint64_t lto_name = rd32(h);
+    uint64_t flags = rd64(h + 8), off = rd64(h + 24), size = rd64(h + 32), align = rd64(h + 48);
+    if ((flags & 0x800) || size == 0 || off > n || size > n - off) return NULL;
+    uint64_t old_end = off + size, start = (off + 7) & ~(uint64_t)7, step = 8;
+    for (uint64_t i = 0; i < shnum; i++) {
+        const unsigned char *o = d + shoff + i * shentsize;
+        uint64_t type = rd32(o + 4), soff = rd64(o + 24), salign = rd64(o + 48);
+        if ((int64_t)i != lto && soff > off && soff < old_end) return NULL;
+        uint64_t other_name = rd32(o); /* renamed in place: no other name may share those bytes */
+        if ((int64_t)i != lto && other_name >= lto_name && other_name <= lto_name + sizeof LTO - 1) return NULL;
+        if (type != 8 && soff >= old_end && salign > step) step = salign;
+    }
+    uLongf clen = compressBound((uLong)size);
+    unsigned char *payload = malloc(24 + clen);
+    if (!payload) return NULL;
+    wr32(payload, 1); /* ELFCOMPRESS_ZLIB */
+    wr32(payload + 4, 0);
+    wr64(payload + 8, size);
+    wr64(payload + 16, align ? align : 1);
+    if (compress2(payload + 24, &clen, d + off, (uLong)size, 1) != Z_OK || old_end < start + 24 + clen) {
+        free(payload);
+        return NULL;
+    }
+    uint64_t plen = 24 + clen, shift = (old_end - start - plen) / step * step;
+    unsigned char *out = shift ? calloc(1, n - shift) : NULL;
+    if (!out) {
+        free(payload);
+        return NULL;
+    }
+    memcpy(out, d, off);
+    memcpy(out + start, payload, plen);
+    memcpy(out + old_end - shift, d + old_end, n - old_end);
+    free(payload);
+    uint64_t new_shoff = shoff >= old_end ? shoff - shift : shoff;
+    wr64(out + 0x28, new_shoff);
+    /* renamed .adcc.bc (same length with its NUL): binutils' LTO plugin reads any .llvm.lto */
+    static const char PACKED[] = ".adcc.bc";
+    memcpy(out + (str_off >= old_end ? str_off - shift : str_off) + lto_name, PACKED, sizeof PACKED);
+    for (uint64_t i = 0; i < shnum; i++) {
+        unsigned char *q = out + new_shoff + i * shentsize;
+        if ((int64_t)i == lto) {
+            wr32(q + 4, 1); /* SHT_PROGBITS */
+            wr64(q + 8, flags | 0x800);
+            wr64(q + 24, start);
+            wr64(q + 32, plen);
+            wr64(q + 48, 8);
+        } else if (rd32(q + 4) != 8 && rd64(q + 24) >= old_end) {
+            wr64(q + 24, rd64(q + 24) - shift);
+        }
+    }
+    *out_n = n - shift;
+    return out;
+}
+
+/* Rewrite the object at `path` with its bitcode compressed (through a temp file and a rename;
+ * on any failure it stays as clang wrote it, which is as valid). */
+static void compress_object(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    unsigned char *map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return;
+    uint64_t n = 0;
+    unsigned char *out = compressed_object(map, (uint64_t)st.st_size, &n);
+    munmap(map, (size_t)st.st_size);
+    if (!out) return;
+    size_t len = strlen(path) + 64;
+    char *tmp = malloc(len);
+    if (tmp) {
+        snprintf(tmp, len, "%s.adcc-%ld.z.tmp", path, (long)getpid());
+        int wfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        int ok = wfd >= 0;
+        for (uint64_t done = 0; ok && done < n;) {
+            ssize_t w = write(wfd, out + done, (size_t)(n - done));
+            if (w <= 0) ok = 0;
+            else done += (uint64_t)w;
+        }
+        if (wfd >= 0 && close(wfd) != 0) ok = 0;
+        if (!ok || rename(tmp, path) != 0) unlink(tmp);
+        free(tmp);
+    }
+    free(out);
+}
+#else
+static void compress_object(const char *path) { (void)path; } /* built without zlib */
+#endif
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static pid_t child;
+static volatile sig_atomic_t got_signal;
+
+/* SIGINT/SIGTERM/SIGHUP: on to clang (which removes what it was writing and leaves an earlier
+ * output as it was); the launcher then dies of the same signal, as clang does. */
+static void on_signal(int sig) {
+    got_signal = sig;
+    if (child > 0) kill(child, sig);
 }
 
 static int same_file_state(const struct stat *a, const struct stat *b) {
@@ -401,80 +512,67 @@ int main(int argc, char **argv) {
     }
     cmd[n] = NULL;
 
-    /* The previous output survives a failed compile, as with the Python driver (whose temp is
-     * never renamed over it): clang removes the output on failure, so keep a hard link to the
-     * old one and put it back. */
-    if (existed) {
-        size_t len = strlen(target) + 64;
-        backup = malloc(len);
-        if (!backup) delegate(argv);
-        const char *base = base_name(target);
-        snprintf(backup, len, "%.*s.%s.adcc-%ld.prev", (int)(base - target), target, base, (long)getpid());
-        unlink(backup); /* left by a killed process that had our pid */
-        if (link(target, backup) != 0) {
-            backup = NULL;
-            delegate(argv); /* no hard links here: the Python driver writes through a temp */
-        }
-        previous = target;
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART; clang gets the signal too and cleans up */
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) sigaction(SIGNALS[i], &sa, NULL);
-
-    pid_t pid;
-    int err = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    static const int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) {
+        sigaction(SIGNALS[i], &sa, NULL);
+        sigaddset(&block, SIGNALS[i]);
+    }
+    /* no signal between the spawn and `child` being set: it would not reach clang */
+    sigprocmask(SIG_BLOCK, &block, &saved);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t dfl;
+    sigemptyset(&dfl);
+    for (size_t i = 0; i < sizeof SIGNALS / sizeof SIGNALS[0]; i++) sigaddset(&dfl, SIGNALS[i]);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setsigmask(&attr, &saved);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int err = posix_spawnp(&child, cmd[0], NULL, &attr, cmd, environ);
+    posix_spawnattr_destroy(&attr);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     if (err != 0) { /* no front end: the Python driver says what to install */
-        drop_previous();
+        child = 0;
         delegate(argv);
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR) {
             perror(PROGRAM[mode]);
-            restore_previous();
             return 1;
         }
-    if (got_signal) { /* interrupted: back to where we started, then die of the same signal */
-        restore_previous();
-        signal(got_signal, SIG_DFL);
-        raise(got_signal);
-        return 128 + got_signal;
-    }
-    if (WIFSIGNALED(status)) {
-        restore_previous();
-        return 128 + WTERMSIG(status);
+    child = 0;
+    if (got_signal || WIFSIGNALED(status)) { /* interrupted, or clang died of a signal */
+        int sig = got_signal ? got_signal : WTERMSIG(status);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return 128 + sig;
     }
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    if (rc != 0) { /* clang printed why and removed what it was writing */
-        restore_previous();
-        return rc;
-    }
+    if (rc != 0) return rc; /* clang printed why and removed the output, as it does alone */
     /* No object (e.g. -Xclang -fsyntax-only), or the one from before, untouched (clang always
      * writes a new file and renames it): nothing to scan, as for the Python driver's temp. */
-    if (stat(target, &after) != 0) {
-        restore_previous();
+    if (stat(target, &after) != 0) return 0;
+    if (existed && same_file_state(&before, &after)) return 0;
+    if (!needs_ad(target)) {
+        compress_object(target);
         return 0;
     }
-    if ((existed && same_file_state(&before, &after)) || !needs_ad(target)) {
-        drop_previous();
-        return 0;
-    }
-    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, from
-     * the state before this compile (the previous output back in place, or none), so that a
-     * failing AD compile leaves what it would have left without this launcher. */
-    if (backup)
-        restore_previous();
-    else
-        unlink(target);
-    /* the scan is done: tell the driver to go straight to the AD pipeline (one clang run less) */
+    /* The unit calls the Enzyme API: the Python driver redoes it through the AD pipeline, with
+     * no output in place meanwhile (a failing AD compile leaves none, as a failing clang). Its
+     * warnings were printed by this compile: --adcc-fast-path-done keeps the rerun quiet and
+     * sends it straight to the AD pipeline. */
+    unlink(target);
     int argc2 = 0;
     while (argv[argc2]) argc2++;
     char **argv2 = calloc((size_t)argc2 + 2, sizeof *argv2);
     if (!argv2) delegate(argv);
     for (int i = 0; i < argc2; i++) argv2[i] = argv[i];
-    argv2[argc2] = "-fno-adcc-fast-path";
+    argv2[argc2] = "--adcc-fast-path-done";
     delegate(argv2);
 }

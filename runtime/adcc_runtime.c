@@ -187,6 +187,34 @@ void adcc_shadow_free(void *shadow) {
   }
 }
 
+/* Frees deferred to the end of a reverse pass (a call rule's reverse may read the memory after
+ * the reverse of its free): a per-thread list, released down to a mark. */
+static _Thread_local struct deferred { void *p; void (*fn)(void *); } *later;
+static _Thread_local int64_t later_n, later_cap;
+
+void adcc_free_later(void *p, void (*fn)(void *)) {
+  if (!p) return;
+  if (later_n == later_cap) {
+    int64_t cap = later_cap ? later_cap * 2 : 64;
+    struct deferred *grown = realloc(later, (size_t)cap * sizeof *later);
+    if (!grown) adcc_fatal("out of memory deferring a free");
+    later = grown;
+    later_cap = cap;
+  }
+  later[later_n].p = p;
+  later[later_n].fn = fn;
+  later_n++;
+}
+
+int64_t adcc_free_mark(void) { return later_n; }
+
+void adcc_free_flush(int64_t mark) {
+  while (later_n > mark) {
+    later_n--;
+    later[later_n].fn(later[later_n].p);
+  }
+}
+
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
   if (!shadow) return;
   if (live_remove(shadow))

@@ -465,7 +465,14 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
-            b.call(inst.callee_name, T.void, [self.rp(a) for a in inst.args], fnty=inst.info["fn_type"])
+            args = [self.rp(a) for a in inst.args]
+            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
+                # a call rule's reverse (run later in this reverse pass) may read the memory: release
+                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
+                b.call("adcc_free_later", T.void, [args[0], inst.callee])
+                self.s.ctx.frees_deferred = True
+            else:
+                b.call(inst.callee_name, T.void, args, fnty=inst.info["fn_type"])
             return
         if kind is CallKind.ALLOC:
             b.call("adcc_shadow_free", T.void, [self.rs(inst)])

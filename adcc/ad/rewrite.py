@@ -7,6 +7,7 @@ from adcc.ad.forward import forward_signature
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
+from adcc.analysis.linking import unresolved_callee
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -82,8 +83,8 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     for inst in innermost_first(module, find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
-            if target is not None and target in module.functions and not module.is_defined(target):
-                continue  # defined in another translation unit: the link step differentiates it
+            if target is not None and target in module.functions and unresolved_callee(module, target):
+                continue  # its call tree needs another translation unit: the link step differentiates it
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
         if site.mode is Mode.FORWARD:
@@ -150,7 +151,8 @@ def _site_spec(module, site: CallSite) -> FunctionSpec:
         readonly = not writes_nonlocal_memory(module, fn)
         if not readonly:
             reload = reloadable_arguments(module, fn)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload,
+                        top_level=site.mode is Mode.REVERSE)
 
 
 def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:

@@ -549,11 +549,20 @@ class TapePlan:
                 return "re"
             if op == "load" and self._reloadable(v) and self.source("p", v.operands[0], blk, depth + 1) != "tape":
                 return "re"
+            if op == "call" and self._recomputable_call(v) and \
+                    all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands):
+                return "re"
         elif op in ("getelementptr", "bitcast", "addrspacecast") and \
                 self.source("s", v.operands[0], blk, depth + 1) != "tape" and \
                 all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands[1:]):
             return "re"  # shadows of pointer arithmetic follow the primal
         return "hoist" if self.hoist_loop(v, blk) is not None else "tape"
+
+    def _recomputable_call(self, call: Instruction) -> bool:
+        """A call the program declared `__enzyme_shouldrecompute`: the reverse pass calls the
+        function again instead of taping its result (the program vouches that it may)."""
+        from adcc.analysis.declarations import declarations_of
+        return call.callee_name in declarations_of(self.s.module).recompute
 
     def _reloadable(self, load: Instruction) -> bool:
         """May the reverse pass re-execute this load (memory unchanged since)?"""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.types import type_hint
 from adcc.ir.values import Instruction
 
 
@@ -81,6 +82,9 @@ class RuleNames:
     """The callee names the AD layer's rule table has rules for, as the analyses see them."""
     is_math: Callable[[str], bool]        # pointwise math rule (sin, llvm.exp.f64, ...)
     is_call_rule: Callable[[str], bool]   # a call-rule family entry (BLAS, libc, ...)
+    # the argument positions through which a call-rule callee writes memory (None: it may write
+    # through any pointer argument); cblas_dgemv writes only y
+    written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)
@@ -111,12 +115,14 @@ def classify_call(module, inst: Instruction) -> CallKind:
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
-    if name in decls.inactive_functions:
+    if name in decls.inactive_functions or type_hint(name) is not None:
         return CallKind.INACTIVE
     if name in decls.gradients or name in decls.derivatives:
         return CallKind.RULE
     if name in decls.allocation_like:
         return CallKind.ALLOC
+    if name in decls.deallocators:
+        return CallKind.FREE
     name = decls.function_like.get(name, name)
     if name in ALLOC_FUNCTIONS:
         return CallKind.ALLOC

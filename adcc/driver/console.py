@@ -21,6 +21,25 @@ def error_text(message: str, program: str = "adcc") -> None:
     sys.stderr.flush()
 
 
+_warned: set[str] = set()
+_program = "adcc"
+
+
+def set_program(name: str) -> None:
+    """The name messages start with (adcc, adcc++, adflang)."""
+    global _program
+    _program = name
+
+
+def warning(message: str) -> None:
+    """A driver warning, printed once per invocation however often it is raised."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    sys.stderr.write(f"{_program}: warning: {message}\n")
+    sys.stderr.flush()
+
+
 def stage_line(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()

@@ -61,6 +61,10 @@ def build_native(out: str, source: str | None = None) -> str | None:
         path = shutil.which(cc)
         if path is None:
             continue
+        # with zlib the launcher compresses the embedded bitcode (as objfile.py does); without, not
+        proc = subprocess.run([path, "-O2", "-DADCC_ZLIB", "-o", out, source, "-lz"], capture_output=True, text=True)
+        if proc.returncode == 0:
+            return None
         proc = subprocess.run([path, "-O2", "-o", out, source], capture_output=True, text=True)
         if proc.returncode == 0:
             return None

@@ -1,14 +1,16 @@
 """The link step: plain `clang` linking plus the adcc runtime, and cross-unit differentiation.
 
-When an object still calls `__enzyme_*` (its unit could not be differentiated alone), the
-bitcode embedded in every object that carries a `.llvm.lto` section is merged, run through
-the AD pipeline, and linked as one object in place of those objects; other inputs are untouched.
+When an object, or a member the link pulls from a static library (named by path or found
+with -L/-l), still calls `__enzyme_*` (its unit could not be differentiated alone), the
+bitcode embedded in those objects and members is merged, run through the AD pipeline (in a
+worker, adcc.driver.worker), and linked as one object in their place; other inputs are
+untouched. Members are pulled as a linker would: those defining a symbol still undefined.
 """
 from __future__ import annotations
 
 import os
 
-from adcc.driver import objfile, toolchain
+from adcc.driver import objfile, toolchain, worker
 from adcc.driver import options as opts
 from adcc.driver.files import spawn
 
@@ -16,13 +18,15 @@ _OBJECT_EXTS = (".o", ".obj", ".lo")
 
 
 def is_object(path: str) -> bool:
-    return path.endswith(_OBJECT_EXTS) or os.path.basename(path).startswith("adcc-")
+    return path.endswith(_OBJECT_EXTS) or os.path.basename(os.path.dirname(path)).startswith("adcc-")
 
 
 def link(driver, line: list[str], out: str) -> int:
     """Link `line` (options and inputs in command-line order) into `out` (a temp path
     committed by the caller), with the adcc runtime archive last."""
-    line = differentiate_across_units(driver, line)
+    rc, line = differentiate_across_units(driver, line)
+    if rc != 0:
+        return rc
     from adcc.driver.runtime import ensure_runtime
     rt = ensure_runtime()
     linker = toolchain.driver_for(driver.mode)
@@ -32,70 +36,149 @@ def link(driver, line: list[str], out: str) -> int:
     return spawn([linker, *extra, *line, rt.lib_a, "-o", out], driver.verbose)
 
 
-def differentiate_across_units(driver, inputs: list[str]) -> list[str]:
-    """Return the link line `inputs` with the bitcode-carrying objects replaced by one
-    differentiated object, if any object needs AD; otherwise `inputs` unchanged."""
-    datas = {}
-    for path in inputs:
+class _Unit:
+    """An object or archive member of the link: its bytes and its symbols."""
+
+    def __init__(self, name: str, data: bytes, archive: str | None = None):
+        self.name, self.data, self.archive = name, data, archive
+        self.defined, self.undefined = objfile.symbols(data)
+
+
+def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]:
+    """(0, the link line with the bitcode-carrying objects replaced by one differentiated
+    object) when an object or pulled member needs AD; (0, `line`) when none does; (rc, line)
+    when the link-time AD failed (it printed why)."""
+    objects: dict[str, _Unit] = {}
+    for path in line:
         if not path.startswith("-") and is_object(path) and os.path.isfile(path):
             try:
-                datas[path] = objfile.read(path)
+                objects[path] = _Unit(path, objfile.read(path))
             except OSError:
                 continue  # the linker will report it
-    if not any(objfile.native_mentions_enzyme(d) for d in datas.values()):
-        return inputs
-    carriers = [p for p, d in datas.items() if objfile.embedded_bitcode(d) is not None]
-    if not carriers:
-        return inputs  # nothing to differentiate with; the linker reports the undefined symbol
-    from adcc.driver import pipeline, stages
+    libraries = static_libraries(driver, line)
+    members = _pulled_members(list(objects.values()), [path for path, _ in libraries])
+    units = [*objects.values(), *members]
+    if not any(objfile.native_mentions_enzyme(u.data) for u in units):
+        return 0, line
+    carriers = [p for p, u in objects.items() if objfile.embedded_bitcode(u.data) is not None]
+    blobs = [objfile.embedded_bitcode(u.data) for u in [*(objects[p] for p in carriers), *members]]
+    blobs = [b for b in blobs if b is not None]
+    if not blobs:
+        return 0, line  # nothing to differentiate with; the linker reports the undefined symbol
+    from adcc.driver import pipeline
     toolchain.check_llvm_versions(toolchain.driver_for(driver.mode))
     log = pipeline.StageLog(driver.verbose)
-    with log.stage("link: merge bitcode", f"{len(carriers)} object(s)"):
-        merged = stages.link_bitcode([objfile.embedded_bitcode(datas[p]) for p in carriers])
-        pulled = _pull_archive_members(merged, [p for p in inputs if p.endswith(".a") and os.path.isfile(p)])
-    if pulled:
-        log.emit(f"adcc: link: bitcode of {len(pulled)} archive member(s) merged: {', '.join(pulled)}")
-    options = driver.ad_options(driver.parsed.output or "a.out")
-    tm = pipeline.machine_for(driver, options.opt_level)
-    data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
+    if members:
+        log.emit(f"adcc: link: bitcode of {len(members)} archive member(s) merged: "
+                 f"{', '.join(m.name for m in members)}")
     merged_obj = driver.outputs.scratch_file(".o")
-    with open(merged_obj, "wb") as f:
-        f.write(data)
-    first = inputs.index(carriers[0])
-    rest = [p for p in inputs if p not in carriers]
-    rest.insert(min(first, len(rest)), merged_obj)
-    return rest
+    output = driver.parsed.output or "a.out"
+
+    def work() -> None:
+        from adcc.driver import stages
+        with log.stage("link: merge bitcode", f"{len(blobs)} module(s)"):
+            merged = stages.link_bitcode(blobs)
+        options = driver.ad_options(output)
+        tm = pipeline.machine_for(driver, options.opt_level)
+        from adcc.diagnostics import CompileError
+        try:
+            data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
+        except CompileError as err:
+            raise _located_at_request(err, merged) from None
+        with open(merged_obj, "wb") as f:
+            f.write(data)
+    rc = worker.run(work, log, f"the link of '{output}'", driver.program)
+    if rc != 0:
+        return rc, line
+    # in place of the first carrier, and before any library a merged member came from (the
+    # linker then finds those members' symbols defined and does not pull them again)
+    sources = {m.archive for m in members}
+    places = [line.index(p) for p in carriers] + [where for path, where in libraries if path in sources]
+    first = min(places)
+    rest = [*line[:first], merged_obj, *[p for p in line[first:] if p not in carriers]]
+    return 0, rest
 
 
-def _pull_archive_members(merged, archives: list[str]) -> list[str]:
-    """Merge the bitcode of archive members that define functions or globals the merged module
-    still lacks, as the linker would pull them (repeatedly: members may need other members).
-    A merged member defines everything it holds, so the linker never pulls it again."""
-    from adcc.driver import stages
-    b = stages.llvm()
-    members = []
+def static_libraries(driver, line: list[str]) -> list[tuple[str, int]]:
+    """The static libraries of the link and where they stand in `line`: `.a` inputs, and
+    `-lNAME` found as libNAME.a in a -L directory (where the linker would not take libNAME.so)."""
+    static = driver.parsed.has("-static")
+    dirs = driver.parsed.values("-L")
+    out = []
+    for item in driver.parsed.items:
+        if isinstance(item, opts.Input):
+            if item.path.endswith(".a") and item.path in line and os.path.isfile(item.path):
+                out.append((item.path, line.index(item.path)))
+        elif item.name == "-l" and item.value:
+            found = _find_library(item.value, dirs, static)
+            where = _position(line, item.words)
+            if found is not None and where is not None:
+                out.append((found, where))
+    return out
+
+
+def _position(line: list[str], words: list[str]) -> int | None:
+    for k in range(len(line) - len(words) + 1):
+        if line[k:k + len(words)] == words:
+            return k
+    return None
+
+
+def _find_library(name: str, dirs: list[str], static: bool) -> str | None:
+    names = [name[1:]] if name.startswith(":") else ([] if static else [f"lib{name}.so"]) + [f"lib{name}.a"]
+    for d in dirs:
+        for candidate in names:
+            path = os.path.join(d, candidate)
+            if os.path.isfile(path):
+                return path if candidate.endswith(".a") or name.startswith(":") else None
+    return None
+
+
+def _pulled_members(objects: list[_Unit], archives: list[str]) -> list[_Unit]:
+    """The archive members a linker would pull for these objects: those defining a symbol
+    still undefined, repeatedly (members may need other members)."""
+    pool: list[_Unit] = []
     for path in archives:
         try:
-            with open(path, "rb") as f:
-                data = f.read()
+            data = objfile.read(path)
         except OSError:
             continue
         for name, body in objfile.archive_members(data):
-            bc = objfile.embedded_bitcode(body) if body[:4] == b"\x7fELF" else None
-            if bc is None:
-                continue
-            mod = b.parse_bitcode(bc)
-            defined = {g.name for g in [*mod.functions, *mod.global_variables] if not g.is_declaration}
-            members.append([f"{os.path.basename(path)}({name})", bc, defined])
-    pulled = []
+            if body[:4] == b"\x7fELF":
+                pool.append(_Unit(f"{os.path.basename(path)}({name})", body, path))
+    defined = set().union(*(u.defined for u in objects)) if objects else set()
+    undefined = set().union(*(u.undefined for u in objects)) if objects else set()
+    pulled: list[_Unit] = []
     changed = True
-    while changed and members:
+    while changed:
         changed = False
-        missing = {g.name for g in [*merged.functions, *merged.global_variables] if g.is_declaration}
-        for m in list(members):
-            if m[2] & missing:
-                merged.link_in(b.parse_bitcode(m[1]))
-                pulled.append(m[0])
-                members.remove(m)
+        for member in list(pool):
+            if member.defined & (undefined - defined):
+                pool.remove(member)
+                pulled.append(member)
+                defined |= member.defined
+                undefined |= member.undefined
                 changed = True
     return pulled
+
+
+def _located_at_request(err, merged):
+    """A link-time AD error without a location: point at the `__enzyme_*` call(s) the
+    compile steps recorded (adcc.analysis.linking) instead."""
+    from adcc.diagnostics import CompileError, Diagnostic
+    if err.diagnostic.location is not None:
+        return err
+    from adcc.analysis.linking import deferred_requests
+    from adcc.ir import parse_module
+    try:
+        module = parse_module(str(merged))
+        requests = deferred_requests(module)
+    except Exception:  # the error stands as it is
+        return err
+    message = err.diagnostic.message
+    for target, loc in requests:
+        if not module.is_defined(target) and f"'{target}'" in message:
+            note = Diagnostic("note", f"no object or static library of this link defines '{target}'")
+            return CompileError(message, loc, notes=[*err.notes, note], exit_code=err.exit_code)
+    notes = [Diagnostic("note", f"while differentiating '{t}', requested here", loc) for t, loc in requests]
+    return CompileError(message, None, notes=[*err.notes, *notes], exit_code=err.exit_code)

@@ -3,18 +3,24 @@
 Fast path: each source is compiled by the front end as plain clang would (plus fat LTO
 bitcode for `-c`); only a result that references `__enzyme_*` is redone through the AD
 pipeline (adcc.driver.pipeline). This module imports nothing heavy so that path stays fast.
+
+Outputs behave as clang's: each source's output appears when its compile succeeds (a
+failed one removes an earlier output of that name; the other sources still compile), a
+failed link removes the executable, and an interrupted command leaves earlier outputs as
+they were. No temporary survives any of these.
 """
 from __future__ import annotations
 
 import os
 import sys
 
+from adcc.driver import console, interrupts, toolchain
 from adcc.driver import options as opts
-from adcc.driver import toolchain
 from adcc.driver.files import OutputSet, spawn
-from adcc.driver.objfile import needs_ad
+from adcc.driver.objfile import compress_object, needs_ad
 
 PROGRAMS = {"c": "adcc", "c++": "adcc++", "fortran": "adflang"}
+_DEPENDENCY_OPTIONS = {"-MD", "-MMD", "-MP", "-MT", "-MQ", "-MF", "-MG"}
 
 
 def main_c() -> int:
@@ -31,22 +37,20 @@ def main_fortran() -> int:
 
 def main(mode: str, argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    console.set_program(PROGRAMS[mode])
+    interrupts.install()
     try:
-        return Driver(mode, opts.parse_args(argv)).run()
-    except KeyboardInterrupt:
-        return 130
+        return Driver(mode, opts.parse_args(argv, mode)).run()
+    except interrupts.Interrupted as e:
+        interrupts.die(e.signum)
+        return 128 + e.signum
     except Exception as e:
         # adcc.diagnostics is imported lazily, by whoever raises a CompileError
         from adcc.diagnostics import CompileError
         if not isinstance(e, CompileError):
             raise
-        from adcc.driver import console
         console.report_error(e, PROGRAMS[mode])
         return e.exit_code or 1
-
-
-def _exit_code(rc: int) -> int:
-    return 128 - rc if rc < 0 else rc
 
 
 class Driver:
@@ -55,9 +59,11 @@ class Driver:
     def __init__(self, mode: str, parsed: opts.ParsedArgs):
         self.mode = mode
         self.parsed = parsed
+        self.program = PROGRAMS[mode]
         self.tool = toolchain.driver_for(mode)
         self.outputs = OutputSet()
         self.verbose = parsed.has("-v")
+        self.stdin_copy: str | None = None  # standard input, read once, for a `-` source
 
     # -- planning ---------------------------------------------------------------------
 
@@ -68,25 +74,33 @@ class Driver:
 
     def run(self) -> int:
         p = self.parsed
+        for message in p.warnings:
+            console.warning(message)
         sources = [i for i in p.inputs if opts.input_kind(i) != "linker"]
         passthrough = (
             any(a.role == opts.QUERY for a in p.args) or not p.inputs
-            or p.has("-E", "-M", "-MM")
+            or p.has("-E", "-M", "-MM", "-fsyntax-only", "-fdriver-only")
+            or any(opts.input_kind(i) == "header" for i in p.inputs)  # a precompiled header
             or (p.has("-emit-llvm") and not p.has("-c", "-S"))
             or (p.output is not None and len(sources) > 1 and p.has("-c", "-S"))
         )
         if passthrough:  # clang does the job (or reports the error) exactly as it would alone
             return self.exec_front_end()
+        self.check_inputs()
         try:
-            rc = self.compile_and_link(sources)
-        except BaseException:
-            self.outputs.discard()
-            raise
-        if rc != 0:
-            self.outputs.discard()
-        else:
-            self.outputs.commit()
-        return _exit_code(rc)
+            return self.compile_and_link(sources)
+        finally:
+            self.outputs.discard()  # whatever is still pending failed: temps go, nothing else
+
+    def check_inputs(self) -> None:
+        """Every input must exist before anything runs, as clang checks (a missing object
+        or `@file` is an error even when compiling only)."""
+        from adcc.diagnostics import CompileError, Diagnostic
+        missing = [i.path for i in self.parsed.inputs if i.path != "-" and not os.path.exists(i.path)]
+        if missing:
+            error = CompileError(f"no such file or directory: '{missing[0]}'")
+            error.notes = [Diagnostic("error", f"no such file or directory: '{m}'") for m in missing[1:]]
+            raise error
 
     def exec_front_end(self) -> int:
         argv = [self.tool, *self.forwarded()]
@@ -96,24 +110,38 @@ class Driver:
             os.execvp(argv[0], argv)
         except FileNotFoundError:
             toolchain.resolve(argv[0])  # raises the install hint
+        except OSError:  # E2BIG: too long for exec; spawn passes it through a response file
+            return spawn(argv, stdin=None)
         return 1
 
     def action(self) -> str:
+        """What the compile steps produce: clang's precedence is -S over -c."""
         p = self.parsed
-        if p.has("-c"):
-            return "bc" if p.has("-emit-llvm") else "obj"
         if p.has("-S"):
             return "ll" if p.has("-emit-llvm") else "asm"
+        if p.has("-c"):
+            return "bc" if p.has("-emit-llvm") else "obj"
         return "link"
 
-    def compile_args(self, linking: bool) -> list[str]:
-        """Options for per-source compile steps (no inputs, actions, -o or -x)."""
-        skip = {"-o", "-c", "-S", "-x", "-MF"}
+    def compile_args(self, linking: bool, first: bool, fortran: bool = False) -> list[str]:
+        """Options for per-source compile steps (no inputs, actions, -o or -x). Only the first
+        compile sees the linker options of a compile-only command (so clang warns once that
+        they are unused); the others run with -Qunused-arguments. flang gets no dependency
+        options (adcc writes Fortran dependency files itself)."""
+        skip = {"-o", "-S", "-x", "-MF"} | ({"-c"} if not self.parsed.has("-S") else set())
+        if fortran:
+            skip |= _DEPENDENCY_OPTIONS
         out: list[str] = []
         for a in self.parsed.args:
-            if a.role == opts.ADCC or a.name in skip or (linking and a.role == opts.LINK_ONLY):
+            if a.role == opts.ADCC or a.name in skip:
+                continue
+            if a.role == opts.LINK_ONLY and (linking or not first):
                 continue
             out.extend(a.words)
+        if not first:
+            out.append("-Qunused-arguments")
+        elif not linking:
+            out.extend(i.path for i in self.parsed.inputs if opts.input_kind(i) == "linker")
         return out
 
     def link_line(self, compiled: dict[int, str]) -> list[str]:
@@ -134,37 +162,82 @@ class Driver:
         action = self.action()
         linking = action == "link"
         compiled: dict[int, str] = {}
-        for inp in sources:
+        failed = 0
+        for k, inp in enumerate(sources):
             if linking:
                 out = self.outputs.scratch_file(".o")
                 target = os.path.splitext(os.path.basename(inp.path))[0] + ".o"
             else:
                 target = self.parsed.output or default_output(inp.path, action)
                 out = self.outputs.temp_for(target)
-            rc = self.compile_one(inp, out, target, action if not linking else "obj", linking)
-            if rc != 0:
-                return rc
+            rc = self.compile_one(inp, out, target, action if not linking else "obj", linking, k == 0)
+            if rc != 0:  # as clang: the other sources still compile; this output goes
+                failed = failed or rc
+                if not linking:
+                    self.outputs.discard_output(target)
+                continue
             compiled[id(inp)] = out
-        if not linking:
-            return 0
+            if not linking:
+                self.outputs.commit(target)
+        if failed or not linking:
+            return failed
         from adcc.driver import link
         final = self.parsed.output or "a.out"
-        return link.link(self, self.link_line(compiled), self.outputs.temp_for(final))
+        out = self.outputs.temp_for(final)
+        try:
+            rc = link.link(self, self.link_line(compiled), out)
+        except interrupts.Interrupted:
+            raise
+        except BaseException:
+            self.outputs.discard_output(final)
+            raise
+        if rc != 0:
+            self.outputs.discard_output(final)
+        else:
+            self.outputs.commit(final)
+        return rc
 
-    def compile_one(self, inp: opts.Input, out: str, target: str, action: str, linking: bool) -> int:
+    def compile_one(self, inp: opts.Input, out: str, target: str, action: str, linking: bool,
+                    first: bool) -> int:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
-        args = self.compile_args(linking) + self.dependency_args(inp, target, linking)
+        if kind == "fortran":
+            args = self.compile_args(linking, first, fortran=True)
+            rc = self.compile_unit(inp, kind, fe, args, out, action)
+            if rc == 0 and self.parsed.has("-MD", "-MMD"):
+                self.write_fortran_dependencies(inp, target, linking)
+            return rc
+        args = self.compile_args(linking, first) + self.dependency_args(inp, target, linking)
+        return self.compile_unit(inp, kind, fe, args, out, action)
+
+    def compile_unit(self, inp: opts.Input, kind: str, fe: str, args: list[str], out: str, action: str) -> int:
+        """The fast path, and the AD pipeline when the unit calls the Enzyme API."""
+        quiet = self.parsed.has("--adcc-fast-path-done")  # the launcher's compile printed its warnings
         if self.parsed.fast_path or kind == "asm":
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):
                 extra = ["-flto", "-ffat-lto-objects"]
             flag = {"obj": "-c", "bc": "-c", "asm": "-S", "ll": "-S"}[action]
-            rc = spawn([fe, *args, *extra, flag, *input_words(inp), "-o", out], self.verbose)
-            if rc != 0 or kind == "asm" or not needs_ad(out, action):
+            rc = spawn([fe, *args, *extra, flag, *inp.words(), "-o", out], self.verbose, self.stdin_for(inp))
+            if rc != 0 or kind == "asm":
                 return rc
+            if not needs_ad(out, action):
+                if extra:  # our fat-LTO section: only adcc's link step reads it
+                    compress_object(out)
+                return rc
+            quiet = True
         from adcc.driver import pipeline
-        return pipeline.compile_with_ad(self, inp, kind, fe, args, out, action)
+        return pipeline.compile_with_ad(self, inp, kind, fe, args, out, action, quiet)
+
+    def stdin_for(self, inp: opts.Input) -> str | None:
+        """A `-` source is read from standard input once; every compile of it reads the copy."""
+        if inp.path != "-":
+            return None
+        if self.stdin_copy is None:
+            self.stdin_copy = self.outputs.scratch_file(".stdin")
+            with open(self.stdin_copy, "wb") as f:
+                f.write(sys.stdin.buffer.read())
+        return self.stdin_copy
 
     def dependency_args(self, inp: opts.Input, target: str, linking: bool) -> list[str]:
         """-MF/-MQ so that dependency files are named after, and name, the real output."""
@@ -180,16 +253,20 @@ class Driver:
             extra += ["-MQ", target]
         return extra
 
+    def write_fortran_dependencies(self, inp: opts.Input, target: str, linking: bool) -> None:
+        from adcc.driver import fortran_deps
+        p = self.parsed
+        depfile = self.dependency_args(inp, target, linking)[1]
+        targets = [fortran_deps.quote_target(a.value) if a.name == "-MQ" else a.value
+                   for a in p.args if a.name in ("-MT", "-MQ")] or [fortran_deps.quote_target(target)]
+        fortran_deps.write(depfile, targets, inp.path, p.values("-I"), p.has("-MP"))
+
     def ad_options(self, source_file: str):
         from adcc.ad.api import ADOptions
         level = self.parsed.opt_level
         return ADOptions(source_file=source_file, print_types=self.parsed.has("--print-types"),
                          print_activity=self.parsed.has("--print-activity"),
                          opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage)
-
-
-def input_words(inp: opts.Input) -> list[str]:
-    return ["-x", inp.lang, inp.path] if inp.lang else [inp.path]
 
 
 def default_output(path: str, action: str) -> str:

@@ -14,6 +14,7 @@ FLAG = 0          # -c
 JOINED = 1        # -O2, -Wl,x, -std=c11
 SEPARATE = 2      # -Xclang x
 JOINED_OR_SEP = 3  # -I dir / -Idir
+JOINED_AND_SEP = 4  # -Xarch_x86_64 x: a prefix with a joined part, then a separate value
 
 # Roles: what the driver does with an option besides forwarding it.
 COMPILE_ONLY = "compile"   # preprocessor/codegen options: not given to the link step
@@ -27,18 +28,23 @@ _TABLE: dict[str, tuple[int, str]] = {
     "-c": (FLAG, COMPILE_ONLY), "-S": (FLAG, COMPILE_ONLY), "-E": (FLAG, COMPILE_ONLY),
     "-o": (JOINED_OR_SEP, BOTH), "-emit-llvm": (FLAG, COMPILE_ONLY), "-x": (JOINED_OR_SEP, BOTH),
     "-O": (JOINED, BOTH), "-Ofast": (FLAG, BOTH), "-g": (JOINED, BOTH),
-    "-v": (FLAG, BOTH), "-###": (FLAG, QUERY),
+    "-v": (FLAG, BOTH), "-###": (FLAG, QUERY), "-fsyntax-only": (FLAG, COMPILE_ONLY),
+    "-fdriver-only": (FLAG, BOTH),
     # preprocessor
     "-I": (JOINED_OR_SEP, COMPILE_ONLY), "-D": (JOINED_OR_SEP, COMPILE_ONLY),
     "-U": (JOINED_OR_SEP, COMPILE_ONLY), "-include": (JOINED_OR_SEP, COMPILE_ONLY),
     "-imacros": (JOINED_OR_SEP, COMPILE_ONLY), "-isystem": (JOINED_OR_SEP, COMPILE_ONLY),
     "-iquote": (JOINED_OR_SEP, COMPILE_ONLY), "-idirafter": (JOINED_OR_SEP, COMPILE_ONLY),
     "-isysroot": (JOINED_OR_SEP, BOTH), "-iprefix": (JOINED_OR_SEP, COMPILE_ONLY),
-    "-iwithprefix": (JOINED_OR_SEP, COMPILE_ONLY), "-std=": (JOINED, COMPILE_ONLY),
+    "-iwithprefix": (JOINED_OR_SEP, COMPILE_ONLY), "-iwithprefixbefore": (JOINED_OR_SEP, COMPILE_ONLY),
+    "-std=": (JOINED, COMPILE_ONLY),
     "-MD": (FLAG, COMPILE_ONLY), "-MMD": (FLAG, COMPILE_ONLY), "-MP": (FLAG, COMPILE_ONLY),
     "-M": (FLAG, COMPILE_ONLY), "-MM": (FLAG, COMPILE_ONLY), "-MG": (FLAG, COMPILE_ONLY),
     "-MF": (JOINED_OR_SEP, COMPILE_ONLY), "-MT": (JOINED_OR_SEP, COMPILE_ONLY),
     "-MQ": (JOINED_OR_SEP, COMPILE_ONLY), "-MJ": (JOINED_OR_SEP, COMPILE_ONLY),
+    # Fortran modules (flang-new: -J is -module-dir's gfortran spelling)
+    "-J": (JOINED_OR_SEP, COMPILE_ONLY), "-module-dir": (SEPARATE, COMPILE_ONLY),
+    "-fintrinsic-modules-path": (SEPARATE, COMPILE_ONLY),
     # target selection (also drives llvmlite's target machine on the AD path)
     "-march=": (JOINED, BOTH), "-mcpu=": (JOINED, BOTH), "-mtune=": (JOINED, BOTH),
     "-target": (SEPARATE, BOTH), "--target=": (JOINED, BOTH), "--sysroot": (JOINED_OR_SEP, BOTH),
@@ -46,38 +52,78 @@ _TABLE: dict[str, tuple[int, str]] = {
     # pass-through with a separate value
     "-Xclang": (SEPARATE, COMPILE_ONLY), "-mllvm": (SEPARATE, BOTH), "-Xpreprocessor": (SEPARATE, COMPILE_ONLY),
     "-Xassembler": (SEPARATE, COMPILE_ONLY), "-Xlinker": (SEPARATE, LINK_ONLY), "-Xflang": (SEPARATE, COMPILE_ONLY),
-    "-arch": (SEPARATE, BOTH), "--param": (SEPARATE, COMPILE_ONLY), "-main-file-name": (SEPARATE, COMPILE_ONLY),
+    "-Xarch_": (JOINED_AND_SEP, BOTH), "-Xoffload-linker": (JOINED_AND_SEP, LINK_ONLY),
+    "-arch": (SEPARATE, BOTH), "--param": (SEPARATE, COMPILE_ONLY),
     "-working-directory": (JOINED_OR_SEP, BOTH), "-ivfsoverlay": (JOINED_OR_SEP, COMPILE_ONLY),
-    "-ccc-install-dir": (SEPARATE, BOTH), "-gcc-toolchain": (SEPARATE, BOTH),
+    "-ccc-install-dir": (SEPARATE, BOTH),
     "-module-dependency-dir": (SEPARATE, COMPILE_ONLY), "-serialize-diagnostics": (SEPARATE, COMPILE_ONLY),
     "-dependency-file": (SEPARATE, COMPILE_ONLY), "-dependency-dot": (SEPARATE, COMPILE_ONLY),
+    "--config": (SEPARATE, BOTH), "--config=": (JOINED, BOTH),
     # linker
     "-l": (JOINED_OR_SEP, LINK_ONLY), "-L": (JOINED_OR_SEP, LINK_ONLY), "-Wl,": (JOINED, LINK_ONLY),
     "-shared": (FLAG, LINK_ONLY), "-static": (FLAG, LINK_ONLY), "-rdynamic": (FLAG, LINK_ONLY),
-    "-u": (SEPARATE, LINK_ONLY), "-z": (SEPARATE, LINK_ONLY), "-T": (SEPARATE, LINK_ONLY),
+    "-u": (JOINED_OR_SEP, LINK_ONLY), "-z": (SEPARATE, LINK_ONLY), "-T": (SEPARATE, LINK_ONLY),
     "-e": (SEPARATE, LINK_ONLY), "-include-pch": (SEPARATE, COMPILE_ONLY), "-nostdlib": (FLAG, LINK_ONLY), "-nodefaultlibs": (FLAG, LINK_ONLY),
     "-nostartfiles": (FLAG, LINK_ONLY), "-pie": (FLAG, LINK_ONLY), "-no-pie": (FLAG, LINK_ONLY),
-    "-fuse-ld=": (JOINED, LINK_ONLY), "-pthread": (FLAG, BOTH),
+    "-fuse-ld=": (JOINED, LINK_ONLY), "-pthread": (FLAG, BOTH), "-rpath": (SEPARATE, LINK_ONLY),
     # queries: clang answers them, adcc stays out of the way
     "--version": (FLAG, QUERY), "-dumpversion": (FLAG, QUERY), "-dumpmachine": (FLAG, QUERY),
     "-print-": (JOINED, QUERY), "--print-": (JOINED, QUERY), "--help": (FLAG, QUERY), "-help": (FLAG, QUERY),
-    "-dumpfullversion": (FLAG, QUERY),
+    "-dumpfullversion": (FLAG, QUERY), "--help-hidden": (FLAG, QUERY), "--autocomplete=": (JOINED, QUERY),
     # adcc's own
     "--print-types": (FLAG, ADCC), "--print-activity": (FLAG, ADCC), "--ad-stage=": (JOINED, ADCC),
     "-fno-adcc-fast-path": (FLAG, ADCC), "-fadcc-fast-path": (FLAG, ADCC),
+    "--adcc-fast-path-done": (FLAG, ADCC),  # internal: the native launcher already compiled this unit once
 }
+
+# clang's GCC-compatible long spellings (a hidden alias of each table entry; `--output x.o` is
+# `-o x.o`). The words go to clang as the user wrote them; the driver acts on the canonical name.
+_ALIASES: dict[str, str] = {
+    "--output": "-o", "--output=": "-o", "--compile": "-c", "--assemble": "-S", "--preprocess": "-E",
+    "--language": "-x", "--language=": "-x", "--verbose": "-v", "--optimize": "-O", "--optimize=": "-O",
+    "--debug": "-g", "--include-directory": "-I", "--include-directory=": "-I",
+    "--include-directory-after": "-idirafter", "--include-directory-after=": "-idirafter",
+    "--include-prefix": "-iprefix", "--include-prefix=": "-iprefix",
+    "--include-with-prefix": "-iwithprefix", "--include-with-prefix=": "-iwithprefix",
+    "--include-with-prefix-after": "-iwithprefix", "--include-with-prefix-after=": "-iwithprefix",
+    "--include-with-prefix-before": "-iwithprefixbefore", "--include-with-prefix-before=": "-iwithprefixbefore",
+    "--define-macro": "-D", "--define-macro=": "-D", "--undefine-macro": "-U", "--undefine-macro=": "-U",
+    "--include": "-include", "--include=": "-include", "--imacros": "-imacros", "--imacros=": "-imacros",
+    "--library-directory": "-L", "--library-directory=": "-L", "--for-linker": "-Xlinker",
+    "--for-linker=": "-Xlinker", "--force-link": "-u", "--force-link=": "-u", "--std": "-std=", "--std=": "-std=",
+    "--dependencies": "-M", "--user-dependencies": "-MM", "--write-dependencies": "-MD",
+    "--write-user-dependencies": "-MMD", "--print-missing-file-dependencies": "-MG",
+    "--serialize-diagnostics": "-serialize-diagnostics",  # (no joined spelling)
+}
+_FLAG_ALIASES = frozenset({"--compile", "--assemble", "--preprocess", "--verbose", "--optimize", "--debug",
+                           "--dependencies", "--user-dependencies", "--write-dependencies",
+                           "--write-user-dependencies", "--print-missing-file-dependencies"})
+
+
+def _alias_entry(alias: str, canonical: str) -> tuple[int, str]:
+    """`--x=` is joined, the flags above take no value, every other long alias a separate one."""
+    kind = JOINED if alias.endswith("=") else FLAG if alias in _FLAG_ALIASES else SEPARATE
+    return kind, _TABLE[canonical][1]
+
+
+_ENTRIES: dict[str, tuple[int, str]] = {**_TABLE, **{a: _alias_entry(a, c) for a, c in _ALIASES.items()}}
 
 # Prefixes reserved for adcc: an unknown option here is a user error, not a clang flag.
 _ADCC_PREFIXES = ("--ad-", "-fadcc-", "-fno-adcc-", "--adcc")
 
-_JOINED_PREFIXES = sorted((name for name, (kind, _) in _TABLE.items() if kind in (JOINED, JOINED_OR_SEP)),
-                          key=len, reverse=True)
+_JOINED_PREFIXES = sorted((name for name, (kind, _) in _ENTRIES.items()
+                           if kind in (JOINED, JOINED_OR_SEP, JOINED_AND_SEP)), key=len, reverse=True)
 
 AD_STAGES = ("optimized", "unoptimized")
 
 
+def known_spellings() -> list[str]:
+    """Every option spelling the table names (the option probe checks them against clang)."""
+    return sorted(_ENTRIES)
+
+
 class Arg:
-    """One parsed option: its table name (or None if unknown), value, and argv words."""
+    """One parsed option: its table name (canonical; None if unknown), value, and argv words."""
     __slots__ = ("name", "value", "words", "role")
 
     def __init__(self, name, value, words, role):
@@ -97,6 +143,10 @@ class Input:
     def __repr__(self) -> str:
         return f"Input({self.path!r}, {self.lang!r})"
 
+    def words(self) -> list[str]:
+        """How the input is named to the front end (with its -x language when one was given)."""
+        return ["-x", self.lang, self.path] if self.lang else [self.path]
+
 
 class ParsedArgs:
     """The result of parsing argv: options in order, inputs in order, and the interleaving."""
@@ -104,6 +154,7 @@ class ParsedArgs:
     def __init__(self, argv: list[str]):
         self.argv = argv                    # after response-file expansion
         self.items: list[Arg | Input] = []  # options and inputs in command-line order
+        self.warnings: list[str] = []       # about flags adcc translated or dropped (printed once)
 
     @property
     def args(self) -> list[Arg]:
@@ -149,7 +200,7 @@ class ParsedArgs:
     def fast_path(self) -> bool:
         enabled = True
         for a in self.args:
-            if a.name == "-fno-adcc-fast-path":
+            if a.name in ("-fno-adcc-fast-path", "--adcc-fast-path-done"):
                 enabled = False
             elif a.name == "-fadcc-fast-path":
                 enabled = True
@@ -157,7 +208,10 @@ class ParsedArgs:
 
 
 def expand_response_files(argv: list[str], depth: int = 0) -> list[str]:
-    """Expand `@file` arguments (GNU quoting: whitespace separates, quotes and backslash escape)."""
+    """Expand `@file` arguments (GNU quoting: whitespace separates, quotes and backslash escape).
+
+    Bytes that are not UTF-8 survive as surrogate escapes, as in sys.argv, and reach the
+    front end unchanged. A missing file stays a literal argument (clang then reports it)."""
     out: list[str] = []
     for word in argv:
         if word.startswith("@") and len(word) > 1:
@@ -165,7 +219,7 @@ def expand_response_files(argv: list[str], depth: int = 0) -> list[str]:
             if depth > 16:
                 raise _error(f"response file nesting too deep: '{path}'")
             try:
-                with open(path, encoding="utf-8") as f:
+                with open(path, encoding="utf-8", errors="surrogateescape") as f:
                     text = f.read()
             except FileNotFoundError:
                 out.append(word)  # clang treats a missing @file as a literal argument
@@ -214,51 +268,64 @@ def split_gnu(text: str) -> list[str]:
 
 
 def _match(word: str):
-    """(name, kind, role, joined value or None) for an option word; None if not in the table."""
-    entry = _TABLE.get(word)
+    """(canonical name, kind, role, joined value or None, value words) for an option word;
+    None if adcc's table does not know it."""
+    entry = _ENTRIES.get(word)
     if entry is not None:
-        return word, entry[0], entry[1], None
+        return _ALIASES.get(word, word), entry[0], entry[1], None, 1
+    from adcc.driver.option_names import CLANG_SEPARATE, FLANG_SEPARATE
+    count = CLANG_SEPARATE.get(word) or FLANG_SEPARATE.get(word)
+    if count:  # a clang option the driver does not act on, with its value words (an exact
+        return word, SEPARATE, BOTH, None, count  # name wins over a joined prefix: -isystem-after)
     for prefix in _JOINED_PREFIXES:
         if word.startswith(prefix):
-            kind, role = _TABLE[prefix]
-            return prefix, kind, role, word[len(prefix):]
+            kind, role = _ENTRIES[prefix]
+            return _ALIASES.get(prefix, prefix), kind, role, word[len(prefix):], 1
     return None
 
 
-def parse_args(argv: list[str]) -> ParsedArgs:
-    """Parse compiler argv (without the program name). Raises CompileError for adcc-flag misuse."""
+def parse_args(argv: list[str], mode: str = "c") -> ParsedArgs:
+    """Parse compiler argv (without the program name). Raises CompileError for adcc-flag misuse.
+    In Fortran mode gfortran's spellings are translated for flang-new (adcc.driver.fortran_flags)."""
     argv = expand_response_files(argv)
     parsed = ParsedArgs(argv)
+    pending = list(reversed(argv))
     lang = None
     only_inputs = False
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        i += 1
+    while pending:
+        word = pending.pop()
         if only_inputs or not word.startswith("-") or word == "-":
             parsed.items.append(Input(word, lang))
             continue
         if word == "--":
             only_inputs = True
             continue
+        if mode == "fortran":
+            from adcc.driver.fortran_flags import translate
+            replacement, warning = translate(word)
+            if warning:
+                parsed.warnings.append(warning)
+            if replacement != [word]:
+                pending.extend(reversed(replacement))
+                continue
         m = _match(word)
         if m is None:
             if word.startswith(_ADCC_PREFIXES):
                 raise _error(f"unknown argument: '{word}'")
             parsed.items.append(Arg(None, None, [word], BOTH))
             continue
-        name, kind, role, value = m
+        name, kind, role, value, count = m
         words = [word]
-        if kind == SEPARATE or (kind == JOINED_OR_SEP and not value):
+        if kind in (SEPARATE, JOINED_AND_SEP) or (kind == JOINED_OR_SEP and not value):
             if kind == SEPARATE and value is not None:
                 # a longer unknown option sharing a separate option's spelling as prefix
                 parsed.items.append(Arg(None, None, [word], BOTH))
                 continue
-            if i >= len(argv):
-                raise _error(f"argument to '{word}' is missing (expected 1 value)")
-            value = argv[i]
-            words.append(value)
-            i += 1
+            if len(pending) < count:
+                raise _error(f"argument to '{word}' is missing (expected {count} value{'s' * (count > 1)})")
+            taken = [pending.pop() for _ in range(count)]
+            value = taken[0] if kind != JOINED_AND_SEP else value
+            words.extend(taken)
         if name == "-x":
             lang = None if value == "none" else value
         if name == "--ad-stage=" and value not in AD_STAGES:
@@ -269,19 +336,21 @@ def parse_args(argv: list[str]) -> ParsedArgs:
 
 # Input classification -------------------------------------------------------
 
-C_EXTS = {".c", ".i", ".h"}
-CXX_EXTS = {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".ii", ".hpp", ".hh"}
+C_EXTS = {".c", ".i"}
+CXX_EXTS = {".cc", ".cpp", ".cxx", ".c++", ".C", ".cp", ".ii"}
+HEADER_EXTS = {".h", ".hpp", ".hh", ".hxx", ".H", ".h++"}
 FORTRAN_EXTS = {".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".F", ".F90", ".F95", ".F03", ".F08", ".FOR"}
 ASM_EXTS = {".s", ".S", ".asm"}
 IR_EXTS = {".ll", ".bc"}
 
-_LANG_KIND = {"c": "c", "c-header": "c", "cpp-output": "c", "c++": "c++", "c++-header": "c++",
+_LANG_KIND = {"c": "c", "c-header": "header", "cpp-output": "c", "c++": "c++", "c++-header": "header",
               "c++-cpp-output": "c++", "f95": "fortran", "f95-cpp-input": "fortran", "fortran": "fortran",
               "assembler": "asm", "assembler-with-cpp": "asm", "ir": "ir"}
 
 
 def input_kind(inp: Input) -> str:
-    """'c', 'c++', 'fortran', 'asm', 'ir' (compiled) or 'linker' (objects, archives, libraries)."""
+    """'c', 'c++', 'fortran', 'asm', 'ir' (compiled), 'header' (precompiled by clang) or
+    'linker' (objects, archives, libraries)."""
     if inp.lang is not None:
         return _LANG_KIND.get(inp.lang, "c")
     ext = os.path.splitext(inp.path)[1]
@@ -289,6 +358,8 @@ def input_kind(inp: Input) -> str:
         return "c"
     if ext in CXX_EXTS:
         return "c++"
+    if ext in HEADER_EXTS:
+        return "header"
     if ext in FORTRAN_EXTS:
         return "fortran"
     if ext in ASM_EXTS:

@@ -7,6 +7,7 @@ Invariant: no pass ever runs on a module that has not verified (LLVM aborts on b
 from __future__ import annotations
 
 import os
+import re
 
 from adcc.diagnostics import CompileError
 from adcc.driver.files import run_capture, spawn
@@ -45,11 +46,33 @@ def front_end_args(front_end: str, args: list[str], kind: str) -> list[str]:
     return [*args, "-O2", "-Xclang", "-disable-llvm-passes"]
 
 
+_REGISTRATION_WORDS = re.compile(rb"__enzyme_(?:register_|inactive|function_like|allocation_like|nofree|"
+                                 rb"shouldrecompute)")
+
+
+def keeps_registrations(front_end: str, source: str) -> bool:
+    """Whether the front end must keep the unit's unused static variables: a C/C++ source that
+    declares Enzyme registrations may make them `static`, and clang drops unused ones (Enzyme's
+    clang plugin marks them used). With `-fkeep-persistent-storage-variables` they reach the IR;
+    `prepare_for_optimization(..., kept_statics=True)` lets go of the others again."""
+    if "flang" in os.path.basename(front_end) or not os.path.isfile(source):
+        return False
+    try:
+        with open(source, "rb") as f:
+            return _REGISTRATION_WORDS.search(f.read()) is not None
+    except OSError:
+        return False
+
+
+KEEP_STATICS = "-fkeep-persistent-storage-variables"
+
+
 def front_end(front_end: str, args: list[str], input_words: list[str], kind: str, out_bc: str,
-              verbose: bool = False) -> int:
-    """Run the front end to LLVM bitcode at `out_bc`; returns its exit code (it printed errors)."""
+              verbose: bool = False, stdin: str | None = None) -> int:
+    """Run the front end to LLVM bitcode at `out_bc`; returns its exit code (it printed errors).
+    `stdin`: the saved standard input, for a `-` source."""
     argv = [front_end, *front_end_args(front_end, args, kind), "-emit-llvm", "-c", *input_words, "-o", out_bc]
-    return spawn(argv, verbose)
+    return spawn(argv, verbose, stdin)
 
 
 # -- read / write ------------------------------------------------------------------------
@@ -108,10 +131,10 @@ def run_o2_pipeline(mod, tm, speed_level: int, vectorize: bool) -> None:
     pb.getModulePassManager().run(mod, pb)
 
 
-def separate_call_sites(text: str) -> str:
+def separate_call_sites(text: str, kept_statics: bool = False) -> str:
     """Each __enzyme_* call its own callee, so optimization cannot merge two sites."""
     from adcc.ad.api import prepare_for_optimization
-    return prepare_for_optimization(text)
+    return prepare_for_optimization(text, kept_statics)
 
 
 def pre_ad_optimize(text: str, tm) -> str:
@@ -157,6 +180,20 @@ def embed_bitcode(mod, bitcode: bytes) -> None:
         f'section ".llvm.lto", align 1, !exclude !0\n'
         f'@llvm.compiler.used = appending global [1 x ptr] [ptr @llvm.embedded.object], section "llvm.metadata"\n'
         f'!0 = !{{}}\n')
+    mod.link_in(holder)
+
+
+def record_deferred(mod, text: str, locate) -> None:
+    """Record in `mod` where its `__enzyme_*` calls left for the link step are
+    (`locate(text, targets)` -> [(target, SourceLocation)]), as `!adcc.deferred` metadata."""
+    from adcc.analysis.linking import deferred_metadata, enzyme_requests
+    from adcc.ir import parse_module
+    targets = {t for _, t in enzyme_requests(parse_module(text)) if t is not None}
+    records = locate(text, targets) if targets else []
+    if not records:
+        return
+    holder = llvm().parse_assembly(f'target triple = "{mod.triple}"\n'
+                                   f'target datalayout = "{mod.data_layout}"\n' + deferred_metadata(records))
     mod.link_in(holder)
 
 

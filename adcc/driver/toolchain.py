@@ -51,9 +51,52 @@ def resolve(tool: str) -> str:
     return path
 
 
+_cache_dirs: dict[str, str] = {}  # the wanted directory -> the one in use (checked once)
+
+
 def cache_dir() -> str:
+    """The per-user cache ($XDG_CACHE_HOME/adcc, else ~/.cache/adcc). When it cannot be
+    created or written (XDG_CACHE_HOME names a file, a read-only directory, ...), a private
+    directory under $TMPDIR serves instead, with a one-line warning."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "adcc")
+    wanted = os.path.join(base, "adcc")
+    if wanted not in _cache_dirs:
+        problem = _unusable(wanted)
+        _cache_dirs[wanted] = wanted if problem is None else _private_cache()
+        if problem is not None:
+            from adcc.driver import console
+            console.warning(f"cannot use the cache directory '{wanted}' ({problem}); using '{_cache_dirs[wanted]}'")
+    return _cache_dirs[wanted]
+
+
+def _unusable(path: str) -> str | None:
+    """Why `path` cannot serve as a writable directory (created if missing), or None."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        return e.strerror or str(e)
+    if not os.access(path, os.W_OK | os.X_OK):
+        return "not writable"
+    return None
+
+
+def _private_cache() -> str:
+    """$TMPDIR/adcc-cache-UID: created mode 0700 and used only when it is ours and private."""
+    import stat
+    root = os.environ.get("TMPDIR") or "/tmp"
+    path = os.path.join(root, f"adcc-cache-{os.getuid()}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        import tempfile
+        return tempfile.mkdtemp(prefix="adcc-cache-")
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077 or _unusable(path):
+        import tempfile
+        return tempfile.mkdtemp(prefix="adcc-cache-", dir=root if os.path.isdir(root) else None)
+    return path
 
 
 def tool_identity(tool: str) -> str:

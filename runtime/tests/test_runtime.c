@@ -133,7 +133,21 @@ static void test_tape_grow_zeroed(void) {
   adcc_tape_free(&t);
 }
 
+static void test_free_later(void) {
+  user_frees = 0;
+  int64_t outer = adcc_free_mark();
+  adcc_free_later(malloc(8), count_free);
+  int64_t inner = adcc_free_mark();
+  adcc_free_later(malloc(8), count_free);
+  adcc_free_later(NULL, count_free);
+  adcc_free_flush(inner);
+  assert(user_frees == 1);
+  adcc_free_flush(outer);
+  assert(user_frees == 2);
+}
+
 int main(void) {
+  test_free_later();
   test_shadow_release();
   test_tape_grow_zeroed();
   test_shadow_stack();

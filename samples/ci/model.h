@@ -1,0 +1,2 @@
+double energy(const double *x, int n);
+void energy_gradient(const double *x, double *grad, int n);
