@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, clone_on_shadow, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.ad.common import INDIRECT_MISS, message_constant, callee_description, callee_spec, clone_on_shadow, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
@@ -281,9 +281,8 @@ class AugmentedBuilder:
         if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
                 not self.s.is_active_call(inst):
             if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
-                raise unsupported(self.module, inst, f"cannot differentiate call to external function "
-                                                     f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
-                                                     f"memory arguments")
+                raise unsupported(self.module, inst, f"cannot differentiate {callee_description(inst)} with "
+                                                     f"active memory arguments")
             self.vmap[id(inst)] = self.clone(inst)
             if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
                 self._forward_copy_shadow(inst)

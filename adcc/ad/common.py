@@ -188,9 +188,17 @@ def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
     """The error for a call adcc cannot differentiate (both modes)."""
     if kind is CallKind.ENZYME:
         return unsupported(module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
-    name = (inst.callee_name or "?").strip('"')
-    return unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
+    if inst.calls_inline_asm:
+        return unsupported(module, inst, "cannot differentiate inline assembly with active operands")
+    return unsupported(module, inst, f"cannot differentiate {callee_description(inst)} "
                                      f"(no derivative rule and no definition available)")
+
+
+def callee_description(inst: Instruction) -> str:
+    """What a call calls, for messages: `call to external function 'f'`, or inline assembly."""
+    if inst.calls_inline_asm:
+        return "inline assembly"
+    return f"call to external function '{(inst.callee_name or '?').strip(chr(34))}'"
 
 
 def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError:

@@ -110,8 +110,8 @@ def effective_callee(module, name: str | None) -> str | None:
 
 def classify_call(module, inst: Instruction) -> CallKind:
     name = inst.callee_name
-    if name is None:
-        return CallKind.INDIRECT
+    if name is None:  # inline assembly: nothing to differentiate through, like an unknown function
+        return CallKind.UNKNOWN if inst.calls_inline_asm else CallKind.INDIRECT
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)

@@ -173,6 +173,12 @@ class Instruction(Value):
         return c.gname if isinstance(c, GlobalRef) else None
 
     @property
+    def calls_inline_asm(self) -> bool:
+        """A call whose callee is inline assembly (`call void asm sideeffect "cpuid", ...`)."""
+        c = self.callee
+        return isinstance(c, Constant) and not isinstance(c, GlobalRef) and c.text.startswith("asm")
+
+    @property
     def args(self) -> list[Value]:
         s = self.info["callee_slot"]
         return self.operands[s + 1: s + 1 + self.info["nargs"]]
