@@ -7,10 +7,11 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
-# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; cmake, meson and ninja
-# for the real-build tests, so that CI runs them rather than skips them; clang's OpenMP runtime
-# and headers for tests/test_openmp.py, bench/openmp): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build libomp-22-dev
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; Eigen 3 and Boost for
+# tests/test_e2e_eigen.py and the IR corpus; cmake, meson and ninja for the real-build tests, so
+# that CI runs them rather than skips them; clang's OpenMP runtime and headers for
+# tests/test_openmp.py, bench/openmp): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-build libomp-22-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 

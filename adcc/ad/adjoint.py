@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import alignment_of, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.ad.common import callee_spec, convert, math_rule, shadow_alignment, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -353,7 +353,7 @@ class ReverseBuilder:
             val, ptr = inst.operands
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
-                sp, align = self.rs(ptr), alignment_of(inst) or None  # the primal's: a vector may be unaligned
+                sp, align = self.rs(ptr), shadow_alignment(self.module, inst)
                 d = b.load(ty, sp, align=align)
                 b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
@@ -442,7 +442,7 @@ class ReverseBuilder:
         """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
         into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
         ptr = load.operands[0]
-        sp, b, align = self.rs(ptr), self.b, alignment_of(load) or None
+        sp, b, align = self.rs(ptr), self.b, shadow_alignment(self.module, load)
         if not self.s.shared_memory(ptr):
             b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
             return

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.analysis.cfg import EqualityCount
-from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_spec, check_atomic, convert, emit_shadow_allocation,
+from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_description, callee_spec, check_atomic, clone_on_shadow, convert, emit_shadow_allocation,
                             no_derivative, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
@@ -204,12 +204,12 @@ class AugmentedBuilder:
         if op == "load":
             ptr = inst.operands[0]
             if (act.has_shadow(inst) or act.has_int_shadow(inst)) and act.has_shadow(ptr):
-                self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
+                self.smap[id(inst)] = clone_on_shadow(self.b, inst, [self.sh(ptr)], name="")
         elif op == "store":
             val, ptr = inst.operands
             if act.has_shadow(ptr) and not act.carries_float(val):
                 if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
-                    self.clone(inst, [self.sh(val), self.sh(ptr)])
+                    clone_on_shadow(self.b, inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])
             if inst.operands or self.s.heap_stack_shadows:  # variable-length (its size is not at hand in
@@ -219,11 +219,13 @@ class AugmentedBuilder:
             else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
         elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
-                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
-            ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
+                ("getelementptr", "select", "bitcast", "addrspacecast", "freeze", "inttoptr"):
+            ops = [self.sh(o) if isinstance(o.type, T.PointerType) or (op == "inttoptr" and act.has_int_shadow(o))
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
-        elif op in ("select", "freeze") and act.has_int_shadow(inst):
-            ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+        elif op in ("select", "freeze", "ptrtoint") and act.has_int_shadow(inst):
+            ops = [self.sh(o) if act.has_int_shadow(o) or (isinstance(o.type, T.PointerType) and act.has_shadow(o))
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
 
     def _terminator(self, inst: Instruction) -> None:
@@ -294,9 +296,8 @@ class AugmentedBuilder:
         if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
                 not self.s.is_active_call(inst):
             if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
-                raise unsupported(self.module, inst, f"cannot differentiate call to external function "
-                                                     f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
-                                                     f"memory arguments")
+                raise unsupported(self.module, inst, f"cannot differentiate {callee_description(inst)} with "
+                                                     f"active memory arguments")
             self.vmap[id(inst)] = self.clone(inst)
             if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
                 self._forward_copy_shadow(inst)

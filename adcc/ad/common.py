@@ -115,6 +115,25 @@ def convert(b: Builder, v: Value, to: T.Type) -> Value:
     return b.cast("bitcast", v, to)
 
 
+# The alignment adcc's own shadow allocations guarantee (the runtime's ADCC_ALIGN). A primal object
+# may be more aligned (an `alloca ..., align 32`) than its shadow: shadow accesses claim at most this.
+SHADOW_ALIGN = 16
+
+
+def shadow_alignment(module, inst: Instruction) -> int:
+    """The alignment a load or store of shadow memory mirroring primal access `inst` may claim: the
+    primal's (written, or its type's ABI alignment), at most `SHADOW_ALIGN`."""
+    from adcc.ir.layout import access_alignment
+    return min(access_alignment(module, inst), SHADOW_ALIGN)
+
+
+def clone_on_shadow(b: Builder, inst: Instruction, operands: list[Value], name: str | None = None) -> Instruction:
+    """`inst` (a load or store) over shadow operands, claiming no more alignment than shadows have."""
+    new = b.clone(inst, operands, name=name)
+    new.set_alignment(shadow_alignment(b.module, inst))
+    return new
+
+
 def zero_of(ty: T.Type) -> Constant:
     return Builder.zero(ty)
 
@@ -198,8 +217,10 @@ def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
     """The error for a call adcc cannot differentiate (both modes)."""
     if kind is CallKind.ENZYME:
         return unsupported(module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
+    if inst.calls_inline_asm:
+        return unsupported(module, inst, "cannot differentiate inline assembly with active operands")
     name = (inst.callee_name or "?").strip('"')
-    error = unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
+    error = unsupported(module, inst, f"cannot differentiate {callee_description(inst)} "
                                       f"(no derivative rule and no definition available)")
     error.notes.extend(_declaration_notes(source_name(name), location_of(module, inst)))
     return error
@@ -234,6 +255,13 @@ def source_name(symbol: str) -> str:
         return last or symbol
     m = re.match(r"_ZL?(\d+)", symbol)
     return symbol[m.end():m.end() + int(m.group(1))] if m else symbol
+
+
+def callee_description(inst: Instruction) -> str:
+    """What a call calls, for messages: `call to external function 'f'`, or inline assembly."""
+    if inst.calls_inline_asm:
+        return "inline assembly"
+    return f"call to external function '{(inst.callee_name or '?').strip(chr(34))}'"
 
 
 def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, check_atomic,
+from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, check_atomic, clone_on_shadow,
                             convert, emit_shadow_allocation, math_rule, no_derivative, reverse_post_order,
                             rule_unavailable, size_of_const, unsupported, zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
@@ -90,7 +90,10 @@ class ForwardSynthesizer:
                 self.visit(inst)
             self.exit_block[id(blk)] = self.b.block
         reached = {id(b) for b in order}
-        fn.blocks = [self.bmap[id(b)] for b in self.primal.blocks if id(b) in reached]
+        # blocks of unreached primal blocks go; those added while visiting (an indirect call's
+        # dispatch) stay where they were inserted
+        dropped = {id(self.bmap[id(b)]) for b in self.primal.blocks if id(b) not in reached}
+        fn.blocks = [b for b in fn.blocks if id(b) not in dropped]
         self._fill_phis(reached)
 
     # --- value lookup ---------------------------------------------------------------
@@ -147,12 +150,12 @@ class ForwardSynthesizer:
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._shadow_alloca(inst) for _ in range(self.W)]
             return
-        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze") and isinstance(inst.type, T.PointerType):
+        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze", "inttoptr") and isinstance(inst.type, T.PointerType):
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
         if not self.act.is_varied(inst):
-            if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
+            if self.act.has_int_shadow(inst) and op in ("select", "freeze", "ptrtoint"):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
         rule = lookup_opcode(op)
@@ -231,9 +234,9 @@ class ForwardSynthesizer:
         if sh is None:
             return
         if self.act.is_varied(inst):
-            self.tmap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.tmap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
         elif self.act.has_shadow(inst) or self.act.has_int_shadow(inst):
-            self.smap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.smap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
 
     def _store(self, inst: Instruction) -> None:
         val, ptr = inst.operands
@@ -247,7 +250,7 @@ class ForwardSynthesizer:
                 sv = val  # a pointer constant naming an active global stores that global's shadow
             else:
                 sv = self.sz(val, w)
-            self.b.clone(inst, [sv, sh[w]])
+            clone_on_shadow(self.b, inst, [sv, sh[w]])
 
     def _atomic(self, inst: Instruction) -> None:
         """`atomicrmw fadd/fsub p, v`: the same update of p's shadow by v's tangent."""
@@ -332,8 +335,8 @@ class ForwardSynthesizer:
                 # who allocated them like the primal (Enzyme frees those with the primal's free)
                 from adcc.analysis.memory import is_local_object, underlying_objects
                 ours = inst.callee_name in IN_ORDER_FREES or \
-                    all(is_local_object(o, self.module) and o.opcode == "call"
-                        for o in underlying_objects(inst.args[0], self.module))
+                    all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
+                        for o in underlying_objects(inst.args[0], self.module))  # a null is not ours
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])

@@ -236,6 +236,12 @@ class ActivityAnalysis:
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
+        elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
+            # a pointer moved through an integer (LLVM stores a loaded pointer as i64): the
+            # integer carries the shadow pointer's bits alongside, and inttoptr turns them back
+            self.int_shadowed.add(id(inst))
+        elif op == "inttoptr" and id(inst.operands[0]) in self.int_shadowed:
+            self.shadowed.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
             if any(id(o) in self.int_shadowed for o in inst.operands):
                 self.int_shadowed.add(id(inst))

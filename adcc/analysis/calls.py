@@ -66,7 +66,6 @@ INACTIVE_INTRINSIC_PREFIXES = (
     "llvm.vector.reduce.xor", "llvm.vector.reduce.add", "llvm.vector.reduce.mul",
     "llvm.vector.reduce.umax", "llvm.vector.reduce.smax", "llvm.vector.reduce.umin",
     "llvm.vector.reduce.smin", "llvm.threadlocal.address", "llvm.scmp.", "llvm.ucmp.",
-    "llvm.frexp.",
 )
 
 ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",
@@ -137,8 +136,8 @@ def effective_callee(module, name: str | None) -> str | None:
 
 def classify_call(module, inst: Instruction) -> CallKind:
     name = inst.callee_name
-    if name is None:
-        return CallKind.INDIRECT
+    if name is None:  # inline assembly: nothing to differentiate through, like an unknown function
+        return CallKind.UNKNOWN if inst.calls_inline_asm else CallKind.INDIRECT
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
