@@ -91,7 +91,17 @@ void adcc_tape_free(adcc_tape *t) {
   adcc_tape_init(t);
 }
 
+/* The header of a heap shadow: its size, and a tag that tells adcc's shadows from memory the
+ * caller allocated as a shadow (Enzyme's convention: like the primal, with malloc). */
+#define ADCC_SHADOW_TAG 0x61646363534844ffull
+
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
+
+/* Only called on heap memory (a shadow passed to free/realloc): a caller's block there is a
+ * malloc'd one, whose allocator header precedes it, so the read stays in mapped memory. */
+__attribute__((no_sanitize("address"))) static int is_ours(void *shadow) {
+  return (uint64_t)header_of(shadow)[1] == ADCC_SHADOW_TAG;
+}
 
 void *adcc_shadow_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
@@ -99,7 +109,8 @@ void *adcc_shadow_alloc(int64_t nbytes) {
   if (posix_memalign(&mem, ADCC_ALIGN, (size_t)(ADCC_HEADER + nbytes)) != 0)
     adcc_fatal("out of memory allocating shadow memory");
   memset(mem, 0, (size_t)(ADCC_HEADER + nbytes));
-  *(int64_t *)mem = nbytes;
+  ((int64_t *)mem)[0] = nbytes;
+  ((uint64_t *)mem)[1] = ADCC_SHADOW_TAG;
   return (char *)mem + ADCC_HEADER;
 }
 
@@ -111,10 +122,24 @@ void *adcc_shadow_calloc(int64_t count, int64_t size) {
 int64_t adcc_shadow_size(void *shadow) { return shadow ? *header_of(shadow) : 0; }
 
 void adcc_shadow_free(void *shadow) {
-  if (shadow) free(header_of(shadow));
+  if (shadow) {
+    ((uint64_t *)header_of(shadow))[1] = 0; /* a stale pointer to it is not ours any more */
+    free(header_of(shadow));
+  }
+}
+
+void adcc_shadow_release(void *shadow) {
+  if (!shadow) return;
+  if (is_ours(shadow))
+    adcc_shadow_free(shadow);
+  else
+    free(shadow); /* the caller's shadow, allocated like its primal */
 }
 
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !is_ours(old_shadow))
+    adcc_fatal("reverse mode cannot realloc memory whose shadow the caller allocated "
+               "(differentiate the function that allocates it too)");
   void *fresh = adcc_shadow_alloc(nbytes);
   if (old_shadow) {
     int64_t old_size = adcc_shadow_size(old_shadow);
@@ -125,14 +150,28 @@ void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
 }
 
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
+  /* the old shadow was zeroed by realloc_fwd and nothing can reach it since: the adjoints of the
+   * bytes realloc moved move back, whatever their type */
   if (old_shadow && new_shadow) {
     int64_t a = adcc_shadow_size(old_shadow), b = adcc_shadow_size(new_shadow);
-    int64_t n = (a < b ? a : b) / (int64_t)sizeof(double);
-    double *dst = old_shadow;
-    const double *src = new_shadow;
-    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+    memcpy(old_shadow, new_shadow, (size_t)(a < b ? a : b));
   }
   adcc_shadow_free(new_shadow);
+}
+
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !is_ours(old_shadow)) {
+    void *fresh = realloc(old_shadow, (size_t)nbytes); /* the caller's shadow: like its primal */
+    if (!fresh && nbytes) adcc_fatal("out of memory reallocating shadow memory");
+    return fresh;
+  }
+  void *fresh = adcc_shadow_alloc(nbytes);
+  if (old_shadow) {
+    int64_t old_size = adcc_shadow_size(old_shadow);
+    memcpy(fresh, old_shadow, (size_t)(old_size < nbytes ? old_size : nbytes));
+    adcc_shadow_free(old_shadow);
+  }
+  return fresh;
 }
 
 /* Shadows of stack objects live from the augmented forward pass to the reverse of their

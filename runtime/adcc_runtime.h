@@ -27,9 +27,11 @@ int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far 
 
 void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
 void *adcc_shadow_calloc(int64_t count, int64_t size);
-void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* new zeroed shadow, old copied then zeroed; old not freed */
-void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* old[i] += new[i] as doubles; frees new */
+void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode: new shadow, old copied then zeroed; old not freed */
+void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: like realloc (a caller's shadow with realloc) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
+void adcc_shadow_release(void *shadow); /* adcc's shadow, or one the caller allocated (with free); NULL ok */
 void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadows of stack objects) */
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
 int64_t adcc_shadow_size(void *shadow);

@@ -488,16 +488,20 @@ class ReverseBuilder:
                 if not fresh:
                     b.memset(self.rs(dst), 0, nb)
             elif lay.kind == "float":
-                op = "add" if fresh else "copy"
+                # a memmove's source and destination may overlap (a fresh destination cannot)
+                op = "add" if fresh else "move" if _is_memmove(inst) else "copy"
                 helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
+                # every destination adjoint is read before any lands on the source (overlap)
+                fields = []
                 for off, fty in lay.floats:
                     pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
-                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
-                    d = b.load(fty, pd, align=1)
+                    fields.append((off, fty, b.load(fty, pd, align=1)))
                     if not fresh:
                         b.store(zero_of(fty), pd, align=1)
+                for off, fty, d in fields:
+                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
                     b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
             return
         if kind is CallKind.MEMSET:
@@ -559,6 +563,11 @@ class ReverseBuilder:
                 if c.type != a.type:
                     c = convert(self.b, c, a.type)
                 self.add_adj(a, c)
+
+
+def _is_memmove(inst: Instruction) -> bool:
+    name = (inst.callee_name or "").strip('"')
+    return name == "memmove" or name.startswith("llvm.memmove.")
 
 
 # Adjoint accumulation: the order in which contributions are summed is ours to choose (the

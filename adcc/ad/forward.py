@@ -8,7 +8,7 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
                             math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
                             zero_of)
@@ -304,9 +304,7 @@ class ForwardSynthesizer:
             shadows = []
             for w in range(self.W):
                 olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
-                ns = self.b.call("adcc_shadow_realloc_fwd", T.ptr, [olds, n])
-                self.b.call("adcc_shadow_free", T.void, [olds])
-                shadows.append(ns)
+                shadows.append(self.b.call("adcc_shadow_realloc", T.ptr, [olds, n]))
             self.smap[id(inst)] = shadows
             return
         if kind is CallKind.FREE:
@@ -314,13 +312,18 @@ class ForwardSynthesizer:
             sh = self.s(inst.args[0])
             if sh is not None:
                 # shadows adcc allocated carry the runtime's header; others belong to the caller,
-                # who allocated them like the primal (Enzyme frees those with the primal's free)
+                # who allocated them like the primal (Enzyme frees those with the primal's free);
+                # where the pointer's origin is not in sight, the runtime tells them apart
+                from adcc.analysis.calls import FREE_FUNCTIONS
                 from adcc.analysis.memory import is_local_object, underlying_objects
-                ours = all(is_local_object(o, self.module) and o.opcode == "call"
-                           for o in underlying_objects(inst.args[0], self.module))
+                ours = all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
+                           or isinstance(o, Constant) for o in underlying_objects(inst.args[0], self.module))
+                plain = effective_callee(self.module, inst.callee_name) in FREE_FUNCTIONS
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    elif plain:
+                        self.b.call("adcc_shadow_release", T.void, [sh[w]])
                     else:
                         self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
             return

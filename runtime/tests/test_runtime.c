@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adcc_runtime.h"
@@ -59,6 +60,28 @@ static void test_shadow(void) {
   for (int i = 0; i < 10; i++) assert(s[i] == i + 1.0);
   adcc_shadow_free(s);
   adcc_shadow_free(NULL);
+
+  /* realloc_rev moves bytes of any type back (floats here) */
+  float *fs = adcc_shadow_alloc(3 * sizeof(float));
+  fs[0] = 1.5f; fs[2] = -2.0f;
+  float *fg = adcc_shadow_realloc_fwd(fs, 5 * sizeof(float));
+  fg[0] += 1.0f; fg[4] = 3.0f;
+  adcc_shadow_realloc_rev(fs, fg);
+  assert(fs[0] == 2.5f && fs[1] == 0.0f && fs[2] == -2.0f);
+  adcc_shadow_free(fs);
+
+  /* forward mode: adcc's shadows are reallocated by adcc, the caller's with realloc */
+  double *o = adcc_shadow_alloc(2 * sizeof(double));
+  o[1] = 7.0;
+  double *o2 = adcc_shadow_realloc(o, 4 * sizeof(double));
+  assert(adcc_shadow_size(o2) == 4 * (int64_t)sizeof(double) && o2[1] == 7.0 && o2[3] == 0.0);
+  adcc_shadow_release(o2);
+  double *u = malloc(2 * sizeof(double));
+  u[0] = 4.0;
+  double *u2 = adcc_shadow_realloc(u, 8 * sizeof(double));
+  assert(u2[0] == 4.0);
+  adcc_shadow_release(u2); /* the caller's: free() */
+  adcc_shadow_release(NULL);
   assert(adcc_shadow_size(NULL) == 0);
 
   int *c = adcc_shadow_calloc(7, sizeof(int));
