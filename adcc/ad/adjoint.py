@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.ad.common import MEMORY_KINDS, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -130,6 +130,9 @@ class ReverseBuilder:
             if kind == "s" and self.act.has_shadow(v):
                 from adcc.ad.globals import shadow_constant
                 x = shadow_constant(self.module, v)
+            elif kind == "s" and isinstance(v.type, T.PointerType):
+                from adcc.ad.globals import inactive_constant_shadow
+                x = inactive_constant_shadow(self.module, v, writable=True)
             else:
                 x = v
         elif src == "func":
@@ -464,17 +467,8 @@ class ReverseBuilder:
                 if c is not None:
                     self.add_adj(a, c)
             return
-        if kind is CallKind.FREE:
-            b.call(inst.callee_name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
-            return
-        if kind is CallKind.ALLOC:
-            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
-            return
-        if kind is CallKind.REALLOC:
-            old = inst.args[0]
-            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
-            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind, inst.callee_name)
         if kind is CallKind.MEMCPY:
             dst, src, n = inst.args[0], inst.args[1], inst.args[2]
             if not act.has_shadow(dst):
@@ -533,14 +527,30 @@ class ReverseBuilder:
             b.position_at_end(bad)
             b.unreachable()
             saved_cur = dict(self.cur)
-            for (i, blk), name in zip(arms, cands):
+            for (i, blk), (name, target) in zip(arms, cands):
                 b.position_at_end(blk)
                 self.cur = dict(saved_cur)
-                self._call_rev(inst, name)
+                if target is CallKind.DEFINED:
+                    self._call_rev(inst, name)
+                else:
+                    self._call_memory(inst, target, name)
                 b.br(cont)
             b.position_at_end(cont)
             self.cur = saved_cur
             return
+
+    def _call_memory(self, inst: Instruction, kind: CallKind, name: str) -> None:
+        """Reverse of malloc/free/realloc and their kin (`name`: the function called)."""
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:  # the primal's free, deferred to here
+            b.call(name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+        elif kind is CallKind.ALLOC:
+            if act.has_shadow(inst):
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+        elif act.has_shadow(inst):
+            old = inst.args[0]
+            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
 
     def _call_rev(self, inst: Instruction, name: str) -> None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)

@@ -182,6 +182,32 @@ def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError
                                      f"but {mode} mode needs {need}, and '{name}' has no body to differentiate")
 
 
+def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: bool, refuse: bool) -> Value:
+    """The shadow of pointer `v`, which has none, where one must be given: for constants, the
+    same expression over zero twins of the globals (null for null); otherwise null (stored into
+    shadow memory: a later active access through it fails loudly, never silently), or, where the
+    pointer meets active memory in this function (`refuse`: a phi/select merges them, or it is
+    returned as a shadow), a located error: reading its primal memory as a shadow would be wrong."""
+    from adcc.ad.globals import inactive_constant_shadow
+    if isinstance(v, Constant):
+        return inactive_constant_shadow(module, v, writable)
+    if not refuse:
+        return Constant(T.ptr, "null")
+    raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
+                                    f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
+                                    f"shadow (pass it as enzyme_dup)")
+
+
+def int_pointer_shadow(b: Builder, act, inst: Instruction, primal, shadow) -> Value:
+    """The shadow of `inttoptr i` where i is offset arithmetic on `ptrtoint p` (an aligned address
+    inside p's object): p's shadow plus the same byte offset."""
+    from adcc.analysis.activity import int_pointer_base
+    base = int_pointer_base(inst.operands[0])
+    addr = convert(b, primal(inst.operands[0]), T.i64)
+    off = b.sub(addr, b.cast("ptrtoint", primal(base), T.i64))
+    return b.byte_gep(shadow(base), off)
+
+
 def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
     """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
     function the program declared allocation-like or function-like one of them)."""
@@ -217,6 +243,38 @@ def message_constant(module, text: str):
 
 INDIRECT_MISS = ("an indirect call in differentiated code reached a function adcc did not differentiate "
                  "(only functions of the same type whose address is taken in this module are candidates)")
+
+
+MEMORY_KINDS = (CallKind.ALLOC, CallKind.REALLOC, CallKind.FREE)
+
+
+def indirect_candidates(module, fnty: T.FunctionType) -> list[tuple[str, CallKind]]:
+    """What an indirect call of type `fnty` may reach: the defined functions whose address is
+    taken (differentiated), and the memory functions whose address is taken (malloc, free,
+    realloc, new, ...: an allocator table), which behave as when called directly."""
+    from adcc.analysis.calls import classify_callee
+    out = [(n, CallKind.DEFINED) for n in address_taken_functions(module) if module.function(n).function_type == fnty]
+    for n in address_taken_externals(module):
+        kind = classify_callee(module, n)
+        if kind in MEMORY_KINDS and module.function_type_of(n) == fnty:
+            out.append((n, kind))
+    return out
+
+
+def address_taken_externals(module) -> list[str]:
+    """Declared (not defined) functions whose address is taken in this module."""
+    cached = getattr(module, "_adcc_addr_taken_ext", None)
+    if cached is not None:
+        return cached
+    from adcc.ir.symbols import global_refs
+    declared = {n for n, e in module.functions.items() if not e.is_definition}
+    found: set[str] = set()
+    for g in module.globals.values():
+        found.update(n for n in global_refs(g.initializer or "") if n in declared)
+    for n in module.defined_function_names():
+        found.update(r for r in module.references(n, calls=False) if r in declared)
+    module._adcc_addr_taken_ext = sorted(found)
+    return module._adcc_addr_taken_ext
 
 
 def address_taken_functions(module) -> list[str]:

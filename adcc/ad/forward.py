@@ -10,6 +10,7 @@ from __future__ import annotations
 from adcc.ad import naming
 from adcc.analysis.calls import CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
+                            inactive_pointer_shadow, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
                             math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
                             zero_of)
 from adcc.ad.rules.calls import ForwardSite, call_rule_for
@@ -89,7 +90,10 @@ class ForwardSynthesizer:
                 self.visit(inst)
             self.exit_block[id(blk)] = self.b.block
         reached = {id(b) for b in order}
-        fn.blocks = [self.bmap[id(b)] for b in self.primal.blocks if id(b) in reached]
+        # blocks of unreached primal blocks go; those added while visiting (an indirect call's
+        # dispatch) stay where they were inserted
+        dropped = {id(self.bmap[id(b)]) for b in self.primal.blocks if id(b) not in reached}
+        fn.blocks = [b for b in fn.blocks if id(b) not in dropped]
         self._fill_phis(reached)
 
     # --- value lookup ---------------------------------------------------------------
@@ -117,12 +121,15 @@ class ForwardSynthesizer:
             return [shadow_constant(self.module, v)] * self.W
         return None
 
-    def sz(self, v: Value, w: int) -> Value:
-        """The shadow to store for `v`: its shadow, or for inactive pointers/integers the primal itself."""
+    def sz(self, v: Value, w: int, user: Instruction | None = None, refuse: bool = False) -> Value:
+        """The shadow of `v`: its shadow; for an integer without one, the integer itself; for a
+        pointer without one, see `inactive_pointer_shadow` (`refuse` where it meets active memory)."""
         sh = self.s(v)
         if sh is not None:
             return sh[w]
-        return self.p(v)
+        if isinstance(v.type, T.PointerType):
+            return inactive_pointer_shadow(self.module, self.act, v, user, False, refuse)
+        return v if isinstance(v, Constant) else self.p(v)
 
     # --- instructions -----------------------------------------------------------------
     def visit(self, inst: Instruction) -> None:
@@ -147,6 +154,10 @@ class ForwardSynthesizer:
         if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze") and isinstance(inst.type, T.PointerType):
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+            return
+        if op == "inttoptr" and self.act.has_shadow(inst):
+            self.smap[id(inst)] = [int_pointer_shadow(self.b, self.act, inst, self.p, lambda v, w=w: self.sz(v, w))
+                                   for w in range(self.W)]
             return
         if not self.act.is_varied(inst):
             if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
@@ -182,7 +193,7 @@ class ForwardSynthesizer:
             if isinstance(o, Block):
                 ops.append(self.bmap[id(o)])
             elif shadow and (isinstance(o.type, T.PointerType) or self.act.has_int_shadow(o)):
-                ops.append(self.sz(o, w))
+                ops.append(self.sz(o, w, inst, refuse=inst.opcode == "select"))
             elif not shadow and (is_floatish(self.module, o.type) or self.act.is_varied(o)):
                 ops.append(self.tz(o, w))
             else:
@@ -218,7 +229,7 @@ class ForwardSynthesizer:
                 elif kind == "t":
                     val = self.tz(v, w)
                 else:
-                    val = self.sz(v, w) if not isinstance(v, Constant) else v
+                    val = self.sz(v, w, old, refuse=True)
                 add_incoming(new, val, self.exit_block[id(blk)])
 
     def _load(self, inst: Instruction, new: Instruction) -> None:
@@ -263,7 +274,7 @@ class ForwardSynthesizer:
             if self.spec.ret_active:
                 vals.extend(self.tz(v, w) for w in range(self.W))
             elif self.spec.ret_shadow:
-                vals.extend(self.sz(v, w) if not isinstance(v, Constant) else v for w in range(self.W))
+                vals.extend(self.sz(v, w, inst, refuse=True) for w in range(self.W))
         r = self.packing.pack(self.b, vals)
         self.b.ret(r)
 
@@ -292,41 +303,8 @@ class ForwardSynthesizer:
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
                                                     known) for w in range(self.W)]
             return
-        if kind is CallKind.ALLOC:
-            self._clone_primal(inst)
-            args = [self.p(a) for a in inst.args]
-            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
-            return
-        if kind is CallKind.REALLOC:
-            new = self._clone_primal(inst)
-            old = inst.args[0]
-            n = convert(self.b, self.p(inst.args[1]), T.i64)
-            shadows = []
-            for w in range(self.W):
-                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
-                shadows.append(self.b.call("adcc_shadow_realloc", T.ptr, [olds, n]))
-            self.smap[id(inst)] = shadows
-            return
-        if kind is CallKind.FREE:
-            self._clone_primal(inst)
-            sh = self.s(inst.args[0])
-            if sh is not None:
-                # shadows adcc allocated carry the runtime's header; others belong to the caller,
-                # who allocated them like the primal (Enzyme frees those with the primal's free);
-                # where the pointer's origin is not in sight, the runtime tells them apart
-                from adcc.analysis.calls import FREE_FUNCTIONS
-                from adcc.analysis.memory import is_local_object, underlying_objects
-                ours = all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
-                           or isinstance(o, Constant) for o in underlying_objects(inst.args[0], self.module))
-                plain = effective_callee(self.module, inst.callee_name) in FREE_FUNCTIONS
-                for w in range(self.W):
-                    if ours:
-                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
-                    elif plain:
-                        self.b.call("adcc_shadow_release", T.void, [sh[w]])
-                    else:
-                        self.b.call(inst.callee_name, T.void, [sh[w]], fnty=inst.info["fn_type"])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind)
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
             dst, src = inst.args[0], inst.args[1]
@@ -362,6 +340,46 @@ class ForwardSynthesizer:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
 
+    def _call_memory(self, inst: Instruction, kind: CallKind, name: str | None = None) -> None:
+        """malloc/free/realloc and their kin (`name`: the function, called directly or through a
+        pointer)."""
+        name = name or inst.callee_name
+        if kind is CallKind.ALLOC:
+            self._clone_primal(inst)
+            args = [self.p(a) for a in inst.args]
+            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
+            return
+        if kind is CallKind.REALLOC:
+            self._clone_primal(inst)
+            old = inst.args[0]
+            n = convert(self.b, self.p(inst.args[1]), T.i64)
+            shadows = []
+            for w in range(self.W):
+                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
+                shadows.append(self.b.call("adcc_shadow_realloc", T.ptr, [olds, n]))
+            self.smap[id(inst)] = shadows
+            return
+        if kind is CallKind.FREE:
+            self._clone_primal(inst)
+            sh = self.s(inst.args[0])
+            if sh is not None:
+                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # who allocated them like the primal (Enzyme frees those with the primal's free);
+                # where the pointer's origin is not in sight, the runtime tells them apart
+                from adcc.analysis.calls import FREE_FUNCTIONS
+                from adcc.analysis.memory import is_local_object, underlying_objects
+                ours = all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
+                           or isinstance(o, Constant) for o in underlying_objects(inst.args[0], self.module))
+                plain = effective_callee(self.module, name) in FREE_FUNCTIONS
+                for w in range(self.W):
+                    if ours:
+                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    elif plain:
+                        self.b.call("adcc_shadow_release", T.void, [sh[w]])
+                    else:
+                        self.b.call(name, T.void, [sh[w]], fnty=inst.info["fn_type"])
+            return
+
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)
         fwd = self.ctx.forward_function(spec)
@@ -389,40 +407,41 @@ class ForwardSynthesizer:
         return r
 
     def _call_indirect(self, inst: Instruction) -> None:
-        """Devirtualize over the module's address-taken functions of the same type."""
+        """Devirtualize over the module's address-taken functions of the same type (and the
+        memory functions whose address is taken: an allocator table)."""
         fnty: T.FunctionType = inst.info["fn_type"]
-        cands = [n for n in address_taken_functions(self.module)
-                 if self.module.function(n).function_type == fnty]
+        cands = indirect_candidates(self.module, fnty)
         if not cands:
             raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this type "
                                                  "has its address taken in this module")
         fp = self.p(inst.callee)
         cont = self.fn.add_block(None, after=self.b.block)
-        results: list[tuple[Block, Value | None]] = []
-        for name in cands:
+        results: list[tuple[Block, Value | None, list | None, list | None]] = []
+        for name, kind in cands:
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
             c = self.b.icmp("eq", fp, GlobalRef(name))
             self.b.cond_br(c, hit, miss)
             self.b.position_at_end(hit)
-            r = self._call_defined(inst, name)
-            results.append((self.b.block, r))
+            for m in (self.vmap, self.tmap, self.smap):
+                m.pop(id(inst), None)
+            if kind is CallKind.DEFINED:
+                self._call_defined(inst, name)
+            else:
+                self._call_memory(inst, kind, name)
+            results.append((self.b.block, self.vmap.get(id(inst)), self.tmap.get(id(inst)), self.smap.get(id(inst))))
             self.b.br(cont)
             self.b.position_at_end(miss)
         self.b.call("adcc_fatal", T.void, [message_constant(self.module, INDIRECT_MISS)])
         self.b.unreachable()
         self.b.position_at_end(cont)
-        # merge results
-        if results and results[0][1] is not None:
-            r0 = results[0][1]
-            phi = self.b.phi(r0.type, [(r, blk) for blk, r in results])
-            spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, cands[0])
-            _, packing = forward_signature(self.module, self.module.function(cands[0]), spec)
-            parts = packing.unpack(self.b, phi)
-            if not isinstance(inst.type, T.VoidType):
-                self.vmap[id(inst)] = parts[0]
-                if spec.ret_active:
-                    self.tmap[id(inst)] = list(parts[1:])
-                elif spec.ret_shadow:
-                    self.smap[id(inst)] = list(parts[1:])
-
+        # merge the arms' results
+        if isinstance(inst.type, T.VoidType):
+            return
+        self.vmap[id(inst)] = self.b.phi(inst.type, [(pv, blk) for blk, pv, _, _ in results])
+        if self.act.is_varied(inst):
+            self.tmap[id(inst)] = [self.b.phi(inst.type, [(ts[w] if ts and ts[w] is not None else zero_of(inst.type), blk)
+                                                          for blk, _, ts, _ in results]) for w in range(self.W)]
+        elif self.act.has_shadow(inst):
+            self.smap[id(inst)] = [self.b.phi(inst.type, [(ss[w], blk) for blk, _, _, ss in results])
+                                   for w in range(self.W)]

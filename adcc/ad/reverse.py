@@ -14,7 +14,7 @@ from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
+from adcc.ad.common import (Packing, indirect_candidates, math_rule, reverse_post_order, rule_unavailable,
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
@@ -319,6 +319,13 @@ class ReverseSynthesizer:
             need("p", inst.args[2])
         elif kind is CallKind.INDIRECT and self.is_active_call(inst):
             need("i", inst)
+            for _, target in self.candidates(inst):  # an allocator table: as when called directly
+                if target is CallKind.ALLOC or (target is CallKind.REALLOC and act.has_shadow(inst)):
+                    need("s", inst)
+                if target is CallKind.REALLOC and act.has_shadow(inst.args[0]):
+                    need("s", inst.args[0])
+                if target is CallKind.FREE:
+                    need("p", inst.args[0])
         elif kind is CallKind.RULE and self.is_active_call(inst):
             rule = self.call_rule(inst)
             if rule is not None:
@@ -350,9 +357,8 @@ class ReverseSynthesizer:
         return self.act.is_active_call(inst) or self.act.is_varied(inst) or \
             (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst))
 
-    def candidates(self, inst: Instruction) -> list[str]:
-        fnty: T.FunctionType = inst.info["fn_type"]
-        cands = [n for n in address_taken_functions(self.module) if self.module.function(n).function_type == fnty]
+    def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:
+        cands = indirect_candidates(self.module, inst.info["fn_type"])
         if not cands:
             raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this "
                                                  "type has its address taken in this module")

@@ -8,6 +8,16 @@ mutable global, or loaded from shadowed memory. Everything else is executed as i
 the primal and gets no derivative code. The analysis errs on the active side:
 a value wrongly deemed active costs time, one wrongly deemed inactive costs a
 wrong gradient.
+
+Memory is possibly active unless proven otherwise: a pointer through which active data is
+stored, through which floats are read, that is merged with or stored into shadowed memory, or
+passed to an active call *demands* a shadow (`_demand`), and every origin that can have one gets
+one: a stack object, a pointer loaded from memory (the memory then holds shadow pointers: an
+out-parameter slot), the result of a call (the callee returns a shadow), an integer round trip
+of a shadowed pointer. Only what the program declares inactive stays without: `enzyme_const`
+arguments and memory reached through them, constant and inactive globals, results of inactive
+functions (and external functions, whose memory adcc cannot see: storing active data there is
+refused by the synthesizers).
 """
 from __future__ import annotations
 
@@ -16,7 +26,7 @@ from adcc.analysis.declarations import declarations_of
 from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
-from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
@@ -51,6 +61,62 @@ def global_is_active(module, name: str) -> bool:
     return name not in declarations_of(module).inactive_globals
 
 
+def int_pointer_base(v: Value) -> Value | None:
+    """For an integer computed from one pointer by offset arithmetic (`ptrtoint p`, plus, minus,
+    masks: an aligned address), that pointer; None otherwise."""
+    seen = 0
+    base = None
+    stack = [v]
+    while stack and seen < 32:
+        x = stack.pop()
+        seen += 1
+        if isinstance(x, Constant):
+            continue
+        if not isinstance(x, Instruction):
+            return None
+        if x.opcode == "ptrtoint":
+            if base is not None and base is not x.operands[0]:
+                return None
+            base = x.operands[0]
+        elif x.opcode in ("add", "sub", "and", "or", "xor") and len(x.operands) == 2:
+            # one operand carries the address, the other is an offset or a mask (no pointer)
+            stack.extend(x.operands)
+        elif x.opcode in ("zext", "sext", "trunc", "freeze"):
+            stack.append(x.operands[0])
+        elif x.opcode in ("mul", "shl", "lshr", "ashr", "udiv", "sdiv", "urem", "srem", "load",
+                          "phi", "select", "call", "sitofp", "uitofp", "fptosi", "fptoui", "icmp"):
+            if _mentions_ptrtoint(x):
+                return None
+        else:
+            return None
+    return base if not stack else None
+
+
+def _int_to_pointer_users(v: Value) -> list[Instruction]:
+    out, seen, stack = [], set(), [v]
+    while stack and len(seen) < 64:
+        x = stack.pop()
+        for u in x.users:
+            if id(u) in seen:
+                continue
+            seen.add(id(u))
+            if u.opcode == "inttoptr":
+                out.append(u)
+            elif u.opcode in ("add", "sub", "and", "or", "xor", "zext", "sext", "trunc", "freeze"):
+                stack.append(u)
+    return out
+
+
+def _mentions_ptrtoint(v: Value, depth: int = 6) -> bool:
+    if not isinstance(v, Instruction) or depth == 0:
+        return False
+    if v.opcode == "ptrtoint":
+        return True
+    if v.opcode in ("load", "call", "phi"):
+        return False
+    return any(_mentions_ptrtoint(o, depth - 1) for o in v.operands)
+
+
 def _stack_derived(v: Value) -> bool:
     seen = 0
     while isinstance(v, Instruction) and seen < 16:
@@ -73,6 +139,8 @@ class ActivityAnalysis:
         self.int_shadowed: set[int] = set()  # integer loads from shadowed memory (copies)
         self._views: dict[int, T.FloatType | None] = {}
         self._types = None
+        self._demanded: set[int] = set()
+        self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
         self._run()
 
     # --- queries --------------------------------------------------------------------
@@ -140,6 +208,11 @@ class ActivityAnalysis:
             elif self._visit(inst):
                 work.append(inst)
             work.extend(self._woken); self._woken.clear()
+        if self.spec.ret_shadow:  # the caller needs the shadow of what this function returns
+            for inst in fn.instructions():
+                if inst.opcode == "ret" and inst.operands:
+                    self._demand(inst.operands[0])
+            work.extend(self._woken); self._woken.clear()
         while work:
             v = work.pop()
             for u in v.users:
@@ -147,21 +220,57 @@ class ActivityAnalysis:
                     work.append(u)
                 work.extend(self._woken); self._woken.clear()
 
-    def _shadow_stack_objects(self, ptr: Value) -> None:
-        """A stack object that receives active data (or escapes) needs a shadow."""
-        seen: set[int] = set()
+    def _shadow(self, v: Value) -> None:
+        if id(v) not in self.shadowed:
+            self.shadowed.add(id(v))
+            self._woken.append(v)
+
+    def _demand(self, ptr: Value) -> None:
+        """`ptr` needs a shadow: give one to each of its origins that can have one (see the
+        module docstring); the forward propagation then shadows `ptr` itself."""
+        from adcc.analysis.memory import escapes, stack_object, stored_pointers
         stack = [ptr]
         while stack:
             v = stack.pop()
-            if id(v) in seen or not isinstance(v, Instruction):
+            if id(v) in self._demanded or not isinstance(v, Instruction) or id(v) in self.shadowed:
                 continue
-            seen.add(id(v))
-            if v.opcode == "alloca":
-                if id(v) not in self.shadowed:
-                    self.shadowed.add(id(v))
-                    self._woken.append(v)
-            elif v.opcode in POINTER_OPS:
+            self._demanded.add(id(v))
+            op = v.opcode
+            if op == "alloca":
+                self._shadow(v)
+            elif op in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
+                stack.append(v.operands[0])
+            elif op in ("phi", "select"):
                 stack.extend(o for o in v.operands if is_pointer(o.type))
+            elif op == "load" and is_pointer(v.type):
+                # the memory it comes from must hold shadow pointers; a stack slot that no call
+                # can write holds only what this function stores into it
+                obj = stack_object(v.operands[0])
+                if obj is not None and not escapes(obj):
+                    stack.extend(stored_pointers(obj))
+                else:
+                    stack.append(v.operands[0])
+            elif op == "inttoptr":
+                base = int_pointer_base(v.operands[0])
+                if base is None:
+                    self.unshadowable[id(v)] = "a pointer computed from an integer adcc cannot trace to one pointer"
+                else:
+                    stack.append(base)
+            elif op == "call" and is_pointer(v.type):
+                kind = classify_call(self.module, v)
+                if kind in (CallKind.DEFINED, CallKind.INDIRECT):
+                    self._shadow(v)  # the callee returns the shadow too
+                elif kind is CallKind.UNKNOWN:
+                    name = (v.callee_name or "?").strip('"')
+                    self.unshadowable[id(v)] = f"memory returned by external function '{name}', whose shadow adcc cannot know"
+                elif kind in (CallKind.MEMCPY, CallKind.MEMSET):
+                    stack.append(v.args[0])
+
+    def _demand_loaded(self, ptr: Value) -> None:
+        """Floats are read through `ptr`, which has no shadow: unless its memory is proven
+        inactive, it may hold active data, so it demands a shadow."""
+        if not self.has_shadow(ptr):
+            self._demand(ptr)
 
     def _is_source(self, inst: Instruction) -> bool:
         if inst.opcode == "call":
@@ -176,8 +285,11 @@ class ActivityAnalysis:
         before = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
         ty = inst.type
         if op == "load":
+            floats = is_floatish(module, ty) or self.float_view(inst) is not None
+            if not self.has_shadow(inst.operands[0]) and floats:
+                self._demand_loaded(inst.operands[0])
             if self.has_shadow(inst.operands[0]):
-                if is_floatish(module, ty) or self.float_view(inst) is not None:
+                if floats:
                     self.varied.add(id(inst))
                 elif is_pointer(ty):
                     self.shadowed.add(id(inst))
@@ -187,18 +299,20 @@ class ActivityAnalysis:
             val, ptr = inst.operands
             if id(val) in self.varied or id(val) in self.int_shadowed or \
                     (is_pointer(val.type) and (self.has_shadow(val) or _stack_derived(val))):
-                self._shadow_stack_objects(ptr)
-            if is_pointer(val.type) and _stack_derived(val) and self.has_shadow(ptr):
-                self._shadow_stack_objects(val)  # escapes into active memory
+                self._demand(ptr)
+            if is_pointer(val.type) and self.has_shadow(ptr) and not self.has_shadow(val):
+                self._demand(val)  # escapes into active memory: its shadow goes there too
         elif op == "call":
             kind = classify_call(module, inst)
             if kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[1]):
-                self._shadow_stack_objects(inst.args[0])
+                self._demand(inst.args[0])
+            elif kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[0]):
+                self._demand_loaded(inst.args[1])
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE) and \
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
                 for a in inst.args:
                     if is_pointer(a.type):
-                        self._shadow_stack_objects(a)
+                        self._demand(a)
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
                 self.shadowed.add(id(inst))
             elif kind in (CallKind.MATH,):
@@ -215,10 +329,18 @@ class ActivityAnalysis:
                 self.shadowed.add(id(inst))
                 if op in ("phi", "select"):
                     # adjoints of loads through the merged pointer land in the shadow of whichever
-                    # object it points to: a stack object among them needs a real one
+                    # object it points to: every one of them needs a real one
                     for o in inst.operands:
-                        if is_pointer(o.type) and not self.has_shadow(o) and _stack_derived(o):
-                            self._shadow_stack_objects(o)
+                        if is_pointer(o.type) and not self.has_shadow(o):
+                            self._demand(o)
+        elif op == "inttoptr":
+            base = int_pointer_base(inst.operands[0])
+            if base is not None and self.has_shadow(base):
+                self.shadowed.add(id(inst))
+        elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
+            for x in _int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
+                if self._visit(x):
+                    self._woken.append(x)
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
@@ -233,6 +355,27 @@ class ActivityAnalysis:
         if name is None or not self.module.is_defined(name):
             return False
         return name in _functions_touching_active_globals(self.module)
+
+    def describe_inactive(self, v: Value) -> str:
+        """What memory pointer `v` (without a shadow) points into, for messages."""
+        seen = 0
+        while isinstance(v, Instruction) and seen < 32:
+            seen += 1
+            reason = self.unshadowable.get(id(v))
+            if reason is not None:
+                return reason
+            if v.opcode in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
+                v = v.operands[0]
+            elif v.opcode == "load":
+                return f"memory reached through {self.describe_inactive(v.operands[0])}"
+            elif v.opcode == "call":
+                name = (v.callee_name or "?").strip('"')
+                return f"memory returned by '{name}', which adcc treats as inactive"
+            else:
+                break
+        if isinstance(v, Argument):
+            return f"memory of argument {v.index + 1} of '{self.fn.fname.strip(chr(34))}', passed without a shadow (enzyme_const)"
+        return "memory without a shadow"
 
     # --- printer ------------------------------------------------------------------------
     def format(self) -> str:

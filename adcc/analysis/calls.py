@@ -106,6 +106,11 @@ def classify_call(module, inst: Instruction) -> CallKind:
     name = inst.callee_name
     if name is None:
         return CallKind.INDIRECT
+    return classify_callee(module, name)
+
+
+def classify_callee(module, name: str) -> CallKind:
+    """What a call of function `name` does (`classify_call` for a known callee)."""
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
