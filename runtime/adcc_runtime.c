@@ -237,3 +237,63 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
     }
   }
 }
+
+/* Derivatives of sorting (qsort, qsort_r): the values move, the permutation has no derivative.
+ * The primal is sorted by a stable merge sort of indices under the program's comparator, so that
+ * the permutation can be applied to shadows too: after the sort, base[i] is the old base[perm[i]]. */
+typedef struct {
+  const char *base;
+  int64_t size;
+  void *cmp;
+  void *arg;
+  int with_arg;
+} sort_context;
+
+static int compare_at(const sort_context *c, int64_t a, int64_t b) {
+  const void *x = c->base + a * c->size, *y = c->base + b * c->size;
+  if (c->with_arg) return ((int (*)(const void *, const void *, void *))c->cmp)(x, y, c->arg);
+  return ((int (*)(const void *, const void *))c->cmp)(x, y);
+}
+
+static void merge_sort(const sort_context *c, int64_t *idx, int64_t *tmp, int64_t n) {
+  if (n < 2) return;
+  int64_t h = n / 2;
+  merge_sort(c, idx, tmp, h);
+  merge_sort(c, idx + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = compare_at(c, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+  while (i < h) tmp[k++] = idx[i++];
+  while (j < n) tmp[k++] = idx[j++];
+  memcpy(idx, tmp, (size_t)n * sizeof *idx);
+}
+
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg) {
+  if (n < 0 || size < 0) adcc_fatal("negative qsort size");
+  int64_t *perm = malloc((size_t)(n ? n : 1) * 2 * sizeof *perm);
+  if (!perm) adcc_fatal("out of memory sorting");
+  for (int64_t i = 0; i < n; i++) perm[i] = i;
+  sort_context c = {base, size, cmp, arg, with_arg};
+  merge_sort(&c, perm, perm + n, n);
+  adcc_permute(base, perm, n, size);
+  return perm;
+}
+
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + i * size, old + perm[i] * size, (size_t)size);
+  free(old);
+}
+
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + perm[i] * size, old + i * size, (size_t)size);
+  free(old);
+}
+
+void adcc_permutation_free(int64_t *perm) { free(perm); }

@@ -36,6 +36,13 @@ void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadow
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
 int64_t adcc_shadow_size(void *shadow);
 
+/* sorting (qsort/qsort_r derivatives): sorts base like qsort and returns the permutation it applied
+ * (base[i] = old base[perm[i]]); permute/unpermute apply it, or its inverse, to a shadow */
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg);
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_permutation_free(int64_t *perm);
+
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 
 #ifdef __cplusplus

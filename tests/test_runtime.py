@@ -15,7 +15,7 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_shadow_alloc", "adcc_shadow_calloc", "adcc_shadow_realloc_fwd", "adcc_shadow_realloc_rev",
        "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal", "adcc_tape_note", "adcc_tape_last_bytes",
        "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_realloc",
-       "adcc_shadow_release"]
+       "adcc_shadow_release", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute", "adcc_permutation_free"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import MEMORY_KINDS, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.ad.common import MEMORY_KINDS, bit_operation_error, callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
+from adcc.analysis.signbits import BIT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Instruction, Value
@@ -71,7 +72,8 @@ class ReverseBuilder:
         outs = []
         for a, act in zip(s.primal.args, s.spec.args):
             if act is Activity.OUT:
-                outs.append(self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type))
+                d = self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type)
+                outs.append(d if d.type == a.type else self.b.cast("bitcast", d, a.type))  # a float's bits
         self.b.ret(s.rev_pack.pack(self.b, outs))
 
     # --- adjoint accumulators ------------------------------------------------------------
@@ -369,6 +371,18 @@ class ReverseBuilder:
             sp = self.rs(inst.operands[0])
             old = b.load(d.type, sp)
             b.store(add_values(b, old, d), sp)
+            return
+        if op in BIT_OPS:
+            x = sign_operand(inst, act.is_varied)
+            if x is None:
+                raise bit_operation_error(self.module, inst)
+            flipped = b.icmp("slt", b.xor(self.rp(inst), self.rp(x)), Builder.iconst(inst.type, 0))
+            self.add_adj(x, b.select(flipped, b.fneg(d), d))
+            return
+        if op == "select" and d.type != inst.type:  # integers holding floats: adjoints are floats
+            c, zero = self.rp(inst.operands[0]), zero_of(d.type)
+            self.add_adj(inst.operands[1], b.select(c, d, zero))
+            self.add_adj(inst.operands[2], b.select(c, zero, d))
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):

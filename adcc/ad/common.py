@@ -139,11 +139,11 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
     for a in inst.args:
         if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
             acts.append(Activity.DUP)
-        elif analysis.is_varied(a) and is_floatish(module, a.type):
-            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
+        elif analysis.is_varied(a) and (is_floatish(module, a.type) or isinstance(a.type, T.IntType)):
+            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)  # (an integer: a float's bits)
         else:
             acts.append(Activity.CONST)
-    ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
+    ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
     ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis))
@@ -162,6 +162,11 @@ def _caller_writes_shared(analysis) -> bool:
 def unsupported(module, inst: Instruction, what: str) -> CompileError:
     fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
     return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
+
+
+def bit_operation_error(module, inst: Instruction) -> CompileError:
+    return unsupported(module, inst, f"cannot differentiate integer operation '{inst.opcode}' on the bits of a "
+                                     f"floating-point value (only sign changes through the sign bit are)")
 
 
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:

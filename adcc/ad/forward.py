@@ -10,7 +10,7 @@ from __future__ import annotations
 from adcc.ad import naming
 from adcc.analysis.calls import CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
-                            inactive_pointer_shadow, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
+                            bit_operation_error, inactive_pointer_shadow, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
                             math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
                             zero_of)
 from adcc.ad.rules.calls import ForwardSite, call_rule_for
@@ -18,6 +18,7 @@ from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.analysis.signbits import BIT_OPS, sign_mask, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -163,6 +164,8 @@ class ForwardSynthesizer:
             if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
+        if op in BIT_OPS:
+            return self._sign_bits(inst, new)
         rule = lookup_opcode(op)
         if rule is not None:
             args = inst.operands
@@ -175,6 +178,16 @@ class ForwardSynthesizer:
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
             return
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in forward mode")
+
+    def _sign_bits(self, inst: Instruction, new: Instruction) -> None:
+        """A sign change through a float's bits: the tangent's bits get the same sign flip
+        (t_r = t_x ^ ((r ^ x) & SIGN))."""
+        x = sign_operand(inst, self.act.is_varied)
+        if x is None:
+            raise bit_operation_error(self.module, inst)
+        mask = Builder.iconst(inst.type, sign_mask(inst.type.bits))
+        flip = self.b.and_(self.b.xor(new, self.p(x)), mask)
+        self.tmap[id(inst)] = [None if t is None else self.b.xor(t, flip) for t in self.t(x)]
 
     def _clone(self, inst: Instruction) -> Instruction:
         new = self.b.clone(inst, [self.p(o) for o in inst.operands])

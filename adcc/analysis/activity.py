@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.signbits import BIT_OPS, keeps_only_sign, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
@@ -31,6 +32,7 @@ from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction,
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
                        "shufflevector", "freeze", "bitcast"})
+_FLOAT_OF_WIDTH = {16: T.FloatType("half"), 32: T.f32, 64: T.f64}
 POINTER_OPS = frozenset({"getelementptr", "phi", "select", "bitcast", "addrspacecast", "freeze"})
 
 
@@ -174,8 +176,12 @@ class ActivityAnalysis:
         return view
 
     def adjoint_type(self, v: Value) -> T.Type:
-        """The type a value's tangent/adjoint has: its own, or its float view."""
-        return self.float_view(v) or v.type
+        """The type a value's adjoint has: its own, or its float view (an active integer that type
+        analysis cannot place holds the float of its width)."""
+        view = self.float_view(v)
+        if view is None and isinstance(v.type, T.IntType) and id(v) in self.varied:
+            view = _FLOAT_OF_WIDTH.get(v.type.bits)
+        return view or v.type
 
     def carries_float(self, v: Value) -> bool:
         return is_floatish(self.module, v.type) or self.float_view(v) is not None
@@ -199,8 +205,8 @@ class ActivityAnalysis:
                 continue
             if is_pointer(a.type) and act.has_shadow:
                 self.shadowed.add(id(a)); work.append(a)
-            elif is_floatish(module, a.type):
-                self.varied.add(id(a)); work.append(a)
+            elif is_floatish(module, a.type) or isinstance(a.type, T.IntType):
+                self.varied.add(id(a)); work.append(a)  # an active integer holds a float's bits
         self._woken: list[Value] = []
         for inst in fn.instructions():
             if self._is_source(inst):
@@ -320,7 +326,7 @@ class ActivityAnalysis:
                     self.varied.add(id(inst))
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE):
                 if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
-                    if is_floatish(module, ty):
+                    if self.carries_float(inst):
                         self.varied.add(id(inst))
                     elif is_pointer(ty):
                         self.shadowed.add(id(inst))
@@ -341,6 +347,12 @@ class ActivityAnalysis:
             for x in _int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
                 if self._visit(x):
                     self._woken.append(x)
+        elif op in BIT_OPS and isinstance(ty, T.IntType):
+            # bits of a float: a sign change has a derivative; anything else that is a float
+            # again is marked active so that the synthesizers refuse it (never a silent zero)
+            if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
+                if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
+                    self.varied.add(id(inst))
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))

@@ -94,6 +94,32 @@ static void test_shadow(void) {
   adcc_shadow_free(z);
 }
 
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int by_value_r(const void *a, const void *b, void *sign) {
+  return *(int *)sign * by_value(a, b);
+}
+
+static void test_sort(void) {
+  double v[6] = {3.0, -1.0, 2.5, -1.0, 7.0, 0.0}, s[6] = {30, -10, 25, -11, 70, 0};
+  int64_t *perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value, NULL, 0);
+  for (int i = 0; i + 1 < 6; i++) assert(v[i] <= v[i + 1]);
+  assert(perm[0] == 1 && perm[1] == 3); /* stable */
+  adcc_permute(s, perm, 6, sizeof(double));
+  assert(s[0] == -10 && s[1] == -11 && s[5] == 70);
+  adcc_unpermute(s, perm, 6, sizeof(double));
+  assert(s[0] == 30 && s[3] == -11 && s[4] == 70);
+  adcc_permutation_free(perm);
+  int down = -1;
+  perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value_r, &down, 1);
+  assert(v[0] == 7.0 && v[5] == -1.0);
+  adcc_permutation_free(perm);
+  adcc_permutation_free(adcc_sort_permutation(v, 0, sizeof(double), (void *)by_value, NULL, 0));
+}
+
 static void test_shadow_stack(void) {
   /* LIFO allocations across chunk boundaries stay zeroed, aligned and distinct */
   enum { K = 64 };
@@ -124,6 +150,7 @@ static void test_shadow_stack(void) {
 
 int main(void) {
   test_shadow_stack();
+  test_sort();
   test_tape_lifo();
   test_tape_doubles();
   test_shadow();

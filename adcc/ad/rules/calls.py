@@ -168,7 +168,8 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    return ()
+    from adcc.ad.rules import libc
+    return libc.RULES
 
 
 _BY_NAME: dict[str, CallRule] | None = None
