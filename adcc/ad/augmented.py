@@ -13,6 +13,7 @@ from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
 from adcc.ad.tape import FastLoop, RecordLayout
 from adcc.ir import types as T
+from adcc.analysis.activity import is_pointer, pointer_aggregate
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
 
@@ -144,7 +145,7 @@ class AugmentedBuilder:
         if isinstance(v, Constant) and self.act.has_shadow(v):
             from adcc.ad.globals import shadow_constant
             return shadow_constant(self.module, v)
-        if isinstance(v.type, T.PointerType):
+        if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
             return inactive_pointer_shadow(self.module, self.act, v, user, True, refuse)
         return v if isinstance(v, Constant) else self.p(v)
 
@@ -217,6 +218,12 @@ class AugmentedBuilder:
             self.smap[id(inst)] = int_pointer_shadow(self.b, act, inst, self.p, self.sh)
         elif op in ("select", "freeze") and act.has_int_shadow(inst):
             ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+        elif op == "extractvalue" and act.has_shadow(inst):  # a pointer out of a shadowed aggregate
+            self.smap[id(inst)] = self.clone(inst, [self.sh(inst.operands[0])], name="")
+        elif op in ("insertvalue", "select") and act.has_shadow(inst):  # aggregates of pointers
+            ops = [self.sh(o, inst, refuse=True) if is_pointer(o.type) or pointer_aggregate(self.module, o.type)
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
 
     def _terminator(self, inst: Instruction) -> None:

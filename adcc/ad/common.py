@@ -8,7 +8,7 @@ from adcc.ad.rules.calls import is_family_callee
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
-from adcc.analysis.activity import is_floatish
+from adcc.analysis.activity import is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -144,7 +144,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
         else:
             acts.append(Activity.CONST)
     ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
-    ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
+    ret_shadow = (isinstance(inst.type, T.PointerType) or pointer_aggregate(module, inst.type)) and \
+        (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis))
 
@@ -198,6 +199,11 @@ def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: 
         return inactive_constant_shadow(module, v, writable)
     if not refuse:
         return Constant(T.ptr, "null")
+    import os, sys
+    if os.environ.get("ADCC_DEBUG_REFUSE"):
+        from adcc.ir.printer import Namer, print_instruction
+        nm = Namer(user.block.function)
+        print("REFUSE", print_instruction(user, nm, False), "|", v if not isinstance(v, Instruction) else print_instruction(v, nm, False), file=sys.stderr)
     raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
                                     f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
                                     f"shadow (pass it as enzyme_dup)")

@@ -17,7 +17,7 @@ from adcc.ad.rules.calls import ForwardSite, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
-from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
 from adcc.analysis.signbits import BIT_OPS, sign_mask, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -128,7 +128,7 @@ class ForwardSynthesizer:
         sh = self.s(v)
         if sh is not None:
             return sh[w]
-        if isinstance(v.type, T.PointerType):
+        if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
             return inactive_pointer_shadow(self.module, self.act, v, user, False, refuse)
         return v if isinstance(v, Constant) else self.p(v)
 
@@ -163,6 +163,13 @@ class ForwardSynthesizer:
         if not self.act.is_varied(inst):
             if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+            elif op == "extractvalue" and self.act.has_shadow(inst):  # a pointer out of a shadowed aggregate
+                agg = self.s(inst.operands[0])
+                self.smap[id(inst)] = [self.b.clone(inst, [agg[w]], name="") for w in range(self.W)]
+            elif op in ("insertvalue", "select") and self.act.has_shadow(inst):  # aggregates of pointers
+                self.smap[id(inst)] = [self.b.clone(inst, [self.sz(o, w, inst, refuse=True) if is_pointer(o.type) or
+                                                           pointer_aggregate(self.module, o.type) else self.p(o)
+                                                           for o in inst.operands], name="") for w in range(self.W)]
             return
         if op in BIT_OPS:
             return self._sign_bits(inst, new)

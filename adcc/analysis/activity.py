@@ -53,6 +53,18 @@ def is_pointer(ty: T.Type) -> bool:
     return isinstance(ty, T.PointerType)
 
 
+def pointer_aggregate(module, ty: T.Type) -> bool:
+    """A struct/array of pointers and integers (no floats) with a pointer in it: its shadow is the
+    same aggregate over the pointers' shadows (`std::pair` of iterators returned by value)."""
+    if isinstance(ty, T.NamedStructType):
+        ty = module.resolve(ty)
+    if isinstance(ty, T.ArrayType):
+        return pointer_aggregate(module, ty.elem) or is_pointer(ty.elem)
+    if not isinstance(ty, T.StructType) or is_floatish(module, ty):
+        return False
+    return any(is_pointer(e) or pointer_aggregate(module, e) for e in ty.elems)
+
+
 def global_is_active(module, name: str) -> bool:
     """Mutable globals may hold active data; constants and functions do not."""
     g = module.globals.get(name)
@@ -245,9 +257,12 @@ class ActivityAnalysis:
             if op == "alloca":
                 self._shadow(v)
             elif op in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
-                stack.append(v.operands[0])
+                if isinstance(v.operands[0], Constant):
+                    self._shadow(v)  # over null or a global: the same arithmetic on its shadow
+                else:
+                    stack.append(v.operands[0])
             elif op in ("phi", "select"):
-                stack.extend(o for o in v.operands if is_pointer(o.type))
+                stack.extend(o for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
             elif op == "load" and is_pointer(v.type):
                 # the memory it comes from must hold shadow pointers; a stack slot that no call
                 # can write holds only what this function stores into it
@@ -262,7 +277,11 @@ class ActivityAnalysis:
                     self.unshadowable[id(v)] = "a pointer computed from an integer adcc cannot trace to one pointer"
                 else:
                     stack.append(base)
-            elif op == "call" and is_pointer(v.type):
+            elif op == "extractvalue" and is_pointer(v.type) and pointer_aggregate(self.module, v.operands[0].type):
+                stack.append(v.operands[0])
+            elif op == "insertvalue" and pointer_aggregate(self.module, v.type):
+                stack.extend(o for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
+            elif op == "call" and (is_pointer(v.type) or pointer_aggregate(self.module, v.type)):
                 kind = classify_call(self.module, v)
                 if kind in (CallKind.DEFINED, CallKind.INDIRECT):
                     self._shadow(v)  # the callee returns the shadow too
@@ -328,17 +347,34 @@ class ActivityAnalysis:
                 if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
                     if self.carries_float(inst):
                         self.varied.add(id(inst))
-                    elif is_pointer(ty):
+                    elif is_pointer(ty) or pointer_aggregate(module, ty):
                         self.shadowed.add(id(inst))
-        elif op in POINTER_OPS and is_pointer(ty):
-            if any(is_pointer(o.type) and self.has_shadow(o) for o in inst.operands):
+        elif op in POINTER_OPS and (is_pointer(ty) or (op in ("phi", "select") and pointer_aggregate(module, ty))):
+            pointers = [o for o in inst.operands if is_pointer(o.type) or pointer_aggregate(module, o.type)]
+            if any(self.has_shadow(o) for o in pointers):
                 self.shadowed.add(id(inst))
                 if op in ("phi", "select"):
                     # adjoints of loads through the merged pointer land in the shadow of whichever
                     # object it points to: every one of them needs a real one
-                    for o in inst.operands:
-                        if is_pointer(o.type) and not self.has_shadow(o):
+                    for o in pointers:
+                        if not self.has_shadow(o):
                             self._demand(o)
+        elif op == "extractvalue" and is_pointer(ty):
+            agg = inst.operands[0]
+            if self.has_shadow(agg) or id(agg) in self.int_shadowed:
+                self.shadowed.add(id(inst))
+        elif op == "insertvalue" and pointer_aggregate(module, ty):
+            if any(self.has_shadow(o) or id(o) in self.int_shadowed for o in inst.operands
+                   if is_pointer(o.type) or pointer_aggregate(module, o.type)):
+                self.shadowed.add(id(inst))
+        elif op == "extractvalue" and is_pointer(ty):
+            agg = inst.operands[0]
+            if self.has_shadow(agg) or id(agg) in self.int_shadowed:
+                self.shadowed.add(id(inst))
+        elif op == "insertvalue" and pointer_aggregate(module, ty):
+            if any(self.has_shadow(o) or id(o) in self.int_shadowed for o in inst.operands
+                   if is_pointer(o.type) or pointer_aggregate(module, o.type)):
+                self.shadowed.add(id(inst))
         elif op == "inttoptr":
             base = int_pointer_base(inst.operands[0])
             if base is not None and self.has_shadow(base):

@@ -39,6 +39,7 @@ class CallRule:
     uses_tape: bool = False
     reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
     description: str = ""                         # for messages: "custom gradient of f (registration ...)"
+    prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -168,15 +169,16 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import libc
-    return libc.RULES
+    from adcc.ad.rules import complex as complex_, libc, libstdcxx
+    return libc.RULES + libstdcxx.RULES + complex_.RULES
 
 
 _BY_NAME: dict[str, CallRule] | None = None
+_BY_PREFIX: tuple[tuple[str, CallRule], ...] = ()
 
 
 def _family_index() -> dict[str, CallRule]:
-    global _BY_NAME
+    global _BY_NAME, _BY_PREFIX
     if _BY_NAME is None:
         out: dict[str, CallRule] = {}
         for rule in _families():
@@ -184,8 +186,16 @@ def _family_index() -> dict[str, CallRule]:
                 if name in out:
                     raise ValueError(f"callee {name!r} claimed by two call rules ({out[name].family}, {rule.family})")
                 out[name] = rule
+        _BY_PREFIX = tuple((p, rule) for rule in _families() for p in rule.prefixes)
         _BY_NAME = out
     return _BY_NAME
+
+
+def _family_rule(name: str) -> CallRule | None:
+    rule = _family_index().get(name)
+    if rule is None:
+        rule = next((r for p, r in _BY_PREFIX if name.startswith(p)), None)
+    return rule
 
 
 def call_rule_for(module, name: str | None) -> CallRule | None:
@@ -197,8 +207,8 @@ def call_rule_for(module, name: str | None) -> CallRule | None:
     rule = custom_rule(module, name)
     if rule is not None:
         return rule
-    return _family_index().get(effective_callee(module, name) or name)
+    return _family_rule(effective_callee(module, name) or name)
 
 
 def is_family_callee(name: str) -> bool:
-    return name in _family_index()
+    return _family_rule(name) is not None
