@@ -7,6 +7,8 @@ derivative, prints ``PASS <name>`` and exits 0 iff every check matched.
 * ``test_selftest``: plain clang-22/clang++-22 with ``-DADCC_SELFTEST`` (the
   Enzyme calls are replaced by the hand-written derivatives) at -O0 and -O2.
   This validates the test programs themselves and must always pass.
+* A program that prints ``SKIP <reason>`` (a library it needs is not installed) is skipped with
+  that reason.
 * ``test_adcc``: adcc/adcc++ (the console scripts next to ``sys.executable``)
   at -O0..-O3 without SELFTEST. Parametrizations the compiler cannot pass yet
   are listed in ``XFAIL`` (strict): delete an entry when it starts passing.
@@ -74,6 +76,9 @@ def compile_and_run(src, cc, opts, tmp_path, selftest):
     except subprocess.TimeoutExpired:
         return "", f"run timed out after {TIMEOUT}s"
     out = r.stdout + r.stderr
+    skip = next((line for line in r.stdout.splitlines() if line.startswith("SKIP ")), None)
+    if skip is not None and r.returncode == 0:
+        pytest.skip(skip[5:])  # a program whose library is not installed says so
     if r.returncode != 0:
         return out, f"run exit {r.returncode}:\n{out}"
     if not any(line.startswith("PASS") for line in r.stdout.splitlines()):

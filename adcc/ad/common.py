@@ -4,7 +4,7 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import is_family_callee
+from adcc.ad.rules.calls import family_shadows_result, is_family_callee
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
@@ -15,7 +15,8 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
-RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee)
+RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
+                       rule_shadows_result=family_shadows_result)
 
 
 def math_rule(module, inst: Instruction):

@@ -21,7 +21,7 @@ refused by the synthesizers).
 """
 from __future__ import annotations
 
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.signbits import BIT_OPS, keeps_only_sign, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec
@@ -65,12 +65,17 @@ def pointer_aggregate(module, ty: T.Type) -> bool:
     return any(is_pointer(e) or pointer_aggregate(module, e) for e in ty.elems)
 
 
+# the C and C++ libraries' standard streams: mutable, but never hold derivatives
+STREAM_GLOBALS = frozenset({"stdin", "stdout", "stderr", "_ZSt3cin", "_ZSt4cout", "_ZSt4cerr", "_ZSt4clog",
+                            "_ZSt4wcin", "_ZSt5wcout", "_ZSt5wcerr", "_ZSt5wclog"})
+
+
 def global_is_active(module, name: str) -> bool:
-    """Mutable globals may hold active data; constants and functions do not."""
+    """Mutable globals may hold active data; constants, functions and the standard streams do not."""
     g = module.globals.get(name)
     if g is None:
         return False
-    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name:
+    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name or name in STREAM_GLOBALS:
         return False
     return name not in declarations_of(module).inactive_globals
 
@@ -347,7 +352,8 @@ class ActivityAnalysis:
                 if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
                     if self.carries_float(inst):
                         self.varied.add(id(inst))
-                    elif is_pointer(ty) or pointer_aggregate(module, ty):
+                    elif (is_pointer(ty) or pointer_aggregate(module, ty)) and \
+                            (kind is not CallKind.RULE or rule_names(module).rule_shadows_result(inst.callee_name)):
                         self.shadowed.add(id(inst))
         elif op in POINTER_OPS and (is_pointer(ty) or (op in ("phi", "select") and pointer_aggregate(module, ty))):
             pointers = [o for o in inst.operands if is_pointer(o.type) or pointer_aggregate(module, o.type)]

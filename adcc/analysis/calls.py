@@ -79,6 +79,7 @@ class RuleNames:
     """The callee names the AD layer's rule table has rules for, as the analyses see them."""
     is_math: Callable[[str], bool]        # pointwise math rule (sin, llvm.exp.f64, ...)
     is_call_rule: Callable[[str], bool]   # a call-rule family entry (BLAS, libc, ...)
+    rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)

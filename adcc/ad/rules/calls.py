@@ -40,6 +40,7 @@ class CallRule:
     reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
     description: str = ""                         # for messages: "custom gradient of f (registration ...)"
     prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
+    shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -212,3 +213,8 @@ def call_rule_for(module, name: str | None) -> CallRule | None:
 
 def is_family_callee(name: str) -> bool:
     return _family_rule(name) is not None
+
+
+def family_shadows_result(name: str) -> bool:
+    rule = _family_rule(name)
+    return rule is None or rule.shadows_result
