@@ -10,7 +10,7 @@ APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup demo test test-fast bench-compile bench clean-cache
+.PHONY: setup demo test test-fast bench-compile bench fuzz-campaign clean-cache
 
 setup: $(STAMP) $(LAUNCHER_STAMP)
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -62,6 +62,12 @@ bench: setup
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
+
+# A random-program campaign (#9, opt-in): 2000 programs of the widened grammar at -O0/-O2/-O3, each
+# checking reverse and forward mode against finite differences; report in build/fuzz-campaign/.
+# FUZZ_ARGS="--programs 200" for a shorter one.
+fuzz-campaign: setup
+	$(PY) tests/fuzz/campaign.py --out build/fuzz-campaign $(FUZZ_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

@@ -159,6 +159,7 @@ class ActivityAnalysis:
         self._views: dict[int, T.FloatType | None] = {}
         self._types = None
         self._demanded: set[int] = set()
+        self._demanded_weak: set[int] = set()
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
         self._run()
 
@@ -248,59 +249,65 @@ class ActivityAnalysis:
             self.shadowed.add(id(v))
             self._woken.append(v)
 
-    def _demand(self, ptr: Value) -> None:
+    def _demand(self, ptr: Value, weak: bool = False) -> None:
         """`ptr` needs a shadow: give one to each of its origins that can have one (see the
-        module docstring); the forward propagation then shadows `ptr` itself."""
+        module docstring); the forward propagation then shadows `ptr` itself. A `weak` demand
+        (floats are only read through `ptr`) leaves stack objects alone: what they hold is known
+        to the analysis (they get a shadow when active data reaches them); but a stack slot that
+        holds the pointer itself must hold its shadow too."""
         from adcc.analysis.memory import escapes, stack_object, stored_pointers
-        stack = [ptr]
+        stack = [(ptr, weak)]
         while stack:
-            v = stack.pop()
-            if id(v) in self._demanded or not isinstance(v, Instruction) or id(v) in self.shadowed:
+            v, weak = stack.pop()
+            seen = self._demanded_weak if weak else self._demanded
+            if id(v) in seen or not isinstance(v, Instruction) or id(v) in self.shadowed:
                 continue
-            self._demanded.add(id(v))
+            seen.add(id(v))
             op = v.opcode
             if op == "alloca":
-                self._shadow(v)
+                if not weak:
+                    self._shadow(v)
             elif op in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
                 if isinstance(v.operands[0], Constant):
-                    self._shadow(v)  # over null or a global: the same arithmetic on its shadow
+                    if not weak:
+                        self._shadow(v)  # over null or a global: the same arithmetic on its shadow
                 else:
-                    stack.append(v.operands[0])
+                    stack.append((v.operands[0], weak))
             elif op in ("phi", "select"):
-                stack.extend(o for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
+                stack.extend((o, weak) for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
             elif op == "load" and is_pointer(v.type):
                 # the memory it comes from must hold shadow pointers; a stack slot that no call
                 # can write holds only what this function stores into it
                 obj = stack_object(v.operands[0])
                 if obj is not None and not escapes(obj):
-                    stack.extend(stored_pointers(obj))
+                    stack.extend((x, weak) for x in stored_pointers(obj))
                 else:
-                    stack.append(v.operands[0])
+                    stack.append((v.operands[0], False))
             elif op == "inttoptr":
                 base = int_pointer_base(v.operands[0])
                 if base is None:
                     self.unshadowable[id(v)] = "a pointer computed from an integer adcc cannot trace to one pointer"
                 else:
-                    stack.append(base)
+                    stack.append((base, weak))
             elif op == "extractvalue" and is_pointer(v.type) and pointer_aggregate(self.module, v.operands[0].type):
-                stack.append(v.operands[0])
+                stack.append((v.operands[0], weak))
             elif op == "insertvalue" and pointer_aggregate(self.module, v.type):
-                stack.extend(o for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
+                stack.extend((o, weak) for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
             elif op == "call" and (is_pointer(v.type) or pointer_aggregate(self.module, v.type)):
                 kind = classify_call(self.module, v)
                 if kind in (CallKind.DEFINED, CallKind.INDIRECT):
                     self._shadow(v)  # the callee returns the shadow too
-                elif kind is CallKind.UNKNOWN:
+                elif kind is CallKind.UNKNOWN and not weak:
                     name = (v.callee_name or "?").strip('"')
                     self.unshadowable[id(v)] = f"memory returned by external function '{name}', whose shadow adcc cannot know"
                 elif kind in (CallKind.MEMCPY, CallKind.MEMSET):
-                    stack.append(v.args[0])
+                    stack.append((v.args[0], weak))
 
     def _demand_loaded(self, ptr: Value) -> None:
         """Floats are read through `ptr`, which has no shadow: unless its memory is proven
-        inactive, it may hold active data, so it demands a shadow."""
+        inactive, it may hold active data, so it demands a shadow (weakly)."""
         if not self.has_shadow(ptr):
-            self._demand(ptr)
+            self._demand(ptr, weak=True)
 
     def _is_source(self, inst: Instruction) -> bool:
         if inst.opcode == "call":
