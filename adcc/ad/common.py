@@ -200,11 +200,6 @@ def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: 
         return inactive_constant_shadow(module, v, writable)
     if not refuse:
         return Constant(T.ptr, "null")
-    import os, sys
-    if os.environ.get("ADCC_DEBUG_REFUSE"):
-        from adcc.ir.printer import Namer, print_instruction
-        nm = Namer(user.block.function)
-        print("REFUSE", print_instruction(user, nm, False), "|", v if not isinstance(v, Instruction) else print_instruction(v, nm, False), file=sys.stderr)
     raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
                                     f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
                                     f"shadow (pass it as enzyme_dup)")
