@@ -14,6 +14,7 @@ derivative, prints ``PASS <name>`` and exits 0 iff every check matched.
   are listed in ``XFAIL`` (strict): delete an entry when it starts passing.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,11 +57,18 @@ def _compiler(rel, adcc):
     return [path]
 
 
+def _timeout(src) -> int:
+    """TIMEOUT, or the program's own `// e2e-timeout: SECONDS` (heavy library headers)."""
+    m = re.search(r"^// e2e-timeout: (\d+)", Path(src).read_text(), re.M)
+    return int(m.group(1)) if m else TIMEOUT
+
+
 def compile_and_run(src, cc, opts, tmp_path, selftest):
     """Compile src with cc in tmp_path, run it there; return (stdout, message).
 
     message is None on success (compile ok, exit 0, a PASS line), otherwise a
     description of the failure."""
+    TIMEOUT = _timeout(src)
     exe = tmp_path / "t"
     cmd = [*cc, *opts, *(["-DADCC_SELFTEST"] if selftest else []), str(src), "-o", str(exe), "-lm"]
     try:

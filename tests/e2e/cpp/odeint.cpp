@@ -4,6 +4,7 @@
 // same fixed-step stepper (std::array state); both modes, against a hand-written forward
 // sensitivity of the Euler recursion and central finite differences. Skipped (SKIP line) when the
 // Boost headers are missing.
+// e2e-timeout: 400
 #include "../e2e.h"
 #if __has_include(<boost/numeric/odeint.hpp>)
 #include <array>

@@ -2,6 +2,7 @@
 // insert, erase, resize), std::array copies, std::map (libstdc++'s red-black tree: the shadow tree
 // follows the primal's), std::unordered_map, std::complex<double> (compiler-rt's complex product
 // and quotient, cexp, cabs), and output through std::cout and printf inside f (inactive).
+// e2e-timeout: 400
 #include "../e2e.h"
 #include <array>
 #include <complex>
