@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import CallKind, classify_call, effective_callee
-from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
+from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, callee_spec, convert, emit_shadow_allocation,
                             bit_operation_error, inactive_pointer_shadow, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
                             math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
                             zero_of)
