@@ -13,7 +13,7 @@ from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
-from adcc.analysis.signbits import BIT_OPS, sign_operand
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Instruction, Value
@@ -372,7 +372,7 @@ class ReverseBuilder:
             old = b.load(d.type, sp)
             b.store(add_values(b, old, d), sp)
             return
-        if op in BIT_OPS:
+        if op in INT_OPS:
             x = sign_operand(inst, act.is_varied)
             if x is None:
                 raise bit_operation_error(self.module, inst)

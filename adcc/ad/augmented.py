@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.ad.common import (INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation,
-                            inactive_pointer_shadow, int_pointer_shadow, MEMORY_KINDS, no_derivative, size_of_const, unsupported)
+                            inactive_pointer_shadow, int_pointer_shadow, MEMORY_KINDS, no_derivative, refuse_lost_store, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
@@ -199,6 +199,8 @@ class AugmentedBuilder:
                 self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
         elif op == "store":
             val, ptr = inst.operands
+            if not act.has_shadow(ptr) and act.is_varied(val):
+                refuse_lost_store(self.module, act, inst, ptr)
             if act.has_shadow(ptr) and not act.carries_float(val):
                 if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
                     self.clone(inst, [self.sh(val), self.sh(ptr)])
@@ -287,6 +289,8 @@ class AugmentedBuilder:
             self.vmap[id(inst)] = self.clone(inst)
             if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
                 self._forward_copy_shadow(inst)
+            elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[1]):
+                refuse_lost_store(self.module, act, inst, inst.args[0])
             return
         if kind is CallKind.RULE:
             rule = self.s.call_rule(inst)

@@ -215,6 +215,16 @@ def int_pointer_shadow(b: Builder, act, inst: Instruction, primal, shadow) -> Va
     return b.byte_gep(shadow(base), off)
 
 
+def refuse_lost_store(module, act, inst: Instruction, ptr: Value) -> None:
+    """Active data stored (or copied) through `ptr`, which has no shadow: an error when the memory
+    may be memory adcc cannot see (its derivative would be lost silently)."""
+    reason = act.unshadowable_origin(ptr)
+    if reason is not None:
+        raise unsupported(module, inst, f"cannot differentiate: active data is stored into {reason} "
+                                        f"(its derivative would be lost); give that function a definition "
+                                        f"adcc can see or a derivative rule")
+
+
 def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
     """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
     function the program declared allocation-like or function-like one of them)."""

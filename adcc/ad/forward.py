@@ -10,7 +10,7 @@ from __future__ import annotations
 from adcc.ad import naming
 from adcc.analysis.calls import CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, callee_spec, convert, emit_shadow_allocation,
-                            bit_operation_error, inactive_pointer_shadow, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
+                            bit_operation_error, inactive_pointer_shadow, refuse_lost_store, int_pointer_shadow, indirect_candidates, MEMORY_KINDS,
                             math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
                             zero_of)
 from adcc.ad.rules.calls import ForwardSite, call_rule_for
@@ -18,7 +18,7 @@ from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
-from adcc.analysis.signbits import BIT_OPS, sign_mask, sign_operand
+from adcc.analysis.signbits import INT_OPS, sign_mask, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -171,7 +171,7 @@ class ForwardSynthesizer:
                                                            pointer_aggregate(self.module, o.type) else self.p(o)
                                                            for o in inst.operands], name="") for w in range(self.W)]
             return
-        if op in BIT_OPS:
+        if op in INT_OPS:
             return self._sign_bits(inst, new)
         rule = lookup_opcode(op)
         if rule is not None:
@@ -267,6 +267,8 @@ class ForwardSynthesizer:
         val, ptr = inst.operands
         sh = self.s(ptr)
         if sh is None:
+            if self.act.is_varied(val):
+                refuse_lost_store(self.module, self.act, inst, ptr)
             return
         for w in range(self.W):
             if is_floatish(self.module, val.type) or self.act.is_varied(val):
@@ -328,6 +330,8 @@ class ForwardSynthesizer:
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
             dst, src = inst.args[0], inst.args[1]
+            if self.s(dst) is None and self.s(src) is not None:
+                refuse_lost_store(self.module, self.act, inst, dst)
             if self.s(dst) is not None:
                 for w in range(self.W):
                     if self.s(src) is not None:

@@ -23,7 +23,7 @@ from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
-from adcc.analysis.signbits import BIT_OPS, sign_operand
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -263,7 +263,7 @@ class ReverseSynthesizer:
                 need("s", inst)
             elif op == "call":
                 self._call_needs(inst, need)
-            elif op in BIT_OPS and act.is_varied(inst):
+            elif op in INT_OPS and act.is_varied(inst):
                 x = sign_operand(inst, act.is_varied)
                 if x is not None:  # (otherwise refused when the reverse is built)
                     need("p", inst)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from adcc.analysis.calls import CallKind, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.demand import ShadowDemands, int_pointer_base, int_to_pointer_users
-from adcc.analysis.signbits import BIT_OPS, keeps_only_sign, sign_operand
+from adcc.analysis.signbits import INT_OPS, keeps_only_sign, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
@@ -266,7 +266,7 @@ class ActivityAnalysis(ShadowDemands):
             for x in int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
                 if self._visit(x):
                     self._woken.append(x)
-        elif op in BIT_OPS and isinstance(ty, T.IntType):
+        elif op in INT_OPS and isinstance(ty, T.IntType):
             # bits of a float: a sign change has a derivative; anything else that is a float
             # again is marked active so that the synthesizers refuse it (never a silent zero)
             if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):

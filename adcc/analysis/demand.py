@@ -156,3 +156,29 @@ class ShadowDemands:
         if isinstance(v, Argument):
             return f"memory of argument {v.index + 1} of '{self.fn.fname.strip(chr(34))}', passed without a shadow (enzyme_const)"
         return "memory without a shadow"
+
+    def unshadowable_origin(self, ptr: Value) -> str | None:
+        """For a pointer without a shadow: the memory adcc cannot see that it may point into (an
+        external function's, an untraceable integer's), described; None when its origins are all
+        declared inactive (storing active data there drops a derivative the program chose to drop)."""
+        seen: set[int] = set()
+        stack = [ptr]
+        while stack and len(seen) < 256:
+            v = stack.pop()
+            if id(v) in seen or not isinstance(v, Instruction):
+                continue
+            seen.add(id(v))
+            reason = self.unshadowable.get(id(v))
+            if reason is not None:
+                return reason
+            op = v.opcode
+            if op in ("getelementptr", "bitcast", "addrspacecast", "freeze", "load"):
+                stack.append(v.operands[0])
+            elif op in ("phi", "select"):
+                stack.extend(o for o in v.operands if isinstance(o.type, type(ptr.type)))
+            elif op == "inttoptr" and int_pointer_base(v.operands[0]) is None:
+                return "a pointer computed from an integer adcc cannot trace to one pointer"
+            elif op == "call" and classify_call(self.module, v) is CallKind.UNKNOWN:
+                name = (v.callee_name or "?").strip('"')
+                return f"memory returned by external function '{name}', whose shadow adcc cannot know"
+        return None

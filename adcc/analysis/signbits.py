@@ -16,6 +16,8 @@ from adcc.ir import types as T
 from adcc.ir.values import Instruction, Value
 
 BIT_OPS = ("xor", "and", "or")
+# integer operations that may turn the bits of an active float into another float
+INT_OPS = BIT_OPS + ("add", "sub", "mul", "shl", "lshr", "ashr", "udiv", "sdiv", "urem", "srem")
 
 
 def sign_mask(bits: int) -> int:
