@@ -7,17 +7,27 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup demo test test-fast bench-compile bench fuzz-campaign clean-cache
+.PHONY: setup test-setup demo test test-fast test-torch test-tf bench-compile bench bench-bridges fuzz-campaign clean-cache
 
-setup: $(STAMP) $(LAUNCHER_STAMP)
-	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# apt-get install the packages of $(1) that are missing
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \
 	fi
+endef
+
+setup: $(STAMP) $(LAUNCHER_STAMP)
+	$(call apt_install,$(APT_PKGS))
+
+test-setup: setup
+	$(call apt_install,$(TEST_APT_PKGS))
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3 python3-venv; }
@@ -48,20 +58,38 @@ demo: setup
 	$(VENV)/bin/adcc -O2 $(DEMO) -o build/demo -lm
 	./build/demo
 
-test: setup
+test: test-setup
 	@$(PY) -m compileall -q adcc >/dev/null || true
-	$(PY) -m pytest -n auto -q
+	$(PY) -m pytest -n auto -q -rs
+
+# Bridge tests that need a large framework (issue #12): installed into the venv here only.
+# torch==2.13.0 is the CPU build; `make test` skips these tests, saying why.
+test-torch: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_torch.py
+
+test-tf: setup
+	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PY) -m pip install -q tensorflow-cpu
+	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
 
 # AD benchmarks (#5): adcc -O2, adcc --ad-stage=unoptimized and JAX; writes bench/results/results.{md,json,png}.
 # matplotlib and jax go into the venv here only (not package dependencies, not `make test`).
-bench: setup
+bench: test-setup
 	@$(PY) -c 'import matplotlib, jax' 2>/dev/null || $(PY) -m pip install -q matplotlib 'jax[cpu]' \
 	  || echo "bench: could not install matplotlib/jax; running without them"
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
+	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
+
+# Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
+bench-bridges: setup
+	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 \
+	  || echo "bench-bridges: could not install torch; its rows are skipped"
+	$(PY) bench/bridges.py $(BENCH_ARGS)
 
 # A random-program campaign (#9, opt-in): 2000 programs of the widened grammar at -O0/-O2/-O3, each
 # checking reverse and forward mode against finite differences; report in build/fuzz-campaign/.

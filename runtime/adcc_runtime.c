@@ -2,6 +2,7 @@
  * bitcode is linked into an AD module; growth and failures take the out-of-line paths. */
 #include "adcc_runtime.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +92,86 @@ void adcc_tape_free(adcc_tape *t) {
   adcc_tape_init(t);
 }
 
-/* The header of a heap shadow: its size, and a tag that tells adcc's shadows from memory the
- * caller allocated as a shadow (Enzyme's convention: like the primal, with malloc). */
-#define ADCC_SHADOW_TAG 0x61646363534844ffull
+/* Shadow tapes (higher-order AD) are adjoint accumulators: what grows is zeroed. */
+void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes) {
+  int64_t top = t->top;
+  void *block = adcc_tape_grow(t, nbytes);
+  memset(t->base + top, 0, (size_t)(t->cap - top));
+  return block;
+}
 
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
 
-/* Only called on heap memory (a shadow passed to free/realloc): a caller's block there is a
- * malloc'd one, whose allocator header precedes it, so the read stays in mapped memory. */
-__attribute__((no_sanitize("address"))) static int is_ours(void *shadow) {
-  return (uint64_t)header_of(shadow)[1] == ADCC_SHADOW_TAG;
+/* Live heap shadows (open addressing, linear probing, tombstones), so that a shadow whose origin
+ * the compiler could not see is released by the right function (adcc_shadow_release). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static void **live_slots;
+static int64_t live_cap, live_used, live_count;
+#define LIVE_TOMB ((void *)1)
+
+static uint64_t live_hash(void *p) { return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull; }
+
+static void live_insert_nolock(void *p);
+
+static void live_rehash(int64_t cap) {
+  void **old = live_slots;
+  int64_t old_cap = live_cap;
+  live_slots = calloc((size_t)cap, sizeof(void *));
+  if (!live_slots) adcc_fatal("out of memory tracking shadow memory");
+  live_cap = cap;
+  live_used = live_count = 0;
+  for (int64_t i = 0; i < old_cap; i++)
+    if (old[i] && old[i] != LIVE_TOMB) live_insert_nolock(old[i]);
+  free(old);
+}
+
+static void live_insert_nolock(void *p) {
+  if ((live_used + 1) * 2 > live_cap) live_rehash(live_cap ? (live_count * 4 > live_cap ? live_cap * 2 : live_cap) : 1024);
+  int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+  while (live_slots[i] && live_slots[i] != LIVE_TOMB) i = (i + 1) & (live_cap - 1);
+  if (!live_slots[i]) live_used++;
+  live_slots[i] = p;
+  live_count++;
+}
+
+static int live_remove(void *p) {
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  if (live_cap) {
+    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+    while (live_slots[i]) {
+      if (live_slots[i] == p) {
+        live_slots[i] = LIVE_TOMB;
+        live_count--;
+        found = 1;
+        break;
+      }
+      i = (i + 1) & (live_cap - 1);
+    }
+  }
+  pthread_mutex_unlock(&live_lock);
+  return found;
+}
+
+static int live_contains(void *p) {
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  if (live_cap) {
+    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+    while (live_slots[i] && !found) {
+      found = live_slots[i] == p;
+      i = (i + 1) & (live_cap - 1);
+    }
+  }
+  pthread_mutex_unlock(&live_lock);
+  return found;
+}
+
+int64_t adcc_shadow_live_count(void) {
+  pthread_mutex_lock(&live_lock);
+  int64_t n = live_count;
+  pthread_mutex_unlock(&live_lock);
+  return n;
 }
 
 void *adcc_shadow_alloc(int64_t nbytes) {
@@ -109,8 +180,10 @@ void *adcc_shadow_alloc(int64_t nbytes) {
   if (posix_memalign(&mem, ADCC_ALIGN, (size_t)(ADCC_HEADER + nbytes)) != 0)
     adcc_fatal("out of memory allocating shadow memory");
   memset(mem, 0, (size_t)(ADCC_HEADER + nbytes));
-  ((int64_t *)mem)[0] = nbytes;
-  ((uint64_t *)mem)[1] = ADCC_SHADOW_TAG;
+  *(int64_t *)mem = nbytes;
+  pthread_mutex_lock(&live_lock);
+  live_insert_nolock((char *)mem + ADCC_HEADER);
+  pthread_mutex_unlock(&live_lock);
   return (char *)mem + ADCC_HEADER;
 }
 
@@ -123,21 +196,49 @@ int64_t adcc_shadow_size(void *shadow) { return shadow ? *header_of(shadow) : 0;
 
 void adcc_shadow_free(void *shadow) {
   if (shadow) {
-    ((uint64_t *)header_of(shadow))[1] = 0; /* a stale pointer to it is not ours any more */
+    live_remove(shadow);
     free(header_of(shadow));
   }
 }
 
-void adcc_shadow_release(void *shadow) {
+/* Frees deferred to the end of a reverse pass (a call rule's reverse may read the memory after
+ * the reverse of its free): a per-thread list, released down to a mark. */
+static _Thread_local struct deferred { void *p; void (*fn)(void *); } *later;
+static _Thread_local int64_t later_n, later_cap;
+
+void adcc_free_later(void *p, void (*fn)(void *)) {
+  if (!p) return;
+  if (later_n == later_cap) {
+    int64_t cap = later_cap ? later_cap * 2 : 64;
+    struct deferred *grown = realloc(later, (size_t)cap * sizeof *later);
+    if (!grown) adcc_fatal("out of memory deferring a free");
+    later = grown;
+    later_cap = cap;
+  }
+  later[later_n].p = p;
+  later[later_n].fn = fn;
+  later_n++;
+}
+
+int64_t adcc_free_mark(void) { return later_n; }
+
+void adcc_free_flush(int64_t mark) {
+  while (later_n > mark) {
+    later_n--;
+    later[later_n].fn(later[later_n].p);
+  }
+}
+
+void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
   if (!shadow) return;
-  if (is_ours(shadow))
-    adcc_shadow_free(shadow);
+  if (live_remove(shadow))
+    free(header_of(shadow));
   else
-    free(shadow); /* the caller's shadow, allocated like its primal */
+    user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
-  if (old_shadow && !is_ours(old_shadow))
+  if (old_shadow && !live_contains(old_shadow))
     adcc_fatal("reverse mode cannot realloc memory whose shadow the caller allocated "
                "(differentiate the function that allocates it too)");
   void *fresh = adcc_shadow_alloc(nbytes);
@@ -160,7 +261,7 @@ void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
 }
 
 void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes) {
-  if (old_shadow && !is_ours(old_shadow)) {
+  if (old_shadow && !live_contains(old_shadow)) {
     void *fresh = realloc(old_shadow, (size_t)nbytes); /* the caller's shadow: like its primal */
     if (!fresh && nbytes) adcc_fatal("out of memory reallocating shadow memory");
     return fresh;

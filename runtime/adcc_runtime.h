@@ -31,7 +31,12 @@ void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
 void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: like realloc (a caller's shadow with realloc) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
-void adcc_shadow_release(void *shadow); /* adcc's shadow, or one the caller allocated (with free); NULL ok */
+void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
+int64_t adcc_shadow_live_count(void);
+void adcc_free_later(void *p, void (*fn)(void *)); /* fn(p) at the next adcc_free_flush below it */
+int64_t adcc_free_mark(void);
+void adcc_free_flush(int64_t mark);     /* run the deferred frees made since `mark`, latest first */   /* heap shadows allocated and not yet released */
+void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes); /* grow, zeroing the new capacity (shadow tapes) */
 void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadows of stack objects) */
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
 int64_t adcc_shadow_size(void *shadow);

@@ -14,8 +14,10 @@ from adcc.driver import runtime
 API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "adcc_tape_free",
        "adcc_shadow_alloc", "adcc_shadow_calloc", "adcc_shadow_realloc_fwd", "adcc_shadow_realloc_rev",
        "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal", "adcc_tape_note", "adcc_tape_last_bytes",
-       "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_realloc",
-       "adcc_shadow_release", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute", "adcc_permutation_free"]
+       "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_release",
+       "adcc_shadow_live_count", "adcc_tape_grow_zeroed", "adcc_free_later", "adcc_free_mark",
+       "adcc_free_flush", "adcc_shadow_realloc", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
+       "adcc_permutation_free"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -16,7 +16,7 @@ from adcc.analysis.activity import is_floatish
 from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Block, Constant, Instruction, Value
+from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
 
 if TYPE_CHECKING:
     from adcc.ad.reverse import ReverseSynthesizer
@@ -557,7 +557,14 @@ class ReverseBuilder:
         """Reverse of malloc/free/realloc and their kin (`name`: the function called)."""
         act, b = self.act, self.b
         if kind is CallKind.FREE:  # the primal's free, deferred to here
-            b.call(name, T.void, [self.rp(inst.args[0])], fnty=inst.info["fn_type"])
+            args = [self.rp(a) for a in inst.args]
+            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
+                # a call rule's reverse (run later in this reverse pass) may read the memory: release
+                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
+                b.call("adcc_free_later", T.void, [args[0], GlobalRef(name)])
+                self.s.ctx.frees_deferred = True
+            else:
+                b.call(name, T.void, args, fnty=inst.info["fn_type"])
         elif kind is CallKind.ALLOC:
             if act.has_shadow(inst):
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])

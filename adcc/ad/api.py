@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from adcc.diagnostics import CompileError
 
+TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|reverse|virtualreverse)\w*)\"?\(")
 
 
@@ -23,6 +24,7 @@ class ADOptions:
     opt_level: int = 2              # user's -O level (for decisions only; the driver optimizes)
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
+    kept_statics: bool = False      # the front end kept unused static variables (for static registrations)
 
 
 @dataclass
@@ -30,32 +32,38 @@ class ADResult:
     text: str                                   # the new module text
     call_sites: list[str] = field(default_factory=list)   # callee names of handled __enzyme_* calls
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
+    bitcode_text: str | None = None             # for the object's embedded bitcode, when it differs
+                                                # (keeps the registrations a link step may need)
 
 
-def prepare_for_optimization(text: str) -> str:
+def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     """Give every __enzyme_* call site its own callee before pre-AD optimization.
 
     Optimizations may otherwise merge two call sites (`if (c) grad(f) else grad(g)` becomes
     one call of `select(c, f, g)`); LLVM never replaces a call's callee by a select, so
-    distinct callees keep each site's target a known function."""
+    distinct callees keep each site's target a known function. `kept_statics`: the front end
+    kept every static variable (`-fkeep-persistent-storage-variables`) so that static Enzyme
+    registrations reach the IR; only those stay pinned."""
     from adcc.analysis.declarations import mentions_declarations
     declares = mentions_declarations(text)
-    if "__enzyme_" not in text and not declares:
+    if "__enzyme_" not in text and not declares and not kept_statics:
         return text
     calls = [m for m in ENZYME_CALL_RE.finditer(text) if not _is_declaration_line(text, m.start())]
-    if len(calls) < 2 and not declares:
+    if len(calls) < 2 and not declares and not kept_statics:
         return text  # one site cannot be merged with another: skip parsing
     from adcc.ad.rewrite import find_call_sites
     from adcc.analysis.declarations import declarations_of
     from adcc.ir import parse_module
     from adcc.ir.values import GlobalRef
     module = parse_module(text)
+    if kept_statics:
+        _unpin_statics(module)
     # functions with custom rules, inactive or function-like ones stay calls through optimization
     for name in sorted(declarations_of(module).customized):
         module.make_opaque(name)
     sites = find_call_sites(module)
     if len(sites) < 2:
-        return str(module) if declares else text
+        return str(module) if declares or kept_statics else text
     for k, inst in enumerate(sites):
         name = f"{inst.callee_name.strip(chr(34))}.adcc.{k}"
         module.ensure_declaration(name, inst.info["fn_type"])
@@ -68,17 +76,121 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
     from adcc.ad.rewrite import rewrite_module
+    from adcc.analysis.declarations import mentions_declarations
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
+        lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
         sites, reports = rewrite_module(module, options)
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
-    if module.restore_linkage():  # functions kept opaque for differentiation get their own back
-        return ADResult(text=str(module), call_sites=sites, reports=reports)
-    if not sites:
+    restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
+    if sites and "!DISubprogram" in text:
+        _locate_new_calls(module)
+    hinted = any(h in text for h in TYPE_HINTS)
+    registers = mentions_declarations(text)
+    if not sites and not restored and not hinted and not lowered and not registers:
         return ADResult(text=text)
-    return ADResult(text=str(module), call_sites=sites, reports=reports)
+    full = str(module)
+    consumed = _drop_type_hints(module) if hinted else False
+    consumed = _consume_registrations(module) or consumed
+    if consumed:  # the object's embedded bitcode keeps what a link step may still need
+        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
+    return ADResult(text=full, call_sites=sites, reports=reports)
+
+
+_SUBPROGRAM = re.compile(r"!dbg (![0-9]+)\s*\{?\s*$")
+
+
+def _locate_new_calls(module) -> None:
+    """Calls adcc inserted into a function that has debug info (the calls of synthesized
+    derivatives) get a compiler-generated location (line 0 of that function), as LLVM requires
+    of inlinable calls: inlining then nests the callee's own locations (a rule function's, say)
+    under it instead of leaving them in a function they do not describe."""
+    for e in list(module.functions.values()):
+        if not e.is_definition or e.parsed is None or not e.parsed.header:
+            continue
+        m = _SUBPROGRAM.search(e.parsed.header)
+        if m is None:
+            continue
+        loc = None
+        for inst in e.parsed.instructions():
+            if inst.opcode in ("call", "invoke") and inst.get_metadata("dbg") is None and \
+                    module.is_defined(inst.callee_name or ""):
+                if loc is None:
+                    loc = f"!{module._free_metadata_id()}"
+                    module.items.append(f"{loc} = !DILocation(line: 0, scope: {m.group(1)})")
+                inst.metadata.append(("dbg", loc))
+
+
+def _lower_virtual_reverse(module) -> bool:
+    """`__enzyme_virtualreverse(p)`: Enzyme's shadow of a function or vtable pointer, which a
+    program stores into the shadow of a C++ object (its shadow vtable). adcc differentiates an
+    indirect call through the primal pointer it calls, never through that shadow, so the call
+    stands for `p` itself (a shadow object keeps a working vtable)."""
+    from adcc.ad.common import convert
+    from adcc.ir.builder import Builder
+    found = False
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None and "__enzyme_virtualreverse" not in e.text:
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and "__enzyme_virtualreverse" in (inst.callee_name or "") and inst.args:
+                b = Builder(module, inst.block.function).position_before(inst)
+                inst.replace_all_uses_with(convert(b, inst.args[0], inst.type) if inst.uses else inst.args[0])
+                inst.erase()
+                found = True
+    return found
+
+
+def _drop_type_hints(module) -> bool:
+    """Calls of Enzyme's type hints (`__enzyme_double(p, n)`, ...) only inform type analysis:
+    they are removed from the code (nothing defines those functions)."""
+    from adcc.analysis.types import type_hint
+    from adcc.ir.builder import Builder
+    dropped = False
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None and not any(h in e.text for h in TYPE_HINTS):
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and type_hint(inst.callee_name) is not None:
+                if inst.uses:
+                    inst.replace_all_uses_with(Builder.poison(inst.type))
+                inst.erase()
+                dropped = True
+    return dropped
+
+
+def _unpin_statics(module) -> None:
+    """Undo what `-fkeep-persistent-storage-variables` added to llvm.compiler.used (one entry per
+    variable; the program's own `used` variables appear a second time), except for the Enzyme
+    registrations: they must survive optimization until differentiation has read them."""
+    from adcc.analysis.declarations import is_registration
+    from adcc.ir.module import unpin_variables
+    unpin_variables(module, keep=is_registration)
+
+
+def _consume_registrations(module) -> bool:
+    """Once no call site is left, the program's registrations have done their work:
+    like Enzyme, delete them from the code (their entries would keep references to functions
+    that only their rules stand for, and that may be defined nowhere), and the primal functions
+    nothing calls any more. False when call sites remain for the link step (it needs them)."""
+    from adcc.analysis.declarations import is_registration
+    regs = {n for n in module.globals if is_registration(n)}
+    if not regs or any(ENZYME_CALL_RE.search(e.text if e.parsed is None else "")
+                       or (e.parsed is not None and _calls_enzyme(e.parsed))
+                       for e in module.functions.values() if e.is_definition):
+        return False
+    module.remove_globals(regs)
+    module.remove_unreferenced_functions()
+    return True
+
+
+def _calls_enzyme(fn) -> bool:
+    return any(inst.opcode in ("call", "invoke") and inst.callee_name and ENZYME_CALL_RE.search("@" + inst.callee_name + "(")
+               for inst in fn.instructions())
 
 
 def _is_declaration_line(text: str, pos: int) -> bool:

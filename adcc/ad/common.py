@@ -4,7 +4,7 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_shadows_result, is_family_callee
+from adcc.ad.rules.calls import family_shadows_result, family_written_args, is_family_callee
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
@@ -16,7 +16,7 @@ from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
-                       rule_shadows_result=family_shadows_result)
+                       written_args=family_written_args, rule_shadows_result=family_shadows_result)
 
 
 def math_rule(module, inst: Instruction):
@@ -229,8 +229,10 @@ def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> 
     """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
     function the program declared allocation-like or function-like one of them)."""
     from adcc.analysis.declarations import declarations_of
+    from adcc.analysis.calls import ALLOC_FUNCTIONS
     custom = declarations_of(b.module).allocation_like.get(inst.callee_name)
     name = effective_callee(b.module, inst.callee_name)
+    name = ALLOC_FUNCTIONS.get(name, name)
     if custom is not None:
         n = args[custom.size_arg]
     elif name == "calloc":

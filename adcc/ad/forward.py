@@ -390,18 +390,18 @@ class ForwardSynthesizer:
                 # shadows adcc allocated carry the runtime's header; others belong to the caller,
                 # who allocated them like the primal (Enzyme frees those with the primal's free);
                 # where the pointer's origin is not in sight, the runtime tells them apart
-                from adcc.analysis.calls import FREE_FUNCTIONS
                 from adcc.analysis.memory import is_local_object, underlying_objects
                 ours = all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
                            or isinstance(o, Constant) for o in underlying_objects(inst.args[0], self.module))
-                plain = effective_callee(self.module, name) in FREE_FUNCTIONS
                 for w in range(self.W):
                     if ours:
                         self.b.call("adcc_shadow_free", T.void, [sh[w]])
-                    elif plain:
-                        self.b.call("adcc_shadow_release", T.void, [sh[w]])
+                    elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
+                        # adcc's shadow, or one the caller provided (released like its primal)
+                        self.b.call("adcc_shadow_release", T.void, [sh[w], GlobalRef(name)])
                     else:
-                        self.b.call(name, T.void, [sh[w]], fnty=inst.info["fn_type"])
+                        self.b.call(name, T.void, [sh[w], *[self.p(a) for a in inst.args[1:]]],
+                                    fnty=inst.info["fn_type"])
             return
 
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:

@@ -1,17 +1,21 @@
-"""Shadows of globals: one zero-initialized twin per mutable global, created on first use; and
-for a constant (or inactive) global that meets active memory, a zero twin as well (read-only in
-forward mode, where nothing may write it; writable in reverse mode, where loads through it
-accumulate adjoints nobody reads)."""
+"""Shadows of globals: the program's own for a mutable global (`!enzyme_shadow`), else one
+zero-initialized twin per mutable global, created on first use; and for a constant (or inactive)
+global that meets active memory, a zero twin as well (read-only in forward mode, where nothing may
+write it; writable in reverse mode, where loads through it accumulate adjoints nobody reads)."""
 from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.activity import global_is_active
+from adcc.analysis.declarations import declarations_of
 from adcc.ir import types as T
 from adcc.ir.symbols import substitute_globals
 from adcc.ir.values import Constant, GlobalRef
 
 
 def shadow_of_global(module, name: str) -> GlobalRef:
+    given = declarations_of(module).shadows.get(name)
+    if given is not None:
+        return GlobalRef(given)  # the program's own shadow (!enzyme_shadow)
     sname = naming.shadow_global(name)
     if sname not in module.globals:
         g = module.globals[name]

@@ -44,3 +44,8 @@ def zero_global(name: str) -> str:
 
 def message(k: int) -> str:
     return f"adcc.msg.{k}"
+
+
+def blas_helper(what: str, interface: str) -> str:
+    """A column-loop helper of the BLAS rules (adcc.ad.rules.blas_interface), per interface."""
+    return f"adcc.blas.{what}.{interface}"

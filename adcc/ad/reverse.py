@@ -65,7 +65,11 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     if spec.ret_active:
         rargs.append(Builder.fconst(fn.ret_type, 1.0) if fn.ret_type.is_float_or_float_vector()
                      else zero_of(fn.ret_type))
+    deferred = getattr(ctx, "frees_deferred", False)
+    mark = b.call("adcc_free_mark", T.i64, []) if deferred else None
     r = b.call(rev, rev_pack.type, rargs)
+    if deferred:
+        b.call("adcc_free_flush", T.void, [mark])  # frees a call rule's reverse might still have read
     if not on_stack:
         b.call("adcc_tape_free", T.void, [tape])
     b.ret(r if rev_pack.fields else None)
@@ -102,6 +106,8 @@ class ReverseSynthesizer:
         return self.aug, self.rev
 
     def build(self) -> None:
+        self.rules_read_memory = any(self._rule_reads_memory(i) for f in self._call_tree()
+                                     for i in f.instructions() if i.opcode == "call")
         self.kept_alive = self._kept_alive()
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
@@ -159,8 +165,7 @@ class ReverseSynthesizer:
         arguments): the reverse runs after this function's frame is gone, so they live on the
         runtime's stack until their reverse instead."""
         from adcc.analysis.memory import pointer_uses
-        if not any(self._rule_reads_memory(i) for f in self._call_tree() for i in f.instructions()
-                   if i.opcode == "call"):
+        if not self.rules_read_memory:
             return set()
         out: set[int] = set()
         for inst in self.primal.instructions():
@@ -185,6 +190,16 @@ class ReverseSynthesizer:
                     seen.add(n)
                     stack.append(self.module.function(n))
         return out
+
+    def may_be_overwritten(self, inst: Instruction, ptr: Value) -> bool:
+        """For call rules (CallView.may_be_overwritten): may the memory behind `ptr` change between
+        `inst` and its reverse? A stack object not kept alive is gone by then."""
+        from adcc.analysis.memory import may_be_written_after, underlying_objects
+        if any(isinstance(o, Instruction) and o.opcode == "alloca" and id(o) not in self.kept_alive
+               for o in underlying_objects(ptr, self.module)):
+            return True
+        private = self.spec.top_level or self.spec.readonly_memory
+        return may_be_written_after(self.module, self.primal, inst, ptr, private)
 
     def _rule_reads_memory(self, inst: Instruction) -> bool:
         if classify_call(self.module, inst) is not CallKind.RULE:
@@ -314,7 +329,8 @@ class ReverseSynthesizer:
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
         elif kind is CallKind.FREE:
-            need("p", inst.args[0])
+            for a in inst.args:
+                need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
             need("s", inst.args[0])
             if act.has_shadow(inst.args[1]):
@@ -335,7 +351,7 @@ class ReverseSynthesizer:
         elif kind is CallKind.RULE and self.is_active_call(inst):
             rule = self.call_rule(inst)
             if rule is not None:
-                view = CallView(self.module, inst, act)
+                view = CallView(self.module, inst, act, self)
                 for key, v in rule.reverse_reads(view):
                     need(key, v)
                 for saved in self.rule_saves(inst, rule):
@@ -355,7 +371,7 @@ class ReverseSynthesizer:
         """The tape fields a call rule's augmented pass fills for its reverse (made once per call)."""
         got = self._saves.get(id(inst))
         if got is None:
-            types = rule.saved_types(CallView(self.module, inst, self.act))
+            types = rule.saved_types(CallView(self.module, inst, self.act, self))
             got = self._saves[id(inst)] = [SavedValue(inst, k, ty) for k, ty in enumerate(types)]
         return got
 

@@ -26,10 +26,60 @@ def find_call_sites(module) -> list[Instruction]:
     return out
 
 
+def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
+    """Call sites ordered so that a site whose target can reach other sites (higher-order AD:
+    `__enzyme_fwddiff(grad)` where grad calls `__enzyme_autodiff(f)`) comes after them: the outer
+    derivative is synthesized from a body whose inner calls are already derivatives."""
+    if len(sites) < 2:
+        return sites
+    by_fn: dict[str, list[Instruction]] = {}
+    for s in sites:
+        by_fn.setdefault(s.block.function.fname, []).append(s)
+
+    reach_memo: dict[str, set[str]] = {}
+
+    def reach(name: str) -> set[str]:
+        """Defined functions reachable from `name` (itself included)."""
+        got = reach_memo.get(name)
+        if got is None:
+            got, stack = {name}, [name]
+            while stack:
+                for r in module.references(stack.pop()):
+                    if r not in got and module.is_defined(r):
+                        got.add(r)
+                        stack.append(r)
+            reach_memo[name] = got
+        return got
+
+    def inner(site: Instruction) -> list[Instruction]:
+        target = _target_name(site)
+        if target is None or not module.is_defined(target):
+            return []
+        return [t for f in reach(target) for t in by_fn.get(f, ()) if t is not site]
+
+    done: set[int] = set()
+    order: list[Instruction] = []
+    visiting: set[int] = set()
+
+    def visit(site: Instruction) -> None:
+        if id(site) in done or id(site) in visiting:
+            return
+        visiting.add(id(site))
+        for t in inner(site):
+            visit(t)
+        visiting.discard(id(site))
+        done.add(id(site))
+        order.append(site)
+
+    for s in sites:
+        visit(s)
+    return order
+
+
 def rewrite_module(module, options) -> tuple[list[str], list[str]]:
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in find_call_sites(module):
+    for inst in innermost_first(module, find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and not module.is_defined(target):
@@ -100,7 +150,8 @@ def _site_spec(module, site: CallSite) -> FunctionSpec:
         readonly = not writes_nonlocal_memory(module, fn)
         if not readonly:
             reload = reloadable_arguments(module, fn)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload)
+    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload,
+                        top_level=site.mode is Mode.REVERSE)
 
 
 def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:

@@ -125,17 +125,14 @@ def ensure_tape_helpers(module) -> None:
             module.functions[name] = FunctionEntry(name, "", False)
     module.ensure_declaration("adcc_tape_grow", TT.FunctionType(TT.ptr, (TT.ptr, TT.i64)))
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
-    module.add_text(TAPE_HELPERS)
+    # real definitions: a derivative of code that contains derivatives (higher order) differentiates them
+    module.add_definitions(TAPE_HELPERS)
     for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
         for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
             z = zero.format(fty=fty, size=size)
-            module.add_text(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
+            module.add_definitions(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
     for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
-        module.add_text(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
-    for name in ("adcc.tape.push", "adcc.tape.pop", "adcc.tape.reserve", "adcc.adjoint.copy.f64",
-                 "adcc.adjoint.copy.f32", "adcc.adjoint.add.f64", "adcc.adjoint.add.f32",
-                 "adcc.adjoint.move.f64", "adcc.adjoint.move.f32"):
-        module.functions[name] = FunctionEntry(name, "", False)  # name reserved; body is in the text
+        module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
 
 
 def store_size(ty: T.Type) -> int:
@@ -588,11 +585,20 @@ class TapePlan:
                 return "re"
             if op == "load" and self._reloadable(v) and self.source("p", v.operands[0], blk, depth + 1) != "tape":
                 return "re"
+            if op == "call" and self._recomputable_call(v) and \
+                    all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands):
+                return "re"
         elif op in ("getelementptr", "bitcast", "addrspacecast") and \
                 self.source("s", v.operands[0], blk, depth + 1) != "tape" and \
                 all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands[1:]):
             return "re"  # shadows of pointer arithmetic follow the primal
         return "hoist" if self.hoist_loop(v, blk) is not None else "tape"
+
+    def _recomputable_call(self, call: Instruction) -> bool:
+        """A call the program declared `__enzyme_shouldrecompute`: the reverse pass calls the
+        function again instead of taping its result (the program vouches that it may)."""
+        from adcc.analysis.declarations import declarations_of
+        return call.callee_name in declarations_of(self.s.module).recompute
 
     def _reloadable(self, load: Instruction) -> bool:
         """May the reverse pass re-execute this load (memory unchanged since)?"""

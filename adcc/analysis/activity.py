@@ -69,9 +69,12 @@ def global_is_active(module, name: str) -> bool:
     g = module.globals.get(name)
     if g is None:
         return False
+    decls = declarations_of(module)
+    if name in decls.shadows:
+        return True  # the program gave it a shadow
     if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name or name in STREAM_GLOBALS:
         return False
-    return name not in declarations_of(module).inactive_globals
+    return name not in decls.inactive_globals and name not in decls.shadows.values()
 
 
 def _stack_derived(v: Value) -> bool:

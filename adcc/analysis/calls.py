@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.types import type_hint
 from adcc.ir.values import Instruction
 
 
@@ -43,7 +44,7 @@ strstr strtol strtoul strtoll atoi atol isalpha isdigit isspace toupper tolower 
 __cxa_atexit __cxa_guard_acquire __cxa_guard_release __cxa_guard_abort __cxa_begin_catch __cxa_end_catch
 __cxa_allocate_exception __cxa_throw __cxa_free_exception __cxa_pure_virtual _ZSt9terminatev
 __clang_call_terminate __stack_chk_fail malloc_usable_size usleep sleep omp_get_thread_num
-omp_get_num_threads abs labs llabs _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
+omp_get_num_threads abs labs llabs adcc_tape_note adcc_fatal adcc_tape_last_bytes adcc_tape_peak_bytes _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
 _ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
 __errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
 __finite lrint lrintf llrint llround lround lroundf
@@ -67,9 +68,12 @@ INACTIVE_INTRINSIC_PREFIXES = (
 
 ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",
                    "_ZnwmRKSt9nothrow_t": "malloc", "_ZnamRKSt9nothrow_t": "malloc",
-                   "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc"}
+                   "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc",
+                   # adcc's own shadow memory, differentiated again in higher-order AD
+                   "adcc_shadow_alloc": "malloc", "adcc_shadow_calloc": "calloc",
+                   "adcc_shadow_stack_alloc": "malloc"}
 FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t",
-                            "_ZdlPvmSt11align_val_t"})
+                            "_ZdlPvmSt11align_val_t", "adcc_shadow_free", "adcc_shadow_stack_free"})
 
 ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|reverse|virtualreverse)")
 
@@ -79,6 +83,9 @@ class RuleNames:
     """The callee names the AD layer's rule table has rules for, as the analyses see them."""
     is_math: Callable[[str], bool]        # pointwise math rule (sin, llvm.exp.f64, ...)
     is_call_rule: Callable[[str], bool]   # a call-rule family entry (BLAS, libc, ...)
+    # the argument positions through which a call-rule callee writes memory (None: it may write
+    # through any pointer argument); cblas_dgemv writes only y
+    written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
     rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
 
 
@@ -115,12 +122,14 @@ def classify_callee(module, name: str) -> CallKind:
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
-    if name in decls.inactive_functions:
+    if name in decls.inactive_functions or type_hint(name) is not None:
         return CallKind.INACTIVE
     if name in decls.gradients or name in decls.derivatives:
         return CallKind.RULE
     if name in decls.allocation_like:
         return CallKind.ALLOC
+    if name in decls.deallocators:
+        return CallKind.FREE
     name = decls.function_like.get(name, name)
     if name in ALLOC_FUNCTIONS:
         return CallKind.ALLOC

@@ -19,11 +19,15 @@ from adcc.ir.lexer import LexError, tokenize
 
 @dataclass(frozen=True)
 class CustomGradient:
-    """`__enzyme_register_gradient_*`: reverse mode of `function` is `augment` + `reverse`."""
+    """`__enzyme_register_gradient_*`: reverse mode of `function` is `augment` + `reverse`.
+    `byref`: parameters of the augmented and reverse passes that take their value through a
+    pointer (the registration's trailing `"byref_N"` strings)."""
     function: str
     augment: str
     reverse: str
     registration: str
+    byref: frozenset[int] = frozenset()
+    location: SourceLocation | None = None     # the registration's line (with debug info)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class CustomDerivative:
     function: str
     derivative: str
     registration: str
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class EnzymeDeclarations:
     inactive_globals: frozenset[str] = frozenset()
     nofree: frozenset[str] = frozenset()
     recompute: frozenset[str] = frozenset()                            # enzyme_shouldrecompute
+    shadows: dict[str, str] = field(default_factory=dict)              # global -> its shadow (!enzyme_shadow)
 
     @property
     def customized(self) -> frozenset[str]:
@@ -62,9 +68,16 @@ class EnzymeDeclarations:
             frozenset(self.allocation_like) | self.inactive_functions | \
             frozenset(a.deallocator for a in self.allocation_like.values())
 
+    @property
+    def deallocators(self) -> frozenset[str]:
+        """Deallocators of allocation-like functions that take the allocated pointer first:
+        their calls free memory like `free` (shadows adcc allocated are adcc's to release)."""
+        return frozenset(a.deallocator for a in self.allocation_like.values() if a.dealloc_args[:1] == (-1,))
+
     def is_empty(self) -> bool:
         return not (self.gradients or self.derivatives or self.function_like or self.allocation_like
-                    or self.inactive_functions or self.inactive_globals or self.nofree)
+                    or self.inactive_functions or self.inactive_globals or self.nofree or self.recompute
+                    or self.shadows)
 
 
 EMPTY = EnzymeDeclarations()
@@ -74,8 +87,11 @@ REGISTRATIONS = ("__enzyme_register_gradient", "__enzyme_register_derivative",
                  "__enzyme_register_splitderivative", "__enzyme_function_like", "__enzyme_allocation_like",
                  "__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_inactive_global",
                  "__enzyme_nofree", "__enzyme_shouldrecompute")
-ANNOTATIONS = {"enzyme_inactive", "enzyme_inactive_noblock", "enzyme_nofree", "enzyme_function_like",
-               "enzyme_shouldrecompute", "enzyme_inactive_global"}
+# annotation strings (`__attribute__((annotate("...")))`, or Enzyme's attribute spellings lowered to
+# them): what each marks; `enzyme_function_like=NAME` carries the name after '='
+INACTIVE_ANNOTATIONS = ("enzyme_inactive", "enzyme_inactivefn", "enzyme_inactive_noblock",
+                        "enzyme_inactivenoblockfn", "enzyme_inactive_global")
+ANNOTATIONS = {*INACTIVE_ANNOTATIONS, "enzyme_nofree", "enzyme_function_like", "enzyme_shouldrecompute"}
 
 
 def is_registration(name: str) -> bool:
@@ -93,7 +109,8 @@ def declarations_of(module) -> EnzymeDeclarations:
 
 def mentions_declarations(text: str) -> bool:
     """Cheap test on module text: might it declare anything?"""
-    return any(r in text for r in REGISTRATIONS) or ("llvm.global.annotations" in text and "enzyme_" in text)
+    return any(r in text for r in REGISTRATIONS) or ("llvm.global.annotations" in text and "enzyme_" in text) \
+        or "!enzyme_shadow" in text
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -107,16 +124,20 @@ def read_declarations(module) -> EnzymeDeclarations:
         kind = next((r for r in REGISTRATIONS if r in plain), None)
         if kind is None or not g.initializer:
             continue
-        acc.registration(module, plain, kind, _constant(g.initializer))
+        acc.registration(module, plain, kind, _constant(g.initializer), global_location(module, g))
     ann = module.globals.get("llvm.global.annotations")
     if ann is not None and ann.initializer:
         for entry in _elements(_constant(ann.initializer)):
             acc.annotation(module, entry)
+    for name, g in module.globals.items():
+        if "!enzyme_shadow" in g.text:
+            acc.shadow(module, name, g)
     return acc.freeze()
 
 
 def mentions_declarations_in(module) -> bool:
-    return any(is_registration(n) for n in module.globals) or "llvm.global.annotations" in module.globals
+    return any(is_registration(n) for n in module.globals) or "llvm.global.annotations" in module.globals \
+        or any("!enzyme_shadow" in g.text for g in module.globals.values())
 
 
 class _Builder:
@@ -129,55 +150,72 @@ class _Builder:
         self.inactive_globals: set[str] = set()
         self.nofree: set[str] = set()
         self.recompute: set[str] = set()
+        self.shadows: dict[str, str] = {}
 
     def freeze(self) -> EnzymeDeclarations:
         return EnzymeDeclarations(dict(self.gradients), dict(self.derivatives), dict(self.function_like),
                                   dict(self.allocation_like), frozenset(self.inactive_functions),
                                   frozenset(self.inactive_globals), frozenset(self.nofree),
-                                  frozenset(self.recompute))
+                                  frozenset(self.recompute), dict(self.shadows))
 
-    def registration(self, module, name: str, kind: str, value) -> None:
+    def shadow(self, module, name: str, g) -> None:
+        """`@g = global ..., !enzyme_shadow !{ptr @dg}`: the program provides g's shadow (Enzyme's
+        convention for globals, in LLVM IR)."""
+        from adcc.analysis.metadata import metadata_index
+        from adcc.ir.symbols import global_refs
+        m = re.search(r"!enzyme_shadow (![0-9]+)", g.text)
+        refs = global_refs(metadata_index(module).text.get(m.group(1), "")) if m else []
+        if len(refs) != 1 or refs[0] not in module.globals:
+            raise CompileError(f"the !enzyme_shadow of global '{name}' must name one global variable "
+                               f"(!{{ptr @shadow}})", global_location(module, g))
+        self.shadows[name] = refs[0]
+
+    def registration(self, module, name: str, kind: str, value, loc: SourceLocation | None) -> None:
         elems = _elements(value)
         where = f"registration '{name}'"
 
+        def malformed(what: str) -> CompileError:
+            return CompileError(f"malformed {where}: {what}", loc)
+
         def function(k: int, role: str) -> str:
             if k >= len(elems) or not _is_ref(elems[k]) or elems[k].name not in module.functions:
-                raise CompileError(f"malformed {where}: element {k + 1} ({role}) must be a function")
+                raise malformed(f"element {k + 1} ({role}) must be a function")
             return elems[k].name
 
         if kind == "__enzyme_register_gradient":
             if len(elems) < 3:
-                raise CompileError(f"malformed {where}: expected {{function, augmented forward, reverse}}, "
-                                   f"found {len(elems)} element(s)")
+                raise malformed(f"expected {{function, augmented forward pass, reverse pass}}, "
+                                f"found {len(elems)} element(s)")
             f = function(0, "the function")
-            self.gradients[f] = CustomGradient(f, function(1, "augmented forward pass"), function(2, "reverse pass"), name)
+            self.gradients[f] = CustomGradient(f, function(1, "the augmented forward pass"),
+                                               function(2, "the reverse pass"), name,
+                                               self._byref(module, elems[3:], malformed), loc)
         elif kind == "__enzyme_register_derivative":
             if len(elems) != 2:
-                raise CompileError(f"malformed {where}: expected {{function, forward derivative}}, "
-                                   f"found {len(elems)} element(s)")
+                raise malformed(f"expected {{function, forward derivative}}, found {len(elems)} element(s)")
             f = function(0, "the function")
-            self.derivatives[f] = CustomDerivative(f, function(1, "forward derivative"), name)
+            self.derivatives[f] = CustomDerivative(f, function(1, "the forward derivative"), name, loc)
         elif kind == "__enzyme_register_splitderivative":
             raise CompileError(f"{where}: split forward-mode derivatives (__enzyme_register_splitderivative) "
-                               f"are not supported by adcc")
+                               f"are not supported by adcc", loc)
         elif kind == "__enzyme_function_like":
             if len(elems) < 2:
-                raise CompileError(f"malformed {where}: expected {{function, \"name\"}}")
+                raise malformed("expected {function, \"name\"}")
             f = function(0, "the function")
             like = _string(module, elems[1])
             if not like:
-                raise CompileError(f"malformed {where}: element 2 must be the name of a function (a string)")
+                raise malformed("element 2 must be the name of a function (a string)")
             self.function_like[f] = like
         elif kind == "__enzyme_allocation_like":
             if len(elems) != 4:
-                raise CompileError(f"malformed {where}: expected {{allocator, size argument index, "
-                                   f"\"deallocator argument indices\", deallocator}}, found {len(elems)} element(s)")
+                raise malformed(f"expected {{allocator, size argument index, \"deallocator argument indices\", "
+                                f"deallocator}}, found {len(elems)} element(s)")
             f = function(0, "the allocator")
-            size = _integer(elems[1])
+            size = 0 if elems[1] is None else _integer(elems[1])  # a literal 0 may arrive as a null pointer
             inds = _string(module, elems[2])
             if size is None or inds is None or not re.fullmatch(r"-?\d+(,-?\d+)*", inds):
-                raise CompileError(f"malformed {where}: element 2 must be an argument index and element 3 a "
-                                   f"string of comma-separated argument indices (\"-1\" is the returned pointer)")
+                raise malformed("element 2 must be an argument index and element 3 a string of comma-separated "
+                                "argument indices (\"-1\" is the returned pointer)")
             self.allocation_like[f] = AllocationLike(f, size, tuple(int(x) for x in inds.split(",")),
                                                      function(3, "the deallocator"))
         elif kind in ("__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_nofree",
@@ -185,14 +223,29 @@ class _Builder:
             target = {"__enzyme_nofree": self.nofree, "__enzyme_shouldrecompute": self.recompute}.get(
                 kind, self.inactive_functions)
             refs = [e for e in elems if _is_ref(e)] if elems else ([value] if _is_ref(value) else [])
-            if not refs or any(r.name not in module.functions for r in refs):
-                raise CompileError(f"malformed {where}: its elements must be functions")
+            if not refs or any(r.name not in module.functions for r in refs) or \
+                    (elems and len(refs) != len(elems)):
+                raise malformed("its elements must be functions")
             target.update(r.name for r in refs)
         elif kind == "__enzyme_inactive_global":
             refs = [e for e in elems if _is_ref(e)] if elems else ([value] if _is_ref(value) else [])
-            if not refs or any(r.name not in module.globals for r in refs):
-                raise CompileError(f"malformed {where}: its elements must be global variables")
+            if not refs or any(r.name not in module.globals for r in refs) or (elems and len(refs) != len(elems)):
+                raise malformed("its elements must be global variables")
             self.inactive_globals.update(r.name for r in refs)
+
+    @staticmethod
+    def _byref(module, extra: list, malformed) -> frozenset[int]:
+        """Enzyme's trailing `"byref_N"` strings: parameter N of the augmented forward and reverse
+        passes receives a pointer to its value."""
+        out = set()
+        for k, e in enumerate(extra):
+            s = _string(module, e)
+            m = re.fullmatch(r"byref_(\d+)", s or "")
+            if m is None:
+                raise malformed(f"element {k + 4} must be a string \"byref_N\" (parameter N of the augmented "
+                                f"forward and reverse passes is passed by reference)")
+            out.add(int(m.group(1)))
+        return frozenset(out)
 
     def annotation(self, module, entry) -> None:
         parts = _elements(entry)
@@ -209,22 +262,46 @@ class _Builder:
             if file:
                 loc = SourceLocation(file, line or 0)
         is_fn = subject in module.functions
+        what, _, named = what.partition("=")  # Enzyme's plugin spells `enzyme_function_like=log1p`
         if what not in ANNOTATIONS:
             raise CompileError(f"unknown Enzyme attribute '{what}' (adcc implements: "
                                f"{', '.join(sorted(ANNOTATIONS))})", loc)
-        if what in ("enzyme_inactive", "enzyme_inactive_noblock", "enzyme_inactive_global"):
+        if what in INACTIVE_ANNOTATIONS:
             (self.inactive_functions if is_fn else self.inactive_globals).add(subject)
-        elif what == "enzyme_nofree" and is_fn:
+        elif what == "enzyme_nofree":
             self.nofree.add(subject)
         elif what == "enzyme_shouldrecompute" and is_fn:
             self.recompute.add(subject)
         elif what == "enzyme_function_like" and is_fn:
             args = _elements(_resolve(module, parts[4])) if len(parts) >= 5 else []
-            like = _string(module, args[0]) if args else None
+            like = named or (_string(module, args[0]) if args else None)
             if not like:
                 raise CompileError("enzyme_function_like needs the name of the function it behaves like, e.g. "
                                    "__attribute__((enzyme_function_like(\"log1p\")))", loc)
             self.function_like[subject] = like
+
+
+_DBG = re.compile(r"!dbg (![0-9]+)")
+_DI_FIELD = re.compile(r'\b(var|file|line|filename): ("(?:[^"\\]|\\.)*"|![0-9]+|\d+)')
+
+
+def global_location(module, g) -> SourceLocation | None:
+    """Where a global variable is defined, from its `!dbg` DIGlobalVariableExpression (present
+    when the unit was compiled with -g)."""
+    m = _DBG.search(g.text)
+    if m is None:
+        return None
+    from adcc.analysis.metadata import metadata_index
+    nodes = metadata_index(module).text
+
+    def fields(ref: str | None) -> dict[str, str]:
+        return dict(_DI_FIELD.findall(nodes.get(ref, ""))) if ref else {}
+
+    var = fields(fields(m.group(1)).get("var"))
+    file = fields(var.get("file")).get("filename")
+    if not file:
+        return None
+    return SourceLocation(file.strip('"'), int(var.get("line", "0")))
 
 
 # --- constant expressions --------------------------------------------------------------------

@@ -7,9 +7,9 @@ argument or a global sees the same bytes in the reverse pass.
 """
 from __future__ import annotations
 
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import INACTIVE_INTRINSIC_PREFIXES, CallKind, classify_call, rule_names
 from adcc.ir import types as T
-from adcc.ir.values import Argument, Constant, Function, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
 _THROUGH = frozenset({"getelementptr", "bitcast", "addrspacecast", "freeze"})
 
@@ -126,6 +126,9 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
         elif kind is CallKind.DEFINED:
             if writes_nonlocal_memory(module, module.function(inst.callee_name), seen, callee_view):
                 return True
+        elif kind is CallKind.RULE and rule_written_args(module, inst) is not None:
+            if any(nonlocal_target(p) for p in rule_written_args(module, inst)):
+                return True
         elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME, CallKind.RULE):
             if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind not in (CallKind.UNKNOWN, CallKind.RULE):
                 return True
@@ -150,6 +153,8 @@ def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
             elif kind is CallKind.DEFINED:
                 if writes_nonlocal_memory(module, module.function(inst.callee_name)):
                     return ()
+            elif kind is CallKind.RULE and rule_written_args(module, inst) is not None:
+                targets.extend(rule_written_args(module, inst))
             elif kind in (CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.ENZYME, CallKind.RULE):
                 if any(isinstance(a.type, T.PointerType) for a in inst.args) or kind not in (CallKind.UNKNOWN, CallKind.RULE):
                     return ()
@@ -165,3 +170,117 @@ def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
         if all(w is not a and (noalias(w) or noalias(a)) for w in written):
             out.append(a.index)
     return tuple(out)
+
+
+def rule_written_args(module, inst: Instruction) -> list[Value] | None:
+    """The pointer arguments a call-rule callee writes through (its family says which), or None
+    when unknown."""
+    idx = rule_names(module).written_args(inst.callee_name or "")
+    if idx is None:
+        return None
+    args = inst.args
+    return [args[i] for i in idx if i < len(args)]
+
+
+def written_pointers(module, inst: Instruction) -> list[Value] | None:
+    """The pointers through which `inst` may write memory ([] when it writes none); None when it may
+    write any memory reachable from non-local pointers (a callee that writes memory it did not
+    allocate, an unknown function given pointers). A `free` counts as a write: reverse mode runs it
+    in the reverse of the `free`, before the reverse of anything that came earlier."""
+    op = inst.opcode
+    if op == "store":
+        return [inst.operands[1]]
+    if op in ("atomicrmw", "cmpxchg"):
+        return [inst.operands[0]]
+    if op in ("invoke", "va_arg"):
+        return None
+    if op != "call":
+        return []
+    kind = classify_call(module, inst)
+    pointers = [a for a in inst.args if isinstance(a.type, T.PointerType)]
+    if kind in (CallKind.MEMCPY, CallKind.MEMSET, CallKind.REALLOC, CallKind.FREE):
+        return [inst.args[0]]
+    if kind is CallKind.ALLOC:
+        return []
+    if kind in (CallKind.MATH, CallKind.INACTIVE):  # frexp, modf, sincos, fread, sprintf write outputs
+        return [] if (inst.callee_name or "").startswith(INACTIVE_INTRINSIC_PREFIXES) else pointers
+    if kind is CallKind.DEFINED:
+        return None if writes_nonlocal_memory(module, module.function(inst.callee_name)) else []
+    if kind is CallKind.RULE and rule_written_args(module, inst) is not None:
+        return rule_written_args(module, inst)
+    if kind in (CallKind.UNKNOWN, CallKind.RULE):
+        return None if pointers else []
+    return None  # indirect calls, nested Enzyme calls
+
+
+def instructions_after(inst: Instruction) -> list[Instruction]:
+    """Every instruction that may run after `inst` in its function (itself too, inside a loop)."""
+    blk = inst.block
+    out = blk.instructions[blk.instructions.index(inst) + 1:]
+    seen: set[int] = set()
+    stack = list(blk.successors)
+    while stack:
+        b = stack.pop()
+        if id(b) in seen:
+            continue
+        seen.add(id(b))
+        out.extend(b.instructions)
+        stack.extend(b.successors)
+    return out
+
+
+def may_be_written_after(module, fn: Function, inst: Instruction, ptr: Value, arguments_private: bool) -> bool:
+    """May the memory `ptr` points into be written after `inst` (an instruction of `fn`) and before
+    the reverse pass reads it? Written means: by a later store or call of `fn` or its callees (the
+    same call again, in a loop), or, for memory `fn` did not allocate, by `fn`'s callers after it
+    returns, unless `arguments_private` (the top-level function: its reverse runs right after it).
+    Conservative: a pointer whose objects are unknown (loaded from memory) may be written."""
+    objs = underlying_objects(ptr, module)
+    for o in objs:
+        if is_local_object(o, module) or _constant_global(module, o):
+            continue
+        if not isinstance(o, (Argument, GlobalRef)) or not arguments_private:
+            return True
+    objs = [o for o in objs if not _constant_global(module, o)]
+    if not objs:
+        return False
+    for later in instructions_after(inst):
+        targets = written_pointers(module, later)
+        if targets is None:
+            if any(not is_local_object(o, module) or escapes(o) for o in objs):
+                return True
+            continue
+        for t in targets:
+            if any(_may_alias(fn, module, o, w) for o in objs for w in underlying_objects(t, module)):
+                return True
+    return False
+
+
+def _constant_global(module, v: Value) -> bool:
+    if not isinstance(v, GlobalRef):
+        return False
+    g = module.globals.get(v.gname)
+    return g is not None and g.is_constant
+
+
+def _may_alias(fn: Function, module, a: Value, b: Value) -> bool:
+    """May objects `a` and `b` (results of `underlying_objects`) be the same memory?"""
+    if a is b:
+        return True
+    local_a, local_b = is_local_object(a, module), is_local_object(b, module)
+    if local_a and local_b:
+        return False  # distinct allocations
+    if local_a or local_b:
+        local, other = (a, b) if local_a else (b, a)
+        if isinstance(other, (Argument, GlobalRef)):
+            return False  # existed before this function allocated `local`
+        return escapes(local)
+    if isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
+        return a.gname == b.gname
+
+    def noalias(v: Value) -> bool:
+        return isinstance(v, Argument) and v.function is fn and "noalias" in (fn.param_attrs[v.index] or "")
+
+    if isinstance(a, (Argument, GlobalRef)) and isinstance(b, (Argument, GlobalRef)):
+        return not (noalias(a) or noalias(b))
+    return True

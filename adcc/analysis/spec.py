@@ -37,3 +37,5 @@ class FunctionSpec:
     readonly_memory: bool = False  # reverse: memory reachable from arguments/globals is never written
     reload_args: tuple[int, ...] = ()  # reverse, top level: pointer arguments whose memory no write
                                        # can reach (restrict), so their loads are re-executed
+    top_level: bool = False  # reverse: the function __enzyme_autodiff names (its reverse runs right
+                             # after it returns: nobody writes its arguments' memory in between)

@@ -160,6 +160,20 @@ TBAA_FLOATS = {"double": "double", "float": "float", "long double": "x86_fp80", 
                "_Float16": "half", "__fp16": "half"}
 
 
+# Enzyme's type hints, `__enzyme_double(p, nbytes)` and friends (matched as substrings, as
+# Enzyme does): the memory at p holds that kind for nbytes (one element when the size is left
+# out or not a constant: every offset). They outrank clang's TBAA on accesses through p.
+TYPE_HINTS = {"__enzyme_float": (Float("float"), 4), "__enzyme_double": (Float("double"), 8),
+              "__enzyme_integer": (Integer, 1), "__enzyme_pointer": (Pointer, 8)}
+
+
+def type_hint(name: str | None) -> tuple[Kind, int] | None:
+    """(kind, element size) of a type-hint function, or None."""
+    if name is None or "__enzyme_" not in name:
+        return None
+    return next((v for k, v in TYPE_HINTS.items() if k in name), None)
+
+
 def tbaa_kind(name: str) -> Kind:
     if name in TBAA_FLOATS:
         return Float(TBAA_FLOATS[name])
@@ -192,6 +206,8 @@ class TypeAnalysis:
         self._work: list[Instruction] = []
         self._queued: set[Instruction] = set()
         self._returns = [i for i in fn.instructions() if i.opcode == "ret" and i.operands]
+        self._hinted = {id(_base(i.args[0])) for i in fn.instructions()
+                        if i.opcode == "call" and i.args and type_hint(i.callee_name) is not None}
         for a in fn.args:
             self._seed(a)
         for inst in fn.instructions():
@@ -452,10 +468,17 @@ def _value_memory(ta: TypeAnalysis, v: Value, p: Value, size: int) -> None:
                 ta._set(v, (0,) + path[2:], k)
 
 
+def _base(p: Value) -> Value:
+    """The pointer `p` is derived from through GEPs and casts."""
+    while isinstance(p, Instruction) and p.opcode in ("getelementptr", "bitcast", "addrspacecast"):
+        p = p.operands[0]
+    return p
+
+
 def _tbaa(ta: TypeAnalysis, inst: Instruction, p: Value, size: int, v: Value) -> None:
     tag = inst.get_metadata("tbaa")
-    if tag is None:
-        return
+    if tag is None or (ta._hinted and id(_base(p)) in ta._hinted):
+        return  # the program's type hint on this memory outranks clang's TBAA
     acc = ta._md.tbaa_access_type(tag)
     if acc is None:
         return
@@ -648,6 +671,14 @@ def _t_ret(ta: TypeAnalysis, inst: Instruction) -> None:
 def _t_call(ta: TypeAnalysis, inst: Instruction) -> None:
     name = inst.callee_name
     args = inst.args
+    hint = type_hint(name)
+    if hint is not None and args and isinstance(args[0].type, T.PointerType):
+        kind, elem = hint
+        n = layout.constant_int(args[1]) if len(args) > 1 else elem
+        if len(args) > 1:
+            ta._integer(args[1])
+        ta._mark_memory(args[0], 0, None if n is None else max(n, elem), kind)
+        return
     if _callee_family(name, MEMCPY):
         dst, src, n = args[0], args[1], args[2]
         size = layout.constant_int(n)

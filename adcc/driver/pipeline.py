@@ -52,6 +52,9 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     toolchain.check_llvm_versions(front_end)
     log = StageLog(driver.verbose)
     bc_path = driver.outputs.scratch_file(".bc")
+    keep = stages.keeps_registrations(front_end, inp.path)
+    if keep:
+        args = [*args, stages.KEEP_STATICS]
     with log.stage("front end", inp.path):
         rc = stages.front_end(front_end, args, input_words(inp), kind, bc_path, driver.verbose)
     if rc != 0:
@@ -59,6 +62,9 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
     with open(bc_path, "rb") as f:
         bitcode = f.read()
     options = driver.ad_options(inp.path)
+    if keep:
+        import dataclasses
+        options = dataclasses.replace(options, kept_statics=True)
     if action == "obj":
         # a gradient of a function defined in another unit is synthesized by the link step
         import dataclasses
@@ -76,19 +82,22 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
 
 
 def _located(err, driver, inp, kind, front_end, args, options, tm):
-    """An AD error found without debug info: recompile with line tables only to say where."""
+    """An AD error found without debug info: recompile with line tables only to say where (and
+    with full debug info when the error is about a global, such as an Enzyme registration, that
+    only full debug info places)."""
     from adcc.driver.main import input_words
     bc_path = driver.outputs.scratch_file(".g.bc")
     quiet = StageLog(False)
-    if stages.front_end(front_end, [*args, "-gline-tables-only"], input_words(inp), kind, bc_path, False) != 0:
-        return err
-    with open(bc_path, "rb") as f:
-        bitcode = f.read()
-    try:
-        differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
-    except CompileError as located:
-        if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
-            return located
+    for flag in ("-gline-tables-only", "-g"):
+        if stages.front_end(front_end, [*args, flag], input_words(inp), kind, bc_path, False) != 0:
+            return err
+        with open(bc_path, "rb") as f:
+            bitcode = f.read()
+        try:
+            differentiate_and_emit(bitcode, options, tm, "obj", quiet, embed=False)
+        except CompileError as located:
+            if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                return located
     return err
 
 
@@ -101,7 +110,7 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
-        text = stages.separate_call_sites(text)
+        text = stages.separate_call_sites(text, options.kept_statics)
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
@@ -116,7 +125,8 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         mod = stages.verify(result.text)
     if embed:
         with log.stage("embed bitcode", ".llvm.lto"):
-            stages.embed_bitcode(mod, mod.as_bitcode())
+            full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
+            stages.embed_bitcode(mod, full.as_bitcode())
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
     with log.stage("emit", action):

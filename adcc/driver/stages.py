@@ -7,6 +7,7 @@ Invariant: no pass ever runs on a module that has not verified (LLVM aborts on b
 from __future__ import annotations
 
 import os
+import re
 
 from adcc.diagnostics import CompileError
 from adcc.driver.files import run_capture, spawn
@@ -43,6 +44,27 @@ def front_end_args(front_end: str, args: list[str], kind: str) -> list[str]:
     if "flang" in os.path.basename(front_end):
         return [*args, "-O2", "-fno-vectorize", "-fno-slp-vectorize", "-fno-unroll-loops"]
     return [*args, "-O2", "-Xclang", "-disable-llvm-passes"]
+
+
+_REGISTRATION_WORDS = re.compile(rb"__enzyme_(?:register_|inactive|function_like|allocation_like|nofree|"
+                                 rb"shouldrecompute)")
+
+
+def keeps_registrations(front_end: str, source: str) -> bool:
+    """Whether the front end must keep the unit's unused static variables: a C/C++ source that
+    declares Enzyme registrations may make them `static`, and clang drops unused ones (Enzyme's
+    clang plugin marks them used). With `-fkeep-persistent-storage-variables` they reach the IR;
+    `prepare_for_optimization(..., kept_statics=True)` lets go of the others again."""
+    if "flang" in os.path.basename(front_end) or not os.path.isfile(source):
+        return False
+    try:
+        with open(source, "rb") as f:
+            return _REGISTRATION_WORDS.search(f.read()) is not None
+    except OSError:
+        return False
+
+
+KEEP_STATICS = "-fkeep-persistent-storage-variables"
 
 
 def front_end(front_end: str, args: list[str], input_words: list[str], kind: str, out_bc: str,
@@ -108,10 +130,10 @@ def run_o2_pipeline(mod, tm, speed_level: int, vectorize: bool) -> None:
     pb.getModulePassManager().run(mod, pb)
 
 
-def separate_call_sites(text: str) -> str:
+def separate_call_sites(text: str, kept_statics: bool = False) -> str:
     """Each __enzyme_* call its own callee, so optimization cannot merge two sites."""
     from adcc.ad.api import prepare_for_optimization
-    return prepare_for_optimization(text)
+    return prepare_for_optimization(text, kept_statics)
 
 
 def pre_ad_optimize(text: str, tm) -> str:

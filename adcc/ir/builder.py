@@ -257,8 +257,10 @@ class Builder:
 
     # --- calls ------------------------------------------------------------------------
     def call(self, callee, ret_type: T.Type, args: list[Value], name=None,
-             fnty: T.FunctionType | None = None, declare: bool = True, attrs: str = "") -> Instruction:
-        """Call a function by name (declared automatically) or through a pointer Value."""
+             fnty: T.FunctionType | None = None, declare: bool = True, attrs: str = "",
+             arg_attrs: list[str] | None = None) -> Instruction:
+        """Call a function by name (declared automatically) or through a pointer Value;
+        `arg_attrs`: parameter attributes per argument (`sret(%T)`, `byval(%T)`)."""
         if fnty is None:
             fnty = T.FunctionType(ret_type, tuple(a.type for a in args), False)
         if isinstance(callee, str):
@@ -272,7 +274,8 @@ class Builder:
         head = f"call {fnty}" if fnty.vararg else f"call {ret_type}"
         pieces: list = [head + " ", callee_v, "("]
         for k, a in enumerate(args):
-            pieces += [(", " if k else "") + f"{a.type} ", a]
+            extra = arg_attrs[k] + " " if arg_attrs and k < len(arg_attrs) and arg_attrs[k] else ""
+            pieces += [(", " if k else "") + f"{a.type} {extra}", a]
         pieces.append(")" + (f" {attrs}" if attrs else ""))
         rt = ret_type
         return self._emit("call", rt, pieces, None if isinstance(rt, T.VoidType) else name,

@@ -145,12 +145,17 @@ class Module:
 
     def function_type_of(self, name: str) -> T.FunctionType:
         """The type of function `name`, defined or only declared (KeyError if there is none)."""
+        return self.function_header(name).function_type
+
+    def function_header(self, name: str) -> Function:
+        """Function `name` as its header describes it (type, `param_attrs`), defined or only
+        declared, without parsing a body (KeyError if there is none)."""
         e = self.functions[name]
         if e.is_definition:
-            return self.function(name).function_type
+            return self.function(name)
         from adcc.ir.parser import FunctionParser
         header = e.text.split("\n", 1)[0]
-        return FunctionParser(self, header)._parse_header("define" + header[len("declare"):]).function_type
+        return FunctionParser(self, header)._parse_header("define" + header[len("declare"):])
 
     def references(self, name: str, calls: bool = True) -> set[str]:
         """Globals and functions a defined function mentions (with calls=False: other than as the
@@ -229,6 +234,61 @@ class Module:
 
     def add_text(self, text: str) -> None:
         self.items.append(text)
+
+    def remove_globals(self, names: set[str]) -> None:
+        """Delete global variables `names`, and their entries in llvm.used/llvm.compiler.used."""
+        names = {n for n in names if n in self.globals}
+        if not names:
+            return
+        for used in ("llvm.used", "llvm.compiler.used"):
+            g = self.globals.get(used)
+            if g is None:
+                continue
+            kept = [e for e in _top_level_items(g.initializer) if not (set(global_refs(e)) & names)]
+            if kept:
+                g.text = f"@{used} = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
+                g.initializer = g.text[g.text.index("["):]
+            else:
+                names.add(used)
+        gone = [self.globals.pop(n) for n in names]
+        self.items = [it for it in self.items if not any(it is g for g in gone)]
+
+    def _is_local(self, e: FunctionEntry) -> bool:
+        header = self._header(e)
+        if header is None:  # built by adcc: its linkage is an attribute
+            return e.parsed.linkage in ("internal", "private")
+        return re.match(r"define\s+(internal|private)\b", header) is not None
+
+    def remove_unreferenced_functions(self) -> None:
+        """Delete internal and private functions that nothing else mentions any more (what
+        global dead-code elimination does; run after differentiation, also at -O0, so that a
+        primal left unused does not keep references to functions only its rules stand for)."""
+        while True:
+            local = {n for n, e in self.functions.items() if e.is_definition and self._is_local(e)}
+            if not local:
+                return
+            mentioned: set[str] = set()
+            for it in self.items:
+                if isinstance(it, FunctionEntry):
+                    if it.is_definition:
+                        mentioned.update(r for r in self.references(it.name) if r != it.name)
+                else:
+                    mentioned.update(global_refs(it if isinstance(it, str) else it.text))
+            dead = local - mentioned
+            if not dead:
+                return
+            for n in dead:
+                del self.functions[n]
+            self.items = [it for it in self.items if not (isinstance(it, FunctionEntry) and it.name in dead)]
+
+    def add_definitions(self, text: str) -> None:
+        """Add the function definitions of `text` (LLVM text) as real definitions of this module:
+        parsed on demand, differentiable like any other."""
+        for e in Module(text).functions.values():
+            if e.name in self.functions:
+                raise ValueError(f"function @{e.name} already exists")
+            self.functions[e.name] = e
+            self.items.append(e)
 
     def _header(self, e: FunctionEntry) -> str:
         return e.parsed.header if e.parsed is not None else e.text.split("\n", 1)[0]
@@ -382,6 +442,50 @@ def _parse_global(line: str) -> GlobalVariable | None:
         vt = None
     init = rest[lp.peek().start:] if (vt is not None and lp.peek() is not None) else ""
     return GlobalVariable(name, line, vt, is_constant, linkage, init, thread_local)
+
+
+def unpin_variables(module: Module, keep) -> None:
+    """Remove one llvm.compiler.used entry of every global variable named there (what clang's
+    -fkeep-persistent-storage-variables added), except those `keep(name)` selects."""
+    g = module.globals.get("llvm.compiler.used")
+    if g is None:
+        return
+    dropped: set[str] = set()
+    kept = []
+    for item in _top_level_items(g.initializer):
+        refs = global_refs(item)
+        name = refs[0] if len(refs) == 1 else None
+        if name in module.globals and name not in dropped and not keep(name):
+            dropped.add(name)
+            continue
+        kept.append(item)
+    if not kept:
+        del module.globals["llvm.compiler.used"]
+        module.items = [it for it in module.items if it is not g]
+        return
+    g.text = f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
+    g.initializer = g.text[g.text.index("["):]
+
+
+def _top_level_items(initializer: str) -> list[str]:
+    """The comma-separated items of an array initializer `[a, b(c, d)], section ...`."""
+    start = initializer.find("[")
+    items, depth, cur = [], 0, ""
+    for ch in initializer[start + 1:]:
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        items.append(cur.strip())
+    return items
 
 
 def parse_module(text: str) -> Module:

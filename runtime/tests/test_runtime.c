@@ -75,13 +75,13 @@ static void test_shadow(void) {
   o[1] = 7.0;
   double *o2 = adcc_shadow_realloc(o, 4 * sizeof(double));
   assert(adcc_shadow_size(o2) == 4 * (int64_t)sizeof(double) && o2[1] == 7.0 && o2[3] == 0.0);
-  adcc_shadow_release(o2);
+  adcc_shadow_release(o2, free);
   double *u = malloc(2 * sizeof(double));
   u[0] = 4.0;
   double *u2 = adcc_shadow_realloc(u, 8 * sizeof(double));
   assert(u2[0] == 4.0);
-  adcc_shadow_release(u2); /* the caller's: free() */
-  adcc_shadow_release(NULL);
+  adcc_shadow_release(u2, free); /* the caller's: free() */
+  adcc_shadow_release(NULL, free);
   assert(adcc_shadow_size(NULL) == 0);
 
   int *c = adcc_shadow_calloc(7, sizeof(int));
@@ -148,7 +148,56 @@ static void test_shadow_stack(void) {
   adcc_shadow_stack_free(again, 64);
 }
 
+static int user_frees;
+static void count_free(void *p) { user_frees++; free(p); }
+
+static void test_shadow_release(void) {
+  int64_t live = adcc_shadow_live_count();
+  void *ours[100];
+  for (int i = 0; i < 100; i++) ours[i] = adcc_shadow_alloc(8 * (i + 1));
+  assert(adcc_shadow_live_count() == live + 100);
+  for (int i = 0; i < 100; i += 2) adcc_shadow_free(ours[i]);
+  assert(adcc_shadow_live_count() == live + 50);
+  void *theirs = malloc(64);
+  user_frees = 0;
+  adcc_shadow_release(theirs, count_free); /* not ours: the user's free */
+  assert(user_frees == 1);
+  for (int i = 1; i < 100; i += 2) adcc_shadow_release(ours[i], count_free);
+  assert(user_frees == 1);
+  assert(adcc_shadow_live_count() == live);
+  adcc_shadow_release(NULL, count_free);
+  assert(user_frees == 1);
+}
+
+static void test_tape_grow_zeroed(void) {
+  adcc_tape t;
+  adcc_tape_init(&t);
+  char *p = adcc_tape_grow_zeroed(&t, 100);
+  for (int i = 0; i < 100; i++) assert(p[i] == 0);
+  memset(p, 7, 100);
+  char *q = adcc_tape_grow_zeroed(&t, 10000); /* moves the buffer: old records kept, new ones zero */
+  assert(t.base[0] == 7 && t.base[99] == 7);
+  for (int i = 0; i < 10000; i++) assert(q[i] == 0);
+  adcc_tape_free(&t);
+}
+
+static void test_free_later(void) {
+  user_frees = 0;
+  int64_t outer = adcc_free_mark();
+  adcc_free_later(malloc(8), count_free);
+  int64_t inner = adcc_free_mark();
+  adcc_free_later(malloc(8), count_free);
+  adcc_free_later(NULL, count_free);
+  adcc_free_flush(inner);
+  assert(user_frees == 1);
+  adcc_free_flush(outer);
+  assert(user_frees == 2);
+}
+
 int main(void) {
+  test_free_later();
+  test_shadow_release();
+  test_tape_grow_zeroed();
   test_shadow_stack();
   test_sort();
   test_tape_lifo();

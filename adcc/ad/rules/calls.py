@@ -15,6 +15,13 @@ package that lists its rules as data. The synthesizers know only this interface:
 for each whether it is recomputed or taped, as for any instruction. A rule whose code pushes onto the
 reverse-mode tape itself (it calls synthesized functions) sets `uses_tape`.
 
+Memory a rule's reverse reads through a primal pointer (a matrix operand) is either read in place or
+saved by its augmented pass; `view.may_be_overwritten(ptr)` says whether anything may write that
+memory between the call and its reverse (adcc.analysis.memory.may_be_written_after; always True in
+forward mode, where nothing is saved). `rule.writes(name)` lists the arguments through which the
+callee writes memory (None: any pointer argument), so that the analyses know what a later call of
+the family leaves unchanged.
+
 `call_rule_for(module, name)` is the one lookup: the program's declarations first, then the families.
 """
 from __future__ import annotations
@@ -38,6 +45,7 @@ class CallRule:
     reverse_reads: Callable[..., Sequence[tuple[str, Value]]] = field(default=lambda view: ())
     uses_tape: bool = False
     reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
+    writes: Callable[[str], tuple[int, ...] | None] | None = None  # callee -> written argument positions
     description: str = ""                         # for messages: "custom gradient of f (registration ...)"
     prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
     shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
@@ -47,12 +55,21 @@ class CallRule:
 
 
 class CallView:
-    """What a rule may ask about the call before any code exists: its operands' activity."""
+    """What a rule may ask about the call before any code exists: its operands' activity, and (in
+    reverse mode, `memory` being the synthesizer) whether memory behind an operand may change
+    before the reverse pass."""
 
-    def __init__(self, module, inst: Instruction, activity):
+    def __init__(self, module, inst: Instruction, activity, memory=None):
         self.module = module
         self.inst = inst
         self.act = activity
+        self._memory = memory
+
+    def may_be_overwritten(self, ptr: Value) -> bool:
+        """May the memory `ptr` (a pointer operand of the call) points into be written after the
+        call, before its reverse runs? The call's own writes are not counted (the rule knows them),
+        unless the call runs again in a loop. Conservative: True when unsure."""
+        return self._memory is None or self._memory.may_be_overwritten(self.inst, ptr)
 
     @property
     def args(self) -> list[Value]:
@@ -112,7 +129,7 @@ class AugmentSite(CallView):
     """A call in the augmented forward pass of reverse mode."""
 
     def __init__(self, builder, inst: Instruction, saves: list[SavedValue]):
-        super().__init__(builder.module, inst, builder.act)
+        super().__init__(builder.module, inst, builder.act, builder.s)
         self._a = builder
         self.b = builder.b
         self.ctx = builder.s.ctx
@@ -139,7 +156,7 @@ class ReverseSite(CallView):
     """A call in the reverse pass of reverse mode."""
 
     def __init__(self, builder, inst: Instruction, saves: list[SavedValue]):
-        super().__init__(builder.module, inst, builder.act)
+        super().__init__(builder.module, inst, builder.act, builder.s)
         self._r = builder
         self.b = builder.b
         self.ctx = builder.s.ctx
@@ -170,8 +187,9 @@ class ReverseSite(CallView):
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import complex as complex_, libc, libstdcxx
-    return libc.RULES + libstdcxx.RULES + complex_.RULES
+    from adcc.ad.rules import complex as complex_, libc, libstdcxx, runtime
+    from adcc.ad.rules.blas import BLAS_RULES
+    return (*runtime.RULES, *BLAS_RULES, *libc.RULES, *libstdcxx.RULES, *complex_.RULES)
 
 
 _BY_NAME: dict[str, CallRule] | None = None
@@ -218,3 +236,9 @@ def is_family_callee(name: str) -> bool:
 def family_shadows_result(name: str) -> bool:
     rule = _family_rule(name)
     return rule is None or rule.shadows_result
+
+
+def family_written_args(name: str) -> tuple[int, ...] | None:
+    """The argument positions a family callee writes through (None: unknown, any pointer)."""
+    rule = _family_rule(name)
+    return rule.writes(name) if rule is not None and rule.writes is not None else None
