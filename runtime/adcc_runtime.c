@@ -237,6 +237,12 @@ void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
     user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
+int32_t adcc_shadow_free_if_ours(void *shadow) {
+  if (!shadow || !live_remove(shadow)) return 0;
+  free(header_of(shadow));
+  return 1;
+}
+
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
   if (old_shadow && !live_contains(old_shadow))
     adcc_fatal("reverse mode cannot realloc memory whose shadow the caller allocated "

@@ -30,6 +30,7 @@ void *adcc_shadow_calloc(int64_t count, int64_t size);
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode: new shadow, old copied then zeroed; old not freed */
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
 void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: like realloc (a caller's shadow with realloc) */
+int32_t adcc_shadow_free_if_ours(void *shadow); /* frees and returns 1 if adcc allocated it; else 0 (NULL: 0) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
 int64_t adcc_shadow_live_count(void);

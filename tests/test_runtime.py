@@ -16,7 +16,7 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal", "adcc_tape_note", "adcc_tape_last_bytes",
        "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_release",
        "adcc_shadow_live_count", "adcc_tape_grow_zeroed", "adcc_free_later", "adcc_free_mark",
-       "adcc_free_flush", "adcc_shadow_realloc", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
+       "adcc_free_flush", "adcc_shadow_realloc", "adcc_shadow_free_if_ours", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
        "adcc_permutation_free"]
 
 

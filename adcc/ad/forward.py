@@ -399,10 +399,22 @@ class ForwardSynthesizer:
                     elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
                         # adcc's shadow, or one the caller provided (released like its primal)
                         self.b.call("adcc_shadow_release", T.void, [sh[w], GlobalRef(name)])
-                    else:
-                        self.b.call(name, T.void, [sh[w], *[self.p(a) for a in inst.args[1:]]],
-                                    fnty=inst.info["fn_type"])
+                    else:  # (sized, aligned delete): the caller's shadow gets the same arguments
+                        self._release_theirs(inst, name, sh[w])
             return
+
+    def _release_theirs(self, inst: Instruction, name: str, shadow: Value) -> None:
+        """Free `shadow` if adcc allocated it; else release it like its primal (`name` with the
+        primal's other arguments)."""
+        b = self.b
+        ours = b.call("adcc_shadow_free_if_ours", T.i32, [shadow])
+        theirs = self.fn.add_block(None, after=b.block)
+        done = self.fn.add_block(None, after=theirs)
+        b.cond_br(b.icmp("eq", ours, Builder.iconst(T.i32, 0)), theirs, done)
+        b.position_at_end(theirs)
+        b.call(name, inst.info["fn_type"].ret, [shadow, *[self.p(a) for a in inst.args[1:]]], fnty=inst.info["fn_type"])
+        b.br(done)
+        b.position_at_end(done)
 
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)

@@ -83,6 +83,10 @@ static void test_shadow(void) {
   adcc_shadow_release(u2, free); /* the caller's: free() */
   adcc_shadow_release(NULL, free);
   assert(adcc_shadow_size(NULL) == 0);
+  double *mine = adcc_shadow_alloc(16), *yours = malloc(16);
+  assert(adcc_shadow_free_if_ours(mine) == 1 && adcc_shadow_free_if_ours(yours) == 0 &&
+         adcc_shadow_free_if_ours(NULL) == 0);
+  free(yours);
 
   int *c = adcc_shadow_calloc(7, sizeof(int));
   assert(adcc_shadow_size(c) == 7 * (int64_t)sizeof(int));

@@ -174,7 +174,7 @@ def _reads(name: str):
 
 def _rule(name: str) -> CallRule:
     return CallRule("complex", (name,), forward=_forward(name), augment=_augment, reverse=_reverse(name),
-                    reverse_reads=_reads(name), description=f"complex {name}")
+                    reverse_reads=_reads(name), writes=lambda callee: (), description=f"complex {name}")
 
 
 RULES: tuple[CallRule, ...] = tuple(_rule(n) for n in UNARY + ("__muldc3", "__divdc3", "cabs", "carg"))

@@ -96,7 +96,7 @@ def _sort_reads(view: CallView):
 def _sort_rule(name: str, with_arg: bool) -> CallRule:
     return CallRule("libc", (name,), forward=_sort_forward(with_arg), augment=_sort_augment(with_arg),
                     reverse=_sort_reverse, saved_types=lambda view: (T.ptr,), reverse_reads=_sort_reads,
-                    description=f"libc's {name}")
+                    writes=lambda callee: (0,), description=f"libc's {name}")
 
 
 # --- bsearch --------------------------------------------------------------------------------------------
@@ -136,6 +136,6 @@ RULES: tuple[CallRule, ...] = (
     _sort_rule("qsort", False),
     _sort_rule("qsort_r", True),
     CallRule("libc", ("bsearch",), forward=_bsearch_forward, augment=_bsearch_augment,
-             reverse=lambda site: None, description="libc's bsearch"),
+             reverse=lambda site: None, writes=lambda callee: (), description="libc's bsearch"),
 )
 

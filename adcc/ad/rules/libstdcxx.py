@@ -86,5 +86,6 @@ RULES: tuple[CallRule, ...] = (
     CallRule("libstdc++", TREE_STEPS + TREE_CHANGES, forward=_tree_forward, augment=_tree_augment, reverse=_nothing,
              description="libstdc++'s red-black tree"),
     CallRule("libstdc++", (), forward=_inactive_forward, augment=_inactive_augment, reverse=_nothing,
-             prefixes=INACTIVE_PREFIXES, shadows_result=False, description="libstdc++'s streams (no derivative)"),
+             prefixes=INACTIVE_PREFIXES, shadows_result=False, writes=lambda callee: (),
+             description="libstdc++'s streams (no derivative)"),
 )
