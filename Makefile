@@ -15,7 +15,7 @@ TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-bu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges fuzz-campaign clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -102,6 +102,12 @@ bench-bridges: setup
 	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 \
 	  || echo "bench-bridges: could not install torch; its rows are skipped"
 	$(PY) bench/bridges.py $(BENCH_ARGS)
+
+# A random-program campaign (#9, opt-in): 2000 programs of the widened grammar at -O0/-O2/-O3, each
+# checking reverse and forward mode against finite differences; report in build/fuzz-campaign/.
+# FUZZ_ARGS="--programs 200" for a shorter one.
+fuzz-campaign: setup
+	$(PY) tests/fuzz/campaign.py --out build/fuzz-campaign $(FUZZ_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

@@ -215,6 +215,20 @@ static int live_remove(void *p) {
   return found;
 }
 
+static int live_contains(void *p) {
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  if (live_cap) {
+    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+    while (live_slots[i] && !found) {
+      found = live_slots[i] == p;
+      i = (i + 1) & (live_cap - 1);
+    }
+  }
+  pthread_mutex_unlock(&live_lock);
+  return found;
+}
+
 int64_t adcc_shadow_live_count(void) {
   pthread_mutex_lock(&live_lock);
   int64_t n = live_count;
@@ -285,7 +299,16 @@ void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
     user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
+int32_t adcc_shadow_free_if_ours(void *shadow) {
+  if (!shadow || !live_remove(shadow)) return 0;
+  free(header_of(shadow));
+  return 1;
+}
+
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !live_contains(old_shadow))
+    adcc_fatal("reverse mode cannot realloc memory whose shadow the caller allocated "
+               "(differentiate the function that allocates it too)");
   void *fresh = adcc_shadow_alloc(nbytes);
   if (old_shadow) {
     int64_t old_size = adcc_shadow_size(old_shadow);
@@ -296,14 +319,28 @@ void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
 }
 
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
+  /* the old shadow was zeroed by realloc_fwd and nothing can reach it since: the adjoints of the
+   * bytes realloc moved move back, whatever their type */
   if (old_shadow && new_shadow) {
     int64_t a = adcc_shadow_size(old_shadow), b = adcc_shadow_size(new_shadow);
-    int64_t n = (a < b ? a : b) / (int64_t)sizeof(double);
-    double *dst = old_shadow;
-    const double *src = new_shadow;
-    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+    memcpy(old_shadow, new_shadow, (size_t)(a < b ? a : b));
   }
   adcc_shadow_free(new_shadow);
+}
+
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !live_contains(old_shadow)) {
+    void *fresh = realloc(old_shadow, (size_t)nbytes); /* the caller's shadow: like its primal */
+    if (!fresh && nbytes) adcc_fatal("out of memory reallocating shadow memory");
+    return fresh;
+  }
+  void *fresh = adcc_shadow_alloc(nbytes);
+  if (old_shadow) {
+    int64_t old_size = adcc_shadow_size(old_shadow);
+    memcpy(fresh, old_shadow, (size_t)(old_size < nbytes ? old_size : nbytes));
+    adcc_shadow_free(old_shadow);
+  }
+  return fresh;
 }
 
 /* Shadows of stack objects live from the augmented forward pass to the reverse of their
@@ -610,3 +647,63 @@ void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket) {
 void adcc_omp_turn_pass(adcc_tape *tape, void *lock) {
   __atomic_fetch_sub(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
 }
+
+/* Derivatives of sorting (qsort, qsort_r): the values move, the permutation has no derivative.
+ * The primal is sorted by a stable merge sort of indices under the program's comparator, so that
+ * the permutation can be applied to shadows too: after the sort, base[i] is the old base[perm[i]]. */
+typedef struct {
+  const char *base;
+  int64_t size;
+  void *cmp;
+  void *arg;
+  int with_arg;
+} sort_context;
+
+static int compare_at(const sort_context *c, int64_t a, int64_t b) {
+  const void *x = c->base + a * c->size, *y = c->base + b * c->size;
+  if (c->with_arg) return ((int (*)(const void *, const void *, void *))c->cmp)(x, y, c->arg);
+  return ((int (*)(const void *, const void *))c->cmp)(x, y);
+}
+
+static void merge_sort(const sort_context *c, int64_t *idx, int64_t *tmp, int64_t n) {
+  if (n < 2) return;
+  int64_t h = n / 2;
+  merge_sort(c, idx, tmp, h);
+  merge_sort(c, idx + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = compare_at(c, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+  while (i < h) tmp[k++] = idx[i++];
+  while (j < n) tmp[k++] = idx[j++];
+  memcpy(idx, tmp, (size_t)n * sizeof *idx);
+}
+
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg) {
+  if (n < 0 || size < 0) adcc_fatal("negative qsort size");
+  int64_t *perm = malloc((size_t)(n ? n : 1) * 2 * sizeof *perm);
+  if (!perm) adcc_fatal("out of memory sorting");
+  for (int64_t i = 0; i < n; i++) perm[i] = i;
+  sort_context c = {base, size, cmp, arg, with_arg};
+  merge_sort(&c, perm, perm + n, n);
+  adcc_permute(base, perm, n, size);
+  return perm;
+}
+
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + i * size, old + perm[i] * size, (size_t)size);
+  free(old);
+}
+
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + perm[i] * size, old + i * size, (size_t)size);
+  free(old);
+}
+
+void adcc_permutation_free(int64_t *perm) { free(perm); }

@@ -27,8 +27,10 @@ int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far 
 
 void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
 void *adcc_shadow_calloc(int64_t count, int64_t size);
-void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* new zeroed shadow, old copied then zeroed; old not freed */
-void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* old[i] += new[i] as doubles; frees new */
+void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode: new shadow, old copied then zeroed; old not freed */
+void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: like realloc (a caller's shadow with realloc) */
+int32_t adcc_shadow_free_if_ours(void *shadow); /* frees and returns 1 if adcc allocated it; else 0 (NULL: 0) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
 int64_t adcc_shadow_live_count(void);
@@ -69,6 +71,13 @@ void adcc_split_tape_free(void *tape); /* releases a tape: all of a heap one, wh
 void *adcc_split_enter(adcc_split_tape *t); /* t's shadow stack becomes this thread's; returns a token */
 void adcc_split_leave(void *token);          /* back to the previous shadow stack */
 int64_t adcc_split_tape_live_count(void);    /* split tapes recorded and not yet released */
+
+/* sorting (qsort/qsort_r derivatives): sorts base like qsort and returns the permutation it applied
+ * (base[i] = old base[perm[i]]); permute/unpermute apply it, or its inverse, to a shadow */
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg);
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_permutation_free(int64_t *perm);
 
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 

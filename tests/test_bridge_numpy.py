@@ -218,12 +218,7 @@ CXX_VECTOR = """std::vector<double> tmp(x, x + n);
       for (auto &v : tmp) *r += sq(std::sin(v));"""
 
 
-@pytest.mark.parametrize("body", [
-    CXX_NEW,
-    pytest.param(CXX_VECTOR, marks=pytest.mark.xfail(strict=True, reason=(
-        "#9: forward mode of a std::vector copy of a const input: AttributeError in adcc/ad/forward.py "
-        "(_call: Constant has no opcode); reported to the lead, outside the bridge"))),
-], ids=["new", "vector"])
+@pytest.mark.parametrize("body", [CXX_NEW, CXX_VECTOR], ids=["new", "vector"])
 def test_cpp_kernel(body):
     src = textwrap.dedent(CXX_KERNEL % body)
     lib = adcc.compile(src, functions=["norm2(x: f64[n]) -> (r: f64)"], lang="c++")

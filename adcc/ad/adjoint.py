@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, math_rule, shadow_alignment, size_of_const, unsupported, zero_of
+from adcc.ad.common import (MEMORY_KINDS, bit_operation_error, callee_spec, convert, math_rule, shadow_alignment,
+                            size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -14,9 +15,10 @@ from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Block, Constant, Instruction, Value
+from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
 
 if TYPE_CHECKING:
     from adcc.ad.reverse import ReverseSynthesizer
@@ -72,7 +74,8 @@ class ReverseBuilder:
         outs = []
         for a, act in zip(s.primal.args, s.spec.args):
             if act is Activity.OUT:
-                outs.append(self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type))
+                d = self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type)
+                outs.append(d if d.type == a.type else self.b.cast("bitcast", d, a.type))  # a float's bits
         self.b.ret(s.rev_pack.pack(self.b, outs))
 
     # --- adjoint accumulators ------------------------------------------------------------
@@ -131,6 +134,9 @@ class ReverseBuilder:
             if kind == "s" and self.act.has_shadow(v):
                 from adcc.ad.globals import shadow_constant
                 x = shadow_constant(self.module, v)
+            elif kind == "s" and isinstance(v.type, T.PointerType):
+                from adcc.ad.globals import inactive_constant_shadow
+                x = inactive_constant_shadow(self.module, v, writable=True)
             else:
                 x = v
         elif src == "func":
@@ -383,6 +389,18 @@ class ReverseBuilder:
         if op == "load":
             self.accumulate(inst, d)
             return
+        if op in INT_OPS:
+            x = sign_operand(inst, act.is_varied)
+            if x is None:
+                raise bit_operation_error(self.module, inst)
+            flipped = b.icmp("slt", b.xor(self.rp(inst), self.rp(x)), Builder.iconst(inst.type, 0))
+            self.add_adj(x, b.select(flipped, b.fneg(d), d))
+            return
+        if op == "select" and d.type != inst.type:  # integers holding floats: adjoints are floats
+            c, zero = self.rp(inst.operands[0]), zero_of(d.type)
+            self.add_adj(inst.operands[1], b.select(c, d, zero))
+            self.add_adj(inst.operands[2], b.select(c, zero, d))
+            return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
             if rule.kind == "pointwise":
@@ -526,27 +544,8 @@ class ReverseBuilder:
                 if c is not None:
                     self.add_adj(a, c)
             return
-        if kind is CallKind.FREE:
-            if inst.callee_name in IN_ORDER_FREES:  # those ran in the augmented pass
-                return
-            args = [self.rp(a) for a in inst.args]
-            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
-                # a call rule's reverse (run later in this reverse pass) may read the memory: release
-                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
-                b.call("adcc_free_later", T.void, [args[0], inst.callee])
-                self.s.ctx.frees_deferred = True
-            else:
-                b.call(inst.callee_name, T.void, args, fnty=inst.info["fn_type"])
-            return
-        if kind is CallKind.ALLOC:
-            if inst.callee_name != "adcc_split_tape_new":  # a shadow tape goes with its tape's release
-                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
-            return
-        if kind is CallKind.REALLOC:
-            old = inst.args[0]
-            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
-            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind, inst.callee_name)
         if kind is CallKind.MEMCPY:
             dst, src, n = inst.args[0], inst.args[1], inst.args[2]
             if not act.has_shadow(dst):
@@ -560,17 +559,25 @@ class ReverseBuilder:
                 if not fresh:
                     b.memset(self.rs(dst), 0, nb)
             elif lay.kind == "float":
-                op = ("add" if fresh else "copy") + (".shared" if self.s.shared_memory(src) else "")
+                # a memmove's source and destination may overlap (a fresh destination cannot)
+                shared = self.s.shared_memory(src)
+                if shared and _is_memmove(inst) and not fresh:
+                    raise unsupported(self.module, inst, "cannot differentiate a memmove of memory other threads "
+                                                         "share (in a parallel region)")
+                op = ("add" if fresh else "move" if _is_memmove(inst) else "copy") + (".shared" if shared else "")
                 helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
                 shared = self.s.shared_memory(src)
+                # every destination adjoint is read before any lands on the source (overlap)
+                fields = []
                 for off, fty in lay.floats:
                     pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
-                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
-                    d = b.load(fty, pd, align=1)
+                    fields.append((off, fty, b.load(fty, pd, align=1)))
                     if not fresh:
                         b.store(zero_of(fty), pd, align=1)
+                for off, fty, d in fields:
+                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
                     if shared:
                         atomic_add(b, ps, d)
                     else:
@@ -605,14 +612,39 @@ class ReverseBuilder:
             b.position_at_end(bad)
             b.unreachable()
             saved_cur = dict(self.cur)
-            for (i, blk), name in zip(arms, cands):
+            for (i, blk), (name, target) in zip(arms, cands):
                 b.position_at_end(blk)
                 self.cur = dict(saved_cur)
-                self._call_rev(inst, name)
+                if target is CallKind.DEFINED:
+                    self._call_rev(inst, name)
+                else:
+                    self._call_memory(inst, target, name)
                 b.br(cont)
             b.position_at_end(cont)
             self.cur = saved_cur
             return
+
+    def _call_memory(self, inst: Instruction, kind: CallKind, name: str) -> None:
+        """Reverse of malloc/free/realloc and their kin (`name`: the function called)."""
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:  # the primal's free, deferred to here
+            if name in IN_ORDER_FREES:  # those ran in the augmented pass
+                return
+            args = [self.rp(a) for a in inst.args]
+            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
+                # a call rule's reverse (run later in this reverse pass) may read the memory: release
+                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
+                b.call("adcc_free_later", T.void, [args[0], GlobalRef(name)])
+                self.s.ctx.frees_deferred = True
+            else:
+                b.call(name, T.void, args, fnty=inst.info["fn_type"])
+        elif kind is CallKind.ALLOC:
+            if act.has_shadow(inst) and name != "adcc_split_tape_new":  # a shadow tape goes with its tape
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+        elif act.has_shadow(inst):
+            old = inst.args[0]
+            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
 
     def _call_rev(self, inst: Instruction, name: str) -> None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
@@ -638,6 +670,12 @@ class ReverseBuilder:
 
 
 PASSIVE = "adcc.passive"
+
+
+def _is_memmove(inst: Instruction) -> bool:
+    name = (inst.callee_name or "").strip('"')
+    return name == "memmove" or name.startswith("llvm.memmove.")
+
 
 # Adjoint accumulation: the order in which contributions are summed is ours to choose (the
 # program does not define it), so the optimizer may reassociate it, which lets it vectorize

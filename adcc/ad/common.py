@@ -4,11 +4,12 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_callback_arg, family_written_args, is_family_callee, is_library_routine
+from adcc.ad.rules.calls import (family_callback_arg, family_shadows_result, family_written_args, is_family_callee,
+                              is_library_routine)
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
-from adcc.analysis.activity import call_activities, is_floatish
+from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -22,7 +23,8 @@ def _inactive_global(name: str) -> bool:
 
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
                        written_args=family_written_args, is_library=is_library_routine,
-                       callback_arg=family_callback_arg, inactive_global=_inactive_global)
+                       callback_arg=family_callback_arg, inactive_global=_inactive_global,
+                       rule_shadows_result=family_shadows_result)
 
 
 def math_rule(module, inst: Instruction):
@@ -172,8 +174,9 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
     """Activities of a call to a defined function, from the caller's activity analysis."""
     module = analysis.module
     acts = call_activities(analysis, inst, mode)
-    ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
-    ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
+    ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
+    ret_shadow = (isinstance(inst.type, T.PointerType) or pointer_aggregate(module, inst.type)) and \
+        (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
                         parallel=analysis.spec.parallel)
@@ -211,6 +214,11 @@ def check_atomic(module, analysis, inst: Instruction) -> None:
     if analysis.carries_float(inst) and (op not in ATOMIC_ACCUMULATIONS or inst.uses):
         what = f"atomic '{op}'" if op not in ATOMIC_ACCUMULATIONS else "atomic update whose old value is used"
         raise unsupported(module, inst, f"cannot differentiate an {what} on memory that holds derivatives")
+
+
+def bit_operation_error(module, inst: Instruction) -> CompileError:
+    return unsupported(module, inst, f"cannot differentiate integer operation '{inst.opcode}' on the bits of a "
+                                     f"floating-point value (only sign changes through the sign bit are)")
 
 
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
@@ -273,6 +281,42 @@ def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError
                                      f"but {mode} mode needs {need}, and '{name}' has no body to differentiate")
 
 
+def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: bool, refuse: bool) -> Value:
+    """The shadow of pointer `v`, which has none, where one must be given: for constants, the
+    same expression over zero twins of the globals (null for null); otherwise null (stored into
+    shadow memory: a later active access through it fails loudly, never silently), or, where the
+    pointer meets active memory in this function (`refuse`: a phi/select merges them, or it is
+    returned as a shadow), a located error: reading its primal memory as a shadow would be wrong."""
+    from adcc.ad.globals import inactive_constant_shadow
+    if isinstance(v, Constant):
+        return inactive_constant_shadow(module, v, writable)
+    if not refuse:
+        return Constant(T.ptr, "null")
+    raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
+                                    f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
+                                    f"shadow (pass it as enzyme_dup)")
+
+
+def int_pointer_shadow(b: Builder, act, inst: Instruction, primal, shadow) -> Value:
+    """The shadow of `inttoptr i` where i is offset arithmetic on `ptrtoint p` (an aligned address
+    inside p's object): p's shadow plus the same byte offset."""
+    from adcc.analysis.activity import int_pointer_base
+    base = int_pointer_base(inst.operands[0])
+    addr = convert(b, primal(inst.operands[0]), T.i64)
+    off = b.sub(addr, b.cast("ptrtoint", primal(base), T.i64))
+    return b.byte_gep(shadow(base), off)
+
+
+def refuse_lost_store(module, act, inst: Instruction, ptr: Value) -> None:
+    """Active data stored (or copied) through `ptr`, which has no shadow: an error when the memory
+    may be memory adcc cannot see (its derivative would be lost silently)."""
+    reason = act.unshadowable_origin(ptr)
+    if reason is not None:
+        raise unsupported(module, inst, f"cannot differentiate: active data is stored into {reason} "
+                                        f"(its derivative would be lost); give that function a definition "
+                                        f"adcc can see or a derivative rule")
+
+
 def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
     """Zeroed shadow memory for an allocation call (malloc, calloc, new, aligned_alloc, or a
     function the program declared allocation-like or function-like one of them)."""
@@ -312,6 +356,38 @@ def message_constant(module, text: str):
 
 INDIRECT_MISS = ("an indirect call in differentiated code reached a function adcc did not differentiate "
                  "(only functions of the same type whose address is taken in this module are candidates)")
+
+
+MEMORY_KINDS = (CallKind.ALLOC, CallKind.REALLOC, CallKind.FREE)
+
+
+def indirect_candidates(module, fnty: T.FunctionType) -> list[tuple[str, CallKind]]:
+    """What an indirect call of type `fnty` may reach: the defined functions whose address is
+    taken (differentiated), and the memory functions whose address is taken (malloc, free,
+    realloc, new, ...: an allocator table), which behave as when called directly."""
+    from adcc.analysis.calls import classify_callee
+    out = [(n, CallKind.DEFINED) for n in address_taken_functions(module) if module.function(n).function_type == fnty]
+    for n in address_taken_externals(module):
+        kind = classify_callee(module, n)
+        if kind in MEMORY_KINDS and module.function_type_of(n) == fnty:
+            out.append((n, kind))
+    return out
+
+
+def address_taken_externals(module) -> list[str]:
+    """Declared (not defined) functions whose address is taken in this module."""
+    cached = getattr(module, "_adcc_addr_taken_ext", None)
+    if cached is not None:
+        return cached
+    from adcc.ir.symbols import global_refs
+    declared = {n for n, e in module.functions.items() if not e.is_definition}
+    found: set[str] = set()
+    for g in module.globals.values():
+        found.update(n for n in global_refs(g.initializer or "") if n in declared)
+    for n in module.defined_function_names():
+        found.update(r for r in module.references(n, calls=False) if r in declared)
+    module._adcc_addr_taken_ext = sorted(found)
+    return module._adcc_addr_taken_ext
 
 
 def address_taken_functions(module) -> list[str]:

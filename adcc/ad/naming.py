@@ -38,6 +38,10 @@ def shadow_global(name: str) -> str:
     return f"adcc.shadow.{_base(name)}"
 
 
+def zero_global(name: str) -> str:
+    return f"adcc.zero.{_base(name)}"
+
+
 def message(k: int) -> str:
     return f"adcc.msg.{k}"
 

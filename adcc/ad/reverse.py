@@ -15,7 +15,8 @@ from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
 from adcc.ad.parallel import exclusive_accesses
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (Packing, alignment_of, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
+from adcc.ad.common import (Packing, alignment_of, address_taken_functions, indirect_candidates, math_rule, reverse_post_order,
+                            rule_unavailable,
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
@@ -24,6 +25,7 @@ from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -287,6 +289,11 @@ class ReverseSynthesizer:
                 self._call_needs(inst, need)
             elif op == "atomicrmw" and act.has_shadow(inst.operands[0]) and act.carries_float(inst.operands[1]):
                 need("s", inst.operands[0])
+            elif op in INT_OPS and act.is_varied(inst):
+                x = sign_operand(inst, act.is_varied)
+                if x is not None:  # (otherwise refused when the reverse is built)
+                    need("p", inst)
+                    need("p", x)
             elif op in ("select",) and act.is_varied(inst):
                 need("p", inst.operands[0])
             elif op in ("extractelement",) and act.is_varied(inst):
@@ -345,6 +352,13 @@ class ReverseSynthesizer:
             need("p", inst.args[2])
         elif kind is CallKind.INDIRECT and self.is_active_call(inst):
             need("i", inst)
+            for _, target in self.candidates(inst):  # an allocator table: as when called directly
+                if target is CallKind.ALLOC or (target is CallKind.REALLOC and act.has_shadow(inst)):
+                    need("s", inst)
+                if target is CallKind.REALLOC and act.has_shadow(inst.args[0]):
+                    need("s", inst.args[0])
+                if target is CallKind.FREE:
+                    need("p", inst.args[0])
         elif kind is CallKind.RULE and self.is_active_call(inst):
             rule = self.call_rule(inst)
             if rule is not None:
@@ -391,9 +405,8 @@ class ReverseSynthesizer:
         return not all(is_local_object(o, self.module) and not escapes(o)
                        for o in underlying_objects(ptr, self.module))
 
-    def candidates(self, inst: Instruction) -> list[str]:
-        fnty: T.FunctionType = inst.info["fn_type"]
-        cands = [n for n in address_taken_functions(self.module) if self.module.function(n).function_type == fnty]
+    def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:
+        cands = indirect_candidates(self.module, inst.info["fn_type"])
         if not cands:
             raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this "
                                                  "type has its address taken in this module")

@@ -77,6 +77,40 @@ done:
 """
 
 
+# reverse of a memmove of floats, whose source and destination may overlap: the same as a copy,
+# walking away from the overlap (upwards when the destination lies above the source), so that each
+# destination adjoint is read before a source contribution lands on it
+ADJOINT_MOVE = """
+define internal void @adcc.adjoint.move.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
+entry:
+  %cnt = lshr i64 %n, {shift}
+  %z = icmp eq i64 %cnt, 0
+  br i1 %z, label %done, label %pick
+pick:
+  %up = icmp ugt ptr %dd, %ds
+  %last = add i64 %cnt, -1
+  %start = select i1 %up, i64 0, i64 %last
+  %step = select i1 %up, i64 1, i64 -1
+  %end = select i1 %up, i64 %cnt, i64 -1
+  br label %loop
+loop:
+  %i = phi i64 [ %start, %pick ], [ %i1, %loop ]
+  %pd = getelementptr inbounds {fty}, ptr %dd, i64 %i
+  %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
+  %vd = load {fty}, ptr %pd, align {size}
+  store {fty} 0.0, ptr %pd, align {size}
+  %vs = load {fty}, ptr %ps, align {size}
+  %a = fadd {fty} %vs, %vd
+  store {fty} %a, ptr %ps, align {size}
+  %i1 = add i64 %i, %step
+  %c = icmp eq i64 %i1, %end
+  br i1 %c, label %done, label %loop
+done:
+  ret void
+}}
+"""
+
+
 def ensure_tape_helpers(module) -> None:
     if "adcc.tape.push" in module.functions:
         return
@@ -101,6 +135,8 @@ def ensure_tape_helpers(module) -> None:
                 module.add_definitions(ADJOINT_COPY.format(
                     name=name + suffix, ty=ty, fty=fty, size=size, shift=shift, zero=zero.format(fty=fty, size=size),
                     accumulate=acc.format(fty=fty, size=size)))
+    for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+        module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
 
 
 def store_size(ty: T.Type) -> int:

@@ -100,6 +100,7 @@ class RuleNames:
     callback_arg: Callable[[str], int | None] = lambda name: None
     # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
     inactive_global: Callable[[str], bool] = lambda name: False
+    rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)
@@ -138,6 +139,11 @@ def classify_call(module, inst: Instruction) -> CallKind:
     name = inst.callee_name
     if name is None:  # inline assembly: nothing to differentiate through, like an unknown function
         return CallKind.UNKNOWN if inst.calls_inline_asm else CallKind.INDIRECT
+    return classify_callee(module, name)
+
+
+def classify_callee(module, name: str) -> CallKind:
+    """What a call of function `name` does (`classify_call` for a known callee)."""
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)

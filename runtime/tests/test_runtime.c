@@ -60,7 +60,33 @@ static void test_shadow(void) {
   for (int i = 0; i < 10; i++) assert(s[i] == i + 1.0);
   adcc_shadow_free(s);
   adcc_shadow_free(NULL);
+
+  /* realloc_rev moves bytes of any type back (floats here) */
+  float *fs = adcc_shadow_alloc(3 * sizeof(float));
+  fs[0] = 1.5f; fs[2] = -2.0f;
+  float *fg = adcc_shadow_realloc_fwd(fs, 5 * sizeof(float));
+  fg[0] += 1.0f; fg[4] = 3.0f;
+  adcc_shadow_realloc_rev(fs, fg);
+  assert(fs[0] == 2.5f && fs[1] == 0.0f && fs[2] == -2.0f);
+  adcc_shadow_free(fs);
+
+  /* forward mode: adcc's shadows are reallocated by adcc, the caller's with realloc */
+  double *o = adcc_shadow_alloc(2 * sizeof(double));
+  o[1] = 7.0;
+  double *o2 = adcc_shadow_realloc(o, 4 * sizeof(double));
+  assert(adcc_shadow_size(o2) == 4 * (int64_t)sizeof(double) && o2[1] == 7.0 && o2[3] == 0.0);
+  adcc_shadow_release(o2, free);
+  double *u = malloc(2 * sizeof(double));
+  u[0] = 4.0;
+  double *u2 = adcc_shadow_realloc(u, 8 * sizeof(double));
+  assert(u2[0] == 4.0);
+  adcc_shadow_release(u2, free); /* the caller's: free() */
+  adcc_shadow_release(NULL, free);
   assert(adcc_shadow_size(NULL) == 0);
+  double *mine = adcc_shadow_alloc(16), *yours = malloc(16);
+  assert(adcc_shadow_free_if_ours(mine) == 1 && adcc_shadow_free_if_ours(yours) == 0 &&
+         adcc_shadow_free_if_ours(NULL) == 0);
+  free(yours);
 
   int *c = adcc_shadow_calloc(7, sizeof(int));
   assert(adcc_shadow_size(c) == 7 * (int64_t)sizeof(int));
@@ -70,6 +96,32 @@ static void test_shadow(void) {
   double *z = adcc_shadow_alloc(0);
   assert(z && adcc_shadow_size(z) == 0);
   adcc_shadow_free(z);
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int by_value_r(const void *a, const void *b, void *sign) {
+  return *(int *)sign * by_value(a, b);
+}
+
+static void test_sort(void) {
+  double v[6] = {3.0, -1.0, 2.5, -1.0, 7.0, 0.0}, s[6] = {30, -10, 25, -11, 70, 0};
+  int64_t *perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value, NULL, 0);
+  for (int i = 0; i + 1 < 6; i++) assert(v[i] <= v[i + 1]);
+  assert(perm[0] == 1 && perm[1] == 3); /* stable */
+  adcc_permute(s, perm, 6, sizeof(double));
+  assert(s[0] == -10 && s[1] == -11 && s[5] == 70);
+  adcc_unpermute(s, perm, 6, sizeof(double));
+  assert(s[0] == 30 && s[3] == -11 && s[4] == 70);
+  adcc_permutation_free(perm);
+  int down = -1;
+  perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value_r, &down, 1);
+  assert(v[0] == 7.0 && v[5] == -1.0);
+  adcc_permutation_free(perm);
+  adcc_permutation_free(adcc_sort_permutation(v, 0, sizeof(double), (void *)by_value, NULL, 0));
 }
 
 static void test_shadow_stack(void) {
@@ -242,6 +294,7 @@ int main(void) {
   test_shadow_release();
   test_tape_grow_zeroed();
   test_shadow_stack();
+  test_sort();
   test_tape_lifo();
   test_tape_doubles();
   test_shadow();

@@ -63,6 +63,8 @@ class CallRule:
     callback_arg: int | None = None               # argument holding a function the callee runs
     result: int | None = None                     # the integer result the rule gives the call, always
     chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
+    prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
+    shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -226,10 +228,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libm_calls, openmp, runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, openmp, runtime
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
-            *complex_arith.RULES, *libm_calls.RULES)
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
@@ -246,10 +248,11 @@ def is_library_routine(name: str) -> bool:
 
 
 _BY_NAME: dict[str, CallRule] | None = None
+_BY_PREFIX: tuple[tuple[str, CallRule], ...] = ()
 
 
 def _family_index() -> dict[str, CallRule]:
-    global _BY_NAME
+    global _BY_NAME, _BY_PREFIX
     if _BY_NAME is None:
         out: dict[str, CallRule] = {}
         for rule in _families():
@@ -257,8 +260,16 @@ def _family_index() -> dict[str, CallRule]:
                 if name in out:
                     raise ValueError(f"callee {name!r} claimed by two call rules ({out[name].family}, {rule.family})")
                 out[name] = rule
+        _BY_PREFIX = tuple((p, rule) for rule in _families() for p in rule.prefixes)
         _BY_NAME = out
     return _BY_NAME
+
+
+def _family_rule(name: str) -> CallRule | None:
+    rule = _family_index().get(name)
+    if rule is None:
+        rule = next((r for p, r in _BY_PREFIX if name.startswith(p)), None)
+    return rule
 
 
 def call_rule_for(module, name: str | None) -> CallRule | None:
@@ -270,11 +281,16 @@ def call_rule_for(module, name: str | None) -> CallRule | None:
     rule = custom_rule(module, name)
     if rule is not None:
         return rule
-    return _family_index().get(effective_callee(module, name) or name)
+    return _family_rule(effective_callee(module, name) or name)
 
 
 def is_family_callee(name: str) -> bool:
-    return name in _family_index()
+    return _family_rule(name) is not None
+
+
+def family_shadows_result(name: str) -> bool:
+    rule = _family_rule(name)
+    return rule is None or rule.shadows_result
 
 
 def always_applies(module, inst: Instruction) -> bool:
@@ -305,5 +321,5 @@ def family_callback_arg(name: str) -> int | None:
 
 def family_written_args(name: str) -> tuple[int, ...] | None:
     """The argument positions a family callee writes through (None: unknown, any pointer)."""
-    rule = _family_index().get(name)
+    rule = _family_rule(name)
     return rule.writes(name) if rule is not None and rule.writes is not None else None

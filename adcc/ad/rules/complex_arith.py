@@ -1,10 +1,10 @@
 """Rules for double-precision complex arithmetic and math called as functions: the compiler
 runtime's product and quotient (`__muldc3`, `__divdc3`) and libm's complex functions (`cexp`,
-`clog`, `csqrt`, `csin`, `ccos`, `ctan`, `csinh`, `ccosh`, `ctanh`, `cpow`, `cabs`), which flang
+`clog`, `csqrt`, `csin`, `ccos`, `ctan`, `csinh`, `ccosh`, `ctanh`, `cpow`, `cabs`, `carg`), which flang
 calls for COMPLEX(8) and clang for `double complex`. Each complex operand is passed as two doubles
-and the result comes back as {re, im} (`cabs`: a double).
+and the result comes back as {re, im} (`cabs`, `carg`: a double).
 
-All but `cabs` are holomorphic in each operand: dq = Σ f'ᵢ dzᵢ, and reverse mode takes conjugates,
+All but `cabs` and `carg` are holomorphic in each operand: dq = Σ f'ᵢ dzᵢ, and reverse mode takes conjugates,
 z̄ᵢ += conj(f'ᵢ)·q̄. The table gives each f'ᵢ from the operands and the result.
 """
 from __future__ import annotations
@@ -91,6 +91,18 @@ def _cabs_partials(b: Builder, z: tuple, r: Value) -> tuple:
     return tuple(b.select(nonzero, b.fdiv(x, r), zero) for x in z)
 
 
+def _carg_partials(b: Builder, z: tuple, r: Value) -> tuple:
+    """arg z = atan2(im, re): ∂/∂re = -im/|z|², ∂/∂im = re/|z|² (0 at 0)."""
+    zero = Builder.zero(T.f64)
+    re, im = z
+    n2 = b.fadd(b.fmul(re, re), b.fmul(im, im))
+    nonzero = b.fcmp("one", n2, zero)
+    return b.select(nonzero, b.fdiv(b.fneg(im), n2), zero), b.select(nonzero, b.fdiv(re, n2), zero)
+
+
+REAL_VALUED = {"cabs": _cabs_partials, "carg": _carg_partials}
+
+
 def _forward(site: ForwardSite) -> None:
     b = site.b
     r = call_primal(site)
@@ -99,8 +111,8 @@ def _forward(site: ForwardSite) -> None:
         return
     name = site.inst.callee_name.strip('"')
     ops = _operands(site, site.primal)
-    abs_ = name == "cabs"
-    parts = [_cabs_partials(b, ops[0], r)] if abs_ else _partials(b, name, ops, _pair(b, r))
+    abs_ = name in REAL_VALUED
+    parts = [REAL_VALUED[name](b, ops[0], r)] if abs_ else _partials(b, name, ops, _pair(b, r))
     lanes = []
     for k in range(site.width):
         def tangent(i):
@@ -126,8 +138,8 @@ def _reverse(site: ReverseSite) -> None:
     name = site.inst.callee_name.strip('"')
     ops = _operands(site, site.primal)
     r = site.primal(site.inst)
-    if name == "cabs":
-        for a, p in zip(site.args, _cabs_partials(b, ops[0], r)):
+    if name in REAL_VALUED:
+        for a, p in zip(site.args, REAL_VALUED[name](b, ops[0], r)):
             site.add_adjoint(a, b.fmul(p, d))
         return
     qbar = _pair(b, d)
@@ -142,4 +154,4 @@ def _rule(name: str) -> CallRule:
                     reverse=_reverse, reverse_reads=reads_operands_and_result, description=f"complex {name}")
 
 
-RULES: tuple[CallRule, ...] = tuple(_rule(name) for name in (*_DERIVATIVES, "cabs"))
+RULES: tuple[CallRule, ...] = tuple(_rule(name) for name in (*_DERIVATIVES, *REAL_VALUED))
