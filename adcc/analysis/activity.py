@@ -274,8 +274,10 @@ class ActivityAnalysis(ShadowDemands):
                    if is_pointer(o.type) or pointer_aggregate(module, o.type)):
                 self.shadowed.add(id(inst))
         elif op == "inttoptr":
+            # offset arithmetic on a shadowed pointer's address (the same offset into its shadow), or
+            # an integer that carries a shadow pointer's bits (loaded from shadowed memory)
             base = int_pointer_base(inst.operands[0])
-            if base is not None and self.has_shadow(base):
+            if (base is not None and self.has_shadow(base)) or id(inst.operands[0]) in self.int_shadowed:
                 self.shadowed.add(id(inst))
         elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
             # a pointer moved through an integer (LLVM stores a pointer field as i64: std::function's
@@ -295,8 +297,6 @@ class ActivityAnalysis(ShadowDemands):
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
-        elif op == "inttoptr" and id(inst.operands[0]) in self.int_shadowed:
-            self.shadowed.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
             if any(id(o) in self.int_shadowed for o in inst.operands):
                 self.int_shadowed.add(id(inst))

@@ -108,11 +108,12 @@ def main(argv=None) -> int:
     ap.add_argument("--base", action="store_true", help="the base grammar instead of the widened one")
     ap.add_argument("--long-double", action="store_true")
     ap.add_argument("--asm-in-f", action="store_true")
+    ap.add_argument("--closures", action="store_true")
     ap.add_argument("--out", default="build/fuzz-campaign")
     a = ap.parse_args(argv)
     seeds = gen.parse_seeds(a.seeds) if a.seeds else list(range(a.start, a.start + a.programs))
     opts = a.opts.split(",")
-    grammar = {"wide": not a.base, "long_double": a.long_double, "asm_in_f": a.asm_in_f}
+    grammar = {"wide": not a.base, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures}
     out_dir = Path(a.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = [seeds[i:i + a.per_file] for i in range(0, len(seeds), a.per_file)]

@@ -35,7 +35,9 @@ copysign, on values whose sign is known with a margin); overlapping memmove insi
 array; qsort of the scratch array with a comparator; and inline asm in the driver (outside the
 differentiated path). Without --wide a seed gives the same program as before. `--long-double`
 adds a `long double` accumulator and `--asm-in-f` an asm memory barrier inside f (switches for
-the IR parser's support of x86_fp80 and inline asm).
+the IR parser's support of x86_fp80 and inline asm); `--closures` adds closures that keep a pointer
+as an integer next to a function pointer, called through a helper (std::function's layout), copied
+with memcpy or from an array of closures in a loop.
 
 Usage:
   gen.py --seed 17 [-o f.c]                   one program (reproducer)
@@ -196,6 +198,15 @@ static inline double fz_copysign(double m, double s) {
 static __attribute__((noinline)) uint64_t fz_bits(double v) { uint64_t b; memcpy(&b, &v, 8); return b; }
 static __attribute__((noinline)) double fz_from_bits(uint64_t b) { double v; memcpy(&v, &b, 8); return v; }
 
+/* closures: an environment pointer kept as an integer (as std::function keeps a lambda's captures)
+   and a function pointer, called through a noinline helper; the callee reads the integer back as a
+   pointer through memory (fz_env_read, fz_env_scale) or with a cast (fz_env_sin) */
+typedef struct { uintptr_t env; double (*call)(const void *, int); } fz_closure;
+static double fz_env_read(const void *c, int i) { const double *p = *(const double *const *)c; return 0.5 * p[i]; }
+static double fz_env_sin(const void *c, int i) { return sin(((const double *)((const fz_closure *)c)->env)[i]); }
+static double fz_env_scale(const void *c, int i) { double *p = *(double *const *)c; p[i] *= 0.9; return p[i]; }
+static __attribute__((noinline)) double fz_apply(const fz_closure *c, int i) { return c->call(c, i); }
+
 /* inline asm outside the differentiated path */
 static __attribute__((noinline)) void fz_barrier(void) { __asm__ volatile("" ::: "memory"); }
 """
@@ -216,7 +227,8 @@ WIDE_SCRATCH = ("stack", "malloc", "realloc", "realloc", "table", "table", "outp
 
 
 class FuncGen:
-    def __init__(self, seed: int, wide: bool = False, long_double: bool = False, asm_in_f: bool = False):
+    def __init__(self, seed: int, wide: bool = False, long_double: bool = False, asm_in_f: bool = False,
+                 closures: bool = False):
         self.seed = seed
         self.r = random.Random(seed * 7919 + 12345)
         r = self.r
@@ -244,6 +256,7 @@ class FuncGen:
                                if r.random() < pr]
         self.long_double = long_double and r.random() < 0.5
         self.asm_in_f = asm_in_f and r.random() < 0.5
+        self.closures = closures and r.random() < 0.6
 
     # ---------- expressions ----------
     def ival(self) -> str:
@@ -407,6 +420,8 @@ class FuncGen:
             ks += [k for k in self.wide_stmts for _ in (0, 1)]
         if self.long_double:
             ks.append("ldacc")
+        if self.closures:
+            ks += ["clos", "clos"]
         if loop_depth < 3 and self.budget > 2:
             ks += ["for", "for", "for"] + (["while"] if loop_depth < 2 else [])
         k = r.choice(ks)
@@ -455,7 +470,7 @@ class FuncGen:
                 self.emit(ind, "} else {")
                 self.block(ind + 1, depth, in_loop, loop_depth, r.randint(1, 2))
             self.emit(ind, "}")
-        elif k in ("pun", "bits", "memmove", "sort", "ldacc"):
+        elif k in ("pun", "bits", "memmove", "sort", "ldacc", "clos"):
             self.wide_stmt(ind, k, ed)
         elif k == "brk":
             self.emit(ind, f"if ({self.icond()}) break;")
@@ -513,6 +528,28 @@ class FuncGen:
             self.emit(ind, f"qsort(t, {cnt}, sizeof(double), fz_cmp_up);")
         elif k == "ldacc":
             self.emit(ind, f"ld += (long double)({self.bounded(ed, 2.0)}) * 0.25L;")
+        elif k == "clos":
+            self.closure_stmt(ind)
+
+    def closure_stmt(self, ind: int):
+        """A closure over x, w or the scratch array, called (copied with memcpy, or from an array of
+        closures in a loop, as a std::function is); only the scratch array is written through one."""
+        r = self.r
+        i = self.idx()
+        arrays = ["x", "w"] + (["t"] if self.scratch != "none" else [])
+        p, q = r.choice(arrays), r.choice(arrays)
+        read = r.choice(["fz_env_read", "fz_env_sin"])
+        k = r.randrange(4)
+        if k == 0:
+            self.emit(ind, f"{{ fz_closure c_; c_.env = (uintptr_t){p}; c_.call = {read}; s += 0.25 * fz_apply(&c_, {i}); }}")
+        elif k == 1:
+            self.emit(ind, f"{{ fz_closure c_, d_; c_.env = (uintptr_t){p}; c_.call = {read}; memcpy(&d_, &c_, sizeof c_); "
+                           f"s += 0.25 * fz_apply(&d_, {i}); }}")
+        elif k == 2 and self.scratch != "none":
+            self.emit(ind, f"{{ fz_closure c_ = {{(uintptr_t)t, fz_env_scale}}; s += 0.2 * fz_apply(&c_, {i}); }}")
+        else:
+            self.emit(ind, f"{{ fz_closure cs_[2] = {{{{(uintptr_t){p}, fz_env_read}}, {{(uintptr_t){q}, fz_env_sin}}}};")
+            self.emit(ind + 1, f"for (int c_ = 0; c_ < 2; c_++) s += 0.2 * fz_apply(&cs_[c_], {i}); }}")
 
     def block(self, ind: int, depth: int, in_loop: bool, loop_depth: int, count: int):
         self.scopes.append([])
@@ -674,14 +711,15 @@ def func_source(seed: int, **grammar) -> tuple[str, str, int]:
     return g.generate(), g.name, g.n
 
 
-def program(seeds: list[int], wide: bool = False, long_double: bool = False, asm_in_f: bool = False) -> str:
+def program(seeds: list[int], wide: bool = False, long_double: bool = False, asm_in_f: bool = False,
+            closures: bool = False) -> str:
     """The checking program for `seeds` (with the widened grammar: see the module docstring)."""
     head = DRIVER_HEAD + (WIDE_HEAD if wide else "")
     parts = [f"/* adcc AD fuzz program, seeds {seeds}{' (wide)' if wide else ''}; generated by tests/fuzz/gen.py */",
              head]
     calls = []
     for s in seeds:
-        src, name, n = func_source(s, wide=wide, long_double=long_double, asm_in_f=asm_in_f)
+        src, name, n = func_source(s, wide=wide, long_double=long_double, asm_in_f=asm_in_f, closures=closures)
         parts.append(f"/* ---- seed {s} ---- */")
         parts.append(src)
         if wide:  # the allocator table differs between functions; the driver runs asm
@@ -725,8 +763,10 @@ def main(argv=None) -> int:
     ap.add_argument("--wide", action="store_true", help="the widened grammar (#9 constructs)")
     ap.add_argument("--long-double", action="store_true", help="also long double accumulators (wide)")
     ap.add_argument("--asm-in-f", action="store_true", help="also an asm barrier inside f (wide)")
+    ap.add_argument("--closures", action="store_true",
+                    help="also closures: pointers kept as integers, called through function pointers (wide)")
     a = ap.parse_args(argv)
-    grammar = {"wide": a.wide, "long_double": a.long_double, "asm_in_f": a.asm_in_f}
+    grammar = {"wide": a.wide, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures}
     if a.wrap:
         text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]), wide=a.wide)
         if a.o:
