@@ -37,6 +37,8 @@ CASES = [(g, opt) for k, g in enumerate(GROUPS) for opt in (("-O0", "-O2", "-O3"
 # overlapping memmove, qsort, aligned stack arrays): a sample here, the campaign is `make fuzz-campaign`
 WIDE_GROUPS = [list(range(10000 + i, 10000 + i + PER_FILE)) for i in range(0, 16, PER_FILE)]
 WIDE_CASES = [(g, opt) for k, g in enumerate(WIDE_GROUPS) for opt in (("-O0", "-O2", "-O3") if k == 0 else ("-O0", "-O2"))]
+# with closures too (pointers kept as integers next to function pointers: std::function's layout)
+CLOSURE_CASES = [(list(range(10016, 10024)), opt) for opt in ("-O0", "-O2")]
 TIMEOUT = 300
 # Known failures (strict xfail, remove when fixed): (first seed of the group, opt) -> reason
 KNOWN: dict[tuple[int, str], str] = {}
@@ -53,8 +55,9 @@ def _compile_run(cc: list[str], opt: str, src: Path, exe: Path) -> tuple[str, st
     return "ok", r.stdout
 
 
-def _repro(seed: int, opt: str, wide: bool = False) -> str:
-    return f"python tests/fuzz/gen.py{' --wide' if wide else ''} --seed {seed} -o f.c && adcc {opt} f.c -o f -lm && ./f"
+def _repro(seed: int, opt: str, wide: bool = False, closures: bool = False) -> str:
+    flags = (" --wide" if wide else "") + (" --closures" if closures else "")
+    return f"python tests/fuzz/gen.py{flags} --seed {seed} -o f.c && adcc {opt} f.c -o f -lm && ./f"
 
 
 def _case(g, o):
@@ -73,9 +76,14 @@ def test_fuzz_ad_wide(tmp_path, seeds, opt):
     _check_seeds(tmp_path, seeds, opt, wide=True)
 
 
-def _check_seeds(tmp_path, seeds, opt, wide):
+@pytest.mark.parametrize("seeds,opt", [pytest.param(g, o, id=f"closures{g[0]}-{g[-1]}{o}") for g, o in CLOSURE_CASES])
+def test_fuzz_ad_closures(tmp_path, seeds, opt):
+    _check_seeds(tmp_path, seeds, opt, wide=True, closures=True)
+
+
+def _check_seeds(tmp_path, seeds, opt, wide, closures=False):
     src = tmp_path / f"fuzz_{seeds[0]}.c"
-    src.write_text(gen.program(seeds, wide=wide))
+    src.write_text(gen.program(seeds, wide=wide, closures=closures))
     kind, out = _compile_run([ADCC], opt, src, tmp_path / "fuzz")
     if kind == "ok":
         return
@@ -86,14 +94,14 @@ def _check_seeds(tmp_path, seeds, opt, wide):
     if not bad:
         for s in seeds:
             one = tmp_path / f"seed_{s}.c"
-            one.write_text(gen.program([s], wide=wide))
+            one.write_text(gen.program([s], wide=wide, closures=closures))
             k1, o1 = _compile_run([ADCC], opt, one, tmp_path / f"seed_{s}")
             if k1 != "ok":
                 bad.append(s)
                 details.append(f"--- seed {s} ({k1} failure, program {one}):\n{o1}")
     lines = [f"adcc {opt}: {kind} failure of {src} (seeds {seeds})"]
     for s in bad:
-        lines.append(f"  seed {s}: reproduce with: {_repro(s, opt, wide)}")
+        lines.append(f"  seed {s}: reproduce with: {_repro(s, opt, wide, closures)}")
     lines.append(out)
     lines += details
     pytest.fail("\n".join(lines), pytrace=False)
@@ -106,9 +114,10 @@ CLANG = shutil.which("clang-22") or shutil.which("clang")
 def test_fuzz_generator_selfcheck(tmp_path):
     """The generator's programs are valid C and their finite differences are accurate
     (plain clang, -DNOAD: FD with step h vs 2h agree to 1e-7), so failures above are adcc's."""
-    for g, wide in [(g, False) for g in GROUPS] + [(g, True) for g in WIDE_GROUPS]:
+    for g, wide, closures in [(g, False, False) for g in GROUPS] + [(g, True, False) for g in WIDE_GROUPS] + \
+            [(g, True, True) for g, _ in CLOSURE_CASES[:1]]:
         src = tmp_path / f"fuzz_{g[0]}.c"
-        src.write_text(gen.program(g, wide=wide))
+        src.write_text(gen.program(g, wide=wide, closures=closures))
         kind, out = _compile_run([CLANG, "-DNOAD", "-Werror=implicit-function-declaration"], "-O2", src,
                                  tmp_path / f"fuzz_{g[0]}")
         assert kind == "ok", f"generator bug, seeds {g} ({src}): {out}"

@@ -8,9 +8,10 @@ from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.analysis.cfg import EqualityCount
 from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, callee_description, callee_spec, check_atomic,
-                            clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow, int_pointer_shadow,
-                            no_derivative, refuse_lost_store, size_of_const, unsupported)
+                            clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow, int_offset_shadow,
+                            int_pointer_shadow, no_derivative, refuse_lost_store, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
+from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
 from adcc.ad.tape import FastLoop, RecordLayout
@@ -234,6 +235,8 @@ class AugmentedBuilder:
                 self.smap[id(inst)] = self.clone(inst, [self.sh(inst.operands[0])], name="")
             else:
                 self.smap[id(inst)] = int_pointer_shadow(self.b, act, inst, self.p, self.sh)
+        elif op in OFFSET_OPS and act.has_int_shadow(inst):
+            self.smap[id(inst)] = int_offset_shadow(self.b, inst, self.p, self.sh)
         elif op in ("select", "freeze", "ptrtoint") and act.has_int_shadow(inst):
             ops = [self.sh(o) if act.has_int_shadow(o) or (isinstance(o.type, T.PointerType) and act.has_shadow(o))
                    else self.p(o) for o in inst.operands]

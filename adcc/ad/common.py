@@ -313,6 +313,15 @@ def int_pointer_shadow(b: Builder, act, inst: Instruction, primal, shadow) -> Va
     return b.byte_gep(shadow(base), off)
 
 
+def int_offset_shadow(b: Builder, inst: Instruction, primal, shadow) -> Value:
+    """The shadow bits of an integer address computed from a shadowed pointer p (`(uintptr_t)p + 63
+    & ~63`): p's shadow address plus the same byte offset."""
+    from adcc.analysis.activity import int_pointer_base
+    base = int_pointer_base(inst)
+    off = b.sub(convert(b, primal(inst), T.i64), b.cast("ptrtoint", primal(base), T.i64))
+    return convert(b, b.add(b.cast("ptrtoint", shadow(base), T.i64), off), inst.type)
+
+
 def refuse_lost_store(module, act, inst: Instruction, ptr: Value) -> None:
     """Active data stored (or copied) through `ptr`, which has no shadow: an error when the memory
     may be memory adcc cannot see (its derivative would be lost silently)."""

@@ -11,13 +11,14 @@ from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, bit_operation_error, callee_spec,
                             check_atomic, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
-                            indirect_candidates, int_pointer_shadow, math_rule, no_derivative, refuse_lost_store,
+                            indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule, no_derivative, refuse_lost_store,
                             reverse_post_order, rule_unavailable, size_of_const, unsupported, zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
+from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.signbits import INT_OPS, sign_mask, sign_operand
 from adcc.ir import layout
 from adcc.ir import types as T
@@ -165,7 +166,10 @@ class ForwardSynthesizer:
                                    for w in range(self.W)]
             return
         if not self.act.is_varied(inst):
-            if self.act.has_int_shadow(inst) and op in ("select", "freeze", "ptrtoint"):
+            if self.act.has_int_shadow(inst) and op in OFFSET_OPS:
+                self.smap[id(inst)] = [int_offset_shadow(self.b, inst, self.p, lambda v, w=w: self.sz(v, w))
+                                       for w in range(self.W)]
+            elif self.act.has_int_shadow(inst) and op in ("select", "freeze", "ptrtoint"):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             elif op == "extractvalue" and self.act.has_shadow(inst):  # a pointer out of a shadowed aggregate
                 agg = self.s(inst.operands[0])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
-from adcc.analysis.demand import ShadowDemands, int_pointer_base, int_to_pointer_users
+from adcc.analysis.demand import OFFSET_OPS, ShadowDemands, int_pointer_base, int_to_pointer_users, offset_shadow_base
 from adcc.analysis.fortran import fresh_memory_arguments
 from adcc.analysis.signbits import INT_OPS, keeps_only_sign, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
@@ -294,6 +294,11 @@ class ActivityAnalysis(ShadowDemands):
             if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
                 if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
                     self.varied.add(id(inst))
+            elif op in OFFSET_OPS and any(id(o) in self.int_shadowed for o in inst.operands) and \
+                    offset_shadow_base(inst, self.has_shadow) is not None:
+                # an address computed from a shadowed pointer's (an aligned buffer kept as uintptr_t):
+                # its shadow is the shadow's address at the same offset
+                self.int_shadowed.add(id(inst))
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))

@@ -47,6 +47,15 @@ def int_pointer_base(v: Value) -> Value | None:
     return base if not stack else None
 
 
+OFFSET_OPS = ("add", "sub", "and", "or", "xor")
+
+
+def offset_shadow_base(v: Value, has_shadow) -> Value | None:
+    """For an integer that is offset arithmetic on a shadowed pointer's address, that pointer."""
+    base = int_pointer_base(v)
+    return base if base is not None and has_shadow(base) else None
+
+
 def int_to_pointer_users(v: Value) -> list[Instruction]:
     out, seen, stack = [], set(), [v]
     while stack and len(seen) < 64:
