@@ -3,7 +3,7 @@
 // follows the primal's), std::unordered_map, std::complex<double> (compiler-rt's complex product
 // and quotient, cexp, cabs), and output through std::cout and printf inside f (inactive).
 // e2e-timeout: 400
-#include "../e2e.h"
+#include "check_both.hpp"
 #include <array>
 #include <complex>
 #include <iostream>
@@ -11,8 +11,6 @@
 #include <unordered_map>
 #include <vector>
 
-extern "C" void __enzyme_autodiff(void *, ...);
-extern "C" double __enzyme_fwddiff(void *, ...);
 int enzyme_dup, enzyme_const;
 
 constexpr int N = 4;
@@ -96,37 +94,14 @@ static void printing_grad(const double *x, double *g) {
   for (int i = 0; i < N; i++) g[i] = 2 * x[i];
 }
 
-template <double (*F)(double *)> static double as_fnv(double *v, void *) { return F(v); }
-
-template <double (*F)(double *), void (*G)(const double *, double *)>
-static void check(const char *name) {
-  double x[N] = {0.7, -0.4, 1.1, 0.3}, dx[N] = {0}, want[N], tx[N] = {0.3, -0.2, 0.5, 0.1};
-  G(x, want);
-#ifdef ADCC_SELFTEST
-  for (int j = 0; j < N; j++) dx[j] += want[j];
-  double t = 0;
-  for (int j = 0; j < N; j++) t += want[j] * tx[j];
-#else
-  __enzyme_autodiff((void *)F, enzyme_dup, x, dx);
-  double t = __enzyme_fwddiff((void *)F, enzyme_dup, x, tx);
-#endif
-  double tw = 0;
-  for (int j = 0; j < N; j++) {
-    check_an(name, j, dx[j], want[j]);
-    check_fd(name, j, dx[j], fdv(as_fnv<F>, x, j, nullptr));
-    tw += want[j] * tx[j];
-  }
-  check_an(name, N, t, tw);
-  check_fd(name, N, t, fd_dir(as_fnv<F>, x, tx, N, nullptr));
-}
-
 int main() {
+  const double X[N] = {0.7, -0.4, 1.1, 0.3}, TX[N] = {0.3, -0.2, 0.5, 0.1};
   e2e_begin("cpp/std_containers");
-  check<vec, vec_grad>("vector");
-  check<arr, arr_grad>("array");
-  check<ordered, ordered_grad>("map");
-  check<hashed, hashed_grad>("unordered_map");
-  check<complex_, complex_grad>("complex");
-  check<printing, printing_grad>("printing");
+  check_both<N, vec, vec_grad>("vector", X, TX);
+  check_both<N, arr, arr_grad>("array", X, TX);
+  check_both<N, ordered, ordered_grad>("map", X, TX);
+  check_both<N, hashed, hashed_grad>("unordered_map", X, TX);
+  check_both<N, complex_, complex_grad>("complex", X, TX);
+  check_both<N, printing, printing_grad>("printing", X, TX);
   return e2e_finish();
 }

@@ -3,11 +3,9 @@
 // the function objects into an array and called through the stored invoker inside a loop. The
 // integer carries the shadow pointer's bits, so the invoker reads the captured shadow (it read the
 // primal memory as tangents: 0.11 for 0.47 in forward mode, and crashed in reverse mode).
-#include "../e2e.h"
+#include "check_both.hpp"
 #include <functional>
 
-extern "C" void __enzyme_autodiff(void *, ...);
-extern "C" double __enzyme_fwddiff(void *, ...);
 int enzyme_dup, enzyme_const;
 
 constexpr int N = 3;
@@ -26,32 +24,9 @@ static void table_grad(const double *x, double *g) {
   g[2] = x[0] * x[1] + std::sin(x[0]);
 }
 
-template <double (*F)(double *)> static double as_fnv(double *v, void *) { return F(v); }
-
-template <double (*F)(double *), void (*G)(const double *, double *)>
-static void check(const char *name) {
-  double x[N] = {0.7, -0.4, 1.3}, dx[N] = {0}, want[N], tx[N] = {0.3, -0.2, 0.5};
-  G(x, want);
-#ifdef ADCC_SELFTEST
-  for (int j = 0; j < N; j++) dx[j] += want[j];
-  double t = 0;
-  for (int j = 0; j < N; j++) t += want[j] * tx[j];
-#else
-  __enzyme_autodiff((void *)F, enzyme_dup, x, dx);
-  double t = __enzyme_fwddiff((void *)F, enzyme_dup, x, tx);
-#endif
-  double tw = 0;
-  for (int j = 0; j < N; j++) {
-    check_an(name, j, dx[j], want[j]);
-    check_fd(name, j, dx[j], fdv(as_fnv<F>, x, j, nullptr));
-    tw += want[j] * tx[j];
-  }
-  check_an(name, N, t, tw);
-  check_fd(name, N, t, fd_dir(as_fnv<F>, x, tx, N, nullptr));
-}
-
 int main() {
+  const double X[N] = {0.7, -0.4, 1.3}, TX[N] = {0.3, -0.2, 0.5};
   e2e_begin("cpp/std_function");
-  check<table, table_grad>("array of std::function");
+  check_both<N, table, table_grad>("array of std::function", X, TX);
   return e2e_finish();
 }
