@@ -275,9 +275,12 @@ class ActivityAnalysis(ShadowDemands):
                 self.shadowed.add(id(inst))
         elif op == "inttoptr":
             base = int_pointer_base(inst.operands[0])
-            if base is not None and self.has_shadow(base):
+            if (base is not None and self.has_shadow(base)) or id(inst.operands[0]) in self.int_shadowed:
                 self.shadowed.add(id(inst))
         elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
+            # a pointer moved through an integer (LLVM stores a loaded pointer as i64): the
+            # integer carries the shadow pointer's bits alongside, and inttoptr turns them back
+            self.int_shadowed.add(id(inst))
             for x in int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
                 if self._visit(x):
                     self._woken.append(x)
@@ -290,12 +293,6 @@ class ActivityAnalysis(ShadowDemands):
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
-        elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
-            # a pointer moved through an integer (LLVM stores a loaded pointer as i64): the
-            # integer carries the shadow pointer's bits alongside, and inttoptr turns them back
-            self.int_shadowed.add(id(inst))
-        elif op == "inttoptr" and id(inst.operands[0]) in self.int_shadowed:
-            self.shadowed.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
             if any(id(o) in self.int_shadowed for o in inst.operands):
                 self.int_shadowed.add(id(inst))
