@@ -182,8 +182,8 @@ class ForwardSynthesizer:
             args = inst.operands
             pargs = [self.p(a) for a in args]
             known = self._known(rule, inst, args)
-            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known)
-                                   for w in range(self.W)]
+            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known,
+                                                self.spec.strong_zero) for w in range(self.W)]
             return
         if op in PASS_THROUGH:
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
@@ -339,7 +339,7 @@ class ForwardSynthesizer:
                 pargs = [self.p(a) for a in inst.args]
                 known = self._known(rule, inst, inst.args)
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
-                                                    known) for w in range(self.W)]
+                                                    known, self.spec.strong_zero) for w in range(self.W)]
             return
         if kind in MEMORY_KINDS:
             return self._call_memory(inst, kind)
