@@ -403,7 +403,7 @@ class ForwardSynthesizer:
             self._clone_primal(inst)
             sh = self.s(inst.args[0])
             if sh is not None:
-                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # shadows adcc allocated are in the runtime's table of live shadows; others belong to the caller,
                 # who allocated them like the primal (Enzyme frees those with the primal's free);
                 # where the pointer's origin is not in sight, the runtime tells them apart
                 from adcc.analysis.memory import is_local_object, underlying_objects
