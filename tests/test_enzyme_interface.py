@@ -164,10 +164,6 @@ int main(void) { double x = 1, d0 = 1, d1 = 0;
   return (int)__enzyme_fwddiff((void *)g, enzyme_runtime_activity, enzyme_width, 2, enzyme_dup, &x, &d0, &d1); }""",
                                     ["enzyme_runtime_activity together with enzyme_width"],
     ),
-    "strong_zero": ("""int enzyme_strong_zero;
-int main(void) { return (int)__enzyme_autodiff((void *)f, enzyme_strong_zero, 1.0); }""",
-                    ["enzyme_strong_zero", "not supported yet"],
-    ),
     "interleave_missing_shadow": ("""int enzyme_interleave, enzyme_dup;
 static double g(double *x) { return x[0]; }
 int main(void) { double x = 1; return (int)__enzyme_autodiff((void *)g, &x, enzyme_interleave); }""",

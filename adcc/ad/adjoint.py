@@ -409,7 +409,7 @@ class ReverseBuilder:
                 args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
                 result, known = None, None
             mask = [act.is_varied(a) for a in inst.operands]
-            contribs = emit_reverse(b, rule, args, result, d, mask, known)
+            contribs = emit_reverse(b, rule, args, result, d, mask, known, self.s.spec.strong_zero)
             for a, c in zip(inst.operands, contribs):
                 if c is not None:
                     self.add_adj(a, c)
@@ -540,7 +540,7 @@ class ReverseBuilder:
             rule = math_rule(self.module, inst)
             args, result, known = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]
-            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known)):
+            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known, self.s.spec.strong_zero)):
                 if c is not None:
                     self.add_adj(a, c)
             return

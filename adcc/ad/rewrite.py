@@ -225,7 +225,7 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
         if not readonly:
             reload = reloadable_arguments(module, fn)
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
-                        top_level=site.mode is Mode.REVERSE)
+                        top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero)
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
@@ -388,7 +388,8 @@ def _runtime_activity_dispatch(ctx: ADContext, site: CallSite, spec: FunctionSpe
     for mask in range(1, 1 << len(checked)):
         inactive = {k for bit, k in enumerate(checked) if mask >> bit & 1}
         acts = tuple(Activity.CONST if k in inactive else a for k, a in enumerate(spec.args))
-        variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec)))
+        variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec),
+                                                         strong_zero=spec.strong_zero))
         blk = disp.add_block(f"inactive{mask}")
         vb = Builder(module, disp).position_at_end(blk)
         vargs = [a for k, a in enumerate(disp.args) if not _is_dropped_shadow(k, slots, inactive)]

@@ -51,6 +51,7 @@ adcc_shadow_live_count _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
 _ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
 __errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
 __finite lrint lrintf llrint llround lround lroundf
+memcmp bcmp _ZSt11_Hash_bytesPKvmm _ZSt15_Fnv_hash_bytesPKvmm
 """.split())
 
 INACTIVE_INTRINSIC_PREFIXES = (

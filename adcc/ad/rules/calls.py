@@ -92,6 +92,11 @@ class CallView:
         return self.inst.args
 
     @property
+    def strong_zero(self) -> bool:
+        """Reverse mode: enzyme_strong_zero (`FunctionSpec.strong_zero`): 0 times a partial is 0."""
+        return self._memory is not None and self._memory.spec.strong_zero
+
+    @property
     def parallel(self) -> bool:
         """Reverse mode: does the function run in several threads at once (`FunctionSpec.parallel`)?"""
         return self._memory is not None and self._memory.spec.parallel
@@ -124,6 +129,10 @@ class ForwardSite(CallView):
         self.b = synth.b
         self.width = synth.W
         self.ctx = synth.ctx
+
+    @property
+    def strong_zero(self) -> bool:
+        return self._s.spec.strong_zero
 
     def primal(self, v: Value) -> Value:
         return self._s.p(v)
