@@ -65,6 +65,7 @@ class CallRule:
     chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
     prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
     shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
+    incoming: Callable[[Instruction], tuple[int, ...]] | None = None  # arguments it writes data from elsewhere into
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -228,10 +229,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, openmp, runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp, runtime
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
-            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES)
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
@@ -317,6 +318,13 @@ def chunk_arguments(module, inst: Instruction) -> tuple[int, int] | None:
 def family_callback_arg(name: str) -> int | None:
     rule = _family_index().get(name)
     return rule.callback_arg if rule is not None else None
+
+
+def family_incoming_args(inst: Instruction) -> tuple[int, ...]:
+    """`CallRule.incoming` of the call's family rule: arguments through which it writes data that
+    comes from elsewhere (another MPI rank) and may carry derivatives."""
+    rule = _family_rule(inst.callee_name) if inst.callee_name is not None else None
+    return rule.incoming(inst) if rule is not None and rule.incoming is not None else ()
 
 
 def family_written_args(name: str) -> tuple[int, ...] | None:
