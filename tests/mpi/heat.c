@@ -14,7 +14,7 @@ static R heat(R *u, R *alpha, int n, int first) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int left = rank > 0 ? rank - 1 : MPI_PROC_NULL, right = rank < size - 1 ? rank + 1 : MPI_PROC_NULL;
-  R *v = malloc(sizeof(R) * (size_t)(n + 2));
+  R *v = (R *)malloc(sizeof(R) * (size_t)(n + 2));
   for (int t = 0; t < STEPS; t++) {
     MPI_Request req[4];
     MPI_Irecv(&u[0], 1, MPI_R, left, 0, MPI_COMM_WORLD, &req[0]);

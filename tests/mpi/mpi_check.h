@@ -46,7 +46,7 @@ static int mc_size(void) {
 
 /* central finite difference of a serial objective in parameter k */
 static double mc_fd(double (*serial)(const double *p, int n), const double *p, int n, int k) {
-  double *q = malloc(sizeof(double) * (size_t)n);
+  double *q = (double *)malloc(sizeof(double) * (size_t)n);
   memcpy(q, p, sizeof(double) * (size_t)n);
   double h = 1e-6 * (fabs(p[k]) > 1 ? fabs(p[k]) : 1.0);
   q[k] = p[k] + h;
@@ -76,7 +76,7 @@ static void mc_check_gradient(const char *what, double (*serial)(const double *p
 /* rank 0: compare a directional derivative (forward mode) with finite differences along `dir` */
 static void mc_check_tangent(const char *what, double (*serial)(const double *p, int n), const double *p,
                              const double *dir, double tangent, int n) {
-  double *q = malloc(sizeof(double) * (size_t)n);
+  double *q = (double *)malloc(sizeof(double) * (size_t)n);
   double h = 1e-6;
   for (int k = 0; k < n; k++) q[k] = p[k] + h * dir[k];
   double up = serial(q, n);
@@ -100,7 +100,7 @@ static int mc_finish(const char *name) {
 
 /* gather one double per rank... and blocks of R into doubles on rank 0 */
 static void mc_gather(const R *local, int n, double *global) {
-  R *all = mc_rank() == 0 ? malloc(sizeof(R) * (size_t)n * (size_t)mc_size()) : NULL;
+  R *all = mc_rank() == 0 ? (R *)malloc(sizeof(R) * (size_t)n * (size_t)mc_size()) : NULL;
   MPI_Gather(local, n, MPI_R, all, n, MPI_R, 0, MPI_COMM_WORLD);
   if (all)
     for (int k = 0; k < n * mc_size(); k++) global[k] = (double)all[k];

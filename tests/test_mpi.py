@@ -1,0 +1,141 @@
+"""MPI programs differentiated by adcc (adcc/ad/rules/mpi.py, runtime/adcc_mpi.c) and run in
+parallel with Open MPI's mpirun at 2 and 4 ranks: a halo-exchange heat equation (Isend/Irecv/
+Waitall), a distributed dot product (Allreduce sum, min and max, Reduce), master/worker
+Send/Recv (MPI_ANY_SOURCE), and the other collectives (Sendrecv, Bcast, Gather(v), Scatter(v),
+Allgather, in-place variants, Barrier). Each program checks, on rank 0, its reverse-mode gradient
+and a forward-mode tangent against central finite differences of the serial program
+(tests/mpi/mpi_check.h). Built through Open MPI's wrappers (`OMPI_CC=adcc mpicc`,
+`OMPI_CXX=adcc++ mpicxx`) and with `mpicc --showme` flags; MPI routines and datatypes adcc cannot
+differentiate are located compile errors. `make test` installs Open MPI (openmpi-bin, libopenmpi-dev)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+MPI_DIR = Path(__file__).resolve().parent / "mpi"
+TIMEOUT = 300
+RUN_TIMEOUT = 120  # a deadlock in a derivative shows as a timeout
+
+needs_mpi = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("mpicc") is None,
+                               reason="Open MPI (mpirun, mpicc) not installed: make test installs openmpi-bin "
+                                      "and libopenmpi-dev")
+
+CASES = [  # (program, -O level, precision)
+    *((p, opt, "double") for p in ("heat", "dot", "master_worker", "collectives") for opt in ("-O0", "-O2")),
+    *((p, "-O2", "float") for p in ("heat", "dot", "master_worker", "collectives")),
+    ("heat", "-O3", "double"), ("heat", "-O1", "float"),
+]
+
+
+def _wrapper_env(**extra) -> dict:
+    return {**os.environ, "OMPI_CC": str(BIN / "adcc"), "OMPI_CXX": str(BIN / "adcc++"), **extra}
+
+
+def _build(argv, cwd, env=None):
+    r = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=env or _wrapper_env())
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def _mpirun(exe: Path, ranks: int, program: str, cwd) -> None:
+    argv = ["mpirun", "--oversubscribe", "-np", str(ranks)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.insert(1, "--allow-run-as-root")
+    r = subprocess.run([*argv, str(exe)], cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                       env={**os.environ, "OMPI_MCA_rmaps_base_oversubscribe": "1"})
+    assert r.returncode == 0 and f"PASS mpi/{program} " in r.stdout and f"{ranks} ranks" in r.stdout, \
+        f"mpirun -np {ranks}:\n{r.stdout}{r.stderr}"
+
+
+@needs_mpi
+@pytest.mark.parametrize("program,opt,precision", CASES, ids=[f"{p}{o}-{f}" for p, o, f in CASES])
+def test_mpi_program(program, opt, precision, tmp_path):
+    """Built with `OMPI_CC=adcc mpicc`, run at 2 and 4 ranks."""
+    flags = ["-DUSE_FLOAT"] if precision == "float" else []
+    r = _build(["mpicc", opt, *flags, str(MPI_DIR / f"{program}.c"), "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for ranks in (2, 4):
+        _mpirun(tmp_path / "t", ranks, program, tmp_path)
+
+
+@needs_mpi
+def test_separate_compile_and_link_through_the_wrapper(tmp_path):
+    """`mpicc -c` then `mpicc x.o`: the link finds that the object calls adcc's MPI runtime and
+    builds it against the wrapper's mpi.h."""
+    r = _build(["mpicc", "-O2", "-c", str(MPI_DIR / "heat.c"), "-o", "heat.o"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = _build(["mpicc", "heat.o", "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    _mpirun(tmp_path / "t", 2, "heat", tmp_path)
+
+
+def _showme(what: str) -> list[str]:
+    return subprocess.run(["mpicc", f"--showme:{what}"], capture_output=True, text=True, check=True).stdout.split()
+
+
+@needs_mpi
+def test_showme_flags_with_adcc_directly(tmp_path):
+    """adcc with `$(mpicc --showme:compile)` and `$(mpicc --showme:link)`, no wrapper."""
+    r = _build([str(BIN / "adcc"), "-O2", *_showme("compile"), "-c", str(MPI_DIR / "dot.c"), "-o", "dot.o"],
+               tmp_path, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    r = _build([str(BIN / "adcc"), "dot.o", "-o", "t", *_showme("link"), "-lm"], tmp_path, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    _mpirun(tmp_path / "t", 4, "dot", tmp_path)
+
+
+@needs_mpi
+def test_cxx_through_mpicxx(tmp_path):
+    """`OMPI_CXX=adcc++ mpicxx` on the master/worker program compiled as C++."""
+    shutil.copy(MPI_DIR / "mpi_check.h", tmp_path)
+    (tmp_path / "mw.cpp").write_text((MPI_DIR / "master_worker.c").read_text())
+    r = _build(["mpicxx", "-O2", "mw.cpp", "-o", "t"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    _mpirun(tmp_path / "t", 3, "master_worker", tmp_path)
+
+
+REFUSED = """
+#include <mpi.h>
+extern void __enzyme_autodiff(void *, ...);
+double f(double *x, int n) {
+  double r = 0;
+  %s
+  return r * x[0];
+}
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, x, dx, n); }
+"""
+
+
+@needs_mpi
+@pytest.mark.parametrize("call,message", [
+    ("MPI_Request q; MPI_Isend(x, n, MPI_DOUBLE, 1, 0, MPI_COMM_WORLD, &q); int done; "
+     "MPI_Test(&q, &done, MPI_STATUS_IGNORE);", "MPI_Test"),
+    ("MPI_Alltoall(x, 1, MPI_DOUBLE, x + 8, 1, MPI_DOUBLE, MPI_COMM_WORLD);", "MPI_Alltoall"),
+    ("MPI_Allreduce(x, &r, 1, MPI_DOUBLE, MPI_PROD, MPI_COMM_WORLD);", "ompi_mpi_op_prod"),
+    ("MPI_Send(x, 8 * n, MPI_BYTE, 1, 0, MPI_COMM_WORLD);", "ompi_mpi_byte"),
+    ("MPI_Bcast(x, n, MPI_LONG_DOUBLE, 0, MPI_COMM_WORLD);", "ompi_mpi_long_double"),
+], ids=["test", "alltoall", "prod", "byte", "long-double"])
+def test_refused_is_a_located_error(call, message, tmp_path):
+    (tmp_path / "m.c").write_text(REFUSED % call)
+    r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:\d+:\d+: error: .*" + re.escape(message), r.stderr), r.stderr
+
+
+@needs_mpi
+def test_integer_messages_carry_no_derivative(tmp_path):
+    """An MPI_INT broadcast next to active data compiles, and the helpers' runtime is linked only
+    when differentiated code calls MPI (a plain MPI program does not pull it in)."""
+    (tmp_path / "m.c").write_text(REFUSED % "int k = n; MPI_Bcast(&k, 1, MPI_INT, 0, MPI_COMM_WORLD); r = k * x[0];")
+    r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "plain.c").write_text("#include <mpi.h>\nint main(int c, char **v) { MPI_Init(&c, &v); "
+                                      "MPI_Finalize(); return 0; }\n")
+    r = _build(["mpicc", "-O2", "plain.c", "-o", "plain"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert b"adcc_mpi_" not in (tmp_path / "plain").read_bytes()
