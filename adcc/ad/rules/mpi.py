@@ -88,6 +88,14 @@ def _name(v: Value) -> str | None:
     return v.gname.strip('"') if isinstance(v, GlobalRef) else None
 
 
+def _spelled(name: str) -> str:
+    """The C spelling of an Open MPI handle's global: ompi_mpi_op_prod is MPI_PROD."""
+    for prefix in ("ompi_mpi_op_", "ompi_mpi_"):
+        if name.startswith(prefix):
+            return "MPI_" + name[len(prefix):].upper()
+    return name
+
+
 def _carries_derivatives(view, buffer: int, datatype: int) -> bool:
     """Does buffer argument `buffer` hold derivatives the call must move? A located error when it
     has a shadow and its datatype is neither a float type adcc handles nor an integer type."""
@@ -98,7 +106,7 @@ def _carries_derivatives(view, buffer: int, datatype: int) -> bool:
         return True
     if kind in INTEGER_TYPES:
         return False
-    spelled = f"'{kind}'" if kind else "a datatype not spelled at the call"
+    spelled = f"'{_spelled(kind)}'" if kind else "a datatype not spelled at the call"
     raise unsupported(view.module, view.inst, f"cannot differentiate '{view.inst.callee_name.strip(chr(34))}' of "
                                               f"{spelled} on a buffer that holds derivatives: adcc's MPI rules move "
                                               f"derivatives of MPI_DOUBLE and MPI_FLOAT only")
@@ -110,7 +118,7 @@ def _check(view) -> None:
     if routine.op is not None and any(active):
         op = _name(view.args[routine.op])
         if op not in OPERATIONS:
-            spelled = f"'{op}'" if op else "an operation not spelled at the call"
+            spelled = f"'{_spelled(op)}'" if op else "an operation not spelled at the call"
             raise unsupported(view.module, view.inst, f"cannot differentiate '{view.inst.callee_name.strip(chr(34))}' "
                                                       f"with {spelled} on a buffer that holds derivatives: adcc "
                                                       f"differentiates MPI_SUM, MPI_MIN and MPI_MAX")
