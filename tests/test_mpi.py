@@ -139,3 +139,15 @@ def test_integer_messages_carry_no_derivative(tmp_path):
     r = _build(["mpicc", "-O2", "plain.c", "-o", "plain"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert b"adcc_mpi_" not in (tmp_path / "plain").read_bytes()
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", ["2", "4"])
+def test_sample_with_make(ranks, tmp_path):
+    """samples/mpi: its Makefile builds with OMPI_CC=adcc mpicc and runs mpirun."""
+    sample = Path(__file__).resolve().parents[1] / "samples" / "mpi"
+    for name in ("heat_mpi.c", "Makefile"):
+        shutil.copy(sample / name, tmp_path)
+    r = subprocess.run(["make", "run", f"ADCC={BIN / 'adcc'}", f"RANKS={ranks}"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=TIMEOUT)
+    assert r.returncode == 0 and "matches finite differences" in r.stdout, r.stdout + r.stderr
