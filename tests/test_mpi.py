@@ -64,6 +64,14 @@ def test_mpi_program(program, opt, precision, tmp_path):
 
 
 @needs_mpi
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_mpi_in_a_helper_without_active_arguments(opt, tmp_path):
+    r = _build(["mpicc", opt, str(MPI_DIR / "inactive_helper.c"), "-o", "t"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    _mpirun(tmp_path / "t", 2, "inactive_helper", tmp_path)
+
+
+@needs_mpi
 def test_separate_compile_and_link_through_the_wrapper(tmp_path):
     """`mpicc -c` then `mpicc x.o`: the link finds that the object calls adcc's MPI runtime and
     builds it against the wrapper's mpi.h."""

@@ -295,10 +295,31 @@ def family_shadows_result(name: str) -> bool:
 
 
 def always_applies(module, inst: Instruction) -> bool:
-    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`)?"""
+    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`), or a
+    call of a defined function that reaches an MPI call (its messages must be reversed too)?"""
     name = inst.callee_name
     rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    if rule is None and name is not None and module.is_defined(name):
+        return name in _communicating(module)
     return rule is not None and rule.always
+
+
+def _communicating(module) -> frozenset[str]:
+    """The defined functions of `module` whose call trees reach an MPI call (computed once)."""
+    cached = getattr(module, "_adcc_communicating", None)
+    if cached is not None:
+        return cached
+    index = _family_index()
+    calls = {n: module.references(n) for n in module.defined_function_names()}
+    reach = {n for n, refs in calls.items() if any(r in index and index[r].family == "mpi" and index[r].always
+                                                   for r in refs)}
+    changed = True
+    while changed:
+        grown = {n for n, refs in calls.items() if n not in reach and refs & reach}
+        reach |= grown
+        changed = bool(grown)
+    module._adcc_communicating = frozenset(reach)
+    return module._adcc_communicating
 
 
 def rule_result(module, inst: Instruction) -> int | None:
