@@ -159,3 +159,16 @@ def test_sample_with_make(ranks, tmp_path):
     r = subprocess.run(["make", "run", f"ADCC={BIN / 'adcc'}", f"RANKS={ranks}"], cwd=tmp_path, capture_output=True,
                        text=True, timeout=TIMEOUT)
     assert r.returncode == 0 and "matches finite differences" in r.stdout, r.stdout + r.stderr
+
+
+def test_helpers_are_defined_in_the_mpi_runtime():
+    """Every helper the MPI rules call is defined in runtime/adcc_mpi.c (both modes), and the base
+    runtime does not include it (programs without MPI never depend on an MPI library)."""
+    from adcc.ad.rules import mpi
+    from adcc.driver import runtime
+    source = (Path(__file__).resolve().parents[1] / "runtime" / "adcc_mpi.c").read_text()
+    defined = set(re.findall(r"^(?:void \*|void )(adcc_mpi_\w+)\(", source, re.M))
+    wanted = {f"adcc_mpi_{r.helper}_{half}" for r in mpi.ROUTINES.values() for half in ("aug", "fwd")}
+    assert wanted | {"adcc_mpi_reverse"} <= defined, sorted(wanted - defined)
+    assert "adcc_mpi.c" not in runtime.SOURCES + runtime.FORTRAN_SOURCES
+    assert "mpi.h" not in (Path(runtime.source_dir()) / "adcc_runtime.c").read_text()

@@ -77,9 +77,12 @@ ROUTINES: dict[str, Routine] = {
 }
 
 # calls without derivatives: the call itself in every pass
+# (creating communicators is collective, but moves no floating-point data; freeing one inside
+# differentiated code would leave its messages' reverse without it, so MPI_Comm_free stays refused)
 QUERIES = tuple("MPI_" + n for n in """
 Comm_rank Comm_size Wtime Wtick Init Init_thread Finalize Initialized Finalized Abort Get_processor_name
-Query_thread Get_count Get_version Is_thread_main""".split())
+Query_thread Get_count Get_version Is_thread_main Type_size Comm_dup Comm_split Dims_create Cart_create
+Cart_shift Cart_coords Cart_rank Cart_get""".split())
 
 
 # --- what the rules check before any code exists ---------------------------------------------------
