@@ -173,28 +173,28 @@ void *adcc_mpi_recv_aug(void *buf, void *shadow, int count, MPI_Datatype type, i
   return r;
 }
 
-void *adcc_mpi_isend_aug(const void *buf, void *shadow, int count, MPI_Datatype type, int dest, int tag,
-                         MPI_Comm comm, MPI_Request *request) {
-  MPI_Isend(buf, count, type, dest, tag, comm, request);
+/* the record of a posted Isend/Irecv, found again by its request at the wait (NULL: no derivative) */
+static record *posted_record(int kind, void *shadow, int count, MPI_Datatype type, int peer, int tag, MPI_Comm comm,
+                             MPI_Request *request) {
   int fb = float_bytes(type);
-  if (!fb || dest == MPI_PROC_NULL) return NULL;
-  record *r = new_record(K_ISEND, fb, comm);
-  r->shadow = shadow, r->count = count, r->type = type, r->peer = dest, r->tag = tag;
+  if (!fb || peer == MPI_PROC_NULL) return NULL;
+  record *r = new_record(kind, fb, comm);
+  r->shadow = shadow, r->count = count, r->type = type, r->peer = peer, r->tag = tag;
   r->handle = *request;
   remember(r);
   return r;
 }
 
+void *adcc_mpi_isend_aug(const void *buf, void *shadow, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm, MPI_Request *request) {
+  MPI_Isend(buf, count, type, dest, tag, comm, request);
+  return posted_record(K_ISEND, shadow, count, type, dest, tag, comm, request);
+}
+
 void *adcc_mpi_irecv_aug(void *buf, void *shadow, int count, MPI_Datatype type, int source, int tag,
                          MPI_Comm comm, MPI_Request *request) {
   MPI_Irecv(buf, count, type, source, tag, comm, request);
-  int fb = float_bytes(type);
-  if (!fb || source == MPI_PROC_NULL) return NULL;
-  record *r = new_record(K_IRECV, fb, comm);
-  r->shadow = shadow, r->count = count, r->type = type, r->peer = source, r->tag = tag;
-  r->handle = *request;
-  remember(r);
-  return r;
+  return posted_record(K_IRECV, shadow, count, type, source, tag, comm, request);
 }
 
 /* the record of a request being completed (NULL: none), with where an Irecv's message came from */

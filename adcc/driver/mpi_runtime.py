@@ -76,32 +76,13 @@ def ensure_mpi_runtime(line: list[str]) -> str:
     lib = os.path.join(final, LIB_NAME)
     if os.path.exists(lib):
         return lib
-    _build(src, incdir, final, clang)
-    return lib
+    from adcc.driver.runtime import build_into
 
-
-def _build(src: str, incdir: str, final: str, clang: str) -> None:
-    import tempfile
-
-    from adcc.driver.files import run_capture
-    parent = os.path.dirname(final)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".build-mpi-", dir=parent)
-    try:
+    def steps(tmp: str) -> list[list[str]]:
         obj = os.path.join(tmp, "adcc_mpi.o")
-        extra = [d for d in (os.path.join(incdir, "openmpi"),) if os.path.isdir(d)]
-        steps = [[clang, "-O2", "-fPIC", "-I", incdir, *(f"-I{d}" for d in extra), "-c", src, "-o", obj],
-                 [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), obj]]
-        for argv in steps:
-            rc, _, err = run_capture(argv)
-            if rc != 0:
-                raise CompileError(f"building adcc's MPI runtime failed: {' '.join(argv)}\n"
-                                   f"{err.decode(errors='replace')}")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not os.path.exists(os.path.join(final, LIB_NAME)):
-                raise
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+        extra = [f"-I{d}" for d in (os.path.join(incdir, "openmpi"),) if os.path.isdir(d)]
+        return [[clang, "-O2", "-fPIC", "-I", incdir, *extra, "-c", src, "-o", obj],
+                [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), obj]]
+
+    build_into(final, LIB_NAME, steps, "adcc's MPI runtime")
+    return lib
