@@ -172,3 +172,31 @@ def test_helpers_are_defined_in_the_mpi_runtime():
     assert wanted | {"adcc_mpi_reverse"} <= defined, sorted(wanted - defined)
     assert "adcc_mpi.c" not in runtime.SOURCES + runtime.FORTRAN_SOURCES
     assert "mpi.h" not in (Path(runtime.source_dir()) / "adcc_runtime.c").read_text()
+
+
+@needs_mpi
+def test_derivative_check_skips_mpi_calls(tmp_path):
+    """-fadcc-check-derivatives cannot rerun a rank's share of a distributed function alone (its
+    messages would find no partner): such calls are counted as not checkable, and the program runs."""
+    r = _build(["mpicc", "-O2", "-fadcc-check-derivatives", str(MPI_DIR / "dot.c"), "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    argv = ["mpirun", "--oversubscribe", "-np", "2", str(tmp_path / "t")]
+    if os.geteuid() == 0:
+        argv.insert(1, "--allow-run-as-root")
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert run.returncode == 0 and "PASS mpi/dot" in run.stdout, run.stdout + run.stderr
+    assert "one MPI rank alone" in run.stderr and "not checkable" in run.stderr, run.stderr
+
+
+@needs_mpi
+def test_vector_forward_mode_is_a_located_error(tmp_path):
+    (tmp_path / "m.c").write_text("""#include <mpi.h>
+typedef struct { double d[2]; } pair;
+extern pair __enzyme_fwddiff(void *, ...);
+extern int enzyme_width, enzyme_dupv;
+static void f(double *x, int n) { MPI_Bcast(x, n, MPI_DOUBLE, 0, MPI_COMM_WORLD); }
+void g(double *x, double *dx, int n) { __enzyme_fwddiff((void *)f, enzyme_width, 2, enzyme_dupv, sizeof(double) * n, x, dx, n); }
+""")
+    r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:5:\d+: error: .*vector forward mode", r.stderr), r.stderr
