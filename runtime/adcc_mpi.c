@@ -16,7 +16,9 @@
  * the Wait/Waitall that completes it. The reverse of the wait starts the reverse communication
  * (an Irecv of the adjoint into a scratch buffer for an Isend, an Isend of the shadow for an
  * Irecv); the reverse of the Isend/Irecv completes it (the scratch buffer is added into the send
- * buffer's shadow). A Waitall starts its requests' reverses in the reverse order they were posted.
+ * buffer's shadow). Messages of one channel (direction, peer, tag, communicator) match in the order
+ * they were posted, so the reverse communications of a channel start in the reverse order of the
+ * posts, on every rank, whatever order the program completed its requests in.
  *
  * Forward mode: adcc_mpi_<routine>_fwd makes the call and the same call on the tangents. */
 #include <mpi.h>
@@ -47,6 +49,8 @@ typedef struct record {
   int *counts, *displs;     /* the v-variants' arrays, copied (significant at the root) */
   int64_t seq;              /* posting order of non-blocking calls */
   int n;                    /* Waitall: how many requests */
+  int wanted;               /* its wait has been reversed: its reverse communication may start */
+  struct record *older;     /* the Isend/Irecv records whose reverse has not started, newest first */
   struct record **parts;    /* Waitall: their records */
   struct record *next;      /* the table of pending requests */
 } record;
@@ -120,10 +124,60 @@ static void *element(void *base, int64_t k, int fbytes) {
   return base ? (char *)base + k * fbytes : NULL;
 }
 
+/* --- the channel of derivative messages ----------------------------------------------------------
+ * Derivative messages (adjoints in reverse mode, tangents in forward mode) must never match the
+ * program's own receives: a rank still in its forward pass may post a receive from MPI_ANY_SOURCE
+ * while a neighbour already sends it adjoints. On MPI_COMM_WORLD they travel on a private duplicate
+ * made when the program calls MPI_Init (the definitions below stand in for Open MPI's, as PMPI
+ * tools do; weak, so that a program's own MPI_Init wins); on other communicators, with the tag |
+ * DERIVATIVE_TAG, and a receive there from MPI_ANY_SOURCE with MPI_ANY_TAG is refused. */
+#define DERIVATIVE_TAG (1 << 28)
+static MPI_Comm private_world = MPI_COMM_NULL;
+
+__attribute__((weak)) int MPI_Init(int *argc, char ***argv) {
+  int rc = PMPI_Init(argc, argv);
+  if (rc == MPI_SUCCESS) PMPI_Comm_dup(MPI_COMM_WORLD, &private_world);
+  return rc;
+}
+
+__attribute__((weak)) int MPI_Init_thread(int *argc, char ***argv, int required, int *provided) {
+  int rc = PMPI_Init_thread(argc, argv, required, provided);
+  if (rc == MPI_SUCCESS) PMPI_Comm_dup(MPI_COMM_WORLD, &private_world);
+  return rc;
+}
+
+__attribute__((weak)) int MPI_Finalize(void) {
+  if (private_world != MPI_COMM_NULL) PMPI_Comm_free(&private_world);
+  return PMPI_Finalize();
+}
+
+static int on_private_world(MPI_Comm comm) {
+  if (comm == MPI_COMM_SELF) return 1;  /* one process: nothing else can receive its messages */
+  return comm == MPI_COMM_WORLD && private_world != MPI_COMM_NULL;
+}
+
+/* the communicator and tag that carry the derivative of a message on (comm, *tag) */
+static MPI_Comm channel(MPI_Comm comm, int *tag) {
+  if (comm == MPI_COMM_WORLD && private_world != MPI_COMM_NULL) return private_world;
+  if (comm == MPI_COMM_SELF || *tag == MPI_ANY_TAG) return comm;
+  if (*tag < 0 || *tag >= DERIVATIVE_TAG)
+    fatal("a differentiated MPI message with a tag of 2^28 or more on a communicator other than MPI_COMM_WORLD");
+  *tag |= DERIVATIVE_TAG;
+  return comm;
+}
+
+/* a receive the derivative messages of other ranks could match (see above) */
+static void check_wildcards(int source, int tag, MPI_Comm comm) {
+  if (source == MPI_ANY_SOURCE && tag == MPI_ANY_TAG && !on_private_world(comm))
+    fatal("a differentiated receive from MPI_ANY_SOURCE with MPI_ANY_TAG on a communicator other than "
+          "MPI_COMM_WORLD (another rank's derivative messages could match it)");
+}
+
 /* --- pending requests ----------------------------------------------------------------------- */
 
 static record *pending;
 static int64_t posted;
+static record *unstarted; /* reverse mode: posted requests whose reverse communication has not started */
 
 static void remember(record *r) {
   r->seq = posted++;
@@ -164,6 +218,7 @@ void *adcc_mpi_recv_aug(void *buf, void *shadow, int count, MPI_Datatype type, i
                         MPI_Comm comm, MPI_Status *status) {
   MPI_Status own;
   if (status == MPI_STATUS_IGNORE) status = &own;
+  if (float_bytes(type)) check_wildcards(source, tag, comm);
   MPI_Recv(buf, count, type, source, tag, comm, status);
   int fb = float_bytes(type);
   if (!fb || source == MPI_PROC_NULL) return NULL;
@@ -182,6 +237,8 @@ static record *posted_record(int kind, void *shadow, int count, MPI_Datatype typ
   r->shadow = shadow, r->count = count, r->type = type, r->peer = peer, r->tag = tag;
   r->handle = *request;
   remember(r);
+  r->older = unstarted;
+  unstarted = r;
   return r;
 }
 
@@ -193,6 +250,7 @@ void *adcc_mpi_isend_aug(const void *buf, void *shadow, int count, MPI_Datatype 
 
 void *adcc_mpi_irecv_aug(void *buf, void *shadow, int count, MPI_Datatype type, int source, int tag,
                          MPI_Comm comm, MPI_Request *request) {
+  if (float_bytes(type)) check_wildcards(source, tag, comm);
   MPI_Irecv(buf, count, type, source, tag, comm, request);
   return posted_record(K_IRECV, shadow, count, type, source, tag, comm, request);
 }
@@ -238,14 +296,48 @@ void *adcc_mpi_waitall_aug(int n, MPI_Request *requests, MPI_Status *statuses) {
 
 /* reverse of a wait: start the reverse communication of a completed Isend/Irecv */
 static void start_reverse(record *r) {
+  int tag = r->tag;
+  MPI_Comm c = channel(r->comm, &tag);
   if (r->kind == K_ISEND) {
     r->scratch = xcalloc((size_t)(r->count > 0 ? r->count : 1), (size_t)r->fbytes);
-    MPI_Irecv(r->scratch, r->count, r->type, r->peer, r->tag, r->comm, &r->back);
+    MPI_Irecv(r->scratch, r->count, r->type, r->peer, tag, c, &r->back);
   } else {
     r->scratch = copy_of(r->shadow, r->count, r->fbytes);
     zero(r->shadow, r->count, r->fbytes);
-    MPI_Isend(r->scratch, r->count, r->type, r->peer, r->tag, r->comm, &r->back);
+    MPI_Isend(r->scratch, r->count, r->type, r->peer, tag, c, &r->back);
   }
+}
+
+static int same_channel(const record *a, const record *b) {
+  return a->kind == b->kind && a->peer == b->peer && a->tag == b->tag && a->comm == b->comm;
+}
+
+/* Messages on one channel (direction, peer, tag, communicator) match in the order they are
+ * posted: the reverse communications of a channel start in the reverse order of the program's
+ * posts on both sides, whatever order the waits came in. Start those of `key`'s channel whose
+ * waits have been reversed, newest first, up to the first whose wait has not. */
+static void start_channel(const record *key) {
+  record **p = &unstarted;
+  while (*p) {
+    record *r = *p;
+    if (!same_channel(r, key)) {
+      p = &r->older;
+      continue;
+    }
+    if (!r->wanted) return;
+    *p = r->older;
+    start_reverse(r);
+  }
+}
+
+/* the reverse of an Isend/Irecv whose communication has not started: start it now */
+static void start_now(record *r) {
+  for (record **p = &unstarted; *p; p = &(*p)->older)
+    if (*p == r) {
+      *p = r->older;
+      start_reverse(r);
+      return;
+    }
 }
 
 static int later_first(const void *a, const void *b) {
@@ -259,6 +351,7 @@ void *adcc_mpi_sendrecv_aug(const void *sbuf, void *sshadow, int scount, MPI_Dat
                             MPI_Comm comm, MPI_Status *status) {
   MPI_Status own;
   if (status == MPI_STATUS_IGNORE) status = &own;
+  if (float_bytes(rtype)) check_wildcards(source, rtag, comm);
   MPI_Sendrecv(sbuf, scount, stype, dest, stag, rbuf, rcount, rtype, source, rtag, comm, status);
   int fs = float_bytes(stype), fr = float_bytes(rtype);
   if (!fs && !fr) return NULL;
@@ -534,7 +627,9 @@ void adcc_mpi_reverse(void *p) {
   switch (r->kind) {
   case K_SEND: {
     void *got = xcalloc((size_t)(r->count > 0 ? r->count : 1), (size_t)fb);
-    MPI_Recv(got, r->count, r->type, r->peer, r->tag, r->comm, MPI_STATUS_IGNORE);
+    int tag = r->tag;
+    MPI_Comm c = channel(r->comm, &tag);
+    MPI_Recv(got, r->count, r->type, r->peer, tag, c, MPI_STATUS_IGNORE);
     add_into(r->shadow, got, r->count, fb);
     free(got);
     break;
@@ -542,27 +637,35 @@ void adcc_mpi_reverse(void *p) {
   case K_RECV: {
     void *mine = copy_of(r->shadow, r->count, fb);
     zero(r->shadow, r->count, fb);
-    MPI_Send(mine, r->count, r->type, r->peer, r->tag, r->comm);
+    int tag = r->tag;
+    MPI_Comm c = channel(r->comm, &tag);
+    MPI_Send(mine, r->count, r->type, r->peer, tag, c);
     free(mine);
     break;
   }
   case K_ISEND: case K_IRECV:
-    if (r->back == MPI_REQUEST_NULL && !r->scratch)
+    if (!r->wanted)
       fatal("the reverse of an MPI_Isend/MPI_Irecv whose request no MPI_Wait/MPI_Waitall of differentiated code "
             "completed");
+    if (!r->scratch) start_now(r);
     MPI_Wait(&r->back, MPI_STATUS_IGNORE);
     if (r->kind == K_ISEND) add_into(r->shadow, r->scratch, r->count, fb);
     break;
   case K_WAIT: case K_WAITALL:
     qsort(r->parts, (size_t)r->n, sizeof(record *), later_first);
     for (int i = 0; i < r->n; i++)
-      if (r->parts[i]) start_reverse(r->parts[i]);
+      if (r->parts[i]) r->parts[i]->wanted = 1;
+    for (int i = 0; i < r->n; i++)
+      if (r->parts[i]) start_channel(r->parts[i]);
     break;
   case K_SENDRECV: {
     void *mine = copy_of(r->shadow2, r->count2, fb);
     zero(r->shadow2, r->count2, fb);
     void *got = xcalloc((size_t)(r->count > 0 ? r->count : 1), (size_t)fb);
-    MPI_Sendrecv(mine, r->count2, r->type2, r->peer2, r->tag2, got, r->count, r->type, r->peer, r->tag, r->comm,
+    int to_tag = r->tag2, from_tag = r->tag;
+    MPI_Comm c = channel(r->comm, &to_tag);
+    channel(r->comm, &from_tag);
+    MPI_Sendrecv(mine, r->count2, r->type2, r->peer2, to_tag, got, r->count, r->type, r->peer, from_tag, c,
                  MPI_STATUS_IGNORE);
     if (r->peer != MPI_PROC_NULL) add_into(r->shadow, got, r->count, fb);
     free(mine);
@@ -595,15 +698,8 @@ void adcc_mpi_reverse(void *p) {
 
 /* --- forward mode ------------------------------------------------------------------------------------
  * Each helper makes the call, then the same call on the tangents (zeros where a buffer has none;
- * what is received for a buffer without one is dropped). Tangent messages of point-to-point calls
- * travel with tag | TANGENT_TAG, so that they never match the program's own messages. */
-#define TANGENT_TAG (1 << 28)
-
-static int tangent_tag(int tag) {
-  if (tag == MPI_ANY_TAG) return tag;
-  if (tag < 0 || tag >= TANGENT_TAG) fatal("forward mode of an MPI message with a tag of 2^28 or more");
-  return tag | TANGENT_TAG;
-}
+ * what is received for a buffer without one is dropped); point-to-point tangents travel on the
+ * derivative channel. */
 
 /* a buffer for a tangent: the tangent itself, or scratch (zeros) to be freed */
 static void *tangent_or_scratch(void *t, int n, int fbytes, void **scratch) {
@@ -617,7 +713,8 @@ void adcc_mpi_send_fwd(const void *buf, const void *t, int count, MPI_Datatype t
   int fb = float_bytes(type);
   if (!fb) return;
   void *scratch = NULL;
-  MPI_Send(tangent_or_scratch((void *)t, count, fb, &scratch), count, type, dest, tangent_tag(tag), comm);
+  MPI_Comm c = channel(comm, &tag);
+  MPI_Send(tangent_or_scratch((void *)t, count, fb, &scratch), count, type, dest, tag, c);
   free(scratch);
 }
 
@@ -625,14 +722,15 @@ void adcc_mpi_recv_fwd(void *buf, void *t, int count, MPI_Datatype type, int sou
                        MPI_Status *status) {
   MPI_Status own;
   if (status == MPI_STATUS_IGNORE) status = &own;
+  if (float_bytes(type)) check_wildcards(source, tag, comm);
   MPI_Recv(buf, count, type, source, tag, comm, status);
   int fb = float_bytes(type);
   if (!fb || source == MPI_PROC_NULL) return;
-  int got;
+  int got, from_tag = status->MPI_TAG;
   MPI_Get_count(status, type, &got);
   void *scratch = NULL;
-  MPI_Recv(tangent_or_scratch(t, got, fb, &scratch), got, type, status->MPI_SOURCE, tangent_tag(status->MPI_TAG),
-           comm, MPI_STATUS_IGNORE);
+  MPI_Comm c = channel(comm, &from_tag);
+  MPI_Recv(tangent_or_scratch(t, got, fb, &scratch), got, type, status->MPI_SOURCE, from_tag, c, MPI_STATUS_IGNORE);
   free(scratch);
 }
 
@@ -643,8 +741,8 @@ void adcc_mpi_isend_fwd(const void *buf, const void *t, int count, MPI_Datatype 
   if (!fb || dest == MPI_PROC_NULL) return;
   record *r = new_record(K_ISEND, fb, comm);
   r->handle = *request;
-  MPI_Isend(tangent_or_scratch((void *)t, count, fb, &r->scratch), count, type, dest, tangent_tag(tag), comm,
-            &r->back);
+  MPI_Comm c = channel(comm, &tag);
+  MPI_Isend(tangent_or_scratch((void *)t, count, fb, &r->scratch), count, type, dest, tag, c, &r->back);
   remember(r);
 }
 
@@ -657,7 +755,8 @@ void adcc_mpi_irecv_fwd(void *buf, void *t, int count, MPI_Datatype type, int so
     fatal("forward mode of an MPI_Irecv from MPI_ANY_SOURCE or with MPI_ANY_TAG");
   record *r = new_record(K_IRECV, fb, comm);
   r->handle = *request;
-  MPI_Irecv(tangent_or_scratch(t, count, fb, &r->scratch), count, type, source, tangent_tag(tag), comm, &r->back);
+  MPI_Comm c = channel(comm, &tag);
+  MPI_Irecv(tangent_or_scratch(t, count, fb, &r->scratch), count, type, source, tag, c, &r->back);
   remember(r);
 }
 
@@ -687,18 +786,21 @@ void adcc_mpi_sendrecv_fwd(const void *sbuf, const void *st, int scount, MPI_Dat
                            MPI_Status *status) {
   MPI_Status own;
   if (status == MPI_STATUS_IGNORE) status = &own;
+  if (float_bytes(rtype)) check_wildcards(source, rtag, comm);
   MPI_Sendrecv(sbuf, scount, stype, dest, stag, rbuf, rcount, rtype, source, rtag, comm, status);
   int fs = float_bytes(stype), fr = float_bytes(rtype), got = 0;
   if (!fs && !fr) return;
   int from = MPI_PROC_NULL, ftag = 0;
   if (fr && source != MPI_PROC_NULL) {
-    from = status->MPI_SOURCE, ftag = tangent_tag(status->MPI_TAG);
+    from = status->MPI_SOURCE, ftag = status->MPI_TAG;
     MPI_Get_count(status, rtype, &got);
   }
   void *s1 = NULL, *s2 = NULL;
+  MPI_Comm c = channel(comm, &stag);
+  channel(comm, &ftag);
   MPI_Sendrecv(fs ? tangent_or_scratch((void *)st, scount, fs, &s1) : NULL, fs ? scount : 0, stype,
-               fs ? dest : MPI_PROC_NULL, tangent_tag(stag), fr ? tangent_or_scratch(rt, got, fr, &s2) : NULL, got,
-               rtype, from, ftag, comm, MPI_STATUS_IGNORE);
+               fs ? dest : MPI_PROC_NULL, stag, fr ? tangent_or_scratch(rt, got, fr, &s2) : NULL, got, rtype, from,
+               ftag, c, MPI_STATUS_IGNORE);
   free(s1);
   free(s2);
 }

@@ -1,7 +1,8 @@
 """MPI programs differentiated by adcc (adcc/ad/rules/mpi.py, runtime/adcc_mpi.c) and run in
 parallel with Open MPI's mpirun at 2 and 4 ranks: a halo-exchange heat equation (Isend/Irecv/
 Waitall), a distributed dot product (Allreduce sum, min and max, Reduce), master/worker
-Send/Recv (MPI_ANY_SOURCE), and the other collectives (Sendrecv, Bcast, Gather(v), Scatter(v),
+Send/Recv (MPI_ANY_SOURCE), requests completed out of order and a wildcard receive racing other
+ranks' reverse pass, and the other collectives (Sendrecv, Bcast, Gather(v), Scatter(v),
 Allgather, in-place variants, Barrier). Each program checks, on rank 0, its reverse-mode gradient
 and a forward-mode tangent against central finite differences of the serial program
 (tests/mpi/mpi_check.h). Built through Open MPI's wrappers (`OMPI_CC=adcc mpicc`,
@@ -28,7 +29,7 @@ needs_mpi = pytest.mark.skipif(shutil.which("mpirun") is None or shutil.which("m
 CASES = [  # (program, -O level, precision)
     *((p, opt, "double") for p in ("heat", "dot", "master_worker", "collectives") for opt in ("-O0", "-O2")),
     *((p, "-O2", "float") for p in ("heat", "dot", "master_worker", "collectives")),
-    ("heat", "-O3", "double"), ("heat", "-O1", "float"),
+    ("heat", "-O3", "double"), ("heat", "-O1", "float"), ("requests", "-O0", "double"), ("requests", "-O2", "float"),
 ]
 
 
