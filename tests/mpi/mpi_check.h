@@ -29,6 +29,8 @@ typedef double R;
 extern int enzyme_dup, enzyme_const, enzyme_dupnoneed;
 extern void __enzyme_autodiff(void *, ...);
 extern R __enzyme_fwddiff(void *, ...);
+extern void *__enzyme_augmentfwd(void *, ...);
+extern void __enzyme_reverse(void *, ...);
 
 static int mc_fails = 0, mc_checked = 0;
 
