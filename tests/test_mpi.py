@@ -128,7 +128,9 @@ void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, x, dx, n); }
     ("MPI_Allreduce(x, &r, 1, MPI_DOUBLE, MPI_PROD, MPI_COMM_WORLD);", "'MPI_PROD'"),
     ("MPI_Send(x, 8 * n, MPI_BYTE, 1, 0, MPI_COMM_WORLD);", "'MPI_BYTE'"),
     ("MPI_Bcast(x, n, MPI_LONG_DOUBLE, 0, MPI_COMM_WORLD);", "'MPI_LONG_DOUBLE'"),
-], ids=["test", "alltoall", "prod", "byte", "long-double"])
+    ("double buf[4]; MPI_Datatype t = n > 2 ? MPI_DOUBLE : MPI_FLOAT; "
+     "MPI_Recv(buf, 4, t, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE); r = buf[0];", "not spelled at the call"),
+], ids=["test", "alltoall", "prod", "byte", "long-double", "runtime-datatype"])
 def test_refused_is_a_located_error(call, message, tmp_path):
     (tmp_path / "m.c").write_text(REFUSED % call)
     r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)

@@ -110,6 +110,8 @@ def _carries_derivatives(view, buffer: int, datatype: int) -> bool:
     if kind in INTEGER_TYPES:
         return False
     spelled = f"'{_spelled(kind)}'" if kind else "a datatype not spelled at the call"
+    if isinstance(view.args[datatype], Constant) and isinstance(view.args[datatype].type, T.IntType):
+        spelled = "an integer datatype handle (adcc knows Open MPI's handles, not MPICH's)"
     raise unsupported(view.module, view.inst, f"cannot differentiate '{view.inst.callee_name.strip(chr(34))}' of "
                                               f"{spelled} on a buffer that holds derivatives: adcc's MPI rules move "
                                               f"derivatives of MPI_DOUBLE and MPI_FLOAT only")
@@ -128,12 +130,14 @@ def _check(view) -> None:
 
 
 def incoming_args(inst) -> tuple[int, ...]:
-    """The buffers a call receives floating-point data into from other ranks: such data may carry
-    derivatives, so they get shadows (adcc.analysis.activity)."""
+    """The buffers a call receives floating-point data into from other ranks (or data of a datatype
+    not spelled at the call): such data may carry derivatives, so they get shadows
+    (adcc.analysis.activity), and a datatype adcc cannot place is then a located error."""
     routine = ROUTINES.get((inst.callee_name or "").strip('"'))
     if routine is None:
         return ()
-    return tuple(buf for buf, dt, way in routine.buffers if way != "in" and _name(inst.args[dt]) in FLOAT_TYPES)
+    return tuple(buf for buf, dt, way in routine.buffers
+                 if way != "in" and _name(inst.args[dt]) not in INTEGER_TYPES)  # a float type, or not known here
 
 
 # --- code --------------------------------------------------------------------------------------------
