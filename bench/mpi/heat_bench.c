@@ -14,7 +14,7 @@ extern int enzyme_dup, enzyme_const;
 extern double __enzyme_autodiff(void *, ...);
 int64_t bench_bytes_sent(void);
 
-enum { STEPS = 20, REPEAT = 5 };
+enum { STEPS = 20, REPEAT = 15 };
 
 /* u, w: this rank's block [1..n] with halo cells [0] and [n+1] (0 at the global boundary);
  * buffers swapped between steps, as bench/openmp/stencil_bench.c */
