@@ -239,8 +239,8 @@ class ActivityAnalysis(ShadowDemands):
                 for a in inst.args:
                     if is_pointer(a.type):
                         self._demand(a)
-            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory
-                for k in fresh_memory_arguments(inst.callee_name):
+            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
+                for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
                     if k < len(inst.args) and is_pointer(inst.args[k].type):
                         self._demand(inst.args[k])
             if kind in (CallKind.ALLOC, CallKind.REALLOC):

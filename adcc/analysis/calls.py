@@ -102,6 +102,8 @@ class RuleNames:
     # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
     inactive_global: Callable[[str], bool] = lambda name: False
     rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
+    # the arguments through which a call-rule call writes data from elsewhere (an MPI receive buffer)
+    incoming_args: Callable[[Instruction], tuple[int, ...]] = lambda inst: ()
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)
