@@ -21,10 +21,11 @@ typedef struct {
   long size;          /* --size N: problem size override (meaning depends on the benchmark) */
   double min_total_s; /* keep sampling until this much time has been spent */
   int min_samples;
+  int fixed;          /* BENCH_SAMPLES set: one call per sample, no warm-up batching */
 } bench_args;
 
 static bench_args bench_parse(int argc, char **argv) {
-  bench_args a = {0, NULL, 0, 0.5, 5};
+  bench_args a = {0, NULL, 0, 0.5, 5, 0};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) a.quick = 1;
     else if (!strcmp(argv[i], "--size") && i + 1 < argc) a.size = atol(argv[++i]);
@@ -32,6 +33,9 @@ static bench_args bench_parse(int argc, char **argv) {
     else { fprintf(stderr, "usage: %s [--quick] [--size N] [DATA]\n", argv[0]); exit(2); }
   }
   if (a.quick) a.min_total_s = 0.005;
+  /* BENCH_SAMPLES=N: exactly N single-call samples (instruction counts under valgrind) */
+  const char *fixed = getenv("BENCH_SAMPLES");
+  if (fixed && atoi(fixed) > 0) { a.min_samples = atoi(fixed); a.min_total_s = 0.0; a.fixed = 1; }
   return a;
 }
 
@@ -49,6 +53,7 @@ static double bench_time(const bench_args *a, void (*fn)(void *), void *ctx) {
   double one = bench_now() - t0;
   long reps = one > 2e-3 ? 1 : (long)(2e-3 / (one > 1e-9 ? one : 1e-9)) + 1;
   if (a->quick && reps > 1000) reps = 1000;
+  if (a->fixed) reps = 1;
   double best = INFINITY, spent = 0.0;
   for (int s = 0; s < a->min_samples || spent < a->min_total_s; s++) {
     double start = bench_now();

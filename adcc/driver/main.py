@@ -266,7 +266,8 @@ class Driver:
         level = self.parsed.opt_level
         return ADOptions(source_file=source_file, print_types=self.parsed.has("--print-types"),
                          print_activity=self.parsed.has("--print-activity"),
-                         opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage)
+                         opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage,
+                         vector_library=self.parsed.last("-fveclib="))
 
 
 def default_output(path: str, action: str) -> str:
