@@ -465,17 +465,15 @@ class ReverseBuilder:
                     self.add_adj(a, c)
             return
         if kind is CallKind.FREE:
-            args = [self.rp(a) for a in inst.args]
-            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
-                # a call rule's reverse (run later in this reverse pass) may read the memory: release
-                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
-                b.call("adcc_free_later", T.void, [args[0], inst.callee])
-                self.s.ctx.frees_deferred = True
-            else:
-                b.call(inst.callee_name, T.void, args, fnty=inst.info["fn_type"])
+            if not self.s.freed_at_allocation(inst):
+                self._free_primal(inst, [self.rp(a) for a in inst.args])
             return
         if kind is CallKind.ALLOC:
-            b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+            free = self.s.heap_free.get(id(inst))
+            if free is not None:  # the reverse pass may have read it until here
+                self._free_primal(free, [self.rp(inst)])
+            if act.has_shadow(inst):
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             return
         if kind is CallKind.REALLOC:
             old = inst.args[0]
@@ -544,6 +542,16 @@ class ReverseBuilder:
             b.position_at_end(cont)
             self.cur = saved_cur
             return
+
+    def _free_primal(self, free: Instruction, args: list[Value]) -> None:
+        b = self.b
+        if self.s.rules_read_memory and len(args) == 1 and free.info["fn_type"].ret == T.void:
+            # a call rule's reverse (run later in this reverse pass) may read the memory: release
+            # it when the whole reverse pass is done (adcc_free_flush in the gradient)
+            b.call("adcc_free_later", T.void, [args[0], free.callee])
+            self.s.ctx.frees_deferred = True
+        else:
+            b.call(free.callee_name, T.void, args, fnty=free.info["fn_type"])
 
     def _call_rev(self, inst: Instruction, name: str) -> None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)

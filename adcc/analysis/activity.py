@@ -66,6 +66,28 @@ def _stack_derived(v: Value) -> bool:
     return False
 
 
+def private_heap_object(module, inst: Instruction) -> bool:
+    """A heap allocation (malloc, calloc, new, ...) whose address never leaves the function's
+    loads, stores, copies and its `free`: every access to it is visible here, so, like a stack
+    object, it needs a shadow only once active data reaches it (a scratch buffer filled with
+    constants needs none, and loads from it are constants)."""
+    from adcc.analysis.memory import pointer_uses
+    if inst.opcode != "call" or classify_call(module, inst) is not CallKind.ALLOC:
+        return False
+    for u, v in pointer_uses(inst):
+        op = u.opcode
+        if op == "load" or op == "icmp":
+            continue
+        if op == "store" and u.operands[1] is v and u.operands[0] is not v:
+            continue
+        if op == "call" and classify_call(module, u) in (CallKind.FREE, CallKind.MEMCPY, CallKind.MEMSET):
+            continue
+        if op == "call" and (u.callee_name or "").startswith("llvm.lifetime."):
+            continue
+        return False
+    return True
+
+
 class ActivityAnalysis:
     def __init__(self, module, fn: Function, spec: FunctionSpec):
         self.module = module
@@ -137,6 +159,7 @@ class ActivityAnalysis:
             elif is_floatish(module, a.type):
                 self.varied.add(id(a)); work.append(a)
         self._woken: list[Value] = []
+        self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         for inst in fn.instructions():
             if self._is_source(inst):
                 self.shadowed.add(id(inst)); work.append(inst)
@@ -151,7 +174,8 @@ class ActivityAnalysis:
                 work.extend(self._woken); self._woken.clear()
 
     def _shadow_stack_objects(self, ptr: Value) -> None:
-        """A stack object that receives active data (or escapes) needs a shadow."""
+        """A stack object (or private heap object) that receives active data (or escapes) needs a
+        shadow."""
         seen: set[int] = set()
         stack = [ptr]
         while stack:
@@ -159,7 +183,7 @@ class ActivityAnalysis:
             if id(v) in seen or not isinstance(v, Instruction):
                 continue
             seen.add(id(v))
-            if v.opcode == "alloca":
+            if v.opcode == "alloca" or id(v) in self._private_heap:
                 if id(v) not in self.shadowed:
                     self.shadowed.add(id(v))
                     self._woken.append(v)
@@ -167,9 +191,21 @@ class ActivityAnalysis:
                 stack.extend(o for o in v.operands if is_pointer(o.type))
 
     def _is_source(self, inst: Instruction) -> bool:
-        if inst.opcode == "call":
+        if inst.opcode == "call" and id(inst) not in self._private_heap:
             k = classify_call(self.module, inst)
             return k in (CallKind.ALLOC, CallKind.REALLOC)
+        return False
+
+    def _local_object_derived(self, v: Value) -> bool:
+        """A pointer into a stack object or a private heap object (through GEPs and casts)."""
+        for _ in range(16):
+            if not isinstance(v, Instruction):
+                return False
+            if v.opcode == "alloca" or id(v) in self._private_heap:
+                return True
+            if v.opcode not in ("getelementptr", "bitcast", "addrspacecast"):
+                return False
+            v = v.operands[0]
         return False
 
     def _visit(self, inst: Instruction) -> bool:
@@ -203,7 +239,8 @@ class ActivityAnalysis:
                     if is_pointer(a.type):
                         self._shadow_stack_objects(a)
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
-                self.shadowed.add(id(inst))
+                if id(inst) not in self._private_heap:
+                    self.shadowed.add(id(inst))
             elif kind in (CallKind.MATH,):
                 if any(id(a) in self.varied for a in inst.args) and is_floatish(module, ty):
                     self.varied.add(id(inst))
@@ -220,7 +257,7 @@ class ActivityAnalysis:
                     # adjoints of loads through the merged pointer land in the shadow of whichever
                     # object it points to: a stack object among them needs a real one
                     for o in inst.operands:
-                        if is_pointer(o.type) and not self.has_shadow(o) and _stack_derived(o):
+                        if is_pointer(o.type) and not self.has_shadow(o) and self._local_object_derived(o):
                             self._shadow_stack_objects(o)
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
