@@ -47,8 +47,8 @@ $(STAMP): pyproject.toml
 $(LAUNCHER_STAMP): $(STAMP) $(LAUNCHER_SRC) adcc/driver/launchers.py
 	@cc=$$(command -v cc || command -v gcc || command -v clang-22 || command -v clang); \
 	new=$(VENV)/bin/.adcc-launcher.new; \
-	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
-	                      || "$$cc" -O2 -Wall -o $$new $(LAUNCHER_SRC); }; then \
+	if [ -n "$$cc" ] && { "$$cc" -O2 -Wall -DADCC_ZLIB '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC) -lz 2>/dev/null \
+	                      || "$$cc" -O2 -Wall '-DADCC_INCLUDE_DIR="$(abspath adcc/include)"' -o $$new $(LAUNCHER_SRC); }; then \
 	  $(VENV)/bin/adcc-tool install-launchers --native $$new >/dev/null; rc=$$?; rm -f $$new; [ $$rc = 0 ]; \
 	else \
 	  echo "setup: could not build $(LAUNCHER_SRC); using the Python launchers"; \

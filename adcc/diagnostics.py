@@ -13,6 +13,12 @@ class SourceLocation:
     file: str
     line: int = 0
     column: int = 0
+    directory: str = ""  # where a relative `file` lives (to show the source line); not printed
+
+    @property
+    def path(self) -> str:
+        import os
+        return os.path.join(self.directory, self.file) if self.directory else self.file
 
     def __str__(self) -> str:
         if self.line and self.column:

@@ -473,6 +473,20 @@ static const char *front_end(void) {
     return name;
 }
 
+/* Enzyme's attribute spellings as annotations: the same list as toolchain.ATTRIBUTE_MACROS */
+static const char *const ATTRIBUTE_MACROS[] = {
+    "-Denzyme_inactive=annotate(\"enzyme_inactive\")",
+    "-Denzyme_shouldrecompute=annotate(\"enzyme_shouldrecompute\")",
+    "-Denzyme_sparse_accumulate=annotate(\"enzyme_sparse_accumulate\")",
+    "-Denzyme_function_like(name)=annotate(\"enzyme_function_like\", name)",
+    NULL,
+};
+#define NATTRIBUTE_MACROS (sizeof ATTRIBUTE_MACROS / sizeof ATTRIBUTE_MACROS[0] - 1)
+
+#ifndef ADCC_INCLUDE_DIR /* adcc/include, baked in by `make setup` (launchers.build_native) */
+#error "build with -DADCC_INCLUDE_DIR=\"<package>/adcc/include\""
+#endif
+
 int main(int argc, char **argv) {
     find_self(argc > 0 ? argv[0] : PROGRAM[0]);
     if (argc < 1) delegate(argv);
@@ -488,7 +502,7 @@ int main(int argc, char **argv) {
     if (existed && !S_ISREG(before.st_mode)) delegate(argv); /* /dev/null, a directory, ... */
 
     /* clang argv: the user's words, then what the Python driver adds */
-    char **cmd = calloc((size_t)argc + 12, sizeof *cmd);
+    char **cmd = calloc((size_t)argc + 14 + NATTRIBUTE_MACROS, sizeof *cmd);
     if (!cmd) delegate(argv);
     int n = 0;
     cmd[n++] = (char *)front_end();
@@ -506,6 +520,9 @@ int main(int argc, char **argv) {
     }
     cmd[n++] = "-flto";
     cmd[n++] = "-ffat-lto-objects";
+    cmd[n++] = "-idirafter"; /* toolchain.enzyme_header_args: <enzyme/enzyme>, Enzyme's attributes */
+    cmd[n++] = ADCC_INCLUDE_DIR;
+    for (const char *const *m = ATTRIBUTE_MACROS; *m; m++) cmd[n++] = (char *)*m;
     if (!p.output) {
         cmd[n++] = "-o";
         cmd[n++] = target;

@@ -59,6 +59,8 @@ def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     module = parse_module(text)
     if kept_statics:
         _unpin_statics(module)
+    from adcc.ad.enzyme_uses import check_names
+    check_names(module)  # before the declarations are read: names adcc refuses are located errors
     # functions with custom rules, inactive or function-like ones stay calls through optimization
     for name in sorted(declarations_of(module).customized):
         module.make_opaque(name)

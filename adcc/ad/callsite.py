@@ -1,31 +1,50 @@
-"""Decode an `__enzyme_*` call: target function, markers, Enzyme's defaults, width.
+"""Decode an `__enzyme_*` call as Enzyme does: target function, markers, call-wide options.
 
-Markers are recognised however the program spells them: a load of the marker
-global (`int enzyme_dup;` defined or only declared `extern`), the global's
-address, or a C++-mangled name in a namespace.
+Markers are recognised however the program spells them: a load of the marker global
+(`int enzyme_dup;` defined or only declared `extern`), the global's address, or a C++-mangled
+name in a namespace. Any global named `enzyme_*` passed to an entry point is a marker (as in
+Enzyme); what each one means, and whether adcc implements it, comes from `enzyme_names`.
+Decoding only reads the call: the values it produces are the call's own operands; what must
+be built from them (shadows at a byte stride, by-reference loads) is described, not emitted.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from adcc.analysis.spec import Activity, Mode
+from adcc.ad import enzyme_names as names
 from adcc.ad.srcloc import location_of
+from adcc.analysis.spec import Activity, Mode
 from adcc.diagnostics import CompileError
 from adcc.ir import types as T
 from adcc.ir.values import Constant, GlobalRef, Instruction, Value
 
-MARKER_NAMES = {"enzyme_dupnoneed": Activity.DUPNONEED, "enzyme_dup": Activity.DUP,
-                "enzyme_const": Activity.CONST, "enzyme_out": Activity.OUT,
-                "enzyme_width": "width", "enzyme_dupv": "dupv", "enzyme_scalar": "scalar"}
 _MANGLED_PART = re.compile(r"(\d+)")
+_APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("fwddiff", Mode.FORWARD)}
+
+
+@dataclass
+class Shadow:
+    """One shadow of an argument: the call's operand, or `base + lane * stride` bytes (enzyme_dupv)."""
+    value: Value
+    stride: Value | None = None
+    lane: int = 0
 
 
 @dataclass
 class ArgSpec:
     activity: Activity
     primal: Value
-    shadows: list[Value] = field(default_factory=list)
+    shadows: list[Shadow] = field(default_factory=list)
+    byref: bool = False          # enzyme_byref: `primal` points to the argument's value
+
+
+@dataclass
+class TargetSret:
+    """f returns a struct through its hidden first parameter (Enzyme passes it duplicated)."""
+    type: T.Type
+    shadow: Value | None           # forward: the call's own result memory; reverse: the user's seed
+    primal_in_result: bool         # forward + enzyme_primal_return: primal first, then the tangent(s)
 
 
 @dataclass
@@ -34,14 +53,18 @@ class CallSite:
     api: str                 # autodiff | fwddiff
     mode: Mode
     fn_name: str
-    args: list[ArgSpec]
+    args: list[ArgSpec]      # one per parameter of f after a hidden sret parameter
     width: int = 1
-    sret: Value | None = None
+    sret: Value | None = None          # the call's own hidden result pointer
     result_type: T.Type = T.void
+    primal_return: bool = False        # enzyme_primal_return
+    return_activity: str = "default"   # default | const | active | dup (enzyme_*_return)
+    runtime_activity: bool = False     # enzyme_runtime_activity
+    target_sret: TargetSret | None = None
 
 
 def marker_name(v: Value) -> str | None:
-    """The enzyme_* marker a call argument stands for, or None."""
+    """The enzyme_* marker a call argument stands for (any global named enzyme_*), or None."""
     if isinstance(v, Instruction) and v.opcode == "load" and isinstance(v.operands[0], GlobalRef):
         name = v.operands[0].gname
     elif isinstance(v, GlobalRef):
@@ -49,110 +72,293 @@ def marker_name(v: Value) -> str | None:
     else:
         return None
     name = name.strip('"')
-    if name in MARKER_NAMES:
+    if name.startswith("enzyme_"):
         return name
     if name.startswith("_Z"):
-        # _ZN2ns10enzyme_dupE: take the last length-prefixed identifier
-        k, last = 0, None
-        while k < len(name):
-            m = _MANGLED_PART.match(name, k)
-            if m:
-                n = int(m.group(1))
-                last = name[m.end():m.end() + n]
-                k = m.end() + n
-            else:
-                k += 1
-        if last in MARKER_NAMES:
+        last = _last_mangled_identifier(name)
+        if last is not None and last.startswith("enzyme_"):
             return last
     return None
 
 
+def _last_mangled_identifier(name: str) -> str | None:
+    """_ZN2ns10enzyme_dupE -> enzyme_dup (the last length-prefixed identifier)."""
+    k, last = 0, None
+    while k < len(name):
+        m = _MANGLED_PART.match(name, k)
+        if m:
+            n = int(m.group(1))
+            last = name[m.end():m.end() + n]
+            k = m.end() + n
+        else:
+            k += 1
+    return last
+
+
 def api_of(callee: str) -> str | None:
-    m = re.search(r"__enzyme_(autodiff|fwddiff)", callee)
-    return m.group(1) if m else None
+    """autodiff | fwddiff for the entry points adcc rewrites here, else None."""
+    entry = names.entry_point(callee)
+    return _APIS[entry.name][0] if entry is not None and entry.name in _APIS else None
 
 
 def parse_call_site(module, inst: Instruction) -> CallSite:
-    callee = inst.callee_name or ""
-    api = api_of(callee)
-    loc = location_of(module, inst)
-    if api is None:
-        raise CompileError(f"'{callee}' is not supported yet (only __enzyme_autodiff and __enzyme_fwddiff)", loc)
-    mode = Mode.REVERSE if api == "autodiff" else Mode.FORWARD
-    args = list(inst.args)
-    attrs = inst.info.get("arg_attrs", [""] * len(args))
-    sret = None
-    if args and "sret" in attrs[0]:
-        sret = args[0]
-        args = args[1:]
-    if not args:
-        raise CompileError(f"__enzyme_{api} needs the function to differentiate as its first argument", loc)
-    target = args[0]
-    if not isinstance(target, GlobalRef):
-        raise CompileError(f"the first argument of __enzyme_{api} must be a function known at compile time", loc)
-    name = target.gname
-    if name in module.globals:
-        raise CompileError(f"the first argument of __enzyme_{api} is the data object '{_demangle_hint(name)}', "
-                           f"not a function", loc)
-    if name not in module.functions:
-        raise CompileError(f"the first argument of __enzyme_{api} is not a function", loc)
-    if not module.is_defined(name):
-        raise CompileError(f"cannot differentiate '{_demangle_hint(name)}': its definition is not available "
-                           f"(compile its translation unit with adcc and link with adcc)", loc)
-    fn = module.function(name)
-    rest = args[1:]
-    width = 1
-    j = 0
-    if rest and marker_name(rest[0]) == "enzyme_width":
-        if len(rest) < 2 or not isinstance(rest[1], Constant) or not rest[1].text.lstrip("-").isdigit():
-            raise CompileError("enzyme_width must be followed by an integer constant", loc)
-        width = int(rest[1].text)
-        if width < 1:
-            raise CompileError("enzyme_width must be at least 1", loc)
-        j = 2
-    specs: list[ArgSpec] = []
-    for k, param in enumerate(fn.args):
-        if j >= len(rest):
-            raise CompileError(
-                f"too few arguments to __enzyme_{api} for '{_demangle_hint(name)}': it takes {len(fn.args)} "
-                f"argument(s), the call supplies {len(specs)}", loc)
-        m = marker_name(rest[j])
-        if m is not None and m in ("width", "enzyme_width", "enzyme_dupv", "enzyme_scalar"):
-            raise CompileError(f"marker '{m}' is not supported in this position", loc)
-        if m is not None:
-            act = MARKER_NAMES[m]
+    return _Decoder(module, inst).decode()
+
+
+class _Decoder:
+    def __init__(self, module, inst: Instruction):
+        self.module = module
+        self.inst = inst
+        self.loc = location_of(module, inst)
+        entry = names.entry_point(inst.callee_name or "")
+        if entry is None or entry.name not in _APIS:
+            raise CompileError(names.refusal(entry) if entry else f"'{inst.callee_name}' is not an Enzyme entry point",
+                               self.loc)
+        self.api, self.mode = _APIS[entry.name]
+        self.entry = entry.name
+
+    def error(self, message: str) -> CompileError:
+        return CompileError(message, self.loc)
+
+    # --- the call as a whole ------------------------------------------------------------
+    def decode(self) -> CallSite:
+        inst = self.inst
+        args = list(inst.args)
+        attrs = inst.info.get("arg_attrs", [""] * len(args))
+        sret = None
+        if args and "sret" in attrs[0]:
+            sret, args = args[0], args[1:]
+        if not args:
+            raise self.error(f"{self.entry} needs the function to differentiate as its first argument")
+        self.fn_name = self._target(args[0])
+        self.fn = self.module.function(self.fn_name)
+        site = CallSite(inst, self.api, self.mode, self.fn_name, [], sret=sret, result_type=inst.type)
+        rest = args[1:]
+        self._read_flags(site, rest)
+        params = list(self.fn.args)
+        target_sret = sret_type(self.module, self.fn.param_attrs[0]) if params else None
+        if target_sret is not None:
+            site.target_sret, rest = self._target_sret(site, target_sret, rest)
+            params = params[1:]
+        site.args = self._read_arguments(site, params, rest)
+        return site
+
+    def _target(self, target: Value) -> str:
+        api, module = self.entry, self.module
+        if not isinstance(target, GlobalRef):
+            raise self.error(f"the first argument of {api} must be a function known at compile time")
+        name = target.gname
+        if name in module.globals:
+            raise self.error(f"the first argument of {api} is the data object '{_plain(name)}', not a function")
+        if name not in module.functions:
+            raise self.error(f"the first argument of {api} is not a function")
+        if not module.is_defined(name):
+            raise self.error(f"cannot differentiate '{_plain(name)}': its definition is not available "
+                             f"(compile its translation unit with adcc and link with adcc)")
+        return name
+
+    def _read_flags(self, site: CallSite, rest: list[Value]) -> None:
+        """Call-wide markers may stand anywhere (Enzyme reads them before the arguments)."""
+        width = None
+        k = 0
+        while k < len(rest):
+            m = marker_name(rest[k])
+            info = self._known(m) if m is not None else None
+            if info is None:
+                k += 1
+                continue
+            if m == "enzyme_width":
+                if width is not None:
+                    raise self.error("enzyme_width is given more than once")
+                width = self._constant_after(rest, k, m)
+                if width < 1:
+                    raise self.error("enzyme_width must be at least 1")
+            elif m == "enzyme_primal_return":
+                site.primal_return = True
+            elif m in ("enzyme_const_return", "enzyme_active_return", "enzyme_dup_return"):
+                site.return_activity = m[len("enzyme_"):-len("_return")]
+            elif m == "enzyme_runtime_activity":
+                site.runtime_activity = True
+            k += 1 + info.values
+        site.width = width or 1
+        if site.primal_return and isinstance(self.fn.ret_type, T.VoidType) and not self._has_sret_param():
+            raise self.error(f"enzyme_primal_return given, but '{_plain(self.fn_name)}' returns void")
+
+    def _has_sret_param(self) -> bool:
+        return bool(self.fn.args) and sret_type(self.module, self.fn.param_attrs[0]) is not None
+
+    def _known(self, m: str) -> names.Name:
+        info = names.marker(m)
+        if info is None:
+            raise self.error(f"unknown Enzyme marker '{m}' in a call to {self.entry}")
+        if info.status is not names.Status.IMPLEMENTED:
+            raise self.error(names.refusal(info))
+        return info
+
+    def _constant_after(self, rest: list[Value], k: int, m: str) -> int:
+        v = rest[k + 1] if k + 1 < len(rest) else None
+        if not isinstance(v, Constant) or not isinstance(v.type, T.IntType) or not v.text.lstrip("-").isdigit():
+            raise self.error(f"{m} must be followed by an integer constant")
+        return int(v.text)
+
+    # --- f's hidden struct-return parameter ---------------------------------------------
+    def _target_sret(self, site: CallSite, sty: T.Type, rest: list[Value]):
+        """Enzyme passes f's sret parameter duplicated: forward mode writes the tangent into the
+        call's own result memory (after the primal with enzyme_primal_return); reverse mode takes
+        the seed of the returned struct as the first argument after f."""
+        active = site.return_activity != "const"
+        if self.mode is Mode.FORWARD:
+            return TargetSret(sty, site.sret if active else None, site.primal_return), rest
+        if site.primal_return:
+            raise self.error(f"enzyme_primal_return is not available for '{_plain(self.fn_name)}', which returns "
+                             f"a struct through memory, in reverse mode")
+        if not active:
+            return TargetSret(sty, None, False), rest
+        if not rest or not isinstance(rest[0].type, T.PointerType) or marker_name(rest[0]) is not None:
+            raise self.error(f"'{_plain(self.fn_name)}' returns a struct through memory: in reverse mode pass a "
+                             f"pointer to the seed (adjoint) of the returned struct as the first argument after it")
+        return TargetSret(sty, rest[0], False), rest[1:]
+
+    # --- the arguments ----------------------------------------------------------------
+    def _read_arguments(self, site: CallSite, params, rest: list[Value]) -> list[ArgSpec]:
+        width, fname = site.width, _plain(self.fn_name)
+        rest, interleaved = self._split_interleaved(rest)
+        specs: list[ArgSpec] = []
+        last = Activity.DUP  # after enzyme_interleave an unmarked argument repeats the previous activity
+        j = 0
+        while len(specs) < len(params):
+            activity, stride, byref = None, None, False
+            while j < len(rest) and (m := marker_name(rest[j])) is not None:
+                info = self._known(m)
+                if info.role is names.Role.ACTIVITY:
+                    activity = info.activity
+                    if info.values:
+                        stride = self._stride(rest, j, m)
+                elif m == "enzyme_byref":
+                    self._constant_after(rest, j, m)
+                    byref = True
+                j += 1 + info.values
+            if j >= len(rest):
+                raise self.error(f"too few arguments to {self.entry} for '{fname}': it takes {len(params)} "
+                                 f"argument(s), the call supplies {len(specs)}")
+            param = params[len(specs)]
+            k = len(specs) + 1
+            if activity is None:
+                activity = last if interleaved is not None else _default_activity(param.type, self.mode)
+            last = activity
+            primal = rest[j]
             j += 1
+            self._check_activity(activity, param, k, fname)
+            self._check_type(primal, param.type, k, fname, "primal", byref)
+            shadows: list[Shadow] = []
+            if activity.has_shadow:
+                used = 1 if stride is not None else width
+                if interleaved is not None:
+                    shadows = self._shadows(interleaved, 0, stride, width, param, k, fname)
+                    interleaved = interleaved[used:]
+                else:
+                    shadows = self._shadows(rest, j, stride, width, param, k, fname)
+                    j += used
+            specs.append(ArgSpec(activity, primal, shadows, byref))
+        while j < len(rest) and (m := marker_name(rest[j])) is not None:  # trailing call-wide flags
+            info = self._known(m)
+            if info.role is not names.Role.FLAG:
+                break
+            j += 1 + info.values
+        left = (len(rest) - j) + len(interleaved or [])
+        if left:
+            raise self.error(f"too many arguments to {self.entry} for '{fname}': it takes {len(params)} "
+                             f"argument(s), {left} argument(s) left over")
+        return specs
+
+    def _split_interleaved(self, rest: list[Value]) -> tuple[list[Value], list[Value] | None]:
+        """enzyme_interleave: primals (and their markers) before it, the shadows after it."""
+        for j, v in enumerate(rest):
+            if marker_name(v) == "enzyme_interleave":
+                return rest[:j], rest[j + 1:]
+        return rest, None
+
+    def _stride(self, rest: list[Value], j: int, m: str) -> Value:
+        v = rest[j + 1] if j + 1 < len(rest) else None
+        if v is None or not isinstance(v.type, T.IntType):
+            raise self.error(f"{m} must be followed by an integer byte stride")
+        return v
+
+    def _shadows(self, source: list[Value], at: int, stride, width: int, param, k: int, fname: str):
+        need = 1 if stride is not None else width
+        if at + need > len(source):
+            raise self.error(f"too few arguments to {self.entry}: argument {k} of '{fname}' is duplicated "
+                             f"but has no shadow")
+        if stride is not None:
+            if not isinstance(param.type, T.PointerType):
+                raise self.error(f"argument {k} of '{fname}' is passed with a strided shadow (enzyme_dupv) "
+                                 f"but is not a pointer")
+            base = source[at]
+            self._check_type(base, param.type, k, fname, "shadow")
+            return [Shadow(base, stride if lane else None, lane) for lane in range(width)]
+        out = []
+        for lane in range(width):
+            self._check_type(source[at + lane], param.type, k, fname, "shadow")
+            out.append(Shadow(source[at + lane]))
+        return out
+
+    def _check_activity(self, activity: Activity, param, k: int, fname: str) -> None:
+        if activity is Activity.OUT and self.mode is Mode.FORWARD:
+            raise self.error("enzyme_out is not valid in forward mode (use enzyme_dup with a tangent)")
+        if activity is Activity.OUT and not param.type.is_float_or_float_vector():
+            raise self.error(f"enzyme_out given for argument {k} of '{fname}', which is not a floating-point scalar")
+        if activity.has_shadow and self.mode is Mode.REVERSE and not isinstance(param.type, T.PointerType):
+            raise self.error(f"argument {k} of '{fname}' is passed with enzyme_dup but is not a pointer "
+                             f"(use enzyme_out for scalars in reverse mode)")
+
+    def _check_type(self, v: Value, want: T.Type, k: int, fname: str, what: str, byref: bool = False) -> None:
+        """Only conversions that keep the value's meaning (C varargs promotions, integer widths)."""
+        have = v.type
+        if byref:
+            ok = isinstance(have, T.PointerType)
+            want_text = "a pointer to the value (enzyme_byref)"
         else:
-            act = _default_activity(module, param.type, mode)
-        if j >= len(rest):
-            raise CompileError(f"too few arguments to __enzyme_{api} for '{_demangle_hint(name)}': "
-                               f"missing argument {k + 1} after its marker", loc)
-        primal = rest[j]
-        j += 1
-        shadows: list[Value] = []
-        if act.has_shadow:
-            if j + width > len(rest):
-                raise CompileError(f"too few arguments to __enzyme_{api}: argument {k + 1} of "
-                                   f"'{_demangle_hint(name)}' is duplicated but has no shadow", loc)
-            shadows = rest[j:j + width]
-            j += width
-        if act is Activity.OUT and mode is Mode.FORWARD:
-            raise CompileError("enzyme_out is not valid in forward mode (use enzyme_dup with a tangent)", loc)
-        if act is Activity.OUT and not param.type.is_float_or_float_vector():
-            raise CompileError(f"enzyme_out given for argument {k + 1} of '{_demangle_hint(name)}', "
-                               f"which is not a floating-point scalar", loc)
-        if act.has_shadow and mode is Mode.REVERSE and not isinstance(param.type, T.PointerType):
-            raise CompileError(f"argument {k + 1} of '{_demangle_hint(name)}' is passed with enzyme_dup "
-                               f"but is not a pointer (use enzyme_out for scalars in reverse mode)", loc)
-        specs.append(ArgSpec(act, primal, shadows))
-    if j != len(rest):
-        raise CompileError(
-            f"too many arguments to __enzyme_{api} for '{_demangle_hint(name)}': it takes {len(fn.args)} "
-            f"argument(s), {len(rest) - j} argument(s) left over", loc)
-    return CallSite(inst, api, mode, name, specs, width, sret, inst.type)
+            ok = _compatible(self.module, have, want)
+            want_text = _describe(self.module, want)
+        if not ok:
+            raise self.error(f"argument {k} of '{fname}' expects {want_text} as its {what}, but the call passes "
+                             f"{_describe(self.module, have)}")
 
 
-def _default_activity(module, ty: T.Type, mode: Mode) -> Activity:
+def _compatible(module, have: T.Type, want: T.Type) -> bool:
+    have, want = module.resolve(have), module.resolve(want)
+    if have == want:
+        return True
+    for cls in (T.IntType, T.FloatType, T.PointerType):
+        if isinstance(have, cls) and isinstance(want, cls):
+            return True
+    return False
+
+
+def _describe(module, ty: T.Type) -> str:
+    ty = module.resolve(ty)
+    if isinstance(ty, T.PointerType):
+        return "a pointer"
+    if isinstance(ty, T.IntType):
+        return f"an integer ({ty})"
+    if isinstance(ty, T.FloatType):
+        return f"a floating-point value ({ty})"
+    return f"a value of type {ty}"
+
+
+def sret_type(module, attrs: str) -> T.Type | None:
+    """The struct type of an `sret(<type>)` parameter attribute, or None."""
+    k = attrs.find("sret(")
+    if k < 0:
+        return None
+    from adcc.ir.parser import LineParser
+    try:
+        return module.resolve(LineParser(attrs[k + 5:], None).parse_type())
+    except (ValueError, IndexError):
+        return None
+
+
+def _default_activity(ty: T.Type, mode: Mode) -> Activity:
     if isinstance(ty, T.PointerType):
         return Activity.DUP
     if ty.is_float_or_float_vector():
@@ -160,5 +366,5 @@ def _default_activity(module, ty: T.Type, mode: Mode) -> Activity:
     return Activity.CONST
 
 
-def _demangle_hint(name: str) -> str:
+def _plain(name: str) -> str:
     return name.strip('"')

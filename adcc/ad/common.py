@@ -4,19 +4,19 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_written_args, is_family_callee
+from adcc.ad.rules.calls import family_written_args, is_family_callee, is_library_routine
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
-from adcc.diagnostics import CompileError
+from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
-                       written_args=family_written_args)
+                       written_args=family_written_args, is_library=is_library_routine)
 
 
 def math_rule(module, inst: Instruction):
@@ -170,8 +170,41 @@ def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
     if kind is CallKind.ENZYME:
         return unsupported(module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
     name = (inst.callee_name or "?").strip('"')
-    return unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
-                                     f"(no derivative rule and no definition available)")
+    error = unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
+                                      f"(no derivative rule and no definition available)")
+    error.notes.extend(_declaration_notes(source_name(name), location_of(module, inst)))
+    return error
+
+
+def _declaration_notes(name: str, loc) -> list[Diagnostic]:
+    """What the program can declare so that the call differentiates (README "Enzyme interface")."""
+    return [
+        Diagnostic("note", f"give '{name}' a derivative rule (README, \"Enzyme interface\"), e.g. for reverse "
+                           f"mode:\n        void *__enzyme_register_gradient_{name}[3] = {{(void *){name}, "
+                           f"(void *){name}_augmented, (void *){name}_reverse}};", loc),
+        Diagnostic("note", f"or, if '{name}' does not change derivatives, declare it inactive:\n"
+                           f"        void *__enzyme_inactivefn_{name}[1] = {{(void *){name}}};   "
+                           f"or   __attribute__((enzyme_inactive)) on its declaration", loc),
+    ]
+
+
+def source_name(symbol: str) -> str:
+    """The identifier of a (possibly C++-mangled) function symbol: _Z7mysteryd -> mystery,
+    _ZN2ns7mysteryEd -> mystery."""
+    import re
+    if symbol.startswith("_ZN"):
+        k, last = 3, None
+        while k < len(symbol) and symbol[k] != "E":
+            m = re.match(r"\d+", symbol[k:])
+            if m is None:
+                k += 1  # a qualifier (K, V, r)
+                continue
+            start = k + len(m.group())
+            last = symbol[start:start + int(m.group())]
+            k = start + int(m.group())
+        return last or symbol
+    m = re.match(r"_ZL?(\d+)", symbol)
+    return symbol[m.end():m.end() + int(m.group(1))] if m else symbol
 
 
 def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError:

@@ -28,10 +28,11 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
-def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
-    """grad(args..., shadows...) = { tape; aug; rev(1.0); free tape; return adjoints }."""
+def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tuple[Function, Packing]:
+    """grad(args..., shadows...) = { tape; aug; rev(1.0); free tape; return adjoints }; with_primal
+    (enzyme_primal_return): { primal result, adjoints... }."""
     module = ctx.module
-    key = ("grad", spec)
+    key = ("grad", spec, with_primal)
     cache = getattr(ctx, "gradient_cache", None)
     if cache is None:
         cache = ctx.gradient_cache = {}
@@ -41,7 +42,8 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
     aug, rev = ctx.reverse_functions(spec)
     aug_params, aug_pack, rev_params, rev_pack = signatures(module, fn, spec)
     params = aug_params[1:]
-    g = Function(module.unique_name(naming.gradient(spec)), rev_pack.type, params, linkage="internal",
+    out_pack = Packing(aug_pack.fields[:1] + rev_pack.fields) if with_primal else rev_pack
+    g = Function(module.unique_name(naming.gradient(spec)), out_pack.type, params, linkage="internal",
                  attributes=module.target_attributes(spec.name))
     module.add_function(g)
     b = Builder(module, g).position_at_end(g.add_block("entry"))
@@ -57,7 +59,7 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
         b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
     else:
         b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
-    b.call(aug, aug_pack.type, [tape, *g.args])
+    primal = b.call(aug, aug_pack.type, [tape, *g.args])
     top = b.load(T.i64, b.byte_gep(tape, 8), align=8)
     b.call("adcc_tape_note", T.void, [top])  # tape bytes of this gradient (adcc_tape_last_bytes)
     rargs: list[Value] = [tape]
@@ -71,9 +73,11 @@ def gradient_function(ctx, spec: FunctionSpec) -> tuple[Function, Packing]:
         b.call("adcc_free_flush", T.void, [mark])  # frees a call rule's reverse might still have read
     if not on_stack:
         b.call("adcc_tape_free", T.void, [tape])
-    b.ret(r if rev_pack.fields else None)
-    cache[key] = (g, rev_pack)
-    return g, rev_pack
+    if with_primal:
+        r = out_pack.pack(b, aug_pack.unpack(b, primal)[:1] + rev_pack.unpack(b, r))
+    b.ret(r if out_pack.fields else None)
+    cache[key] = (g, out_pack)
+    return g, out_pack
 
 
 def _alignment(inst: Instruction) -> int:

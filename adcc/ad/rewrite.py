@@ -1,17 +1,25 @@
-"""Find `__enzyme_*` call sites in a module and replace each by a call to its derivative."""
+"""Find `__enzyme_*` call sites in a module and replace each by a call to its derivative:
+what to synthesize for a decoded call (callsite.py), the derivative's arguments, and, with
+enzyme_runtime_activity, a dispatcher over the argument activities; results.py hands the
+results to the program."""
 from __future__ import annotations
 
 from adcc.ad.callsite import CallSite, api_of, parse_call_site
-from adcc.ad.common import ADContext, convert, zero_of
+from adcc.ad.common import ADContext, Packing, convert
+from adcc.ad.enzyme_uses import check_names, remove_type_hints
 from adcc.ad.forward import forward_signature
-from adcc.analysis.spec import FunctionSpec, Mode
+from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.analysis.linking import unresolved_callee
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.diagnostics import CompileError
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Function, GlobalRef, Instruction, Value
+
+RUNTIME_ACTIVITY_LIMIT = 4  # duplicated pointers checked at run time (2**N variants)
 
 
 def find_call_sites(module) -> list[Instruction]:
@@ -78,6 +86,8 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
 
 
 def rewrite_module(module, options) -> tuple[list[str], list[str]]:
+    check_names(module)
+    remove_type_hints(module)
     ctx = ADContext(module, options)
     handled: list[str] = []
     for inst in innermost_first(module, find_call_sites(module)):
@@ -87,10 +97,7 @@ def rewrite_module(module, options) -> tuple[list[str], list[str]]:
                 continue  # its call tree needs another translation unit: the link step differentiates it
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
-        if site.mode is Mode.FORWARD:
-            _rewrite_forward(ctx, site)
-        else:
-            _rewrite_reverse(ctx, site)
+        _rewrite(ctx, site)
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
@@ -141,162 +148,191 @@ def _analysis_reports(ctx: ADContext, options) -> list[str]:
     return out
 
 
-def _site_spec(module, site: CallSite) -> FunctionSpec:
+# --- what to synthesize ----------------------------------------------------------------
+
+def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None = None) -> FunctionSpec:
     fn = module.function(site.fn_name)
-    acts = tuple(a.activity for a in site.args)
-    ret_float = is_floatish(module, fn.ret_type)
+    if activities is None:
+        activities = _activities(site)
+    ret = module.resolve(fn.ret_type)
+    returned = site.return_activity != "const"
+    ret_active = returned and is_floatish(module, ret)
+    # a returned pointer's shadow (Enzyme's default in forward mode) when the program takes it
+    wanted = site.return_activity == "dup" or bool(site.inst.uses) or site.sret is not None
+    ret_shadow = returned and wanted and site.mode is Mode.FORWARD and isinstance(ret, T.PointerType)
     readonly, reload = False, ()
     if site.mode is Mode.REVERSE:
         from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
         readonly = not writes_nonlocal_memory(module, fn)
         if not readonly:
             reload = reloadable_arguments(module, fn)
-    return FunctionSpec(site.fn_name, acts, ret_float, False, site.mode, site.width, readonly, reload,
+    return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
                         top_level=site.mode is Mode.REVERSE)
 
 
-def _call_args(b: Builder, fn, site: CallSite, shadows_too: bool = True) -> list[Value]:
-    args: list[Value] = []
-    for p, a in zip(fn.args, site.args):
-        args.append(convert(b, a.primal, p.type))
-        if a.activity.has_shadow and shadows_too:
-            args.extend(convert(b, s, p.type) for s in a.shadows)
-    return args
+def _activities(site: CallSite) -> tuple[Activity, ...]:
+    acts = tuple(a.activity for a in site.args)
+    if site.target_sret is not None:
+        acts = (Activity.DUP if site.target_sret.shadow is not None else Activity.CONST,) + acts
+    return acts
 
 
-def _rewrite_forward(ctx: ADContext, site: CallSite) -> None:
-    module = ctx.module
-    fn = module.function(site.fn_name)
-    spec = _site_spec(module, site)
-    fwd = ctx.forward_function(spec)
-    b = Builder(module).position_before(site.inst)
-    _, packing = forward_signature(module, fn, spec)
-    r = b.call(fwd, packing.type, _call_args(b, fn, site))
-    parts = packing.unpack(b, r)
-    tangents = parts[1:] if not isinstance(fn.ret_type, T.VoidType) else []
-    _deliver(b, site, tangents if spec.ret_active else [])
-
-
-def _rewrite_reverse(ctx: ADContext, site: CallSite) -> None:
-    from adcc.ad.reverse import gradient_function
-    module = ctx.module
+def _check_return(module, site: CallSite) -> None:
     fn = module.function(site.fn_name)
     ret = module.resolve(fn.ret_type)
-    if isinstance(ret, (T.StructType, T.ArrayType)) and is_floatish(module, ret):
-        raise CompileError(f"__enzyme_autodiff of '{site.fn_name.strip(chr(34))}', which returns an aggregate of "
-                           f"floating-point values, is not supported (there is no single adjoint to seed): "
-                           f"return a scalar, or write the results through a pointer passed with enzyme_dup",
-                           location_of(module, site.inst))
+    loc, name = location_of(module, site.inst), site.fn_name.strip('"')
+    if site.mode is Mode.REVERSE:
+        if isinstance(ret, (T.StructType, T.ArrayType)) and is_floatish(module, ret) \
+                and site.return_activity != "const":
+            raise CompileError(f"__enzyme_autodiff of '{name}', which returns an aggregate of floating-point "
+                               f"values, is not supported (there is no single adjoint to seed): return a scalar, "
+                               f"write the results through a pointer passed with enzyme_dup, or pass "
+                               f"enzyme_const_return", loc)
+        if site.return_activity == "dup" and not isinstance(ret, T.PointerType):
+            raise CompileError(f"enzyme_dup_return is not valid for '{name}' in reverse mode "
+                               f"(its return value is seeded: use enzyme_active_return or enzyme_const_return)", loc)
+    if site.return_activity == "active" and not is_floatish(module, ret):
+        raise CompileError(f"enzyme_active_return given, but '{name}' does not return a floating-point value", loc)
+
+
+def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Function, Packing]:
+    module = ctx.module
+    if site.mode is Mode.FORWARD:
+        fn = module.function(site.fn_name)
+        _, packing = forward_signature(module, fn, spec)
+        return ctx.forward_function(spec), packing
+    from adcc.ad.reverse import gradient_function
+    return gradient_function(ctx, spec, with_primal=site.primal_return)
+
+
+# --- rewriting one call ----------------------------------------------------------------
+
+def _rewrite(ctx: ADContext, site: CallSite) -> None:
+    module = ctx.module
+    _check_return(module, site)
     spec = _site_spec(module, site)
-    grad, packing = gradient_function(ctx, spec)
+    fn = module.function(site.fn_name)
     b = Builder(module).position_before(site.inst)
-    r = b.call(grad, packing.type, _call_args(b, fn, site))
-    _deliver(b, site, packing.unpack(b, r))
-
-
-def _deliver(b: Builder, site: CallSite, values: list[Value]) -> None:
-    """Hand the derivatives to the program as the __enzyme_* call declared them, then drop it."""
-    if site.sret is not None:
-        _store_sret(b, site, values)
-        _replace(site, None)
+    out_memory, args = _arguments(b, site, fn)
+    if site.runtime_activity:
+        callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
-        _replace(site, _shape_result(b, site, values))
+        callee, packing = _derivative(ctx, site, spec)
+    r = b.call(callee, packing.type, args)
+    parts = packing.unpack(b, r)
+    values = _results(site, spec, fn, parts)
+    if out_memory is not None and site.sret is None:  # f's struct results, read back for the program
+        values = [b.load(_sret_results_type(site), out_memory)]
+    deliver(b, site, values)
 
 
-def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | None:
-    """Fit derivative values to the declared return type of the __enzyme_* call."""
-    rt = site.result_type
-    if isinstance(rt, T.VoidType):
-        return None
-    module = b.module
-    rt_res = module.resolve(rt)
-    if len(values) == 1 and module.resolve(values[0].type) == rt_res:
-        return values[0]
-    if rt_res.is_float():
-        return convert(b, values[0], rt_res) if values else zero_of(rt_res)
-    if isinstance(rt_res, (T.StructType, T.ArrayType)):
-        elems = rt_res.elems if isinstance(rt_res, T.StructType) else [rt_res.elem] * rt_res.count
-        agg: Value = Constant(rt, "zeroinitializer")
-        for k, ety in enumerate(elems):
-            v = convert(b, values[k], ety) if k < len(values) else zero_of(ety)
-            agg = b.insertvalue(agg, v, k)
-        return agg
-    if isinstance(rt_res, T.VectorType):
-        vec: Value = Constant(rt, "zeroinitializer")
-        for k in range(rt_res.count):
-            if k < len(values):
-                vec = b.insertelement(vec, convert(b, values[k], rt_res.elem), k)
-        return vec
-    raise CompileError(f"unsupported return type '{rt}' for __enzyme_{site.api}", location_of(module, site.inst))
+def _results(site: CallSite, spec: FunctionSpec, fn, parts: list[Value]) -> list[Value]:
+    """The values the call returns to the program, in Enzyme's order."""
+    if site.mode is Mode.REVERSE:
+        return parts  # [primal] + adjoints (gradient_function lays them out)
+    returns_value = not isinstance(fn.ret_type, T.VoidType)
+    primal = parts[:1] if returns_value else []
+    tangents = parts[1:] if (spec.ret_active or spec.ret_shadow) else []
+    return (primal if site.primal_return else []) + tangents
 
 
-def _store_sret(b: Builder, site: CallSite, values: list[Value]) -> None:
-    """Store results into the hidden struct-return memory, laid out as its declared type."""
-    from adcc.ir.parser import LineParser
-    module = b.module
-    attrs = site.inst.info.get("arg_attrs", [""])[0]
-    k = attrs.find("sret(")
-    sty = None
-    if k >= 0:
-        try:
-            sty = module.resolve(LineParser(attrs[k + 5:], None).parse_type())
-        except (ValueError, IndexError):
-            sty = None
-    if isinstance(sty, (T.StructType, T.ArrayType)):
-        flat = _flatten(b, values)
-        for (ety, off), v in zip(_leaves(module, sty, 0), flat):
-            p = b.gep(T.i8, site.sret, [off]) if off else site.sret
-            b.store(convert(b, v, ety) if v.type != ety else v, p)
-        return
-    off = 0
-    for v in values:
-        p = b.gep(T.i8, site.sret, [off]) if off else site.sret
-        b.store(v, p)
-        off += 8
+def _arguments(b: Builder, site: CallSite, fn) -> tuple[Value | None, list[Value]]:
+    """The derivative's arguments: each primal followed by its shadows."""
+    args: list[Value] = []
+    params = list(fn.args)
+    out_memory = None
+    if site.target_sret is not None:
+        out_memory, sret_args = _target_sret_arguments(b, site)
+        args.extend(sret_args)
+        params = params[1:]
+    for p, a in zip(params, site.args):
+        primal = b.load(p.type, a.primal) if a.byref else convert(b, a.primal, p.type)
+        args.append(primal)
+        if a.activity.has_shadow:
+            for s in a.shadows:
+                v = s.value if s.stride is None else b.gep(T.i8, s.value, [b.mul(s.stride, Builder.iconst(
+                    s.stride.type, s.lane))])
+                args.append(convert(b, v, p.type))
+    return out_memory, args
 
 
-def _leaves(module, ty: T.Type, base: int) -> list[tuple[T.Type, int]]:
-    """Scalar members of an aggregate type with their byte offsets."""
-    from adcc.ir import layout
-    ty = module.resolve(ty)
-    if isinstance(ty, T.StructType):
-        out = []
-        for ety, off in zip(ty.elems, layout.struct_offsets(module, ty)):
-            out.extend(_leaves(module, ety, base + off))
-        return out
-    if isinstance(ty, T.ArrayType):
-        step = layout.alloc_size(module, ty.elem)
-        out = []
-        for i in range(ty.count):
-            out.extend(_leaves(module, ty.elem, base + i * step))
-        return out
-    return [(ty, base)]
+def _target_sret_arguments(b: Builder, site: CallSite) -> tuple[Value | None, list[Value]]:
+    """f's hidden result pointer: its primal (the call's result memory with enzyme_primal_return,
+    else a temporary) and its shadows (forward: the call's result memory, after the primal)."""
+    ts = site.target_sret
+    size = layout.alloc_size(b.module, ts.type)
+    if site.mode is Mode.REVERSE or ts.shadow is None and not ts.primal_in_result:
+        primal = b.alloca_in_entry(ts.type, align=16)
+        return None, [primal] + ([convert(b, ts.shadow, T.ptr)] if ts.shadow is not None else [])
+    memory = site.sret if site.sret is not None else b.alloca_in_entry(_sret_results_type(site), align=16)
+    primal = memory if ts.primal_in_result else b.alloca_in_entry(ts.type, align=16)
+    first = 1 if ts.primal_in_result else 0
+    shadows = [memory if k == 0 else b.byte_gep(memory, k * size) for k in range(first, first + site.width)]
+    return memory, [primal] + (shadows if ts.shadow is not None else [])
 
 
-def _flatten(b: Builder, values: list[Value]) -> list[Value]:
-    """Scalars of the results in order (struct/array results are taken apart)."""
-    out: list[Value] = []
-    for v in values:
-        ty = b.module.resolve(v.type)
-        if isinstance(ty, T.StructType):
-            for k in range(len(ty.elems)):
-                out.extend(_flatten(b, [b.extractvalue(v, k)]))
-        elif isinstance(ty, T.ArrayType):
-            for k in range(ty.count):
-                out.extend(_flatten(b, [b.extractvalue(v, k)]))
-        else:
-            out.append(v)
-    return out
+def _sret_results_type(site: CallSite) -> T.Type:
+    ts = site.target_sret
+    return T.ArrayType(site.width + (1 if ts.primal_in_result else 0), ts.type)
 
 
-def _replace(site: CallSite, result: Value | None) -> None:
-    inst = site.inst
-    if inst.opcode == "invoke":
-        # the derivative call cannot throw: continue at the normal destination
-        normal, unwind = inst.operands[-2], inst.operands[-1]
-        if any(src is inst.block for p in unwind.phis() for _, src in p.incoming()):
-            raise CompileError("unsupported: __enzyme_* invoked with an unwind destination that has phis")
-        Builder(None).position_before(inst).br(normal)
-    if inst.uses:
-        inst.replace_all_uses_with(result if result is not None else Constant(inst.type, "poison"))
-    inst.erase()
+def _runtime_activity_dispatch(ctx: ADContext, site: CallSite, spec: FunctionSpec, fn) -> tuple[Function, Packing]:
+    """enzyme_runtime_activity: a duplicated pointer whose shadow is its primal is inactive. One
+    derivative per combination of such arguments; a small dispatcher compares the pointers."""
+    module = ctx.module
+    loc = location_of(module, site.inst)
+    params = list(fn.args)
+    checked = [k for k, (p, act) in enumerate(zip(params, spec.args))
+               if act.has_shadow and isinstance(p.type, T.PointerType)]
+    if site.width != 1 and checked:
+        raise CompileError("enzyme_runtime_activity together with enzyme_width is not supported yet", loc)
+    if len(checked) > RUNTIME_ACTIVITY_LIMIT:
+        raise CompileError(f"enzyme_runtime_activity is supported for at most {RUNTIME_ACTIVITY_LIMIT} duplicated "
+                           f"pointer arguments; this call has {len(checked)}", loc)
+    full, packing = _derivative(ctx, site, spec)
+    if not checked:
+        return full, packing
+    disp = Function(module.unique_name(f"adcc.rtact.{full.fname}"), packing.type,
+                    [a.type for a in full.args], linkage="internal")
+    module.add_function(disp)
+    b = Builder(module, disp).position_at_end(disp.add_block("entry"))
+    slots = _argument_slots(spec, params)
+    index: Value = Builder.iconst(T.i32, 0)
+    for bit, k in enumerate(checked):
+        primal, shadow = disp.args[slots[k]], disp.args[slots[k] + 1]
+        same = b.cast("zext", b.icmp("eq", primal, shadow), T.i32)
+        index = b.or_(index, b.shl(same, Builder.iconst(T.i32, bit)))
+    cases = []
+    for mask in range(1, 1 << len(checked)):
+        inactive = {k for bit, k in enumerate(checked) if mask >> bit & 1}
+        acts = tuple(Activity.CONST if k in inactive else a for k, a in enumerate(spec.args))
+        variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec)))
+        blk = disp.add_block(f"inactive{mask}")
+        vb = Builder(module, disp).position_at_end(blk)
+        vargs = [a for k, a in enumerate(disp.args) if not _is_dropped_shadow(k, slots, inactive)]
+        r = vb.call(variant, packing.type, vargs)
+        vb.ret(r if packing.fields else None)
+        cases.append((mask, blk))
+    active = disp.add_block("active")
+    ab = Builder(module, disp).position_at_end(active)
+    r = ab.call(full, packing.type, list(disp.args))
+    ab.ret(r if packing.fields else None)
+    b.switch(index, active, cases)
+    return disp, packing
+
+
+def _spec_tail(spec: FunctionSpec) -> tuple:
+    return (spec.ret_active, spec.ret_shadow, spec.mode, spec.width, spec.readonly_memory, spec.reload_args)
+
+
+def _argument_slots(spec: FunctionSpec, params) -> list[int]:
+    """Index of each parameter's primal among the derivative's arguments."""
+    slots, k = [], 0
+    for act in spec.args:
+        slots.append(k)
+        k += 1 + (spec.width if act.has_shadow else 0)
+    return slots
+
+
+def _is_dropped_shadow(k: int, slots: list[int], inactive: set[int]) -> bool:
+    return any(k == slots[p] + 1 for p in inactive)

@@ -23,7 +23,7 @@ def location_of(module, inst) -> SourceLocation | None:
     line = int(f.get("line", "0") or 0)
     col = int(f.get("column", "0") or 0)
     scope = f.get("scope")
-    filename = None
+    filename, directory = None, ""
     for _ in range(20):
         if scope is None:
             break
@@ -33,9 +33,10 @@ def location_of(module, inst) -> SourceLocation | None:
             ft = _fields(idx.get(sf["file"], ""))
             if "filename" in ft:
                 filename = ft["filename"].strip('"')
+                directory = ft.get("directory", '""').strip('"')
                 break
         scope = sf.get("scope")
     if filename is None:
         return None
-    return SourceLocation(filename, line, col)
+    return SourceLocation(filename, line, col, directory)
 

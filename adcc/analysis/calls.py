@@ -86,6 +86,8 @@ class RuleNames:
     # the argument positions through which a call-rule callee writes memory (None: it may write
     # through any pointer argument); cblas_dgemv writes only y
     written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
+    # a routine of a library a rule family covers (BLAS, MPI, ...): never defined in bitcode
+    is_library: Callable[[str], bool] = lambda name: False
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)

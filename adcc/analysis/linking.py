@@ -19,10 +19,11 @@ DEFERRED_METADATA = "adcc.deferred"
 def unresolved_callee(module, name: str) -> str | None:
     """The first function in the call tree of `name` (itself included) that the module only
     declares and that no rule or declaration of the program covers; None if none."""
-    from adcc.analysis.calls import CallKind, classify_call
+    from adcc.analysis.calls import CallKind, classify_call, rule_names
     kind = _kind_of(module, name)
     if kind is CallKind.UNKNOWN:
         return name
+    is_library = rule_names(module).is_library
     seen = {name}
     work = [name] if kind is CallKind.DEFINED else []
     while work:
@@ -32,8 +33,8 @@ def unresolved_callee(module, name: str) -> str | None:
                 continue
             kind = classify_call(module, inst)
             callee = inst.callee_name
-            if kind is CallKind.UNKNOWN and not callee.startswith("llvm."):
-                return callee
+            if kind is CallKind.UNKNOWN and not callee.startswith("llvm.") and not is_library(callee):
+                return callee  # (a library routine without a rule is an error now, not at link)
             if kind is CallKind.DEFINED and callee not in seen:
                 seen.add(callee)
                 work.append(callee)

@@ -44,6 +44,11 @@ def native_source() -> str | None:
     return path if os.path.isfile(path) else None
 
 
+def include_define() -> str:
+    """The native launcher's -D for adcc/include (toolchain.enzyme_header_args)."""
+    return f'-DADCC_INCLUDE_DIR="{os.path.join(package_root(), "adcc", "include")}"'
+
+
 def launcher_text(func: str, python: str | None = None) -> str:
     purelib = sysconfig.get_paths()["purelib"]
     platlib = sysconfig.get_paths()["platlib"]
@@ -62,10 +67,11 @@ def build_native(out: str, source: str | None = None) -> str | None:
         if path is None:
             continue
         # with zlib the launcher compresses the embedded bitcode (as objfile.py does); without, not
-        proc = subprocess.run([path, "-O2", "-DADCC_ZLIB", "-o", out, source, "-lz"], capture_output=True, text=True)
+        proc = subprocess.run([path, "-O2", "-DADCC_ZLIB", include_define(), "-o", out, source, "-lz"],
+                              capture_output=True, text=True)
         if proc.returncode == 0:
             return None
-        proc = subprocess.run([path, "-O2", "-o", out, source], capture_output=True, text=True)
+        proc = subprocess.run([path, "-O2", include_define(), "-o", out, source], capture_output=True, text=True)
         if proc.returncode == 0:
             return None
         return f"{cc} failed on {source}:\n{proc.stderr.strip()}"

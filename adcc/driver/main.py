@@ -104,6 +104,8 @@ class Driver:
 
     def exec_front_end(self) -> int:
         argv = [self.tool, *self.forwarded()]
+        if not any(a.role == opts.QUERY for a in self.parsed.args) and self.parsed.inputs:
+            argv += toolchain.enzyme_header_args(opts.input_kind(self.parsed.inputs[0]))
         sys.stdout.flush()
         sys.stderr.flush()
         try:
@@ -207,7 +209,8 @@ class Driver:
             if rc == 0 and self.parsed.has("-MD", "-MMD"):
                 self.write_fortran_dependencies(inp, target, linking)
             return rc
-        args = self.compile_args(linking, first) + self.dependency_args(inp, target, linking)
+        args = self.compile_args(linking, first) + self.dependency_args(inp, target, linking) + \
+            toolchain.enzyme_header_args(kind)
         return self.compile_unit(inp, kind, fe, args, out, action)
 
     def compile_unit(self, inp: opts.Input, kind: str, fe: str, args: list[str], out: str, action: str) -> int:

@@ -42,6 +42,32 @@ def front_end_for(kind: str, mode: str) -> str:
     return driver_for(mode)
 
 
+# Enzyme's attribute spellings (its clang plugin's) as annotate("...") strings, which clang lowers
+# to llvm.global.annotations entries {ptr @f, "enzyme_inactive", file, line, args} that adcc reads
+# (adcc/analysis/declarations.py; enzyme_function_like's name is the annotation's argument).
+# Command-line macros, so that dependency files stay as clang writes them. Only the GNU spelling
+# `__attribute__((enzyme_inactive))` maps: `[[enzyme::inactive]]` cannot be a macro, and
+# `enzyme_nofree` is also a marker's name. launcher/adcc_launcher.c has the same list.
+ATTRIBUTE_MACROS = (
+    '-Denzyme_inactive=annotate("enzyme_inactive")',
+    '-Denzyme_shouldrecompute=annotate("enzyme_shouldrecompute")',
+    '-Denzyme_sparse_accumulate=annotate("enzyme_sparse_accumulate")',
+    '-Denzyme_function_like(name)=annotate("enzyme_function_like", name)',
+)
+
+
+def enzyme_include_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "include")
+
+
+def enzyme_header_args(kind: str) -> list[str]:
+    """What every C/C++ compile gets: Enzyme's headers (<enzyme/enzyme>, <enzyme/utils>) after the
+    user's include directories, and Enzyme's attribute spellings."""
+    if kind not in ("c", "c++"):
+        return []
+    return ["-idirafter", enzyme_include_dir(), *ATTRIBUTE_MACROS]
+
+
 def resolve(tool: str) -> str:
     import shutil
     path = shutil.which(tool)

@@ -26,6 +26,7 @@ the family leaves unchanged.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -188,6 +189,19 @@ def _families() -> tuple[CallRule, ...]:
     from adcc.ad.rules import runtime
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES)
+
+
+# Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
+# adcc could differentiate (their objects carry no bitcode), so it is an error at once, never left
+# for the link step. Families add their libraries' name shapes here.
+LIBRARY_NAMES = re.compile(
+    r"(cblas_|catlas_|MPI_|PMPI_|__kmpc_|omp_|_Fortran)\w*"          # CBLAS, MPI, OpenMP, flang runtime
+    r"|[sdcz](?:[a-z]{2,6})_(?:64_)?"                                  # Fortran BLAS/LAPACK: dgemm_, dtrsm_64_
+)
+
+
+def is_library_routine(name: str) -> bool:
+    return LIBRARY_NAMES.fullmatch(name) is not None
 
 
 _BY_NAME: dict[str, CallRule] | None = None
