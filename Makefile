@@ -7,13 +7,15 @@ STAMP := $(VENV)/.adcc-setup
 LAUNCHER_SRC := launcher/adcc_launcher.c
 LAUNCHER_STAMP := $(VENV)/.adcc-launchers
 APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
-# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; cmake, meson and ninja
-# for the real-build tests, so that CI runs them rather than skips them): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev cmake meson ninja-build
+# only for `make test` and `make bench` (tests/test_blas.py, bench/blas; Eigen 3 and Boost for
+# tests/test_e2e_eigen.py and the IR corpus; cmake, meson and ninja for the real-build tests, so
+# that CI runs them rather than skips them; clang's OpenMP runtime and headers for
+# tests/test_openmp.py, bench/openmp): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-build libomp-22-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges fuzz-campaign clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -76,6 +78,7 @@ test-tf: setup
 	$(PY) -m pytest -n auto -q -rs tests/test_bridge_tensorflow.py
 
 # the long campaigns (pytest -m slow): driver fuzzing against clang, the 1,500-function unit
+# (and the ThreadSanitizer builds of tests/test_openmp.py)
 test-slow: test-setup
 	$(PY) -m pytest -n auto -q -m slow
 
@@ -90,6 +93,8 @@ bench: test-setup
 	$(PY) bench/run_bench.py $(BENCH_ARGS)
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
 	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
+	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
+	$(PY) bench/run_higher.py $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
@@ -97,6 +102,12 @@ bench-bridges: setup
 	@$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q torch==2.13.0 \
 	  || echo "bench-bridges: could not install torch; its rows are skipped"
 	$(PY) bench/bridges.py $(BENCH_ARGS)
+
+# A random-program campaign (#9, opt-in): 2000 programs of the widened grammar at -O0/-O2/-O3, each
+# checking reverse and forward mode against finite differences; report in build/fuzz-campaign/.
+# FUZZ_ARGS="--programs 200" for a shorter one.
+fuzz-campaign: setup
+	$(PY) tests/fuzz/campaign.py --out build/fuzz-campaign $(FUZZ_ARGS)
 
 clean-cache:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/adcc"

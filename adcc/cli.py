@@ -39,6 +39,18 @@ def runtime_path(bitcode: bool) -> None:
     console.out(rt.bitcode if bitcode else rt.lib_a)
 
 
+@cli.command("fortran-module-dir")
+def fortran_module_dir() -> None:
+    """Build the adcc_ad Fortran module if needed and print its directory (for flang -I)."""
+    from adcc.driver import console
+    from adcc.driver.fortran_module import module_dir
+    try:
+        console.out(module_dir())
+    except CompileError as e:
+        console.report_error(e, "adcc-tool")
+        sys.exit(1)
+
+
 @cli.command("cache-dir")
 def cache_dir() -> None:
     """Print the per-user cache directory."""

@@ -1,7 +1,8 @@
 """Diagnostics shared by every layer: the library raises, the CLI renders.
 
-A `CompileError` carries one or more `Diagnostic`s; nothing below adcc/cli.py or
-adcc/driver/console.py prints anything.
+A `CompileError` carries one or more `Diagnostic`s; a `CompileWarning` (returned, never raised,
+by the library) one warning and its notes in a group the user can silence or make an error.
+Nothing below adcc/cli.py or adcc/driver/console.py prints anything.
 """
 from __future__ import annotations
 
@@ -52,3 +53,22 @@ class CompileError(Exception):
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return [self.diagnostic, *self.notes]
+
+
+@dataclass(frozen=True)
+class CompileWarning:
+    """A warning of adcc's own in group `group` (`-W<group>`, `-Wno-<group>`, `-Werror=<group>`)."""
+    group: str
+    diagnostic: Diagnostic
+    notes: tuple[Diagnostic, ...] = ()
+    key: tuple = ()          # the same finding in another compile of the same source
+    precise: bool = True     # located, and its names come from debug information
+
+    def diagnostics(self, as_error: bool = False) -> list[Diagnostic]:
+        flag = f"[-Werror,-W{self.group}]" if as_error else f"[-W{self.group}]"
+        d = self.diagnostic
+        return [Diagnostic("error" if as_error else "warning", f"{d.message} {flag}", d.location), *self.notes]
+
+    def as_error(self) -> CompileError:
+        main, *notes = self.diagnostics(as_error=True)
+        return CompileError(main.message, main.location, notes)

@@ -9,6 +9,7 @@
 extern long long adcc_tape_peak_bytes(void) __attribute__((weak));
 extern long long adcc_tape_last_bytes(void) __attribute__((weak));
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,17 @@ typedef struct {
   double min_total_s; /* keep sampling until this much time has been spent */
   int min_samples;
   int fixed;          /* BENCH_SAMPLES set: one call per sample, no warm-up batching */
+  int higher;         /* --higher: split mode, Hessian-vector products, batches (#11; run_higher.py) */
 } bench_args;
 
 static bench_args bench_parse(int argc, char **argv) {
-  bench_args a = {0, NULL, 0, 0.5, 5, 0};
+  bench_args a = {0, NULL, 0, 0.5, 5, 0, 0};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) a.quick = 1;
+    else if (!strcmp(argv[i], "--higher")) a.higher = 1;
     else if (!strcmp(argv[i], "--size") && i + 1 < argc) a.size = atol(argv[++i]);
     else if (argv[i][0] != '-') a.data = argv[i];
-    else { fprintf(stderr, "usage: %s [--quick] [--size N] [DATA]\n", argv[0]); exit(2); }
+    else { fprintf(stderr, "usage: %s [--quick] [--higher] [--size N] [DATA]\n", argv[0]); exit(2); }
   }
   if (a.quick) a.min_total_s = 0.005;
   /* BENCH_SAMPLES=N: exactly N single-call samples (instruction counts under valgrind) */
@@ -133,6 +136,47 @@ static int bench_report(const char *name, const char *size, double primal_s, dou
     return 1;
   }
   return 0;
+}
+
+/* --higher: one JSON line of timings beside the gradient's (fields given as name/value pairs, a
+ * NULL name ends them); `err` is the largest relative error of what was checked (split gradient
+ * against the combined one, Hessian-vector products against finite differences of the gradient). */
+static int bench_report_higher(const char *name, const char *size, double err, ...) {
+  va_list ap;
+  va_start(ap, err);
+  printf("{\"name\": \"%s\", \"size\": \"%s\"", name, size);
+  for (const char *key = va_arg(ap, const char *); key; key = va_arg(ap, const char *))
+    printf(", \"%s\": %.6e", key, va_arg(ap, double));
+  printf(", \"max_rel_err\": %.3e}\n", isnan(err) ? 1e300 : err);
+  va_end(ap);
+  fflush(stdout);
+  if (!(err <= 1e-4)) {
+    fprintf(stderr, "%s %s: check failed, max_rel_err = %g\n", name, size, err);
+    return 1;
+  }
+  return 0;
+}
+
+/* Largest relative error of a Hessian-vector product hv = H v against 4th-order central
+ * differences of the gradient along v (the gradient computed by `gradient`). */
+static double bench_check_hvp(void (*gradient)(const double *x, double *g, void *ctx), void *ctx,
+                              const double *x, const double *v, const double *hv, long n, double h) {
+  double *xs = malloc(sizeof(double) * (size_t)n), *g[4], scale = 0.0, worst = 0.0;
+  static const double at[4] = {2.0, 1.0, -1.0, -2.0};
+  for (int k = 0; k < 4; k++) {
+    g[k] = malloc(sizeof(double) * (size_t)n);
+    for (long i = 0; i < n; i++) xs[i] = x[i] + at[k] * h * v[i];
+    gradient(xs, g[k], ctx);
+  }
+  for (long i = 0; i < n; i++) scale = fmax(scale, fabs(hv[i]));
+  for (long i = 0; i < n; i++) {
+    double fd = (-g[0][i] + 8.0 * g[1][i] - 8.0 * g[2][i] + g[3][i]) / (12.0 * h);
+    double e = bench_rel_err(hv[i], fd, 1e-6 * scale);
+    if (!(e <= worst)) worst = e;
+  }
+  for (int k = 0; k < 4; k++) free(g[k]);
+  free(xs);
+  return worst;
 }
 
 static FILE *bench_open(const char *path) {

@@ -7,8 +7,11 @@
 #include "bench.h"
 
 extern void __enzyme_autodiff(void *, ...);
+extern void *__enzyme_augmentfwd(void *, ...);
+extern void __enzyme_reverse(void *, ...);
 int enzyme_dup;
 int enzyme_const;
+int enzyme_not_overwritten;
 
 enum { N = 32, NN = N * N, NPARAM = 3 };
 
@@ -72,6 +75,46 @@ static void run_grad(void *ctx) {
                     p->grad + 2 * NN, enzyme_const, p->steps, enzyme_const, p->dt);
 }
 
+/* --higher (#11): the gradient in split mode (two calls; `kept`: inputs marked
+ * enzyme_not_overwritten). */
+static void split(bruss_problem *p, int kept) {
+  memset(p->grad, 0, sizeof p->grad);
+  void *tape;
+  if (kept) {
+    tape = __enzyme_augmentfwd((void *)brusselator, enzyme_not_overwritten, enzyme_dup, p->x, p->grad,
+                               enzyme_not_overwritten, enzyme_dup, p->x + 2 * NN, p->grad + 2 * NN,
+                               enzyme_const, p->steps, enzyme_const, p->dt);
+    __enzyme_reverse((void *)brusselator, enzyme_not_overwritten, enzyme_dup, p->x, p->grad,
+                     enzyme_not_overwritten, enzyme_dup, p->x + 2 * NN, p->grad + 2 * NN,
+                     enzyme_const, p->steps, enzyme_const, p->dt, 1.0, tape);
+  } else {
+    tape = __enzyme_augmentfwd((void *)brusselator, enzyme_dup, p->x, p->grad, enzyme_dup, p->x + 2 * NN,
+                               p->grad + 2 * NN, enzyme_const, p->steps, enzyme_const, p->dt);
+    __enzyme_reverse((void *)brusselator, enzyme_dup, p->x, p->grad, enzyme_dup, p->x + 2 * NN,
+                     p->grad + 2 * NN, enzyme_const, p->steps, enzyme_const, p->dt, 1.0, tape);
+  }
+}
+static void run_split(void *ctx) { split(ctx, 1); }
+static void run_split_default(void *ctx) { split(ctx, 0); }
+
+static int run_higher(const bench_args *a, bruss_problem *p, const char *size) {
+  double want[2 * NN + NPARAM], err = 0.0;
+  run_grad(p);
+  memcpy(want, p->grad, sizeof want);
+  for (int kept = 0; kept < 2; kept++) {
+    split(p, kept);
+    for (int i = 0; i < 2 * NN + NPARAM; i++) err = fmax(err, bench_rel_err(p->grad[i], want[i], 1e-12));
+  }
+  double tg = INFINITY, ts = INFINITY, td = INFINITY;
+  for (int round = 0; round < 3; round++) { /* interleaved: a loaded machine slows them alike */
+    tg = fmin(tg, bench_time(a, run_grad, p));
+    ts = fmin(ts, bench_time(a, run_split, p));
+    td = fmin(td, bench_time(a, run_split_default, p));
+  }
+  return bench_report_higher("brusselator", size, err, "grad_s", tg, "split_s", ts, "split_ratio", ts / tg,
+                             "split_default_s", td, "split_default_ratio", td / tg, (const char *)NULL);
+}
+
 int main(int argc, char **argv) {
   bench_args a = bench_parse(argc, argv);
   static bruss_problem p;
@@ -86,11 +129,12 @@ int main(int argc, char **argv) {
   p.x[2 * NN] = 3.4;    /* A */
   p.x[2 * NN + 1] = 1.0; /* B */
   p.x[2 * NN + 2] = 0.01; /* alpha (diffusion, in units of the domain) */
+  char size[64];
+  snprintf(size, sizeof size, "%dx%d_steps%d", N, N, p.steps);
+  if (a.higher) return run_higher(&a, &p, size);
   run_grad(&p);
   double err = bench_check_grad(bruss_loss, &p, p.x, p.grad, 2 * NN + NPARAM, 4, 1e-4);
   double tp = bench_time(&a, run_primal, &p);
   double tg = bench_time(&a, run_grad, &p);
-  char size[64];
-  snprintf(size, sizeof size, "%dx%d_steps%d", N, N, p.steps);
   return bench_report("brusselator", size, tp, tg, err);
 }

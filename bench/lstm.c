@@ -7,8 +7,12 @@
 #include "bench.h"
 
 extern void __enzyme_autodiff(void *, ...);
+extern void *__enzyme_augmentfwd(void *, ...);
+extern void __enzyme_reverse(void *, ...);
+extern void __enzyme_fwddiff(void *, ...);
 int enzyme_dup;
 int enzyme_const;
+int enzyme_not_overwritten;
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
@@ -86,6 +90,73 @@ static void run_grad(void *ctx) {
                     enzyme_const, s->state, enzyme_const, s->sequence);
 }
 
+/* --higher (#11): the gradient in split mode (two calls; `kept`: inputs marked
+ * enzyme_not_overwritten), and a Hessian-vector product by forward mode over the gradient. */
+static void split(lstm_problem *s, int kept) {
+  memset(s->grad, 0, sizeof(double) * s->nparams);
+  void *tape;
+  if (kept) {
+    tape = __enzyme_augmentfwd((void *)lstm_objective, enzyme_const, s->l, enzyme_const, s->c, enzyme_const, s->b,
+        enzyme_not_overwritten, enzyme_dup, s->params, s->grad, enzyme_not_overwritten, enzyme_dup,
+        s->params + s->nmain, s->grad + s->nmain, enzyme_not_overwritten, enzyme_const, s->state,
+        enzyme_not_overwritten, enzyme_const, s->sequence);
+    __enzyme_reverse((void *)lstm_objective, enzyme_const, s->l, enzyme_const, s->c, enzyme_const, s->b,
+        enzyme_not_overwritten, enzyme_dup, s->params, s->grad, enzyme_not_overwritten, enzyme_dup,
+        s->params + s->nmain, s->grad + s->nmain, enzyme_not_overwritten, enzyme_const, s->state,
+        enzyme_not_overwritten, enzyme_const, s->sequence, 1.0, tape);
+  } else {
+    tape = __enzyme_augmentfwd((void *)lstm_objective, enzyme_const, s->l, enzyme_const, s->c, enzyme_const, s->b,
+        enzyme_dup, s->params, s->grad, enzyme_dup, s->params + s->nmain, s->grad + s->nmain,
+        enzyme_const, s->state, enzyme_const, s->sequence);
+    __enzyme_reverse((void *)lstm_objective, enzyme_const, s->l, enzyme_const, s->c, enzyme_const, s->b,
+        enzyme_dup, s->params, s->grad, enzyme_dup, s->params + s->nmain, s->grad + s->nmain,
+        enzyme_const, s->state, enzyme_const, s->sequence, 1.0, tape);
+  }
+}
+static void run_split(void *ctx) { split(ctx, 1); }
+static void run_split_default(void *ctx) { split(ctx, 0); }
+
+static void lstm_gradient(const double *p, double *grad, void *ctx) {
+  lstm_problem *s = ctx;
+  for (long i = 0; i < s->nparams; i++) grad[i] = 0.0;
+  __enzyme_autodiff((void *)lstm_objective, enzyme_const, s->l, enzyme_const, s->c, enzyme_const, s->b,
+                    enzyme_dup, p, grad, enzyme_dup, p + s->nmain, grad + s->nmain,
+                    enzyme_const, s->state, enzyme_const, s->sequence);
+}
+
+typedef struct { lstm_problem *s; double *v, *grad, *hv; } lstm_hvp;
+
+static void run_hvp(void *ctx) {
+  lstm_hvp *h = ctx;
+  __enzyme_fwddiff((void *)lstm_gradient, enzyme_dup, h->s->params, h->v, enzyme_dup, h->grad, h->hv,
+                   enzyme_const, h->s);
+}
+
+static int run_higher(const bench_args *a, lstm_problem *s, const char *size) {
+  long n = s->nparams;
+  double *want = malloc(sizeof(double) * n), err = 0.0;
+  run_grad(s);
+  memcpy(want, s->grad, sizeof(double) * n);
+  for (int kept = 0; kept < 2; kept++) {
+    split(s, kept);
+    for (long i = 0; i < n; i++) err = fmax(err, bench_rel_err(s->grad[i], want[i], 1e-12));
+  }
+  lstm_hvp h = {s, malloc(sizeof(double) * n), malloc(sizeof(double) * n), malloc(sizeof(double) * n)};
+  for (long i = 0; i < n; i++) h.v[i] = bench_uniform();
+  run_hvp(&h);
+  err = fmax(err, bench_check_hvp(lstm_gradient, s, s->params, h.v, h.hv, n, 1e-4));
+  double tg = INFINITY, ts = INFINITY, td = INFINITY, th = INFINITY;
+  for (int round = 0; round < 3; round++) { /* interleaved: a loaded machine slows them alike */
+    tg = fmin(tg, bench_time(a, run_grad, s));
+    ts = fmin(ts, bench_time(a, run_split, s));
+    td = fmin(td, bench_time(a, run_split_default, s));
+    th = fmin(th, bench_time(a, run_hvp, &h));
+  }
+  return bench_report_higher("lstm", size, err, "grad_s", tg, "split_s", ts, "split_ratio", ts / tg,
+                             "split_default_s", td, "split_default_ratio", td / tg, "hvp_s", th,
+                             "hvp_ratio", th / tg, (const char *)NULL);
+}
+
 int main(int argc, char **argv) {
   bench_args a = bench_parse(argc, argv);
   if (!a.data) { fprintf(stderr, "lstm: need an ADBench lstm input file\n"); return 2; }
@@ -105,11 +176,12 @@ int main(int argc, char **argv) {
   if (a.size > 1 && a.size < s.c) s.c = (int)a.size;
   if (a.quick && s.c > 16) s.c = 16;
 
+  char size[64];
+  snprintf(size, sizeof size, "l%d_c%d_b%d", s.l, s.c, s.b);
+  if (a.higher) return run_higher(&a, &s, size);
   run_grad(&s);
   double err = bench_check_grad(lstm_loss, &s, s.params, s.grad, s.nparams, 4, 1e-3);
   double tp = bench_time(&a, run_primal, &s);
   double tg = bench_time(&a, run_grad, &s);
-  char size[64];
-  snprintf(size, sizeof size, "l%d_c%d_b%d", s.l, s.c, s.b);
   return bench_report("lstm", size, tp, tg, err);
 }

@@ -6,8 +6,13 @@
 #include "bench.h"
 
 extern void __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
+typedef struct { double d[4]; } ode_tangents4;
+extern ode_tangents4 __enzyme_fwddiff4(void *, ...);
+extern ode_tangents4 __enzyme_batch(void *, ...);
 int enzyme_dup;
 int enzyme_const;
+int enzyme_width, enzyme_dupv, enzyme_vector, enzyme_scalar;
 
 enum { NOSC = 8, NSTATE = 2 * NOSC, NPARAM = 3 };
 
@@ -108,9 +113,74 @@ static int run(const bench_args *a, const char *name, integrator method, void (*
   return bench_report(name, size, tp, tg, err);
 }
 
+/* --higher (#11): directional derivatives of the RK4 loss along 4 directions of (y0, params):
+ * one forward derivative; the 4 at once in vector forward mode (enzyme_width 4); and
+ * __enzyme_batch of the one-direction function over the 4 directions. */
+enum { NX = NSTATE + NPARAM };
+typedef struct { ode_problem *o; double dir[4][NX], jvp[4]; } ode_dirs;
+
+static double rk4_jvp(const double *x, const double *dx, int steps, double dt) {
+  return __enzyme_fwddiff((void *)rk4, enzyme_dup, x, dx, enzyme_dup, x + NSTATE, dx + NSTATE,
+                          enzyme_const, steps, enzyme_const, dt);
+}
+static void run_fwd1(void *ctx) {
+  ode_dirs *d = ctx;
+  d->jvp[0] = rk4_jvp(d->o->x, d->dir[0], d->o->steps, d->o->dt);
+}
+static void run_fwd4(void *ctx) {
+  ode_dirs *d = ctx;
+  ode_problem *o = d->o;
+  ode_tangents4 t = __enzyme_fwddiff4((void *)rk4, enzyme_width, 4,
+                                      enzyme_dupv, sizeof d->dir[0], o->x, d->dir[0],
+                                      enzyme_dupv, sizeof d->dir[0], o->x + NSTATE, d->dir[0] + NSTATE,
+                                      enzyme_const, o->steps, enzyme_const, o->dt);
+  memcpy(d->jvp, t.d, sizeof t.d);
+}
+static void run_batch4(void *ctx) {
+  ode_dirs *d = ctx;
+  ode_problem *o = d->o;
+  ode_tangents4 t = __enzyme_batch((void *)rk4_jvp, enzyme_width, 4, enzyme_scalar, o->x,
+                                   enzyme_vector, d->dir[0], d->dir[1], d->dir[2], d->dir[3],
+                                   enzyme_scalar, o->steps, enzyme_scalar, o->dt);
+  memcpy(d->jvp, t.d, sizeof t.d);
+}
+
+static int run_higher(const bench_args *a, int steps) {
+  ode_problem o = {rk4, steps, 10.0 / steps < 1e-3 ? 10.0 / steps : 1e-3, {0}, {0}};
+  for (int i = 0; i < NOSC; i++) {
+    o.x[i] = 0.8 * sin(0.9 * i + 0.3);
+    o.x[NOSC + i] = 0.3 * cos(1.7 * i);
+  }
+  o.x[NSTATE] = 1.3;
+  o.x[NSTATE + 1] = 0.7;
+  o.x[NSTATE + 2] = 0.05;
+  ode_dirs d = {&o, {{0}}, {0}};
+  for (int k = 0; k < 4; k++)
+    for (int i = 0; i < NX; i++) d.dir[k][i] = bench_uniform();
+  double want[4], err = 0.0;
+  for (int k = 0; k < 4; k++) want[k] = bench_fd_dir(ode_loss, &o, o.x, d.dir[k], NX, 1e-4);
+  run_fwd4(&d);
+  for (int k = 0; k < 4; k++) err = fmax(err, bench_rel_err(d.jvp[k], want[k], 1e-8));
+  run_batch4(&d);
+  for (int k = 0; k < 4; k++) err = fmax(err, bench_rel_err(d.jvp[k], want[k], 1e-8));
+  run_fwd1(&d);
+  err = fmax(err, bench_rel_err(d.jvp[0], want[0], 1e-8));
+  double t1 = INFINITY, t4 = INFINITY, tb = INFINITY;
+  for (int round = 0; round < 3; round++) { /* interleaved: a loaded machine slows them alike */
+    t1 = fmin(t1, bench_time(a, run_fwd1, &d));
+    t4 = fmin(t4, bench_time(a, run_fwd4, &d));
+    tb = fmin(tb, bench_time(a, run_batch4, &d));
+  }
+  char size[64];
+  snprintf(size, sizeof size, "N%d_steps%d", NOSC, steps);
+  return bench_report_higher("ode_rk4", size, err, "fwd1_s", t1, "width4_s", t4, "width4_ratio", t4 / t1,
+                             "batch4_s", tb, "batch4_ratio", tb / t1, (const char *)NULL);
+}
+
 int main(int argc, char **argv) {
   bench_args a = bench_parse(argc, argv);
   int steps = a.size > 0 ? (int)a.size : a.quick ? 1000 : 100000;
+  if (a.higher) return run_higher(&a, steps);
   int status = run(&a, "ode_euler", euler, run_grad_euler, steps);
   status |= run(&a, "ode_rk4", rk4, run_grad_rk4, steps);
   return status;

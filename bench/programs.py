@@ -16,10 +16,17 @@ class Program:
     name: str                          # also the source file bench/<name>.c
     data: str | None = None            # ADBench input for --quick (relative to ADBENCH)
     runs: tuple[tuple[str, ...], ...] = ((),)  # argument lists of the full benchmark, one per size
+    file: str = ""                     # the source when it is not <name>.c
+    jax: bool = True                   # jax_kernels.py has this kernel
 
     @property
     def source(self) -> Path:
-        return BENCH / f"{self.name}.c"
+        return BENCH / (self.file or f"{self.name}.c")
+
+    @property
+    def compiler(self) -> str:
+        """The adcc console script that builds it."""
+        return "adflang" if self.source.suffix == ".f90" else "adcc"
 
     def quick_args(self) -> list[str]:
         return ["--quick"] + ([str(ADBENCH / self.data)] if self.data else [])
@@ -38,4 +45,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("ode", None, (("--size", "100000"),)),   # one line each for ode_euler and ode_rk4
     Program("fft", None, (("--size", "14"),)),
     Program("brusselator", None, (("--size", "500"),)),
+    # gmm.c's algorithm written in Fortran (issue #15): its ratio is reported beside gmm's
+    Program("gmm_fortran", "gmm/1k/gmm_d10_K25.txt",
+            (("gmm/1k/gmm_d10_K25.txt",), ("gmm/1k/gmm_d64_K10.txt",)), file="gmm.f90", jax=False),
 )

@@ -153,7 +153,7 @@ static int starts(const char *s, const char *prefix) { return strncmp(s, prefix,
 
 /* Unknown words (not in TABLE) that the launcher leaves to the Python driver: actions it does
  * not do (-E, -S, -M, -MM, -fsyntax-only, -emit-*, -save-temps), queries (-v, -###, -dump*),
- * adcc's own options, LTO choices, the -X family it does not know (a value may look like any
+ * adcc's own options (and warning groups), LTO choices, the -X family it does not know (a value may look like any
  * option), -Wp, (may hide -MD), other modes (-cc1) and driver internals (-ccc-). Long options
  * (--version, --print-types, ...) are delegated too, except LONG_OK. */
 static const char *const DELEGATE_EXACT[] = {
@@ -161,7 +161,8 @@ static const char *const DELEGATE_EXACT[] = {
     "-fsyntax-only", "-fdriver-only", "-mmlir", NULL,
 };
 static const char *const DELEGATE_PREFIX[] = {
-    "-fadcc", "-fno-adcc", "-flto", "-fno-lto", "-emit-", "-save-temps", "-X", "-Wp,", "-cc1", "-ccc-", "-x", NULL,
+    "-fadcc", "-fno-adcc", "-Wadcc-", "-Wno-adcc-", "-Werror=adcc-", "-Wno-error=adcc-", "-flto", "-fno-lto",
+    "-emit-", "-save-temps", "-X", "-Wp,", "-cc1", "-ccc-", "-x", NULL,
 };
 static const char *const LONG_OK[] = {"--param=", "--gcc-toolchain=", "--gcc-install-dir=", "--stdlib=", NULL};
 

@@ -3,6 +3,7 @@
 #include "adcc_runtime.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,57 @@
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
-/* One released tape buffer per thread, kept for the next gradient (bounded: the largest). */
-static _Thread_local struct { char *base; int64_t cap; } spare;
+static void held(int64_t delta);
+
+/* Released tape buffers, kept per thread for the next tapes (bounded: the largest few). A serial
+ * gradient has one tape at a time; the time steps of a loop of OpenMP regions keep a tape per
+ * region and thread until the reverse pass, all of which the next gradient needs again. */
+#define ADCC_SPARES 32
+typedef struct { char *base; int64_t cap; } tape_buffer;
+static _Thread_local tape_buffer spares[ADCC_SPARES];
+static _Thread_local int nspares;
+
+/* the largest kept buffer of at least `cap` bytes, or NULL */
+static char *take_spare(int64_t *cap) {
+  int best = -1;
+  for (int k = 0; k < nspares; k++)
+    if (spares[k].cap >= *cap && (best < 0 || spares[k].cap > spares[best].cap)) best = k;
+  if (best < 0) return NULL;
+  char *base = spares[best].base;
+  *cap = spares[best].cap;
+  spares[best] = spares[--nspares];
+  return base;
+}
+
+static void keep_spare(char *base, int64_t cap) {
+  if (nspares < ADCC_SPARES) {
+    spares[nspares++] = (tape_buffer){base, cap};
+    return;
+  }
+  int smallest = 0;
+  for (int k = 1; k < nspares; k++)
+    if (spares[k].cap < spares[smallest].cap) smallest = k;
+  if (spares[smallest].cap >= cap) {
+    free(base);
+    held(-cap);
+    return;
+  }
+  free(spares[smallest].base);
+  held(-spares[smallest].cap);
+  spares[smallest] = (tape_buffer){base, cap};
+}
 
 static _Thread_local int64_t tape_last, tape_peak;
+
+/* Heap bytes the runtime holds for tape records, shadow stacks and split-mode tape headers
+ * (cached buffers included), and split-mode tapes recorded and not yet released: the counters a
+ * leak test reads (adcc_tape_live_bytes, adcc_split_tape_live_count). */
+static int64_t held_bytes, split_live;
+
+static void held(int64_t delta) { __atomic_fetch_add(&held_bytes, delta, __ATOMIC_RELAXED); }
+
+int64_t adcc_tape_live_bytes(void) { return __atomic_load_n(&held_bytes, __ATOMIC_RELAXED); }
+int64_t adcc_split_tape_live_count(void) { return __atomic_load_n(&split_live, __ATOMIC_RELAXED); }
 
 void adcc_tape_note(int64_t bytes) {
   tape_last = bytes;
@@ -45,19 +93,17 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     if (cap > INT64_MAX / 2) adcc_fatal("tape too large");
     cap *= 2;
   }
-  void *mem = NULL;
-  if (!t->base && spare.base && spare.cap >= cap) {
-    /* reuse the buffer a previous gradient released: no page faults, no zeroing */
-    mem = spare.base;
-    cap = spare.cap;
-    spare.base = NULL;
-    spare.cap = 0;
-  } else if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) {
-    adcc_fatal("out of memory growing the tape");
+  void *mem = t->base ? NULL : take_spare(&cap); /* a buffer a previous tape released: no page faults */
+  if (!mem) { /* (kept buffers count as held already) */
+    if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
+    held(cap);
   }
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
-    free(t->base);
+    if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) { /* else: the records inside a split tape */
+      free(t->base);
+      held(-t->cap);
+    }
   }
   t->base = mem;
   t->cap = cap;
@@ -82,13 +128,7 @@ void *adcc_tape_pop(adcc_tape *t, int64_t nbytes) {
 }
 
 void adcc_tape_free(adcc_tape *t) {
-  if (t->base && t->cap >= spare.cap) {
-    free(spare.base);
-    spare.base = t->base;
-    spare.cap = t->cap;
-  } else {
-    free(t->base);
-  }
+  if (t->base) keep_spare(t->base, t->cap);
   adcc_tape_init(t);
 }
 
@@ -98,6 +138,28 @@ void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes) {
   void *block = adcc_tape_grow(t, nbytes);
   memset(t->base + top, 0, (size_t)(t->cap - top));
   return block;
+}
+
+/* The shadow of a tape (higher-order AD) follows its primal: records sit at the same offsets, so
+ * after each growth of the primal the shadow gets at least the primal's capacity (old contents
+ * kept; new bytes zeroed when it accumulates adjoints) and its top. Returns the shadow of the
+ * primal's block. */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block, int32_t zeroed) {
+  if (shadow->cap < primal->cap) {
+    void *mem = NULL;
+    if (posix_memalign(&mem, ADCC_ALIGN, (size_t)primal->cap) != 0) adcc_fatal("out of memory growing a tape");
+    held(primal->cap);
+    if (shadow->base) memcpy(mem, shadow->base, (size_t)shadow->cap);
+    if (zeroed) memset((char *)mem + shadow->cap, 0, (size_t)(primal->cap - shadow->cap));
+    if (shadow->base && shadow->base != (char *)shadow + ADCC_SPLIT_TAPE_HEADER) {
+      free(shadow->base);
+      held(-shadow->cap);
+    }
+    shadow->base = mem;
+    shadow->cap = primal->cap;
+  }
+  shadow->top = primal->top;
+  return shadow->base + ((char *)primal_block - primal->base);
 }
 
 static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
@@ -146,6 +208,20 @@ static int live_remove(void *p) {
         found = 1;
         break;
       }
+      i = (i + 1) & (live_cap - 1);
+    }
+  }
+  pthread_mutex_unlock(&live_lock);
+  return found;
+}
+
+static int live_contains(void *p) {
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  if (live_cap) {
+    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+    while (live_slots[i] && !found) {
+      found = live_slots[i] == p;
       i = (i + 1) & (live_cap - 1);
     }
   }
@@ -223,7 +299,16 @@ void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
     user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
+int32_t adcc_shadow_free_if_ours(void *shadow) {
+  if (!shadow || !live_remove(shadow)) return 0;
+  free(header_of(shadow));
+  return 1;
+}
+
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !live_contains(old_shadow))
+    adcc_fatal("reverse mode cannot realloc memory whose shadow the caller allocated "
+               "(differentiate the function that allocates it too)");
   void *fresh = adcc_shadow_alloc(nbytes);
   if (old_shadow) {
     int64_t old_size = adcc_shadow_size(old_shadow);
@@ -234,47 +319,89 @@ void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes) {
 }
 
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow) {
+  /* the old shadow was zeroed by realloc_fwd and nothing can reach it since: the adjoints of the
+   * bytes realloc moved move back, whatever their type */
   if (old_shadow && new_shadow) {
     int64_t a = adcc_shadow_size(old_shadow), b = adcc_shadow_size(new_shadow);
-    int64_t n = (a < b ? a : b) / (int64_t)sizeof(double);
-    double *dst = old_shadow;
-    const double *src = new_shadow;
-    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+    memcpy(old_shadow, new_shadow, (size_t)(a < b ? a : b));
   }
   adcc_shadow_free(new_shadow);
 }
 
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes) {
+  if (old_shadow && !live_contains(old_shadow)) {
+    void *fresh = realloc(old_shadow, (size_t)nbytes); /* the caller's shadow: like its primal */
+    if (!fresh && nbytes) adcc_fatal("out of memory reallocating shadow memory");
+    return fresh;
+  }
+  void *fresh = adcc_shadow_alloc(nbytes);
+  if (old_shadow) {
+    int64_t old_size = adcc_shadow_size(old_shadow);
+    memcpy(fresh, old_shadow, (size_t)(old_size < nbytes ? old_size : nbytes));
+    adcc_shadow_free(old_shadow);
+  }
+  return fresh;
+}
+
 /* Shadows of stack objects live from the augmented forward pass to the reverse of their
- * allocation, strictly LIFO: a per-thread chunked stack (chunks never move) replaces a
- * malloc/free pair per object and call. */
+ * allocation, strictly LIFO within one tape: a chunked stack (chunks never move) replaces a
+ * malloc/free pair per object and call. A gradient (__enzyme_autodiff) uses its thread's stack;
+ * a split-mode tape carries its own (adcc_split_enter makes it the thread's current one while
+ * its augmented or reverse pass runs), so tapes can be reversed in any order, on any thread. */
 typedef struct shadow_chunk {
   struct shadow_chunk *prev;
   int64_t size, used;
   _Alignas(16) char data[];
 } shadow_chunk;
 
-static _Thread_local shadow_chunk *stack_top, *stack_spare;
+#define THREAD_CHUNK (1 << 18) /* chunks of the thread's stack */
+#define TAPE_CHUNK 4096        /* first chunk of a tape's stack; later ones double */
+
+static _Thread_local shadow_chunk *thread_stack, *stack_spare;
+static _Thread_local shadow_chunk **current; /* NULL: &thread_stack; else a split tape's stack */
+
+static shadow_chunk **stack_slot(void) { return current ? current : &thread_stack; }
+
+static void free_chunk(shadow_chunk *c) {
+  held(-(int64_t)sizeof(shadow_chunk) - c->size);
+  free(c);
+}
+
+/* keep one released chunk per thread (the largest) for the next stack that needs one */
+static void recycle_chunk(shadow_chunk *c) {
+  if (stack_spare && stack_spare->size >= c->size) {
+    free_chunk(c);
+  } else {
+    if (stack_spare) free_chunk(stack_spare);
+    stack_spare = c;
+  }
+}
 
 void *adcc_shadow_stack_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
   int64_t n = (nbytes + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1);
-  if (!stack_top || stack_top->used + n > stack_top->size) {
+  shadow_chunk **slot = stack_slot();
+  shadow_chunk *top = *slot;
+  if (!top || top->used + n > top->size) {
+    int64_t want = current ? (top ? 2 * top->size : TAPE_CHUNK) : THREAD_CHUNK;
+    if (want > THREAD_CHUNK) want = THREAD_CHUNK;
+    if (want < n) want = n;
     shadow_chunk *c = stack_spare;
     if (c && c->size >= n) {
       stack_spare = NULL;
     } else {
-      int64_t size = n > (1 << 18) ? n : (1 << 18);
       c = NULL;
-      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)size) != 0)
+      if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)want) != 0)
         adcc_fatal("out of memory allocating shadow memory");
-      c->size = size;
+      c->size = want;
+      held((int64_t)sizeof(shadow_chunk) + want);
     }
     c->used = 0;
-    c->prev = stack_top;
-    stack_top = c;
+    c->prev = top;
+    *slot = top = c;
   }
-  void *p = stack_top->data + stack_top->used;
-  stack_top->used += n;
+  void *p = top->data + top->used;
+  top->used += n;
   memset(p, 0, (size_t)n);
   return p;
 }
@@ -286,24 +413,297 @@ static int in_chunk(const shadow_chunk *c, const char *p) {
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
   (void)nbytes;
   char *p = shadow;
+  shadow_chunk **slot = stack_slot();
   /* Normally `shadow` is the top allocation. If frames above it were abandoned (an exception
    * or longjmp left a gradient midway), release them too: LIFO order makes that safe. */
-  while (stack_top && !in_chunk(stack_top, p)) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    free(c);
+  while (*slot && !in_chunk(*slot, p)) {
+    shadow_chunk *c = *slot;
+    *slot = c->prev;
+    free_chunk(c);
   }
-  if (!stack_top || p > stack_top->data + stack_top->used)
-    adcc_fatal("shadow stack released out of order");
-  stack_top->used = p - stack_top->data;
-  if (stack_top->used == 0 && stack_top->prev) {
-    shadow_chunk *c = stack_top;
-    stack_top = c->prev;
-    if (stack_spare && stack_spare->size >= c->size) {
-      free(c);
-    } else {
-      free(stack_spare);
-      stack_spare = c;
-    }
+  shadow_chunk *top = *slot;
+  if (!top || p > top->data + top->used) adcc_fatal("shadow stack released out of order");
+  top->used = p - top->data;
+  if (top->used == 0 && (top->prev || current)) {
+    *slot = top->prev;
+    recycle_chunk(top);
   }
 }
+
+/* --- split mode ------------------------------------------------------------------------ */
+
+void *adcc_split_enter(adcc_split_tape *t) {
+  shadow_chunk **previous = current;
+  current = (shadow_chunk **)&t->stack;
+  return previous;
+}
+
+void adcc_split_leave(void *previous) { current = previous; }
+
+static void split_start(adcc_split_tape *t, char *inline_records, int64_t inline_bytes, uint32_t check,
+                        uint32_t heap) {
+  if (check == 0 && inline_bytes > 0) memset(inline_records, 0, (size_t)inline_bytes); /* a shadow tape */
+  t->records.base = inline_bytes > 0 ? inline_records : NULL;
+  t->records.top = 0;
+  t->records.cap = inline_bytes > 0 ? inline_bytes : 0;
+  t->stack = NULL;
+  t->inline_bytes = heap ? inline_bytes : 0;
+  t->check = check;
+  t->state = ADCC_SPLIT_RECORDED | heap;
+  __atomic_fetch_add(&split_live, 1, __ATOMIC_RELAXED);
+}
+
+adcc_split_tape *adcc_split_tape_new(int64_t inline_bytes, uint32_t check) {
+  if (inline_bytes < 0) inline_bytes = 0;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + inline_bytes;
+  adcc_split_tape *t = NULL;
+  if (posix_memalign((void **)&t, ADCC_ALIGN, (size_t)size) != 0) adcc_fatal("out of memory allocating a tape");
+  held(size);
+  split_start(t, (char *)t + ADCC_SPLIT_TAPE_HEADER, inline_bytes, check, ADCC_SPLIT_HEAP);
+  return t;
+}
+
+void adcc_split_tape_init(void *buffer, int64_t size, int64_t inline_bytes, uint32_t check, const char *where) {
+  if (size < ADCC_SPLIT_TAPE_HEADER) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_allocated) has %lld bytes, adcc needs at least %d "
+             "(__enzyme_augmentsize gives the size)", where, (long long)size, ADCC_SPLIT_TAPE_HEADER);
+    adcc_fatal(msg);
+  }
+  if ((uintptr_t)buffer & 7) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tape buffer (enzyme_tape) must be aligned to 8 bytes", where);
+    adcc_fatal(msg);
+  }
+  /* records stay in the buffer when all of them fit (their most is known at compile time) */
+  int64_t room = size - ADCC_SPLIT_TAPE_HEADER;
+  split_start(buffer, (char *)buffer + ADCC_SPLIT_TAPE_HEADER, inline_bytes > 0 && room >= inline_bytes ? room : 0,
+              check, 0);
+}
+
+void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where) {
+  const char *why = NULL;
+  if (!t)
+    why = "the tape is a null pointer";
+  else if (!(t->state & ADCC_SPLIT_RECORDED))
+    why = "the tape holds no recording (reversed already, released, or never written by __enzyme_augmentfwd)";
+  else if (t->check != check)
+    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities";
+  if (why) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: %s", where, why);
+    adcc_fatal(msg);
+  }
+}
+
+void adcc_split_tape_free(void *tape) {
+  adcc_split_tape *t = tape;
+  if (!t) return;
+  int inline_records = t->records.base == (char *)t + ADCC_SPLIT_TAPE_HEADER;
+  int64_t size = ADCC_SPLIT_TAPE_HEADER + t->inline_bytes; /* of a heap header */
+  if (t->records.base && !inline_records) adcc_tape_free(&t->records);
+  shadow_chunk *c = t->stack;
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    recycle_chunk(c);
+    c = prev;
+  }
+  t->stack = NULL;
+  if (t->state & ADCC_SPLIT_RECORDED) __atomic_fetch_sub(&split_live, 1, __ATOMIC_RELAXED);
+  t->state &= ~(uint32_t)ADCC_SPLIT_RECORDED;
+  if (t->state & ADCC_SPLIT_HEAP) {
+    held(-size);
+    free(t);
+  }
+}
+
+/* OpenMP parallel regions in reverse mode. The augmented forward pass of a region runs in a team of
+ * n threads, each pushing onto its own tape; the reverse pass runs later in a team of the same size,
+ * thread k popping what thread k pushed. The OS thread behind thread number k may differ between
+ * the two teams, so what a thread keeps from one pass to the other lives in the team record, one
+ * slot per thread number: its tape, and its shadow stack (shadows of the stack objects its forward
+ * pass allocated, released by their reverse), swapped in while the thread runs the slot. */
+typedef struct adcc_omp_slot {
+  adcc_tape tape;      /* first: a slot's tape pointer is the slot's */
+  shadow_chunk *stack; /* the slot's shadow stack while no thread runs it */
+  shadow_chunk **outer; /* the running thread's current shadow stack, while it runs the slot */
+  adcc_omp_team *team;
+  char pad[64 - sizeof(adcc_tape) - 3 * sizeof(void *)]; /* one cache line per slot */
+} adcc_omp_slot;
+
+/* Entries of a lock's critical sections in one team: counted up by the forward pass, down by the
+ * reverse pass. */
+#define ADCC_OMP_LOCKS 32
+typedef struct adcc_omp_order {
+  void *lock;    /* set once (atomically) */
+  int64_t count; /* atomic */
+} adcc_omp_order;
+
+typedef struct adcc_omp_block {
+  int32_t nthreads;
+  adcc_omp_slot slots[];
+} adcc_omp_block;
+
+struct adcc_omp_team {
+  adcc_omp_block *block; /* published once, by the first thread of the forward team (atomics) */
+  adcc_omp_order orders[ADCC_OMP_LOCKS];
+};
+
+adcc_omp_team *adcc_omp_team_new(void) {
+  adcc_omp_team *team = calloc(1, sizeof *team);
+  if (!team) adcc_fatal("out of memory allocating an OpenMP team record");
+  return team;
+}
+
+static adcc_omp_block *team_block(adcc_omp_team *team, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  if (block) return block;
+  if (reverse) adcc_fatal("the reverse pass of an OpenMP parallel region found no forward pass");
+  adcc_omp_block *fresh = calloc(1, sizeof *fresh + (size_t)nthreads * sizeof(adcc_omp_slot));
+  if (!fresh) adcc_fatal("out of memory allocating OpenMP thread tapes");
+  fresh->nthreads = nthreads;
+  adcc_omp_block *expected = NULL;
+  if (__atomic_compare_exchange_n(&team->block, &expected, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return fresh;
+  free(fresh); /* another thread of the team published first */
+  return expected;
+}
+
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse) {
+  adcc_omp_block *block = team_block(team, nthreads, reverse);
+  if (nthreads != block->nthreads)
+    adcc_fatal("the reverse pass of an OpenMP parallel region got a different number of threads than its "
+               "forward pass (dynamic thread adjustment, OMP_DYNAMIC, is not supported in differentiated regions)");
+  if (tid < 0 || tid >= nthreads) adcc_fatal("OpenMP thread number out of range");
+  adcc_omp_slot *slot = &block->slots[tid];
+  slot->team = team;
+  slot->outer = current;
+  current = &slot->stack;
+  return &slot->tape;
+}
+
+static void free_chunks(shadow_chunk *c) {
+  while (c) {
+    shadow_chunk *prev = c->prev;
+    free_chunk(c);
+    c = prev;
+  }
+}
+
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse) {
+  adcc_omp_slot *slot = &team->block->slots[tid];
+  current = slot->outer;
+  slot->outer = NULL;
+  if (reverse) { /* the slot is done: its tape buffer is kept by this thread for the next one */
+    adcc_tape_free(&slot->tape);
+    free_chunks(slot->stack);
+    slot->stack = NULL;
+  }
+}
+
+int32_t adcc_omp_team_size(adcc_omp_team *team) {
+  adcc_omp_block *block = __atomic_load_n(&team->block, __ATOMIC_ACQUIRE);
+  return block ? block->nthreads : 1;
+}
+
+void adcc_omp_team_free(adcc_omp_team *team) {
+  adcc_omp_block *block = team->block;
+  if (block) {
+    for (int32_t k = 0; k < block->nthreads; k++) {
+      if (block->slots[k].tape.base) {
+        free(block->slots[k].tape.base);
+        held(-block->slots[k].tape.cap);
+      }
+      free_chunks(block->slots[k].stack);
+    }
+    free(block);
+  }
+  free(team);
+}
+
+static adcc_omp_order *team_order(adcc_tape *tape, void *lock) {
+  adcc_omp_team *team = ((adcc_omp_slot *)tape)->team;
+  for (int k = 0; k < ADCC_OMP_LOCKS; k++) {
+    adcc_omp_order *o = &team->orders[k];
+    void *seen = __atomic_load_n(&o->lock, __ATOMIC_ACQUIRE);
+    if (!seen && __atomic_compare_exchange_n(&o->lock, &seen, lock, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return o; /* a new entry */
+    if (seen == lock) return o;
+  }
+  adcc_fatal("too many distinct critical sections in one OpenMP parallel region");
+  return NULL;
+}
+
+int64_t adcc_omp_ticket(adcc_tape *tape, void *lock) {
+  return __atomic_fetch_add(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
+}
+
+void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket) {
+  adcc_omp_order *o = team_order(tape, lock);
+  for (int spins = 0; __atomic_load_n(&o->count, __ATOMIC_ACQUIRE) != ticket + 1; spins++)
+    if (spins > 64) sched_yield();
+}
+
+void adcc_omp_turn_pass(adcc_tape *tape, void *lock) {
+  __atomic_fetch_sub(&team_order(tape, lock)->count, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Derivatives of sorting (qsort, qsort_r): the values move, the permutation has no derivative.
+ * The primal is sorted by a stable merge sort of indices under the program's comparator, so that
+ * the permutation can be applied to shadows too: after the sort, base[i] is the old base[perm[i]]. */
+typedef struct {
+  const char *base;
+  int64_t size;
+  void *cmp;
+  void *arg;
+  int with_arg;
+} sort_context;
+
+static int compare_at(const sort_context *c, int64_t a, int64_t b) {
+  const void *x = c->base + a * c->size, *y = c->base + b * c->size;
+  if (c->with_arg) return ((int (*)(const void *, const void *, void *))c->cmp)(x, y, c->arg);
+  return ((int (*)(const void *, const void *))c->cmp)(x, y);
+}
+
+static void merge_sort(const sort_context *c, int64_t *idx, int64_t *tmp, int64_t n) {
+  if (n < 2) return;
+  int64_t h = n / 2;
+  merge_sort(c, idx, tmp, h);
+  merge_sort(c, idx + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = compare_at(c, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+  while (i < h) tmp[k++] = idx[i++];
+  while (j < n) tmp[k++] = idx[j++];
+  memcpy(idx, tmp, (size_t)n * sizeof *idx);
+}
+
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg) {
+  if (n < 0 || size < 0) adcc_fatal("negative qsort size");
+  int64_t *perm = malloc((size_t)(n ? n : 1) * 2 * sizeof *perm);
+  if (!perm) adcc_fatal("out of memory sorting");
+  for (int64_t i = 0; i < n; i++) perm[i] = i;
+  sort_context c = {base, size, cmp, arg, with_arg};
+  merge_sort(&c, perm, perm + n, n);
+  adcc_permute(base, perm, n, size);
+  return perm;
+}
+
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + i * size, old + perm[i] * size, (size_t)size);
+  free(old);
+}
+
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size) {
+  if (!mem || n < 2) return;
+  char *old = malloc((size_t)(n * size));
+  if (!old) adcc_fatal("out of memory sorting");
+  memcpy(old, mem, (size_t)(n * size));
+  for (int64_t i = 0; i < n; i++) memcpy((char *)mem + perm[i] * size, old + i * size, (size_t)size);
+  free(old);
+}
+
+void adcc_permutation_free(int64_t *perm) { free(perm); }

@@ -27,8 +27,10 @@ int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far 
 
 void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
 void *adcc_shadow_calloc(int64_t count, int64_t size);
-void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* new zeroed shadow, old copied then zeroed; old not freed */
-void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* old[i] += new[i] as doubles; frees new */
+void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode: new shadow, old copied then zeroed; old not freed */
+void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
+void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: like realloc (a caller's shadow with realloc) */
+int32_t adcc_shadow_free_if_ours(void *shadow); /* frees and returns 1 if adcc allocated it; else 0 (NULL: 0) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
 int64_t adcc_shadow_live_count(void);
@@ -36,11 +38,66 @@ void adcc_free_later(void *p, void (*fn)(void *)); /* fn(p) at the next adcc_fre
 int64_t adcc_free_mark(void);
 void adcc_free_flush(int64_t mark);     /* run the deferred frees made since `mark`, latest first */   /* heap shadows allocated and not yet released */
 void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes); /* grow, zeroing the new capacity (shadow tapes) */
+void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block,
+                       int32_t zeroed); /* a shadow tape follows its primal's growth (higher order) */
 void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadows of stack objects) */
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
+int64_t adcc_tape_live_bytes(void); /* heap bytes held for tapes and shadow stacks (cached buffers included) */
 int64_t adcc_shadow_size(void *shadow);
 
+/* Split mode (__enzyme_augmentfwd / __enzyme_reverse). Each tape is its own object: a header,
+ * then (when the most the augmented pass records is known at compile time and fits) its records;
+ * otherwise the header owns a growing record buffer. Records and the tape's shadow stack belong
+ * to the tape alone, so tapes may be reversed in any order and on any thread (one thread at a
+ * time per tape). README, "Split mode", documents the ABI. */
+#define ADCC_SPLIT_TAPE_HEADER 48 /* bytes; also the least an enzyme_allocated buffer may have */
+#define ADCC_SPLIT_RECORDED 1u    /* state: holds a recording not yet reversed */
+#define ADCC_SPLIT_HEAP 2u        /* state: the header was allocated by adcc_split_tape_new */
+
+typedef struct adcc_split_tape {
+  adcc_tape records; /* what the augmented pass pushes and the reverse pass pops */
+  void *stack;       /* this tape's shadow stack (shadows of stack objects, objects kept alive) */
+  int64_t inline_bytes; /* of a heap tape: record room allocated with the header */
+  uint32_t check;    /* which augmented pass recorded it: function and activities (0: a shadow tape,
+                        whose records start zeroed; higher-order AD) */
+  uint32_t state;    /* ADCC_SPLIT_RECORDED | ADCC_SPLIT_HEAP */
+} adcc_split_tape;
+
+adcc_split_tape *adcc_split_tape_new(int64_t inline_bytes, uint32_t check); /* a heap tape */
+void adcc_split_tape_init(void *buffer, int64_t size, int64_t inline_bytes, uint32_t check,
+                          const char *where); /* a tape in the caller's buffer of `size` bytes */
+void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where); /* before a reverse */
+void adcc_split_tape_free(void *tape); /* releases a tape: all of a heap one, what a caller's buffer owns */
+void *adcc_split_enter(adcc_split_tape *t); /* t's shadow stack becomes this thread's; returns a token */
+void adcc_split_leave(void *token);          /* back to the previous shadow stack */
+int64_t adcc_split_tape_live_count(void);    /* split tapes recorded and not yet released */
+
+/* sorting (qsort/qsort_r derivatives): sorts base like qsort and returns the permutation it applied
+ * (base[i] = old base[perm[i]]); permute/unpermute apply it, or its inverse, to a shadow */
+int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg);
+void adcc_permute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_unpermute(void *mem, const int64_t *perm, int64_t n, int64_t size);
+void adcc_permutation_free(int64_t *perm);
+
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
+
+/* OpenMP parallel regions in reverse mode (adcc/ad/rules/openmp.py): one team record per execution
+ * of a region holds a tape and a shadow stack per thread number, from the augmented forward pass
+ * (a team of n threads) to the reverse pass (a team of the same size; thread k resumes slot k). */
+typedef struct adcc_omp_team adcc_omp_team;
+adcc_omp_team *adcc_omp_team_new(void);
+/* thread `tid` of `nthreads` starts running slot tid (reverse: 0 forward, 1 reverse pass); returns its tape */
+adcc_tape *adcc_omp_team_enter(adcc_omp_team *team, int32_t tid, int32_t nthreads, int32_t reverse);
+void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse);
+int32_t adcc_omp_team_size(adcc_omp_team *team); /* threads of the forward pass */
+void adcc_omp_team_free(adcc_omp_team *team);
+/* Critical sections run their reverse in the reverse order of the forward pass: at its exit in the
+ * forward pass a thread takes a ticket (entries of `lock` before it, in the team of `tape`, a slot
+ * tape); in the reverse pass it waits for its turn (every later entry's reverse done), runs the
+ * reverse of the section and passes the turn on. */
+int64_t adcc_omp_ticket(adcc_tape *tape, void *lock);
+void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket);
+void adcc_omp_turn_pass(adcc_tape *tape, void *lock);
 
 #ifdef __cplusplus
 }

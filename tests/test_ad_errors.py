@@ -41,6 +41,47 @@ typedef struct { double a, b; } P;
 static P f(double x) { P p = {x * x, x}; return p; }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
 """, "aggregate"),
+    "store_into_external_memory": ("""
+extern double __enzyme_autodiff(void *, ...);
+double *ext_buffer(int n);
+static volatile int len = 2;
+static double f(double *x) {
+  int n = len;
+  double *buf = ext_buffer(n);
+  for (int i = 0; i < n; i++) buf[i] = x[0] * (i + 1);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += buf[i] * buf[(i + 1) % n];
+  return s;
+}
+int main(void) { double x = 1, dx = 0; __enzyme_autodiff((void *)f, &x, &dx); return 0; }
+""", "external function 'ext_buffer'"),
+    "mismatched_activity": ("""
+extern double __enzyme_autodiff(void *, ...);
+int enzyme_dup, enzyme_const;
+static double f(double *x, const double *c, int k) {
+  const double *p = k ? x : c;
+  return p[0] * p[1] + x[0];
+}
+int main(void) {
+  double x[2] = {1, 2}, dx[2] = {0}, c[2] = {3, 4};
+  __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, c, enzyme_const, 0);
+  return 0;
+}
+""", "mismatched activity"),
+    "float_bits_arithmetic": ("""
+#include <stdint.h>
+#include <string.h>
+extern double __enzyme_autodiff(void *, ...);
+static double f(double x) {
+  double y = x * x;
+  uint64_t b;
+  memcpy(&b, &y, 8);
+  b += 1;  /* the next double: no derivative adcc knows */
+  memcpy(&y, &b, 8);
+  return y;
+}
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "bits of a floating-point value"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

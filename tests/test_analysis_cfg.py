@@ -161,7 +161,46 @@ exit:
     fn = m.function("k")
     info = LoopInfo(fn)
     lp = info.loops[0]
-    assert trip_count(lp, info.dt) is None  # no canonical induction variable
-    ec = exit_count(lp, info.dt)
     s, n = fn.args[1], fn.args[2]
+    tc = trip_count(lp, info.dt)  # no canonical induction variable: n - s from the stepped one
+    assert tc.bound is n and tc.start is s and tc.offset == 0
+    ec = exit_count(lp, info.dt)
     assert ec.bound is n and ec.start is s and ec.offset == 0 and not ec.clamp  # n - s iterations
+
+
+def test_trip_counts_of_flang_loops():
+    """flang's `do` loops: an iteration counter stepping down to 0, an index stepping up from 1."""
+    m = parse_module("""
+define void @k(ptr %p, i64 %n) {
+entry:
+  br label %loop
+loop:
+  %count = phi i64 [ %n, %entry ], [ %count1, %loop ]
+  %i = phi i64 [ 1, %entry ], [ %i1, %loop ]
+  %q = getelementptr double, ptr %p, i64 %i
+  store double 0.0, ptr %q
+  %i1 = add nuw nsw i64 %i, 1
+  %count1 = add nsw i64 %count, -1
+  %done = icmp eq i64 %count1, 0
+  br i1 %done, label %next, label %loop
+next:
+  br label %up
+up:
+  %j = phi i64 [ 1, %next ], [ %j1, %up ]
+  %r = getelementptr double, ptr %p, i64 %j
+  store double 1.0, ptr %r
+  %j1 = add nuw i64 %j, 1
+  %end = icmp eq i64 %j, %n
+  br i1 %end, label %exit, label %up
+exit:
+  ret void
+}
+""")
+    fn = m.function("k")
+    info = LoopInfo(fn)
+    n = fn.args[1]
+    down, up = sorted(info.loops, key=lambda lp: lp.header.name)
+    for lp in (down, up):
+        tc = trip_count(lp, info.dt)
+        assert tc.bound is n and tc.offset == 0 and tc.start is None  # n iterations each
+

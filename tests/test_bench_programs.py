@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from driver_helpers import ADCC, REPO
@@ -33,7 +34,8 @@ def test_bench_program_quick(prog, tmp_path):
     if prog.data and not (programs.ADBENCH / prog.data).exists():
         pytest.skip(f"ADBench data not found: {programs.ADBENCH / prog.data}")
     exe = tmp_path / prog.name
-    build = subprocess.run([ADCC, "-O2", str(prog.source), "-o", str(exe), "-lm"],
+    compiler = str(Path(ADCC).parent / prog.compiler)
+    build = subprocess.run([compiler, "-O2", str(prog.source), "-o", str(exe), "-lm"],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     run = subprocess.run([str(exe), *prog.quick_args()], capture_output=True, text=True, timeout=120)

@@ -125,3 +125,31 @@ def test_kernel_crash_is_an_exception():
         crash(torch.tensor([-1.0, 2.0], dtype=torch.float64))
     torch.testing.assert_close(crash(torch.tensor([1.0, 2.0], dtype=torch.float64)),
                                torch.tensor([2.0, 4.0], dtype=torch.float64))
+
+
+def test_backward_reverses_the_forward_calls_tape():
+    """The forward call records a split-mode tape that backward reverses (no second run of the
+    kernel); retain_graph's second backward recomputes; a graph freed unreversed frees its tape."""
+    lib = library()
+    mix = adcc.torch.function(lib, "mix")
+    x, w, c = tensors(5)
+    before = lib.live_tapes()
+    y, s = mix(x, w, c)
+    assert lib.live_tapes() == before + 1
+    loss = y.square().sum() + s
+    loss.backward(retain_graph=True)
+    assert lib.live_tapes() == before
+    first = (x.grad.clone(), w.grad.clone())
+    x.grad, w.grad = None, None
+    loss.backward()  # the tape is consumed: from the saved inputs
+    np.testing.assert_allclose(x.grad.numpy(), first[0].numpy(), rtol=1e-13)
+    np.testing.assert_allclose(w.grad.numpy(), first[1].numpy(), rtol=1e-13)
+    y, s = mix(x, w, c)
+    assert lib.live_tapes() == before + 1
+    del y, s  # the graph goes without a backward pass: its tape is released
+    import gc
+    gc.collect()
+    assert lib.live_tapes() == before
+    with torch.no_grad():
+        mix(x, w, c)
+    assert lib.live_tapes() == before

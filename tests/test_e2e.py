@@ -7,11 +7,14 @@ derivative, prints ``PASS <name>`` and exits 0 iff every check matched.
 * ``test_selftest``: plain clang-22/clang++-22 with ``-DADCC_SELFTEST`` (the
   Enzyme calls are replaced by the hand-written derivatives) at -O0 and -O2.
   This validates the test programs themselves and must always pass.
+* A program that prints ``SKIP <reason>`` (a library it needs is not installed) is skipped with
+  that reason.
 * ``test_adcc``: adcc/adcc++ (the console scripts next to ``sys.executable``)
   at -O0..-O3 without SELFTEST. Parametrizations the compiler cannot pass yet
   are listed in ``XFAIL`` (strict): delete an entry when it starts passing.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,11 +57,18 @@ def _compiler(rel, adcc):
     return [path]
 
 
+def _timeout(src) -> int:
+    """TIMEOUT, or the program's own `// e2e-timeout: SECONDS` (heavy library headers)."""
+    m = re.search(r"^// e2e-timeout: (\d+)", Path(src).read_text(), re.M)
+    return int(m.group(1)) if m else TIMEOUT
+
+
 def compile_and_run(src, cc, opts, tmp_path, selftest):
     """Compile src with cc in tmp_path, run it there; return (stdout, message).
 
     message is None on success (compile ok, exit 0, a PASS line), otherwise a
     description of the failure."""
+    TIMEOUT = _timeout(src)
     exe = tmp_path / "t"
     cmd = [*cc, *opts, *(["-DADCC_SELFTEST"] if selftest else []), str(src), "-o", str(exe), "-lm"]
     try:
@@ -74,6 +84,9 @@ def compile_and_run(src, cc, opts, tmp_path, selftest):
     except subprocess.TimeoutExpired:
         return "", f"run timed out after {TIMEOUT}s"
     out = r.stdout + r.stderr
+    skip = next((line for line in r.stdout.splitlines() if line.startswith("SKIP ")), None)
+    if skip is not None and r.returncode == 0:
+        pytest.skip(skip[5:])  # a program whose library is not installed says so
     if r.returncode != 0:
         return out, f"run exit {r.returncode}:\n{out}"
     if not any(line.startswith("PASS") for line in r.stdout.splitlines()):

@@ -8,7 +8,9 @@ that checks __enzyme_autodiff / __enzyme_fwddiff against central differences and
 Reproduce one seed:  python tests/fuzz/gen.py --seed S -o f.c && adcc -O2 f.c -o f -lm && ./f
 Minimized failures found by larger campaigns live in tests/fuzz/regressions/: only the functions,
 with a `// wrap: NAME N` line; gen.wrap adds the checking driver (xfail until fixed: the reason is
-the file's `XFAIL:` header line, the opt levels its `OPTS:` line).
+the file's `XFAIL:` header line, the opt levels its `OPTS:` line; a `// wide` line gives it the
+widened grammar's helpers). `make fuzz-campaign` runs tests/fuzz/campaign.py: 2000 programs of the
+widened grammar (#9) at -O0/-O2/-O3.
 """
 from __future__ import annotations
 
@@ -31,6 +33,10 @@ PER_FILE = 8
 GROUPS = [list(range(i, min(i + PER_FILE, NSEEDS))) for i in range(0, NSEEDS, PER_FILE)]
 # -O0 and -O2 for every group, -O3 for every other group
 CASES = [(g, opt) for k, g in enumerate(GROUPS) for opt in (("-O0", "-O2", "-O3") if k % 2 == 0 else ("-O0", "-O2"))]
+# the widened grammar (#9: realloc growth, allocator tables, out-parameters, punning and sign bits,
+# overlapping memmove, qsort, aligned stack arrays): a sample here, the campaign is `make fuzz-campaign`
+WIDE_GROUPS = [list(range(10000 + i, 10000 + i + PER_FILE)) for i in range(0, 16, PER_FILE)]
+WIDE_CASES = [(g, opt) for k, g in enumerate(WIDE_GROUPS) for opt in (("-O0", "-O2", "-O3") if k == 0 else ("-O0", "-O2"))]
 TIMEOUT = 300
 # Known failures (strict xfail, remove when fixed): (first seed of the group, opt) -> reason
 KNOWN: dict[tuple[int, str], str] = {}
@@ -47,8 +53,8 @@ def _compile_run(cc: list[str], opt: str, src: Path, exe: Path) -> tuple[str, st
     return "ok", r.stdout
 
 
-def _repro(seed: int, opt: str) -> str:
-    return f"python tests/fuzz/gen.py --seed {seed} -o f.c && adcc {opt} f.c -o f -lm && ./f"
+def _repro(seed: int, opt: str, wide: bool = False) -> str:
+    return f"python tests/fuzz/gen.py{' --wide' if wide else ''} --seed {seed} -o f.c && adcc {opt} f.c -o f -lm && ./f"
 
 
 def _case(g, o):
@@ -59,8 +65,17 @@ def _case(g, o):
 
 @pytest.mark.parametrize("seeds,opt", [_case(g, o) for g, o in CASES])
 def test_fuzz_ad(tmp_path, seeds, opt):
+    _check_seeds(tmp_path, seeds, opt, wide=False)
+
+
+@pytest.mark.parametrize("seeds,opt", [pytest.param(g, o, id=f"wide{g[0]}-{g[-1]}{o}") for g, o in WIDE_CASES])
+def test_fuzz_ad_wide(tmp_path, seeds, opt):
+    _check_seeds(tmp_path, seeds, opt, wide=True)
+
+
+def _check_seeds(tmp_path, seeds, opt, wide):
     src = tmp_path / f"fuzz_{seeds[0]}.c"
-    src.write_text(gen.program(seeds))
+    src.write_text(gen.program(seeds, wide=wide))
     kind, out = _compile_run([ADCC], opt, src, tmp_path / "fuzz")
     if kind == "ok":
         return
@@ -71,14 +86,14 @@ def test_fuzz_ad(tmp_path, seeds, opt):
     if not bad:
         for s in seeds:
             one = tmp_path / f"seed_{s}.c"
-            one.write_text(gen.program([s]))
+            one.write_text(gen.program([s], wide=wide))
             k1, o1 = _compile_run([ADCC], opt, one, tmp_path / f"seed_{s}")
             if k1 != "ok":
                 bad.append(s)
                 details.append(f"--- seed {s} ({k1} failure, program {one}):\n{o1}")
     lines = [f"adcc {opt}: {kind} failure of {src} (seeds {seeds})"]
     for s in bad:
-        lines.append(f"  seed {s}: reproduce with: {_repro(s, opt)}")
+        lines.append(f"  seed {s}: reproduce with: {_repro(s, opt, wide)}")
     lines.append(out)
     lines += details
     pytest.fail("\n".join(lines), pytrace=False)
@@ -91,9 +106,9 @@ CLANG = shutil.which("clang-22") or shutil.which("clang")
 def test_fuzz_generator_selfcheck(tmp_path):
     """The generator's programs are valid C and their finite differences are accurate
     (plain clang, -DNOAD: FD with step h vs 2h agree to 1e-7), so failures above are adcc's."""
-    for g in GROUPS:
+    for g, wide in [(g, False) for g in GROUPS] + [(g, True) for g in WIDE_GROUPS]:
         src = tmp_path / f"fuzz_{g[0]}.c"
-        src.write_text(gen.program(g))
+        src.write_text(gen.program(g, wide=wide))
         kind, out = _compile_run([CLANG, "-DNOAD", "-Werror=implicit-function-declaration"], "-O2", src,
                                  tmp_path / f"fuzz_{g[0]}")
         assert kind == "ok", f"generator bug, seeds {g} ({src}): {out}"
@@ -123,6 +138,6 @@ def test_fuzz_regression(tmp_path, path, opt):
     text = path.read_text()
     name, n = re.search(r"^// wrap: (\w+) (\d+)", text, re.M).groups()
     src = tmp_path / path.name
-    src.write_text(gen.wrap(text, name, int(n)))
+    src.write_text(gen.wrap(text, name, int(n), wide=bool(re.search(r"^// wide", text, re.M))))
     kind, out = _compile_run([ADCC], opt, src, tmp_path / path.stem)
     assert kind == "ok", f"{path} at {opt}: {kind} failure\n{out}"

@@ -2,8 +2,8 @@
 
 `tests/test_rules.py` checks the partials of `adcc.ad.rules.RULES` in Python only. This file generates
 C programs from the same table at test time, compiles them with adcc (-O0, -O2) and runs them: for
-every C spelling (`sin`, and its float twin `sinf`), every domain point and every floating-point
-operand, the reverse-mode partial (`__enzyme_autodiff`, the operand `enzyme_out` and, as `rev-default`,
+every C spelling (`sin`, and its float and long double twins `sinf`, `sinl`), every domain point and
+every floating-point operand, the reverse-mode partial (`__enzyme_autodiff`, the operand `enzyme_out` and, as `rev-default`,
 unmarked; the others `enzyme_const`) and the forward-mode partial (`__enzyme_fwddiff`, `enzyme_dup, x, 1.0`) are compared
 with a central finite difference of the double-precision function (step 1e-6*(|x|+1)), within
 1e-5*max(1, |want|) (1e-3 for float spellings). Non-active float operands (copysign's sign) and the
@@ -13,9 +13,9 @@ Opcode rules (fadd, fsub, fmul, fdiv, frem, fneg, select, fpext, fptrunc, the in
 and the intrinsic-only ones clang emits from C (fmuladd from `a*b+c`, powi from `__builtin_powi`) get
 small hand-written C expressions.
 
-Floats never go through varargs: a float case is a `double` function that rounds its operands to
-float, calls the float spelling (`sinf((float)x0)`) and widens the result; its finite difference is
-taken of the double twin (`sin(x0)`).
+Floats never go through varargs: a float (long double) case is a `double` function that converts its
+operands to float (long double), calls that spelling (`sinf((float)x0)`, `sinl((long double)x0)`) and
+converts the result back; its finite difference is taken of the double twin (`sin(x0)`).
 
 Each program prints one `MISMATCH <case> ...` line per failed check and `PASS` at the end; it exits 1
 on any mismatch. Cases listed in `KNOWN_FAILURES` are moved to a separate program that must fail
@@ -38,8 +38,9 @@ BIN_DIR = Path(sys.executable).parent
 ADCC = BIN_DIR / "adcc"
 TIMEOUT = 120  # seconds, per compile and per run
 OPTS = ("-O0", "-O2")
-PRECISIONS = ("double", "float")
-TOLERANCE = {"double": 1e-5, "float": 1e-3}
+PRECISIONS = ("double", "float", "long double")
+TOLERANCE = {"double": 1e-5, "float": 1e-3, "long double": 1e-5}
+SPELLING = {"double": "", "float": "f", "long double": "l"}  # libm suffix per precision
 
 # case key (a C spelling such as "sinf", or a hand-written case such as "fmul", "fpext") -> "issue: reason".
 # Those cases run in their own program, which must fail (strict xfail).
@@ -77,7 +78,7 @@ def _lit(v: float) -> str:
 
 def _libm_cases(rule, base: str, precision: str) -> Case:
     """`f_<spelling>_<k>(double x0, ...)` calling the spelling; integer operands are literals."""
-    spelling = base if precision == "double" else base + "f"
+    spelling = base + SPELLING[precision]
     groups: dict[tuple, list] = {}
     for point in rule.domain:
         ints = tuple((i, v) for i, v in enumerate(point) if not isinstance(v, float))
@@ -89,11 +90,11 @@ def _libm_cases(rule, base: str, precision: str) -> Case:
         param = {op: f"x{j}" for j, op in enumerate(floats)}
 
         def call(name: str, narrow: bool) -> str:
-            args = [str(const[i]) if i in const else (f"(float){param[i]}" if narrow else param[i])
+            args = [str(const[i]) if i in const else (f"({precision}){param[i]}" if narrow else param[i])
                     for i in range(rule.arity)]
             return f"(double){name}({', '.join(args)})"
         instances.append(Instance(
-            fname=f"f_{spelling}_{k}", nparams=len(floats), body=call(spelling, precision == "float"),
+            fname=f"f_{spelling}_{k}", nparams=len(floats), body=call(spelling, precision != "double"),
             twin=call(base, False), points=tuple(tuple(p[i] for i in floats) for p in points),
             labels=tuple(repr(p) for p in points), operands=tuple(floats)))
     return Case(key=spelling, rule=rule.name, precision=precision, instances=tuple(instances))
@@ -277,10 +278,11 @@ def test_every_c_spelling_is_generated():
         if not rule.c_names:
             continue
         for base in _c_bases(rule):
-            for precision, spelling in (("double", base), ("float", base + "f")):
+            for precision in PRECISIONS:
+                spelling = base + SPELLING[precision]
                 assert re.search(rf"\b{re.escape(spelling)}\(", programs[precision]), \
                     f"{rule.name}: {spelling} is not called in the {precision} program"
-        assert {(rule.name, "double"), (rule.name, "float")} <= checked, rule.name
+        assert {(rule.name, p) for p in PRECISIONS} <= checked, rule.name
     assert {r.name for r in RULES if r.c_names} - {c.rule for c in all_cases()} == set()
 
 

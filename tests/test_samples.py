@@ -22,7 +22,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 ADCC = Path(sys.executable).parent / "adcc"
 TIMEOUT = 60  # seconds, per compile and per run
 
-SAMPLES = ("demo.c", "heat_pde.c", "least_squares.c", "nn_loss.c")
+SAMPLES = ("demo.c", "heat_pde.c", "least_squares.c", "newton_cg.c", "nn_loss.c")
 SELFTEST_OPTS = ("-O0", "-O2")
 ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import callee_spec, convert, math_rule, size_of_const, unsupported, zero_of
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
+from adcc.ad.common import (MEMORY_KINDS, bit_operation_error, callee_spec, convert, math_rule, shadow_alignment,
+                            size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
+from adcc.ir import layout
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Block, Constant, Instruction, Value
+from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
 
 if TYPE_CHECKING:
     from adcc.ad.reverse import ReverseSynthesizer
@@ -58,7 +61,7 @@ class ReverseBuilder:
                 self.hslot[(id(cl), hk, id(hv))] = self.b.alloca(hv.type, name="hoist")
         k = RecordLayout([T.i32]).pop(self.b, self.tape)[0] if len(rets) > 1 else None
         fvals = RecordLayout([key_type(kd, v) for kd, v in plan.func_keys]).pop(self.b, self.tape)
-        self.func_vals = {(kd, id(v)): x for (kd, v), x in zip(plan.func_keys, fvals)}
+        self.func_vals = {(kd, id(v)): self._passive(kd, v, x) for (kd, v), x in zip(plan.func_keys, fvals)}
         if not rets:
             self.b.unreachable()
         elif len(rets) == 1:
@@ -71,7 +74,8 @@ class ReverseBuilder:
         outs = []
         for a, act in zip(s.primal.args, s.spec.args):
             if act is Activity.OUT:
-                outs.append(self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type))
+                d = self.read_adj(a) if self.act.is_varied(a) else zero_of(a.type)
+                outs.append(d if d.type == a.type else self.b.cast("bitcast", d, a.type))  # a float's bits
         self.b.ret(s.rev_pack.pack(self.b, outs))
 
     # --- adjoint accumulators ------------------------------------------------------------
@@ -130,13 +134,16 @@ class ReverseBuilder:
             if kind == "s" and self.act.has_shadow(v):
                 from adcc.ad.globals import shadow_constant
                 x = shadow_constant(self.module, v)
+            elif kind == "s" and isinstance(v.type, T.PointerType):
+                from adcc.ad.globals import inactive_constant_shadow
+                x = inactive_constant_shadow(self.module, v, writable=True)
             else:
                 x = v
         elif src == "func":
             x = self.func_vals[key]
         elif src == "hoist":
             cl = self.s.plan.hoist_loop(v, self.blk)
-            x = self.b.load(v.type, self.hslot[(id(cl), kind, id(v))])
+            x = self._passive(kind, v, self.b.load(v.type, self.hslot[(id(cl), kind, id(v))]))
         elif src == "affine":
             cl, start, (how, step), nxt = self.s.plan.affine(v, self.blk)
             st = self.value("p", start)
@@ -166,6 +173,18 @@ class ReverseBuilder:
         else:
             raise AssertionError(f"internal error: {kind} {v!r} not on the tape")
         self.cur[key] = x
+        return x
+
+    def _passive(self, kind: str, v, x: Value) -> Value:
+        """A pointer without a shadow, read back from the tape, passes through `adcc.passive` (an
+        inactive identity, removed once all derivatives are built): a derivative of this code
+        (higher order) then knows it carries no derivative. The tape is active memory to it, and
+        its shadow of such a pointer would be the pointer itself, so the values loaded through it
+        would count as derivatives."""
+        if kind == "p" and isinstance(v.type, T.PointerType) and not self.act.has_shadow(v):
+            self.module.ensure_declaration(PASSIVE, T.FunctionType(T.ptr, (T.ptr,)),
+                                           "nounwind willreturn memory(none)")
+            return self.b.call(PASSIVE, T.ptr, [x], declare=False)
         return x
 
     def _reverse_block(self, blk: Block) -> None:
@@ -199,7 +218,7 @@ class ReverseBuilder:
             if kind == "idx":
                 idx = x
             else:
-                self.cur[(kind, id(v))] = x
+                self.cur[(kind, id(v))] = self._passive(kind, v, x)
         for kind, v in s.needs[id(blk)]:
             self.value(kind, v)
         term = blk.terminator
@@ -340,21 +359,26 @@ class ReverseBuilder:
             val, ptr = inst.operands
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
-                sp = self.rs(ptr)
-                d = b.load(ty, sp)
-                b.store(zero_of(ty), sp)
+                sp, align = self.rs(ptr), shadow_alignment(self.module, inst)
+                d = b.load(ty, sp, align=align)
+                b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
             return
         if op == "call":
             return self._call(inst)
+        if op == "atomicrmw":
+            return self._atomic(inst)
         if op == "alloca":
+            heap = self.s.heap_stack_shadows
             if id(inst) in self.s.kept_alive:
                 size = size_of_const(inst.info["alloc_type"])
-                if act.has_shadow(inst):
-                    b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size])
-                b.call("adcc_shadow_stack_free", T.void, [self.rp(inst), size])
+                for v in ([self.rs(inst)] if act.has_shadow(inst) else []) + [self.rp(inst)]:
+                    if heap:
+                        b.call("adcc_shadow_free", T.void, [v])
+                    else:
+                        b.call("adcc_shadow_stack_free", T.void, [v, size])
                 return
-            if act.has_shadow(inst) and inst.operands:
+            if act.has_shadow(inst) and (inst.operands or heap):
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
             elif act.has_shadow(inst):
                 b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
@@ -363,9 +387,19 @@ class ReverseBuilder:
             return
         d = self.take_adj(inst)
         if op == "load":
-            sp = self.rs(inst.operands[0])
-            old = b.load(d.type, sp)
-            b.store(add_values(b, old, d), sp)
+            self.accumulate(inst, d)
+            return
+        if op in INT_OPS:
+            x = sign_operand(inst, act.is_varied)
+            if x is None:
+                raise bit_operation_error(self.module, inst)
+            flipped = b.icmp("slt", b.xor(self.rp(inst), self.rp(x)), Builder.iconst(inst.type, 0))
+            self.add_adj(x, b.select(flipped, b.fneg(d), d))
+            return
+        if op == "select" and d.type != inst.type:  # integers holding floats: adjoints are floats
+            c, zero = self.rp(inst.operands[0]), zero_of(d.type)
+            self.add_adj(inst.operands[1], b.select(c, d, zero))
+            self.add_adj(inst.operands[2], b.select(c, zero, d))
             return
         rule = lookup_opcode(op)
         if rule is not None and rule.kind in ("pointwise", "cast", "select"):
@@ -422,6 +456,52 @@ class ReverseBuilder:
             return self._shuffle(inst, d)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
 
+    def accumulate(self, load: Instruction, d: Value) -> None:
+        """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
+        into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
+        ptr = load.operands[0]
+        sp, b, align = self.rs(ptr), self.b, shadow_alignment(self.module, load)
+        if not self.s.shared_memory(ptr):
+            b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
+            return
+        ex = self.s.exclusive.get(id(load))
+        if ex is None:
+            atomic_add(b, sp, d)
+            return
+        # an iteration whose accesses no other thread's chunk reaches: plain additions (adcc.ad.parallel)
+        alone = self.cur.get(("alone", id(ex)))
+        if alone is None:
+            stride = Builder.iconst(T.i64, ex.stride)
+            at = b.mul(self._wide(self.rp(ex.iv), None), stride)
+            low = b.add(b.mul(self._wide(self.rp(ex.lb), ex.extend), stride), Builder.iconst(T.i64, ex.low))
+            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+            alone = self.cur[("alone", id(ex))] = b.and_(b.icmp("sle", low, at), b.icmp("sle", at, high))
+        plain, shared, join = self.fn.add_block(None), self.fn.add_block(None), self.fn.add_block(None)
+        b.cond_br(alone, plain, shared)
+        b.position_at_end(plain)
+        b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
+        b.br(join)
+        b.position_at_end(shared)
+        atomic_add(b, sp, d)
+        b.br(join)
+        b.position_at_end(join)
+
+    def _wide(self, v: Value, extend: str | None) -> Value:
+        """An integer as i64 (sign-extended unless `extend` says zext)."""
+        if v.type == T.i64:
+            return v
+        return self.b.cast("zext" if extend == "zext" else "sext", v, T.i64)
+
+    def _atomic(self, inst: Instruction) -> None:
+        """`atomicrmw fadd/fsub p, v` (its old value unused): v's adjoint is p's (read once more for
+        each update; nothing else writes that adjoint while the updates run)."""
+        ptr, val = inst.operands[0], inst.operands[1]
+        if not (self.act.has_shadow(ptr) and self.act.is_varied(val)):
+            return
+        ty = self.act.adjoint_type(val)
+        d = self.b.atomic_load(ty, self.rs(ptr), layout.align_of(self.module, ty))
+        self.add_adj(val, self.b.fneg(d) if inst.info["operation"] == "fsub" else d)
+
     def _rule_inputs(self, rule, inst: Instruction, operands: list[Value]):
         """The primal inputs the active partials read (others are placeholders never emitted)."""
         wanted: dict[int, Value] = {}
@@ -464,22 +544,8 @@ class ReverseBuilder:
                 if c is not None:
                     self.add_adj(a, c)
             return
-        if kind is CallKind.FREE:
-            if not self.s.freed_at_allocation(inst):
-                self._free_primal(inst, [self.rp(a) for a in inst.args])
-            return
-        if kind is CallKind.ALLOC:
-            free = self.s.heap_free.get(id(inst))
-            if free is not None:  # the reverse pass may have read it until here
-                self._free_primal(free, [self.rp(inst)])
-            if act.has_shadow(inst):
-                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
-            return
-        if kind is CallKind.REALLOC:
-            old = inst.args[0]
-            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
-            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind, inst.callee_name)
         if kind is CallKind.MEMCPY:
             dst, src, n = inst.args[0], inst.args[1], inst.args[2]
             if not act.has_shadow(dst):
@@ -493,17 +559,29 @@ class ReverseBuilder:
                 if not fresh:
                     b.memset(self.rs(dst), 0, nb)
             elif lay.kind == "float":
-                op = "add" if fresh else "copy"
+                # a memmove's source and destination may overlap (a fresh destination cannot)
+                shared = self.s.shared_memory(src)
+                if shared and _is_memmove(inst) and not fresh:
+                    raise unsupported(self.module, inst, "cannot differentiate a memmove of memory other threads "
+                                                         "share (in a parallel region)")
+                op = ("add" if fresh else "move" if _is_memmove(inst) else "copy") + (".shared" if shared else "")
                 helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
+                shared = self.s.shared_memory(src)
+                # every destination adjoint is read before any lands on the source (overlap)
+                fields = []
                 for off, fty in lay.floats:
                     pd = b.byte_gep(self.rs(dst), off) if off else self.rs(dst)
-                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
-                    d = b.load(fty, pd, align=1)
+                    fields.append((off, fty, b.load(fty, pd, align=1)))
                     if not fresh:
                         b.store(zero_of(fty), pd, align=1)
-                    b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
+                for off, fty, d in fields:
+                    ps = b.byte_gep(self.rs(src), off) if off else self.rs(src)
+                    if shared:
+                        atomic_add(b, ps, d)
+                    else:
+                        b.store(b.fadd(b.load(fty, ps, align=1), d), ps, align=1)
             return
         if kind is CallKind.MEMSET:
             # the values it overwrote get no adjoint: zero their shadow, unless nothing reads it
@@ -534,24 +612,46 @@ class ReverseBuilder:
             b.position_at_end(bad)
             b.unreachable()
             saved_cur = dict(self.cur)
-            for (i, blk), name in zip(arms, cands):
+            for (i, blk), (name, target) in zip(arms, cands):
                 b.position_at_end(blk)
                 self.cur = dict(saved_cur)
-                self._call_rev(inst, name)
+                if target is CallKind.DEFINED:
+                    self._call_rev(inst, name)
+                else:
+                    self._call_memory(inst, target, name)
                 b.br(cont)
             b.position_at_end(cont)
             self.cur = saved_cur
             return
 
-    def _free_primal(self, free: Instruction, args: list[Value]) -> None:
+    def _call_memory(self, inst: Instruction, kind: CallKind, name: str) -> None:
+        """Reverse of malloc/free/realloc and their kin (`name`: the function called)."""
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:  # the primal's free, deferred to here
+            if name in IN_ORDER_FREES:  # those ran in the augmented pass
+                return
+            if not self.s.freed_at_allocation(inst):  # (else released at the allocation's reverse)
+                self._free_primal(inst, name, [self.rp(a) for a in inst.args])
+        elif kind is CallKind.ALLOC:
+            free = self.s.heap_free.get(id(inst))
+            if free is not None:  # the reverse pass may have read it until here
+                self._free_primal(free, free.callee_name, [self.rp(inst)])
+            if act.has_shadow(inst) and name != "adcc_split_tape_new":  # a shadow tape goes with its tape
+                b.call("adcc_shadow_free", T.void, [self.rs(inst)])
+        elif act.has_shadow(inst):
+            old = inst.args[0]
+            olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
+
+    def _free_primal(self, free: Instruction, name: str, args: list[Value]) -> None:
         b = self.b
         if self.s.rules_read_memory and len(args) == 1 and free.info["fn_type"].ret == T.void:
             # a call rule's reverse (run later in this reverse pass) may read the memory: release
             # it when the whole reverse pass is done (adcc_free_flush in the gradient)
-            b.call("adcc_free_later", T.void, [args[0], free.callee])
+            b.call("adcc_free_later", T.void, [args[0], GlobalRef(name)])
             self.s.ctx.frees_deferred = True
         else:
-            b.call(free.callee_name, T.void, args, fnty=free.info["fn_type"])
+            b.call(name, T.void, args, fnty=free.info["fn_type"])
 
     def _call_rev(self, inst: Instruction, name: str) -> None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)
@@ -576,6 +676,14 @@ class ReverseBuilder:
                 self.add_adj(a, c)
 
 
+PASSIVE = "adcc.passive"
+
+
+def _is_memmove(inst: Instruction) -> bool:
+    name = (inst.callee_name or "").strip('"')
+    return name == "memmove" or name.startswith("llvm.memmove.")
+
+
 # Adjoint accumulation: the order in which contributions are summed is ours to choose (the
 # program does not define it), so the optimizer may reassociate it, which lets it vectorize
 # reductions such as x̄ += ȳᵢ·aᵢ over a loop.
@@ -598,6 +706,25 @@ def add_values(b: Builder, x: Value, y: Value) -> Value:
                 out = b.insertvalue(out, add_values(b, b.extractvalue(x, k), b.extractvalue(y, k)), k)
         return out
     return x
+
+
+def atomic_add(b: Builder, p: Value, d: Value) -> None:
+    """*p += d atomically, one float at a time (vectors lane by lane, aggregates member by member)."""
+    module = b.module
+    ty = module.resolve(d.type) if isinstance(d.type, T.NamedStructType) else d.type
+    if isinstance(ty, T.FloatType):
+        b.atomic_rmw("fadd", p, d, layout.align_of(module, ty))
+    elif isinstance(ty, T.VectorType):
+        size = layout.alloc_size(module, ty.elem)
+        for k in range(ty.count):
+            atomic_add(b, b.byte_gep(p, k * size) if k else p, b.extractelement(d, k))
+    elif isinstance(ty, (T.StructType, T.ArrayType)):
+        elems = ty.elems if isinstance(ty, T.StructType) else [ty.elem] * ty.count
+        offsets = layout.struct_offsets(module, ty) if isinstance(ty, T.StructType) else \
+            [k * layout.alloc_size(module, ty.elem) for k in range(ty.count)]
+        for k, (et, off) in enumerate(zip(elems, offsets)):
+            if is_floatish(module, et):
+                atomic_add(b, b.byte_gep(p, off) if off else p, b.extractvalue(d, k))
 
 
 def parse_mask(mask: Value, count: int) -> list[int | None]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from adcc.diagnostics import CompileError
+from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
-ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|reverse|virtualreverse)\w*)\"?\(")
+ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)\w*)\"?\(")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ADOptions:
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
     kept_statics: bool = False      # the front end kept unused static variables (for static registrations)
     vector_library: str | None = None  # -fveclib=NAME: vector math variants for the post-AD vectorizer
+    check_derivatives: bool = False  # -fadcc-check-derivatives: derivative calls checked at run time
+    call_site_lines: tuple[tuple[str, str, str], ...] = ()  # (callee, "file:line", function) without -g
 
 
 @dataclass
@@ -35,6 +37,7 @@ class ADResult:
     reports: list[str] = field(default_factory=list)      # printer outputs (--print-types, ...)
     bitcode_text: str | None = None             # for the object's embedded bitcode, when it differs
                                                 # (keeps the registrations a link step may need)
+    warnings: list[CompileWarning] = field(default_factory=list)  # rendered (or made errors) by the driver
 
 
 def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
@@ -46,6 +49,8 @@ def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     kept every static variable (`-fkeep-persistent-storage-variables`) so that static Enzyme
     registrations reach the IR; only those stay pinned."""
     from adcc.analysis.declarations import mentions_declarations
+    if "__enzyme_fortran_" in text:
+        text = _prepare_fortran(text)
     declares = mentions_declarations(text)
     if "__enzyme_" not in text and not declares and not kept_statics:
         return text
@@ -74,8 +79,40 @@ def prepare_for_optimization(text: str, kept_statics: bool = False) -> str:
     return str(module)
 
 
-def differentiate_text(text: str, options: ADOptions) -> ADResult:
-    """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative."""
+def _prepare_fortran(text: str) -> str:
+    """The adcc_ad module's calls, made ready for optimization (adcc.ad.fortran_api)."""
+    from adcc.ad.fortran_api import prepare
+    from adcc.ir import parse_module
+    module = parse_module(text)
+    return str(module) if prepare(module) else text
+
+
+def call_site_lines(text: str, kept_statics: bool = False) -> tuple[tuple[str, str, str], ...]:
+    """(callee, "file:line", name of the differentiated function) of every __enzyme_* call of a
+    module with line tables, each callee named as `prepare_for_optimization` names it (so the
+    names identify the same calls in a compile of the same source without debug information)."""
+    from adcc.ad.rewrite import _target_name as target_name, find_call_sites
+    from adcc.ad.srcloc import location_of, source_name
+    from adcc.ir import ParseError, parse_module
+    try:
+        module = parse_module(prepare_for_optimization(text, kept_statics))
+        sites = find_call_sites(module)
+    except ParseError:
+        return ()
+    out = []
+    for inst in sites:
+        loc, target = location_of(module, inst), target_name(inst)
+        if inst.callee_name and loc is not None:
+            out.append((inst.callee_name, f"{loc.file}:{loc.line}", source_name(module, target) if target else "?"))
+    return tuple(out)
+
+
+def differentiate_text(text: str, options: ADOptions, between_levels=None) -> ADResult:
+    """Replace every __enzyme_* call site in `text` by a call to a synthesized derivative.
+
+    `between_levels(text) -> text` (optional) optimizes the module between nesting levels of
+    higher-order AD: derivatives of inner calls are synthesized first, the module is optimized
+    (so an outer derivative differentiates clean, inlined code), then the next level."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
     from adcc.ad.rewrite import rewrite_module
@@ -83,10 +120,18 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     from adcc.ir import ParseError, parse_module
     try:
         module = parse_module(text)
+        if "__enzyme_fortran_" in text:
+            from adcc.ad.fortran_api import lower
+            lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
-        sites, reports = rewrite_module(module, options)
+        sites, reports, warnings = [], [], []
+        if between_levels is not None:
+            module, sites, reports, warnings = _inner_levels(module, options, between_levels)
+        more, more_reports, more_warnings = rewrite_module(module, options)
+        sites, reports, warnings = sites + more, reports + more_reports, warnings + more_warnings
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
+    _drop_passive_markers(module)
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
     if sites and "!DISubprogram" in text:
         _locate_new_calls(module)
@@ -98,8 +143,57 @@ def differentiate_text(text: str, options: ADOptions) -> ADResult:
     consumed = _drop_type_hints(module) if hinted else False
     consumed = _consume_registrations(module) or consumed
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
-        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full)
-    return ADResult(text=full, call_sites=sites, reports=reports)
+        return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full, warnings=warnings)
+    return ADResult(text=full, call_sites=sites, reports=reports, warnings=warnings)
+
+
+def _inner_levels(module, options, optimize):
+    """Differentiate the call sites nested inside other sites' targets, level by level from the
+    innermost, optimizing the module after each level; returns the module with only the outermost
+    level left, and the sites handled."""
+    from adcc.ad.rewrite import find_call_sites, nested_sites, rewrite_module
+    from adcc.ir import parse_module
+    handled: list[str] = []
+    reports: list[str] = []
+    warnings: list = []
+    while True:
+        sites = find_call_sites(module)
+        inner = nested_sites(module, sites)
+        if not inner:
+            return module, handled, reports, warnings
+        done, more, warned = rewrite_module(module, options, only=inner)
+        if not done:
+            return module, handled, reports, warnings
+        handled += done
+        reports += more
+        warnings += warned
+        # the augmented and reverse functions stay calls through optimization (restored at the
+        # end): their tape is then an argument, which the next level's activity analysis follows
+        # from the call that passes it (inlined, the tape's records would look like memory no
+        # active data reaches)
+        module = parse_module(str(module))
+        for name in list(module.functions):
+            if name.startswith(("adcc.aug.", "adcc.rev.")) and module.is_defined(name):
+                module.make_opaque(name, noinline=False)
+        module = parse_module(optimize(str(module)))
+
+
+def _drop_passive_markers(module) -> None:
+    """`adcc.passive(p)` marks pointers without derivatives that a reverse pass reads back from its
+    tape, for a derivative of that code (adcc/ad/adjoint.py); once every derivative is built, each
+    call is its argument again."""
+    from adcc.ad.adjoint import PASSIVE
+    if PASSIVE not in module.functions:
+        return
+    for name in module.defined_function_names():
+        e = module.functions[name]
+        if e.parsed is None:
+            continue
+        for inst in list(module.function(name).instructions()):
+            if inst.opcode == "call" and inst.callee_name == PASSIVE:
+                inst.replace_all_uses_with(inst.args[0])
+                inst.erase()
+    # the declaration stays: an unused declaration emits nothing
 
 
 _SUBPROGRAM = re.compile(r"!dbg (![0-9]+)\s*\{?\s*$")

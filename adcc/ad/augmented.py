@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import INDIRECT_MISS, message_constant, callee_spec, convert, emit_shadow_allocation, no_derivative, size_of_const, unsupported
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
+from adcc.analysis.cfg import EqualityCount
+from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, callee_description, callee_spec, check_atomic,
+                            clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow, int_pointer_shadow,
+                            no_derivative, refuse_lost_store, size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
 from adcc.ad.tape import FastLoop, RecordLayout
 from adcc.ir import types as T
+from adcc.analysis.activity import is_pointer, pointer_aggregate
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
 
@@ -101,11 +105,19 @@ class AugmentedBuilder:
     def _reserve(self, fl: FastLoop) -> None:
         """Before a fast loop: capacity for all its records, and the cursor's start."""
         b = self.b
-        if fl.trip.bound is None:
-            n: Value = Builder.iconst(T.i64, max(fl.trip.offset, 0))
+        if isinstance(fl.trip, EqualityCount):  # ((bound - start - offset) mod 2^bits) + 1
+            ty = fl.trip.bound.type
+            start = self.p(fl.trip.start)  # the iv's type: as wide as the test, or wider
+            start = start if start.type == ty else b.cast("trunc", start, ty)
+            k = b.sub(b.sub(self.p(fl.trip.bound), start), Builder.iconst(ty, fl.trip.offset))
+            n: Value = b.add(k if ty == T.i64 else b.cast("zext", k, T.i64), Builder.iconst(T.i64, 1))
+        elif fl.trip.bound is None:
+            n = Builder.iconst(T.i64, max(fl.trip.offset, 0))
         else:
             bound = convert(b, self.p(fl.trip.bound), T.i64) if fl.trip.bound.type != T.i64 else self.p(fl.trip.bound)
             n = b.add(bound, Builder.iconst(T.i64, fl.trip.offset))
+            if fl.trip.start is not None:  # a loop from a variable start (flang's `do j = i + 1, n`)
+                n = b.sub(n, convert(b, self.p(fl.trip.start), T.i64))
             n = b.select(b.icmp("sgt", n, Builder.iconst(T.i64, 0)), n, Builder.iconst(T.i64, 0))
         nbytes = fl.block_bytes(b, n)
         base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)
@@ -131,17 +143,19 @@ class AugmentedBuilder:
             return v
         return self.vmap[id(v)]
 
-    def sh(self, v: Value) -> Value:
+    def sh(self, v: Value, user: Instruction | None = None, refuse: bool = False) -> Value:
+        """The shadow of `v`; for an integer without one, the integer itself (Enzyme's convention);
+        for a pointer without one, see `inactive_pointer_shadow` (`refuse` where it meets active
+        memory here)."""
         got = self.smap.get(id(v))
         if got is not None:
             return got
-        if isinstance(v, Constant):
-            if self.act.has_shadow(v):
-                from adcc.ad.globals import shadow_constant
-                return shadow_constant(self.module, v)
-            return v if not isinstance(v.type, T.PointerType) else Constant(T.ptr, "null") \
-                if v.text in ("null", "poison", "undef") else v
-        return self.p(v)  # inactive pointer: its shadow is itself (Enzyme's convention)
+        if isinstance(v, Constant) and self.act.has_shadow(v):
+            from adcc.ad.globals import shadow_constant
+            return shadow_constant(self.module, v)
+        if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
+            return inactive_pointer_shadow(self.module, self.act, v, user, True, refuse)
+        return v if isinstance(v, Constant) else self.p(v)
 
     def clone(self, inst: Instruction, ops: list[Value] | None = None, name=None) -> Instruction:
         new = self.b.clone(inst, ops if ops is not None else [self.p(o) for o in inst.operands], name=name)
@@ -166,7 +180,7 @@ class AugmentedBuilder:
                 v = inst.operands[0]
                 vals.append(self.p(v))
                 if self.s.spec.ret_shadow:
-                    vals.append(self.sh(v))
+                    vals.append(self.sh(v, inst, refuse=True))
             fvals = [self.key_value(k, v) for k, v in self.s.plan.func_keys]
             RecordLayout([x.type for x in fvals]).push(self.b, self.tape, fvals)
             if len(self.s.returns) > 1:
@@ -180,35 +194,53 @@ class AugmentedBuilder:
             return self._terminator(inst)
         if op == "alloca" and id(inst) in self.s.kept_alive:
             # read by a call rule's reverse pass, after this frame is gone: on the runtime's stack
-            self.vmap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size_of_const(inst.info["alloc_type"])])
+            alloc = "adcc_shadow_alloc" if self.s.heap_stack_shadows else "adcc_shadow_stack_alloc"
+            self.vmap[id(inst)] = self.b.call(alloc, T.ptr, [size_of_const(inst.info["alloc_type"])])
             if act.has_shadow(inst):
-                self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr,
-                                                  [size_of_const(inst.info["alloc_type"])])
+                self.smap[id(inst)] = self.b.call(alloc, T.ptr, [size_of_const(inst.info["alloc_type"])])
             return
+        if op in ("atomicrmw", "cmpxchg"):
+            check_atomic(self.module, act, inst)  # its reverse reads the shadow (adjoint.py)
         new = self.clone(inst)
         self.vmap[id(inst)] = new
         if op == "load":
             ptr = inst.operands[0]
             if (act.has_shadow(inst) or act.has_int_shadow(inst)) and act.has_shadow(ptr):
-                self.smap[id(inst)] = self.clone(inst, [self.sh(ptr)], name="")
+                self.smap[id(inst)] = clone_on_shadow(self.b, inst, [self.sh(ptr)], name="")
         elif op == "store":
             val, ptr = inst.operands
+            if not act.has_shadow(ptr) and act.is_varied(val):
+                refuse_lost_store(self.module, act, inst, ptr)
             if act.has_shadow(ptr) and not act.carries_float(val):
                 if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
-                    self.clone(inst, [self.sh(val), self.sh(ptr)])
+                    clone_on_shadow(self.b, inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])
-            if inst.operands:  # variable-length: on the heap (its size is not at hand in reverse)
-                size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
+            if inst.operands or self.s.heap_stack_shadows:  # variable-length (its size is not at hand in
+                if inst.operands:                                # reverse) or nested levels: on the heap
+                    size = self.b.mul(size, convert(self.b, self.p(inst.operands[0]), T.i64))
                 self.smap[id(inst)] = self.b.call("adcc_shadow_alloc", T.ptr, [size])
             else:  # fixed size: on the runtime's LIFO shadow stack, released by its reverse
                 self.smap[id(inst)] = self.b.call("adcc_shadow_stack_alloc", T.ptr, [size])
         elif isinstance(inst.type, T.PointerType) and act.has_shadow(inst) and op in \
                 ("getelementptr", "select", "bitcast", "addrspacecast", "freeze"):
-            ops = [self.sh(o) if isinstance(o.type, T.PointerType) else self.p(o) for o in inst.operands]
+            ops = [self.sh(o, inst, refuse=True) if isinstance(o.type, T.PointerType) else self.p(o)
+                   for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
-        elif op in ("select", "freeze") and act.has_int_shadow(inst):
-            ops = [self.sh(o) if act.has_int_shadow(o) else self.p(o) for o in inst.operands]
+        elif op == "inttoptr" and act.has_shadow(inst):
+            if act.has_int_shadow(inst.operands[0]):  # a pointer's bits carried through an integer
+                self.smap[id(inst)] = self.clone(inst, [self.sh(inst.operands[0])], name="")
+            else:
+                self.smap[id(inst)] = int_pointer_shadow(self.b, act, inst, self.p, self.sh)
+        elif op in ("select", "freeze", "ptrtoint") and act.has_int_shadow(inst):
+            ops = [self.sh(o) if act.has_int_shadow(o) or (isinstance(o.type, T.PointerType) and act.has_shadow(o))
+                   else self.p(o) for o in inst.operands]
+            self.smap[id(inst)] = self.clone(inst, ops, name="")
+        elif op == "extractvalue" and act.has_shadow(inst):  # a pointer out of a shadowed aggregate
+            self.smap[id(inst)] = self.clone(inst, [self.sh(inst.operands[0])], name="")
+        elif op in ("insertvalue", "select") and act.has_shadow(inst):  # aggregates of pointers
+            ops = [self.sh(o, inst, refuse=True) if is_pointer(o.type) or pointer_aggregate(self.module, o.type)
+                   else self.p(o) for o in inst.operands]
             self.smap[id(inst)] = self.clone(inst, ops, name="")
 
     def _terminator(self, inst: Instruction) -> None:
@@ -258,32 +290,21 @@ class AugmentedBuilder:
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
         act, b = self.act, self.b
-        if kind is CallKind.FREE:
-            return  # deferred: the reverse of this free releases the primal
-        if kind is CallKind.ALLOC:
-            self.vmap[id(inst)] = self.clone(inst)
-            if act.has_shadow(inst):  # (a private scratch buffer without active data has none)
-                self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
-            return
-        if kind is CallKind.REALLOC:
-            self.vmap[id(inst)] = self.clone(inst)
-            old = inst.args[0]
-            olds = self.sh(old) if act.has_shadow(old) else Constant(T.ptr, "null")
-            self.smap[id(inst)] = b.call("adcc_shadow_realloc_fwd", T.ptr,
-                                         [olds, convert(b, self.p(inst.args[1]), T.i64)])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind)
         if (inst.callee_name or "").startswith("llvm.lifetime.") and \
                 any(id(a) in self.s.kept_alive for a in inst.args):
             return  # the object is not an alloca any more
         if kind in (CallKind.MATH, CallKind.INACTIVE, CallKind.MEMCPY, CallKind.MEMSET) or \
                 not self.s.is_active_call(inst):
             if kind in (CallKind.UNKNOWN,) and self._touches_shadowed_memory(inst):
-                raise unsupported(self.module, inst, f"cannot differentiate call to external function "
-                                                     f"'{(inst.callee_name or '?').strip(chr(34))}' with active "
-                                                     f"memory arguments")
+                raise unsupported(self.module, inst, f"cannot differentiate {callee_description(inst)} with "
+                                                     f"active memory arguments")
             self.vmap[id(inst)] = self.clone(inst)
             if kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
                 self._forward_copy_shadow(inst)
+            elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[1]):
+                refuse_lost_store(self.module, act, inst, inst.args[0])
             return
         if kind is CallKind.RULE:
             rule = self.s.call_rule(inst)
@@ -297,6 +318,23 @@ class AugmentedBuilder:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
 
+    def _call_memory(self, inst: Instruction, kind: CallKind) -> None:
+        """malloc/free/realloc and their kin (called directly or through a pointer)."""
+        act, b = self.act, self.b
+        if kind is CallKind.FREE:
+            if inst.callee_name in IN_ORDER_FREES:
+                self.vmap[id(inst)] = self.clone(inst)
+            return  # else deferred: the reverse of this free releases the primal
+        self.vmap[id(inst)] = self.clone(inst)
+        if kind is CallKind.ALLOC:
+            if act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
+                self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
+        else:
+            old = inst.args[0]
+            olds = self.sh(old) if act.has_shadow(old) else Constant(T.ptr, "null")
+            self.smap[id(inst)] = b.call("adcc_shadow_realloc_fwd", T.ptr,
+                                         [olds, convert(b, self.p(inst.args[1]), T.i64)])
+
     def _touches_shadowed_memory(self, inst: Instruction) -> bool:
         return any(isinstance(a.type, T.PointerType) and self.act.has_shadow(a) for a in inst.args)
 
@@ -305,7 +343,9 @@ class AugmentedBuilder:
         lay = copy_layout(self.module, self.act, inst)
         dst, src = inst.args[0], inst.args[1]
         if lay.kind == "bits":
-            ops = [self.sh(o) if k in (1, 2) else self.p(o) for k, o in enumerate(inst.operands)]
+            # from memory without a shadow: its integers are their own shadows
+            ops = [(self.sh(o) if self.act.has_shadow(o) else self.p(o)) if k in (1, 2) else self.p(o)
+                   for k, o in enumerate(inst.operands)]
             self.clone(inst, ops)
         elif lay.kind == "mixed" and self.act.has_shadow(src):
             b = self.b
@@ -336,14 +376,19 @@ class AugmentedBuilder:
         fp = self.p(inst.callee)
         cont = self.fn.add_block(None, after=self.b.block)
         arms: list[tuple[Block, int, Value | None, Value | None]] = []
-        for k, name in enumerate(cands):
+        for k, (name, kind) in enumerate(cands):
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
             self.b.cond_br(self.b.icmp("eq", fp, GlobalRef(name)), hit, miss)
             self.b.position_at_end(hit)
-            self._call_defined(inst, name)
+            self.vmap.pop(id(inst), None)
+            self.smap.pop(id(inst), None)
+            if kind is CallKind.DEFINED:
+                self._call_defined(inst, name)
+            else:
+                self._call_memory(inst, kind)
             pv = self.vmap.get(id(inst))
-            sv = self.smap.get(id(inst))
+            sv = self.smap.get(id(inst)) if self.act.has_shadow(inst) else None
             arms.append((self.b.block, k, pv, sv))
             self.b.br(cont)
             self.b.position_at_end(miss)
@@ -388,5 +433,5 @@ class AugmentedBuilder:
                 if id(blk) not in s.reached or id(blk) in done:
                     continue
                 done.add(id(blk))
-                val = self.p(v) if kind == "p" else self.sh(v)
+                val = self.p(v) if kind == "p" else self.sh(v, old, refuse=True)
                 self._incoming(new, val, blk, old.block)

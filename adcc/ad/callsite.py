@@ -20,7 +20,12 @@ from adcc.ir import types as T
 from adcc.ir.values import Constant, GlobalRef, Instruction, Value
 
 _MANGLED_PART = re.compile(r"(\d+)")
-_APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("fwddiff", Mode.FORWARD)}
+_APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("fwddiff", Mode.FORWARD),
+         "__enzyme_augmentfwd": ("augmentfwd", Mode.REVERSE), "__enzyme_reverse": ("reverse", Mode.REVERSE),
+         "__enzyme_augmentsize": ("augmentsize", Mode.REVERSE), "__enzyme_batch": ("batch", Mode.FORWARD)}
+SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize")
+SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
+BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")
 
 
 @dataclass
@@ -37,6 +42,7 @@ class ArgSpec:
     primal: Value
     shadows: list[Shadow] = field(default_factory=list)
     byref: bool = False          # enzyme_byref: `primal` points to the argument's value
+    not_overwritten: bool = False  # enzyme_not_overwritten: the caller keeps its memory unchanged
 
 
 @dataclass
@@ -50,7 +56,7 @@ class TargetSret:
 @dataclass
 class CallSite:
     inst: Instruction
-    api: str                 # autodiff | fwddiff
+    api: str                 # autodiff | fwddiff | augmentfwd | reverse | augmentsize | batch
     mode: Mode
     fn_name: str
     args: list[ArgSpec]      # one per parameter of f after a hidden sret parameter
@@ -61,6 +67,11 @@ class CallSite:
     return_activity: str = "default"   # default | const | active | dup (enzyme_*_return)
     runtime_activity: bool = False     # enzyme_runtime_activity
     target_sret: TargetSret | None = None
+    noret: bool = False                # enzyme_noret
+    allocated: Value | None = None     # split mode: enzyme_allocated, size
+    tape: Value | None = None          # split mode: enzyme_tape, ptr
+    nofree: bool = False               # split mode: enzyme_nofree
+    trailing: list[Value] = field(default_factory=list)  # __enzyme_reverse: [adjoint of the result], [tape]
 
 
 def marker_name(v: Value) -> str | None:
@@ -96,13 +107,36 @@ def _last_mangled_identifier(name: str) -> str | None:
 
 
 def api_of(callee: str) -> str | None:
-    """autodiff | fwddiff for the entry points adcc rewrites here, else None."""
+    """The kind of entry point adcc rewrites (autodiff, fwddiff, augmentfwd, ...), else None."""
     entry = names.entry_point(callee)
     return _APIS[entry.name][0] if entry is not None and entry.name in _APIS else None
 
 
 def parse_call_site(module, inst: Instruction) -> CallSite:
     return _Decoder(module, inst).decode()
+
+
+@dataclass
+class BatchArg:
+    """One parameter of f in __enzyme_batch: shared by all lanes (enzyme_scalar) or one value per
+    lane (enzyme_vector; enzyme_buffer, stride, p: lane k is p + k * stride bytes)."""
+    scalar: bool
+    lanes: list[Shadow]
+
+
+@dataclass
+class BatchSite:
+    inst: Instruction
+    fn_name: str
+    width: int
+    args: list[BatchArg]
+    sret: Value | None               # the call's own hidden result pointer
+    result_type: T.Type
+    target_sret: T.Type | None       # f returns this struct through its hidden first parameter
+
+
+def parse_batch_site(module, inst: Instruction) -> BatchSite:
+    return _Decoder(module, inst).decode_batch()
 
 
 class _Decoder:
@@ -140,8 +174,100 @@ class _Decoder:
         if target_sret is not None:
             site.target_sret, rest = self._target_sret(site, target_sret, rest)
             params = params[1:]
-        site.args = self._read_arguments(site, params, rest)
+        if self.api == "augmentsize":
+            site.args = self._read_size_markers(params, rest)
+        else:
+            site.args = self._read_arguments(site, params, rest)
         return site
+
+    def decode_batch(self) -> BatchSite:
+        """__enzyme_batch(f, enzyme_width, N, args...): without a marker an argument is a vector
+        (N values) when N > 1, as Enzyme reads it."""
+        args = list(self.inst.args)
+        attrs = self.inst.info.get("arg_attrs", [""] * len(args))
+        sret = None
+        if args and "sret" in attrs[0]:
+            sret, args = args[0], args[1:]
+        if not args:
+            raise self.error("__enzyme_batch needs the function to evaluate as its first argument")
+        self.fn_name = self._target(args[0])
+        self.fn = self.module.function(self.fn_name)
+        site = CallSite(self.inst, self.api, self.mode, self.fn_name, [], sret=sret, result_type=self.inst.type)
+        rest = args[1:]
+        self._read_flags(site, rest)
+        params = list(self.fn.args)
+        target_sret = sret_type(self.module, self.fn.param_attrs[0]) if params else None
+        if target_sret is not None:
+            params = params[1:]
+        fname, width = _plain(self.fn_name), site.width
+        out: list[BatchArg] = []
+        j = 0
+        while len(out) < len(params):
+            scalar, stride = width == 1, None
+            while j < len(rest) and (m := marker_name(rest[j])) is not None:
+                info = self._known(m)
+                if m == "enzyme_scalar":
+                    scalar = True
+                elif m in ("enzyme_vector", "enzyme_buffer"):
+                    scalar = False
+                    if m == "enzyme_buffer":
+                        stride = self._stride(rest, j, m)
+                elif info.role is not names.Role.FLAG:
+                    raise self.error(f"{m} is not valid in __enzyme_batch (use enzyme_scalar, enzyme_vector, "
+                                     f"enzyme_buffer)")
+                j += 1 + info.values
+            param = params[len(out)]
+            k = len(out) + 1
+            need = 1 if scalar or stride is not None else width
+            if j + need > len(rest):
+                raise self.error(f"too few arguments to __enzyme_batch for '{fname}': argument {k} needs "
+                                 f"{need} value(s)")
+            if stride is not None:
+                if not isinstance(param.type, T.PointerType):
+                    raise self.error(f"argument {k} of '{fname}' is passed with enzyme_buffer but is not a pointer")
+                self._check_type(rest[j], param.type, k, fname, "buffer")
+                lanes = [Shadow(rest[j], stride if lane else None, lane) for lane in range(width)]
+            else:
+                for v in rest[j:j + need]:
+                    self._check_type(v, param.type, k, fname, "value")
+                lanes = [Shadow(v) for v in rest[j:j + need]]
+            j += need
+            out.append(BatchArg(scalar, lanes))
+        while j < len(rest) and (m := marker_name(rest[j])) is not None and self._known(m).role is names.Role.FLAG:
+            j += 1 + self._known(m).values
+        if j < len(rest):
+            raise self.error(f"too many arguments to __enzyme_batch for '{fname}': it takes {len(params)} "
+                             f"argument(s), {len(rest) - j} argument(s) left over")
+        return BatchSite(self.inst, self.fn_name, width, out, sret, self.inst.type, target_sret)
+
+    def _read_size_markers(self, params, rest: list[Value]) -> list[ArgSpec]:
+        """__enzyme_augmentsize(f, markers...): one activity marker per argument of f (no values),
+        as the matching __enzyme_augmentfwd passes them."""
+        specs: list[ArgSpec] = []
+        fname = _plain(self.fn_name)
+        kept = False
+        j = 0
+        while j < len(rest):
+            m = marker_name(rest[j])
+            if m is None:
+                raise self.error(f"__enzyme_augmentsize takes only markers after the function (one activity marker "
+                                 f"per argument of '{fname}', as __enzyme_augmentfwd is called with), not values")
+            info = self._known(m)
+            j += 1 + info.values
+            if m == "enzyme_not_overwritten":
+                kept = True
+            elif info.role is names.Role.ACTIVITY:
+                if len(specs) == len(params):
+                    raise self.error(f"too many markers to __enzyme_augmentsize for '{fname}': it takes "
+                                     f"{len(params)} argument(s)")
+                param = params[len(specs)]
+                self._check_activity(info.activity, param, len(specs) + 1, fname)
+                specs.append(ArgSpec(info.activity, Constant(param.type, "poison"), [], False, kept))
+                kept = False
+        if len(specs) != len(params):
+            raise self.error(f"__enzyme_augmentsize for '{fname}' needs one activity marker per argument: it takes "
+                             f"{len(params)}, the call gives {len(specs)}")
+        return specs
 
     def _target(self, target: Value) -> str:
         api, module = self.entry, self.module
@@ -179,6 +305,16 @@ class _Decoder:
                 site.return_activity = m[len("enzyme_"):-len("_return")]
             elif m == "enzyme_runtime_activity":
                 site.runtime_activity = True
+            elif m == "enzyme_noret":
+                site.noret = True
+            elif m == "enzyme_nofree":
+                site.nofree = True
+            elif m in ("enzyme_allocated", "enzyme_tape"):
+                if k + 1 >= len(rest) or marker_name(rest[k + 1]) is not None:
+                    raise self.error(f"{m} must be followed by a value")
+                if getattr(site, m[len("enzyme_"):]) is not None:
+                    raise self.error(f"{m} is given more than once")
+                setattr(site, m[len("enzyme_"):], rest[k + 1])
             k += 1 + info.values
         site.width = width or 1
         if site.primal_return and isinstance(self.fn.ret_type, T.VoidType) and not self._has_sret_param():
@@ -193,6 +329,10 @@ class _Decoder:
             raise self.error(f"unknown Enzyme marker '{m}' in a call to {self.entry}")
         if info.status is not names.Status.IMPLEMENTED:
             raise self.error(names.refusal(info))
+        if m in SPLIT_MARKERS and self.api not in SPLIT_APIS:
+            raise self.error(f"{m} belongs to split mode (__enzyme_augmentfwd, __enzyme_reverse), not to {self.entry}")
+        if m in BATCH_MARKERS and self.api != "batch":
+            raise self.error(f"{m} belongs to __enzyme_batch, not to {self.entry}")
         return info
 
     def _constant_after(self, rest: list[Value], k: int, m: str) -> int:
@@ -227,7 +367,7 @@ class _Decoder:
         last = Activity.DUP  # after enzyme_interleave an unmarked argument repeats the previous activity
         j = 0
         while len(specs) < len(params):
-            activity, stride, byref = None, None, False
+            activity, stride, byref, kept = None, None, False, False
             while j < len(rest) and (m := marker_name(rest[j])) is not None:
                 info = self._known(m)
                 if info.role is names.Role.ACTIVITY:
@@ -237,6 +377,8 @@ class _Decoder:
                 elif m == "enzyme_byref":
                     self._constant_after(rest, j, m)
                     byref = True
+                elif m == "enzyme_not_overwritten":
+                    kept = True
                 j += 1 + info.values
             if j >= len(rest):
                 raise self.error(f"too few arguments to {self.entry} for '{fname}': it takes {len(params)} "
@@ -259,12 +401,24 @@ class _Decoder:
                 else:
                     shadows = self._shadows(rest, j, stride, width, param, k, fname)
                     j += used
-            specs.append(ArgSpec(activity, primal, shadows, byref))
+            specs.append(ArgSpec(activity, primal, shadows, byref, kept))
         while j < len(rest) and (m := marker_name(rest[j])) is not None:  # trailing call-wide flags
             info = self._known(m)
             if info.role is not names.Role.FLAG:
                 break
             j += 1 + info.values
+        if self.api == "reverse":  # the adjoint of f's result and the tape follow f's arguments
+            while j < len(rest):
+                if (m := marker_name(rest[j])) is not None:
+                    info = self._known(m)
+                    if info.role is not names.Role.FLAG:
+                        break
+                    j += 1 + info.values
+                    continue
+                if len(site.trailing) == 2:
+                    break
+                site.trailing.append(rest[j])
+                j += 1
         left = (len(rest) - j) + len(interleaved or [])
         if left:
             raise self.error(f"too many arguments to {self.entry} for '{fname}': it takes {len(params)} "

@@ -4,19 +4,27 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import family_written_args, is_family_callee, is_library_routine
+from adcc.ad.rules.calls import (family_callback_arg, family_shadows_result, family_written_args, is_family_callee,
+                              is_library_routine)
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
-from adcc.analysis.activity import is_floatish
+from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
+def _inactive_global(name: str) -> bool:
+    from adcc.ad.rules.openmp import is_runtime_global
+    return is_runtime_global(name)
+
+
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
-                       written_args=family_written_args, is_library=is_library_routine)
+                       written_args=family_written_args, is_library=is_library_routine,
+                       callback_arg=family_callback_arg, inactive_global=_inactive_global,
+                       rule_shadows_result=family_shadows_result)
 
 
 def math_rule(module, inst: Instruction):
@@ -34,6 +42,8 @@ class ADContext:
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
         self.reports: list[str] = []
+        self.nested = False  # a derivative of derivative code is being synthesized (higher order)
+        self.warnings: list = []    # adcc.diagnostics.CompileWarning, rendered by the driver
 
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
@@ -76,6 +86,14 @@ def reverse_post_order(fn: Function) -> list[Block]:
     return order
 
 
+def alignment_of(inst: Instruction) -> int:
+    """The `align N` of a load, store or alloca (0 when it has none): what a shadow access at the
+    same offset may assume too."""
+    import re
+    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
+    return int(m.group(1)) if m else 0
+
+
 def size_of_const(ty: T.Type) -> Constant:
     """`sizeof(ty)` as an i64 constant expression (no data layout needed)."""
     return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")
@@ -97,6 +115,25 @@ def convert(b: Builder, v: Value, to: T.Type) -> Value:
     if isinstance(fr, T.IntType) and isinstance(to, T.FloatType):
         return b.cast("sitofp", v, to)
     return b.cast("bitcast", v, to)
+
+
+# The alignment adcc's own shadow allocations guarantee (the runtime's ADCC_ALIGN). A primal object
+# may be more aligned (an `alloca ..., align 32`) than its shadow: shadow accesses claim at most this.
+SHADOW_ALIGN = 16
+
+
+def shadow_alignment(module, inst: Instruction) -> int:
+    """The alignment a load or store of shadow memory mirroring primal access `inst` may claim: the
+    primal's (written, or its type's ABI alignment), at most `SHADOW_ALIGN`."""
+    from adcc.ir.layout import access_alignment
+    return min(access_alignment(module, inst), SHADOW_ALIGN)
+
+
+def clone_on_shadow(b: Builder, inst: Instruction, operands: list[Value], name: str | None = None) -> Instruction:
+    """`inst` (a load or store) over shadow operands, claiming no more alignment than shadows have."""
+    new = b.clone(inst, operands, name=name)
+    new.set_alignment(shadow_alignment(b.module, inst))
+    return new
 
 
 def zero_of(ty: T.Type) -> Constant:
@@ -136,18 +173,13 @@ class Packing:
 def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) -> FunctionSpec:
     """Activities of a call to a defined function, from the caller's activity analysis."""
     module = analysis.module
-    acts = []
-    for a in inst.args:
-        if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
-            acts.append(Activity.DUP)
-        elif analysis.is_varied(a) and is_floatish(module, a.type):
-            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
-        else:
-            acts.append(Activity.CONST)
-    ret_active = analysis.is_varied(inst) and is_floatish(module, inst.type)
-    ret_shadow = isinstance(inst.type, T.PointerType) and analysis.has_shadow(inst)
+    acts = call_activities(analysis, inst, mode)
+    ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
+    ret_shadow = (isinstance(inst.type, T.PointerType) or pointer_aggregate(module, inst.type)) and \
+        (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
-                        analysis.spec.readonly_memory and not _caller_writes_shared(analysis))
+                        analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
+                        parallel=analysis.spec.parallel)
 
 
 def _caller_writes_shared(analysis) -> bool:
@@ -165,12 +197,38 @@ def unsupported(module, inst: Instruction, what: str) -> CompileError:
     return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
 
 
+ATOMIC_ACCUMULATIONS = frozenset({"fadd", "fsub"})
+
+
+def check_atomic(module, analysis, inst: Instruction) -> None:
+    """Atomic updates of memory that holds derivatives: `atomicrmw fadd/fsub` (`#pragma omp atomic`
+    with += or -=) whose old value is unused are differentiable; any other is an error (a
+    compare-and-swap loop, as clang emits for *=, or an update whose old value the program reads)."""
+    ptr = inst.operands[0]
+    if not (isinstance(ptr.type, T.PointerType) and analysis.has_shadow(ptr)):
+        return
+    if inst.opcode == "cmpxchg":
+        raise unsupported(module, inst, "cannot differentiate an atomic compare-and-exchange on memory that holds "
+                                        "derivatives (an atomic update other than += or -=)")
+    op = inst.info.get("operation")
+    if analysis.carries_float(inst) and (op not in ATOMIC_ACCUMULATIONS or inst.uses):
+        what = f"atomic '{op}'" if op not in ATOMIC_ACCUMULATIONS else "atomic update whose old value is used"
+        raise unsupported(module, inst, f"cannot differentiate an {what} on memory that holds derivatives")
+
+
+def bit_operation_error(module, inst: Instruction) -> CompileError:
+    return unsupported(module, inst, f"cannot differentiate integer operation '{inst.opcode}' on the bits of a "
+                                     f"floating-point value (only sign changes through the sign bit are)")
+
+
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
     """The error for a call adcc cannot differentiate (both modes)."""
     if kind is CallKind.ENZYME:
         return unsupported(module, inst, "nested __enzyme_* calls (higher-order AD) are not supported yet")
+    if inst.calls_inline_asm:
+        return unsupported(module, inst, "cannot differentiate inline assembly with active operands")
     name = (inst.callee_name or "?").strip('"')
-    error = unsupported(module, inst, f"cannot differentiate call to external function '{name}' "
+    error = unsupported(module, inst, f"cannot differentiate {callee_description(inst)} "
                                       f"(no derivative rule and no definition available)")
     error.notes.extend(_declaration_notes(source_name(name), location_of(module, inst)))
     return error
@@ -207,6 +265,13 @@ def source_name(symbol: str) -> str:
     return symbol[m.end():m.end() + int(m.group(1))] if m else symbol
 
 
+def callee_description(inst: Instruction) -> str:
+    """What a call calls, for messages: `call to external function 'f'`, or inline assembly."""
+    if inst.calls_inline_asm:
+        return "inline assembly"
+    return f"call to external function '{(inst.callee_name or '?').strip(chr(34))}'"
+
+
 def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError:
     """A call rule without the mode's half, on a function without a body to fall back on."""
     name = (inst.callee_name or "?").strip('"')
@@ -214,6 +279,42 @@ def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError
             else "a custom gradient (__enzyme_register_gradient_*: augmented forward and reverse pass)")
     return unsupported(module, inst, f"cannot differentiate call to '{name}' in {mode} mode: {rule.description}, "
                                      f"but {mode} mode needs {need}, and '{name}' has no body to differentiate")
+
+
+def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: bool, refuse: bool) -> Value:
+    """The shadow of pointer `v`, which has none, where one must be given: for constants, the
+    same expression over zero twins of the globals (null for null); otherwise null (stored into
+    shadow memory: a later active access through it fails loudly, never silently), or, where the
+    pointer meets active memory in this function (`refuse`: a phi/select merges them, or it is
+    returned as a shadow), a located error: reading its primal memory as a shadow would be wrong."""
+    from adcc.ad.globals import inactive_constant_shadow
+    if isinstance(v, Constant):
+        return inactive_constant_shadow(module, v, writable)
+    if not refuse:
+        return Constant(T.ptr, "null")
+    raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
+                                    f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
+                                    f"shadow (pass it as enzyme_dup)")
+
+
+def int_pointer_shadow(b: Builder, act, inst: Instruction, primal, shadow) -> Value:
+    """The shadow of `inttoptr i` where i is offset arithmetic on `ptrtoint p` (an aligned address
+    inside p's object): p's shadow plus the same byte offset."""
+    from adcc.analysis.activity import int_pointer_base
+    base = int_pointer_base(inst.operands[0])
+    addr = convert(b, primal(inst.operands[0]), T.i64)
+    off = b.sub(addr, b.cast("ptrtoint", primal(base), T.i64))
+    return b.byte_gep(shadow(base), off)
+
+
+def refuse_lost_store(module, act, inst: Instruction, ptr: Value) -> None:
+    """Active data stored (or copied) through `ptr`, which has no shadow: an error when the memory
+    may be memory adcc cannot see (its derivative would be lost silently)."""
+    reason = act.unshadowable_origin(ptr)
+    if reason is not None:
+        raise unsupported(module, inst, f"cannot differentiate: active data is stored into {reason} "
+                                        f"(its derivative would be lost); give that function a definition "
+                                        f"adcc can see or a derivative rule")
 
 
 def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> Value:
@@ -226,6 +327,8 @@ def emit_shadow_allocation(b: Builder, inst: Instruction, args: list[Value]) -> 
     name = ALLOC_FUNCTIONS.get(name, name)
     if custom is not None:
         n = args[custom.size_arg]
+    elif name == "adcc_split_tape_new":  # a tape of its own, its records zeroed (check 0)
+        return b.call("adcc_split_tape_new", T.ptr, [args[0], Builder.iconst(T.i32, 0)])
     elif name == "calloc":
         return b.call("adcc_shadow_calloc", T.ptr, [convert(b, args[0], T.i64), convert(b, args[1], T.i64)])
     else:
@@ -253,6 +356,38 @@ def message_constant(module, text: str):
 
 INDIRECT_MISS = ("an indirect call in differentiated code reached a function adcc did not differentiate "
                  "(only functions of the same type whose address is taken in this module are candidates)")
+
+
+MEMORY_KINDS = (CallKind.ALLOC, CallKind.REALLOC, CallKind.FREE)
+
+
+def indirect_candidates(module, fnty: T.FunctionType) -> list[tuple[str, CallKind]]:
+    """What an indirect call of type `fnty` may reach: the defined functions whose address is
+    taken (differentiated), and the memory functions whose address is taken (malloc, free,
+    realloc, new, ...: an allocator table), which behave as when called directly."""
+    from adcc.analysis.calls import classify_callee
+    out = [(n, CallKind.DEFINED) for n in address_taken_functions(module) if module.function(n).function_type == fnty]
+    for n in address_taken_externals(module):
+        kind = classify_callee(module, n)
+        if kind in MEMORY_KINDS and module.function_type_of(n) == fnty:
+            out.append((n, kind))
+    return out
+
+
+def address_taken_externals(module) -> list[str]:
+    """Declared (not defined) functions whose address is taken in this module."""
+    cached = getattr(module, "_adcc_addr_taken_ext", None)
+    if cached is not None:
+        return cached
+    from adcc.ir.symbols import global_refs
+    declared = {n for n, e in module.functions.items() if not e.is_definition}
+    found: set[str] = set()
+    for g in module.globals.values():
+        found.update(n for n in global_refs(g.initializer or "") if n in declared)
+    for n in module.defined_function_names():
+        found.update(r for r in module.references(n, calls=False) if r in declared)
+    module._adcc_addr_taken_ext = sorted(found)
+    return module._adcc_addr_taken_ext
 
 
 def address_taken_functions(module) -> list[str]:

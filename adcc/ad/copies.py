@@ -46,6 +46,9 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
     # no type information: fall back to the TBAA names clang attached to the copy
     from adcc.analysis.metadata import metadata_index
     names = metadata_index(module).tbaa_type_names(inst)
+    from adcc.analysis.fortran import DESCRIPTOR_TBAA
+    if DESCRIPTOR_TBAA in names:  # a Fortran descriptor: its address and bounds, never float data
+        return CopyLayout("bits")
     if any(nm == "any pointer" or nm.startswith(("p1 ", "p2 ")) for nm in names) and \
             not any(nm in ("double", "float") for nm in names):
         return CopyLayout("bits")

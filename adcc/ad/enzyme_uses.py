@@ -28,6 +28,8 @@ def check_names(module, source_file: str | None = None) -> None:
         plain = name.strip('"')
         if "__enzyme_" not in plain or entry.is_definition:
             continue  # a body of the program's own is not an Enzyme name
+        if plain.startswith("__enzyme_fortran_"):
+            continue  # the adcc_ad Fortran module's entry points (adcc.ad.fortran_api)
         info = names.entry_point(plain) or names.registration(plain)
         if info is None or info.status is not names.Status.IMPLEMENTED:
             raise CompileError(_message(info, "Enzyme entry point", _identifier(plain)), _first_call(module, name))
@@ -37,7 +39,9 @@ def check_names(module, source_file: str | None = None) -> None:
             continue
         info = names.registration(plain)
         if info is None or info.status is not names.Status.IMPLEMENTED:
-            raise CompileError(_message(info, "Enzyme registration", plain), SourceLocation(source_file))
+            from adcc.analysis.declarations import global_location
+            where = global_location(module, module.globals[name]) or SourceLocation(source_file)
+            raise CompileError(_message(info, "Enzyme registration", plain), where)
     for text, location in annotations(module):
         if not text.startswith("enzyme_"):
             continue
@@ -85,21 +89,6 @@ def _calls_to(module, callees: tuple[str, ...]):
         for inst in list(module.function(fname).instructions()):
             if isinstance(inst, Instruction) and inst.opcode in ("call", "invoke") and inst.callee_name in callees:
                 yield inst
-
-
-def remove_type_hints(module) -> None:
-    """Calls to __enzyme_double(p, n) and friends carry no run-time meaning: drop them."""
-    hints = tuple(n for n in module.functions if not module.is_defined(n)
-                  and any(h in n for h in TYPE_HINTS))
-    if not hints:
-        return
-    for inst in list(_calls_to(module, hints)):
-        if inst.opcode == "invoke":
-            continue  # never emitted for these (they do not throw)
-        if inst.uses:
-            from adcc.ir.builder import Builder
-            inst.replace_all_uses_with(Builder.poison(inst.type))
-        inst.erase()
 
 
 def annotations(module) -> list[tuple[str, SourceLocation]]:

@@ -8,15 +8,18 @@ returns (primal result, W tangents / shadows), packed by `Packing`.
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import (INDIRECT_MISS, message_constant, Packing, address_taken_functions, callee_spec, convert, emit_shadow_allocation,
-                            math_rule, no_derivative, reverse_post_order, rule_unavailable, size_of_const, unsupported,
-                            zero_of)
-from adcc.ad.rules.calls import ForwardSite, call_rule_for
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
+from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, bit_operation_error, callee_spec,
+                            check_atomic, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
+                            indirect_candidates, int_pointer_shadow, math_rule, no_derivative, refuse_lost_store,
+                            reverse_post_order, rule_unavailable, size_of_const, unsupported, zero_of)
+from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
-from adcc.analysis.activity import ActivityAnalysis, is_floatish
+from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
+from adcc.analysis.signbits import INT_OPS, sign_mask, sign_operand
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -89,7 +92,10 @@ class ForwardSynthesizer:
                 self.visit(inst)
             self.exit_block[id(blk)] = self.b.block
         reached = {id(b) for b in order}
-        fn.blocks = [self.bmap[id(b)] for b in self.primal.blocks if id(b) in reached]
+        # blocks of unreached primal blocks go; those added while visiting (an indirect call's
+        # dispatch) stay where they were inserted
+        dropped = {id(self.bmap[id(b)]) for b in self.primal.blocks if id(b) not in reached}
+        fn.blocks = [b for b in fn.blocks if id(b) not in dropped]
         self._fill_phis(reached)
 
     # --- value lookup ---------------------------------------------------------------
@@ -117,12 +123,15 @@ class ForwardSynthesizer:
             return [shadow_constant(self.module, v)] * self.W
         return None
 
-    def sz(self, v: Value, w: int) -> Value:
-        """The shadow to store for `v`: its shadow, or for inactive pointers/integers the primal itself."""
+    def sz(self, v: Value, w: int, user: Instruction | None = None, refuse: bool = False) -> Value:
+        """The shadow of `v`: its shadow; for an integer without one, the integer itself; for a
+        pointer without one, see `inactive_pointer_shadow` (`refuse` where it meets active memory)."""
         sh = self.s(v)
         if sh is not None:
             return sh[w]
-        return self.p(v)
+        if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
+            return inactive_pointer_shadow(self.module, self.act, v, user, False, refuse)
+        return v if isinstance(v, Constant) else self.p(v)
 
     # --- instructions -----------------------------------------------------------------
     def visit(self, inst: Instruction) -> None:
@@ -135,6 +144,8 @@ class ForwardSynthesizer:
             return self._call(inst)
         if op == "ret":
             return self._ret(inst)
+        if op in ("atomicrmw", "cmpxchg"):
+            return self._atomic(inst)
         new = self._clone(inst)
         if op == "load":
             return self._load(inst, new)
@@ -144,14 +155,28 @@ class ForwardSynthesizer:
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._shadow_alloca(inst) for _ in range(self.W)]
             return
-        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze") and isinstance(inst.type, T.PointerType):
+        if op in ("getelementptr", "select", "addrspacecast", "bitcast", "freeze", "inttoptr") and \
+                isinstance(inst.type, T.PointerType) and (op != "inttoptr" or self.act.has_int_shadow(inst.operands[0])):
             if self.act.has_shadow(inst):
                 self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
             return
-        if not self.act.is_varied(inst):
-            if self.act.has_int_shadow(inst) and op in ("select", "freeze"):
-                self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+        if op == "inttoptr" and self.act.has_shadow(inst):
+            self.smap[id(inst)] = [int_pointer_shadow(self.b, self.act, inst, self.p, lambda v, w=w: self.sz(v, w))
+                                   for w in range(self.W)]
             return
+        if not self.act.is_varied(inst):
+            if self.act.has_int_shadow(inst) and op in ("select", "freeze", "ptrtoint"):
+                self.smap[id(inst)] = [self._clone_with(inst, w, shadow=True) for w in range(self.W)]
+            elif op == "extractvalue" and self.act.has_shadow(inst):  # a pointer out of a shadowed aggregate
+                agg = self.s(inst.operands[0])
+                self.smap[id(inst)] = [self.b.clone(inst, [agg[w]], name="") for w in range(self.W)]
+            elif op in ("insertvalue", "select") and self.act.has_shadow(inst):  # aggregates of pointers
+                self.smap[id(inst)] = [self.b.clone(inst, [self.sz(o, w, inst, refuse=True) if is_pointer(o.type) or
+                                                           pointer_aggregate(self.module, o.type) else self.p(o)
+                                                           for o in inst.operands], name="") for w in range(self.W)]
+            return
+        if op in INT_OPS:
+            return self._sign_bits(inst, new)
         rule = lookup_opcode(op)
         if rule is not None:
             args = inst.operands
@@ -164,6 +189,16 @@ class ForwardSynthesizer:
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
             return
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in forward mode")
+
+    def _sign_bits(self, inst: Instruction, new: Instruction) -> None:
+        """A sign change through a float's bits: the tangent's bits get the same sign flip
+        (t_r = t_x ^ ((r ^ x) & SIGN))."""
+        x = sign_operand(inst, self.act.is_varied)
+        if x is None:
+            raise bit_operation_error(self.module, inst)
+        mask = Builder.iconst(inst.type, sign_mask(inst.type.bits))
+        flip = self.b.and_(self.b.xor(new, self.p(x)), mask)
+        self.tmap[id(inst)] = [None if t is None else self.b.xor(t, flip) for t in self.t(x)]
 
     def _clone(self, inst: Instruction) -> Instruction:
         new = self.b.clone(inst, [self.p(o) for o in inst.operands])
@@ -182,7 +217,7 @@ class ForwardSynthesizer:
             if isinstance(o, Block):
                 ops.append(self.bmap[id(o)])
             elif shadow and (isinstance(o.type, T.PointerType) or self.act.has_int_shadow(o)):
-                ops.append(self.sz(o, w))
+                ops.append(self.sz(o, w, inst, refuse=inst.opcode == "select"))
             elif not shadow and (is_floatish(self.module, o.type) or self.act.is_varied(o)):
                 ops.append(self.tz(o, w))
             else:
@@ -218,7 +253,7 @@ class ForwardSynthesizer:
                 elif kind == "t":
                     val = self.tz(v, w)
                 else:
-                    val = self.sz(v, w) if not isinstance(v, Constant) else v
+                    val = self.sz(v, w, old, refuse=True)
                 add_incoming(new, val, self.exit_block[id(blk)])
 
     def _load(self, inst: Instruction, new: Instruction) -> None:
@@ -228,23 +263,36 @@ class ForwardSynthesizer:
         if sh is None:
             return
         if self.act.is_varied(inst):
-            self.tmap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.tmap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
         elif self.act.has_shadow(inst) or self.act.has_int_shadow(inst):
-            self.smap[id(inst)] = [self.b.clone(inst, [sh[w]], name="") for w in range(self.W)]
+            self.smap[id(inst)] = [clone_on_shadow(self.b, inst, [sh[w]], name="") for w in range(self.W)]
 
     def _store(self, inst: Instruction) -> None:
         val, ptr = inst.operands
         sh = self.s(ptr)
         if sh is None:
+            if self.act.is_varied(val):
+                refuse_lost_store(self.module, self.act, inst, ptr)
             return
         for w in range(self.W):
             if is_floatish(self.module, val.type) or self.act.is_varied(val):
                 sv = self.tz(val, w)
-            elif isinstance(val, Constant):
-                sv = val
+            elif isinstance(val, Constant) and not self.act.has_shadow(val):
+                sv = val  # a pointer constant naming an active global stores that global's shadow
             else:
                 sv = self.sz(val, w)
-            self.b.clone(inst, [sv, sh[w]])
+            clone_on_shadow(self.b, inst, [sv, sh[w]])
+
+    def _atomic(self, inst: Instruction) -> None:
+        """`atomicrmw fadd/fsub p, v`: the same update of p's shadow by v's tangent."""
+        check_atomic(self.module, self.act, inst)
+        self._clone(inst)
+        ptr, val = inst.operands[0], inst.operands[1]
+        sh = self.s(ptr)
+        if inst.opcode == "atomicrmw" and sh is not None and self.act.carries_float(inst):
+            align = layout.align_of(self.module, self.act.adjoint_type(val))
+            for w in range(self.W):
+                self.b.atomic_rmw(inst.info["operation"], sh[w], self.tz(val, w), align)
 
     def _shadow_alloca(self, inst: Instruction) -> Value:
         sa = self.b.clone(inst, [self.p(o) for o in inst.operands], name="")
@@ -263,7 +311,7 @@ class ForwardSynthesizer:
             if self.spec.ret_active:
                 vals.extend(self.tz(v, w) for w in range(self.W))
             elif self.spec.ret_shadow:
-                vals.extend(self.sz(v, w) if not isinstance(v, Constant) else v for w in range(self.W))
+                vals.extend(self.sz(v, w, inst, refuse=True) for w in range(self.W))
         r = self.packing.pack(self.b, vals)
         self.b.ret(r)
 
@@ -282,7 +330,8 @@ class ForwardSynthesizer:
     # --- calls ------------------------------------------------------------------------
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
-        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst)
+        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst) or \
+            always_applies(self.module, inst)
         if kind is CallKind.MATH:
             new = self._clone_primal(inst)
             if self.act.is_varied(inst):
@@ -292,46 +341,13 @@ class ForwardSynthesizer:
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
                                                     known) for w in range(self.W)]
             return
-        if kind is CallKind.ALLOC:
-            self._clone_primal(inst)
-            if self.act.has_shadow(inst):  # (a private scratch buffer without active data has none)
-                args = [self.p(a) for a in inst.args]
-                self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
-            return
-        if kind is CallKind.REALLOC:
-            new = self._clone_primal(inst)
-            old = inst.args[0]
-            n = convert(self.b, self.p(inst.args[1]), T.i64)
-            shadows = []
-            for w in range(self.W):
-                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
-                ns = self.b.call("adcc_shadow_realloc_fwd", T.ptr, [olds, n])
-                self.b.call("adcc_shadow_free", T.void, [olds])
-                shadows.append(ns)
-            self.smap[id(inst)] = shadows
-            return
-        if kind is CallKind.FREE:
-            self._clone_primal(inst)
-            sh = self.s(inst.args[0])
-            if sh is not None:
-                # shadows adcc allocated carry the runtime's header; others belong to the caller,
-                # who allocated them like the primal (Enzyme frees those with the primal's free)
-                from adcc.analysis.memory import is_local_object, underlying_objects
-                ours = all(is_local_object(o, self.module) and o.opcode == "call"
-                           for o in underlying_objects(inst.args[0], self.module))
-                for w in range(self.W):
-                    if ours:
-                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
-                    elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
-                        # adcc's shadow, or one the caller provided (released like its primal)
-                        self.b.call("adcc_shadow_release", T.void, [sh[w], inst.callee])
-                    else:
-                        self.b.call(inst.callee_name, T.void, [sh[w], *[self.p(a) for a in inst.args[1:]]],
-                                    fnty=inst.info["fn_type"])
-            return
+        if kind in MEMORY_KINDS:
+            return self._call_memory(inst, kind)
         if kind is CallKind.MEMCPY:
             self._clone_primal(inst)
             dst, src = inst.args[0], inst.args[1]
+            if self.s(dst) is None and self.s(src) is not None:
+                refuse_lost_store(self.module, self.act, inst, dst)
             if self.s(dst) is not None:
                 for w in range(self.W):
                     if self.s(src) is not None:
@@ -364,6 +380,60 @@ class ForwardSynthesizer:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
 
+    def _call_memory(self, inst: Instruction, kind: CallKind, name: str | None = None) -> None:
+        """malloc/free/realloc and their kin (`name`: the function, called directly or through a
+        pointer)."""
+        name = name or inst.callee_name
+        if kind is CallKind.ALLOC:
+            self._clone_primal(inst)
+            if self.act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
+                args = [self.p(a) for a in inst.args]
+                self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
+            return
+        if kind is CallKind.REALLOC:
+            self._clone_primal(inst)
+            old = inst.args[0]
+            n = convert(self.b, self.p(inst.args[1]), T.i64)
+            shadows = []
+            for w in range(self.W):
+                olds = self.sz(old, w) if self.s(old) is not None else Constant(T.ptr, "null")
+                shadows.append(self.b.call("adcc_shadow_realloc", T.ptr, [olds, n]))
+            self.smap[id(inst)] = shadows
+            return
+        if kind is CallKind.FREE:
+            self._clone_primal(inst)
+            sh = self.s(inst.args[0])
+            if sh is not None:
+                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # who allocated them like the primal (Enzyme frees those with the primal's free);
+                # where the pointer's origin is not in sight, the runtime tells them apart
+                from adcc.analysis.memory import is_local_object, underlying_objects
+                ours = name in IN_ORDER_FREES or \
+                    all(isinstance(o, Instruction) and o.opcode == "call" and is_local_object(o, self.module)
+                        or isinstance(o, Constant) for o in underlying_objects(inst.args[0], self.module))
+                for w in range(self.W):
+                    if ours:
+                        self.b.call("adcc_shadow_free", T.void, [sh[w]])
+                    elif len(inst.args) == 1 and inst.info["fn_type"].ret == T.void:
+                        # adcc's shadow, or one the caller provided (released like its primal)
+                        self.b.call("adcc_shadow_release", T.void, [sh[w], GlobalRef(name)])
+                    else:  # (sized, aligned delete): the caller's shadow gets the same arguments
+                        self._release_theirs(inst, name, sh[w])
+            return
+
+    def _release_theirs(self, inst: Instruction, name: str, shadow: Value) -> None:
+        """Free `shadow` if adcc allocated it; else release it like its primal (`name` with the
+        primal's other arguments)."""
+        b = self.b
+        ours = b.call("adcc_shadow_free_if_ours", T.i32, [shadow])
+        theirs = self.fn.add_block(None, after=b.block)
+        done = self.fn.add_block(None, after=theirs)
+        b.cond_br(b.icmp("eq", ours, Builder.iconst(T.i32, 0)), theirs, done)
+        b.position_at_end(theirs)
+        b.call(name, inst.info["fn_type"].ret, [shadow, *[self.p(a) for a in inst.args[1:]]], fnty=inst.info["fn_type"])
+        b.br(done)
+        b.position_at_end(done)
+
     def _call_defined(self, inst: Instruction, name: str) -> Value | None:
         spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, name)
         fwd = self.ctx.forward_function(spec)
@@ -391,40 +461,41 @@ class ForwardSynthesizer:
         return r
 
     def _call_indirect(self, inst: Instruction) -> None:
-        """Devirtualize over the module's address-taken functions of the same type."""
+        """Devirtualize over the module's address-taken functions of the same type (and the
+        memory functions whose address is taken: an allocator table)."""
         fnty: T.FunctionType = inst.info["fn_type"]
-        cands = [n for n in address_taken_functions(self.module)
-                 if self.module.function(n).function_type == fnty]
+        cands = indirect_candidates(self.module, fnty)
         if not cands:
             raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this type "
                                                  "has its address taken in this module")
         fp = self.p(inst.callee)
         cont = self.fn.add_block(None, after=self.b.block)
-        results: list[tuple[Block, Value | None]] = []
-        for name in cands:
+        results: list[tuple[Block, Value | None, list | None, list | None]] = []
+        for name, kind in cands:
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
             c = self.b.icmp("eq", fp, GlobalRef(name))
             self.b.cond_br(c, hit, miss)
             self.b.position_at_end(hit)
-            r = self._call_defined(inst, name)
-            results.append((self.b.block, r))
+            for m in (self.vmap, self.tmap, self.smap):
+                m.pop(id(inst), None)
+            if kind is CallKind.DEFINED:
+                self._call_defined(inst, name)
+            else:
+                self._call_memory(inst, kind, name)
+            results.append((self.b.block, self.vmap.get(id(inst)), self.tmap.get(id(inst)), self.smap.get(id(inst))))
             self.b.br(cont)
             self.b.position_at_end(miss)
         self.b.call("adcc_fatal", T.void, [message_constant(self.module, INDIRECT_MISS)])
         self.b.unreachable()
         self.b.position_at_end(cont)
-        # merge results
-        if results and results[0][1] is not None:
-            r0 = results[0][1]
-            phi = self.b.phi(r0.type, [(r, blk) for blk, r in results])
-            spec = callee_spec(self.act, inst, Mode.FORWARD, self.W, cands[0])
-            _, packing = forward_signature(self.module, self.module.function(cands[0]), spec)
-            parts = packing.unpack(self.b, phi)
-            if not isinstance(inst.type, T.VoidType):
-                self.vmap[id(inst)] = parts[0]
-                if spec.ret_active:
-                    self.tmap[id(inst)] = list(parts[1:])
-                elif spec.ret_shadow:
-                    self.smap[id(inst)] = list(parts[1:])
-
+        # merge the arms' results
+        if isinstance(inst.type, T.VoidType):
+            return
+        self.vmap[id(inst)] = self.b.phi(inst.type, [(pv, blk) for blk, pv, _, _ in results])
+        if self.act.is_varied(inst):
+            self.tmap[id(inst)] = [self.b.phi(inst.type, [(ts[w] if ts and ts[w] is not None else zero_of(inst.type), blk)
+                                                          for blk, _, ts, _ in results]) for w in range(self.W)]
+        elif self.act.has_shadow(inst):
+            self.smap[id(inst)] = [self.b.phi(inst.type, [(ss[w], blk) for blk, _, _, ss in results])
+                                   for w in range(self.W)]

@@ -38,6 +38,10 @@ def shadow_global(name: str) -> str:
     return f"adcc.shadow.{_base(name)}"
 
 
+def zero_global(name: str) -> str:
+    return f"adcc.zero.{_base(name)}"
+
+
 def message(k: int) -> str:
     return f"adcc.msg.{k}"
 
@@ -45,3 +49,9 @@ def message(k: int) -> str:
 def blas_helper(what: str, interface: str) -> str:
     """A column-loop helper of the BLAS rules (adcc.ad.rules.blas_interface), per interface."""
     return f"adcc.blas.{what}.{interface}"
+
+
+def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
+    """The microtask that runs a parallel region's augmented ("aug") or reverse ("rev") function on
+    the thread's slot of the team record (adcc.ad.rules.openmp)."""
+    return f"adcc.omp.{pass_name}.{_base(spec.name)}.{_tag(spec)}"

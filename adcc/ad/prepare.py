@@ -3,10 +3,13 @@
 The synthesizers never touch the module's own definition: they work on a fresh
 parse of it in which `invoke` becomes `call` + `br` to the normal destination
 (a derivative is only defined along executions that do not throw, so landing
-pads drop out) and blocks unreachable from the entry are removed.
+pads drop out), calls whose rule fixes their result (`CallRule.result`: an OpenMP
+reduction always combines under its lock) have it folded into the branches on
+it, and blocks unreachable from the entry are removed.
 """
 from __future__ import annotations
 
+from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
 from adcc.ir.printer import print_function
@@ -23,6 +26,7 @@ def prepared_function(module, name: str) -> Function:
         text = print_function(entry.parsed) if entry.parsed is not None else entry.text
         fn = parse_function(module, text)
         _lower_invokes(module, fn)
+        _fold_rule_results(module, fn)
         _drop_unreachable(fn)
         cache[name] = fn
     return fn
@@ -53,6 +57,60 @@ def _lower_invokes(module, fn: Function) -> None:
         Builder(module, fn).position_at_end(blk).br(normal)
 
 
+def _fold_rule_results(module, fn: Function) -> None:
+    """Uses of a call whose rule fixes its result become that constant; a switch or branch on it
+    goes to the one successor it selects (the others may then become unreachable)."""
+    from adcc.ad.rules.calls import rule_result
+    for inst in list(fn.instructions()):
+        if inst.opcode != "call" or not inst.uses or not isinstance(inst.type, T.IntType):
+            continue
+        value = rule_result(module, inst)
+        if value is None:
+            continue
+        for user in inst.users:
+            if user.is_terminator and user.opcode in ("switch", "br") and user.operands[0] is inst:
+                _fold_branch(module, fn, user, value)
+        if inst.uses:
+            inst.replace_all_uses_with(Builder.iconst(inst.type, value))
+
+
+def _fold_branch(module, fn: Function, term: Instruction, value: int) -> None:
+    ops = term.operands
+    if term.opcode == "br":
+        target = ops[1] if value else ops[2]
+    else:
+        target = ops[1]
+        for k in range(2, len(ops), 2):
+            if int(ops[k].text) == value:
+                target = ops[k + 1]
+                break
+    blk = term.block
+    for succ in {id(x): x for x in term.successors}.values():
+        for phi in succ.phis():  # one entry for blk in the kept target, none in the others
+            keep, seen = [], False
+            for v, src in phi.incoming():
+                if src is blk:
+                    if succ is not target or seen:
+                        continue
+                    seen = True
+                keep.append((v, src))
+            _rebuild_phi(fn, phi, keep)
+    term.drop_operands()
+    blk.instructions.remove(term)
+    term.block = None
+    Builder(module, fn).position_at_end(blk).br(target)
+
+
+def _rebuild_phi(fn: Function, phi: Instruction, keep: list) -> None:
+    new = Builder(None, fn).position_before(phi).phi(phi.type, name=phi.name)
+    for v, src in keep:
+        add_incoming(new, v, src)
+    phi.replace_all_uses_with(new)
+    phi.drop_operands()
+    phi.block.instructions.remove(phi)
+    phi.block = None
+
+
 def _drop_unreachable(fn: Function) -> None:
     seen: set[int] = {id(fn.entry)}
     stack = [fn.entry]
@@ -71,12 +129,7 @@ def _drop_unreachable(fn: Function) -> None:
         for phi in b.phis():
             if not any(id(src) in dead_ids for _, src in phi.incoming()):
                 continue
-            keep = [(v, src) for v, src in phi.incoming() if id(src) not in dead_ids]
-            new = Builder(None, fn).position_before(phi).phi(phi.type, name=phi.name)
-            for v, src in keep:
-                add_incoming(new, v, src)
-            phi.replace_all_uses_with(new)
-            phi.erase()
+            _rebuild_phi(fn, phi, [(v, src) for v, src in phi.incoming() if id(src) not in dead_ids])
     for b in dead:
         for inst in b.instructions:
             inst.drop_operands()

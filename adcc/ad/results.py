@@ -45,8 +45,8 @@ def _shape_result(b: Builder, site: CallSite, values: list[Value]) -> Value | No
         return zero_of(rt)  # a lenient declaration (`int __enzyme_autodiff` of a void function)
     if len(values) == 1 and module.resolve(values[0].type) == rt_res:
         return values[0]
-    if rt_res.is_float() and _fits(module, values[0].type, rt_res):
-        return convert(b, values[0], rt_res)  # the first result, as Enzyme does
+    if (rt_res.is_float() or isinstance(rt_res, T.PointerType)) and _fits(module, values[0].type, rt_res):
+        return convert(b, values[0], rt_res)  # the first result (a split tape: `void *`), as Enzyme does
     if isinstance(rt_res, (T.StructType, T.ArrayType, T.VectorType)):
         memory = b.alloca_in_entry(rt, align=16)
         _store_results(b, site, memory, rt, values)

@@ -13,16 +13,19 @@ from adcc.ad import naming
 from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
-from adcc.analysis.calls import CallKind, classify_call
-from adcc.ad.common import (Packing, address_taken_functions, math_rule, reverse_post_order, rule_unavailable,
+from adcc.ad.parallel import exclusive_accesses
+from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
+from adcc.ad.common import (Packing, alignment_of, address_taken_functions, indirect_candidates, math_rule, reverse_post_order,
+                            rule_unavailable,
                             unsupported, zero_of)
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
-from adcc.ad.rules.calls import CallView, SavedValue, call_rule_for
+from adcc.ad.rules.calls import CallView, SavedValue, always_applies, call_rule_for
 from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
                           key_type, mark_tape_noalias, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
+from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -80,12 +83,6 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     return g, out_pack
 
 
-def _alignment(inst: Instruction) -> int:
-    import re
-    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
-    return int(m.group(1)) if m else 0
-
-
 class ReverseSynthesizer:
     def __init__(self, ctx, spec: FunctionSpec):
         self.ctx = ctx
@@ -93,6 +90,10 @@ class ReverseSynthesizer:
         self.spec = spec
         self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
+        # shadows of stack objects on the heap instead of the LIFO shadow stack once a derivative
+        # of derivative code is being built: that code's own stack shadows (its primal here) are
+        # allocated and released in program order, interleaved with ours (ADContext.nested)
+        self.heap_stack_shadows = getattr(ctx, "nested", False)
         self._saves: dict[int, list[SavedValue]] = {}
         ensure_tape_helpers(self.module)
 
@@ -116,6 +117,7 @@ class ReverseSynthesizer:
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
         self.ids = {id(b): k for k, b in enumerate(self.order)}
+        self.exclusive = exclusive_accesses(self)  # parallel specs: additions no other thread meets
         self.needs = {id(b): self._needs(b) for b in self.order}
         self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
         self.plan = TapePlan(self)
@@ -131,7 +133,7 @@ class ReverseSynthesizer:
         return ([T.i32] if multi else []) + [key_type(k, v) for k, v in s.plan.taped[id(blk)]]
 
     def _fast_loops(self) -> dict[int, FastLoop]:
-        from adcc.analysis.cfg import trip_count
+        from adcc.analysis.cfg import equality_count, trip_count
         s, plan = self, self.plan
         out: dict[int, FastLoop] = {}
         for cl in plan.counted.values():
@@ -141,7 +143,7 @@ class ReverseSynthesizer:
             if any(i.opcode == "call" and s.is_active_call(i) and self._pushes_onto_tape(i)
                    for b in lp.blocks for i in b.instructions):
                 continue  # callees push onto the tape too
-            trip = trip_count(lp, plan.dt)
+            trip = trip_count(lp, plan.dt) or equality_count(lp, plan.dt)
             if trip is None or (trip.bound is not None and not isinstance(trip.bound.type, T.IntType)):
                 continue
             offsets, off, ok = {}, 0, True
@@ -175,7 +177,7 @@ class ReverseSynthesizer:
             return set()
         out: set[int] = set()
         for inst in self.primal.instructions():
-            if inst.opcode != "alloca" or inst.operands or _alignment(inst) > 16:
+            if inst.opcode != "alloca" or inst.operands or alignment_of(inst) > 16:
                 continue
             for u, v in pointer_uses(inst):
                 if u.opcode == "call" and any(a is v for a in u.args) and self.is_active_call(u) and \
@@ -299,6 +301,10 @@ class ReverseSynthesizer:
             op = inst.opcode
             if op == "load" and act.is_varied(inst):
                 need("s", inst.operands[0])
+                ex = self.exclusive.get(id(inst))
+                if ex is not None:  # where the access lies in the chunk
+                    for v in (ex.iv, ex.lb, ex.ub):
+                        need("p", v)
             elif op == "store":
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):
@@ -311,6 +317,13 @@ class ReverseSynthesizer:
                 need("s", inst)
             elif op == "call":
                 self._call_needs(inst, need)
+            elif op == "atomicrmw" and act.has_shadow(inst.operands[0]) and act.carries_float(inst.operands[1]):
+                need("s", inst.operands[0])
+            elif op in INT_OPS and act.is_varied(inst):
+                x = sign_operand(inst, act.is_varied)
+                if x is not None:  # (otherwise refused when the reverse is built)
+                    need("p", inst)
+                    need("p", x)
             elif op in ("select",) and act.is_varied(inst):
                 need("p", inst.operands[0])
             elif op in ("extractelement",) and act.is_varied(inst):
@@ -359,8 +372,8 @@ class ReverseSynthesizer:
             need("s", inst)
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
-        elif kind is CallKind.FREE:
-            if not self.freed_at_allocation(inst):
+        elif kind is CallKind.FREE and inst.callee_name not in IN_ORDER_FREES:
+            if not self.freed_at_allocation(inst):  # (else released at the allocation's reverse)
                 for a in inst.args:
                     need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
@@ -373,6 +386,13 @@ class ReverseSynthesizer:
             need("p", inst.args[2])
         elif kind is CallKind.INDIRECT and self.is_active_call(inst):
             need("i", inst)
+            for _, target in self.candidates(inst):  # an allocator table: as when called directly
+                if target is CallKind.ALLOC or (target is CallKind.REALLOC and act.has_shadow(inst)):
+                    need("s", inst)
+                if target is CallKind.REALLOC and act.has_shadow(inst.args[0]):
+                    need("s", inst.args[0])
+                if target is CallKind.FREE:
+                    need("p", inst.args[0])
         elif kind is CallKind.RULE and self.is_active_call(inst):
             rule = self.call_rule(inst)
             if rule is not None:
@@ -387,6 +407,11 @@ class ReverseSynthesizer:
         differentiated instead (a rule with only a forward half, on a defined function)."""
         rule = call_rule_for(self.module, inst.callee_name)
         if rule.supports(reverse=True):
+            if self.spec.parallel and not rule.thread_safe:
+                raise unsupported(self.module, inst, f"cannot differentiate call to '{inst.callee_name.strip(chr(34))}' "
+                                                     f"inside an OpenMP parallel region in reverse mode: "
+                                                     f"{rule.description} accumulates adjoints that other threads "
+                                                     f"may share, without synchronization")
             return rule
         if self.module.is_defined(inst.callee_name):
             return None
@@ -402,11 +427,20 @@ class ReverseSynthesizer:
 
     def is_active_call(self, inst: Instruction) -> bool:
         return self.act.is_active_call(inst) or self.act.is_varied(inst) or \
-            (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst))
+            (isinstance(inst.type, T.PointerType) and self.act.has_shadow(inst)) or always_applies(self.module, inst)
 
-    def candidates(self, inst: Instruction) -> list[str]:
-        fnty: T.FunctionType = inst.info["fn_type"]
-        cands = [n for n in address_taken_functions(self.module) if self.module.function(n).function_type == fnty]
+    def shared_memory(self, ptr: Value) -> bool:
+        """May other threads accumulate adjoints into the memory `ptr` points to while this
+        function's reverse runs (a parallel spec, memory it did not allocate privately)? Then
+        adjoints of its loads accumulate atomically."""
+        if not self.spec.parallel:
+            return False
+        from adcc.analysis.memory import escapes, is_local_object, underlying_objects
+        return not all(is_local_object(o, self.module) and not escapes(o)
+                       for o in underlying_objects(ptr, self.module))
+
+    def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:
+        cands = indirect_candidates(self.module, inst.info["fn_type"])
         if not cands:
             raise unsupported(self.module, inst, "cannot differentiate an indirect call: no function of this "
                                                  "type has its address taken in this module")

@@ -4,9 +4,13 @@ enzyme_runtime_activity, a dispatcher over the argument activities; results.py h
 results to the program."""
 from __future__ import annotations
 
-from adcc.ad.callsite import CallSite, api_of, parse_call_site
+import re
+
+from adcc.ad.callsite import SPLIT_APIS, CallSite, api_of, parse_call_site
 from adcc.ad.common import ADContext, Packing, convert
-from adcc.ad.enzyme_uses import check_names, remove_type_hints
+from adcc.ad.enzyme_uses import check_names
+from adcc.ad.check import count_unchecked, derivative_call
+from adcc.ad.dropped import dropped_derivative_warnings
 from adcc.ad.forward import forward_signature
 from adcc.ad.results import deliver
 from adcc.ad.srcloc import location_of
@@ -48,17 +52,7 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
     reach_memo: dict[str, set[str]] = {}
 
     def reach(name: str) -> set[str]:
-        """Defined functions reachable from `name` (itself included)."""
-        got = reach_memo.get(name)
-        if got is None:
-            got, stack = {name}, [name]
-            while stack:
-                for r in module.references(stack.pop()):
-                    if r not in got and module.is_defined(r):
-                        got.add(r)
-                        stack.append(r)
-            reach_memo[name] = got
-        return got
+        return call_tree(module, name, reach_memo)
 
     def inner(site: Instruction) -> list[Instruction]:
         target = _target_name(site)
@@ -85,23 +79,87 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
     return order
 
 
-def rewrite_module(module, options) -> tuple[list[str], list[str]]:
+def nested_sites(module, sites: list[Instruction]) -> list[Instruction]:
+    """When some site's target reaches another site (higher-order AD), the sites whose own target
+    reaches none (the innermost level, to differentiate first); else nothing."""
+    if len(sites) < 2:
+        return []
+    fns = {s.block.function.fname for s in sites}
+    memo: dict[str, set[str]] = {}
+
+    def reaches_site(target: str | None) -> bool:
+        return target is not None and module.is_defined(target) and bool(call_tree(module, target, memo) & fns)
+
+    outer = [s for s in sites if reaches_site(_target_name(s))]
+    return [s for s in sites if not reaches_site(_target_name(s))] if outer else []
+
+
+def rewrite_module(module, options, only: list[Instruction] | None = None) -> tuple[list[str], list[str], list]:
+    """Differentiate the module's call sites (or `only` those), innermost first."""
     check_names(module)
-    remove_type_hints(module)
+    # type hints stay until differentiation is done (type analysis reads them; api.py drops them)
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in innermost_first(module, find_call_sites(module)):
+    for inst in innermost_first(module, only if only is not None else find_call_sites(module)):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and unresolved_callee(module, target):
                 continue  # its call tree needs another translation unit: the link step differentiates it
+        if api_of(inst.callee_name or "") == "batch":
+            from adcc.ad.batch import rewrite_batch
+            rewrite_batch(module, inst)
+            handled.append(inst.callee_name or "")
+            continue
         _wrap_ruled_target(module, inst)
         site = parse_call_site(module, inst)
-        _rewrite(ctx, site)
+        ctx.nested = ctx.nested or _reaches_derivative_code(module, site.fn_name)
+        try:
+            _rewrite(ctx, site)
+        except CompileError as e:
+            raise _about_the_program(module, site, e) from None
         handled.append(inst.callee_name or "")
     if getattr(options, "print_activity", False) or getattr(options, "print_types", False):
         ctx.reports.extend(_analysis_reports(ctx, options))
-    return handled, ctx.reports
+    return handled, ctx.reports, ctx.warnings
+
+
+_INTERNAL = re.compile(r"'(?:adcc[._][\w.$]*)'|\(in function 'adcc\.[^']*'\)")
+
+
+def _about_the_program(module, site: CallSite, error: CompileError) -> CompileError:
+    """An error met inside code adcc synthesized (a nested derivative) is reported at the call the
+    program wrote, naming the program's function, never adcc's internal symbols."""
+    message = error.diagnostic.message
+    if not _INTERNAL.search(message):
+        return error
+    name = site.fn_name.strip('"')
+    from adcc.ad.common import source_name
+    return CompileError(f"__enzyme_{site.api} of '{source_name(name)}': this nesting of derivatives is not supported: "
+                        f"'{source_name(name)}' contains a derivative (an __enzyme_* call) whose code adcc cannot "
+                        f"differentiate again in this mode", location_of(module, site.inst))
+
+
+DERIVATIVE_PREFIXES = ("adcc.aug.", "adcc.rev.", "adcc.grad.", "adcc.split.", "adcc.fwd.")
+
+
+def call_tree(module, name: str, memo: dict[str, set[str]] | None = None) -> set[str]:
+    """The defined functions `name` may reach through references (itself included)."""
+    got = memo.get(name) if memo is not None else None
+    if got is None:
+        got, stack = {name}, [name]
+        while stack:
+            for r in module.references(stack.pop()):
+                if r not in got and module.is_defined(r):
+                    got.add(r)
+                    stack.append(r)
+        if memo is not None:
+            memo[name] = got
+    return got
+
+
+def _reaches_derivative_code(module, name: str) -> bool:
+    """Does `name` call (at any depth) a derivative adcc synthesized for an inner __enzyme_* call?"""
+    return any(f.startswith(DERIVATIVE_PREFIXES) for f in call_tree(module, name))
 
 
 def _wrap_ruled_target(module, inst: Instruction) -> None:
@@ -209,8 +267,13 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
 
 def _rewrite(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
+    if site.api in SPLIT_APIS:
+        from adcc.ad.split import rewrite_split
+        fn = module.function(site.fn_name)
+        return rewrite_split(ctx, site, lambda b: _arguments(b, site, fn)[1])
     _check_return(module, site)
     spec = _site_spec(module, site)
+    ctx.warnings.extend(dropped_derivative_warnings(module, site, spec, ctx.options))
     fn = module.function(site.fn_name)
     b = Builder(module).position_before(site.inst)
     out_memory, args = _arguments(b, site, fn)
@@ -218,12 +281,28 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
-    r = b.call(callee, packing.type, args)
+    unchecked = _unchecked_shape(site)
+    if unchecked:
+        count_unchecked(ctx, b, site, spec, unchecked)
+        r = b.call(callee, packing.type, args)
+    else:
+        r = derivative_call(ctx, b, site, spec, callee, packing, args)
     parts = packing.unpack(b, r)
     values = _results(site, spec, fn, parts)
     if out_memory is not None and site.sret is None:  # f's struct results, read back for the program
         values = [b.load(_sret_results_type(site), out_memory)]
     deliver(b, site, values)
+
+
+def _unchecked_shape(site: CallSite) -> str | None:
+    """Why -fadcc-check-derivatives does not check this call yet (None: it does)."""
+    if site.runtime_activity:
+        return "enzyme_runtime_activity calls are not checked yet"
+    if site.target_sret is not None:
+        return "functions returning a struct through memory are not checked yet"
+    if site.primal_return:
+        return "calls with enzyme_primal_return are not checked yet"
+    return None
 
 
 def _results(site: CallSite, spec: FunctionSpec, fn, parts: list[Value]) -> list[Value]:

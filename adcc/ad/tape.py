@@ -53,7 +53,8 @@ define internal ptr @adcc.tape.pop(ptr %t, i64 %n) alwaysinline nounwind {
 
 
 # reverse of a copy of floats: dsrc[i] += ddst[i]; ddst[i] = 0 (element type {ty}, {size} bytes);
-# the `add` variant leaves ddst alone (a copy into fresh memory: nothing reads ddst afterwards)
+# the `add` variant leaves ddst alone (a copy into fresh memory: nothing reads ddst afterwards);
+# the `.shared` variants add into dsrc atomically (memory other threads share, in a parallel region)
 ADJOINT_COPY = """
 define internal void @adcc.adjoint.{name}.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
 entry:
@@ -66,11 +67,43 @@ loop:
   %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
   %vd = load {fty}, ptr %pd, align {size}
 {zero}
+{accumulate}
+  %i1 = add i64 %i, 1
+  %c = icmp eq i64 %i1, %cnt
+  br i1 %c, label %done, label %loop
+done:
+  ret void
+}}
+"""
+
+
+# reverse of a memmove of floats, whose source and destination may overlap: the same as a copy,
+# walking away from the overlap (upwards when the destination lies above the source), so that each
+# destination adjoint is read before a source contribution lands on it
+ADJOINT_MOVE = """
+define internal void @adcc.adjoint.move.{ty}(ptr %dd, ptr %ds, i64 %n) nounwind {{
+entry:
+  %cnt = lshr i64 %n, {shift}
+  %z = icmp eq i64 %cnt, 0
+  br i1 %z, label %done, label %pick
+pick:
+  %up = icmp ugt ptr %dd, %ds
+  %last = add i64 %cnt, -1
+  %start = select i1 %up, i64 0, i64 %last
+  %step = select i1 %up, i64 1, i64 -1
+  %end = select i1 %up, i64 %cnt, i64 -1
+  br label %loop
+loop:
+  %i = phi i64 [ %start, %pick ], [ %i1, %loop ]
+  %pd = getelementptr inbounds {fty}, ptr %dd, i64 %i
+  %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
+  %vd = load {fty}, ptr %pd, align {size}
+  store {fty} 0.0, ptr %pd, align {size}
   %vs = load {fty}, ptr %ps, align {size}
   %a = fadd {fty} %vs, %vd
   store {fty} %a, ptr %ps, align {size}
-  %i1 = add i64 %i, 1
-  %c = icmp eq i64 %i1, %cnt
+  %i1 = add i64 %i, %step
+  %c = icmp eq i64 %i1, %end
   br i1 %c, label %done, label %loop
 done:
   ret void
@@ -93,10 +126,17 @@ def ensure_tape_helpers(module) -> None:
     module.ensure_declaration("adcc_tape_free", TT.FunctionType(TT.void, (TT.ptr,)))
     # real definitions: a derivative of code that contains derivatives (higher order) differentiates them
     module.add_definitions(TAPE_HELPERS)
+    plain = ("  %vs = load {fty}, ptr %ps, align {size}\n  %a = fadd {fty} %vs, %vd\n"
+             "  store {fty} %a, ptr %ps, align {size}")
+    atomic = "  %a = atomicrmw fadd ptr %ps, {fty} %vd monotonic, align {size}"
     for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
-        for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
-            z = zero.format(fty=fty, size=size)
-            module.add_definitions(ADJOINT_COPY.format(name=name, ty=ty, fty=fty, size=size, shift=shift, zero=z))
+        for suffix, acc in (("", plain), (".shared", atomic)):
+            for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+                module.add_definitions(ADJOINT_COPY.format(
+                    name=name + suffix, ty=ty, fty=fty, size=size, shift=shift, zero=zero.format(fty=fty, size=size),
+                    accumulate=acc.format(fty=fty, size=size)))
+    for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+        module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
 
 
 def tape_scope(module) -> str:
@@ -225,7 +265,7 @@ class FastLoop:
 
     def __init__(self, cl, trip, stride: int, offsets: dict[int, int]):
         self.cl = cl
-        self.trip = trip          # cfg.TripCount: header executions
+        self.trip = trip          # cfg.TripCount or cfg.EqualityCount: header executions
         self.stride = stride      # record bytes per iteration (a multiple of 8)
         self.offsets = offsets    # block -> offset of its record inside an iteration
 

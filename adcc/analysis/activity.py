@@ -8,12 +8,18 @@ mutable global, or loaded from shadowed memory. Everything else is executed as i
 the primal and gets no derivative code. The analysis errs on the active side:
 a value wrongly deemed active costs time, one wrongly deemed inactive costs a
 wrong gradient.
+
+Memory is possibly active unless proven otherwise: pointers that need a shadow *demand* one
+from their origins (adcc.analysis.demand).
 """
 from __future__ import annotations
 
-from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_names
 from adcc.analysis.declarations import declarations_of
-from adcc.analysis.spec import Activity, FunctionSpec
+from adcc.analysis.demand import ShadowDemands, int_pointer_base, int_to_pointer_users
+from adcc.analysis.fortran import fresh_memory_arguments
+from adcc.analysis.signbits import INT_OPS, keeps_only_sign, sign_operand
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
 from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
@@ -21,6 +27,7 @@ from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
                        "shufflevector", "freeze", "bitcast"})
+_FLOAT_OF_WIDTH = {16: T.FloatType("half"), 32: T.f32, 64: T.f64}
 POINTER_OPS = frozenset({"getelementptr", "phi", "select", "bitcast", "addrspacecast", "freeze"})
 
 
@@ -41,15 +48,33 @@ def is_pointer(ty: T.Type) -> bool:
     return isinstance(ty, T.PointerType)
 
 
+def pointer_aggregate(module, ty: T.Type) -> bool:
+    """A struct/array of pointers and integers (no floats) with a pointer in it: its shadow is the
+    same aggregate over the pointers' shadows (`std::pair` of iterators returned by value)."""
+    if isinstance(ty, T.NamedStructType):
+        ty = module.resolve(ty)
+    if isinstance(ty, T.ArrayType):
+        return pointer_aggregate(module, ty.elem) or is_pointer(ty.elem)
+    if not isinstance(ty, T.StructType) or is_floatish(module, ty):
+        return False
+    return any(is_pointer(e) or pointer_aggregate(module, e) for e in ty.elems)
+
+
+# the C and C++ libraries' standard streams: mutable, but never hold derivatives
+STREAM_GLOBALS = frozenset({"stdin", "stdout", "stderr", "_ZSt3cin", "_ZSt4cout", "_ZSt4cerr", "_ZSt4clog",
+                            "_ZSt4wcin", "_ZSt5wcout", "_ZSt5wcerr", "_ZSt5wclog"})
+
+
 def global_is_active(module, name: str) -> bool:
-    """Mutable globals may hold active data; constants and functions do not."""
+    """Mutable globals may hold active data; constants, functions and the standard streams do not."""
     g = module.globals.get(name)
     if g is None:
         return False
     decls = declarations_of(module)
     if name in decls.shadows:
         return True  # the program gave it a shadow
-    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name:
+    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name or name in STREAM_GLOBALS \
+            or rule_names(module).inactive_global(name):
         return False
     return name not in decls.inactive_globals and name not in decls.shadows.values()
 
@@ -88,7 +113,7 @@ def private_heap_object(module, inst: Instruction) -> bool:
     return True
 
 
-class ActivityAnalysis:
+class ActivityAnalysis(ShadowDemands):
     def __init__(self, module, fn: Function, spec: FunctionSpec):
         self.module = module
         self.fn = fn
@@ -98,6 +123,11 @@ class ActivityAnalysis:
         self.int_shadowed: set[int] = set()  # integer loads from shadowed memory (copies)
         self._views: dict[int, T.FloatType | None] = {}
         self._types = None
+        self._demanded: set[int] = set()
+        self._demanded_weak: set[int] = set()
+        self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
+        # heap allocations treated like stack objects: a shadow only when active data reaches them
+        self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         self._run()
 
     # --- queries --------------------------------------------------------------------
@@ -110,6 +140,11 @@ class ActivityAnalysis:
         if isinstance(v, Constant):
             return "@" in v.text and any(global_is_active(self.module, n) for n in global_refs(v.text))
         return id(v) in self.shadowed
+
+    def allocation_has_shadow(self, alloc: Instruction) -> bool:
+        """Does this allocation call get a shadow allocated beside it? Every one does but a private
+        heap object (`private_heap_object`) that active data never reaches."""
+        return id(alloc) in self.shadowed or id(alloc) not in self._private_heap
 
     def has_int_shadow(self, v: Value) -> bool:
         return id(v) in self.int_shadowed
@@ -131,8 +166,12 @@ class ActivityAnalysis:
         return view
 
     def adjoint_type(self, v: Value) -> T.Type:
-        """The type a value's tangent/adjoint has: its own, or its float view."""
-        return self.float_view(v) or v.type
+        """The type a value's adjoint has: its own, or its float view (an active integer that type
+        analysis cannot place holds the float of its width)."""
+        view = self.float_view(v)
+        if view is None and isinstance(v.type, T.IntType) and id(v) in self.varied:
+            view = _FLOAT_OF_WIDTH.get(v.type.bits)
+        return view or v.type
 
     def carries_float(self, v: Value) -> bool:
         return is_floatish(self.module, v.type) or self.float_view(v) is not None
@@ -156,15 +195,19 @@ class ActivityAnalysis:
                 continue
             if is_pointer(a.type) and act.has_shadow:
                 self.shadowed.add(id(a)); work.append(a)
-            elif is_floatish(module, a.type):
-                self.varied.add(id(a)); work.append(a)
+            elif is_floatish(module, a.type) or isinstance(a.type, T.IntType):
+                self.varied.add(id(a)); work.append(a)  # an active integer holds a float's bits
         self._woken: list[Value] = []
-        self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         for inst in fn.instructions():
             if self._is_source(inst):
                 self.shadowed.add(id(inst)); work.append(inst)
             elif self._visit(inst):
                 work.append(inst)
+            work.extend(self._woken); self._woken.clear()
+        if self.spec.ret_shadow:  # the caller needs the shadow of what this function returns
+            for inst in fn.instructions():
+                if inst.opcode == "ret" and inst.operands:
+                    self._demand(inst.operands[0])
             work.extend(self._woken); self._woken.clear()
         while work:
             v = work.pop()
@@ -173,39 +216,15 @@ class ActivityAnalysis:
                     work.append(u)
                 work.extend(self._woken); self._woken.clear()
 
-    def _shadow_stack_objects(self, ptr: Value) -> None:
-        """A stack object (or private heap object) that receives active data (or escapes) needs a
-        shadow."""
-        seen: set[int] = set()
-        stack = [ptr]
-        while stack:
-            v = stack.pop()
-            if id(v) in seen or not isinstance(v, Instruction):
-                continue
-            seen.add(id(v))
-            if v.opcode == "alloca" or id(v) in self._private_heap:
-                if id(v) not in self.shadowed:
-                    self.shadowed.add(id(v))
-                    self._woken.append(v)
-            elif v.opcode in POINTER_OPS:
-                stack.extend(o for o in v.operands if is_pointer(o.type))
+    def _shadow(self, v: Value) -> None:
+        if id(v) not in self.shadowed:
+            self.shadowed.add(id(v))
+            self._woken.append(v)
 
     def _is_source(self, inst: Instruction) -> bool:
         if inst.opcode == "call" and id(inst) not in self._private_heap:
             k = classify_call(self.module, inst)
             return k in (CallKind.ALLOC, CallKind.REALLOC)
-        return False
-
-    def _local_object_derived(self, v: Value) -> bool:
-        """A pointer into a stack object or a private heap object (through GEPs and casts)."""
-        for _ in range(16):
-            if not isinstance(v, Instruction):
-                return False
-            if v.opcode == "alloca" or id(v) in self._private_heap:
-                return True
-            if v.opcode not in ("getelementptr", "bitcast", "addrspacecast"):
-                return False
-            v = v.operands[0]
         return False
 
     def _visit(self, inst: Instruction) -> bool:
@@ -215,8 +234,11 @@ class ActivityAnalysis:
         before = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
         ty = inst.type
         if op == "load":
+            floats = is_floatish(module, ty) or self.float_view(inst) is not None
+            if not self.has_shadow(inst.operands[0]) and floats:
+                self._demand_loaded(inst.operands[0])
             if self.has_shadow(inst.operands[0]):
-                if is_floatish(module, ty) or self.float_view(inst) is not None:
+                if floats:
                     self.varied.add(id(inst))
                 elif is_pointer(ty):
                     self.shadowed.add(id(inst))
@@ -226,18 +248,30 @@ class ActivityAnalysis:
             val, ptr = inst.operands
             if id(val) in self.varied or id(val) in self.int_shadowed or \
                     (is_pointer(val.type) and (self.has_shadow(val) or _stack_derived(val))):
-                self._shadow_stack_objects(ptr)
-            if is_pointer(val.type) and _stack_derived(val) and self.has_shadow(ptr):
-                self._shadow_stack_objects(val)  # escapes into active memory
+                self._demand(ptr)
+            if is_pointer(val.type) and self.has_shadow(ptr) and not self.has_shadow(val):
+                self._demand(val)  # escapes into active memory: its shadow goes there too
+        elif op == "atomicrmw":  # a store of its value and a load of the old one
+            val, ptr = inst.operands[1], inst.operands[0]
+            if id(val) in self.varied:
+                self._demand(ptr)
+            if self.has_shadow(ptr) and self.carries_float(inst):
+                self.varied.add(id(inst))
         elif op == "call":
             kind = classify_call(module, inst)
             if kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[1]):
-                self._shadow_stack_objects(inst.args[0])
+                self._demand(inst.args[0])
+            elif kind is CallKind.MEMCPY and len(inst.args) > 1 and self.has_shadow(inst.args[0]):
+                self._demand_loaded(inst.args[1])
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE) and \
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
                 for a in inst.args:
                     if is_pointer(a.type):
-                        self._shadow_stack_objects(a)
+                        self._demand(a)
+            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory
+                for k in fresh_memory_arguments(inst.callee_name):
+                    if k < len(inst.args) and is_pointer(inst.args[k].type):
+                        self._demand(inst.args[k])
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
                 if id(inst) not in self._private_heap:
                     self.shadowed.add(id(inst))
@@ -246,22 +280,52 @@ class ActivityAnalysis:
                     self.varied.add(id(inst))
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE):
                 if self.is_active_call(inst) or self._callee_uses_active_globals(inst):
-                    if is_floatish(module, ty):
+                    if self.carries_float(inst):
                         self.varied.add(id(inst))
-                    elif is_pointer(ty):
+                    elif (is_pointer(ty) or pointer_aggregate(module, ty)) and \
+                            (kind is not CallKind.RULE or rule_names(module).rule_shadows_result(inst.callee_name)):
                         self.shadowed.add(id(inst))
-        elif op in POINTER_OPS and is_pointer(ty):
-            if any(is_pointer(o.type) and self.has_shadow(o) for o in inst.operands):
+        elif op in POINTER_OPS and (is_pointer(ty) or (op in ("phi", "select") and pointer_aggregate(module, ty))):
+            pointers = [o for o in inst.operands if is_pointer(o.type) or pointer_aggregate(module, o.type)]
+            if any(self.has_shadow(o) for o in pointers):
                 self.shadowed.add(id(inst))
                 if op in ("phi", "select"):
                     # adjoints of loads through the merged pointer land in the shadow of whichever
-                    # object it points to: a stack object among them needs a real one
-                    for o in inst.operands:
-                        if is_pointer(o.type) and not self.has_shadow(o) and self._local_object_derived(o):
-                            self._shadow_stack_objects(o)
+                    # object it points to: every one of them needs a real one
+                    for o in pointers:
+                        if not self.has_shadow(o):
+                            self._demand(o)
+        elif op == "extractvalue" and is_pointer(ty):
+            agg = inst.operands[0]
+            if self.has_shadow(agg) or id(agg) in self.int_shadowed:
+                self.shadowed.add(id(inst))
+        elif op == "insertvalue" and pointer_aggregate(module, ty):
+            if any(self.has_shadow(o) or id(o) in self.int_shadowed for o in inst.operands
+                   if is_pointer(o.type) or pointer_aggregate(module, o.type)):
+                self.shadowed.add(id(inst))
+        elif op == "inttoptr":
+            base = int_pointer_base(inst.operands[0])
+            if base is not None and self.has_shadow(base):
+                self.shadowed.add(id(inst))
+        elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
+            for x in int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
+                if self._visit(x):
+                    self._woken.append(x)
+        elif op in INT_OPS and isinstance(ty, T.IntType):
+            # bits of a float: a sign change has a derivative; anything else that is a float
+            # again is marked active so that the synthesizers refuse it (never a silent zero)
+            if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
+                if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
+                    self.varied.add(id(inst))
         elif op in FLOAT_OPS and self.carries_float(inst):
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
+        elif op == "ptrtoint" and self.has_shadow(inst.operands[0]):
+            # a pointer moved through an integer (LLVM stores a loaded pointer as i64): the
+            # integer carries the shadow pointer's bits alongside, and inttoptr turns them back
+            self.int_shadowed.add(id(inst))
+        elif op == "inttoptr" and id(inst.operands[0]) in self.int_shadowed:
+            self.shadowed.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
             if any(id(o) in self.int_shadowed for o in inst.operands):
                 self.int_shadowed.add(id(inst))
@@ -270,6 +334,8 @@ class ActivityAnalysis:
 
     def _callee_uses_active_globals(self, inst: Instruction) -> bool:
         name = inst.callee_name
+        if name is not None and not self.module.is_defined(name):
+            name = callback_callee(self.module, inst)
         if name is None or not self.module.is_defined(name):
             return False
         return name in _functions_touching_active_globals(self.module)
@@ -295,6 +361,20 @@ class ActivityAnalysis:
         if id(v) in self.int_shadowed:
             return "copy"
         return "const"
+
+
+def call_activities(analysis: ActivityAnalysis, inst: Instruction, mode: Mode) -> tuple[Activity, ...]:
+    """The argument activities a call to a defined function is differentiated with, from the
+    caller's activity analysis."""
+    acts = []
+    for a in inst.args:
+        if isinstance(a.type, T.PointerType) and analysis.has_shadow(a):
+            acts.append(Activity.DUP)
+        elif analysis.is_varied(a) and (is_floatish(analysis.module, a.type) or isinstance(a.type, T.IntType)):
+            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)  # (an integer: a float's bits)
+        else:
+            acts.append(Activity.CONST)
+    return tuple(acts)
 
 
 def _functions_touching_active_globals(module) -> set[str]:

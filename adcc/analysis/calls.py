@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from adcc.analysis.declarations import declarations_of
+from adcc.analysis.fortran import is_inactive_runtime
 from adcc.analysis.types import type_hint
 from adcc.ir.values import Instruction
 
@@ -44,7 +45,9 @@ strstr strtol strtoul strtoll atoi atol isalpha isdigit isspace toupper tolower 
 __cxa_atexit __cxa_guard_acquire __cxa_guard_release __cxa_guard_abort __cxa_begin_catch __cxa_end_catch
 __cxa_allocate_exception __cxa_throw __cxa_free_exception __cxa_pure_virtual _ZSt9terminatev
 __clang_call_terminate __stack_chk_fail malloc_usable_size usleep sleep omp_get_thread_num
-omp_get_num_threads abs labs llabs adcc_tape_note adcc_fatal adcc_tape_last_bytes adcc_tape_peak_bytes _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
+omp_get_num_threads abs labs llabs adcc_tape_note adcc_fatal adcc_tape_last_bytes adcc_tape_peak_bytes
+adcc.passive adcc_split_enter adcc_split_leave adcc_split_tape_check adcc_split_tape_live_count adcc_tape_live_bytes
+adcc_shadow_live_count _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
 _ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
 __errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
 __finite lrint lrintf llrint llround lround lroundf
@@ -63,7 +66,6 @@ INACTIVE_INTRINSIC_PREFIXES = (
     "llvm.vector.reduce.xor", "llvm.vector.reduce.add", "llvm.vector.reduce.mul",
     "llvm.vector.reduce.umax", "llvm.vector.reduce.smax", "llvm.vector.reduce.umin",
     "llvm.vector.reduce.smin", "llvm.threadlocal.address", "llvm.scmp.", "llvm.ucmp.",
-    "llvm.frexp.",
 )
 
 ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_Znam": "malloc",
@@ -71,11 +73,17 @@ ALLOC_FUNCTIONS = {"malloc": "malloc", "calloc": "calloc", "_Znwm": "malloc", "_
                    "_ZnwmSt11align_val_t": "malloc", "aligned_alloc": "aligned_alloc",
                    # adcc's own shadow memory, differentiated again in higher-order AD
                    "adcc_shadow_alloc": "malloc", "adcc_shadow_calloc": "calloc",
-                   "adcc_shadow_stack_alloc": "malloc"}
+                   "adcc_shadow_stack_alloc": "malloc",
+                   # a split-mode tape: its shadow is a tape of its own (adcc.ad.rules.runtime)
+                   "adcc_split_tape_new": "adcc_split_tape_new"}
 FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvSt11align_val_t",
                             "_ZdlPvmSt11align_val_t", "adcc_shadow_free", "adcc_shadow_stack_free"})
+# Frees a derivative of the code runs where the code runs them, not deferred to the reverse pass:
+# adcc's shadow stack is LIFO in program order (an inner derivative's shadows of stack objects), and
+# the derivative never reads that memory again (its own shadows are separate heap allocations).
+IN_ORDER_FREES = frozenset({"adcc_shadow_stack_free"})
 
-ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|reverse|virtualreverse)")
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)")
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,11 @@ class RuleNames:
     written_args: Callable[[str], tuple[int, ...] | None] = lambda name: None
     # a routine of a library a rule family covers (BLAS, MPI, ...): never defined in bitcode
     is_library: Callable[[str], bool] = lambda name: False
+    # the argument position of a function the callee calls (__kmpc_fork_call runs its argument 2)
+    callback_arg: Callable[[str], int | None] = lambda name: None
+    # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
+    inactive_global: Callable[[str], bool] = lambda name: False
+    rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)
@@ -103,6 +116,17 @@ def rule_names(module) -> RuleNames:
     return getattr(module, "_adcc_rule_names", NO_RULES)
 
 
+def callback_callee(module, inst: Instruction) -> str | None:
+    """The function a call-rule callee runs with the call's arguments (the outlined body of an
+    OpenMP parallel region, for __kmpc_fork_call), when it is defined in `module`."""
+    name = inst.callee_name
+    k = rule_names(module).callback_arg(name) if name is not None else None
+    if k is None or k >= len(inst.args):
+        return None
+    target = getattr(inst.args[k], "gname", None)
+    return target if target is not None and module.is_defined(target) else None
+
+
 def effective_callee(module, name: str | None) -> str | None:
     """The name a call behaves as: a function the program declared `function_like` another
     (`{mylog1p, "log1p"}`) is that other function."""
@@ -113,8 +137,13 @@ def effective_callee(module, name: str | None) -> str | None:
 
 def classify_call(module, inst: Instruction) -> CallKind:
     name = inst.callee_name
-    if name is None:
-        return CallKind.INDIRECT
+    if name is None:  # inline assembly: nothing to differentiate through, like an unknown function
+        return CallKind.UNKNOWN if inst.calls_inline_asm else CallKind.INDIRECT
+    return classify_callee(module, name)
+
+
+def classify_callee(module, name: str) -> CallKind:
+    """What a call of function `name` does (`classify_call` for a known callee)."""
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
@@ -148,6 +177,6 @@ def classify_call(module, inst: Instruction) -> CallKind:
         return CallKind.UNKNOWN
     if module.is_defined(name):
         return CallKind.DEFINED
-    if name in INACTIVE_FUNCTIONS:
+    if name in INACTIVE_FUNCTIONS or is_inactive_runtime(name):
         return CallKind.INACTIVE
     return CallKind.UNKNOWN

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from adcc.ir import types as T
+from adcc.ir.types import IntType
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
@@ -263,9 +265,11 @@ def find_loops(fn: Function) -> list[Loop]:
 
 @dataclass(frozen=True)
 class TripCount:
-    """Number of times the loop header executes: `bound + offset` (bound None: a constant)."""
+    """Number of times the loop header executes: `bound + offset` (bound None: a constant), less
+    `start` when there is one (a loop from a variable start to a bound)."""
     bound: Value | None
     offset: int
+    start: Value | None = None
 
     def constant(self) -> int | None:
         if self.bound is None:
@@ -309,11 +313,16 @@ _NEGATE = {"eq": "ne", "ne": "eq", "slt": "sge", "sge": "slt", "sle": "sgt", "sg
            "ult": "uge", "uge": "ult", "ule": "ugt", "ugt": "ule"}
 
 
-def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tuple[str, int, Value] | None:
-    """The loop's single exit test, an `icmp` of `iv` (or iv + 1) against a loop-invariant bound,
-    as (pred, offset, bound): the loop exits at the first iteration k with pred(iv_k + offset, bound)."""
+def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None,
+                  offset_of: Callable[[Value], int | None] | None = None,
+                  narrow: bool = False) -> tuple[str, int, Value] | None:
+    """The loop's single exit test, an `icmp` of `iv` (or iv + 1; `offset_of` tells other
+    offsets) against a loop-invariant bound, as (pred, offset, bound): the loop exits at the first
+    iteration k with pred(iv_k + offset, bound). With `narrow`, the test may compare a truncation
+    of iv (or iv + 1) with a narrower bound."""
     if len(loop.exiting) != 1:
         return None
+    offset_of = offset_of or (lambda v: _iv_offset(v, iv, narrow))
     exiting = loop.exiting[0]
     term = exiting.terminator
     if term is None or term.opcode != "br" or len(term.operands) != 3:
@@ -325,9 +334,9 @@ def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tupl
         return None
     pred = cond.info["predicate"]
     a, b = cond.operands
-    off, bound = _iv_offset(a, iv), b
+    off, bound = offset_of(a), b
     if off is None:
-        off, bound, pred = _iv_offset(b, iv), a, _SWAP[pred]
+        off, bound, pred = offset_of(b), a, _SWAP[pred]
     if off is None or not loop.is_invariant(bound):
         return None
     if t_true in loop:  # exit when the condition is false
@@ -337,12 +346,14 @@ def _exit_compare(loop: Loop, iv: Instruction, dt: DominatorTree | None) -> tupl
 
 def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
     """Header executions of a loop with a canonical induction variable and a single exit
-    test `icmp` of the iv (or iv + 1) against a loop-invariant bound; None otherwise.
-    Assumes the bound is reached (no wrap-around), as for loops clang emits from `for`."""
+    test `icmp` of the iv (or iv + 1) against a loop-invariant bound, or else with an induction
+    variable of step +1 from a constant or step -1 towards a constant (`_stepped_trip_count`);
+    None otherwise. Assumes the bound is reached (no wrap-around), as for loops clang emits from
+    `for` and flang from `do`."""
     iv = canonical_induction(loop)
     test = _exit_compare(loop, iv, dt) if iv is not None else None
     if test is None:
-        return None
+        return _stepped_trip_count(loop, dt)
     pred, off, bound = test
     # exit at the first iteration k with pred(k + off, bound)
     if pred in ("eq", "sge", "uge"):
@@ -355,6 +366,52 @@ def trip_count(loop: Loop, dt: DominatorTree | None = None) -> TripCount | None:
     if c is not None:
         return TripCount(None, max(c + first, 0) + 1)
     return TripCount(bound, first + 1)
+
+
+def _step(v: Value, phi: Instruction) -> int | None:
+    """+1 or -1 when v is phi plus that constant."""
+    if isinstance(v, Instruction) and v.opcode == "add":
+        a, b = v.operands
+        c = _const_int(b) if a is phi else _const_int(a) if b is phi else None
+        return c if c in (1, -1) else None
+    return None
+
+
+def _stepped_trip_count(loop: Loop, dt: DominatorTree | None) -> TripCount | None:
+    """Header executions of a loop whose single exit test compares an induction variable (or
+    its next value) with a loop-invariant bound, the variable counting up by 1 from a constant
+    (flang's `do i = 1, n`: bound - start + ...) or down by 1 from an invariant value towards a
+    constant (flang's iteration counter: start - bound + ...)."""
+    if len(loop.exiting) != 1:
+        return None
+    for iv in loop.header.phis():
+        starts = [v for v, b in iv.incoming() if b not in loop]
+        nexts = [v for v, b in iv.incoming() if b in loop]
+        if len(starts) != 1 or len(nexts) != 1 or not isinstance(iv.type, T.IntType):
+            continue
+        step = _step(nexts[0], iv)
+        if step is None or not (isinstance(nexts[0], Instruction) and nexts[0].block in loop):
+            continue
+        offsets = {id(iv): 0, id(nexts[0]): step}
+        test = _exit_compare(loop, iv, dt, lambda v: offsets.get(id(v)))
+        if test is None:
+            continue
+        pred, off, bound = test      # exit at the first k with pred(iv_k + off, bound)
+        start = starts[0]
+        if step == 1 and pred == "eq":                               # k = bound - start - off
+            if _const_int(start) is not None:
+                return _trip(bound, 1 - off - _const_int(start))
+            if not isinstance(start, Instruction) or start.block not in loop:
+                return TripCount(bound, 1 - off, start)
+        if step == -1 and _const_int(bound) is not None and pred == "eq" and \
+                (not isinstance(start, Instruction) or start.block not in loop):
+            return _trip(start, 1 + off - _const_int(bound))        # k = start + off - bound
+    return None
+
+
+def _trip(v: Value, offset: int) -> TripCount:
+    c = _const_int(v)
+    return TripCount(None, max(c + offset, 1)) if c is not None else TripCount(v, offset)
 
 
 @dataclass(frozen=True)
@@ -391,11 +448,41 @@ def exit_count(loop: Loop, dt: DominatorTree | None = None) -> ExitCount | None:
     return None
 
 
-def _iv_offset(v: Value, iv: Instruction) -> int | None:
+def _iv_offset(v: Value, iv: Instruction, narrow: bool = False) -> int | None:
+    if narrow and isinstance(v, Instruction) and v.opcode == "trunc":
+        v = v.operands[0]
     if v is iv:
         return 0
     if _is_increment(v, iv):
         return 1
+    return None
+
+
+@dataclass(frozen=True)
+class EqualityCount:
+    """Header executions of a loop left when `iv + offset == bound` (any start, the test in the
+    iv's type or a `bits`-wide truncation of it, as LLVM's LFTR writes it for a 32-bit counter whose
+    start is not 0): `((bound - start - offset) mod 2^bits) + 1`, exact in modular arithmetic."""
+    bound: Value
+    start: Value
+    offset: int
+    bits: int
+
+
+def equality_count(loop: Loop, dt: DominatorTree | None = None) -> EqualityCount | None:
+    """The header executions of a loop whose single exit test is an equality of its induction
+    variable (start, start+1, ...) with a loop-invariant bound, known when the loop is entered."""
+    for iv in loop.header.phis():
+        if not isinstance(iv.type, IntType):
+            continue
+        starts = [v for v, b in iv.incoming() if b not in loop]
+        steps = [v for v, b in iv.incoming() if b in loop]
+        if len(starts) != 1 or not steps or not all(_is_increment(v, iv) and v.block in loop for v in steps):
+            continue
+        test = _exit_compare(loop, iv, dt, narrow=True)
+        if test is None or test[0] != "eq" or not isinstance(test[2].type, IntType):
+            continue
+        return EqualityCount(test[2], starts[0], test[1], test[2].type.bits)
     return None
 
 
@@ -422,6 +509,7 @@ def format_loops(fn: Function) -> str:
             trip = str(tc.offset)
         else:
             trip = nm(tc.bound) + (f" + {tc.offset}" if tc.offset > 0 else f" - {-tc.offset}" if tc.offset else "")
+            trip += f" - {nm(tc.start)}" if tc.start is not None else ""
         lines.append(f"{'  ' * (lp.depth - 1)}loop {nm(lp.header)}: depth {lp.depth}, "
                      f"parent {nm(lp.parent.header) if lp.parent else 'none'}, blocks {names(lp.blocks)}, "
                      f"latches {names(lp.latches)}, exits {names(lp.exits)}, preheader {nm(lp.preheader)}, "

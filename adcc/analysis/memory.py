@@ -63,6 +63,25 @@ def pointer_uses(obj: Value):
                 yield u, v
 
 
+def stack_object(p: Value) -> Instruction | None:
+    """The alloca `p` points into (through GEPs and casts), or None."""
+    for _ in range(32):
+        if not isinstance(p, Instruction):
+            return None
+        if p.opcode == "alloca":
+            return p
+        if p.opcode not in _THROUGH:
+            return None
+        p = p.operands[0]
+    return None
+
+
+def stored_pointers(obj: Value) -> list[Value]:
+    """The pointer values stored into `obj` (directly, through pointers derived from it)."""
+    return [u.operands[0] for u, v in pointer_uses(obj)
+            if u.opcode == "store" and u.operands[1] is v and isinstance(u.operands[0].type, T.PointerType)]
+
+
 def escapes(obj: Value) -> bool:
     """Does a pointer into `obj` reach a call argument or get stored into memory?"""
     for u, v in pointer_uses(obj):

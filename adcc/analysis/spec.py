@@ -39,3 +39,5 @@ class FunctionSpec:
                                        # can reach (restrict), so their loads are re-executed
     top_level: bool = False  # reverse: the function __enzyme_autodiff names (its reverse runs right
                              # after it returns: nobody writes its arguments' memory in between)
+    parallel: bool = False   # reverse: runs in several threads at once (an OpenMP region and what it
+                             # calls): adjoints of memory other threads may read accumulate atomically

@@ -12,6 +12,20 @@ Results come first, then operands (the order of an XLA FFI call frame). Every bu
 `batch` items back to back; `dims` are the values of the signature's dimension names. The return
 value is 0, the number of the signal that stopped the kernel, or -1 when memory ran out.
 Outputs, tangents and gradients are zero-filled before the kernel runs (kernels may `+=`).
+
+The reverse derivative is split mode (`__enzyme_augmentfwd`, then `__enzyme_reverse` on its
+tape); `vjp` runs both halves back to back. For a framework that keeps the forward pass's tape
+until its backward pass (PyTorch), three more entry points hold it as an opaque handle:
+
+    int adcc_bridge_f_forward(void *const *buffers, const int64_t *dims, int64_t batch, void **handle);
+        buffers: outputs..., inputs...  (the primal's); *handle: the recording (NULL on failure)
+    int adcc_bridge_f_backward(void *const *buffers, const int64_t *dims, int64_t batch, void *handle);
+        buffers: gradients of the differentiable inputs..., output cotangents...; consumes the handle
+    void adcc_bridge_f_release(void *handle);   a handle that will not be reversed (NULL: nothing)
+
+A handle owns its tapes and the derivative buffers the two halves share; it may be reversed on
+another thread than the one that recorded it, once. The input buffers need not outlive the
+forward call (the tapes keep what the reverse pass needs).
 """
 from __future__ import annotations
 
@@ -43,12 +57,21 @@ def wrappers_source(signatures: list[Signature], lang: str, kernel_source: str |
                   "using adcc_bridge_markers::enzyme_const;", 'extern "C" {']
     else:
         lines.append("extern int enzyme_dup, enzyme_dupnoneed, enzyme_const;")
-    lines += ["void __enzyme_autodiff_adcc_bridge(void *, ...);",
+    lines += ["void *__enzyme_augmentfwd_adcc_bridge(void *, ...);",
+              "void __enzyme_reverse_adcc_bridge(void *, ...);",
               "void __enzyme_fwddiff_adcc_bridge(void *, ...);",
-              "struct adcc_call { void *const *buffers; const int64_t *dims; int64_t batch; char *scratch; };",
+              "void adcc_split_tape_free(void *tape);",
+              "struct adcc_call { void *const *buffers; const int64_t *dims; int64_t batch; char *scratch;",
+              "                   struct adcc_handle *handle; };",
+              "/* a recording of `batch` forward calls: per item its tape, the primal pointers the augmented",
+              "   pass saw (the reverse is given the same ones) and the derivative buffers both halves share */",
+              "struct adcc_handle { int64_t batch, recorded; void **tapes; void **pointers; char *shadows; };",
               ""]
     for sig in signatures:
         lines += _function(sig)
+    lines += ["int64_t adcc_split_tape_live_count(void);",
+              "/* recordings alive in this library's runtime (forward calls not yet reversed or released) */",
+              "int64_t adcc_bridge_live_tapes(void) { return adcc_split_tape_live_count(); }", ""]
     if cxx:
         lines.append("}")
     return "\n".join(lines) + "\n"
@@ -121,9 +144,12 @@ def _function(sig: Signature) -> list[str]:
               f"    __enzyme_fwddiff_adcc_bridge((void *){name}, {', '.join(args)});",
               "  }", "}", ""]
 
-    # reverse derivative: scratch holds the recomputed outputs, then the seeds (copies of the
-    # cotangents: the reverse pass consumes its seeds)
+    # reverse derivative, split mode (`_vjp_one`): per item, the derivative buffers are the output
+    # seeds (copies of the cotangents: the reverse pass consumes its seeds) and input gradients
     lines += _vjp_one(sig)
+    nptr = len(outs) + len(ins)
+    # the shared derivative buffers of a recording: (name, param, its count's name)
+    slots = [(f"s{j}", p, f"o{j}") for j, p in enumerate(outs)] + [(f"sg{j}", p, f"g{j}") for j, p in enumerate(diff)]
     groups = [("g", diff), ("i", ins), ("ct", outs)]
     lines += [f"static void adcc_body_{name}_vjp(void *adcc_context) {{", *_prologue(sig, groups),
               "  char *adcc_cursor = c->scratch;"]
@@ -131,21 +157,62 @@ def _function(sig: Signature) -> list[str]:
         for kind in ("o", "s"):  # 16-byte aligned slots
             lines.append(f"  {p.c_type} *adcc_{kind}{j} = ({p.c_type} *)adcc_cursor;"
                          f" adcc_cursor += (adcc_n_ct{j} * sizeof({p.c_type}) + 15) & ~(size_t)15;")
-    call = ([f"adcc_o{j}, adcc_s{j}" for j in range(len(outs))]
-            + [f"adcc_i{j}" + (f", adcc_g{diff.index(p)}" if p.differentiable else "") for j, p in enumerate(ins)]
-            + dims)
+    call = _split_arguments(sig, "adcc_g")
     lines += ["  for (int64_t adcc_k = 0; adcc_k < c->batch; adcc_k++) {", *_buffers(groups, {"g"}),
               *_zero("g", diff),
               *[f"    memset(adcc_o{j}, 0, adcc_n_ct{j} * sizeof({p.c_type}));" for j, p in enumerate(outs)],
               *[f"    memcpy(adcc_s{j}, adcc_ct{j}, adcc_n_ct{j} * sizeof({p.c_type}));" for j, p in enumerate(outs)],
-              f"    adcc_vjp_{name}({', '.join(call)});",
+              f"    void *adcc_tape = adcc_augment_{name}({call});",
+              f"    adcc_reverse_{name}({call}, adcc_tape);",
+              "  }", "}", ""]
+
+    # forward with a recording: the handle holds per item the tape, the primal pointers and the
+    # shadows (seeds of the outputs, gradients of the inputs)
+    groups = [("o", outs), ("i", ins)]
+    lines += [f"static void adcc_body_{name}_forward(void *adcc_context) {{", *_prologue(sig, groups),
+              *[f"  const int64_t adcc_n_g{j} = {_count(sig, p)};" for j, p in enumerate(diff)],
+              "  struct adcc_handle *h = c->handle;",
+              "  char *adcc_cursor = h->shadows;",
+              "  for (int64_t adcc_k = 0; adcc_k < c->batch; adcc_k++) {", *_buffers(groups, {"o"}),
+              *_zero("o", outs)]
+    for kind, p, count in slots:
+        lines.append(f"    {p.c_type} *adcc_{kind} = ({p.c_type} *)adcc_cursor; adcc_cursor += "
+                     f"(adcc_n_{count} * sizeof({p.c_type}) + 15) & ~(size_t)15;")
+        lines.append(f"    memset(adcc_{kind}, 0, adcc_n_{count} * sizeof({p.c_type}));")
+    lines += [f"    void **adcc_pointers = h->pointers + adcc_k * {nptr};",
+              *[f"    adcc_pointers[{j}] = (void *)adcc_o{j};" for j in range(len(outs))],
+              *[f"    adcc_pointers[{len(outs) + j}] = (void *)adcc_i{j};" for j in range(len(ins))],
+              f"    h->tapes[adcc_k] = adcc_augment_{name}({_split_arguments(sig, 'adcc_sg')});",
+              "    h->recorded = adcc_k + 1;", "  }", "}", ""]
+
+    # backward on a recording: seeds from the cotangents, gradients out
+    groups = [("g", diff), ("ct", outs)]
+    lines += [f"static void adcc_body_{name}_backward(void *adcc_context) {{", *_prologue(sig, groups),
+              *[f"  const int64_t adcc_n_o{j} = adcc_n_ct{j};" for j in range(len(outs))],
+              "  struct adcc_handle *h = c->handle;",
+              "  char *adcc_cursor = h->shadows;",
+              "  for (int64_t adcc_k = 0; adcc_k < c->batch; adcc_k++) {", *_buffers(groups, {"g"})]
+    for kind, p, count in slots:
+        lines.append(f"    {p.c_type} *adcc_{kind} = ({p.c_type} *)adcc_cursor; adcc_cursor += "
+                     f"(adcc_n_{count} * sizeof({p.c_type}) + 15) & ~(size_t)15;")
+    lines += [*[f"    memcpy(adcc_s{j}, adcc_ct{j}, adcc_n_ct{j} * sizeof({p.c_type}));" for j, p in enumerate(outs)],
+              f"    void **adcc_pointers = h->pointers + adcc_k * {nptr};",
+              *[f"    {p.c_type} *adcc_o{j} = ({p.c_type} *)adcc_pointers[{j}];" for j, p in enumerate(outs)],
+              *[f"    const {p.c_type} *adcc_i{j} = (const {p.c_type} *)adcc_pointers[{len(outs) + j}];"
+                for j, p in enumerate(ins)],
+              "    void *adcc_tape = h->tapes[adcc_k];",
+              "    h->tapes[adcc_k] = 0;  /* the reverse pass releases it */",
+              f"    adcc_reverse_{name}({_split_arguments(sig, 'adcc_sg')}, adcc_tape);",
+              *[f"    memcpy(adcc_g{j}, adcc_sg{j}, adcc_n_g{j} * sizeof({p.c_type}));" for j, p in enumerate(diff)],
               "  }", "}", ""]
 
     # entry points
     scratch = " + ".join(f"2 * (({_count(sig, p).replace('c->dims', 'dims')}) * sizeof({p.c_type}) + 16)" for p in outs)
+    shadows = " + ".join(f"(({_count(sig, p).replace('c->dims', 'dims')}) * sizeof({p.c_type}) + 16)"
+                         for _, p, _ in slots) or "0"
     for mode in MODES:
         lines += [f"int {entry_name(name, mode)}(void *const *buffers, const int64_t *dims, int64_t batch) {{",
-                  "  struct adcc_call call = {buffers, dims, batch, 0};"]
+                  "  struct adcc_call call = {buffers, dims, batch, 0, 0};"]
         if mode == "vjp":
             lines += [f"  call.scratch = (char *)malloc({scratch});",
                       "  if (!call.scratch) return -1;",
@@ -154,17 +221,49 @@ def _function(sig: Signature) -> list[str]:
         else:
             lines.append(f"  return adcc_guard_run(adcc_body_{name}_{mode}, &call);")
         lines += ["}", ""]
+    lines += [f"void {entry_name(name, 'release')}(void *handle) {{",
+              "  struct adcc_handle *h = (struct adcc_handle *)handle;",
+              "  if (!h) return;",
+              "  for (int64_t k = 0; k < h->recorded; k++) if (h->tapes[k]) adcc_split_tape_free(h->tapes[k]);",
+              "  free(h);", "}", "",
+              f"int {entry_name(name, 'forward')}(void *const *buffers, const int64_t *dims, int64_t batch, "
+              "void **handle) {",
+              "  *handle = 0;",
+              f"  size_t head = (sizeof(struct adcc_handle) + (size_t)batch * (1 + {nptr}) * sizeof(void *) + 15)"
+              " & ~(size_t)15;",
+              f"  struct adcc_handle *h = (struct adcc_handle *)malloc(head + (size_t)batch * ({shadows}));",
+              "  if (!h) return -1;",
+              "  h->batch = batch;", "  h->recorded = 0;", "  h->tapes = (void **)(h + 1);",
+              "  h->pointers = h->tapes + batch;", "  h->shadows = (char *)h + head;",
+              "  struct adcc_call call = {buffers, dims, batch, 0, h};",
+              f"  int adcc_signal = adcc_guard_run(adcc_body_{name}_forward, &call);",
+              f"  if (adcc_signal) {{ {entry_name(name, 'release')}(h); return adcc_signal; }}",
+              "  *handle = h;", "  return 0;", "}", "",
+              f"int {entry_name(name, 'backward')}(void *const *buffers, const int64_t *dims, int64_t batch, "
+              "void *handle) {",
+              "  struct adcc_handle *h = (struct adcc_handle *)handle;",
+              "  if (!h || h->batch != batch) return -2;",
+              "  struct adcc_call call = {buffers, dims, batch, 0, h};",
+              f"  int adcc_signal = adcc_guard_run(adcc_body_{name}_backward, &call);",
+              f"  {entry_name(name, 'release')}(h);",
+              "  return adcc_signal;", "}", ""]
     return lines
 
 
-def _vjp_one(sig: Signature) -> list[str]:
-    """The one place that says how a VJP is computed: outputs, seeds, inputs (+gradients), dims.
+def _split_arguments(sig: Signature, gradient: str) -> str:
+    """Arguments of a kernel's split pair: outputs and their seeds, inputs (and gradients), dims."""
+    diff = sig.differentiable_inputs
+    args = [f"adcc_o{j}, adcc_s{j}" for j in range(len(sig.outputs))]
+    args += [f"adcc_i{j}" + (f", {gradient}{diff.index(p)}" if p.differentiable else "") for j, p in enumerate(sig.inputs)]
+    return ", ".join(args + _dim_args(sig))
 
-    TODO(#11): with split mode, the bridge's forward call runs `__enzyme_augmentfwd` and keeps
-    the tape as an opaque handle; this function becomes `__enzyme_reverse` on that tape. Until
-    then `__enzyme_autodiff` recomputes the primal (correct, slower)."""
+
+def _vjp_one(sig: Signature) -> list[str]:
+    """The one place that says how a VJP is computed: split mode, `adcc_augment_f(outputs, seeds,
+    inputs (+gradients), dims)` returns the tape that `adcc_reverse_f(same arguments, tape)`
+    accumulates the gradients from (and releases)."""
     params = [f"{p.c_type} *adcc_o{j}, {p.c_type} *adcc_s{j}" for j, p in enumerate(sig.outputs)]
-    args = [f"enzyme_dupnoneed, adcc_o{j}, adcc_s{j}" for j in range(len(sig.outputs))]
+    args = [f"enzyme_dup, adcc_o{j}, adcc_s{j}" for j in range(len(sig.outputs))]
     diff = sig.differentiable_inputs
     for j, p in enumerate(sig.inputs):
         if p.differentiable:
@@ -175,6 +274,7 @@ def _vjp_one(sig: Signature) -> list[str]:
             args.append(f"enzyme_const, adcc_i{j}")
     params += [f"int64_t adcc_d{k}" for k in range(len(sig.dim_names))]
     args += [f"enzyme_const, adcc_d{k}" for k in range(len(sig.dim_names))]
-    return [f"/* TODO(#11): split mode (__enzyme_augmentfwd at the forward call, __enzyme_reverse here). */",
-            f"static void adcc_vjp_{sig.name}({', '.join(params)}) {{",
-            f"  __enzyme_autodiff_adcc_bridge((void *){sig.name}, {', '.join(args)});", "}", ""]
+    return [f"static void *adcc_augment_{sig.name}({', '.join(params)}) {{",
+            f"  return __enzyme_augmentfwd_adcc_bridge((void *){sig.name}, {', '.join(args)});", "}", "",
+            f"static void adcc_reverse_{sig.name}({', '.join(params)}, void *adcc_tape) {{",
+            f"  __enzyme_reverse_adcc_bridge((void *){sig.name}, {', '.join(args)}, adcc_tape);", "}", ""]

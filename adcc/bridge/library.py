@@ -41,6 +41,14 @@ class Kernel:
             fn.restype = ctypes.c_int
             fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
             self._entries[mode] = fn
+        for mode, last in (("forward", ctypes.POINTER(ctypes.c_void_p)), ("backward", ctypes.c_void_p)):
+            fn = getattr(cdll, codegen.entry_name(signature.name, mode))
+            fn.restype = ctypes.c_int
+            fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, last)
+            self._entries[mode] = fn
+        self._release = getattr(cdll, codegen.entry_name(signature.name, "release"))
+        self._release.restype = None
+        self._release.argtypes = (ctypes.c_void_p,)
         self._dtypes = {p.name: np.dtype(p.dtype) for p in (*signature.inputs, *signature.outputs)}
 
     @property
@@ -56,10 +64,27 @@ class Kernel:
     # -- raw call ------------------------------------------------------------------------
 
     def invoke(self, mode: str, addresses: list[int], dims: tuple[int, ...], batch: int = 1) -> None:
+        self._check(mode, self._entries[mode](*self._frame(addresses, dims), batch))
+
+    def record(self, addresses: list[int], dims: tuple[int, ...], batch: int = 1) -> "Tape":
+        """The forward call (buffers: outputs..., inputs...) keeping its recording for `replay`."""
+        handle = ctypes.c_void_p()
+        self._check("forward", self._entries["forward"](*self._frame(addresses, dims), batch, ctypes.byref(handle)))
+        return Tape(self, handle.value, dims, batch)
+
+    def replay(self, tape: "Tape", addresses: list[int]) -> None:
+        """The reverse pass on a recording (buffers: input gradients..., output cotangents...);
+        consumes it."""
+        handle = tape._take()
+        self._check("backward", self._entries["backward"](*self._frame(addresses, tape.dims), tape.batch, handle))
+
+    @staticmethod
+    def _frame(addresses: list[int], dims: tuple[int, ...]):
         n = len(addresses)
         array_type = _VOID_P_ARRAYS.get(n) or _VOID_P_ARRAYS.setdefault(n, ctypes.c_void_p * n)
-        dims_array = (ctypes.c_int64 * max(len(dims), 1))(*dims)
-        rc = self._entries[mode](array_type(*addresses), dims_array, batch)
+        return array_type(*addresses), (ctypes.c_int64 * max(len(dims), 1))(*dims)
+
+    def _check(self, mode: str, rc: int) -> None:
         if rc != 0:
             if rc < 0:
                 raise MemoryError(f"adcc kernel '{self.name}' ({mode}): out of memory for scratch buffers")
@@ -133,11 +158,29 @@ class Kernel:
             return outs[0], touts[0]
         return tuple(outs), tuple(touts)
 
-    def vjp(self, primals, cotangents):
-        """Gradients (one per input; None for const inputs) of <cotangents, outputs>. Cotangents
-        are a tuple, one per output; a single output's cotangent may be given bare."""
+    def forward(self, *inputs):
+        """(outputs, tape): the outputs as `kernel(*inputs)` gives them, and the recording the
+        reverse pass needs (`backward`), kept in C memory (a split-mode tape per call)."""
+        arrays, dims = self._inputs(inputs)
+        outs = self._empty(self.signature.outputs, dims)
+        tape = self.record([a.ctypes.data for a in (*outs, *arrays)], dims)
+        return (outs[0] if len(outs) == 1 else tuple(outs)), tape
+
+    def backward(self, tape: "Tape", cotangents):
+        """Gradients (one per input; None for const inputs) of <cotangents, outputs> from a
+        `forward` recording, which this consumes (its inputs need not exist any more)."""
         sig = self.signature
-        arrays, dims = self._inputs(tuple(primals))
+        if not isinstance(tape, Tape) or tape.kernel is not self:
+            raise TypeError(f"{self.name}(): backward needs a tape from {self.name}.forward")
+        cotangents = self._cotangents(cotangents)
+        cts = self._like(cotangents, sig.outputs, sig.output_shapes(tape.dims), "cotangent", False)
+        grads = self._empty(sig.differentiable_inputs, tape.dims)
+        self.replay(tape, [a.ctypes.data for a in (*grads, *cts)])
+        it = iter(grads)
+        return tuple(next(it) if p.differentiable else None for p in sig.inputs)
+
+    def _cotangents(self, cotangents) -> tuple:
+        sig = self.signature
         if len(sig.outputs) == 1 and not isinstance(cotangents, tuple):
             cotangents = (cotangents,)  # a single output's cotangent given bare
         if not isinstance(cotangents, (tuple, list)):
@@ -146,11 +189,51 @@ class Kernel:
         if len(cotangents) != len(sig.outputs):
             raise TypeError(f"{self.name}(): expected {len(sig.outputs)} cotangents (one per output), "
                             f"got {len(cotangents)}")
+        return cotangents
+
+    def vjp(self, primals, cotangents):
+        """Gradients (one per input; None for const inputs) of <cotangents, outputs>. Cotangents
+        are a tuple, one per output; a single output's cotangent may be given bare."""
+        sig = self.signature
+        arrays, dims = self._inputs(tuple(primals))
+        cotangents = self._cotangents(cotangents)
         cts = self._like(cotangents, sig.outputs, sig.output_shapes(dims), "cotangent", False)
         grads = self._empty(sig.differentiable_inputs, dims)
         self.invoke("vjp", [a.ctypes.data for a in (*grads, *arrays, *cts)], dims)
         it = iter(grads)
         return tuple(next(it) if p.differentiable else None for p in sig.inputs)
+
+
+class Tape:
+    """A kernel's forward recording (split-mode tapes in C memory), consumed by one reverse pass
+    (`Kernel.backward`); released when it is garbage collected unreversed. Any thread may reverse
+    it, one at a time."""
+
+    def __init__(self, kernel: Kernel, handle: int | None, dims: tuple[int, ...], batch: int):
+        self.kernel, self._handle, self.dims, self.batch = kernel, handle, dims, batch
+
+    @property
+    def consumed(self) -> bool:
+        return self._handle is None
+
+    def _take(self) -> int:
+        handle, self._handle = self._handle, None
+        if handle is None:
+            raise RuntimeError(f"adcc kernel '{self.kernel.name}': this tape was reversed or released already "
+                               "(a tape serves one reverse pass)")
+        return handle
+
+    def release(self) -> None:
+        """Free a recording that will not be reversed."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self.kernel._release(handle)
+
+    def __del__(self):
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<adcc tape of {self.kernel.name}{' (consumed)' if self.consumed else ''}>"
 
 
 class Library:
@@ -160,6 +243,13 @@ class Library:
         self.path = path
         self._cdll = ctypes.CDLL(path)
         self.kernels = {s.name: Kernel(self._cdll, s, self) for s in signatures}
+        self._live_tapes = self._cdll.adcc_bridge_live_tapes
+        self._live_tapes.restype = ctypes.c_int64
+        self._live_tapes.argtypes = ()
+
+    def live_tapes(self) -> int:
+        """Split-mode tapes alive in this library (each forward recording holds one per batch item)."""
+        return int(self._live_tapes())
 
     def __getitem__(self, name: str) -> Kernel:
         try:

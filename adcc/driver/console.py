@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from adcc.diagnostics import CompileError, Diagnostic, SourceLocation
+from adcc.diagnostics import CompileError, CompileWarning, Diagnostic, SourceLocation
 
 _COLORS = {"error": "\033[0;1;31m", "warning": "\033[0;1;35m", "note": "\033[0;1;30m"}
 _BOLD, _GREEN, _RESET = "\033[1m", "\033[0;1;32m", "\033[0m"
@@ -71,6 +71,13 @@ def _use_color() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def report_warning(warning: CompileWarning, program: str = "adcc") -> None:
+    color = _use_color()
+    for diag in warning.diagnostics():
+        sys.stderr.write(render(diag, program, color))
+    sys.stderr.flush()
 
 
 def error_text(message: str, program: str = "adcc") -> None:

@@ -82,7 +82,8 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
         tm = pipeline.machine_for(driver, options.opt_level)
         from adcc.diagnostics import CompileError
         try:
-            data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged)
+            data = pipeline.differentiate_and_emit(None, options, tm, "obj", log, embed=False, module=merged,
+                                                   on_warnings=lambda ws: pipeline.report_warnings(driver, ws))
         except CompileError as err:
             raise _located_at_request(err, merged) from None
         with open(merged_obj, "wb") as f:
@@ -176,6 +177,12 @@ def _located_at_request(err, merged):
     except Exception:  # the error stands as it is
         return err
     message = err.diagnostic.message
+    for target, loc in requests:  # the call the error is about, where a compile step saw it
+        if target.startswith("call:") and f"'{target[5:]}'" in message and not module.is_defined(target[5:]):
+            notes = [n if n.location is not None else Diagnostic(n.severity, n.message, loc) for n in err.notes]
+            notes.append(Diagnostic("note", f"no object or static library of this link defines '{target[5:]}'", loc))
+            return CompileError(message, loc, notes=notes, exit_code=err.exit_code)
+    requests = [(t, loc) for t, loc in requests if not t.startswith("call:")]
     for target, loc in requests:
         if not module.is_defined(target) and f"'{target}'" in message:
             note = Diagnostic("note", f"no object or static library of this link defines '{target}'")

@@ -204,7 +204,8 @@ class Driver:
         kind = opts.input_kind(inp)
         fe = toolchain.front_end_for(kind, self.mode)
         if kind == "fortran":
-            args = self.compile_args(linking, first, fortran=True)
+            from adcc.driver.fortran_module import include_args
+            args = self.compile_args(linking, first, fortran=True) + include_args()  # `use adcc_ad`
             rc = self.compile_unit(inp, kind, fe, args, out, action)
             if rc == 0 and self.parsed.has("-MD", "-MMD"):
                 self.write_fortran_dependencies(inp, target, linking)
@@ -270,7 +271,8 @@ class Driver:
         return ADOptions(source_file=source_file, print_types=self.parsed.has("--print-types"),
                          print_activity=self.parsed.has("--print-activity"),
                          opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage,
-                         vector_library=self.parsed.last("-fveclib="))
+                         vector_library=self.parsed.last("-fveclib="),
+                         check_derivatives=self.parsed.check_derivatives)
 
 
 def default_output(path: str, action: str) -> str:

@@ -75,7 +75,13 @@ _TABLE: dict[str, tuple[int, str]] = {
     "--print-types": (FLAG, ADCC), "--print-activity": (FLAG, ADCC), "--ad-stage=": (JOINED, ADCC),
     "-fno-adcc-fast-path": (FLAG, ADCC), "-fadcc-fast-path": (FLAG, ADCC),
     "--adcc-fast-path-done": (FLAG, ADCC),  # internal: the native launcher already compiled this unit once
+    "-fadcc-check-derivatives": (FLAG, ADCC), "-fno-adcc-check-derivatives": (FLAG, ADCC),
+    # adcc's own warning groups (clang would warn about an unknown warning option)
+    "-Wadcc-": (JOINED, ADCC), "-Wno-adcc-": (JOINED, ADCC), "-Werror=adcc-": (JOINED, ADCC),
+    "-Wno-error=adcc-": (JOINED, ADCC),
 }
+
+ADCC_WARNINGS = ("dropped-derivative",)   # -Wadcc-<name>
 
 # clang's GCC-compatible long spellings (a hidden alias of each table entry; `--output x.o` is
 # `-o x.o`). The words go to clang as the user wrote them; the driver acts on the canonical name.
@@ -199,12 +205,41 @@ class ParsedArgs:
 
     @property
     def fast_path(self) -> bool:
-        enabled = True
+        # --adcc-fast-path-done: the native launcher already compiled this unit once
+        return self.switch(("-fadcc-fast-path",), ("-fno-adcc-fast-path", "--adcc-fast-path-done"), True)
+
+    @property
+    def check_derivatives(self) -> bool:
+        return self.switch(("-fadcc-check-derivatives",), ("-fno-adcc-check-derivatives",), False)
+
+    def warning_state(self, group: str) -> str:
+        """"off", "warning" or "error" for warning group `group` ("adcc-dropped-derivative"), as
+        clang decides: -W<group>, -Wno-<group>, -Werror=<group>, -Wno-error=<group>, -Werror,
+        -Wno-error and -w, the last of each kind winning."""
+        enabled, explicit_error, all_errors, silent = True, None, False, False
         for a in self.args:
-            if a.name in ("-fno-adcc-fast-path", "--adcc-fast-path-done"):
-                enabled = False
-            elif a.name == "-fadcc-fast-path":
-                enabled = True
+            word = a.words[0]
+            if word == "-w":
+                silent = True
+            elif word in ("-Werror", "-Wno-error"):
+                all_errors = word == "-Werror"
+            elif word in (f"-W{group}", f"-Wno-{group}"):
+                enabled = word == f"-W{group}"
+            elif word == f"-Werror={group}":
+                enabled, explicit_error = True, True
+            elif word == f"-Wno-error={group}":
+                explicit_error = False
+        if not enabled or (silent and not explicit_error):
+            return "off"
+        error = explicit_error if explicit_error is not None else all_errors
+        return "error" if error else "warning"
+
+    def switch(self, on: tuple[str, ...], off: tuple[str, ...], default: bool) -> bool:
+        """A -fX / -fno-X pair: the last one given wins."""
+        enabled = default
+        for a in self.args:
+            if a.name in on or a.name in off:
+                enabled = a.name in on
         return enabled
 
 
@@ -329,6 +364,9 @@ def parse_args(argv: list[str], mode: str = "c") -> ParsedArgs:
             words.extend(taken)
         if name == "-x":
             lang = None if value == "none" else value
+        if name in ("-Wadcc-", "-Wno-adcc-", "-Werror=adcc-", "-Wno-error=adcc-") and value not in ADCC_WARNINGS:
+            raise _error(f"unknown warning option '{word}' (adcc's warning groups: "
+                         f"{', '.join('adcc-' + w for w in ADCC_WARNINGS)})")
         if name == "--ad-stage=" and value not in AD_STAGES:
             raise _error(f"invalid value '{value}' in '{word}' (expected one of: {', '.join(AD_STAGES)})")
         parsed.items.append(Arg(name, value, words, role))

@@ -77,16 +77,22 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         import dataclasses
         options = dataclasses.replace(options, defer_unresolved=True)
     relocate = _Relocator(driver, inp, kind, front_end, [*args, *QUIET])
+    debug_info = any(a.startswith("-g") for a in args)
 
     def work() -> None:
         with open(bc_path, "rb") as f:
             bitcode = f.read()
         tm = machine_for(driver, options.opt_level)
+        unit = relocate.with_call_site_lines(options) if options.check_derivatives and not debug_info else options
+
+        def warn(warnings) -> None:
+            report_warnings(driver, warnings, lambda: relocate.warnings(unit, tm))
         try:
-            data = differentiate_and_emit(bitcode, options, tm, action, log, embed=(action == "obj"),
-                                          locate_deferred=relocate.deferred_calls)
+            data = differentiate_and_emit(bitcode, unit, tm, action, log, embed=(action == "obj"),
+                                          locate_deferred=relocate.deferred_calls, on_warnings=warn)
         except CompileError as err:
-            if err.diagnostic.location is not None or any(a.startswith("-g") for a in args):
+            where = err.diagnostic.location
+            if (where is not None and where.line) or any(a.startswith("-g") for a in args):
                 raise
             raise relocate.error(err, options, tm) from None
         write_atomic(out, data)
@@ -118,9 +124,35 @@ class _Relocator:
             try:
                 differentiate_and_emit(bitcode, options, tm, "obj", StageLog(False), embed=False)
             except CompileError as located:
-                if located.diagnostic.message == err.diagnostic.message and located.diagnostic.location is not None:
+                where = located.diagnostic.location
+                if located.diagnostic.message == err.diagnostic.message and where is not None and where.line:
                     return located
         return err
+
+    def with_call_site_lines(self, options):
+        """`options` with the line of each `__enzyme_*` call (the run-time check names it)."""
+        import dataclasses
+        from adcc.ad.api import call_site_lines
+        bitcode = self.bitcode()
+        if bitcode is None:
+            return options
+        lines = call_site_lines(stages.read_bitcode(bitcode), options.kept_statics)
+        return dataclasses.replace(options, call_site_lines=lines)
+
+    def warnings(self, options, tm) -> list:
+        """The differentiation stage's warnings again, on a compile with full debug information
+        (for the names and lines they give)."""
+        import dataclasses
+        bitcode = self.bitcode("-g")
+        if bitcode is None:
+            return []
+        text = stages.separate_call_sites(stages.read_bitcode(bitcode), options.kept_statics)
+        if options.ad_stage == "optimized":
+            text = stages.pre_ad_optimize(text, tm)
+        try:
+            return stages.differentiate(text, dataclasses.replace(options, check_derivatives=False)).warnings
+        except CompileError:
+            return []
 
     def deferred_calls(self, module_text: str, targets: set[str]):
         """(target, location) of the `__enzyme_*` calls on `targets` left for the link step."""
@@ -128,11 +160,19 @@ class _Relocator:
 
 
 def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_lines):
-    """Where the requests for `targets` are: from the module's own debug info, else from
+    """Where the requests for `targets` are, and where their call trees call the functions this
+    unit could not resolve (recorded as "call:NAME", so that a link step that finds no
+    definition anywhere points at the call): from the module's own debug info, else from
     `bitcode_with_lines()` (a compile of the same unit with line tables)."""
+    from adcc.ad.common import RULE_NAMES
     from adcc.ad.srcloc import location_of
-    from adcc.analysis.linking import enzyme_requests
+    from adcc.analysis.calls import install_rule_names
+    from adcc.analysis.linking import enzyme_requests, unresolved_callee
     from adcc.ir import parse_module
+    optimized = parse_module(module_text)
+    install_rule_names(optimized, RULE_NAMES)
+    callees = {c for t in targets if t in optimized.functions and (c := unresolved_callee(optimized, t))}
+    wanted = set(targets) | {f"call:{c}" for c in callees}
     found: dict[str, object] = {}
     for source in (module_text, None):
         if source is None:
@@ -145,18 +185,47 @@ def deferred_call_locations(module_text: str, targets: set[str], bitcode_with_li
             loc = location_of(module, inst)
             if target in targets and loc is not None and target not in found:
                 found[target] = loc
-        if len(found) == len(targets):
+        for name in module.defined_function_names():
+            if not callees:
+                break
+            for inst in module.function(name).instructions():
+                key = f"call:{inst.callee_name}" if inst.opcode in ("call", "invoke") else None
+                if key in wanted and key not in found:
+                    loc = location_of(module, inst)
+                    if loc is not None:
+                        found[key] = loc
+        if len(found) == len(wanted):
             break
     return sorted(found.items())
 
 
+def report_warnings(driver, warnings, relocate=None) -> None:
+    """Show adcc's warnings as the -W flags ask, or stop at those made errors. `relocate()`
+    gives the same warnings from a compile with debug information (for names and lines)."""
+    from adcc.driver import console
+    state = driver.parsed.warning_state
+    shown = [w for w in warnings if state(w.group) != "off"]
+    if relocate is not None and any(not w.precise for w in shown):
+        better = {w.key: w for w in relocate()}
+        shown = [better.get(w.key, w) for w in shown]
+    errors = [w for w in shown if state(w.group) == "error"]
+    for w in shown:
+        if w not in errors:
+            console.report_warning(w, driver.program)
+    for w in errors[:-1]:
+        console.report_error(w.as_error(), driver.program)
+    if errors:
+        raise errors[-1].as_error()
+
+
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None, locate_deferred=None) -> bytes:
+                           embed: bool, module=None, locate_deferred=None, on_warnings=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
     Calls on functions defined in another unit are left for the link step when
     `options.defer_unresolved` is set (compiling to an object); `locate_deferred(text,
-    targets)` then says where they are, recorded in the embedded bitcode."""
+    targets)` then says where they are, recorded in the embedded bitcode. The differentiation
+    stage's warnings go to `on_warnings` (dropped when None)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
@@ -165,7 +234,10 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
     with log.stage("differentiate"):
-        result = stages.differentiate(text, options)  # defers calls on functions of other units
+        # defers calls on functions of other units
+        result = stages.differentiate(text, options, tm if options.ad_stage == "optimized" else None)
+    if result.warnings and on_warnings is not None:
+        on_warnings(result.warnings)
     for report in result.reports:
         from adcc.driver import console
         console.report(report)

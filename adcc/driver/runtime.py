@@ -11,7 +11,10 @@ import os
 from adcc.diagnostics import CompileError
 from adcc.driver import toolchain
 
-SOURCES = ("adcc_runtime.h", "adcc_runtime.c")
+SOURCES = ("adcc_runtime.h", "adcc_runtime.c", "adcc_check.h", "adcc_check.c")
+# the Fortran part: its own archive members, pulled in only by Fortran programs (they call flang's runtime)
+FORTRAN_SOURCES = ("adcc_fortran.h", "adcc_fortran_internal.h", "adcc_fortran_desc.c", "adcc_fortran_memory.c",
+                   "adcc_fortran_intrinsics.c", "adcc_fortran_markers.c")
 LIB_NAME = "libadcc_rt.a"
 BITCODE_NAME = "adcc_rt.bc"
 
@@ -39,7 +42,7 @@ def source_dir() -> str:
 def cache_key(src: str, clang: str) -> str:
     import hashlib
     h = hashlib.sha256()
-    for name in SOURCES:
+    for name in SOURCES + FORTRAN_SOURCES:
         with open(os.path.join(src, name), "rb") as f:
             h.update(name.encode() + b"\0" + f.read() + b"\0")
     h.update(toolchain.tool_identity(clang).encode())
@@ -65,17 +68,19 @@ def _build(src: str, final: str, clang: str) -> RuntimePaths:
     tmp = tempfile.mkdtemp(prefix=".build-", dir=parent)
     try:
         c_file = os.path.join(src, "adcc_runtime.c")
-        obj = os.path.join(tmp, "adcc_runtime.o")
+        objects = [os.path.join(tmp, name[:-2] + ".o") for name in SOURCES + FORTRAN_SOURCES if name.endswith(".c")]
+        compiles = [[clang, "-O2", "-fPIC", "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
+                    for o in objects]
         steps = [
-            [clang, "-O2", "-fPIC", "-c", c_file, "-o", obj],
+            *compiles,
             [clang, "-O2", "-fPIC", "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
-            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), obj],
+            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), *objects],
         ]
         for argv in steps:
             rc, _, err = run_capture(argv)
             if rc != 0:
                 raise CompileError(f"building the adcc runtime failed: {' '.join(argv)}\n{err.decode(errors='replace')}")
-        for name in SOURCES:
+        for name in SOURCES + FORTRAN_SOURCES:
             shutil.copy(os.path.join(src, name), tmp)
         try:
             os.rename(tmp, final)

@@ -145,8 +145,10 @@ def separate_call_sites(text: str, kept_statics: bool = False) -> str:
 
 def pre_ad_optimize(text: str, tm) -> str:
     """O2 without vectorization and unrolling: clean, scalar IR for the AD engine. Loops with a
-    small constant trip count are then fully unrolled (adcc.ad.unroll) and the pipeline runs
-    again over what that exposed."""
+    small constant trip count are then fully unrolled (adcc.ad.unroll), parameters of OpenMP
+    regions that receive private read-only captures become `noalias` (adcc.ad.rules.openmp), and
+    the pipeline runs again over what that exposed."""
+    from adcc.ad.rules.openmp import FORK, mark_private_captures
     from adcc.ad.unroll import mark_small_loops
     from adcc.ir.module import parse_module
     mod = parse_text(text, "front-end output")
@@ -154,7 +156,10 @@ def pre_ad_optimize(text: str, tm) -> str:
     run_o2_pipeline(mod, tm, 2, vectorize=False)
     text = str(mod)
     ours = parse_module(text)
-    if mark_small_loops(ours) == 0:
+    marked = mark_small_loops(ours)
+    if FORK in text:  # OpenMP regions: loads of private read-only captures become hoistable
+        marked += mark_private_captures(ours)
+    if marked == 0:
         return text
     mod = parse_text(str(ours), "pre-AD module with unrolling marks")
     mod.verify()
@@ -162,9 +167,17 @@ def pre_ad_optimize(text: str, tm) -> str:
     return str(mod)
 
 
-def differentiate(text: str, options):
+def differentiate(text: str, options, tm=None):
+    """With a target machine, nested __enzyme_* calls (higher order) are differentiated level by
+    level from the innermost, with the pre-AD optimization between levels."""
     from adcc.ad.api import differentiate_text
-    return differentiate_text(text, options)
+    between = None
+    if tm is not None:
+        def between(t: str) -> str:
+            mod = parse_text(t, "module between differentiation levels")
+            run_o2_pipeline(mod, tm, 2, vectorize=False)
+            return str(mod)
+    return differentiate_text(text, options, between)
 
 
 def optimize(mod, tm, level: int) -> None:

@@ -221,9 +221,18 @@ class Builder:
         a = f", align {align}" if align else ""
         return self._emit("load", ty, [f"load {ty}, {p.type} ", p, a], name, metadata=metadata)
 
+    def atomic_load(self, ty: T.Type, p: Value, align: int, ordering: str = "monotonic") -> Instruction:
+        return self._emit("load", ty, [f"load atomic {ty}, {p.type} ", p, f" {ordering}, align {align}"],
+                          info={"atomic": True})
+
     def store(self, v: Value, p: Value, align: int | None = None, metadata=None) -> Instruction:
         a = f", align {align}" if align else ""
         return self._emit("store", T.void, [f"store {v.type} ", v, f", {p.type} ", p, a], metadata=metadata)
+
+    def atomic_rmw(self, operation: str, p: Value, v: Value, align: int, ordering: str = "monotonic") -> Instruction:
+        """`atomicrmw <operation> ptr p, v <ordering>` (fadd, fsub, add, xchg, ...); returns the old value."""
+        return self._emit("atomicrmw", v.type, [f"atomicrmw {operation} ptr ", p, f", {v.type} ", v,
+                                                f" {ordering}, align {align}"], info={"operation": operation})
 
     def gep(self, source_type: T.Type, base: Value, indices: list, name=None, inbounds: bool = False) -> Instruction:
         pieces: list = [f"getelementptr {'inbounds ' if inbounds else ''}{source_type}, {base.type} ", base]

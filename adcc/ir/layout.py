@@ -102,6 +102,16 @@ def align_of(module, ty: T.Type) -> int:
     raise LayoutError(f"type {ty} has no alignment")
 
 
+def access_alignment(module, inst) -> int:
+    """The alignment a load, store or alloca claims: its `align N`, else its type's ABI alignment."""
+    written = inst.alignment
+    if written is not None:
+        return written
+    if inst.opcode == "alloca":
+        return align_of(module, inst.info["alloc_type"])
+    return align_of(module, inst.operands[0].type if inst.opcode == "store" else inst.type)
+
+
 _MODULE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 

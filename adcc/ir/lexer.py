@@ -17,7 +17,7 @@ _TOKEN_RE = re.compile(
   | (?P<string>c?"(?:[^"\\]|\\.)*")
   | (?P<word>[a-zA-Z_$.][-a-zA-Z$._0-9]*:?)
   | (?P<global>@""" + _NAME + r""")
-  | (?P<meta>!(?:[-a-zA-Z$._][-a-zA-Z$._0-9]*|\d+)?)
+  | (?P<meta>!(?:"(?:[^"\\]|\\.)*"|[-a-zA-Z$._][-a-zA-Z$._0-9]*|\d+)?)
   | (?P<dbgrec>\#dbg_\w+)
   | (?P<attrgrp>\#\d+)
   | (?P<comment>;.*)

@@ -21,6 +21,7 @@ _TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.
 _ATTR_GROUP_REF = re.compile(r"#(\d+)")
 _ATTR_GROUP = re.compile(r"^attributes #(\d+) = \{(.*)\}\s*$", re.M)
 _TARGET_ATTR = re.compile(r'"(target-cpu|target-features|tune-cpu)"="([^"]*)"')
+_SANITIZE_ATTR = re.compile(r"(?<![\w\"])(sanitize_(?:thread|address|memory|hwaddress))\b")
 _DEFINE_LINKAGE = re.compile(r"define\s+(private|internal|available_externally|linkonce_odr|linkonce|weak_odr|weak|"
                              r"common|appending|extern_weak|external)?\s*")
 _OPAQUE = "adcc.opaque:"
@@ -180,8 +181,9 @@ class Module:
 
     def target_attributes(self, name: str) -> str:
         """The code-generation attributes of function `name` ("target-cpu", "target-features",
-        "tune-cpu" from its attribute groups), as inline text for a function derived from it, so
-        that derivatives are compiled for the same target as their primal."""
+        "tune-cpu" and the sanitizers it is instrumented for, from its attribute groups), as inline
+        text for a function derived from it, so that derivatives are compiled for the same target as
+        their primal (and checked by the same sanitizers)."""
         e = self.functions.get(name)
         if e is None:
             return ""
@@ -190,13 +192,15 @@ class Module:
         if not groups:
             return ""
         found: dict[str, str] = {}
+        sanitizers: set[str] = set()
         for it in self.items:
             if isinstance(it, str) and "attributes #" in it:
                 for m in _ATTR_GROUP.finditer(it):
                     if m.group(1) in groups:
                         for k, v in _TARGET_ATTR.findall(m.group(2)):
                             found.setdefault(k, v)
-        return " ".join(f'"{k}"="{v}"' for k, v in sorted(found.items()))
+                        sanitizers.update(_SANITIZE_ATTR.findall(m.group(2)))
+        return " ".join([*sorted(sanitizers), *(f'"{k}"="{v}"' for k, v in sorted(found.items()))])
 
     # --- mutation -------------------------------------------------------------------
     def add_function(self, fn: Function) -> None:
@@ -305,15 +309,35 @@ class Module:
         else:
             e.text = header + e.text[len(old):]
 
-    def make_opaque(self, name: str) -> None:
+    def add_parameter_attribute(self, name: str, index: int, attribute: str) -> None:
+        """Add `attribute` (a keyword such as `noalias`) to parameter `index` of defined function
+        `name`, right after the parameter's type."""
+        e = self.functions.get(name)
+        if e is None or not e.is_definition:
+            return
+        header = self._header(e)
+        spans = _parameter_spans(header)
+        if index >= len(spans):
+            return
+        lo, hi = spans[index]
+        text = header[lo:hi]
+        words = text.split()
+        if not words or attribute in words:
+            return
+        ty_end = lo + text.index(words[0]) + len(words[0])
+        self._set_header(e, header[:ty_end] + " " + attribute + header[ty_end:])
+
+    def make_opaque(self, name: str, noinline: bool = True) -> None:
         """Keep optimization from looking into defined function `name` until `restore_linkage`:
-        never inlined (`noinline`), and `weak` so that no interprocedural pass (dead-argument
+        never inlined (`noinline`; with noinline=False only until `restore_linkage`: LLVM does not
+        inline a `weak` function), and `weak` so that no interprocedural pass (dead-argument
         elimination, constant propagation, attribute inference) relies on its body. Its calls
         stay calls with all their arguments."""
         e = self.functions.get(name)
         if e is None or not e.is_definition:
             return
-        self.set_noinline(name)
+        if noinline:
+            self.set_noinline(name)
         header = self._header(e)
         m = _DEFINE_LINKAGE.match(header)
         old = (m.group(1) if m else None) or "external"
@@ -470,6 +494,26 @@ def unpin_variables(module: Module, keep) -> None:
         return
     g.text = f"@llvm.compiler.used = appending global [{len(kept)} x ptr] [{', '.join(kept)}], section \"llvm.metadata\""
     g.initializer = g.text[g.text.index("["):]
+
+
+def _parameter_spans(header: str) -> list[tuple[int, int]]:
+    """(start, end) of each parameter in a `define` line (commas inside parentheses ignored)."""
+    open_at = header.index("(", header.index("@"))
+    spans, depth, start = [], 0, open_at + 1
+    for pos in range(open_at, len(header)):
+        c = header[pos]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                if header[start:pos].strip():
+                    spans.append((start, pos))
+                break
+        elif c == "," and depth == 1:
+            spans.append((start, pos))
+            start = pos + 1
+    return spans
 
 
 def _top_level_items(initializer: str) -> list[str]:

@@ -34,10 +34,13 @@ CALL_PREFIX = frozenset({"tail", "musttail", "notail"})
 RESULT_ATTR_WORDS = frozenset({"noundef", "nonnull", "zeroext", "signext", "inreg", "noalias",
                                "dereferenceable", "dereferenceable_or_null", "align", "range",
                                "nofpclass", "noext"})
-CALLING_CONVS = re.compile(r"^(ccc|fastcc|coldcc|cc|tailcc|swiftcc|swifttailcc|webkit_jscc|anyregcc|"
-                           r"preserve_\w+|cxx_fast_tlscc|ghccc|x86_\w+|intel_ocl_bicc|win64cc|"
+# `x86_\w+` conventions (x86_stdcallcc, ...) share a prefix with the types x86_fp80 and x86_amx.
+CALLING_CONVS = re.compile(r"^(?!x86_fp80$|x86_amx$)(ccc|fastcc|coldcc|cc|tailcc|swiftcc|swifttailcc|webkit_jscc|"
+                           r"anyregcc|preserve_\w+|cxx_fast_tlscc|ghccc|x86_\w+|intel_ocl_bicc|win64cc|"
                            r"x86_64_sysvcc|spir_\w+|amdgpu_\w+|ptx_\w+|arm_\w+|msp430_intrcc|"
                            r"avr_\w+|riscv_\w+|aarch64_\w+|graalcc|m68k_\w+)$")
+# `asm [sideeffect] [alignstack] [inteldialect] [unwind] "text", "constraints"` as a callee.
+INLINE_ASM_FLAGS = frozenset({"sideeffect", "alignstack", "inteldialect", "unwind"})
 
 
 class LineParser:
@@ -163,6 +166,9 @@ class LineParser:
         elif t.kind == "global":
             self.next()
             v = GlobalRef(t.text[1:], ty)
+        elif t.kind == "word" and t.text == "asm":
+            self._skip_inline_asm()
+            v = Constant(ty, self.line[start:self.toks[self.i - 1].end])
         elif t.kind == "meta" and ty == T.metadata:
             self.next()
             if self.at("(") or self.at("{"):
@@ -190,6 +196,17 @@ class LineParser:
             raise ParseError(f"unexpected {t.text!r} where a value was expected in {self.line.strip()!r}")
         self.spans.append((start, self.toks[self.i - 1].end, v))
         return v
+
+    def _skip_inline_asm(self) -> None:
+        self.expect("asm")
+        while self.peek() is not None and self.peek().text in INLINE_ASM_FLAGS:
+            self.next()
+        for k in range(2):  # the assembly text, then the constraints
+            t = self.next()
+            if t.kind != "string":
+                raise ParseError(f"expected an inline assembly string, got {t.text!r} in {self.line.strip()!r}")
+            if k == 0:
+                self.expect(",")
 
     def parse_typed_value(self) -> tuple[T.Type, Value]:
         ty = self.parse_type()
@@ -435,7 +452,8 @@ class FunctionParser:
 
 
 def _join_multiline(lines: list[str]) -> list[str]:
-    """Switch cases are printed one per line; join them into the switch's line."""
+    """Join the lines LLVM prints one instruction on: switch cases, and the indented continuations of
+    invoke/callbr (`to label ...`) and landingpad clauses (a block labelled `cleanup:` is in column 0)."""
     out: list[str] = []
     k = 0
     while k < len(lines):
@@ -449,7 +467,7 @@ def _join_multiline(lines: list[str]) -> list[str]:
             if k < len(lines):
                 parts.append(lines[k].strip())
             out.append(" ".join(parts))
-        elif out and l.strip().startswith(("to label", "cleanup", "catch ", "filter ", "unwind ")):
+        elif out and l[:1].isspace() and l.strip().startswith(("to label", "cleanup", "catch ", "filter ", "unwind ")):
             out[-1] = out[-1].rstrip() + " " + l.strip()
         else:
             out.append(l)
@@ -585,6 +603,17 @@ def _store(lp: LineParser, info: dict) -> T.Type:
     lp.expect(",")
     lp.parse_typed_value()
     return T.void
+
+
+def _atomicrmw(lp: LineParser, info: dict) -> T.Type:
+    """`atomicrmw [volatile] <operation> ptr <p>, <ty> <v> ...`: the result has the value's type."""
+    if lp.peek().text == "volatile":
+        info[lp.next().text] = True
+    info["operation"] = lp.next().text
+    lp.parse_typed_value()
+    lp.expect(",")
+    ty, _ = lp.parse_typed_value()
+    return ty
 
 
 def _gep(lp: LineParser, info: dict) -> T.Type:
@@ -816,7 +845,7 @@ _HANDLERS = {op: _binary for op in BINARY}
 _HANDLERS.update({op: _cast for op in CASTS})
 _HANDLERS.update({
     "fneg": _fneg, "icmp": _cmp, "fcmp": _cmp, "select": _select, "phi": _phi,
-    "load": _load, "store": _store, "getelementptr": _gep, "alloca": _alloca, "call": _call,
+    "load": _load, "store": _store, "atomicrmw": _atomicrmw, "getelementptr": _gep, "alloca": _alloca, "call": _call,
     "invoke": _invoke, "landingpad": _landingpad,
     "ret": _ret, "br": _br, "switch": _switch, "unreachable": _unreachable,
     "extractvalue": _extractvalue, "insertvalue": _insertvalue, "extractelement": _extractelement,

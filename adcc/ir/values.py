@@ -8,9 +8,12 @@ attributes, alignment) survive a round trip unchanged.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from adcc.ir import types as T
+
+_ALIGN = re.compile(r", align (\d+)")
 
 
 class Value:
@@ -127,6 +130,24 @@ class Instruction(Value):
                 return v
         return None
 
+    # --- alignment (load, store, alloca) ------------------------------------------
+    @property
+    def alignment(self) -> int | None:
+        """The `align N` written on a load, store or alloca; None when none is written (LLVM then
+        assumes the ABI alignment of the accessed type: `layout.access_alignment`)."""
+        m = _ALIGN.search(self.template[-1]) if self.template and isinstance(self.template[-1], str) else None
+        return int(m.group(1)) if m else None
+
+    def set_alignment(self, n: int) -> None:
+        """Write `align n` on a load, store or alloca (replacing the one there is)."""
+        last = self.template[-1] if self.template and isinstance(self.template[-1], str) else None
+        if last is not None and _ALIGN.search(last):
+            self.template[-1] = _ALIGN.sub(f", align {n}", last, count=1)
+        elif last is not None:
+            self.template[-1] = last + f", align {n}"
+        else:
+            self.template.append(f", align {n}")
+
     # --- structured views (valid per opcode) ------------------------------------
     @property
     def is_terminator(self) -> bool:
@@ -150,6 +171,12 @@ class Instruction(Value):
     def callee_name(self) -> str | None:
         c = self.callee
         return c.gname if isinstance(c, GlobalRef) else None
+
+    @property
+    def calls_inline_asm(self) -> bool:
+        """A call whose callee is inline assembly (`call void asm sideeffect "cpuid", ...`)."""
+        c = self.callee
+        return isinstance(c, Constant) and not isinstance(c, GlobalRef) and c.text.startswith("asm")
 
     @property
     def args(self) -> list[Value]:

@@ -60,7 +60,33 @@ static void test_shadow(void) {
   for (int i = 0; i < 10; i++) assert(s[i] == i + 1.0);
   adcc_shadow_free(s);
   adcc_shadow_free(NULL);
+
+  /* realloc_rev moves bytes of any type back (floats here) */
+  float *fs = adcc_shadow_alloc(3 * sizeof(float));
+  fs[0] = 1.5f; fs[2] = -2.0f;
+  float *fg = adcc_shadow_realloc_fwd(fs, 5 * sizeof(float));
+  fg[0] += 1.0f; fg[4] = 3.0f;
+  adcc_shadow_realloc_rev(fs, fg);
+  assert(fs[0] == 2.5f && fs[1] == 0.0f && fs[2] == -2.0f);
+  adcc_shadow_free(fs);
+
+  /* forward mode: adcc's shadows are reallocated by adcc, the caller's with realloc */
+  double *o = adcc_shadow_alloc(2 * sizeof(double));
+  o[1] = 7.0;
+  double *o2 = adcc_shadow_realloc(o, 4 * sizeof(double));
+  assert(adcc_shadow_size(o2) == 4 * (int64_t)sizeof(double) && o2[1] == 7.0 && o2[3] == 0.0);
+  adcc_shadow_release(o2, free);
+  double *u = malloc(2 * sizeof(double));
+  u[0] = 4.0;
+  double *u2 = adcc_shadow_realloc(u, 8 * sizeof(double));
+  assert(u2[0] == 4.0);
+  adcc_shadow_release(u2, free); /* the caller's: free() */
+  adcc_shadow_release(NULL, free);
   assert(adcc_shadow_size(NULL) == 0);
+  double *mine = adcc_shadow_alloc(16), *yours = malloc(16);
+  assert(adcc_shadow_free_if_ours(mine) == 1 && adcc_shadow_free_if_ours(yours) == 0 &&
+         adcc_shadow_free_if_ours(NULL) == 0);
+  free(yours);
 
   int *c = adcc_shadow_calloc(7, sizeof(int));
   assert(adcc_shadow_size(c) == 7 * (int64_t)sizeof(int));
@@ -70,6 +96,32 @@ static void test_shadow(void) {
   double *z = adcc_shadow_alloc(0);
   assert(z && adcc_shadow_size(z) == 0);
   adcc_shadow_free(z);
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int by_value_r(const void *a, const void *b, void *sign) {
+  return *(int *)sign * by_value(a, b);
+}
+
+static void test_sort(void) {
+  double v[6] = {3.0, -1.0, 2.5, -1.0, 7.0, 0.0}, s[6] = {30, -10, 25, -11, 70, 0};
+  int64_t *perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value, NULL, 0);
+  for (int i = 0; i + 1 < 6; i++) assert(v[i] <= v[i + 1]);
+  assert(perm[0] == 1 && perm[1] == 3); /* stable */
+  adcc_permute(s, perm, 6, sizeof(double));
+  assert(s[0] == -10 && s[1] == -11 && s[5] == 70);
+  adcc_unpermute(s, perm, 6, sizeof(double));
+  assert(s[0] == 30 && s[3] == -11 && s[4] == 70);
+  adcc_permutation_free(perm);
+  int down = -1;
+  perm = adcc_sort_permutation(v, 6, sizeof(double), (void *)by_value_r, &down, 1);
+  assert(v[0] == 7.0 && v[5] == -1.0);
+  adcc_permutation_free(perm);
+  adcc_permutation_free(adcc_sort_permutation(v, 0, sizeof(double), (void *)by_value, NULL, 0));
 }
 
 static void test_shadow_stack(void) {
@@ -133,6 +185,35 @@ static void test_tape_grow_zeroed(void) {
   adcc_tape_free(&t);
 }
 
+/* OpenMP team records, driven by one thread playing every thread number in turn (the real
+ * teams run in tests/test_openmp.py): per-slot tapes and shadow stacks survive from the forward
+ * to the reverse pass, tickets count a lock's sections up and turns count them down. */
+static void test_omp_team(void) {
+  enum { THREADS = 3 };
+  adcc_omp_team *team = adcc_omp_team_new();
+  int lock;
+  void *stack_shadow[THREADS];
+  for (int tid = 0; tid < THREADS; tid++) {
+    adcc_tape *tape = adcc_omp_team_enter(team, tid, THREADS, 0);
+    for (int i = 0; i < 100; i++) *(int *)adcc_tape_push(tape, sizeof(int)) = tid * 1000 + i;
+    stack_shadow[tid] = adcc_shadow_stack_alloc(24);
+    memset(stack_shadow[tid], tid + 1, 24);
+    assert(adcc_omp_ticket(tape, &lock) == tid);
+    adcc_omp_team_leave(team, tid, 0);
+  }
+  assert(adcc_omp_team_size(team) == THREADS);
+  for (int tid = THREADS - 1; tid >= 0; tid--) {
+    adcc_tape *tape = adcc_omp_team_enter(team, tid, THREADS, 1);
+    adcc_omp_turn_wait(tape, &lock, tid); /* the last ticket's turn comes first */
+    adcc_omp_turn_pass(tape, &lock);
+    for (int k = 0; k < 24; k++) assert(((unsigned char *)stack_shadow[tid])[k] == (unsigned char)(tid + 1));
+    adcc_shadow_stack_free(stack_shadow[tid], 24);
+    for (int i = 99; i >= 0; i--) assert(*(int *)adcc_tape_pop(tape, sizeof(int)) == tid * 1000 + i);
+    adcc_omp_team_leave(team, tid, 1);
+  }
+  adcc_omp_team_free(team);
+}
+
 static void test_free_later(void) {
   user_frees = 0;
   int64_t outer = adcc_free_mark();
@@ -146,11 +227,74 @@ static void test_free_later(void) {
   assert(user_frees == 2);
 }
 
+/* Split-mode tapes: several alive at once, each with its own records and shadow stack, released
+ * in any order; a caller's buffer holds the header (and the records when they fit). */
+static void test_split_tapes(void) {
+  int64_t live = adcc_split_tape_live_count(), bytes = adcc_tape_live_bytes();
+  enum { K = 5 };
+  adcc_split_tape *t[K];
+  char *obj[K];
+  for (int i = 0; i < K; i++) {
+    t[i] = adcc_split_tape_new(i % 2 ? 64 : 0, 7u);
+    void *token = adcc_split_enter(t[i]);
+    for (int r = 0; r < 100 * (i + 1); r++) *(int *)adcc_tape_push(&t[i]->records, sizeof(int)) = 1000 * i + r;
+    obj[i] = adcc_shadow_stack_alloc(5000 * (i + 1));
+    memset(obj[i], i + 1, 5000 * (size_t)(i + 1));
+    adcc_split_leave(token);
+  }
+  assert(adcc_split_tape_live_count() == live + K);
+  char *mine = adcc_shadow_stack_alloc(32); /* the thread's own stack is untouched by the tapes */
+  for (int i = K - 1; i >= 0; i -= 2) {
+    adcc_split_tape_check(t[i], 7u, "test");
+    void *token = adcc_split_enter(t[i]);
+    assert(obj[i][0] == (char)(i + 1) && obj[i][5000 * (i + 1) - 1] == (char)(i + 1));
+    adcc_shadow_stack_free(obj[i], 5000 * (i + 1));
+    for (int r = 100 * (i + 1) - 1; r >= 0; r--) assert(*(int *)adcc_tape_pop(&t[i]->records, sizeof(int)) == 1000 * i + r);
+    adcc_split_leave(token);
+    adcc_split_tape_free(t[i]);
+  }
+  for (int i = 0; i < K; i += 1) {
+    if (i % 2 == (K - 1) % 2) continue;
+    adcc_split_tape_free(t[i]); /* never reversed: released whole */
+  }
+  adcc_shadow_stack_free(mine, 32);
+  assert(adcc_split_tape_live_count() == live);
+
+  _Alignas(16) char buffer[ADCC_SPLIT_TAPE_HEADER + 256];
+  adcc_split_tape_init(buffer, sizeof buffer, 256, 9u, "test");
+  adcc_split_tape *b = (adcc_split_tape *)buffer;
+  assert(b->records.base == buffer + ADCC_SPLIT_TAPE_HEADER && b->records.cap == 256);
+  assert(adcc_split_tape_live_count() == live + 1);
+  adcc_split_tape_free(buffer);
+  adcc_split_tape_init(buffer, ADCC_SPLIT_TAPE_HEADER, 256, 9u, "test"); /* too small: records go to the heap */
+  assert(b->records.base == NULL && b->records.cap == 0);
+  adcc_tape_push(&b->records, 1000);
+  adcc_split_tape_free(buffer);
+  assert(adcc_split_tape_live_count() == live);
+
+  /* a steady state: the runtime caches at most one buffer and one chunk per thread */
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 1000; i++) {
+      adcc_split_tape *x = adcc_split_tape_new(0, 1u);
+      void *token = adcc_split_enter(x);
+      adcc_tape_push(&x->records, 10000);
+      adcc_shadow_stack_alloc(3000);
+      adcc_split_leave(token);
+      adcc_split_tape_free(x);
+    }
+    if (round == 0) bytes = adcc_tape_live_bytes();
+  }
+  assert(adcc_tape_live_bytes() == bytes);
+}
+
 int main(void) {
+  test_omp_team();
   test_free_later();
+  test_split_tapes();
   test_shadow_release();
   test_tape_grow_zeroed();
   test_shadow_stack();
+  test_sort();
   test_tape_lifo();
   test_tape_doubles();
   test_shadow();

@@ -27,10 +27,21 @@ With -DNOAD (plain clang) it only checks that the FD estimates are self-consiste
 Output: one line `FAIL s<SEED> <what>[i] got .. want ..` per mismatch, then `PASS` (exit 0)
 or `FAIL <k> mismatches` (exit 1).
 
+`--wide` (FuncGen(wide=True)) adds the constructs of #9, drawn per function: scratch memory grown
+with realloc from NULL, allocated through an allocator table of function pointers, through a
+`void **` out-parameter, or aligned on the stack (_Alignas and by hand through uintptr_t); doubles
+punned through integers, unions and memcpy, with sign changes made on the bits (neg, abs, -abs,
+copysign, on values whose sign is known with a margin); overlapping memmove inside the scratch
+array; qsort of the scratch array with a comparator; and inline asm in the driver (outside the
+differentiated path). Without --wide a seed gives the same program as before. `--long-double`
+adds a `long double` accumulator and `--asm-in-f` an asm memory barrier inside f (switches for
+the IR parser's support of x86_fp80 and inline asm).
+
 Usage:
   gen.py --seed 17 [-o f.c]                   one program (reproducer)
   gen.py --seeds 0-39 --per-file 8 --out DIR  DIR/fuzz_<first>.c ... (8 functions per file)
   gen.py --func 17                            just the function source (for minimizing)
+  gen.py --wide --seeds 0-1999 --out DIR      the widened grammar (tests/fuzz/campaign.py runs it)
 """
 from __future__ import annotations
 
@@ -155,6 +166,40 @@ static void fz_run(const char *name, fz_fn f, fz_rev rev, fz_fwd fwd, int n0) {
 #endif
 """
 
+# helpers of the widened grammar (only in programs that use it)
+WIDE_HEAD = r"""
+#include <stdint.h>
+#define FZ_SIGN (1ull << 63)
+
+typedef struct { void *(*alloc)(size_t); void (*release)(void *); } fz_allocator;
+static long fz_live;
+static void *fz_counting_alloc(size_t n) { fz_live++; return malloc(n); }
+static void fz_counting_free(void *p) { if (p) fz_live--; free(p); }
+static fz_allocator fz_tables[2] = {{malloc, free}, {fz_counting_alloc, fz_counting_free}};
+static fz_allocator *volatile fz_alloc = &fz_tables[0];
+
+static __attribute__((noinline)) int fz_make(void **out, size_t n) { *out = malloc(n); return *out != NULL; }
+
+static int fz_cmp_up(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* sign changes on the bits: through memcpy, through a union, through integer-valued calls */
+typedef union { double d; uint64_t u; } fz_pun;
+static inline double fz_neg(double v) { uint64_t b; memcpy(&b, &v, 8); b ^= FZ_SIGN; memcpy(&v, &b, 8); return v; }
+static inline double fz_abs(double v) { fz_pun p; p.d = v; p.u &= ~FZ_SIGN; return p.d; }
+static inline double fz_nabs(double v) { uint64_t b; memcpy(&b, &v, 8); b |= FZ_SIGN; memcpy(&v, &b, 8); return v; }
+static inline double fz_copysign(double m, double s) {
+  fz_pun a, b; a.d = m; b.d = s; a.u = (a.u & ~FZ_SIGN) | (b.u & FZ_SIGN); return a.d;
+}
+static __attribute__((noinline)) uint64_t fz_bits(double v) { uint64_t b; memcpy(&b, &v, 8); return b; }
+static __attribute__((noinline)) double fz_from_bits(uint64_t b) { double v; memcpy(&v, &b, 8); return v; }
+
+/* inline asm outside the differentiated path */
+static __attribute__((noinline)) void fz_barrier(void) { __asm__ volatile("" ::: "memory"); }
+"""
+
 DRIVER_MAIN_HEAD = "\nint main(void) {\n"
 DRIVER_MAIN_TAIL = r"""  if (fz_fail) { printf("FAIL %d mismatches\n", fz_fail); return 1; }
   printf("PASS\n");
@@ -165,8 +210,13 @@ DRIVER_MAIN_TAIL = r"""  if (fz_fail) { printf("FAIL %d mismatches\n", fz_fail);
 UNARY = ("sin", "cos", "tanh")
 
 
+HEAP_SCRATCH = ("malloc", "realloc", "table", "outparam")
+WIDE_SCRATCH = ("stack", "malloc", "realloc", "realloc", "table", "table", "outparam", "outparam", "aligned",
+                "manual")
+
+
 class FuncGen:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, wide: bool = False, long_double: bool = False, asm_in_f: bool = False):
         self.seed = seed
         self.r = random.Random(seed * 7919 + 12345)
         r = self.r
@@ -185,6 +235,15 @@ class FuncGen:
         self.nloop = 0
         self.scopes: list[list[str]] = [[]]     # float locals in scope
         self.ivars: list[tuple[str, int]] = []  # (int var, max value) in scope
+        # the widened grammar draws after the base one, so a seed's base program does not change
+        self.wide = wide
+        self.wide_stmts: list[str] = []
+        if wide:
+            self.scratch = r.choice(WIDE_SCRATCH)
+            self.wide_stmts = [k for k, pr in (("pun", 0.6), ("bits", 0.4), ("memmove", 0.45), ("sort", 0.35))
+                               if r.random() < pr]
+        self.long_double = long_double and r.random() < 0.5
+        self.asm_in_f = asm_in_f and r.random() < 0.5
 
     # ---------- expressions ----------
     def ival(self) -> str:
@@ -344,6 +403,10 @@ class FuncGen:
             ks.append("callstmt")
         if in_loop:
             ks += ["brk", "cont", "ret"]
+        if self.scratch != "none":
+            ks += [k for k in self.wide_stmts for _ in (0, 1)]
+        if self.long_double:
+            ks.append("ldacc")
         if loop_depth < 3 and self.budget > 2:
             ks += ["for", "for", "for"] + (["while"] if loop_depth < 2 else [])
         k = r.choice(ks)
@@ -392,15 +455,17 @@ class FuncGen:
                 self.emit(ind, "} else {")
                 self.block(ind + 1, depth, in_loop, loop_depth, r.randint(1, 2))
             self.emit(ind, "}")
+        elif k in ("pun", "bits", "memmove", "sort", "ldacc"):
+            self.wide_stmt(ind, k, ed)
         elif k == "brk":
             self.emit(ind, f"if ({self.icond()}) break;")
         elif k == "cont":
             self.emit(ind, f"if ({self.icond()}) continue;")
         elif k == "ret":
             self.emit(ind, f"if ({self.icond()}) {{")
-            if self.scratch == "malloc":
+            if self.scratch in HEAP_SCRATCH:
                 self.emit(ind + 1, f"double rv = s + {self.bounded(1, 2.0)};")
-                self.emit(ind + 1, "free(t);")
+                self.emit(ind + 1, self.release())
                 self.emit(ind + 1, "return rv;")
             else:
                 self.emit(ind + 1, f"return s + {self.bounded(1, 2.0)};")
@@ -409,6 +474,45 @@ class FuncGen:
             self.for_loop(ind, depth, loop_depth)
         elif k == "while":
             self.while_loop(ind, depth, loop_depth)
+
+    def release(self) -> str:
+        return "fz_alloc->release(t);" if self.scratch == "table" else "free(t);"
+
+    def signed_margin(self, ed: int) -> str:
+        """An expression whose sign is known with a margin (no kink of abs near the point)."""
+        c = self.r.choice([1.3, 1.6, -1.3, -1.6])
+        return f"({c} + 0.25 * {self.bounded(ed, 1.0)})"
+
+    def wide_stmt(self, ind: int, k: str, ed: int):
+        r = self.r
+        i, j = self.idx(), self.idx()
+        if k == "pun":
+            q = r.randrange(4)
+            if q == 0:
+                self.emit(ind, f"t[{i}] = fz_neg({self.bounded(ed, 2.0)});")
+            elif q == 1:
+                self.emit(ind, f"t[{i}] = 0.5 * fz_abs({self.signed_margin(ed)});")
+            elif q == 2:
+                self.emit(ind, f"t[{i}] = 0.5 * fz_nabs({self.signed_margin(ed)});")
+            else:
+                self.emit(ind, f"t[{i}] = fz_copysign({self.bounded(ed, 2.0)}, {self.signed_margin(ed)});")
+        elif k == "bits":
+            q = r.randrange(3)
+            if q == 0:  # a double copied through an integer in memory
+                self.emit(ind, f"{{ uint64_t b_; memcpy(&b_, &t[{i}], 8); b_ ^= FZ_SIGN; memcpy(&t[{j}], &b_, 8); }}")
+            elif q == 1:  # through calls that take and return the bits
+                self.emit(ind, f"t[{i}] = 0.5 * fz_from_bits(fz_bits(t[{j}])) + 0.5 * {self.bounded(ed, 2.0)};")
+            else:  # through a union in memory
+                self.emit(ind, f"{{ fz_pun p_; p_.d = t[{j}]; p_.u ^= FZ_SIGN; t[{i}] = -0.5 * p_.d; }}")
+        elif k == "memmove":
+            a, b = r.randint(0, 4), r.randint(0, 4)
+            cnt = r.choice([str(r.randint(1, 8)), "(n % 4 + 3)"])
+            self.emit(ind, f"memmove(t + {a}, t + {b}, {cnt} * sizeof(double));")
+        elif k == "sort":
+            cnt = r.choice(["L", str(r.randint(2, 8)), "(n % 5 + 2)"])
+            self.emit(ind, f"qsort(t, {cnt}, sizeof(double), fz_cmp_up);")
+        elif k == "ldacc":
+            self.emit(ind, f"ld += (long double)({self.bounded(ed, 2.0)}) * 0.25L;")
 
     def block(self, ind: int, depth: int, in_loop: bool, loop_depth: int, count: int):
         self.scopes.append([])
@@ -475,13 +579,34 @@ class FuncGen:
         self.emit(body_ind, "double s = 0.0;")
         if self.has_u:
             self.emit(body_ind, f"double u = {self.r.choice(['0.0', 'x[1]', '0.5 * w[2]'])};")
+        if self.long_double:
+            self.emit(body_ind, "long double ld = 0.0L;")
         if self.scratch == "stack":
             self.emit(body_ind, "double t[L];")
         elif self.scratch == "malloc":
             self.emit(body_ind, "double *t = (double *)malloc(L * sizeof(double));")
-        if self.scratch != "none":
+        elif self.scratch == "table":
+            self.emit(body_ind, "double *t = (double *)fz_alloc->alloc(L * sizeof(double));")
+        elif self.scratch == "outparam":
+            self.emit(body_ind, "double *t;")
+            self.emit(body_ind, "if (!fz_make((void **)&t, L * sizeof(double))) return 0.0;")
+        elif self.scratch == "aligned":
+            self.emit(body_ind, "_Alignas(64) double t[L];")
+        elif self.scratch == "manual":
+            self.emit(body_ind, "double t_raw[L + 8];")
+            self.emit(body_ind, "double *t = (double *)(((uintptr_t)t_raw + 63) & ~(uintptr_t)63);")
+        if self.scratch == "realloc":  # grown one element at a time from NULL, re-read after each growth
+            init = r.choice(["0.0", "x[r]", "0.5 * x[r] * w[(r + 3) % L]", "sin(w[r])"])
+            self.emit(body_ind, "double *t = NULL;")
+            self.emit(body_ind, "for (int r = 0; r < L; r++) {")
+            self.emit(body_ind + 1, "t = (double *)realloc(t, (size_t)(r + 1) * sizeof(double));")
+            self.emit(body_ind + 1, f"t[r] = {init} + (r ? 0.5 * t[r / 2] : 0.0);")
+            self.emit(body_ind, "}")
+        elif self.scratch != "none":
             init = r.choice(["0.0", "x[r]", "0.5 * x[r] * w[(r + 3) % L]", "sin(w[r])"])
             self.emit(body_ind, f"for (int r = 0; r < L; r++) t[r] = {init};")
+        if self.asm_in_f:
+            self.emit(body_ind, '__asm__ volatile("" ::: "memory");')
         # main body: mostly loops at the top level
         while self.budget > 0:
             if r.random() < 0.6:
@@ -490,9 +615,11 @@ class FuncGen:
                 self.stmt(body_ind, 0, False, 0)
         if self.scratch != "none" and r.random() < 0.7:
             self.emit(body_ind, f"s += 0.1 * t[{r.randint(0, 7)}] * t[{r.randint(0, 7)}];")
-        if self.scratch == "malloc":
-            self.emit(body_ind, "free(t);")
+        if self.scratch in HEAP_SCRATCH:
+            self.emit(body_ind, self.release())
         tail = " + 0.3 * u" if self.has_u else ""
+        if self.long_double:
+            tail += " + (double)ld"
         self.emit(body_ind, f"return s{tail};")
         out = []
         if self.has_helper:
@@ -542,27 +669,36 @@ HELPERS = [
 HELPER_BOUND = [2.0, 4.0, 1.5, 4.0, 4.0]
 
 
-def func_source(seed: int) -> tuple[str, str, int]:
-    g = FuncGen(seed)
+def func_source(seed: int, **grammar) -> tuple[str, str, int]:
+    g = FuncGen(seed, **grammar)
     return g.generate(), g.name, g.n
 
 
-def program(seeds: list[int]) -> str:
-    parts = [f"/* adcc AD fuzz program, seeds {seeds}; generated by tests/fuzz/gen.py */", DRIVER_HEAD]
+def program(seeds: list[int], wide: bool = False, long_double: bool = False, asm_in_f: bool = False) -> str:
+    """The checking program for `seeds` (with the widened grammar: see the module docstring)."""
+    head = DRIVER_HEAD + (WIDE_HEAD if wide else "")
+    parts = [f"/* adcc AD fuzz program, seeds {seeds}{' (wide)' if wide else ''}; generated by tests/fuzz/gen.py */",
+             head]
     calls = []
     for s in seeds:
-        src, name, n = func_source(s)
+        src, name, n = func_source(s, wide=wide, long_double=long_double, asm_in_f=asm_in_f)
         parts.append(f"/* ---- seed {s} ---- */")
         parts.append(src)
+        if wide:  # the allocator table differs between functions; the driver runs asm
+            calls.append(f"  fz_alloc = &fz_tables[{s % 2}];")
+            calls.append("  fz_barrier();")
         calls.append(f'  fz_run("s{s}", {name}, {name}_rev, {name}_fwd, {n});')
+    if wide:
+        calls.append('  if (fz_live != 0) { printf("FAIL allocator table: %ld blocks not released\\n", fz_live); fz_fail++; }')
     parts.append(DRIVER_MAIN_HEAD + "\n".join(calls) + "\n" + DRIVER_MAIN_TAIL)
     return "\n".join(parts)
 
 
-def wrap(func_src: str, name: str, n: int, header: str = "") -> str:
+def wrap(func_src: str, name: str, n: int, header: str = "", wide: bool = False) -> str:
     """a self-checking program around a hand-written function (regressions/, minimizing)"""
     main = DRIVER_MAIN_HEAD + f'  fz_run("{name}", {name}, {name}_rev, {name}_fwd, {n});\n' + DRIVER_MAIN_TAIL
-    return "\n".join([header, DRIVER_HEAD, func_src.rstrip() + f"\nFZ_AD({name})\n", main])
+    head = DRIVER_HEAD + (WIDE_HEAD if wide else "")
+    return "\n".join([header, head, func_src.rstrip() + f"\nFZ_AD({name})\n", main])
 
 
 def parse_seeds(spec: str) -> list[int]:
@@ -586,19 +722,23 @@ def main(argv=None) -> int:
     ap.add_argument("-o", help="output file for --seed / --wrap")
     ap.add_argument("--wrap", nargs=3, metavar=("FUNC_C", "NAME", "N"),
                     help="wrap a function NAME from FUNC_C (with its helpers) into a self-checking program")
+    ap.add_argument("--wide", action="store_true", help="the widened grammar (#9 constructs)")
+    ap.add_argument("--long-double", action="store_true", help="also long double accumulators (wide)")
+    ap.add_argument("--asm-in-f", action="store_true", help="also an asm barrier inside f (wide)")
     a = ap.parse_args(argv)
+    grammar = {"wide": a.wide, "long_double": a.long_double, "asm_in_f": a.asm_in_f}
     if a.wrap:
-        text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]))
+        text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]), wide=a.wide)
         if a.o:
             Path(a.o).write_text(text)
         else:
             sys.stdout.write(text)
         return 0
     if a.func is not None:
-        sys.stdout.write(func_source(a.func)[0])
+        sys.stdout.write(func_source(a.func, **grammar)[0])
         return 0
     if a.seed is not None:
-        text = program([a.seed])
+        text = program([a.seed], **grammar)
         if a.o:
             Path(a.o).write_text(text)
         else:
@@ -610,7 +750,7 @@ def main(argv=None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for i in range(0, len(seeds), a.per_file):
             grp = seeds[i:i + a.per_file]
-            (out / f"fuzz_{grp[0]:05d}.c").write_text(program(grp))
+            (out / f"fuzz_{grp[0]:05d}.c").write_text(program(grp, **grammar))
             print(out / f"fuzz_{grp[0]:05d}.c")
         return 0
     ap.print_help()

@@ -22,6 +22,16 @@ forward mode, where nothing is saved). `rule.writes(name)` lists the arguments t
 callee writes memory (None: any pointer argument), so that the analyses know what a later call of
 the family leaves unchanged.
 
+Five fields serve families whose calls matter beyond their operands' activity (OpenMP, in
+adcc.ad.rules.openmp): `always` applies the rule to every call in differentiated code, active or not
+(synchronization, whose reverse must run too; constructs adcc refuses); `thread_safe` says its reverse
+may run in several threads at once (in a parallel region: `FunctionSpec.parallel`; other rules are
+refused there); `callback_arg` names the argument holding a function the callee runs (the outlined
+body of a parallel region), so that the analyses see the globals it uses; `result` fixes the call's
+integer result in both modes (a reduction's method), which `adcc.ad.prepare` folds into the branches
+on it; `chunk` names the arguments through which the call writes the first and last index of the
+chunk of a worksharing loop this thread runs (disjoint from other threads' chunks: adcc.ad.parallel).
+
 `call_rule_for(module, name)` is the one lookup: the program's declarations first, then the families.
 """
 from __future__ import annotations
@@ -48,6 +58,13 @@ class CallRule:
     reverse_reads_memory: bool = False           # the reverse dereferences primal pointer operands
     writes: Callable[[str], tuple[int, ...] | None] | None = None  # callee -> written argument positions
     description: str = ""                         # for messages: "custom gradient of f (registration ...)"
+    always: bool = False                          # applies to inactive calls too (synchronization)
+    thread_safe: bool = False                     # its reverse may run in several threads at once
+    callback_arg: int | None = None               # argument holding a function the callee runs
+    result: int | None = None                     # the integer result the rule gives the call, always
+    chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
+    prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
+    shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -73,6 +90,11 @@ class CallView:
     @property
     def args(self) -> list[Value]:
         return self.inst.args
+
+    @property
+    def parallel(self) -> bool:
+        """Reverse mode: does the function run in several threads at once (`FunctionSpec.parallel`)?"""
+        return self._memory is not None and self._memory.spec.parallel
 
     def varied(self, v: Value) -> bool:
         return self.act.is_varied(v)
@@ -182,13 +204,34 @@ class ReverseSite(CallView):
         self._r.add_adj(v, d)
 
 
+# --- helpers for rule families ------------------------------------------------------------------
+
+def call_primal(site, primal=None) -> Value:
+    """The call itself again, on primal operands (`primal`: the site's own by default)."""
+    from adcc.ir.values import GlobalRef
+    primal = primal or site.primal
+    fty = site.inst.info["fn_type"]
+    return site.b.call(GlobalRef(site.inst.callee_name), fty.ret, [primal(a) for a in site.args], fnty=fty)
+
+
+def augment_primal_only(site: "AugmentSite") -> None:
+    """An augmented pass that is just the primal call (the reverse needs no tape of its own)."""
+    site.set_result(call_primal(site))
+
+
+def reads_operands_and_result(view) -> list[tuple[str, Value]]:
+    """`reverse_reads` of a rule whose reverse reads the call's operands and its result."""
+    return [("p", a) for a in view.args] + [("p", view.inst)]
+
+
 # --- the one lookup ------------------------------------------------------------------------------
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, openmp, runtime
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*runtime.RULES, *BLAS_RULES)
+    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
@@ -205,10 +248,11 @@ def is_library_routine(name: str) -> bool:
 
 
 _BY_NAME: dict[str, CallRule] | None = None
+_BY_PREFIX: tuple[tuple[str, CallRule], ...] = ()
 
 
 def _family_index() -> dict[str, CallRule]:
-    global _BY_NAME
+    global _BY_NAME, _BY_PREFIX
     if _BY_NAME is None:
         out: dict[str, CallRule] = {}
         for rule in _families():
@@ -216,8 +260,16 @@ def _family_index() -> dict[str, CallRule]:
                 if name in out:
                     raise ValueError(f"callee {name!r} claimed by two call rules ({out[name].family}, {rule.family})")
                 out[name] = rule
+        _BY_PREFIX = tuple((p, rule) for rule in _families() for p in rule.prefixes)
         _BY_NAME = out
     return _BY_NAME
+
+
+def _family_rule(name: str) -> CallRule | None:
+    rule = _family_index().get(name)
+    if rule is None:
+        rule = next((r for p, r in _BY_PREFIX if name.startswith(p)), None)
+    return rule
 
 
 def call_rule_for(module, name: str | None) -> CallRule | None:
@@ -229,14 +281,45 @@ def call_rule_for(module, name: str | None) -> CallRule | None:
     rule = custom_rule(module, name)
     if rule is not None:
         return rule
-    return _family_index().get(effective_callee(module, name) or name)
+    return _family_rule(effective_callee(module, name) or name)
 
 
 def is_family_callee(name: str) -> bool:
-    return name in _family_index()
+    return _family_rule(name) is not None
+
+
+def family_shadows_result(name: str) -> bool:
+    rule = _family_rule(name)
+    return rule is None or rule.shadows_result
+
+
+def always_applies(module, inst: Instruction) -> bool:
+    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`)?"""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule is not None and rule.always
+
+
+def rule_result(module, inst: Instruction) -> int | None:
+    """The result a family rule fixes for the call (`CallRule.result`), or None."""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule.result if rule is not None else None
+
+
+def chunk_arguments(module, inst: Instruction) -> tuple[int, int] | None:
+    """`CallRule.chunk` of the call's family rule, or None."""
+    name = inst.callee_name
+    rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    return rule.chunk if rule is not None else None
+
+
+def family_callback_arg(name: str) -> int | None:
+    rule = _family_index().get(name)
+    return rule.callback_arg if rule is not None else None
 
 
 def family_written_args(name: str) -> tuple[int, ...] | None:
     """The argument positions a family callee writes through (None: unknown, any pointer)."""
-    rule = _family_index().get(name)
+    rule = _family_rule(name)
     return rule.writes(name) if rule is not None and rule.writes is not None else None

@@ -8,6 +8,7 @@ Every float in an expression has the type of the primal result (a vector type in
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -148,6 +149,28 @@ def _total(f: Callable[..., float]) -> Callable[..., float]:
     return g
 
 
+@functools.cache
+def _c_libm(name: str) -> Callable[[float], float]:
+    """A one-argument libm function through ctypes (the Bessel functions have no Python twin)."""
+    import ctypes
+    import ctypes.util
+    f = getattr(ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"), name)
+    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double]
+    return f
+
+
+def _magnitude_pick(a: float, b: float, pick: Callable) -> float:
+    if math.isnan(a) or math.isnan(b):
+        return b if math.isnan(a) else a
+    if abs(a) == abs(b):
+        return pick(a, b)
+    return a if pick(abs(a), abs(b)) == abs(a) else b
+
+
+def _logb(x: float) -> float:
+    return float(math.frexp(x)[1] - 1) if x != 0.0 and math.isfinite(x) else -math.inf if x == 0.0 else abs(x)
+
+
 PY_MATH: dict[str, Callable[..., float]] = {name: _total(f) for name, f in {
     "sin": math.sin, "cos": math.cos, "tan": math.tan,
     "asin": math.asin, "acos": math.acos, "atan": math.atan, "atan2": math.atan2,
@@ -157,7 +180,13 @@ PY_MATH: dict[str, Callable[..., float]] = {name: _total(f) for name, f in {
     "log": math.log, "log2": math.log2, "log10": math.log10, "log1p": math.log1p,
     "sqrt": math.sqrt, "cbrt": math.cbrt, "hypot": math.hypot,
     "pow": math.pow, "powi": lambda x, n: float(x) ** int(n), "ldexp": lambda x, n: math.ldexp(x, int(n)),
-    "erf": math.erf, "erfc": math.erfc,
+    "erf": math.erf, "erfc": math.erfc, "lgamma": math.lgamma, "tgamma": math.gamma,
+    "j0": lambda x: _c_libm("j0")(x), "j1": lambda x: _c_libm("j1")(x),
+    "y0": lambda x: _c_libm("y0")(x), "y1": lambda x: _c_libm("y1")(x),
+    "remainder": math.remainder, "nextafter": math.nextafter, "logb": _logb, "ilogb": lambda x: int(_logb(x)),
+    "nextup": lambda x: math.nextafter(x, math.inf), "nextdown": lambda x: math.nextafter(x, -math.inf),
+    "fmaxmag": lambda a, b: _magnitude_pick(a, b, max), "fminmag": lambda a, b: _magnitude_pick(a, b, min),
+    "significand": lambda x: 2.0 * math.frexp(x)[0],
     "fabs": math.fabs, "copysign": math.copysign, "fmod": math.fmod,
     "fdim": lambda a, b: a - b if a > b else 0.0,
     "fma": lambda a, b, c: a * b + c, "fmuladd": lambda a, b, c: a * b + c,

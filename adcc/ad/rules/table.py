@@ -14,7 +14,9 @@ from adcc.ad.rules.expr import PY_MATH, Cmp, Const, Expr, F, Select, ToFloat, X,
 from adcc.ad.rules.lowering import LLVM_MATH_INTRINSICS
 from adcc.ad.rules.rule import Rule
 
-_LIBM_SUFFIXES = ("", "f", "l", "f128")
+# double, float, long double, and the TS 18661-3 names glibc declares: _Float128, _Float32, _Float64,
+# _Float32x (double) and _Float64x (long double)
+_LIBM_SUFFIXES = ("", "f", "l", "f128", "f32", "f64", "f32x", "f64x")
 _AUTO = object()
 
 
@@ -79,6 +81,32 @@ def _min_max(pred: str) -> tuple[Expr, Expr]:
     return first, second
 
 
+def _digamma(x: Expr) -> Expr:
+    """ψ(x) = d lgamma(x)/dx, branch-free: reflection ψ(x) = ψ(1-x) - π/tan(πx) below 1/2, the shift
+    ψ(z) = ψ(z+8) - Σ_{i<8} 1/(z+i), and the asymptotic series at z+8 >= 8.5 (relative error < 1e-15)."""
+    reflect = Cmp("olt", x, 0.5)
+    z = Select(reflect, 1 - x, x)
+    shift = 1 / z
+    for i in range(1, 8):
+        shift = shift + 1 / (z + i)
+    y = z + 8
+    r = 1 / (y * y)
+    bernoulli = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)  # B2 .. B14
+    series: Expr = Const(bernoulli[-1] / 14)
+    for k in range(len(bernoulli) - 1, 0, -1):
+        series = series * r + bernoulli[k - 1] / (2 * k)
+    psi = F.log(y) - 0.5 / y - series * r - shift
+    return Select(reflect, psi - math.pi / F.tan(math.pi * x), psi)
+
+
+def _magnitude(pick: str, tie: str) -> tuple[Expr, Expr]:
+    """Partials of fmaxmag/fminmag: all to the operand returned (a NaN operand is not returned)."""
+    ax, ay = F.fabs(X(0)), F.fabs(X(1))
+    first = Select(Cmp("uno", X(1), X(1)), 1,
+                   Select(Cmp(pick, ax, ay), 1, Select(Cmp("oeq", ax, ay), Select(Cmp(tie, X(0), X(1)), 1, 0), 0)))
+    return first, Select(Cmp("uno", X(1), X(1)), 0, 1 - first)
+
+
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _ATAN2_DENOM = X(0) * X(0) + X(1) * X(1)
 _ERF_SCALE = 2.0 / math.sqrt(math.pi)
@@ -117,6 +145,18 @@ RULES: tuple[Rule, ...] = (
     binary("fmaximum_num", _min_max("oge"), intrinsic="maximumnum", domain=_PAIRS),
     binary("fdim", (Select(Cmp("ogt", X(0), X(1)), 1, 0), Select(Cmp("ogt", X(0), X(1)), -1, 0)),
            domain=((3.0, 1.2), (0.5, 2.0), (-1.0, -4.0))),
+    # x - n·y with n = x/y rounded to nearest even: n is recovered from the result
+    binary("remainder", (1, -F.rint((X(0) - Y) / X(1))), libm=("remainder", "drem"),
+           domain=((5.3, 2.1), (-7.7, 2.5), (1.2, -0.5))),
+    # the neighbouring float towards y: x moves it, y only picks the direction
+    binary("nextafter", (1, None), libm=("nextafter", "nexttoward"), domain=((1.5, 2.0), (-0.5, -3.0))),
+    unary("nextup", 1, domain=_ANY),
+    unary("nextdown", 1, domain=_ANY),
+    # the operand of larger (smaller) magnitude; equal magnitudes pick as fmax (fmin)
+    binary("fmaxmag", _magnitude("ogt", "oge"), libm=("fmaxmag", "fmaximum_mag", "fmaximum_mag_num"),
+           domain=((1.0, -2.0), (3.0, -1.5), (-0.5, 0.25))),
+    binary("fminmag", _magnitude("olt", "ole"), libm=("fminmag", "fminimum_mag", "fminimum_mag_num"),
+           domain=((1.0, -2.0), (3.0, -1.5), (-0.5, 0.25))),
     # sign and fused arithmetic
     unary("fabs", Select(Cmp("olt", X(0), 0), -1, 1), domain=_ANY),
     binary("copysign", (F.copysign(1, X(0)) * F.copysign(1, X(1)), None),
@@ -160,9 +200,23 @@ RULES: tuple[Rule, ...] = (
     # special functions
     unary("erf", _ERF_SCALE * F.exp(-(X(0) * X(0))), domain=_ANY),
     unary("erfc", -_ERF_SCALE * F.exp(-(X(0) * X(0))), domain=_ANY),
+    unary("lgamma", _digamma(X(0)), libm=("lgamma", "gamma"), domain=((0.3,), (2.5,), (-1.5,), (12.0,))),
+    unary("tgamma", Y * _digamma(X(0)), domain=((0.7,), (3.2,), (-0.5,))),
+    unary("j0", -F.j1(X(0)), domain=_POSITIVE),
+    unary("j1", F.j0(X(0)) - Y / X(0), domain=_POSITIVE),
+    unary("y0", -F.y1(X(0)), domain=_POSITIVE),
+    unary("y1", F.y0(X(0)) - Y / X(0), domain=_POSITIVE),
+    # x·2^-ilogb(x): linear between powers of two
+    unary("significand", Y / X(0), domain=((0.3,), (-5.0,), (7.25,))),
     # piecewise constant
     *(zero(n, domain=_OFF_INTEGER) for n in ("floor", "ceil", "trunc", "round", "rint", "nearbyint",
                                               "roundeven", "lround", "llround", "lrint", "llrint")),
+    # integer-valued: exponents, classification, rounding to an integer of a given width
+    zero("logb", domain=((0.3,), (-5.0,), (7.25,))),
+    zero("ilogb", domain=((0.3,), (-5.0,), (7.25,)), libm=("ilogb", "llogb")),
+    zero("isnan", domain=_ANY, libm=("isnan", "isinf", "finite"), reference=lambda x: int(math.isnan(x))),
+    zero("fromfp", 3, domain=((2.7, 2, 32), (-1.2, 2, 16)), libm=("fromfp", "ufromfp", "fromfpx", "ufromfpx"),
+         reference=lambda x, rounding, width: float(math.trunc(x))),
 )
 
 

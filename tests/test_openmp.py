@@ -1,0 +1,208 @@
+"""OpenMP inside differentiated functions (adcc/ad/rules/openmp.py, docs/openmp.md): the programs
+in tests/openmp/ compiled with adcc -fopenmp at -O0..-O3 in double and single precision, each run
+20 times with OMP_NUM_THREADS=2 (a race shows as a sporadic mismatch), checking reverse- and
+forward-mode derivatives of every construct against central finite differences
+(tests/openmp/omp_check.h). Plus: the constructs adcc refuses are located errors, the derivative of
+a region is a parallel region, and (slow) a ThreadSanitizer build of every program."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+OMP_DIR = REPO / "tests" / "openmp"
+PROGRAMS = ("loops", "reduction", "sync", "calls", "heat")
+OPTS = ("-O0", "-O1", "-O2", "-O3")
+RUNS = 20
+TIMEOUT = 300
+# passive waiting: the test machine is shared, spinning threads would only slow the runs down
+ENV = {**os.environ, "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "passive"}
+
+
+def _omp_header() -> Path | None:
+    r = subprocess.run(["clang-22", "-print-resource-dir"], capture_output=True, text=True)
+    header = Path(r.stdout.strip(), "include", "omp.h") if r.returncode == 0 else None
+    return header if header is not None and header.exists() else None
+
+
+needs_libomp = pytest.mark.skipif(_omp_header() is None, reason="libomp-22-dev not installed (make test installs it)")
+
+
+def _adcc(args, cwd):
+    r = subprocess.run([str(BIN / "adcc"), *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def _run_many(exe: Path, program: str, runs: int = RUNS, env=None) -> None:
+    for k in range(runs):
+        run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=TIMEOUT, env=env or ENV)
+        assert run.returncode == 0 and f"PASS openmp/{program}" in run.stdout, \
+            f"run {k + 1} of {runs}:\n{run.stdout}{run.stderr}"
+
+
+def _params():
+    for program in PROGRAMS:
+        for opt in OPTS:
+            for precision in ("double", "float"):
+                yield pytest.param(program, opt, precision, id=f"{program}{opt}-{precision}")
+
+
+@needs_libomp
+@pytest.mark.parametrize("program,opt,precision", list(_params()))
+def test_openmp_program(program, opt, precision, tmp_path):
+    flags = ["-DUSE_FLOAT"] if precision == "float" else []
+    r = _adcc(["-fopenmp", opt, *flags, str(OMP_DIR / f"{program}.c"), "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    _run_many(tmp_path / "t", program)
+
+
+@needs_libomp
+@pytest.mark.parametrize("program", ["loops", "sync"])
+def test_unoptimized_stage(program, tmp_path):
+    """The front end's IR differentiated as it is (every loop variable in memory)."""
+    r = _adcc(["-fopenmp", "-O2", "--ad-stage=unoptimized", str(OMP_DIR / f"{program}.c"), "-o", "t", "-lm"],
+              tmp_path)
+    assert r.returncode == 0, r.stderr
+    _run_many(tmp_path / "t", program, runs=3)
+
+
+@needs_libomp
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_other_thread_counts(threads, tmp_path):
+    r = _adcc(["-fopenmp", "-O2", str(OMP_DIR / "sync.c"), "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    _run_many(tmp_path / "t", "sync", runs=3, env={**ENV, "OMP_NUM_THREADS": threads})
+
+
+@needs_libomp
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_fortran_region_differentiated_at_link_time(opt, tmp_path):
+    """flang's OpenMP lowering (a parallel do, a reduction) called from C: the link step
+    differentiates the regions of the Fortran object."""
+    src = OMP_DIR / "fortran"
+    steps = [[str(BIN / "adflang"), "-fopenmp", opt, "-c", str(src / "energy.f90"), "-o", "e.o"],
+             [str(BIN / "adcc"), "-fopenmp", opt, "-c", str(src / "main.c"), "-o", "m.o"],
+             [str(BIN / "adcc"), "-fopenmp", opt, "m.o", "e.o", "-o", "t", "-lm"]]
+    for argv in steps:
+        r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    _run_many(tmp_path / "t", "fortran", runs=5)
+
+
+def _module(src: str, tmp_path, opt="-O0") -> str:
+    (tmp_path / "m.c").write_text(src)
+    r = _adcc(["-fopenmp", opt, "-S", "-emit-llvm", "m.c", "-o", "m.ll"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    return (tmp_path / "m.ll").read_text()
+
+
+def _body(ir: str, prefix: str) -> str:
+    m = re.search(r"^define [^\n]*@\"?" + re.escape(prefix) + r"[^\n]*\{\n(.*?)^\}", ir, re.S | re.M)
+    assert m, f"no function {prefix}* in the module"
+    return m.group(1)
+
+
+STENCIL = """
+extern void __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
+void f(double *x, double *y, int n) {
+#pragma omp parallel for
+  for (int i = 1; i < n - 1; i++) y[i] = x[i - 1] * x[i + 1];
+}
+void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff((void *)f, x, dx, y, dy, n); }
+double h(double *x, double *dx, double *y, double *dy, int n) { return __enzyme_fwddiff((void *)f, x, dx, y, dy, n); }
+"""
+
+
+@needs_libomp
+def test_derivatives_of_a_region_are_regions(tmp_path):
+    ir = _module(STENCIL, tmp_path)
+    # reverse: a team forks the augmented microtask, later a team of the same size its reverse
+    aug = _body(ir, "adcc.aug.f.")
+    assert re.search(r"call void \(ptr, i32, ptr, \.\.\.\) @__kmpc_fork_call\([^)]*@adcc\.omp\.aug\.f\.omp_outlined", aug)
+    rev = _body(ir, "adcc.rev.f.")
+    assert "@__kmpc_push_num_threads" in rev
+    assert re.search(r"@__kmpc_fork_call\([^)]*@adcc\.omp\.rev\.f\.omp_outlined", rev)
+    # the reverse of the loop accumulates into x's adjoint, which neighbouring chunks share: atomically
+    assert "atomicrmw fadd" in _body(ir, "adcc.rev.f.omp_outlined")
+    # forward: the forward derivative of the microtask, forked with the tangents
+    assert re.search(r"@__kmpc_fork_call\([^)]*@adcc\.fwd\.f\.omp_outlined", _body(ir, "adcc.fwd.f."))
+
+
+REFUSED = [
+    ("task", "#pragma omp parallel\n#pragma omp single\n{\n#pragma omp task\n y[0] = x[0] * x[1];\n}",
+     "OpenMP tasks"),
+    ("ordered", "#pragma omp parallel for ordered\nfor (int i = 0; i < n; i++) {\n#pragma omp ordered\n"
+                " y[0] += x[i];\n}", "OpenMP ordered regions"),
+    ("atomic_mul", "#pragma omp parallel for\nfor (int i = 0; i < n; i++) {\n#pragma omp atomic\n y[0] *= x[i];\n}",
+     "atomic compare-and-exchange"),
+    ("firstprivate", "double a = x[0];\n#pragma omp parallel for firstprivate(a)\nfor (int i = 0; i < n; i++)"
+                     " y[i] = a * x[i];", "captures a floating-point variable by value"),
+]
+
+
+@needs_libomp
+@pytest.mark.parametrize("name,body,message", REFUSED, ids=[r[0] for r in REFUSED])
+def test_unsupported_constructs_are_located_errors(name, body, message, tmp_path):
+    (tmp_path / "m.c").write_text(f"""extern void __enzyme_autodiff(void *, ...);
+void f(double *x, double *y, int n) {{
+{body}
+}}
+void g(double *x, double *dx, double *y, double *dy, int n) {{ __enzyme_autodiff((void *)f, x, dx, y, dy, n); }}
+""")
+    r = _adcc(["-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:\d+:\d+: error: .*" + re.escape(message), r.stderr), r.stderr
+
+
+@needs_libomp
+def test_thread_unsafe_rule_in_a_region_is_a_located_error(tmp_path):
+    """A custom gradient accumulates without synchronization: refused inside a region (reverse)."""
+    (tmp_path / "m.c").write_text("""extern void __enzyme_autodiff(void *, ...);
+double sq(double v) { return v * v; }
+double aug_sq(double v) { return v * v; }
+double rev_sq(double v, double d) { return 2 * v * d; }
+void *__enzyme_register_gradient_sq[] = {(void *)sq, (void *)aug_sq, (void *)rev_sq};
+void f(double *x, double *y, int n) {
+#pragma omp parallel for
+  for (int i = 0; i < n; i++)
+    y[i] = sq(x[i]);
+}
+void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff((void *)f, x, dx, y, dy, n); }
+""")
+    r = _adcc(["-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:9:\d+: error: .*'sq' inside an OpenMP parallel region", r.stderr), r.stderr
+
+
+def _archer() -> Path | None:
+    r = subprocess.run(["clang-22", "-print-resource-dir"], capture_output=True, text=True)
+    lib = Path(r.stdout.strip()).parents[1] / "libarcher.so" if r.returncode == 0 else None
+    return lib if lib is not None and lib.exists() else None
+
+
+@pytest.mark.slow
+@needs_libomp
+@pytest.mark.skipif(_archer() is None, reason="libarcher.so (libomp-22-dev) not found")
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_thread_sanitizer(program, tmp_path):
+    """ThreadSanitizer over the derivatives (adcc's IR compiled by clang with -fsanitize=thread, the
+    runtime too; Archer tells TSan about OpenMP's synchronization): no data race reported."""
+    r = _adcc(["-fopenmp", "-fsanitize=thread", "-O1", "-S", "-emit-llvm", str(OMP_DIR / f"{program}.c"),
+               "-o", "t.ll"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    build = subprocess.run(["clang-22", "-fopenmp", "-fsanitize=thread", "-O1", "-g", "t.ll",
+                            str(REPO / "runtime" / "adcc_runtime.c"), "-o", "t", "-lm"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
+    assert build.returncode == 0, build.stderr
+    env = {**ENV, "OMP_TOOL_LIBRARIES": str(_archer()), "TSAN_OPTIONS": "ignore_noninstrumented_modules=1"}
+    for k in range(3):
+        run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=TIMEOUT, env=env)
+        assert "ThreadSanitizer" not in run.stderr and run.returncode == 0, run.stderr[-4000:]
+        assert f"PASS openmp/{program}" in run.stdout, run.stdout
