@@ -181,8 +181,8 @@ def test_suite_programs_pass_the_check_without_warnings(tmp_path, src):
     assert all("[-Wadcc-dropped-derivative]" in w and "global" in w for w in warnings), c.stderr
     r = run([exe], cwd=tmp_path, timeout=300)  # sampled: each site's first 8 calls, then 16, 32, ...
     assert r.returncode == 0 and re.search(r"^PASS", r.stdout, re.M), r.stdout + r.stderr
-    if not re.search(r"__enzyme_(autodiff|fwddiff|reverse)", src.read_text()):
-        assert not SUMMARY.findall(r.stderr), r.stderr  # (__enzyme_batch: evaluations, no derivative)
+    if not SUMMARY.findall(r.stderr):  # no derivative call ran: only __enzyme_batch (evaluations)
+        assert "__enzyme_batch" in src.read_text(), r.stderr
         return
     counts = summary(r.stderr)
     assert counts["failed"] == DISAGREE_ON_PURPOSE.get(rel, 0), r.stderr

@@ -38,7 +38,8 @@ def test_table_spellings_take_what_clang_takes():
             and n not in ("-###", "-print-", "--print-", "-Xarch_", "-Xoffload-linker", "-J", "-module-dir",
                           "-fintrinsic-modules-path", "--adcc-fast-path-done")
             and not n.startswith(("--ad-", "-fadcc", "-fno-adcc", "--print-types", "--print-activity",
-                                  "--help", "-help", "--version"))]
+                                  "--help", "-help", "--version", "-Wadcc-", "-Wno-adcc-", "-Werror=adcc-",
+                                  "-Wno-error=adcc-"))]
     consumed = {**probe(FLANG, ours), **probe(CLANG, ours)}
     wrong = sorted(n for n in ours if bool(consumed.get(n)) != takes_separate_value(n))
     assert wrong == []

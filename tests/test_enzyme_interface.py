@@ -201,8 +201,9 @@ def test_error_shows_source_line_caret_and_notes(tmp_path):
     assert lines[1] == "    4 |         return mystery(x) * x;"  # tabs expanded, as clang shows them
     assert lines[2] == "      | " + " " * 15 + "^"  # under the m of mystery
     notes = [ln for ln in lines if ": note: " in ln]
-    # the fixes, and (found at the link step) that nothing defines the function
-    assert len(notes) == 3 and all(ln.startswith("ext.c:4:9: note: ") for ln in notes)
+    # the fixes, (found at the link step) that nothing defines the function, and the request
+    assert len(notes) == 4 and all(ln.startswith("ext.c:4:9: note: ") for ln in notes[:3])
+    assert notes[3].startswith("ext.c:6:") and "while differentiating 'f', requested here" in notes[3]
     assert "__enzyme_register_gradient_mystery" in r.stderr and "enzyme_inactive" in r.stderr
     assert "\033[" not in r.stderr  # no colour when stderr is not a terminal
 

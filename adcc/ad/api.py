@@ -187,7 +187,7 @@ def _drop_passive_markers(module) -> None:
         return
     for name in module.defined_function_names():
         e = module.functions[name]
-        if e.parsed is None:
+        if e.parsed is None and PASSIVE not in e.text:
             continue
         for inst in list(module.function(name).instructions()):
             if inst.opcode == "call" and inst.callee_name == PASSIVE:

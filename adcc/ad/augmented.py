@@ -154,7 +154,7 @@ class AugmentedBuilder:
             from adcc.ad.globals import shadow_constant
             return shadow_constant(self.module, v)
         if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
-            return inactive_pointer_shadow(self.module, self.act, v, user, True, refuse)
+            return inactive_pointer_shadow(self.module, self.act, v, user, True, refuse, self.p)
         return v if isinstance(v, Constant) else self.p(v)
 
     def clone(self, inst: Instruction, ops: list[Value] | None = None, name=None) -> Instruction:

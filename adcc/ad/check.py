@@ -143,8 +143,26 @@ def _plan_result(module, spec: FunctionSpec, fn: Function, plan: Plan) -> str | 
     kind = PRECISION.get(ret.kind) if isinstance(ret, T.FloatType) else None
     if kind is None:
         return "its result is active but not a float or double scalar"
-    plan.ret_kind = kind
+    # a double result computed in single precision somewhere has single-precision noise
+    plan.ret_kind = FLOAT if kind == DOUBLE and _computes_in_single(module, fn) else kind
     return None
+
+
+def _computes_in_single(module, fn: Function) -> bool:
+    """Does `fn`'s call tree round values to float (so finite differences of it have float noise)?"""
+    seen: set[str] = set()
+    todo = [fn.fname]
+    while todo and len(seen) <= 256:
+        name = todo.pop()
+        if name in seen or not module.is_defined(name):
+            continue
+        seen.add(name)
+        for inst in module.function(name).instructions():
+            if inst.opcode == "fptrunc" or (inst.opcode in ("fadd", "fsub", "fmul", "fdiv") and inst.type == T.f32):
+                return True
+            if inst.opcode in ("call", "invoke") and inst.callee_name is not None:
+                todo.append(inst.callee_name)
+    return False
 
 
 def region_layout(module, types, arg) -> tuple[int, ...] | str | None:
@@ -157,7 +175,7 @@ def region_layout(module, types, arg) -> tuple[int, ...] | str | None:
     kinds = {p[0]: k for p, k in tree.paths.items()}
     every = kinds.pop(-1, None)
     if isinstance(every, Float):
-        precision = PRECISION.get(every.kind)
+        precision = PRECISION.get(every.kind) if every.kind in ("float", "double") else None
         if precision is None or any(isinstance(k, Float) and k != every for k in kinds.values()):
             return f"its memory holds {every.kind} values"
         return (layout.alloc_size(module, T.FloatType(every.kind)), 1, 0, precision)
@@ -203,7 +221,7 @@ def _float_slots(kinds: dict, limit: int) -> list[int] | str:
             continue
         kind = kinds[off].kind
         width = T.FLOAT_BITS[kind] // 8
-        if PRECISION.get(kind) is None:
+        if kind not in ("float", "double"):  # (long double memory: not read as doubles)
             return f"its memory holds {kind} values"
         if any(kinds.get(off + i) != kinds[off] for i in range(width)):
             return "the layout of its memory is not known"

@@ -281,7 +281,8 @@ def rule_unavailable(module, inst: Instruction, rule, mode: str) -> CompileError
                                      f"but {mode} mode needs {need}, and '{name}' has no body to differentiate")
 
 
-def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: bool, refuse: bool) -> Value:
+def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: bool, refuse: bool,
+                            primal=None) -> Value:
     """The shadow of pointer `v`, which has none, where one must be given: for constants, the
     same expression over zero twins of the globals (null for null); otherwise null (stored into
     shadow memory: a later active access through it fails loudly, never silently), or, where the
@@ -292,6 +293,11 @@ def inactive_pointer_shadow(module, act, v: Value, user: Instruction, writable: 
         return inactive_constant_shadow(module, v, writable)
     if not refuse:
         return Constant(T.ptr, "null")
+    if primal is not None and getattr(module, "_adcc_dropped_const", False) and act.inactive_argument(v) is not None:
+        # memory of an enzyme_const argument that active values flow through, which the
+        # -Wadcc-dropped-derivative warning has reported for this call: Enzyme's meaning (the
+        # constant pointer stands for its own shadow; what flows through that memory is dropped)
+        return primal(v)
     raise unsupported(module, user, f"cannot differentiate: a pointer may point into active memory or into "
                                     f"{act.describe_inactive(v)} (mismatched activity); give that memory a "
                                     f"shadow (pass it as enzyme_dup)")

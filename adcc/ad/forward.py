@@ -130,7 +130,7 @@ class ForwardSynthesizer:
         if sh is not None:
             return sh[w]
         if isinstance(v.type, T.PointerType) or (pointer_aggregate(self.module, v.type) and not isinstance(v, Constant)):
-            return inactive_pointer_shadow(self.module, self.act, v, user, False, refuse)
+            return inactive_pointer_shadow(self.module, self.act, v, user, False, refuse, self.p)
         return v if isinstance(v, Constant) else self.p(v)
 
     # --- instructions -----------------------------------------------------------------

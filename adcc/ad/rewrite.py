@@ -273,7 +273,10 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         return rewrite_split(ctx, site, lambda b: _arguments(b, site, fn)[1])
     _check_return(module, site)
     spec = _site_spec(module, site)
-    ctx.warnings.extend(dropped_derivative_warnings(module, site, spec, ctx.options))
+    dropped = dropped_derivative_warnings(module, site, spec, ctx.options)
+    ctx.warnings.extend(dropped)
+    # where such memory meets active memory, its pointer is its own shadow (as in Enzyme), never silently
+    module._adcc_dropped_const = any(w.key[1] is not None and not isinstance(w.key[1], str) for w in dropped)
     fn = module.function(site.fn_name)
     b = Builder(module).position_before(site.inst)
     out_memory, args = _arguments(b, site, fn)

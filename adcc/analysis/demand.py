@@ -136,6 +136,16 @@ class ShadowDemands:
         if not self.has_shadow(ptr):
             self._demand(ptr, weak=True)
 
+    def inactive_argument(self, v: Value) -> Argument | None:
+        """The argument (passed without a shadow) whose memory pointer `v` points into, if that is
+        all `v` is: the argument through address arithmetic."""
+        for _ in range(32):
+            if not isinstance(v, Instruction) or v.opcode not in ("getelementptr", "bitcast", "addrspacecast",
+                                                                 "freeze"):
+                break
+            v = v.operands[0]
+        return v if isinstance(v, Argument) else None
+
     def describe_inactive(self, v: Value) -> str:
         """What memory pointer `v` (without a shadow) points into, for messages."""
         seen = 0

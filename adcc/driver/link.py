@@ -177,15 +177,16 @@ def _located_at_request(err, merged):
     except Exception:  # the error stands as it is
         return err
     message = err.diagnostic.message
-    for target, loc in requests:  # the call the error is about, where a compile step saw it
-        if target.startswith("call:") and f"'{target[5:]}'" in message and not module.is_defined(target[5:]):
-            notes = [n if n.location is not None else Diagnostic(n.severity, n.message, loc) for n in err.notes]
-            notes.append(Diagnostic("note", f"no object or static library of this link defines '{target[5:]}'", loc))
-            return CompileError(message, loc, notes=notes, exit_code=err.exit_code)
+    calls = [(t[5:], loc) for t, loc in requests if t.startswith("call:")]
     requests = [(t, loc) for t, loc in requests if not t.startswith("call:")]
+    asked = [Diagnostic("note", f"while differentiating '{t}', requested here", loc) for t, loc in requests]
+    for callee, loc in calls:  # the call the error is about, where a compile step saw it
+        if f"'{callee}'" in message and not module.is_defined(callee):
+            notes = [n if n.location is not None else Diagnostic(n.severity, n.message, loc) for n in err.notes]
+            notes.append(Diagnostic("note", f"no object or static library of this link defines '{callee}'", loc))
+            return CompileError(message, loc, notes=[*notes, *asked], exit_code=err.exit_code)
     for target, loc in requests:
         if not module.is_defined(target) and f"'{target}'" in message:
             note = Diagnostic("note", f"no object or static library of this link defines '{target}'")
             return CompileError(message, loc, notes=[*err.notes, note], exit_code=err.exit_code)
-    notes = [Diagnostic("note", f"while differentiating '{t}', requested here", loc) for t, loc in requests]
-    return CompileError(message, None, notes=[*err.notes, *notes], exit_code=err.exit_code)
+    return CompileError(message, None, notes=[*err.notes, *asked], exit_code=err.exit_code)
