@@ -36,9 +36,7 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     (enzyme_primal_return): { primal result, adjoints... }."""
     module = ctx.module
     key = ("grad", spec, with_primal)
-    cache = getattr(ctx, "gradient_cache", None)
-    if cache is None:
-        cache = ctx.gradient_cache = {}
+    cache = gradient_cache(ctx)
     if key in cache:
         return cache[key]
     fn = module.function(spec.name)
@@ -50,18 +48,7 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
                  attributes=module.target_attributes(spec.name))
     module.add_function(g)
     b = Builder(module, g).position_at_end(g.add_block("entry"))
-    tape = b.alloca(TAPE_TYPE, align=8)
-    bound = static_tape_bytes(module, aug)
-    on_stack = bound is not None and bound <= STACK_TAPE_LIMIT
-    if on_stack:
-        # The whole tape fits a stack buffer: no runtime calls, and once aug and rev are
-        # inlined here the optimizer forwards each record from its store to its load.
-        buf = b.alloca(T.ArrayType(max(bound, 16), T.i8), align=16)
-        b.store(buf, tape, align=8)
-        b.store(Builder.iconst(T.i64, 0), b.byte_gep(tape, 8), align=8)
-        b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
-    else:
-        b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    tape, on_stack = new_tape(b, module, aug)
     primal = b.call(aug, aug_pack.type, [tape, *g.args])
     top = b.load(T.i64, b.byte_gep(tape, 8), align=8)
     b.call("adcc_tape_note", T.void, [top])  # tape bytes of this gradient (adcc_tape_last_bytes)
@@ -81,6 +68,30 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     b.ret(r if out_pack.fields else None)
     cache[key] = (g, out_pack)
     return g, out_pack
+
+
+def gradient_cache(ctx) -> dict:
+    """The gradient functions built for this module, by (kind, spec, with_primal)."""
+    if not hasattr(ctx, "gradient_cache"):
+        ctx.gradient_cache = {}
+    return ctx.gradient_cache
+
+
+def new_tape(b: Builder, module, aug: Function) -> tuple[Value, bool]:
+    """A fresh tape for a gradient that calls `aug`; True when its records are on the stack."""
+    tape = b.alloca(TAPE_TYPE, align=8)
+    bound = static_tape_bytes(module, aug)
+    on_stack = bound is not None and bound <= STACK_TAPE_LIMIT
+    if on_stack:
+        # The whole tape fits a stack buffer: no runtime calls, and once aug and rev are
+        # inlined here the optimizer forwards each record from its store to its load.
+        buf = b.alloca(T.ArrayType(max(bound, 16), T.i8), align=16)
+        b.store(buf, tape, align=8)
+        b.store(Builder.iconst(T.i64, 0), b.byte_gep(tape, 8), align=8)
+        b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
+    else:
+        b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    return tape, on_stack
 
 
 class ReverseSynthesizer:
@@ -126,6 +137,10 @@ class ReverseSynthesizer:
         ReverseBuilder(self).build()
         for fn in (self.aug, self.rev):
             mark_tape_noalias(self.module, fn)
+        if not hasattr(self.ctx, "function_records"):
+            self.ctx.function_records = {}
+        # what the function record holds (adcc.ad.vector_reverse patches lanes' shadows into it)
+        self.ctx.function_records[self.spec] = (list(self.plan.func_keys), len(self.returns))
 
     def record_types(self, blk: Block) -> list[T.Type]:
         s = self
