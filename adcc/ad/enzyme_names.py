@@ -117,7 +117,7 @@ MARKERS = (
          role=Role.ACTIVITY, activity=Activity.DUP, values=1),
     Name("enzyme_dupnoneedv", M, "enzyme_dupv for an argument whose primal result is not needed", I,
          role=Role.ACTIVITY, activity=Activity.DUPNONEED, values=1),
-    Name("enzyme_width", M, "`enzyme_width, N`: forward vector mode with N shadows per duplicated argument", I,
+    Name("enzyme_width", M, "`enzyme_width, N`: vector mode (forward, and reverse for pointer arguments) with N shadows per duplicated argument", I,
          role=Role.FLAG, values=1),
     Name("enzyme_primal_return", M, "the call also returns f's result: {primal, derivatives...}", I, role=Role.FLAG),
     Name("enzyme_const_return", M, "f's return value has no derivative (reverse: not seeded)", I, role=Role.FLAG),

@@ -386,8 +386,9 @@ class ForwardSynthesizer:
         name = name or inst.callee_name
         if kind is CallKind.ALLOC:
             self._clone_primal(inst)
-            args = [self.p(a) for a in inst.args]
-            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
+            if self.act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
+                args = [self.p(a) for a in inst.args]
+                self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
             return
         if kind is CallKind.REALLOC:
             self._clone_primal(inst)

@@ -259,6 +259,13 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
         fn = module.function(site.fn_name)
         _, packing = forward_signature(module, fn, spec)
         return ctx.forward_function(spec), packing
+    if spec.width > 1:
+        from adcc.ad.vector_reverse import vector_gradient_function
+        if site.target_sret is not None:
+            raise CompileError(f"enzyme_width {spec.width} in reverse mode is not supported for "
+                               f"'{site.fn_name.strip(chr(34))}', which returns a struct through memory",
+                               location_of(module, site.inst))
+        return vector_gradient_function(ctx, spec, site.primal_return, location_of(module, site.inst))
     from adcc.ad.reverse import gradient_function
     return gradient_function(ctx, spec, with_primal=site.primal_return)
 
@@ -305,6 +312,8 @@ def _unchecked_shape(site: CallSite) -> str | None:
         return "functions returning a struct through memory are not checked yet"
     if site.primal_return:
         return "calls with enzyme_primal_return are not checked yet"
+    if site.mode is Mode.REVERSE and site.width > 1:
+        return "vector reverse mode (enzyme_width) calls are not checked yet"
     return None
 
 
