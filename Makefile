@@ -10,8 +10,8 @@ APT_PKGS := clang-22 lld-22 flang-22 llvm-22 python3-venv
 # only for `make test` and `make bench` (tests/test_blas.py, bench/blas; Eigen 3 and Boost for
 # tests/test_e2e_eigen.py and the IR corpus; cmake, meson and ninja for the real-build tests, so
 # that CI runs them rather than skips them; clang's OpenMP runtime and headers for
-# tests/test_openmp.py, bench/openmp): not for `make demo`
-TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-build libomp-22-dev
+# tests/test_openmp.py, bench/openmp; Open MPI for tests/test_mpi.py, bench/mpi): not for `make demo`
+TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-build libomp-22-dev openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
@@ -94,6 +94,7 @@ bench: test-setup
 	$(PY) bench/kernels/run_ratio.py $(BENCH_ARGS)
 	$(PY) bench/blas/run_blas.py $(BENCH_ARGS)
 	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
+	$(PY) bench/mpi/run_mpi.py $(BENCH_ARGS)
 	$(PY) bench/run_higher.py $(BENCH_ARGS)
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 

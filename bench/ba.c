@@ -1,15 +1,21 @@
 /* Bundle-adjustment residuals and their Jacobian blocks, as ADBench defines them. Camera (11):
  * Rodrigues rotation (3), centre (3), focal length, principal point (2), radial distortion (2);
  * point (3); weight w. Per observation: reprojection error w * (proj(cam, X) - feature) (2) and
- * weight error 1 - w^2 (1). The Jacobian is built by one reverse-mode call per residual.
+ * weight error 1 - w^2 (1). Three ways to build the Jacobian blocks, each checked and timed:
+ * - `ba`: vector reverse mode, both rows of a block in one call (`enzyme_width 2`);
+ * - `ba_rows`: one reverse-mode call per row (as ADBench's reverse-mode tools do);
+ * - `ba_fwd`: vector forward mode, the 15 columns of a block in one call (`enzyme_width 15`).
  * Usage: ba [--quick] [--size P (observations)] DATA  (ADBench ba*.txt: one camera, point, weight
  * and feature, replicated to n cameras, m points, p observations; observation i uses camera i%n
  * and point i%m). */
 #include "bench.h"
 
 extern void __enzyme_autodiff(void *, ...);
+extern void __enzyme_fwddiff(void *, ...);
 int enzyme_dup;
+int enzyme_dupv;
 int enzyme_const;
+int enzyme_width;
 
 enum { NCAM = 11, ROT = 0, CENTRE = 3, FOCAL = 6, PRINCIPAL = 7, RADIAL = 9, NBLOCK = NCAM + 3 + 1 };
 
@@ -62,7 +68,26 @@ static void run_primal(void *ctx) {
   for (int i = 0; i < b->p; i++) weight_error(b->w + i, b->werr + i);
 }
 
+static void weight_block(ba_problem *b, int i) {
+  double one = 1.0, werr;
+  b->wjac[i] = 0.0;
+  __enzyme_autodiff((void *)weight_error, enzyme_dup, b->w + i, b->wjac + i, enzyme_dup, &werr, &one);
+}
+
+/* both rows in one reverse pass: lane r seeds residual r and fills row r (rows NBLOCK apart) */
 static void jacobian_block(ba_problem *b, int i) {
+  const double *cam = b->cams + NCAM * b->obs[2 * i], *pt = b->pts + 3 * b->obs[2 * i + 1];
+  double err[2], seed[2][2] = {{1.0, 0.0}, {0.0, 1.0}}, *rows = b->jac + 2L * i * NBLOCK;
+  const long stride = sizeof(double) * NBLOCK;
+  memset(rows, 0, sizeof(double) * 2 * NBLOCK);
+  __enzyme_autodiff((void *)reprojection_error, enzyme_width, 2, enzyme_dupv, stride, cam, rows,
+                    enzyme_dupv, stride, pt, rows + NCAM, enzyme_dupv, stride, b->w + i, rows + NCAM + 3,
+                    enzyme_const, b->feats + 2 * i, enzyme_dupv, sizeof seed[0], err, seed);
+  weight_block(b, i);
+}
+
+/* one reverse pass per row */
+static void jacobian_block_rows(ba_problem *b, int i) {
   const double *cam = b->cams + NCAM * b->obs[2 * i], *pt = b->pts + 3 * b->obs[2 * i + 1];
   double err[2];
   for (int r = 0; r < 2; r++) {
@@ -74,14 +99,37 @@ static void jacobian_block(ba_problem *b, int i) {
                       enzyme_dup, b->w + i, row + NCAM + 3, enzyme_const, b->feats + 2 * i,
                       enzyme_dup, err, derr);
   }
-  double one = 1.0, werr;
-  b->wjac[i] = 0.0;
-  __enzyme_autodiff((void *)weight_error, enzyme_dup, b->w + i, b->wjac + i, enzyme_dup, &werr, &one);
+  weight_block(b, i);
+}
+
+/* vector forward mode: tangent k = unit vector k of (cam, point, w); column k of both rows */
+typedef struct { double v[NBLOCK][NBLOCK]; } ba_seeds;
+static ba_seeds ba_unit;
+static void jacobian_block_fwd(ba_problem *b, int i) {
+  const double *cam = b->cams + NCAM * b->obs[2 * i], *pt = b->pts + 3 * b->obs[2 * i + 1];
+  double err[2], derr[NBLOCK][2], *rows = b->jac + 2L * i * NBLOCK;
+  const long stride = sizeof(double) * NBLOCK;
+  __enzyme_fwddiff((void *)reprojection_error, enzyme_width, NBLOCK, enzyme_dupv, stride, cam, &ba_unit.v[0][0],
+                   enzyme_dupv, stride, pt, &ba_unit.v[0][NCAM], enzyme_dupv, stride, b->w + i,
+                   &ba_unit.v[0][NCAM + 3], enzyme_const, b->feats + 2 * i, enzyme_dupv, sizeof derr[0], err, derr);
+  for (int k = 0; k < NBLOCK; k++) {
+    rows[k] = derr[k][0];
+    rows[NBLOCK + k] = derr[k][1];
+  }
+  weight_block(b, i);
 }
 
 static void run_grad(void *ctx) {
   ba_problem *b = ctx;
   for (int i = 0; i < b->p; i++) jacobian_block(b, i);
+}
+static void run_grad_rows(void *ctx) {
+  ba_problem *b = ctx;
+  for (int i = 0; i < b->p; i++) jacobian_block_rows(b, i);
+}
+static void run_grad_fwd(void *ctx) {
+  ba_problem *b = ctx;
+  for (int i = 0; i < b->p; i++) jacobian_block_fwd(b, i);
 }
 
 /* FD oracle for one observation's block: x = [cam | point | w], loss = s . residuals. */
@@ -149,11 +197,18 @@ int main(int argc, char **argv) {
     b.obs[2 * i + 1] = i % b.m;
   }
 
-  run_grad(&b);
-  double err = check_blocks(&b);
-  double tp = bench_time(&a, run_primal, &b);
-  double tg = bench_time(&a, run_grad, &b);
+  for (int k = 0; k < NBLOCK; k++) ba_unit.v[k][k] = 1.0;
   char size[64];
   snprintf(size, sizeof size, "n%d_m%d_p%d", b.n, b.m, b.p);
-  return bench_report("ba", size, tp, tg, err);
+  double tp = bench_time(&a, run_primal, &b);
+  const char *names[3] = {"ba", "ba_rows", "ba_fwd"};
+  void (*grads[3])(void *) = {run_grad, run_grad_rows, run_grad_fwd};
+  int rc = 0;
+  for (int k = 0; k < 3; k++) {
+    memset(b.jac, 0, sizeof(double) * 2 * NBLOCK * b.p);
+    grads[k](&b);
+    double err = check_blocks(&b);
+    rc |= bench_report(names[k], size, tp, bench_time(&a, grads[k], &b), err);
+  }
+  return rc;
 }

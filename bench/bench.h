@@ -4,8 +4,10 @@
 #ifndef ADCC_BENCH_H
 #define ADCC_BENCH_H
 
-/* adcc's runtime reports the largest tape of this thread; absent when built without adcc */
+/* adcc's runtime reports the tape of this thread's last gradient (and the largest one); absent
+ * when built without adcc */
 extern long long adcc_tape_peak_bytes(void) __attribute__((weak));
+extern long long adcc_tape_last_bytes(void) __attribute__((weak));
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,11 +24,12 @@ typedef struct {
   long size;          /* --size N: problem size override (meaning depends on the benchmark) */
   double min_total_s; /* keep sampling until this much time has been spent */
   int min_samples;
+  int fixed;          /* BENCH_SAMPLES set: one call per sample, no warm-up batching */
   int higher;         /* --higher: split mode, Hessian-vector products, batches (#11; run_higher.py) */
 } bench_args;
 
 static bench_args bench_parse(int argc, char **argv) {
-  bench_args a = {0, NULL, 0, 0.5, 5, 0};
+  bench_args a = {0, NULL, 0, 0.5, 5, 0, 0};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) a.quick = 1;
     else if (!strcmp(argv[i], "--higher")) a.higher = 1;
@@ -35,6 +38,9 @@ static bench_args bench_parse(int argc, char **argv) {
     else { fprintf(stderr, "usage: %s [--quick] [--higher] [--size N] [DATA]\n", argv[0]); exit(2); }
   }
   if (a.quick) a.min_total_s = 0.005;
+  /* BENCH_SAMPLES=N: exactly N single-call samples (instruction counts under valgrind) */
+  const char *fixed = getenv("BENCH_SAMPLES");
+  if (fixed && atoi(fixed) > 0) { a.min_samples = atoi(fixed); a.min_total_s = 0.0; a.fixed = 1; }
   return a;
 }
 
@@ -52,6 +58,7 @@ static double bench_time(const bench_args *a, void (*fn)(void *), void *ctx) {
   double one = bench_now() - t0;
   long reps = one > 2e-3 ? 1 : (long)(2e-3 / (one > 1e-9 ? one : 1e-9)) + 1;
   if (a->quick && reps > 1000) reps = 1000;
+  if (a->fixed) reps = 1;
   double best = INFINITY, spent = 0.0;
   for (int s = 0; s < a->min_samples || spent < a->min_total_s; s++) {
     double start = bench_now();
@@ -121,7 +128,7 @@ static int bench_report(const char *name, const char *size, double primal_s, dou
   printf("{\"name\": \"%s\", \"size\": \"%s\", \"primal_s\": %.6e, \"grad_s\": %.6e, "
          "\"ratio\": %.4f, \"max_rel_err\": %.3e, \"tape_bytes\": %lld}\n",
          name, size, primal_s, grad_s, grad_s / primal_s, isnan(max_rel_err) ? 1e300 : max_rel_err,
-         adcc_tape_peak_bytes ? (long long)adcc_tape_peak_bytes() : -1LL);
+         adcc_tape_last_bytes ? (long long)adcc_tape_last_bytes() : -1LL);
   fflush(stdout);
   if (!(max_rel_err <= BENCH_TOLERANCE)) {
     fprintf(stderr, "%s %s: gradient check failed, max_rel_err = %g > %g\n", name, size,

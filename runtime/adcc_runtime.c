@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define ADCC_ALIGN 16
-#define ADCC_HEADER 16 /* keeps the shadow payload 16-byte aligned */
 
 static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(ADCC_ALIGN - 1); }
 
@@ -162,72 +161,81 @@ void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_
   return shadow->base + ((char *)primal_block - primal->base);
 }
 
-static int64_t *header_of(void *shadow) { return (int64_t *)((char *)shadow - ADCC_HEADER); }
-
-/* Live heap shadows (open addressing, linear probing, tombstones), so that a shadow whose origin
- * the compiler could not see is released by the right function (adcc_shadow_release). */
+/* Live heap shadows and their sizes (open addressing, linear probing, tombstones), so that a
+ * shadow whose origin the compiler could not see is released by the right function
+ * (adcc_shadow_release). A heap shadow is a plain heap block, without a header: one that escapes
+ * to the program (the tangent of an allocation f returns, a std::vector f returns by value) is
+ * released by the program's own free or delete, as with Enzyme. Its entry then stays until the
+ * allocator hands the address out again to adcc_shadow_alloc, which drops it. */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static void **live_slots;
+static int64_t *live_sizes;
 static int64_t live_cap, live_used, live_count;
 #define LIVE_TOMB ((void *)1)
 
 static uint64_t live_hash(void *p) { return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull; }
 
-static void live_insert_nolock(void *p);
+static void live_insert_nolock(void *p, int64_t size);
 
 static void live_rehash(int64_t cap) {
   void **old = live_slots;
-  int64_t old_cap = live_cap;
+  int64_t *old_sizes = live_sizes, old_cap = live_cap;
   live_slots = calloc((size_t)cap, sizeof(void *));
-  if (!live_slots) adcc_fatal("out of memory tracking shadow memory");
+  live_sizes = calloc((size_t)cap, sizeof(int64_t));
+  if (!live_slots || !live_sizes) adcc_fatal("out of memory tracking shadow memory");
   live_cap = cap;
   live_used = live_count = 0;
   for (int64_t i = 0; i < old_cap; i++)
-    if (old[i] && old[i] != LIVE_TOMB) live_insert_nolock(old[i]);
+    if (old[i] && old[i] != LIVE_TOMB) live_insert_nolock(old[i], old_sizes[i]);
   free(old);
+  free(old_sizes);
 }
 
-static void live_insert_nolock(void *p) {
+static void live_insert_nolock(void *p, int64_t size) {
   if ((live_used + 1) * 2 > live_cap) live_rehash(live_cap ? (live_count * 4 > live_cap ? live_cap * 2 : live_cap) : 1024);
   int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
   while (live_slots[i] && live_slots[i] != LIVE_TOMB) i = (i + 1) & (live_cap - 1);
   if (!live_slots[i]) live_used++;
   live_slots[i] = p;
+  live_sizes[i] = size;
   live_count++;
 }
 
-static int live_remove(void *p) {
-  int found = 0;
-  pthread_mutex_lock(&live_lock);
-  if (live_cap) {
-    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
-    while (live_slots[i]) {
-      if (live_slots[i] == p) {
-        live_slots[i] = LIVE_TOMB;
-        live_count--;
-        found = 1;
-        break;
-      }
-      i = (i + 1) & (live_cap - 1);
-    }
+/* the slot holding p, or -1 */
+static int64_t live_find_nolock(void *p) {
+  if (!live_cap) return -1;
+  int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
+  while (live_slots[i]) {
+    if (live_slots[i] == p) return i;
+    i = (i + 1) & (live_cap - 1);
   }
+  return -1;
+}
+
+static int live_remove_nolock(void *p) {
+  int64_t i = live_find_nolock(p);
+  if (i < 0) return 0;
+  live_slots[i] = LIVE_TOMB;
+  live_count--;
+  return 1;
+}
+
+static int live_remove(void *p) {
+  pthread_mutex_lock(&live_lock);
+  int found = live_remove_nolock(p);
   pthread_mutex_unlock(&live_lock);
   return found;
 }
 
-static int live_contains(void *p) {
-  int found = 0;
+/* the size of the live shadow p, or -1 when p is not one */
+static int64_t live_size(void *p) {
   pthread_mutex_lock(&live_lock);
-  if (live_cap) {
-    int64_t i = (int64_t)(live_hash(p) & (uint64_t)(live_cap - 1));
-    while (live_slots[i] && !found) {
-      found = live_slots[i] == p;
-      i = (i + 1) & (live_cap - 1);
-    }
-  }
+  int64_t i = live_find_nolock(p), size = i < 0 ? -1 : live_sizes[i];
   pthread_mutex_unlock(&live_lock);
-  return found;
+  return size;
 }
+
+static int live_contains(void *p) { return live_size(p) >= 0; }
 
 int64_t adcc_shadow_live_count(void) {
   pthread_mutex_lock(&live_lock);
@@ -239,14 +247,14 @@ int64_t adcc_shadow_live_count(void) {
 void *adcc_shadow_alloc(int64_t nbytes) {
   if (nbytes < 0) adcc_fatal("negative shadow allocation size");
   void *mem = NULL;
-  if (posix_memalign(&mem, ADCC_ALIGN, (size_t)(ADCC_HEADER + nbytes)) != 0)
+  if (posix_memalign(&mem, ADCC_ALIGN, (size_t)(nbytes ? nbytes : 1)) != 0 || !mem)
     adcc_fatal("out of memory allocating shadow memory");
-  memset(mem, 0, (size_t)(ADCC_HEADER + nbytes));
-  *(int64_t *)mem = nbytes;
+  memset(mem, 0, (size_t)nbytes);
   pthread_mutex_lock(&live_lock);
-  live_insert_nolock((char *)mem + ADCC_HEADER);
+  live_remove_nolock(mem); /* an escaped shadow at this address was freed by the program */
+  live_insert_nolock(mem, nbytes);
   pthread_mutex_unlock(&live_lock);
-  return (char *)mem + ADCC_HEADER;
+  return mem;
 }
 
 void *adcc_shadow_calloc(int64_t count, int64_t size) {
@@ -254,12 +262,15 @@ void *adcc_shadow_calloc(int64_t count, int64_t size) {
   return adcc_shadow_alloc(count * size);
 }
 
-int64_t adcc_shadow_size(void *shadow) { return shadow ? *header_of(shadow) : 0; }
+int64_t adcc_shadow_size(void *shadow) {
+  int64_t size = shadow ? live_size(shadow) : 0;
+  return size < 0 ? 0 : size;
+}
 
 void adcc_shadow_free(void *shadow) {
   if (shadow) {
     live_remove(shadow);
-    free(header_of(shadow));
+    free(shadow);
   }
 }
 
@@ -294,14 +305,14 @@ void adcc_free_flush(int64_t mark) {
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)) {
   if (!shadow) return;
   if (live_remove(shadow))
-    free(header_of(shadow));
+    free(shadow);
   else
     user_free(shadow); /* the caller's own shadow: released like its primal */
 }
 
 int32_t adcc_shadow_free_if_ours(void *shadow) {
   if (!shadow || !live_remove(shadow)) return 0;
-  free(header_of(shadow));
+  free(shadow);
   return 1;
 }
 

@@ -1,6 +1,7 @@
 /* adcc runtime: tapes for reverse mode and shadow memory for duplicated allocations.
  * The AD code generator calls exactly these symbols (names checked by tests/test_runtime.py).
- * Tape blocks are LIFO and 16-byte aligned; shadow allocations carry a hidden size header. */
+ * Tape blocks are LIFO and 16-byte aligned; heap shadows are plain heap blocks (the program may
+ * free one that escapes to it), their sizes kept in the runtime's table of live shadows. */
 #ifndef ADCC_RUNTIME_H
 #define ADCC_RUNTIME_H
 
@@ -25,7 +26,7 @@ void adcc_tape_note(int64_t bytes);       /* records the tape size after an augm
 int64_t adcc_tape_last_bytes(void);       /* tape bytes of this thread's last gradient */
 int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far */
 
-void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, hidden size header */
+void *adcc_shadow_alloc(int64_t nbytes); /* zeroed, 16-byte aligned, a plain heap block (free() releases it) */
 void *adcc_shadow_calloc(int64_t count, int64_t size);
 void *adcc_shadow_realloc_fwd(void *old_shadow, int64_t nbytes); /* reverse mode: new shadow, old copied then zeroed; old not freed */
 void adcc_shadow_realloc_rev(void *old_shadow, void *new_shadow); /* bytes move back into old (zeroed since); frees new */
@@ -33,10 +34,11 @@ void *adcc_shadow_realloc(void *old_shadow, int64_t nbytes); /* forward mode: li
 int32_t adcc_shadow_free_if_ours(void *shadow); /* frees and returns 1 if adcc allocated it; else 0 (NULL: 0) */
 void adcc_shadow_free(void *shadow); /* NULL ok */
 void adcc_shadow_release(void *shadow, void (*user_free)(void *)); /* ours: adcc_shadow_free; else user_free */
-int64_t adcc_shadow_live_count(void);
+int64_t adcc_shadow_live_count(void); /* heap shadows allocated and not yet released (one that escaped and
+                                         the program freed counts until adcc_shadow_alloc reuses its address) */
 void adcc_free_later(void *p, void (*fn)(void *)); /* fn(p) at the next adcc_free_flush below it */
 int64_t adcc_free_mark(void);
-void adcc_free_flush(int64_t mark);     /* run the deferred frees made since `mark`, latest first */   /* heap shadows allocated and not yet released */
+void adcc_free_flush(int64_t mark);     /* run the deferred frees made since `mark`, latest first */
 void *adcc_tape_grow_zeroed(adcc_tape *t, int64_t nbytes); /* grow, zeroing the new capacity (shadow tapes) */
 void *adcc_tape_mirror(adcc_tape *shadow, const adcc_tape *primal, void *primal_block,
                        int32_t zeroed); /* a shadow tape follows its primal's growth (higher order) */

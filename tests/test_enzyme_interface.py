@@ -114,6 +114,23 @@ int main(int argc, char **argv) { (void)argv;
   return (int)__enzyme_fwddiff((void *)f, enzyme_width, argc, enzyme_dup, 1.0, 1.0); }""",
                            ["enzyme_width must be followed by an integer constant"],
     ),
+    "width_in_reverse_mode_scalar": ("""int enzyme_width, enzyme_dup, enzyme_out;
+static double g(double x, double y) { return x * y; }
+int main(void) { return (int)__enzyme_autodiff((void *)g, enzyme_width, 2, enzyme_out, 1.0, enzyme_out, 2.0); }""",
+                                     ["enzyme_width 2 in reverse mode needs every active argument of 'g' passed "
+                                      "by pointer"],
+    ),
+    "width_in_reverse_mode_heap": ("""#include <stdlib.h>
+int enzyme_width, enzyme_dup;
+static void g(const double *x, double *y, int n) {
+  double *t = malloc(sizeof(double) * n);
+  for (int i = 0; i < n; i++) t[i] = x[i] * x[i];
+  for (int i = 0; i < n; i++) y[i] = t[n - 1 - i] * x[i];
+  free(t); }
+int main(int argc, char **argv) { double x[4] = {1, 2, 3, 4}, dx0[4] = {0}, dx1[4] = {0}, y[4], dy0[4] = {1}, dy1[4] = {0, 1};
+  __enzyme_autodiff((void *)g, enzyme_width, 2, enzyme_dup, x, dx0, dx1, enzyme_dup, y, dy0, dy1, argc);
+  return (int)dx0[0]; }""", ["enzyme_width 2 in reverse mode is not supported for 'g' yet"],
+    ),
     "width_twice": ("""int enzyme_width;
 int main(void) { return (int)__enzyme_fwddiff((void *)f, enzyme_width, 1, enzyme_width, 1, 1.0, 1.0); }""",
                     ["enzyme_width is given more than once"],
@@ -163,10 +180,6 @@ static double g(double *x) { return x[0] * x[0]; }
 int main(void) { double x = 1, d0 = 1, d1 = 0;
   return (int)__enzyme_fwddiff((void *)g, enzyme_runtime_activity, enzyme_width, 2, enzyme_dup, &x, &d0, &d1); }""",
                                     ["enzyme_runtime_activity together with enzyme_width"],
-    ),
-    "strong_zero": ("""int enzyme_strong_zero;
-int main(void) { return (int)__enzyme_autodiff((void *)f, enzyme_strong_zero, 1.0); }""",
-                    ["enzyme_strong_zero", "not supported yet"],
     ),
     "interleave_missing_shadow": ("""int enzyme_interleave, enzyme_dup;
 static double g(double *x) { return x[0]; }

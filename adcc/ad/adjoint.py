@@ -409,7 +409,7 @@ class ReverseBuilder:
                 args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
                 result, known = None, None
             mask = [act.is_varied(a) for a in inst.operands]
-            contribs = emit_reverse(b, rule, args, result, d, mask, known)
+            contribs = emit_reverse(b, rule, args, result, d, mask, known, self.s.spec.strong_zero)
             for a, c in zip(inst.operands, contribs):
                 if c is not None:
                     self.add_adj(a, c)
@@ -540,7 +540,7 @@ class ReverseBuilder:
             rule = math_rule(self.module, inst)
             args, result, known = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]
-            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known)):
+            for a, c in zip(inst.args, emit_reverse(b, rule, args, result, d, mask, known, self.s.spec.strong_zero)):
                 if c is not None:
                     self.add_adj(a, c)
             return
@@ -630,21 +630,28 @@ class ReverseBuilder:
         if kind is CallKind.FREE:  # the primal's free, deferred to here
             if name in IN_ORDER_FREES:  # those ran in the augmented pass
                 return
-            args = [self.rp(a) for a in inst.args]
-            if self.s.rules_read_memory and len(args) == 1 and inst.info["fn_type"].ret == T.void:
-                # a call rule's reverse (run later in this reverse pass) may read the memory: release
-                # it when the whole reverse pass is done (adcc_free_flush in the gradient)
-                b.call("adcc_free_later", T.void, [args[0], GlobalRef(name)])
-                self.s.ctx.frees_deferred = True
-            else:
-                b.call(name, T.void, args, fnty=inst.info["fn_type"])
+            if not self.s.freed_at_allocation(inst):  # (else released at the allocation's reverse)
+                self._free_primal(inst, name, [self.rp(a) for a in inst.args])
         elif kind is CallKind.ALLOC:
+            free = self.s.heap_free.get(id(inst))
+            if free is not None:  # the reverse pass may have read it until here
+                self._free_primal(free, free.callee_name, [self.rp(inst)])
             if act.has_shadow(inst) and name != "adcc_split_tape_new":  # a shadow tape goes with its tape
                 b.call("adcc_shadow_free", T.void, [self.rs(inst)])
         elif act.has_shadow(inst):
             old = inst.args[0]
             olds = self.rs(old) if act.has_shadow(old) else Constant(T.ptr, "null")
             b.call("adcc_shadow_realloc_rev", T.void, [olds, self.rs(inst)])
+
+    def _free_primal(self, free: Instruction, name: str, args: list[Value]) -> None:
+        b = self.b
+        if self.s.rules_read_memory and len(args) == 1 and free.info["fn_type"].ret == T.void:
+            # a call rule's reverse (run later in this reverse pass) may read the memory: release
+            # it when the whole reverse pass is done (adcc_free_flush in the gradient)
+            b.call("adcc_free_later", T.void, [args[0], GlobalRef(name)])
+            self.s.ctx.frees_deferred = True
+        else:
+            b.call(name, T.void, args, fnty=free.info["fn_type"])
 
     def _call_rev(self, inst: Instruction, name: str) -> None:
         spec = callee_spec(self.act, inst, Mode.REVERSE, 1, name)

@@ -25,6 +25,7 @@ class ADOptions:
     ad_stage: str = "optimized"     # --ad-stage: "optimized" (after pre-AD O2) or "unoptimized"
     defer_unresolved: bool = False  # -c: leave calls whose target is defined in another unit to the link step
     kept_statics: bool = False      # the front end kept unused static variables (for static registrations)
+    vector_library: str | None = None  # -fveclib=NAME: vector math variants for the post-AD vectorizer
     check_derivatives: bool = False  # -fadcc-check-derivatives: derivative calls checked at run time
     call_site_lines: tuple[tuple[str, str, str], ...] = ()  # (callee, "file:line", function) without -g
 

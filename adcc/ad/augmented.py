@@ -56,8 +56,7 @@ class AugmentedBuilder:
         self.b = Builder(self.module, fn)
         self.counters: dict[int, Value] = {}
         self.fast = s.fast
-        self.cursor: dict[int, tuple[Value, Value]] = {}  # fast loop -> (base, top) at entry
-        self.tcur: dict[int, Value] = {}
+        self.cursor: dict[int, tuple[Value, Value]] = {}  # fast loop -> (first record, top) at entry
         self.tnext: dict[int, Value] = {}
         for blk in s.order:
             self.b.position_at_end(self.bmap[id(blk)])
@@ -68,10 +67,6 @@ class AugmentedBuilder:
                 c = self.b.phi(T.i64, name="iter")
                 self.counters[id(cl)] = c
                 self.pending.append((blk, c, "ctr"))
-                if id(cl) in self.fast:
-                    t = self.b.phi(T.i64, name="tape.top")
-                    self.tcur[id(cl)] = t
-                    self.pending.append((blk, t, ("tcur", self.fast[id(cl)])))
             elif len(preds) > 1 and id(blk) not in s.plan.choice:
                 idx = self.b.phi(T.i32)
                 self.pending.append((blk, idx, "idx"))
@@ -92,15 +87,18 @@ class AugmentedBuilder:
         fl = self.s.fast_loop_of(blk)
         if fl is not None:
             b = self.b
-            base, _ = self.cursor[id(fl.cl)]
-            tcur = self.tcur[id(fl.cl)]
+            first, top = self.cursor[id(fl.cl)]
+            k = self.counters[id(fl.cl)]
             if types:
-                off = b.add(tcur, Builder.iconst(T.i64, fl.offsets[id(blk)]))
-                RecordLayout(types).store_at(b, b.byte_gep(base, off), vals)
+                # iteration k's records at first + k * stride: an address the vectorizer sees as
+                # affine in the loop's counter (no second induction variable for a cursor)
+                off = b.add(b.mul(k, Builder.iconst(T.i64, fl.stride)), Builder.iconst(T.i64, fl.offsets[id(blk)]))
+                RecordLayout(types).store_at(b, b.byte_gep(first, off), vals)
             if blk is fl.cl.latch:
-                # the cursor lives in a register; the tape's top is written once, on the exit
-                # edge (a store per iteration would keep the loop from vectorizing)
-                self.tnext[id(fl.cl)] = b.add(tcur, Builder.iconst(T.i64, fl.stride), name="tape.next")
+                # the tape's top is written once, on the exit edge (a store per iteration would
+                # keep the loop from vectorizing)
+                done = b.add(k, Builder.iconst(T.i64, 1))
+                self.tnext[id(fl.cl)] = b.add(top, b.mul(done, Builder.iconst(T.i64, fl.stride)), name="tape.next")
         else:
             RecordLayout(types).push(self.b, self.tape, vals)
 
@@ -125,7 +123,7 @@ class AugmentedBuilder:
         nbytes = fl.block_bytes(b, n)
         base = b.call("adcc.tape.reserve", T.ptr, [self.tape, nbytes], declare=False)
         top = b.load(T.i64, b.byte_gep(self.tape, 8), align=8)
-        self.cursor[id(fl.cl)] = (base, top)
+        self.cursor[id(fl.cl)] = (b.byte_gep(base, top), top)
 
     def key_value(self, kind: str, v) -> Value:
         if kind == "p":
@@ -332,7 +330,8 @@ class AugmentedBuilder:
             return  # else deferred: the reverse of this free releases the primal
         self.vmap[id(inst)] = self.clone(inst)
         if kind is CallKind.ALLOC:
-            self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
+            if act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
+                self.smap[id(inst)] = emit_shadow_allocation(b, inst, [self.p(a) for a in inst.args])
         else:
             old = inst.args[0]
             olds = self.sh(old) if act.has_shadow(old) else Constant(T.ptr, "null")
@@ -420,11 +419,6 @@ class AugmentedBuilder:
     def _fill_phis(self) -> None:
         s = self.s
         for old, new, kind in self.pending:
-            if isinstance(kind, tuple) and kind[0] == "tcur":
-                fl = kind[1]
-                self._incoming(new, self.cursor[id(fl.cl)][1], fl.cl.outside, fl.cl.header)
-                self._incoming(new, self.tnext[id(fl.cl)], fl.cl.latch, fl.cl.header)
-                continue
             if kind == "idx":
                 for k, pred in enumerate(s.preds(old)):
                     self._incoming(new, Builder.iconst(T.i32, k), pred, old)

@@ -66,6 +66,7 @@ class CallSite:
     primal_return: bool = False        # enzyme_primal_return
     return_activity: str = "default"   # default | const | active | dup (enzyme_*_return)
     runtime_activity: bool = False     # enzyme_runtime_activity
+    strong_zero: bool = False          # enzyme_strong_zero
     target_sret: TargetSret | None = None
     noret: bool = False                # enzyme_noret
     allocated: Value | None = None     # split mode: enzyme_allocated, size
@@ -305,6 +306,8 @@ class _Decoder:
                 site.return_activity = m[len("enzyme_"):-len("_return")]
             elif m == "enzyme_runtime_activity":
                 site.runtime_activity = True
+            elif m == "enzyme_strong_zero":
+                site.strong_zero = True
             elif m == "enzyme_noret":
                 site.noret = True
             elif m == "enzyme_nofree":

@@ -18,6 +18,7 @@ from adcc.analysis.declarations import declarations_of
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.common import Packing, message_constant
 from adcc.ad.srcloc import location_of, source_name
+from adcc.ad.rules.mpi import ROUTINES as MPI_ROUTINES
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
@@ -250,6 +251,8 @@ def _call_tree_reason(module, fn: Function) -> str | None:
         if not module.is_defined(name):
             if name in declared:
                 return f"it calls '{name.strip(chr(34))}', declared to Enzyme but not defined here"
+            if name.strip('"') in MPI_ROUTINES:
+                return f"it calls '{name.strip(chr(34))}' (the check would run it on one MPI rank alone)"
             continue
         for inst in module.function(name).instructions():
             if inst.opcode not in ("call", "invoke") or inst.callee_name is None:

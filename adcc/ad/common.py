@@ -4,8 +4,8 @@ several results into one return value."""
 from __future__ import annotations
 
 from adcc.ad.rules import lookup_call
-from adcc.ad.rules.calls import (family_callback_arg, family_shadows_result, family_written_args, is_family_callee,
-                              is_library_routine)
+from adcc.ad.rules.calls import (family_callback_arg, family_incoming_args, family_shadows_result, family_written_args,
+                              is_family_callee, is_library_routine)
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
@@ -17,14 +17,14 @@ from adcc.ir.values import Block, Constant, Function, Instruction, Value
 
 
 def _inactive_global(name: str) -> bool:
-    from adcc.ad.rules.openmp import is_runtime_global
-    return is_runtime_global(name)
+    from adcc.ad.rules import mpi, openmp
+    return openmp.is_runtime_global(name) or mpi.is_runtime_global(name)
 
 
 RULE_NAMES = RuleNames(is_math=lambda name: lookup_call(name) is not None, is_call_rule=is_family_callee,
                        written_args=family_written_args, is_library=is_library_routine,
                        callback_arg=family_callback_arg, inactive_global=_inactive_global,
-                       rule_shadows_result=family_shadows_result)
+                       rule_shadows_result=family_shadows_result, incoming_args=family_incoming_args)
 
 
 def math_rule(module, inst: Instruction):
@@ -179,7 +179,7 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
         (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
-                        parallel=analysis.spec.parallel)
+                        parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero)
 
 
 def _caller_writes_shared(analysis) -> bool:

@@ -186,8 +186,8 @@ class ForwardSynthesizer:
             args = inst.operands
             pargs = [self.p(a) for a in args]
             known = self._known(rule, inst, args)
-            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known)
-                                   for w in range(self.W)]
+            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known,
+                                                self.spec.strong_zero) for w in range(self.W)]
             return
         if op in PASS_THROUGH:
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
@@ -343,7 +343,7 @@ class ForwardSynthesizer:
                 pargs = [self.p(a) for a in inst.args]
                 known = self._known(rule, inst, inst.args)
                 self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
-                                                    known) for w in range(self.W)]
+                                                    known, self.spec.strong_zero) for w in range(self.W)]
             return
         if kind in MEMORY_KINDS:
             return self._call_memory(inst, kind)
@@ -390,8 +390,9 @@ class ForwardSynthesizer:
         name = name or inst.callee_name
         if kind is CallKind.ALLOC:
             self._clone_primal(inst)
-            args = [self.p(a) for a in inst.args]
-            self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
+            if self.act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
+                args = [self.p(a) for a in inst.args]
+                self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
             return
         if kind is CallKind.REALLOC:
             self._clone_primal(inst)
@@ -407,7 +408,7 @@ class ForwardSynthesizer:
             self._clone_primal(inst)
             sh = self.s(inst.args[0])
             if sh is not None:
-                # shadows adcc allocated carry the runtime's header; others belong to the caller,
+                # shadows adcc allocated are in the runtime's table of live shadows; others belong to the caller,
                 # who allocated them like the primal (Enzyme frees those with the primal's free);
                 # where the pointer's origin is not in sight, the runtime tells them apart
                 from adcc.analysis.memory import is_local_object, underlying_objects

@@ -5,7 +5,9 @@ parse of it in which `invoke` becomes `call` + `br` to the normal destination
 (a derivative is only defined along executions that do not throw, so landing
 pads drop out), calls whose rule fixes their result (`CallRule.result`: an OpenMP
 reduction always combines under its lock) have it folded into the branches on
-it, and blocks unreachable from the entry are removed.
+it, `posix_memalign(&p, align, size)` becomes `aligned_alloc` (an allocation the
+synthesizers know) storing its result through `&p`, and blocks unreachable from the
+entry are removed.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
 from adcc.ir.printer import print_function
-from adcc.ir.values import Function, Instruction
+from adcc.ir.values import Constant, Function, Instruction
 
 
 def prepared_function(module, name: str) -> Function:
@@ -27,6 +29,7 @@ def prepared_function(module, name: str) -> Function:
         fn = parse_function(module, text)
         _lower_invokes(module, fn)
         _fold_rule_results(module, fn)
+        _lower_posix_memalign(module, fn)
         _drop_unreachable(fn)
         cache[name] = fn
     return fn
@@ -55,6 +58,27 @@ def _lower_invokes(module, fn: Function) -> None:
             term.replace_all_uses_with(call)
         term.erase()
         Builder(module, fn).position_at_end(blk).br(normal)
+
+
+ENOMEM = 12
+
+
+def _lower_posix_memalign(module, fn: Function) -> None:
+    """`r = posix_memalign(pp, align, size)` -> `p = aligned_alloc(align, size); *pp = p ? p : *pp;
+    r = p ? 0 : ENOMEM`: the same effects, through an allocation function every analysis knows."""
+    from adcc.ad.common import convert
+    for inst in list(fn.instructions()):
+        if inst.opcode != "call" or inst.callee_name != "posix_memalign" or len(inst.args) != 3:
+            continue
+        b = Builder(module, fn).position_before(inst)
+        pp, align, size = inst.args
+        p = b.call("aligned_alloc", T.ptr, [convert(b, align, T.i64), convert(b, size, T.i64)])
+        failed = b.icmp("eq", p, Constant(T.ptr, "null"))
+        b.store(b.select(failed, b.load(T.ptr, pp), p), pp)
+        if inst.uses:
+            rt = inst.type
+            inst.replace_all_uses_with(b.select(failed, Builder.iconst(rt, ENOMEM), Builder.iconst(rt, 0)))
+        inst.erase()
 
 
 def _fold_rule_results(module, fn: Function) -> None:

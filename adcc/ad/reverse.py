@@ -23,7 +23,7 @@ from adcc.ad.rules import lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import CallView, SavedValue, always_applies, call_rule_for
 from adcc.analysis.spec import FunctionSpec
 from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, TapePlan, ensure_tape_helpers,
-                          key_type, static_tape_bytes)
+                          key_type, mark_tape_noalias, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
 from adcc.analysis.signbits import INT_OPS, sign_operand
 from adcc.ir import types as T
@@ -36,9 +36,7 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     (enzyme_primal_return): { primal result, adjoints... }."""
     module = ctx.module
     key = ("grad", spec, with_primal)
-    cache = getattr(ctx, "gradient_cache", None)
-    if cache is None:
-        cache = ctx.gradient_cache = {}
+    cache = gradient_cache(ctx)
     if key in cache:
         return cache[key]
     fn = module.function(spec.name)
@@ -50,18 +48,7 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
                  attributes=module.target_attributes(spec.name))
     module.add_function(g)
     b = Builder(module, g).position_at_end(g.add_block("entry"))
-    tape = b.alloca(TAPE_TYPE, align=8)
-    bound = static_tape_bytes(module, aug)
-    on_stack = bound is not None and bound <= STACK_TAPE_LIMIT
-    if on_stack:
-        # The whole tape fits a stack buffer: no runtime calls, and once aug and rev are
-        # inlined here the optimizer forwards each record from its store to its load.
-        buf = b.alloca(T.ArrayType(max(bound, 16), T.i8), align=16)
-        b.store(buf, tape, align=8)
-        b.store(Builder.iconst(T.i64, 0), b.byte_gep(tape, 8), align=8)
-        b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
-    else:
-        b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    tape, on_stack = new_tape(b, module, aug)
     primal = b.call(aug, aug_pack.type, [tape, *g.args])
     top = b.load(T.i64, b.byte_gep(tape, 8), align=8)
     b.call("adcc_tape_note", T.void, [top])  # tape bytes of this gradient (adcc_tape_last_bytes)
@@ -81,6 +68,30 @@ def gradient_function(ctx, spec: FunctionSpec, with_primal: bool = False) -> tup
     b.ret(r if out_pack.fields else None)
     cache[key] = (g, out_pack)
     return g, out_pack
+
+
+def gradient_cache(ctx) -> dict:
+    """The gradient functions built for this module, by (kind, spec, with_primal)."""
+    if not hasattr(ctx, "gradient_cache"):
+        ctx.gradient_cache = {}
+    return ctx.gradient_cache
+
+
+def new_tape(b: Builder, module, aug: Function) -> tuple[Value, bool]:
+    """A fresh tape for a gradient that calls `aug`; True when its records are on the stack."""
+    tape = b.alloca(TAPE_TYPE, align=8)
+    bound = static_tape_bytes(module, aug)
+    on_stack = bound is not None and bound <= STACK_TAPE_LIMIT
+    if on_stack:
+        # The whole tape fits a stack buffer: no runtime calls, and once aug and rev are
+        # inlined here the optimizer forwards each record from its store to its load.
+        buf = b.alloca(T.ArrayType(max(bound, 16), T.i8), align=16)
+        b.store(buf, tape, align=8)
+        b.store(Builder.iconst(T.i64, 0), b.byte_gep(tape, 8), align=8)
+        b.store(Builder.iconst(T.i64, bound), b.byte_gep(tape, 16), align=8)
+    else:
+        b.store(Constant(TAPE_TYPE, "zeroinitializer"), tape, align=8)
+    return tape, on_stack
 
 
 class ReverseSynthesizer:
@@ -113,6 +124,7 @@ class ReverseSynthesizer:
         self.rules_read_memory = any(self._rule_reads_memory(i) for f in self._call_tree()
                                      for i in f.instructions() if i.opcode == "call")
         self.kept_alive = self._kept_alive()
+        self.reload_heap = self._reloadable_heap_objects()
         self.order = reverse_post_order(self.primal)
         self.reached = {id(b) for b in self.order}
         self.ids = {id(b): k for k, b in enumerate(self.order)}
@@ -123,6 +135,12 @@ class ReverseSynthesizer:
         self.fast = self._fast_loops()
         AugmentedBuilder(self).build()
         ReverseBuilder(self).build()
+        for fn in (self.aug, self.rev):
+            mark_tape_noalias(self.module, fn)
+        if not hasattr(self.ctx, "function_records"):
+            self.ctx.function_records = {}
+        # what the function record holds (adcc.ad.vector_reverse patches lanes' shadows into it)
+        self.ctx.function_records[self.spec] = (list(self.plan.func_keys), len(self.returns))
 
     def record_types(self, blk: Block) -> list[T.Type]:
         s = self
@@ -182,6 +200,33 @@ class ReverseSynthesizer:
                     out.add(id(inst))
                     break
         return out
+
+    def _reloadable_heap_objects(self) -> dict[int, tuple[Instruction, list[Instruction]]]:
+        """Heap allocations of this function that its reverse pass may read again (`TapePlan`
+        re-executes a load from one when no write into it can follow the load): allocations
+        whose address stays in this function (activity.private_heap_object) and that are freed
+        at most once. Their `free` is deferred to the reverse of the allocation (instead of the
+        reverse of the free), so that they are alive while the reverse pass reads them.
+        Maps the allocation to (allocation, the stores and copies that write into it)."""
+        from adcc.analysis.activity import private_heap_object
+        from adcc.analysis.memory import object_writes, pointer_uses
+        out: dict[int, tuple[Instruction, list[Instruction]]] = {}
+        self.heap_free: dict[int, Instruction | None] = {}  # allocation -> its free, if any
+        for inst in self.primal.instructions():
+            if inst.opcode != "call" or not private_heap_object(self.module, inst):
+                continue
+            frees = [u for u, _ in pointer_uses(inst) if u.opcode == "call"
+                     and classify_call(self.module, u) is CallKind.FREE]
+            if len(frees) > 1 or any(len(f.args) != 1 or f.info["fn_type"].ret != T.void for f in frees):
+                continue
+            self.heap_free[id(inst)] = frees[0] if frees else None
+            out[id(inst)] = (inst, object_writes(self.module, inst))
+        return out
+
+    def freed_at_allocation(self, free: Instruction) -> bool:
+        """Is this `free` of a reloadable heap object, released at the reverse of its allocation?"""
+        from adcc.analysis.memory import underlying_objects
+        return all(id(o) in self.reload_heap for o in underlying_objects(free.args[0], self.module))
 
     def _call_tree(self):
         """The primal and every function it may call (defined in this module)."""
@@ -334,14 +379,18 @@ class ReverseSynthesizer:
         if kind is CallKind.MATH and act.is_varied(inst):
             self._rule_needs(math_rule(self.module, inst), inst, inst.args, need)
         elif kind is CallKind.ALLOC:
-            need("s", inst)
+            if act.has_shadow(inst):
+                need("s", inst)
+            if self.heap_free.get(id(inst)) is not None:
+                need("p", inst)  # its free moved here (reloadable_heap_objects)
         elif kind is CallKind.REALLOC:
             need("s", inst)
             if act.has_shadow(inst.args[0]):
                 need("s", inst.args[0])
         elif kind is CallKind.FREE and inst.callee_name not in IN_ORDER_FREES:
-            for a in inst.args:
-                need("p", a)
+            if not self.freed_at_allocation(inst):  # (else released at the allocation's reverse)
+                for a in inst.args:
+                    need("p", a)
         elif kind is CallKind.MEMCPY and act.has_shadow(inst.args[0]):
             need("s", inst.args[0])
             if act.has_shadow(inst.args[1]):

@@ -225,7 +225,7 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
         if not readonly:
             reload = reloadable_arguments(module, fn)
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
-                        top_level=site.mode is Mode.REVERSE)
+                        top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero)
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
@@ -259,6 +259,13 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
         fn = module.function(site.fn_name)
         _, packing = forward_signature(module, fn, spec)
         return ctx.forward_function(spec), packing
+    if spec.width > 1:
+        from adcc.ad.vector_reverse import vector_gradient_function
+        if site.target_sret is not None:
+            raise CompileError(f"enzyme_width {spec.width} in reverse mode is not supported for "
+                               f"'{site.fn_name.strip(chr(34))}', which returns a struct through memory",
+                               location_of(module, site.inst))
+        return vector_gradient_function(ctx, spec, site.primal_return, location_of(module, site.inst))
     from adcc.ad.reverse import gradient_function
     return gradient_function(ctx, spec, with_primal=site.primal_return)
 
@@ -305,6 +312,8 @@ def _unchecked_shape(site: CallSite) -> str | None:
         return "functions returning a struct through memory are not checked yet"
     if site.primal_return:
         return "calls with enzyme_primal_return are not checked yet"
+    if site.mode is Mode.REVERSE and site.width > 1:
+        return "vector reverse mode (enzyme_width) calls are not checked yet"
     return None
 
 
@@ -388,7 +397,8 @@ def _runtime_activity_dispatch(ctx: ADContext, site: CallSite, spec: FunctionSpe
     for mask in range(1, 1 << len(checked)):
         inactive = {k for bit, k in enumerate(checked) if mask >> bit & 1}
         acts = tuple(Activity.CONST if k in inactive else a for k, a in enumerate(spec.args))
-        variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec)))
+        variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec),
+                                                         strong_zero=spec.strong_zero))
         blk = disp.add_block(f"inactive{mask}")
         vb = Builder(module, disp).position_at_end(blk)
         vargs = [a for k, a in enumerate(disp.args) if not _is_dropped_shadow(k, slots, inactive)]

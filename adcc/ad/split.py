@@ -79,7 +79,8 @@ def split_spec(module, site: CallSite) -> FunctionSpec:
     readonly = pointers <= kept and _unchanged_between_halves(module, fn)
     reload = () if readonly or not kept else tuple(k for k in reloadable_arguments(module, fn) if k in kept)
     acts = tuple(a.activity for a in site.args)
-    return FunctionSpec(site.fn_name, acts, ret_active, ret_shadow, Mode.REVERSE, 1, readonly, reload)
+    return FunctionSpec(site.fn_name, acts, ret_active, ret_shadow, Mode.REVERSE, 1, readonly, reload,
+                        strong_zero=site.strong_zero)
 
 
 def _unchanged_between_halves(module, fn) -> bool:

@@ -139,6 +139,30 @@ def ensure_tape_helpers(module) -> None:
         module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
 
 
+def tape_scope(module) -> str:
+    """The alias scope of tape records (`!alias.scope` on their loads and stores, `!noalias` on
+    every other access of the synthesized functions): no pointer of the program or its shadows
+    points into the tape buffer, and saying so lets the optimizer vectorize loops that read or
+    write records beside shadow memory without run-time overlap checks."""
+    got = getattr(module, "_adcc_tape_scope", None)
+    if got is None:
+        domain, scope, scopes = (module._free_metadata_id() for _ in range(3))
+        module.add_text(f'!{domain} = distinct !{{!{domain}, !"adcc.tape"}}\n'
+                        f'!{scope} = distinct !{{!{scope}, !{domain}, !"adcc.tape.records"}}\n'
+                        f'!{scopes} = !{{!{scope}}}')
+        got = module._adcc_tape_scope = f"!{scopes}"
+    return got
+
+
+def mark_tape_noalias(module, fn) -> None:
+    """Every load and store of `fn` that is not a tape record access is `!noalias` the tape."""
+    scope = tape_scope(module)
+    for inst in fn.instructions():
+        if inst.opcode in ("load", "store") and inst.get_metadata("alias.scope") is None \
+                and inst.get_metadata("noalias") is None:
+            inst.metadata.append(("noalias", scope))
+
+
 def store_size(ty: T.Type) -> int:
     if isinstance(ty, T.IntType):
         n = max(1, (ty.bits + 7) // 8)
@@ -188,32 +212,28 @@ class RecordLayout:
         if not self.types:
             return
         p = b.call("adcc.tape.push", T.ptr, [tape, b.iconst(T.i64, self.size)], declare=False)
-        for k, v in enumerate(values):
-            q = b.byte_gep(p, self.offsets[k]) if self.offsets[k] else p
-            b.store(v, q, align=self.align(k))
+        self.store_at(b, p, values)
 
     def store_at(self, b: Builder, addr: Value, values: list[Value]) -> None:
-        """Write the record at a precomputed tape address (inside a preallocated loop tape)."""
+        """Write the record at a tape address (pushed, or inside a preallocated loop tape)."""
+        md = [("alias.scope", tape_scope(b.module))]
         for k, v in enumerate(values):
             q = b.byte_gep(addr, self.offsets[k]) if self.offsets[k] else addr
-            b.store(v, q, align=self.align(k))
+            b.store(v, q, align=self.align(k), metadata=list(md))
 
     def load_at(self, b: Builder, addr: Value) -> list[Value]:
+        md = [("alias.scope", tape_scope(b.module))]
         out = []
         for k, ty in enumerate(self.types):
             q = b.byte_gep(addr, self.offsets[k]) if self.offsets[k] else addr
-            out.append(b.load(ty, q, align=self.align(k)))
+            out.append(b.load(ty, q, align=self.align(k), metadata=list(md)))
         return out
 
     def pop(self, b: Builder, tape: Value) -> list[Value]:
         if not self.types:
             return []
         p = b.call("adcc.tape.pop", T.ptr, [tape, b.iconst(T.i64, self.size)], declare=False)
-        out = []
-        for k, ty in enumerate(self.types):
-            q = b.byte_gep(p, self.offsets[k]) if self.offsets[k] else p
-            out.append(b.load(ty, q, align=self.align(k)))
-        return out
+        return self.load_at(b, p)
 
 
 # --- cache or recompute ------------------------------------------------------------------
@@ -341,6 +361,9 @@ class TapePlan:
         self.once_blocks = {id(b) for b in synth.order
                             if self.li.loop_of(b) is None and all(self.dt.dominates(b, r) for r in rets)}
         self._memo: dict[tuple, str] = {}
+        self._needed: dict[int, set[int]] = {}
+        from adcc.analysis.memory import LaterBlocks
+        self._later = LaterBlocks()
         self.choice: dict[int, PathReplay] = {}  # merge block -> how to find its predecessor
         for blk in synth.order:
             ch = self._branch_choice(blk)
@@ -357,9 +380,10 @@ class TapePlan:
         self._hoist_seen: set[tuple[int, str, int]] = set()
         self.taped: dict[int, list[tuple[str, object]]] = {}
         for blk in synth.order:
-            keys = []
+            keys: list = []
+            seen: set = set()  # one record field per value, however many needs read it
             for kind, v in synth.needs[id(blk)]:
-                self._collect(kind, v, blk, keys, set())
+                self._collect(kind, v, blk, keys, seen)
             self.taped[id(blk)] = keys
 
     def edge_record(self, e: Block, x: Block) -> list[tuple[str, object]]:
@@ -585,8 +609,9 @@ class TapePlan:
             return "tape"
         op = v.opcode
         if kind == "p":
-            if op in PURE_OPS and all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands):
-                return "re"
+            if op in PURE_OPS and all(self.source("p", o, blk, depth + 1) != "tape" or self._in_record(o, blk)
+                                      for o in v.operands):
+                return "re"  # (from operands available, or in this block's record anyway)
             if op == "load" and self._reloadable(v) and self.source("p", v.operands[0], blk, depth + 1) != "tape":
                 return "re"
             if op == "call" and self._recomputable_call(v) and \
@@ -597,6 +622,14 @@ class TapePlan:
                 all(self.source("p", o, blk, depth + 1) != "tape" for o in v.operands[1:]):
             return "re"  # shadows of pointer arithmetic follow the primal
         return "hoist" if self.hoist_loop(v, blk) is not None else "tape"
+
+    def _in_record(self, v, blk: Block) -> bool:
+        """Is primal value `v` a direct need of `blk` that its record holds (it is taped)? A
+        pure operation of such values is recomputed from the record rather than taped beside
+        them (`-0.5 * y` next to `y`)."""
+        if id(blk) not in self._needed:
+            self._needed[id(blk)] = {id(x) for k, x in self.s.needs[id(blk)] if k == "p"}
+        return id(v) in self._needed[id(blk)] and self.source("p", v, blk) == "tape"
 
     def _recomputable_call(self, call: Instruction) -> bool:
         """A call the program declared `__enzyme_shouldrecompute`: the reverse pass calls the
@@ -610,6 +643,10 @@ class TapePlan:
             return False
         from adcc.analysis.memory import is_local_object, underlying_objects
         objs = underlying_objects(load.operands[0], self.s.module)
+        heap = self.s.reload_heap
+        if objs and all(id(o) in heap for o in objs):
+            # this function's own heap memory, when nothing writes into it after the load
+            return not any(self._later.may_run_after(load, w) for o in objs for w in heap[id(o)][1])
         if self.s.spec.readonly_memory:
             return not any(is_local_object(o, self.s.module) for o in objs)
         reload = self.s.spec.reload_args  # restrict arguments nothing writes (top level only)

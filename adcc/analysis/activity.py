@@ -91,6 +91,28 @@ def _stack_derived(v: Value) -> bool:
     return False
 
 
+def private_heap_object(module, inst: Instruction) -> bool:
+    """A heap allocation (malloc, calloc, new, ...) whose address never leaves the function's
+    loads, stores, copies and its `free`: every access to it is visible here, so, like a stack
+    object, it needs a shadow only once active data reaches it (a scratch buffer filled with
+    constants needs none, and loads from it are constants)."""
+    from adcc.analysis.memory import pointer_uses
+    if inst.opcode != "call" or classify_call(module, inst) is not CallKind.ALLOC:
+        return False
+    for u, v in pointer_uses(inst):
+        op = u.opcode
+        if op == "load" or op == "icmp":
+            continue
+        if op == "store" and u.operands[1] is v and u.operands[0] is not v:
+            continue
+        if op == "call" and classify_call(module, u) in (CallKind.FREE, CallKind.MEMCPY, CallKind.MEMSET):
+            continue
+        if op == "call" and (u.callee_name or "").startswith("llvm.lifetime."):
+            continue
+        return False
+    return True
+
+
 class ActivityAnalysis(ShadowDemands):
     def __init__(self, module, fn: Function, spec: FunctionSpec):
         self.module = module
@@ -104,6 +126,8 @@ class ActivityAnalysis(ShadowDemands):
         self._demanded: set[int] = set()
         self._demanded_weak: set[int] = set()
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
+        # heap allocations treated like stack objects: a shadow only when active data reaches them
+        self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         self._run()
 
     # --- queries --------------------------------------------------------------------
@@ -116,6 +140,11 @@ class ActivityAnalysis(ShadowDemands):
         if isinstance(v, Constant):
             return "@" in v.text and any(global_is_active(self.module, n) for n in global_refs(v.text))
         return id(v) in self.shadowed
+
+    def allocation_has_shadow(self, alloc: Instruction) -> bool:
+        """Does this allocation call get a shadow allocated beside it? Every one does but a private
+        heap object (`private_heap_object`) that active data never reaches."""
+        return id(alloc) in self.shadowed or id(alloc) not in self._private_heap
 
     def has_int_shadow(self, v: Value) -> bool:
         return id(v) in self.int_shadowed
@@ -193,7 +222,7 @@ class ActivityAnalysis(ShadowDemands):
             self._woken.append(v)
 
     def _is_source(self, inst: Instruction) -> bool:
-        if inst.opcode == "call":
+        if inst.opcode == "call" and id(inst) not in self._private_heap:
             k = classify_call(self.module, inst)
             return k in (CallKind.ALLOC, CallKind.REALLOC)
         return False
@@ -239,12 +268,13 @@ class ActivityAnalysis(ShadowDemands):
                 for a in inst.args:
                     if is_pointer(a.type):
                         self._demand(a)
-            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory
-                for k in fresh_memory_arguments(inst.callee_name):
+            if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
+                for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
                     if k < len(inst.args) and is_pointer(inst.args[k].type):
                         self._demand(inst.args[k])
             if kind in (CallKind.ALLOC, CallKind.REALLOC):
-                self.shadowed.add(id(inst))
+                if id(inst) not in self._private_heap:
+                    self.shadowed.add(id(inst))
             elif kind in (CallKind.MATH,):
                 if any(id(a) in self.varied for a in inst.args) and is_floatish(module, ty):
                     self.varied.add(id(inst))

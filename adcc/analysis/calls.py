@@ -51,6 +51,7 @@ adcc_shadow_live_count _ZSt20__throw_length_errorPKc _ZSt17__throw_bad_allocv
 _ZSt28__throw_bad_array_new_lengthv _ZSt19__throw_logic_errorPKc _ZSt24__throw_out_of_range_fmtPKcz
 __errno_location ilogb ilogbf ilogbl fpclassify __fpclassify isnan isinf isfinite __isnan __isinf
 __finite lrint lrintf llrint llround lround lroundf
+memcmp bcmp _ZSt11_Hash_bytesPKvmm _ZSt15_Fnv_hash_bytesPKvmm
 """.split())
 
 INACTIVE_INTRINSIC_PREFIXES = (
@@ -101,6 +102,8 @@ class RuleNames:
     # globals a rule family's runtime owns and that hold no derivative (OpenMP's critical-section locks)
     inactive_global: Callable[[str], bool] = lambda name: False
     rule_shadows_result: Callable[[str], bool] = lambda name: True  # its pointer result has a shadow
+    # the arguments through which a call-rule call writes data from elsewhere (an MPI receive buffer)
+    incoming_args: Callable[[Instruction], tuple[int, ...]] = lambda inst: ()
 
 
 NO_RULES = RuleNames(lambda name: False, lambda name: False)

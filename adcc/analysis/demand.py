@@ -100,7 +100,7 @@ class ShadowDemands:
                 continue
             seen.add(id(v))
             op = v.opcode
-            if op == "alloca":
+            if op == "alloca" or id(v) in self._private_heap:  # (a heap object used like one)
                 if not weak:
                     self._shadow(v)
             elif op in ("getelementptr", "bitcast", "addrspacecast", "freeze"):

@@ -284,3 +284,45 @@ def _may_alias(fn: Function, module, a: Value, b: Value) -> bool:
     if isinstance(a, (Argument, GlobalRef)) and isinstance(b, (Argument, GlobalRef)):
         return not (noalias(a) or noalias(b))
     return True
+
+
+def object_writes(module, obj: Instruction) -> list[Instruction]:
+    """The instructions that write into `obj`, an allocation whose address never leaves its
+    function's loads, stores, copies and free (`activity.private_heap_object`): stores into it,
+    copies into it and memsets of it (its `free` does not count: reverse mode defers it)."""
+    out = []
+    for u, v in pointer_uses(obj):
+        if u.opcode == "store" and u.operands[1] is v:
+            out.append(u)
+        elif u.opcode == "call" and u.args and u.args[0] is v and \
+                classify_call(module, u) in (CallKind.MEMCPY, CallKind.MEMSET):
+            out.append(u)
+    return out
+
+
+class LaterBlocks:
+    """Which blocks may run after a given one (its successors' closure; itself inside a loop)."""
+
+    def __init__(self):
+        self._memo: dict[int, set[int]] = {}
+
+    def after(self, blk) -> set[int]:
+        got = self._memo.get(id(blk))
+        if got is None:
+            got = set()
+            stack = list(blk.successors)
+            while stack:
+                b = stack.pop()
+                if id(b) not in got:
+                    got.add(id(b))
+                    stack.extend(b.successors)
+            self._memo[id(blk)] = got
+        return got
+
+    def may_run_after(self, first: Instruction, then: Instruction) -> bool:
+        """May `then` execute after `first` (later in its block, or in a block reachable from it)?"""
+        if then.block is first.block:
+            ins = first.block.instructions
+            if ins.index(then) > ins.index(first):
+                return True
+        return id(then.block) in self.after(first.block)

@@ -41,3 +41,5 @@ class FunctionSpec:
                              # after it returns: nobody writes its arguments' memory in between)
     parallel: bool = False   # reverse: runs in several threads at once (an OpenMP region and what it
                              # calls): adjoints of memory other threads may read accumulate atomically
+    strong_zero: bool = False  # enzyme_strong_zero: a zero tangent or adjoint times a partial is zero,
+                               # even where the partial is inf or NaN (and in every callee)

@@ -33,7 +33,11 @@ def link(driver, line: list[str], out: str) -> int:
     extra = []
     if any(opts.input_kind(i) != "linker" for i in driver.parsed.inputs):
         extra.append("-Qunused-arguments")  # one clang invocation would not warn about compile flags
-    return spawn([linker, *extra, *line, rt.lib_a, "-o", out], driver.verbose)
+    from adcc.driver import mpi_runtime
+    inputs = [p for p in line if not p.startswith("-") and is_object(p)]
+    inputs += [path for path, _ in static_libraries(driver, line)]
+    mpi = [mpi_runtime.ensure_mpi_runtime(line)] if mpi_runtime.needed(inputs) else []
+    return spawn([linker, *extra, *line, *mpi, rt.lib_a, "-o", out], driver.verbose)
 
 
 class _Unit:

@@ -271,6 +271,7 @@ class Driver:
         return ADOptions(source_file=source_file, print_types=self.parsed.has("--print-types"),
                          print_activity=self.parsed.has("--print-activity"),
                          opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage,
+                         vector_library=self.parsed.last("-fveclib="),
                          check_derivatives=self.parsed.check_derivatives)
 
 

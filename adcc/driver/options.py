@@ -47,6 +47,7 @@ _TABLE: dict[str, tuple[int, str]] = {
     "-fintrinsic-modules-path": (SEPARATE, COMPILE_ONLY),
     # target selection (also drives llvmlite's target machine on the AD path)
     "-march=": (JOINED, BOTH), "-mcpu=": (JOINED, BOTH), "-mtune=": (JOINED, BOTH),
+    "-fveclib=": (JOINED, BOTH),  # also for adcc's own vectorizer (adcc.ir.veclib)
     "-target": (SEPARATE, BOTH), "--target=": (JOINED, BOTH), "--sysroot": (JOINED_OR_SEP, BOTH),
     "--sysroot=": (JOINED, BOTH),
     # pass-through with a separate value

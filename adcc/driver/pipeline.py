@@ -243,8 +243,12 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
         console.report(report)
     if result.call_sites:
         log.emit(f"adcc: differentiated {len(result.call_sites)} call site(s): {', '.join(result.call_sites)}")
+    text = result.text
+    if options.vector_library and options.opt_level > 0:
+        with log.stage("vector library", options.vector_library):
+            text = stages.inject_vector_variants(text, options.vector_library)
     with log.stage("verify"):
-        mod = stages.verify(result.text)
+        mod = stages.verify(text)
     if embed:
         from adcc.analysis.linking import calls_enzyme
         full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)

@@ -60,6 +60,30 @@ def ensure_runtime() -> RuntimePaths:
 
 def _build(src: str, final: str, clang: str) -> RuntimePaths:
     import shutil
+
+    def steps(tmp: str) -> list[list[str]]:
+        c_file = os.path.join(src, "adcc_runtime.c")
+        objects = [os.path.join(tmp, name[:-2] + ".o") for name in SOURCES + FORTRAN_SOURCES if name.endswith(".c")]
+        compiles = [[clang, "-O2", "-fPIC", "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
+                    for o in objects]
+        return [
+            *compiles,
+            [clang, "-O2", "-fPIC", "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
+            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), *objects],
+        ]
+
+    def keep_sources(tmp: str) -> None:
+        for name in SOURCES + FORTRAN_SOURCES:
+            shutil.copy(os.path.join(src, name), tmp)
+
+    build_into(final, LIB_NAME, steps, "the adcc runtime", keep_sources)
+    return RuntimePaths(final)
+
+
+def build_into(final: str, lib_name: str, steps, what: str, finish=None) -> None:
+    """Run `steps(tmp)` (argument lists) in a private temp dir next to `final`, then rename it into
+    place; a concurrent builder that won the rename keeps its directory (it holds `lib_name`)."""
+    import shutil
     import tempfile
 
     from adcc.driver.files import run_capture
@@ -67,27 +91,17 @@ def _build(src: str, final: str, clang: str) -> RuntimePaths:
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".build-", dir=parent)
     try:
-        c_file = os.path.join(src, "adcc_runtime.c")
-        objects = [os.path.join(tmp, name[:-2] + ".o") for name in SOURCES + FORTRAN_SOURCES if name.endswith(".c")]
-        compiles = [[clang, "-O2", "-fPIC", "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
-                    for o in objects]
-        steps = [
-            *compiles,
-            [clang, "-O2", "-fPIC", "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
-            [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), *objects],
-        ]
-        for argv in steps:
+        for argv in steps(tmp):
             rc, _, err = run_capture(argv)
             if rc != 0:
-                raise CompileError(f"building the adcc runtime failed: {' '.join(argv)}\n{err.decode(errors='replace')}")
-        for name in SOURCES + FORTRAN_SOURCES:
-            shutil.copy(os.path.join(src, name), tmp)
+                raise CompileError(f"building {what} failed: {' '.join(argv)}\n{err.decode(errors='replace')}")
+        if finish is not None:
+            finish(tmp)
         try:
             os.rename(tmp, final)
         except OSError:
-            if not os.path.exists(os.path.join(final, LIB_NAME)):
+            if not os.path.exists(os.path.join(final, lib_name)):
                 raise
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
-    return RuntimePaths(final)

@@ -120,6 +120,12 @@ def target_machine(triple: str | None = None, cpu: str | None = None, features: 
                                         reloc="pic", codemodel="default")
 
 
+def inject_vector_variants(text: str, library: str) -> str:
+    """-fveclib=NAME for the passes adcc runs itself (clang applies it to its own only)."""
+    from adcc.ir.veclib import inject_vector_variants as inject
+    return inject(text, library.lower())
+
+
 def run_o2_pipeline(mod, tm, speed_level: int, vectorize: bool) -> None:
     b = llvm()
     pto = b.create_pipeline_tuning_options(speed_level=speed_level)

@@ -65,6 +65,7 @@ class CallRule:
     chunk: tuple[int, int] | None = None          # pointer arguments it writes a worksharing chunk through
     prefixes: tuple[str, ...] = ()                # also every callee whose name starts with one of these
     shadows_result: bool = True                   # a pointer result has a shadow (False: never active memory)
+    incoming: Callable[[Instruction], tuple[int, ...]] | None = None  # arguments it writes data from elsewhere into
 
     def supports(self, reverse: bool) -> bool:
         return (self.augment is not None and self.reverse is not None) if reverse else self.forward is not None
@@ -90,6 +91,11 @@ class CallView:
     @property
     def args(self) -> list[Value]:
         return self.inst.args
+
+    @property
+    def strong_zero(self) -> bool:
+        """Reverse mode: enzyme_strong_zero (`FunctionSpec.strong_zero`): 0 times a partial is 0."""
+        return self._memory is not None and self._memory.spec.strong_zero
 
     @property
     def parallel(self) -> bool:
@@ -124,6 +130,10 @@ class ForwardSite(CallView):
         self.b = synth.b
         self.width = synth.W
         self.ctx = synth.ctx
+
+    @property
+    def strong_zero(self) -> bool:
+        return self._s.spec.strong_zero
 
     def primal(self, v: Value) -> Value:
         return self._s.p(v)
@@ -228,10 +238,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, openmp, runtime
+    from adcc.ad.rules import complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp, runtime
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
-            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES)
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
@@ -294,10 +304,31 @@ def family_shadows_result(name: str) -> bool:
 
 
 def always_applies(module, inst: Instruction) -> bool:
-    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`)?"""
+    """Is `inst` a call whose rule applies even when no operand is active (`CallRule.always`), or a
+    call of a defined function that reaches an MPI call (its messages must be reversed too)?"""
     name = inst.callee_name
     rule = _family_index().get(effective_callee(module, name) or name) if name is not None else None
+    if rule is None and name is not None and module.is_defined(name):
+        return name in _communicating(module)
     return rule is not None and rule.always
+
+
+def _communicating(module) -> frozenset[str]:
+    """The defined functions of `module` whose call trees reach an MPI call (computed once)."""
+    cached = getattr(module, "_adcc_communicating", None)
+    if cached is not None:
+        return cached
+    index = _family_index()
+    calls = {n: module.references(n) for n in module.defined_function_names()}
+    reach = {n for n, refs in calls.items() if any(r in index and index[r].family == "mpi" and index[r].always
+                                                   for r in refs)}
+    changed = True
+    while changed:
+        grown = {n for n, refs in calls.items() if n not in reach and refs & reach}
+        reach |= grown
+        changed = bool(grown)
+    module._adcc_communicating = frozenset(reach)
+    return module._adcc_communicating
 
 
 def rule_result(module, inst: Instruction) -> int | None:
@@ -317,6 +348,13 @@ def chunk_arguments(module, inst: Instruction) -> tuple[int, int] | None:
 def family_callback_arg(name: str) -> int | None:
     rule = _family_index().get(name)
     return rule.callback_arg if rule is not None else None
+
+
+def family_incoming_args(inst: Instruction) -> tuple[int, ...]:
+    """`CallRule.incoming` of the call's family rule: arguments through which it writes data that
+    comes from elsewhere (another MPI rank) and may carry derivatives."""
+    rule = _family_rule(inst.callee_name) if inst.callee_name is not None else None
+    return rule.incoming(inst) if rule is not None and rule.incoming is not None else ()
 
 
 def family_written_args(name: str) -> tuple[int, ...] | None:

@@ -152,7 +152,7 @@ def _forward(fn: LibmCall, site: ForwardSite) -> None:
             y = _out_value(site, out, call, b) if out.rule.uses_result else None
             for w in range(site.width):
                 ts = [site.tangents(a)[w] if site.varied(a) else None for a in site.args]
-                tangents[w] = emit_forward(b, out.rule, args, y, ts)
+                tangents[w] = emit_forward(b, out.rule, args, y, ts, strong_zero=site.strong_zero)
         if out.where == RESULT:
             site.set_tangents(tangents)
         elif out.where == FIELD:
@@ -215,7 +215,7 @@ def _reverse(fn: LibmCall, site: ReverseSite) -> None:
             d = result_adjoint
         if out.rule is None or d is None or not any(mask):
             continue
-        for a, c in zip(site.args, emit_reverse(b, out.rule, args, y, d, mask)):
+        for a, c in zip(site.args, emit_reverse(b, out.rule, args, y, d, mask, strong_zero=site.strong_zero)):
             if c is not None:
                 site.add_adjoint(a, c)
 

@@ -69,7 +69,8 @@ def _region_spec(view, mode: Mode, width: int = 1) -> FunctionSpec:
                                             "floating-point variable by value (firstprivate) yet")
         else:
             acts.append(Activity.CONST)
-    return FunctionSpec(name, tuple(acts), False, False, mode, width, parallel=mode is Mode.REVERSE)
+    return FunctionSpec(name, tuple(acts), False, False, mode, width, parallel=mode is Mode.REVERSE,
+                        strong_zero=view.strong_zero)
 
 
 def _fork(b: Builder, inst, microtask: str, args: list[Value]) -> None:

@@ -67,12 +67,14 @@ class Rule:
         return [None if p is None else em(p) for p in self.partial_exprs]
 
 
-def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence, known: dict | None = None):
+def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence, known: dict | None = None,
+                 strong_zero: bool = False):
     """The tangent ẏ = Σ ∂ᵢ·ẋᵢ over operands with a tangent (None = inactive); None if none.
 
     `result` is the primal result (a cast needs it for its type; None is fine for rules that do not
     `uses_result`). `known` maps partial subexpressions to values the primal computed already
-    (see `rules.sibling_calls`)."""
+    (see `rules.sibling_calls`). `strong_zero` (enzyme_strong_zero): a zero ẋᵢ contributes 0 even
+    where ∂ᵢ is inf or NaN."""
     if rule.is_zero:
         return None
     if rule.kind == "cast":
@@ -90,7 +92,7 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
     for i in rule.active_args:
         if tangents[i] is None:
             continue
-        negate, term = _scaled(builder, em, rule.partial_exprs[i], tangents[i])
+        negate, term = _scaled(builder, em, rule.partial_exprs[i], tangents[i], strong_zero)
         if total is None:
             total = builder.fneg(term) if negate else term
         else:
@@ -99,9 +101,10 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
 
 
 def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
-                 active: Sequence[bool] | None = None, known: dict | None = None) -> list:
+                 active: Sequence[bool] | None = None, known: dict | None = None, strong_zero: bool = False) -> list:
     """The contribution ȳ·∂ᵢ to each operand's adjoint; None for operands without a derivative
-    or not marked in `active` (default: all operands). `result` may be None unless `rule.uses_result`."""
+    or not marked in `active` (default: all operands). `result` may be None unless `rule.uses_result`.
+    `strong_zero` (enzyme_strong_zero): a zero ȳ contributes 0 even where ∂ᵢ is inf or NaN."""
     wanted = [i in rule.active_args and (active is None or active[i]) for i in range(rule.arity)]
     out: list = [None] * rule.arity
     if rule.kind == "cast":
@@ -119,7 +122,7 @@ def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
     em.memo.update(known or {})
     for i, w in enumerate(wanted):
         if w:
-            negate, term = _scaled(builder, em, rule.partial_exprs[i], adjoint)
+            negate, term = _scaled(builder, em, rule.partial_exprs[i], adjoint, strong_zero)
             out[i] = builder.fneg(term) if negate else term
     return out
 
@@ -134,13 +137,20 @@ def _float_type(args: Sequence, result):
     raise ValueError("no float operand to take the derivative's type from")
 
 
-def _scaled(builder, em: Emitter, partial: Expr, value) -> tuple[bool, object]:
-    """(negate, term) with term = |∂|·value; unit partials emit no multiplication."""
+def _scaled(builder, em: Emitter, partial: Expr, value, strong_zero: bool = False) -> tuple[bool, object]:
+    """(negate, term) with term = |∂|·value; unit partials emit no multiplication. With
+    `strong_zero`, term is 0 wherever value is 0 (0·inf and 0·NaN included)."""
     if partial == Const(1.0):
         return False, value
     if partial == Const(-1.0):
         return True, value
-    return False, builder.fmul(em(partial), value)
+    return False, strong_product(builder, em(partial), value) if strong_zero else builder.fmul(em(partial), value)
 
 
-__all__ = ["Rule", "KINDS", "emit_forward", "emit_reverse"]
+def strong_product(builder, partial, value):
+    """partial·value, but 0 where value is 0 (enzyme_strong_zero): `select(value == 0, 0, partial·value)`."""
+    zero = builder.zero(value.type)
+    return builder.select(builder.fcmp("oeq", value, zero), zero, builder.fmul(partial, value))
+
+
+__all__ = ["Rule", "KINDS", "emit_forward", "emit_reverse", "strong_product"]
