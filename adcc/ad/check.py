@@ -151,19 +151,24 @@ def _plan_result(module, spec: FunctionSpec, fn: Function, plan: Plan) -> str | 
 
 def _computes_in_single(module, fn: Function) -> bool:
     """Does `fn`'s call tree round values to float (so finite differences of it have float noise)?"""
+    return any(inst.opcode == "fptrunc" or (inst.opcode in ("fadd", "fsub", "fmul", "fdiv") and inst.type == T.f32)
+               for name in _call_tree(module, fn) if module.is_defined(name)
+               for inst in module.function(name).instructions())
+
+
+def _call_tree(module, fn: Function, limit: int = 256):
+    """The functions `fn` calls directly or through its callees (defined or not), `fn` first."""
     seen: set[str] = set()
     todo = [fn.fname]
-    while todo and len(seen) <= 256:
+    while todo and len(seen) <= limit:
         name = todo.pop()
-        if name in seen or not module.is_defined(name):
+        if name in seen:
             continue
         seen.add(name)
-        for inst in module.function(name).instructions():
-            if inst.opcode == "fptrunc" or (inst.opcode in ("fadd", "fsub", "fmul", "fdiv") and inst.type == T.f32):
-                return True
-            if inst.opcode in ("call", "invoke") and inst.callee_name is not None:
-                todo.append(inst.callee_name)
-    return False
+        yield name
+        if module.is_defined(name):
+            todo.extend(inst.callee_name for inst in module.function(name).instructions()
+                        if inst.opcode in ("call", "invoke") and inst.callee_name is not None)
 
 
 def region_layout(module, types, arg) -> tuple[int, ...] | str | None:
@@ -241,13 +246,7 @@ def _call_tree_reason(module, fn: Function) -> str | None:
     decls = declarations_of(module)
     declared = (set(decls.gradients) | set(decls.derivatives) | set(decls.function_like)
                 | set(decls.allocation_like) | set(decls.inactive_functions))
-    seen: set[str] = set()
-    todo = [fn.fname]
-    while todo:
-        name = todo.pop()
-        if name in seen or len(seen) > 256:
-            continue
-        seen.add(name)
+    for name in _call_tree(module, fn):
         if not module.is_defined(name):
             if name in declared:
                 return f"it calls '{name.strip(chr(34))}', declared to Enzyme but not defined here"
@@ -255,12 +254,10 @@ def _call_tree_reason(module, fn: Function) -> str | None:
                 return f"it calls '{name.strip(chr(34))}' (the check would run it on one MPI rank alone)"
             continue
         for inst in module.function(name).instructions():
-            if inst.opcode not in ("call", "invoke") or inst.callee_name is None:
-                continue
-            kind = classify_call(module, inst)
-            if kind in (CallKind.FREE, CallKind.REALLOC) and inst.args and _foreign(module, inst.args[0]):
+            if inst.opcode in ("call", "invoke") and inst.callee_name is not None and \
+                    classify_call(module, inst) in (CallKind.FREE, CallKind.REALLOC) and inst.args and \
+                    _foreign(module, inst.args[0]):
                 return "it frees or reallocates memory it did not allocate"
-            todo.append(inst.callee_name)
     return None
 
 
