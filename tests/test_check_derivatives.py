@@ -167,7 +167,18 @@ DISAGREE_ON_PURPOSE = {"declarations/cpp_forms.cpp": 2, "declarations/function_l
 DROPPED_ON_PURPOSE = {"declarations/inactive.c": 4, "declarations/cpp_forms.cpp": 2}
 
 
-@pytest.mark.parametrize("src", SUITES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
+# Programs that fail without the check too (tests/test_e2e.py's strict xfails): the same issue.
+FAIL_WITHOUT_CHECK = {"cpp/std_function_vector.cpp": "#9 std::function moved into a vector by a raw memcpy "
+                                                     "(reverse mode crashes; tests/test_e2e.py)"}
+
+
+def _suite_param(p):
+    rel = f"{p.parent.name}/{p.name}"
+    marks = [pytest.mark.xfail(strict=True, reason=FAIL_WITHOUT_CHECK[rel])] if rel in FAIL_WITHOUT_CHECK else []
+    return pytest.param(p, marks=marks, id=f"{p.parent.parent.name}/{rel}")
+
+
+@pytest.mark.parametrize("src", [_suite_param(p) for p in SUITES])
 def test_suite_programs_pass_the_check_without_warnings(tmp_path, src):
     """Every conformance and e2e program compiles with the check and without an adcc warning,
     still passes its own checks, and no derivative call fails the run-time check, except where

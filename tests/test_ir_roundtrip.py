@@ -106,7 +106,7 @@ def _fuzz_wrap(src: str, outdir: str) -> str:
     name, n = re.search(r"^// wrap: (\w+) (\d+)", text, re.M).groups()
     out = os.path.join(outdir, "wrapped_" + os.path.basename(src))
     with open(out, "w") as f:
-        f.write(gen.wrap(text, name, int(n)))
+        f.write(gen.wrap(text, name, int(n), wide=bool(re.search(r"^// wide", text, re.M))))
     return out
 
 

@@ -57,6 +57,7 @@ def derivative_call(ctx, b: Builder, site, spec: FunctionSpec, deriv: Function, 
     plan = plan_check(module, spec, fn)
     for region in plan.regions if plan.reason is None else ():
         region.size = size_at_call(b, module, site.args[region.arg].primal)
+        region.layout = _allocated_layout(module, site.args[region.arg].primal, region.layout)
         if region.size is None and region.layout[0] > 0:
             plan.reason = (f"the size of argument {region.arg + 1}'s memory is not known at the call "
                            f"(pass memory allocated where the call can see it)")
@@ -286,6 +287,40 @@ def _foreign(module, ptr: Value, depth: int = 0) -> bool:
                     if not (user.callee_name or "").startswith("llvm.memset."):
                         return True
     return False
+
+
+def _allocated_layout(module, ptr: Value, found: tuple[int, ...]) -> tuple[int, ...]:
+    """The layout of a region whose allocation the call site sees as an array of one float type:
+    every element is then a slot, also those f reaches only where type analysis cannot follow
+    (through a pointer a lambda captured and an indirect call). `found` (fixed offsets, what f's
+    own accesses show) is kept unless it agrees with that array."""
+    if found[0] != 0:
+        return found
+    base = ptr
+    while isinstance(base, Instruction) and base.opcode in ("getelementptr", "bitcast", "addrspacecast"):
+        base = base.operands[0]
+    if isinstance(base, GlobalRef):
+        g = module.globals.get(base.gname)
+        ty = g.value_type if g is not None and g.initializer else None
+    elif isinstance(base, Instruction) and base.opcode == "alloca":
+        ty = base.info["alloc_type"]
+    else:
+        return found
+    ty = module.resolve(ty) if ty is not None else None
+    while isinstance(ty, T.ArrayType):
+        ty = module.resolve(ty.elem)
+    if not isinstance(ty, T.FloatType) or ty.kind not in ("float", "double"):
+        return found
+    size, precision = layout.alloc_size(module, ty), PRECISION[ty.kind]
+    slots = list(zip(found[2::2], found[3::2]))
+    if not slots or any(off % size or kind != precision for off, kind in slots):
+        return found
+    if base is not ptr:  # a pointer into the array: its slots must start on an element
+        offset = layout.gep_instruction_offset(module, ptr) if ptr.opcode == "getelementptr" and \
+            ptr.operands[0] is base else None
+        if offset is None or offset % size:
+            return found
+    return (size, 1, 0, precision)
 
 
 def size_at_call(b: Builder, module, ptr: Value) -> Value | None:
