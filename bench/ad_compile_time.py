@@ -34,23 +34,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CONFORMANCE = REPO.parent / "shared" / "conformance"
+sys.path.insert(0, str(REPO / "tests"))
+from big_unit import big_unit_source  # noqa: E402
+
 STAGE = re.compile(r"adcc: stage (.+?)\s+([\d.]+) ms")
 CLASSES = ("e2e-c", "conformance", "cpp", "fuzz", "big")
-
-
-def big_unit(n: int) -> str:
-    body = ["#include <math.h>", "#include <stdio.h>", "extern double __enzyme_autodiff(void *, ...);"]
-    for i in range(n):
-        body.append(f"__attribute__((noinline)) static double f{i}(double x) {{\n  double s = 0;\n"
-                    f"  for (int k = 0; k < {i % 5 + 2}; k++) {{\n    if (x > {i % 3}.5) s += sin(x * k);\n"
-                    f"    else s += cos(x + k);\n  }}\n  return s;\n}}")
-    body.append("double total(double x) {\n  double s = 0;")
-    body += [f"  s += f{i}(x);" for i in range(n)]
-    body.append("  return s;\n}")
-    body.append("int main(void) {\n  double x = 1.3, h = 1e-6, d = __enzyme_autodiff((void *)total, x);\n"
-                "  double fd = (total(x + h) - total(x - h)) / (2 * h);\n"
-                "  printf(\"%s\\n\", fabs(d - fd) < 1e-5 * (1 + fabs(fd)) ? \"PASS\" : \"FAIL\");\n  return 0;\n}")
-    return "\n".join(body) + "\n"
 
 
 def timed(argv: list[str], cwd: Path) -> tuple[float, float, str]:
@@ -105,7 +93,7 @@ def measure_class(name: str, adcc: Path, d: Path) -> dict:
 
 def measure_big(n: int, adcc: Path, d: Path) -> dict:
     src = d / f"big{n}.c"
-    src.write_text(big_unit(n))
+    src.write_text(big_unit_source(n))
     c_wall, c_cpu, _ = timed(["clang-22", "-O2", "-c", str(src), "-o", str(d / "c.o")], d)
     a_wall, a_cpu, err = timed([str(adcc), "-v", "-O2", "-c", str(src), "-o", str(d / "a.o")], d)
     stages: dict[str, float] = {}
