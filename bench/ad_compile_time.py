@@ -15,8 +15,9 @@
 Each row gives the wall time and the CPU time (user + system of the compiler and everything
 it runs, from the kernel's child accounting), which a loaded machine disturbs less than wall
 time; for the big unit also the per-stage times of `adcc -v`. Writes a JSON file (--json) and,
-with --markdown, a table; --baseline OLD.json adds the OLD columns and the ratio to the table.
-`--adcc PATH` measures another build (e.g. an older checkout's launcher).
+with --markdown, a table. `--adcc PATH` measures another build; `--before OLD` compiles every
+program with OLD and then with --adcc, in turn, so that both see the same load (an older
+checkout's launcher: bench/results/compile_time.md says how those numbers were taken).
 """
 from __future__ import annotations
 
@@ -80,86 +81,90 @@ def class_jobs(name: str, d: Path) -> list[tuple[Path, str]]:
     return []
 
 
-def measure_class(name: str, adcc: Path, d: Path) -> dict:
+def measure_class(name: str, compilers: dict[str, Path], d: Path, sample: int) -> dict:
+    """Every `sample`-th program of the class, compiled by each of `compilers` in turn (so that
+    they share the machine's load)."""
     rows = []
-    for src, opt in class_jobs(name, d):
-        cc = str(adcc) + ("++" if src.suffix == ".cpp" else "")
-        extra = [f"-I{src.parent}", f"-I{src.parent.parent}"]
-        wall, cpu, _ = timed([cc, opt, *extra, str(src), "-o", str(d / "t"), "-lm"], d)
-        rows.append({"program": f"{src.parent.name}/{src.name}", "opt": opt, "wall": wall, "cpu": cpu})
-        print(f"  {name:12} {src.name:32} {opt} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
-    return {"rows": rows, "wall": sum(r["wall"] for r in rows), "cpu": sum(r["cpu"] for r in rows)}
+    for src, opt in class_jobs(name, d)[::sample]:
+        row = {"program": f"{src.parent.name}/{src.name}", "opt": opt}
+        for label, adcc in compilers.items():
+            cc = str(adcc) + ("++" if src.suffix == ".cpp" else "")
+            extra = [f"-I{src.parent}", f"-I{src.parent.parent}"]
+            row[label] = dict(zip(("wall", "cpu"), timed([cc, opt, *extra, str(src), "-o", str(d / "t"), "-lm"], d)))
+        rows.append(row)
+        print(f"  {name:12} {src.name:32} {opt} " + "  ".join(
+            f"{label}: wall {row[label]['wall']:6.2f} s cpu {row[label]['cpu']:6.2f} s" for label in compilers), flush=True)
+    return {"rows": rows, **{label: {k: sum(r[label][k] for r in rows) for k in ("wall", "cpu")} for label in compilers}}
 
 
-def measure_big(n: int, adcc: Path, d: Path) -> dict:
+def measure_big(n: int, compilers: dict[str, Path], d: Path) -> dict:
     src = d / f"big{n}.c"
     src.write_text(big_unit_source(n))
     c_wall, c_cpu, _ = timed(["clang-22", "-O2", "-c", str(src), "-o", str(d / "c.o")], d)
-    a_wall, a_cpu, err = timed([str(adcc), "-v", "-O2", "-c", str(src), "-o", str(d / "a.o")], d)
-    stages: dict[str, float] = {}
-    for m in STAGE.finditer(err):
-        stages[m.group(1).strip()] = stages.get(m.group(1).strip(), 0.0) + float(m.group(2)) / 1000
-    row = {"n": n, "clang_wall": c_wall, "clang_cpu": c_cpu, "adcc_wall": a_wall, "adcc_cpu": a_cpu,
-           "ratio_wall": a_wall / c_wall, "ratio_cpu": a_cpu / c_cpu, "stages": stages}
-    print(f"  big {n}: clang {c_wall:.2f} s ({c_cpu:.2f} cpu), adcc {a_wall:.2f} s ({a_cpu:.2f} cpu), "
-          f"ratio {row['ratio_wall']:.1f}x wall, {row['ratio_cpu']:.1f}x cpu", flush=True)
+    row: dict = {"n": n, "clang": {"wall": c_wall, "cpu": c_cpu}}
+    for label, adcc in compilers.items():
+        wall, cpu, err = timed([str(adcc), "-v", "-O2", "-c", str(src), "-o", str(d / "a.o")], d)
+        stages: dict[str, float] = {}
+        for m in STAGE.finditer(err):
+            stages[m.group(1).strip()] = stages.get(m.group(1).strip(), 0.0) + float(m.group(2)) / 1000
+        row[label] = {"wall": wall, "cpu": cpu, "stages": stages}
+        print(f"  big {n} {label}: clang {c_wall:.2f} s ({c_cpu:.2f} cpu), adcc {wall:.2f} s ({cpu:.2f} cpu), "
+              f"ratio {wall / c_wall:.1f}x wall, {cpu / c_cpu:.1f}x cpu", flush=True)
     return row
 
 
-def markdown(result: dict, base: dict | None) -> str:
-    lines = [f"adcc: `{result['adcc']}`; seconds; CPU = user + system of the compiler's process tree.", ""]
+def markdown(result: dict) -> str:
+    labels = result["compilers"]
+    lines = ["; ".join(f"{label}: `{path}`" for label, path in labels.items()) +
+             "; seconds; CPU = user + system of the compiler's process tree.", ""]
     if result["classes"]:
-        head = "| class | compiles | wall | CPU |"
-        sep = "|---|---|---|---|"
-        if base:
-            head += " wall before | CPU before | CPU after/before |"
-            sep += "---|---|---|"
-        lines += [head, sep]
+        lines += ["| class | compiles | " + " | ".join(f"{x} wall | {x} CPU" for x in labels) +
+                  (" | CPU after/before |" if "before" in labels else " |"),
+                  "|---|---|" + "---|---|" * len(labels) + ("---|" if "before" in labels else "")]
         for name, c in result["classes"].items():
-            line = f"| {name} | {len(c['rows'])} | {c['wall']:.1f} | {c['cpu']:.1f} |"
-            b = (base or {}).get("classes", {}).get(name)
-            if base and b:
-                line += f" {b['wall']:.1f} | {b['cpu']:.1f} | {c['cpu'] / b['cpu']:.2f} |"
-            lines.append(line)
+            line = f"| {name} | {len(c['rows'])} | " + " | ".join(f"{c[x]['wall']:.1f} | {c[x]['cpu']:.1f}" for x in labels)
+            if "before" in labels:
+                line += f" | {c['after']['cpu'] / c['before']['cpu']:.2f}"
+            lines.append(line + " |")
         lines.append("")
-    if result["big"]:
-        names = sorted({s for r in result["big"] for s in r["stages"]},
-                       key=lambda s: min(list(r["stages"]).index(s) for r in result["big"] if s in r["stages"]))
-        lines += ["| functions | clang-22 -O2 | adcc -O2 | ratio (wall) | ratio (CPU) | " + " | ".join(names) + " |",
-                  "|---" * (5 + len(names)) + "|"]
-        for r in result["big"]:
-            lines.append(f"| {r['n']} | {r['clang_wall']:.2f} | {r['adcc_wall']:.2f} | {r['ratio_wall']:.1f}x | "
-                         f"{r['ratio_cpu']:.1f}x | " + " | ".join(f"{r['stages'].get(s, 0):.2f}" for s in names) + " |")
-        if base and base.get("big"):
-            lines += ["", "before: " + ", ".join(f"{r['n']} functions {r['adcc_wall']:.2f} s "
-                                                  f"({r['ratio_wall']:.1f}x wall, {r['ratio_cpu']:.1f}x CPU)"
-                                                  for r in base["big"])]
-    return "\n".join(lines) + "\n"
+    for label in labels:
+        rows = [r for r in result["big"] if label in r]
+        if not rows:
+            continue
+        names = list(dict.fromkeys(s for r in rows for s in r[label]["stages"]))
+        lines += [f"{label}:", "", "| functions | clang-22 -O2 | adcc -O2 | ratio (wall) | ratio (CPU) | " +
+                  " | ".join(names) + " |", "|---" * (5 + len(names)) + "|"]
+        for r in rows:
+            a, c = r[label], r["clang"]
+            lines.append(f"| {r['n']} | {c['wall']:.2f} | {a['wall']:.2f} | {a['wall'] / c['wall']:.1f}x | "
+                         f"{a['cpu'] / c['cpu']:.1f}x | " + " | ".join(f"{a['stages'].get(s, 0):.2f}" for s in names) + " |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--adcc", default=str(Path(sys.executable).parent / "adcc"))
+    ap.add_argument("--before", help="another build's adcc, run in turn with --adcc on every program")
     ap.add_argument("--classes", default=",".join(CLASSES), help=f"subset of {','.join(CLASSES)}")
+    ap.add_argument("--sample", type=int, default=1, help="every N-th program of each class")
     ap.add_argument("--sizes", default="100,400,1500", help="function counts of the big unit")
     ap.add_argument("--json", default=str(REPO / "build" / "ad_compile_time.json"))
     ap.add_argument("--markdown", help="write the table here too")
-    ap.add_argument("--baseline", help="an earlier --json output to compare with")
     args = ap.parse_args(argv)
-    adcc = Path(args.adcc)
+    compilers = {"before": Path(args.before), "after": Path(args.adcc)} if args.before else {"adcc": Path(args.adcc)}
     chosen = [c for c in args.classes.split(",") if c]
-    result: dict = {"adcc": str(adcc), "classes": {}, "big": []}
+    result: dict = {"compilers": {k: str(v) for k, v in compilers.items()}, "classes": {}, "big": []}
     with tempfile.TemporaryDirectory(prefix="adcc-ctime-") as tmp:
         d = Path(tmp)
         for name in chosen:
             if name == "big":
-                result["big"] = [measure_big(int(n), adcc, d) for n in args.sizes.split(",") if n]
+                result["big"] = [measure_big(int(n), compilers, d) for n in args.sizes.split(",") if n]
             else:
-                result["classes"][name] = measure_class(name, adcc, d)
+                result["classes"][name] = measure_class(name, compilers, d, args.sample)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=1))
-    base = json.loads(Path(args.baseline).read_text()) if args.baseline else None
-    table = markdown(result, base)
+    table = markdown(result)
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table)
