@@ -528,6 +528,64 @@ void adcc_split_tape_free(void *tape) {
   }
 }
 
+/* --- split forward mode: the replay log ------------------------------------------------- */
+
+static _Thread_local adcc_replay_state replay; /* the current log of this thread */
+
+void adcc_replay_begin(adcc_replay_state *save, adcc_split_tape *t, int32_t reading) {
+  *save = replay;
+  replay.tape = t;
+  replay.read = reading ? 0 : -1;
+}
+
+void adcc_replay_end(adcc_replay_state *save, const char *where) {
+  if (replay.read >= 0 && replay.tape && replay.read != replay.tape->records.top) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the tangent pass read %lld of the %lld bytes recorded (the run diverged from "
+             "the one __enzyme_augmentfwd recorded)", where, (long long)replay.read,
+             (long long)replay.tape->records.top);
+    adcc_fatal(msg);
+  }
+  replay = *save;
+}
+
+static char *replay_room(int64_t nbytes) {
+  if (!replay.tape || replay.read >= 0)
+    adcc_fatal("__enzyme_augmentfwd: no replay log is being recorded (internal error)");
+  adcc_tape *r = &replay.tape->records;
+  if (r->top + nbytes > r->cap) {
+    int64_t top = r->top;
+    adcc_tape_grow(r, nbytes);
+    r->top = top;
+  }
+  char *at = r->base + r->top;
+  r->top += nbytes;
+  return at;
+}
+
+static const char *replay_next(int64_t nbytes) {
+  if (!replay.tape || replay.read < 0)
+    adcc_fatal("__enzyme_fwdsplit: no replay log is being read (internal error)");
+  if (replay.read + nbytes > replay.tape->records.top)
+    adcc_fatal("__enzyme_fwdsplit: the tangent pass read past the end of its tape (the run diverged from the "
+               "one __enzyme_augmentfwd recorded)");
+  const char *at = replay.tape->records.base + replay.read;
+  replay.read += nbytes;
+  return at;
+}
+
+void adcc_replay_put(uint64_t bits) { memcpy(replay_room(8), &bits, 8); }
+
+uint64_t adcc_replay_get(void) {
+  uint64_t bits;
+  memcpy(&bits, replay_next(8), 8);
+  return bits;
+}
+
+void adcc_replay_put_bytes(const void *value, int64_t nbytes) { memcpy(replay_room(nbytes), value, (size_t)nbytes); }
+
+void adcc_replay_get_bytes(void *value, int64_t nbytes) { memcpy(value, replay_next(nbytes), (size_t)nbytes); }
+
 /* OpenMP parallel regions in reverse mode. The augmented forward pass of a region runs in a team of
  * n threads, each pushing onto its own tape; the reverse pass runs later in a team of the same size,
  * thread k popping what thread k pushed. The OS thread behind thread number k may differ between

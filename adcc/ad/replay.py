@@ -1,0 +1,155 @@
+"""Split forward mode (`__enzyme_fwdsplit`): a tangent pass that replays a recorded run.
+
+`__enzyme_augmentfwd` of a function the module also passes to `__enzyme_fwdsplit` runs the
+*record* flavour of f: the primal itself, which logs into the tape (runtime/adcc_runtime.h,
+`adcc_replay_*`) every value its call tree loads and the result of every call it does not enter
+(malloc, printf, external functions; see `replayed_call`). `__enzyme_fwdsplit` runs the *replay*
+flavour: f's forward derivative in which each of those values is read back from the log instead
+of being loaded or called. Stores, memcpy, memset and free act on shadows only, so the tangent
+pass neither reads nor writes the primal's memory (Enzyme lets the caller pass NULL primals) and
+has no side effect of the primal's. Pure arithmetic and libm calls are recomputed from the
+replayed values, so both flavours meet the log's entries in the same order: they are the same
+prepared function, with the same classification of every call.
+
+Both are `ForwardSynthesizer`s with a `FunctionSpec.replay` flavour (cached like any forward
+function; callees inherit the flavour through `callee_spec`).
+"""
+from __future__ import annotations
+
+from adcc.ad.common import unsupported
+from adcc.ad.forward import ForwardSynthesizer
+from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
+from adcc.ir import layout
+from adcc.ir import types as T
+from adcc.ir.builder import Builder
+from adcc.ir.values import Instruction, Value
+
+NOT_LOGGED = (CallKind.DEFINED, CallKind.MATH, CallKind.MEMCPY, CallKind.MEMSET, CallKind.FREE)
+
+
+def replayed_call(module, inst: Instruction) -> bool:
+    """Whether the record pass logs this call's result and the replay reads it back (rather than
+    entering the callee, recomputing a math function, or acting on shadows only)."""
+    return not isinstance(inst.type, T.VoidType) and classify_call(module, inst) not in NOT_LOGGED
+
+
+def _word(ty: T.Type) -> bool:
+    """Values logged as one 64-bit word (others go through memory)."""
+    return isinstance(ty, T.PointerType) or isinstance(ty, (T.IntType, T.FloatType)) and ty.bits <= 64
+
+
+def log_value(b: Builder, v: Value) -> None:
+    ty = v.type
+    if not _word(ty):
+        slot = b.alloca_in_entry(ty, align=16)
+        b.store(v, slot)
+        b.call("adcc_replay_put_bytes", T.void, [slot, Builder.iconst(T.i64, layout.alloc_size(b.module, ty))])
+        return
+    if isinstance(ty, T.PointerType):
+        bits = b.cast("ptrtoint", v, T.i64)
+    else:
+        bits = b.cast("bitcast", v, T.IntType(ty.bits)) if isinstance(ty, T.FloatType) else v
+        if ty.bits < 64:
+            bits = b.cast("zext", bits, T.i64)
+    b.call("adcc_replay_put", T.void, [bits])
+
+
+def read_value(b: Builder, ty: T.Type) -> Value:
+    if not _word(ty):
+        slot = b.alloca_in_entry(ty, align=16)
+        b.call("adcc_replay_get_bytes", T.void, [slot, Builder.iconst(T.i64, layout.alloc_size(b.module, ty))])
+        return b.load(ty, slot)
+    bits = b.call("adcc_replay_get", T.i64, [])
+    if isinstance(ty, T.PointerType):
+        return b.cast("inttoptr", bits, ty)
+    if ty.bits < 64:
+        bits = b.cast("trunc", bits, T.IntType(ty.bits))
+    return b.cast("bitcast", bits, ty) if isinstance(ty, T.FloatType) else bits
+
+
+def record_spec(name: str, nargs: int) -> FunctionSpec:
+    return FunctionSpec(name, (Activity.CONST,) * nargs, False, False, Mode.FORWARD, replay="record")
+
+
+class RecordSynthesizer(ForwardSynthesizer):
+    """The primal, logging every load and every `replayed_call` result; callees record too."""
+
+    def visit(self, inst: Instruction) -> None:
+        super().visit(inst)
+        if inst.opcode == "load":
+            log_value(self.b, self.p(inst))
+
+    def _call(self, inst: Instruction) -> None:
+        if classify_call(self.module, inst) is CallKind.DEFINED:
+            callee = self.module.function(inst.callee_name)
+            fn = self.ctx.forward_function(record_spec(inst.callee_name, len(callee.args)))
+            r = self.b.call(fn, callee.ret_type, [self.p(a) for a in inst.args])
+            if not isinstance(callee.ret_type, T.VoidType):
+                self.vmap[id(inst)] = r
+            return
+        self._primal_call(inst)
+
+    def _primal_call(self, inst: Instruction) -> Value | None:
+        new = self._clone_primal(inst)
+        if replayed_call(self.module, inst):
+            log_value(self.b, new)
+        return new
+
+
+class ReplaySynthesizer(ForwardSynthesizer):
+    """f's forward derivative over the log: loads and `replayed_call` results are read back,
+    the primal's memory is neither read nor written."""
+
+    def visit(self, inst: Instruction) -> None:
+        op = inst.opcode
+        if op == "load":
+            new = read_value(self.b, inst.type)
+            self.vmap[id(inst)] = new
+            return self._load(inst, new)
+        if op == "store":
+            return self._store(inst)
+        if op in ("atomicrmw", "cmpxchg"):
+            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: atomic '{op}' is not supported in split forward "
+                                                 f"mode yet")
+        return super().visit(inst)
+
+    def _call(self, inst: Instruction) -> None:
+        kind = classify_call(self.module, inst)
+        name = (inst.callee_name or "").strip('"')
+        if kind is CallKind.DEFINED:
+            self._call_defined(inst, inst.callee_name)  # entered even when inactive: its loads are logged
+            return
+        if kind in (CallKind.INDIRECT, CallKind.ENZYME):
+            what = "an indirect call" if kind is CallKind.INDIRECT else f"a nested '{name}'"
+            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: {what} is not supported in split forward mode "
+                                                 f"yet")
+        pointers = any(isinstance(a.type, T.PointerType) for a in inst.args)
+        if kind is CallKind.MATH and pointers:
+            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: '{name}' writes through a pointer, which split "
+                                                 f"forward mode does not support yet")
+        if kind is CallKind.RULE and self._call_is_active(inst):
+            from adcc.ad.rules.calls import call_rule_for
+            if pointers or not call_rule_for(self.module, inst.callee_name).supports(reverse=False):
+                raise unsupported(self.module, inst, f"__enzyme_fwdsplit: the call to '{name}' has a rule that split "
+                                                     f"forward mode cannot replay (only forward rules on values are "
+                                                     f"supported)")
+            if not isinstance(inst.type, T.VoidType):
+                read_value(self.b, inst.type)  # the rule recomputes its primal: skip the logged result
+        super()._call(inst)
+
+    def _primal_call(self, inst: Instruction) -> Value | None:
+        kind = classify_call(self.module, inst)
+        if kind is CallKind.MATH:
+            return self._clone_primal(inst)
+        if replayed_call(self.module, inst):
+            new = read_value(self.b, inst.type)
+        elif kind in (CallKind.MEMCPY, CallKind.MEMSET) and not isinstance(inst.type, T.VoidType):
+            new = self.p(inst.args[0])  # (memcpy returns its destination)
+        else:
+            return None  # memcpy, memset, free, void calls: no primal effect
+        self.vmap[id(inst)] = new
+        return new
+
+
+REPLAY_SYNTHESIZERS = {"record": RecordSynthesizer, "replay": ReplaySynthesizer}
