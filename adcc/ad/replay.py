@@ -73,12 +73,25 @@ def record_spec(name: str, nargs: int) -> FunctionSpec:
 
 
 class RecordSynthesizer(ForwardSynthesizer):
-    """The primal, logging every load and every `replayed_call` result; callees record too."""
+    """The primal, logging every load and every `replayed_call` result; callees record too. A
+    plain copy of the primal: no activity is consulted (it carries no derivative)."""
 
     def visit(self, inst: Instruction) -> None:
-        super().visit(inst)
-        if inst.opcode == "load":
-            log_value(self.b, self.p(inst))
+        op = inst.opcode
+        if op == "#dbg":
+            return
+        if op == "phi":
+            new = self.b.phi(inst.type, name=inst.name)
+            self.vmap[id(inst)] = new
+            self.pending_phis.append((inst, new, "p", 0))
+        elif op == "call":
+            self._call(inst)
+        elif op == "ret":
+            self.b.ret(self.p(inst.operands[0]) if inst.operands else None)
+        else:
+            new = self._clone(inst)
+            if op == "load":
+                log_value(self.b, new)
 
     def _call(self, inst: Instruction) -> None:
         if classify_call(self.module, inst) is CallKind.DEFINED:
