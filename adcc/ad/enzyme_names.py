@@ -93,7 +93,7 @@ ENTRY_POINTS = (
 REGISTRATIONS = (
     Name("__enzyme_register_gradient_", G, "custom reverse rule: {f, augmented forward, reverse}", I),
     Name("__enzyme_register_derivative_", G, "custom forward rule: {f, forward derivative}", I),
-    Name("__enzyme_register_splitderivative_", G, "custom split forward rule", U),
+    Name("__enzyme_register_splitderivative_", G, "custom split forward rule: {f, augmented forward, split derivative}", I),
     Name("__enzyme_function_like", G, "{f, \"name\"}: f behaves like a known function (log1p, malloc, free)", I),
     Name("__enzyme_allocation_like", G, "{f, size argument, \"-1\" or free index, free function}", I),
     Name("__enzyme_inactivefn", G, "{f}: calls to f have no derivative", I),

@@ -17,6 +17,8 @@ function; callees inherit the flavour through `callee_spec`).
 from __future__ import annotations
 
 from adcc.ad.common import unsupported
+from adcc.ad.rules.custom_split import split_rule
+from adcc.ad.srcloc import location_of
 from adcc.ad.forward import ForwardSynthesizer
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
@@ -94,6 +96,15 @@ class RecordSynthesizer(ForwardSynthesizer):
                 log_value(self.b, new)
 
     def _call(self, inst: Instruction) -> None:
+        rule = _split_rule(self.module, inst)
+        if rule is not None:  # the program's split forward rule: its tape and f's result are logged
+            tape, primal = rule.augment(self.b, [self.p(a) for a in inst.args])
+            if primal is None:
+                primal = self._clone_primal(inst)
+            self.vmap[id(inst)] = primal
+            log_value(self.b, tape)
+            log_value(self.b, primal)
+            return
         if classify_call(self.module, inst) is CallKind.DEFINED:
             callee = self.module.function(inst.callee_name)
             fn = self.ctx.forward_function(record_spec(inst.callee_name, len(callee.args)))
@@ -128,6 +139,9 @@ class ReplaySynthesizer(ForwardSynthesizer):
         return super().visit(inst)
 
     def _call(self, inst: Instruction) -> None:
+        rule = _split_rule(self.module, inst)
+        if rule is not None:
+            return self._split_rule(inst, rule)
         kind = classify_call(self.module, inst)
         name = (inst.callee_name or "").strip('"')
         if kind is CallKind.DEFINED:
@@ -151,6 +165,17 @@ class ReplaySynthesizer(ForwardSynthesizer):
                 read_value(self.b, inst.type)  # the rule recomputes its primal: skip the logged result
         super()._call(inst)
 
+    def _split_rule(self, inst: Instruction, rule) -> None:
+        """The program's split forward rule: the recorded tape and result, the tangent from `split`."""
+        if self.W != 1:
+            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: enzyme_width with the split forward rule of "
+                                                 f"'{inst.callee_name.strip(chr(34))}' is not supported yet")
+        tape = read_value(self.b, T.ptr)
+        self.vmap[id(inst)] = read_value(self.b, rule.result)
+        t = rule.tangent(self.b, [self.p(a) for a in inst.args], [self.tz(a, 0) for a in inst.args], tape)
+        if self.act.is_varied(inst):
+            self.tmap[id(inst)] = [t]
+
     def _primal_call(self, inst: Instruction) -> Value | None:
         kind = classify_call(self.module, inst)
         if kind is CallKind.MATH:
@@ -163,6 +188,11 @@ class ReplaySynthesizer(ForwardSynthesizer):
             return None  # memcpy, memset, free, void calls: no primal effect
         self.vmap[id(inst)] = new
         return new
+
+
+def _split_rule(module, inst: Instruction):
+    name = inst.callee_name
+    return split_rule(module, name, location_of(module, inst)) if name else None
 
 
 REPLAY_SYNTHESIZERS = {"record": RecordSynthesizer, "replay": ReplaySynthesizer}
