@@ -163,6 +163,8 @@ def _replay(ctx, b: Builder, site: CallSite, args: list[Value]) -> None:
     fn = module.function(site.fn_name)
     _check_return(module, site)
     spec = dataclasses.replace(_site_spec(module, site), replay="replay")
+    from adcc.ad.check import count_unchecked
+    count_unchecked(ctx, b, site, spec, "split forward mode (__enzyme_fwdsplit) is not checked yet")
     tape = _tape(b, site)
     wrapper, packing = _replay_wrapper(ctx, fn, spec)
     r = b.call(wrapper, packing.type, [tape, *args])
