@@ -16,7 +16,7 @@ function; callees inherit the flavour through `callee_spec`).
 """
 from __future__ import annotations
 
-from adcc.ad.common import unsupported
+from adcc.ad.common import INDIRECT_MISS, convert, indirect_candidates, message_constant, unsupported
 from adcc.ad.rules.custom_split import split_rule
 from adcc.ad.srcloc import location_of
 from adcc.ad.forward import ForwardSynthesizer
@@ -25,7 +25,7 @@ from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Instruction, Value
+from adcc.ir.values import GlobalRef, Instruction, Value
 
 NOT_LOGGED = (CallKind.DEFINED, CallKind.MATH, CallKind.MEMCPY, CallKind.MEMSET, CallKind.FREE)
 
@@ -105,14 +105,47 @@ class RecordSynthesizer(ForwardSynthesizer):
             log_value(self.b, tape)
             log_value(self.b, primal)
             return
-        if classify_call(self.module, inst) is CallKind.DEFINED:
-            callee = self.module.function(inst.callee_name)
-            fn = self.ctx.forward_function(record_spec(inst.callee_name, len(callee.args)))
-            r = self.b.call(fn, callee.ret_type, [self.p(a) for a in inst.args])
-            if not isinstance(callee.ret_type, T.VoidType):
-                self.vmap[id(inst)] = r
-            return
-        self._primal_call(inst)
+        kind = classify_call(self.module, inst)
+        if kind is CallKind.DEFINED:
+            self._record_defined(inst, inst.callee_name)
+        elif kind is CallKind.INDIRECT:
+            self._record_indirect(inst)
+        else:
+            self._primal_call(inst)
+
+    def _record_defined(self, inst: Instruction, name: str) -> Value | None:
+        callee = self.module.function(name)
+        fn = self.ctx.forward_function(record_spec(name, len(callee.args)))
+        r = self.b.call(fn, callee.ret_type, [convert(self.b, self.p(a), p.type) for a, p in zip(inst.args, callee.args)])
+        if isinstance(callee.ret_type, T.VoidType):
+            return None
+        self.vmap[id(inst)] = r
+        return r
+
+    def _record_indirect(self, inst: Instruction) -> None:
+        """Dispatched over the same candidates as the tangent pass (ForwardSynthesizer._call_indirect):
+        a defined callee records, a memory function's result is logged."""
+        cands = indirect_candidates(self.module, inst.info["fn_type"])
+        if not cands:
+            raise unsupported(self.module, inst, "__enzyme_fwdsplit: an indirect call that reaches no function of "
+                                                 "this module whose address is taken")
+        fp, b = self.p(inst.callee), self.b
+        cont = self.fn.add_block(None, after=b.block)
+        arms: list[tuple[Value | None, object]] = []
+        for name, kind in cands:
+            hit = self.fn.add_block(None, after=b.block)
+            miss = self.fn.add_block(None, after=hit)
+            b.cond_br(b.icmp("eq", fp, GlobalRef(name)), hit, miss)
+            b.position_at_end(hit)
+            r = self._record_defined(inst, name) if kind is CallKind.DEFINED else self._primal_call(inst)
+            arms.append((r, b.block))
+            b.br(cont)
+            b.position_at_end(miss)
+        b.call("adcc_fatal", T.void, [message_constant(self.module, INDIRECT_MISS)])
+        b.unreachable()
+        b.position_at_end(cont)
+        if not isinstance(inst.type, T.VoidType):
+            self.vmap[id(inst)] = b.phi(inst.type, [(r, blk) for r, blk in arms])
 
     def _primal_call(self, inst: Instruction) -> Value | None:
         new = self._clone_primal(inst)
@@ -147,10 +180,9 @@ class ReplaySynthesizer(ForwardSynthesizer):
         if kind is CallKind.DEFINED:
             self._call_defined(inst, inst.callee_name)  # entered even when inactive: its loads are logged
             return
-        if kind in (CallKind.INDIRECT, CallKind.ENZYME):
-            what = "an indirect call" if kind is CallKind.INDIRECT else f"a nested '{name}'"
-            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: {what} is not supported in split forward mode "
-                                                 f"yet")
+        if kind is CallKind.ENZYME:
+            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: a nested '{name}' is not supported in split "
+                                                 f"forward mode yet")
         pointers = any(isinstance(a.type, T.PointerType) for a in inst.args)
         if kind is CallKind.MATH and pointers:
             raise unsupported(self.module, inst, f"__enzyme_fwdsplit: '{name}' writes through a pointer, which split "

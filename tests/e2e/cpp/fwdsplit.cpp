@@ -1,9 +1,11 @@
 // Split forward mode (__enzyme_fwdsplit) in C++: a template over a std::vector (heap memory the
-// callee allocates, grows and frees), a member function called through a reference, and the
-// tape kept by the caller between the halves while the input vector is changed. Checked against
+// callee allocates, grows and frees), a member function called through a reference, virtual calls
+// (dispatched in the tangent pass as in the recorded run, even after the objects change type),
+// and the tape kept by the caller between the halves while the input vector is changed. Checked against
 // central finite differences and the hand-written tangent.
 #include "../e2e.h"
 
+#include <cmath>
 #include <vector>
 
 extern "C" {
@@ -45,6 +47,28 @@ static double running_dot(const Poly &p, const double *x, const double *dx, int 
 }
 
 static Poly P = {0.2, -0.7, 0.35};
+
+struct Term {
+  virtual double eval(const double *x) const = 0;
+  virtual double dot(const double *x, const double *dx) const = 0;
+  virtual ~Term() {}
+};
+struct Square : Term {
+  double eval(const double *x) const override { return x[0] * x[1]; }
+  double dot(const double *x, const double *dx) const override { return dx[0] * x[1] + x[0] * dx[1]; }
+};
+struct Wave : Term {
+  double eval(const double *x) const override { return std::sin(x[0]) * x[2]; }
+  double dot(const double *x, const double *dx) const override {
+    return std::cos(x[0]) * dx[0] * x[2] + std::sin(x[0]) * dx[2];
+  }
+};
+static double terms(Term *const *t, int k, const double *x) {
+  double s = 0.0;
+  for (int i = 0; i < k; i++) s += t[i]->eval(x + i);
+  return s;
+}
+static double terms_v(double *x, void *ctx) { return terms((Term *const *)ctx, 3, x); }
 static double running_v(double *x, void *ctx) { return running(P, x, *(int *)ctx); }
 
 int main() {
@@ -74,5 +98,24 @@ int main() {
   check_an("running", 0, d, running_dot(P, x0.data(), dx.data(), n));
   check_fd("running", 0, d, fd_dir(running_v, x0.data(), dx.data(), n, &m));
   check_an("running along x0", 0, d2, running_dot(P, x0.data(), x0.data(), n));
+
+  Square sq;
+  Wave wv;
+  Term *ts[3] = {&wv, &sq, &wv};
+  double dv = 0.0;
+#ifdef ADCC_SELFTEST
+  for (int i = 0; i < 3; i++) dv += ts[i]->dot(x0.data() + i, dx.data() + i);
+#else
+  std::vector<double> xv(x0);
+  void *tv = __enzyme_augmentfwd((void *)terms, enzyme_const, ts, enzyme_const, 3, enzyme_dup, xv.data(),
+                                 (double *)nullptr);
+  Term *swapped[3] = {&sq, &wv, &sq};  // other objects now: the tangent follows the recorded dispatch
+  dv = __enzyme_fwdsplit((void *)terms, enzyme_const, swapped, enzyme_const, 3, enzyme_dup, (double *)nullptr,
+                         dx.data(), tv);
+#endif
+  double dv_want = 0.0;
+  for (int i = 0; i < 3; i++) dv_want += ts[i]->dot(x0.data() + i, dx.data() + i);
+  check_an("virtual", 0, dv, dv_want);
+  check_fd("virtual", 0, dv, fd_dir(terms_v, x0.data(), dx.data(), 5, ts));
   return e2e_finish();
 }
