@@ -530,29 +530,56 @@ void adcc_split_tape_free(void *tape) {
 
 /* --- split forward mode: the replay log ------------------------------------------------- */
 
-static _Thread_local adcc_replay_state replay; /* the current log of this thread */
+static _Thread_local adcc_split_tape *replay_tape; /* the current log of this thread */
+static _Thread_local int64_t replay_reading;
+_Thread_local adcc_replay_cursor adcc_replay_at;
+_Static_assert(sizeof(adcc_replay_state) == 32, "adcc/ad/fwdsplit.py allocates 32 bytes (STATE_TYPE)");
+
+/* Recording: the records' top is where the cursor stands (kept in the cursor while recording). */
+static void replay_sync(void) {
+  if (replay_tape && !replay_reading && adcc_replay_at.next)
+    replay_tape->records.top = adcc_replay_at.next - replay_tape->records.base;
+}
+
+static void replay_point(void) {
+  adcc_tape *r = &replay_tape->records;
+  adcc_replay_at.next = r->base ? r->base + (replay_reading ? 0 : r->top) : NULL;
+  adcc_replay_at.end = r->base ? r->base + (replay_reading ? r->top : r->cap) : NULL;
+}
 
 void adcc_replay_begin(adcc_replay_state *save, adcc_split_tape *t, int32_t reading) {
-  *save = replay;
-  replay.tape = t;
-  replay.read = reading ? 0 : -1;
+  replay_sync();
+  save->tape = replay_tape;
+  save->reading = replay_reading;
+  save->at = adcc_replay_at;
+  replay_tape = t;
+  replay_reading = reading;
+  replay_point();
 }
 
 void adcc_replay_end(adcc_replay_state *save, const char *where) {
-  if (replay.read >= 0 && replay.tape && replay.read != replay.tape->records.top) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s: the tangent pass read %lld of the %lld bytes recorded (the run diverged from "
-             "the one __enzyme_augmentfwd recorded)", where, (long long)replay.read,
-             (long long)replay.tape->records.top);
-    adcc_fatal(msg);
+  replay_sync();
+  if (replay_reading && replay_tape) {
+    char *base = replay_tape->records.base;
+    int64_t read = base && adcc_replay_at.next ? adcc_replay_at.next - base : 0;
+    if (read != replay_tape->records.top) {
+      char msg[512];
+      snprintf(msg, sizeof msg, "%s: the tangent pass read %lld of the %lld bytes recorded (the run diverged from "
+               "the one __enzyme_augmentfwd recorded)", where, (long long)read,
+               (long long)replay_tape->records.top);
+      adcc_fatal(msg);
+    }
   }
-  replay = *save;
+  replay_tape = save->tape;
+  replay_reading = save->reading;
+  adcc_replay_at = save->at;
 }
 
 static char *replay_room(int64_t nbytes) {
-  if (!replay.tape || replay.read >= 0)
+  if (!replay_tape || replay_reading)
     adcc_fatal("__enzyme_augmentfwd: no replay log is being recorded (internal error)");
-  adcc_tape *r = &replay.tape->records;
+  replay_sync();
+  adcc_tape *r = &replay_tape->records;
   if (r->top + nbytes > r->cap) {
     int64_t top = r->top;
     adcc_tape_grow(r, nbytes);
@@ -560,17 +587,18 @@ static char *replay_room(int64_t nbytes) {
   }
   char *at = r->base + r->top;
   r->top += nbytes;
+  replay_point();
   return at;
 }
 
 static const char *replay_next(int64_t nbytes) {
-  if (!replay.tape || replay.read < 0)
+  if (!replay_tape || !replay_reading)
     adcc_fatal("__enzyme_fwdsplit: no replay log is being read (internal error)");
-  if (replay.read + nbytes > replay.tape->records.top)
+  const char *at = adcc_replay_at.next;
+  if (!at || at + nbytes > adcc_replay_at.end)
     adcc_fatal("__enzyme_fwdsplit: the tangent pass read past the end of its tape (the run diverged from the "
                "one __enzyme_augmentfwd recorded)");
-  const char *at = replay.tape->records.base + replay.read;
-  replay.read += nbytes;
+  adcc_replay_at.next += nbytes;
   return at;
 }
 

@@ -79,15 +79,26 @@ int64_t adcc_split_tape_live_count(void);    /* split tapes recorded and not yet
  * of a call it does not differentiate (malloc, printf, ...), in execution order. The tangent pass
  * reads them back in the same order, so it needs neither the primal memory nor a primal rerun.
  * One log is current per thread (begin/end nest); `where` names the call in errors. */
+typedef struct adcc_replay_cursor {
+  char *next; /* recording: where the next value goes; reading: where it is */
+  char *end;  /* recording: the records' capacity; reading: their end */
+} adcc_replay_cursor;
+#ifdef __cplusplus
+extern thread_local adcc_replay_cursor adcc_replay_at;
+#else
+extern _Thread_local adcc_replay_cursor adcc_replay_at; /* synthesized code's fast path writes and reads
+                                                          8-byte values here while next + 8 <= end */
+#endif
 typedef struct adcc_replay_state {
   adcc_split_tape *tape;
-  int64_t read; /* reading: the next byte; -1 while recording */
+  int64_t reading;
+  adcc_replay_cursor at;
 } adcc_replay_state;
 
 void adcc_replay_begin(adcc_replay_state *save, adcc_split_tape *t, int32_t reading);
 void adcc_replay_end(adcc_replay_state *save, const char *where); /* reading: every value was read back */
-void adcc_replay_put(uint64_t bits);             /* record one value of up to 8 bytes */
-uint64_t adcc_replay_get(void);                  /* read the next value back */
+void adcc_replay_put(uint64_t bits);             /* record one value of up to 8 bytes (slow path) */
+uint64_t adcc_replay_get(void);                  /* read the next value back (slow path) */
 void adcc_replay_put_bytes(const void *value, int64_t nbytes); /* wider values (vectors, long double) */
 void adcc_replay_get_bytes(void *value, int64_t nbytes);
 

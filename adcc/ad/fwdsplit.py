@@ -31,6 +31,9 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Function, GlobalRef, Value
 
 
+STATE_TYPE = T.ArrayType(4, T.i64)  # adcc_replay_state (runtime/adcc_runtime.h)
+
+
 def fwdsplit_targets(ctx) -> tuple[set[str], set[str]]:
     """(functions passed to __enzyme_fwdsplit, functions passed to __enzyme_reverse) in the module,
     read before the first split-mode call is rewritten."""
@@ -54,7 +57,8 @@ def records_replay(ctx, site: CallSite) -> bool:
     if site.fn_name in reversed_:
         raise _error(ctx.module, site, f"'{_plain(site.fn_name)}' is passed to both __enzyme_fwdsplit and "
                                        f"__enzyme_reverse in this translation unit: one function's tapes serve one of "
-                                       f"them in adcc (not supported yet)")
+                                       f"them in adcc (not supported yet; give one of them a wrapper function that "
+                                       f"calls '{_plain(site.fn_name)}')")
     return True
 
 
@@ -145,7 +149,7 @@ def _record_wrapper(ctx, fn: Function) -> Function:
     w = cache[fn.fname] = _wrapper(module, f"adcc.split.record.{_plain(fn.fname)}", fn.ret_type,
                                    [T.ptr, *(a.type for a in fn.args)], fn.fname)
     b = Builder(module, w).position_at_end(w.add_block("entry"))
-    state = b.alloca_in_entry(T.ArrayType(2, T.i64), align=8)
+    state = b.alloca_in_entry(STATE_TYPE, align=8)
     b.call("adcc_replay_begin", T.void, [state, w.args[0], Builder.iconst(T.i32, 0)])
     for a in w.args[1:]:
         log_value(b, a)
@@ -208,7 +212,7 @@ def _replay_wrapper(ctx, fn: Function, spec: FunctionSpec):
     tape, given = w.args[0], list(w.args[1:])
     where = message_constant(module, f"__enzyme_fwdsplit of '{_plain(fn.fname)}'")
     b.call("adcc_split_tape_check", T.void, [tape, Builder.iconst(T.i32, replay_check(module, fn.fname)), where])
-    state = b.alloca_in_entry(T.ArrayType(2, T.i64), align=8)
+    state = b.alloca_in_entry(STATE_TYPE, align=8)
     b.call("adcc_replay_begin", T.void, [state, tape, Builder.iconst(T.i32, 1)])
     args, k = [], 0
     for a, act in zip(fn.args, spec.args):

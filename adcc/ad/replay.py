@@ -41,6 +41,41 @@ def _word(ty: T.Type) -> bool:
     return isinstance(ty, T.PointerType) or isinstance(ty, (T.IntType, T.FloatType)) and ty.bits <= 64
 
 
+CURSOR = "adcc_replay_at"  # runtime/adcc_runtime.h: this thread's {next, end} in the current log
+CURSOR_TYPE = T.StructType((T.ptr, T.ptr))
+
+
+def _cursor(b: Builder) -> tuple[Value, Value, Value]:
+    """(the cursor's address, next, end)."""
+    module = b.module
+    if CURSOR not in module.globals:
+        module.add_global(CURSOR, f"@{CURSOR} = external thread_local global {CURSOR_TYPE}, align 8", CURSOR_TYPE,
+                          False, "external")
+    at = b.call("llvm.threadlocal.address.p0", T.ptr, [GlobalRef(CURSOR)])
+    return at, b.load(T.ptr, at, align=8), b.load(T.ptr, b.byte_gep(at, 8), align=8)
+
+
+def _fast_path(b: Builder, fast, slow) -> Value | None:
+    """Inline: while the word fits (`next + 8 <= end`) `fast(b, next)` and advance; else `slow(b)`
+    (the runtime grows the log or reports its end). Returns the value they give, if any."""
+    at, nxt, end = _cursor(b)
+    after = b.byte_gep(nxt, 8)
+    fn = b.block.function
+    yes = fn.add_block(None, after=b.block)
+    no = fn.add_block(None, after=yes)
+    done = fn.add_block(None, after=no)
+    b.cond_br(b.icmp("ule", after, end), yes, no)
+    b.position_at_end(yes)
+    quick = fast(b, nxt)
+    b.store(after, at, align=8)
+    b.br(done)
+    b.position_at_end(no)
+    called = slow(b)
+    b.br(done)
+    b.position_at_end(done)
+    return None if quick is None else b.phi(quick.type, [(quick, yes), (called, no)])
+
+
 def log_value(b: Builder, v: Value) -> None:
     ty = v.type
     if not _word(ty):
@@ -54,7 +89,8 @@ def log_value(b: Builder, v: Value) -> None:
         bits = b.cast("bitcast", v, T.IntType(ty.bits)) if isinstance(ty, T.FloatType) else v
         if ty.bits < 64:
             bits = b.cast("zext", bits, T.i64)
-    b.call("adcc_replay_put", T.void, [bits])
+    _fast_path(b, lambda fb, at: fb.store(bits, at, align=1) and None,
+               lambda sb: sb.call("adcc_replay_put", T.void, [bits]))
 
 
 def read_value(b: Builder, ty: T.Type) -> Value:
@@ -62,7 +98,7 @@ def read_value(b: Builder, ty: T.Type) -> Value:
         slot = b.alloca_in_entry(ty, align=16)
         b.call("adcc_replay_get_bytes", T.void, [slot, Builder.iconst(T.i64, layout.alloc_size(b.module, ty))])
         return b.load(ty, slot)
-    bits = b.call("adcc_replay_get", T.i64, [])
+    bits = _fast_path(b, lambda fb, at: fb.load(T.i64, at, align=1), lambda sb: sb.call("adcc_replay_get", T.i64, []))
     if isinstance(ty, T.PointerType):
         return b.cast("inttoptr", bits, ty)
     if ty.bits < 64:
