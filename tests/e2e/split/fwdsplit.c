@@ -4,7 +4,8 @@
 // count whose input is overwritten between the halves, calls to defined functions, heap memory
 // allocated and freed inside f, several tapes alive at once replayed in another order, a tape in
 // a caller buffer sized by __enzyme_augmentsize, enzyme_nofree (one tape, two directions),
-// enzyme_width, a tape replayed on another thread, and 10,000 pairs that leak nothing. Checked against central finite differences and the hand-written tangent.
+// enzyme_width, a tape replayed on another thread, and 10,000 pairs that leak nothing. Checked
+// against central finite differences and the hand-written tangent.
 #include "../e2e.h"
 
 #include <pthread.h>
