@@ -23,7 +23,7 @@ double crude_aug(double x) { return x; }
 double crude_split(double x, double dx, void *tape) { return 2 * x * dx; }
 void *__enzyme_register_splitderivative_crude[3] = {(void *)crude, (void *)crude_aug, (void *)crude_split};
 static double ruled(double *x, int n) { return crude(x[0]) * n; }
-static double adds(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) __atomic_fetch_add(&x[i], 1.0, 0); return s; }
+static double adds(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += __atomic_fetch_add(&x[i], 1.0, 0); return s; }
 """
 
 
@@ -46,7 +46,7 @@ static double adds(double *x, int n) { double s = 0; for (int i = 0; i < n; i++)
     ("__enzyme_fwdsplit((void *)ruled, x, dx, enzyme_const, 2, t);",
      ("registration '__enzyme_register_splitderivative_crude'", "'crude_aug' must take f's arguments (double)")),
     ("__enzyme_fwdsplit((void *)adds, x, dx, enzyme_const, 2, t);",
-     ("atomic 'atomicrmw' is not supported in split forward mode",)),
+     ("atomic update whose old value is used",)),
 ])
 def test_malformed_or_unsupported_fwdsplit_calls_are_located_errors(tmp_path, body, hints):
     src = PRELUDE + "int main(void) {\n  double x[2] = {1, 2}, dx[2] = {1, 0}; void *t = 0; (void)t;\n  " + body + \

@@ -295,6 +295,9 @@ class ForwardSynthesizer:
         """`atomicrmw fadd/fsub p, v`: the same update of p's shadow by v's tangent."""
         check_atomic(self.module, self.act, inst)
         self._clone(inst)
+        self._atomic_shadow(inst)
+
+    def _atomic_shadow(self, inst: Instruction) -> None:
         ptr, val = inst.operands[0], inst.operands[1]
         sh = self.s(ptr)
         if inst.opcode == "atomicrmw" and sh is not None and self.act.carries_float(inst):

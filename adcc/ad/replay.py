@@ -2,7 +2,7 @@
 
 `__enzyme_augmentfwd` of a function the module also passes to `__enzyme_fwdsplit` runs the
 *record* flavour of f: the primal itself, which logs into the tape (runtime/adcc_runtime.h,
-`adcc_replay_*`) every value its call tree loads and the result of every call it does not enter
+`adcc_replay_*`) every value its call tree loads (atomics included) and the result of every call it does not enter
 (malloc, printf, external functions; see `replayed_call`). `__enzyme_fwdsplit` runs the *replay*
 flavour: f's forward derivative in which each of those values is read back from the log instead
 of being loaded or called. Stores, memcpy, memset and free act on shadows only, so the tangent
@@ -16,7 +16,7 @@ function; callees inherit the flavour through `callee_spec`).
 """
 from __future__ import annotations
 
-from adcc.ad.common import INDIRECT_MISS, convert, indirect_candidates, message_constant, unsupported
+from adcc.ad.common import INDIRECT_MISS, check_atomic, convert, indirect_candidates, message_constant, unsupported
 from adcc.ad.rules.custom_split import split_rule
 from adcc.ad.srcloc import location_of
 from adcc.ad.forward import ForwardSynthesizer
@@ -128,7 +128,7 @@ class RecordSynthesizer(ForwardSynthesizer):
             self.b.ret(self.p(inst.operands[0]) if inst.operands else None)
         else:
             new = self._clone(inst)
-            if op == "load":
+            if op in ("load", "atomicrmw", "cmpxchg"):
                 log_value(self.b, new)
 
     def _call(self, inst: Instruction) -> None:
@@ -202,9 +202,10 @@ class ReplaySynthesizer(ForwardSynthesizer):
             return self._load(inst, new)
         if op == "store":
             return self._store(inst)
-        if op in ("atomicrmw", "cmpxchg"):
-            raise unsupported(self.module, inst, f"__enzyme_fwdsplit: atomic '{op}' is not supported in split forward "
-                                                 f"mode yet")
+        if op in ("atomicrmw", "cmpxchg"):  # the value it read is logged; the shadow gets the same update
+            check_atomic(self.module, self.act, inst)
+            self.vmap[id(inst)] = read_value(self.b, inst.type)
+            return self._atomic_shadow(inst)
         return super().visit(inst)
 
     def _call(self, inst: Instruction) -> None:

@@ -4,8 +4,8 @@
 // count whose input is overwritten between the halves, calls to defined functions, heap memory
 // allocated and freed inside f, several tapes alive at once replayed in another order, a tape in
 // a caller buffer sized by __enzyme_augmentsize, enzyme_nofree (one tape, two directions),
-// enzyme_width, a tape replayed on another thread, and 10,000 pairs that leak nothing. Checked
-// against central finite differences and the hand-written tangent.
+// enzyme_width, atomic updates, a tape replayed on another thread, and 10,000 pairs that leak
+// nothing. Checked against central finite differences and the hand-written tangent.
 #include "../e2e.h"
 
 #include <pthread.h>
@@ -69,6 +69,11 @@ static double smooth_k(double *x, void *ctx) {
   double y[N];
   smooth(x, y, N);
   return y[*(int *)ctx];
+}
+
+// atomic accumulation (`#pragma omp atomic` style): acc += x_i^3, the old value unused
+static void accumulate(const double *x, double *acc, int n) {
+  for (int i = 0; i < n; i++) __atomic_fetch_add(acc, x[i] * x[i] * x[i], __ATOMIC_RELAXED);
 }
 
 // two scalars, one result
@@ -217,7 +222,26 @@ int main(void) {
 #endif
   smooth_dot(X0, DX, want, N);
   check_an("10,000 pairs", 0, sum5, 10000.0 * want[N - 1]);
-  // 6. recorded here, replayed on another thread
+  // 6. atomic updates: the shadow gets the same atomic update by the tangent
+  double acc = 0.5, dacc = 0.25;
+#ifdef ADCC_SELFTEST
+  accumulate(X0, &acc, N);
+  for (int i = 0; i < N; i++) dacc += 3 * X0[i] * X0[i] * DX[i];
+#else
+  void *t7 = __enzyme_augmentfwd((void *)accumulate, enzyme_dup, X0, (double *)NULL, enzyme_dup, &acc,
+                                 (double *)NULL, enzyme_const, n);
+  __enzyme_fwdsplit_void((void *)accumulate, enzyme_dup, (double *)NULL, DX, enzyme_dup, (double *)NULL, &dacc,
+                         enzyme_const, n, t7);
+#endif
+  double acc_want = 0.5, dacc_want = 0.25;
+  for (int i = 0; i < N; i++) {
+    acc_want += X0[i] * X0[i] * X0[i];
+    dacc_want += 3 * X0[i] * X0[i] * DX[i];
+  }
+  check_val("atomic primal", 0, acc, acc_want);
+  check_an("atomic tangent", 0, dacc, dacc_want);
+
+  // 7. recorded here, replayed on another thread
   replay_job job;
   memcpy(job.dx, DX, sizeof job.dx);
   double y6[N];
