@@ -23,7 +23,11 @@ double crude_aug(double x) { return x; }
 double crude_split(double x, double dx, void *tape) { return 2 * x * dx; }
 void *__enzyme_register_splitderivative_crude[3] = {(void *)crude, (void *)crude_aug, (void *)crude_split};
 static double ruled(double *x, int n) { return crude(x[0]) * n; }
-static double adds(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += __atomic_fetch_add(&x[i], 1.0, 0); return s; }
+static double adds(double *x, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) s += __atomic_fetch_add(&x[i], 1.0, 0);
+  return s;
+}
 """
 
 

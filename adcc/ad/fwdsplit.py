@@ -70,7 +70,8 @@ def rewrite_replay(ctx, site: CallSite, arguments) -> None:
     if site.api == "augmentsize":
         rt = module.resolve(site.result_type)
         if not isinstance(rt, T.IntType):
-            raise _error(module, site, "__enzyme_augmentsize returns the tape's size in bytes: declare it as an integer")
+            raise _error(module, site, "__enzyme_augmentsize returns the tape's size in bytes: declare it as an "
+                                       "integer")
         deliver(b, site, [Builder.iconst(rt, HEADER_BYTES)])  # (the log grows on the heap)
     elif site.api == "augmentfwd":
         _record(ctx, b, site)
@@ -127,7 +128,8 @@ def _record(ctx, b: Builder, site: CallSite) -> None:
         tape = b.call("adcc_split_tape_new", T.ptr, [Builder.iconst(T.i64, 0), Builder.iconst(T.i32, check)])
         if site.tape is not None:  # enzyme_tape, p without enzyme_allocated: *p holds the tape
             b.store(tape, convert(b, site.tape, T.ptr), align=1)
-    primals = [b.load(p.type, a.primal) if a.byref else convert(b, a.primal, p.type) for p, a in zip(fn.args, site.args)]
+    primals = [b.load(p.type, a.primal) if a.byref else convert(b, a.primal, p.type)
+               for p, a in zip(fn.args, site.args)]
     r = b.call(_record_wrapper(ctx, fn), fn.ret_type, [tape, *primals])
     values: list[Value] = []
     if not isinstance(fn.ret_type, T.VoidType) and not site.noret:

@@ -2,8 +2,8 @@
 
 `__enzyme_augmentfwd` of a function the module also passes to `__enzyme_fwdsplit` runs the
 *record* flavour of f: the primal itself, which logs into the tape (runtime/adcc_runtime.h,
-`adcc_replay_*`) every value its call tree loads (atomics included) and the result of every call it does not enter
-(malloc, printf, external functions; see `replayed_call`). `__enzyme_fwdsplit` runs the *replay*
+`adcc_replay_*`) every value its call tree loads (atomics included) and the result of every call
+it does not enter (malloc, printf, external functions; see `replayed_call`). `__enzyme_fwdsplit` runs the *replay*
 flavour: f's forward derivative in which each of those values is read back from the log instead
 of being loaded or called. Stores, memcpy, memset and free act on shadows only, so the tangent
 pass neither reads nor writes the primal's memory (Enzyme lets the caller pass NULL primals) and
@@ -17,9 +17,9 @@ function; callees inherit the flavour through `callee_spec`).
 from __future__ import annotations
 
 from adcc.ad.common import INDIRECT_MISS, check_atomic, convert, indirect_candidates, message_constant, unsupported
+from adcc.ad.forward import ForwardSynthesizer
 from adcc.ad.rules.custom_split import split_rule
 from adcc.ad.srcloc import location_of
-from adcc.ad.forward import ForwardSynthesizer
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import layout
@@ -89,8 +89,10 @@ def log_value(b: Builder, v: Value) -> None:
         bits = b.cast("bitcast", v, T.IntType(ty.bits)) if isinstance(ty, T.FloatType) else v
         if ty.bits < 64:
             bits = b.cast("zext", bits, T.i64)
-    _fast_path(b, lambda fb, at: fb.store(bits, at, align=1) and None,
-               lambda sb: sb.call("adcc_replay_put", T.void, [bits]))
+    def store(fb: Builder, at: Value) -> None:
+        fb.store(bits, at, align=1)
+
+    _fast_path(b, store, lambda sb: sb.call("adcc_replay_put", T.void, [bits]))
 
 
 def read_value(b: Builder, ty: T.Type) -> Value:
@@ -152,7 +154,8 @@ class RecordSynthesizer(ForwardSynthesizer):
     def _record_defined(self, inst: Instruction, name: str) -> Value | None:
         callee = self.module.function(name)
         fn = self.ctx.forward_function(record_spec(name, len(callee.args)))
-        r = self.b.call(fn, callee.ret_type, [convert(self.b, self.p(a), p.type) for a, p in zip(inst.args, callee.args)])
+        args = [convert(self.b, self.p(a), p.type) for a, p in zip(inst.args, callee.args)]
+        r = self.b.call(fn, callee.ret_type, args)
         if isinstance(callee.ret_type, T.VoidType):
             return None
         self.vmap[id(inst)] = r
