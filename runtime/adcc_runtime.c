@@ -497,9 +497,12 @@ void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where
   if (!t)
     why = "the tape is a null pointer";
   else if (!(t->state & ADCC_SPLIT_RECORDED))
-    why = "the tape holds no recording (reversed already, released, or never written by __enzyme_augmentfwd)";
+    why = "the tape holds no recording (reversed or replayed already, released, or never written by "
+          "__enzyme_augmentfwd)";
   else if (t->check != check)
-    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities";
+    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities, or for "
+          "the other split mode (an __enzyme_augmentfwd records for __enzyme_fwdsplit only where its translation "
+          "unit also passes the function to __enzyme_fwdsplit)";
   if (why) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s: %s", where, why);
