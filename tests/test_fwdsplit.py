@@ -18,6 +18,9 @@ double __enzyme_fwdsplit(void *, ...);
 double __enzyme_reverse(void *, ...);
 static double f(double *x, int n) { double s = 0; for (int i = 0; i < n; i++) s += x[i] * x[i]; return s; }
 static double g(double *x, int n) { double s = 1; for (int i = 0; i < n; i++) s *= x[i]; return s; }
+typedef struct { void *tape; double *primal, *shadow; } Three;
+Three __enzyme_augmentfwd_3(void *, ...);
+static double *tail(double *x, int n) { return x + n - 1; }
 double crude(double x) { return x * x; }
 double crude_aug(double x) { return x; }
 double crude_split(double x, double dx, void *tape) { return 2 * x * dx; }
@@ -47,6 +50,9 @@ static double adds(double *x, int n) {
     ("t = __enzyme_augmentfwd((void *)f, x, dx, enzyme_const, 2); __enzyme_reverse((void *)f, x, dx, enzyme_const, "
      "2, 1.0, t); __enzyme_fwdsplit((void *)f, x, dx, enzyme_const, 2, t);",
      ("'f' is passed to both __enzyme_fwdsplit and __enzyme_reverse",)),
+    ("Three r = __enzyme_augmentfwd_3((void *)tail, x, dx, enzyme_const, 2); (void)r;"
+     "__enzyme_fwdsplit((void *)tail, x, dx, enzyme_const, 2, t);",
+     ("returns no shadow of its pointer result",)),
     ("__enzyme_fwdsplit((void *)ruled, x, dx, enzyme_const, 2, t);",
      ("registration '__enzyme_register_splitderivative_crude'", "'crude_aug' must take f's arguments (double)")),
     ("__enzyme_fwdsplit((void *)adds, x, dx, enzyme_const, 2, t);",

@@ -93,7 +93,7 @@ def _check(module, site: CallSite) -> None:
          "enzyme_primal_return is not available in split mode: __enzyme_augmentfwd returns f's result by "
          "default (enzyme_noret drops it)"),
         (site.api == "augmentfwd" and isinstance(module.resolve(fn.ret_type), T.PointerType) and
-         site.return_activity != "const" and site.inst.uses,
+         site.return_activity != "const" and _wants_shadow(module, site),
          f"__enzyme_augmentfwd of '{_plain(site.fn_name)}' for __enzyme_fwdsplit returns no shadow of its pointer "
          f"result (pass enzyme_const_return; __enzyme_fwdsplit returns the shadow)"),
         (site.allocated is not None and site.tape is None,
@@ -104,6 +104,12 @@ def _check(module, site: CallSite) -> None:
     for refused, message in refusals:
         if refused:
             raise _error(module, site, message)
+
+
+def _wants_shadow(module, site: CallSite) -> bool:
+    """An augmentfwd declared to return {tape, primal, shadow of the pointer result}."""
+    rt = module.resolve(site.result_type)
+    return bool(site.inst.uses) and isinstance(rt, T.StructType) and len(rt.elems) >= 3
 
 
 def replay_check(module, name: str) -> int:
