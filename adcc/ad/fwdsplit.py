@@ -109,7 +109,12 @@ def _check(module, site: CallSite) -> None:
 def _wants_shadow(module, site: CallSite) -> bool:
     """An augmentfwd declared to return {tape, primal, shadow of the pointer result}."""
     rt = module.resolve(site.result_type)
-    return bool(site.inst.uses) and isinstance(rt, T.StructType) and len(rt.elems) >= 3
+    if site.sret is not None:  # (a struct returned through memory)
+        from adcc.ad.callsite import sret_type
+        rt = sret_type(module, site.inst.info.get("arg_attrs", [""])[0]) or rt
+    elif not site.inst.uses:
+        return False
+    return isinstance(rt, T.StructType) and len(rt.elems) >= 3
 
 
 def replay_check(module, name: str) -> int:
