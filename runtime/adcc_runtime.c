@@ -497,9 +497,12 @@ void adcc_split_tape_check(adcc_split_tape *t, uint32_t check, const char *where
   if (!t)
     why = "the tape is a null pointer";
   else if (!(t->state & ADCC_SPLIT_RECORDED))
-    why = "the tape holds no recording (reversed already, released, or never written by __enzyme_augmentfwd)";
+    why = "the tape holds no recording (reversed or replayed already, released, or never written by "
+          "__enzyme_augmentfwd)";
   else if (t->check != check)
-    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities";
+    why = "the tape was recorded by __enzyme_augmentfwd of another function, or with other activities, or for "
+          "the other split mode (an __enzyme_augmentfwd records for __enzyme_fwdsplit only where its translation "
+          "unit also passes the function to __enzyme_fwdsplit)";
   if (why) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s: %s", where, why);
@@ -527,6 +530,92 @@ void adcc_split_tape_free(void *tape) {
     free(t);
   }
 }
+
+/* --- split forward mode: the replay log ------------------------------------------------- */
+
+static _Thread_local adcc_split_tape *replay_tape; /* the current log of this thread */
+static _Thread_local int64_t replay_reading;
+_Thread_local adcc_replay_cursor adcc_replay_at;
+_Static_assert(sizeof(adcc_replay_state) == 32, "adcc/ad/fwdsplit.py allocates 32 bytes (STATE_TYPE)");
+
+/* Recording: the records' top is where the cursor stands (kept in the cursor while recording). */
+static void replay_sync(void) {
+  if (replay_tape && !replay_reading && adcc_replay_at.next)
+    replay_tape->records.top = adcc_replay_at.next - replay_tape->records.base;
+}
+
+static void replay_point(void) {
+  adcc_tape *r = &replay_tape->records;
+  adcc_replay_at.next = r->base ? r->base + (replay_reading ? 0 : r->top) : NULL;
+  adcc_replay_at.end = r->base ? r->base + (replay_reading ? r->top : r->cap) : NULL;
+}
+
+void adcc_replay_begin(adcc_replay_state *save, adcc_split_tape *t, int32_t reading) {
+  replay_sync();
+  save->tape = replay_tape;
+  save->reading = replay_reading;
+  save->at = adcc_replay_at;
+  replay_tape = t;
+  replay_reading = reading;
+  replay_point();
+}
+
+void adcc_replay_end(adcc_replay_state *save, const char *where) {
+  replay_sync();
+  if (replay_reading && replay_tape) {
+    char *base = replay_tape->records.base;
+    int64_t read = base && adcc_replay_at.next ? adcc_replay_at.next - base : 0;
+    if (read != replay_tape->records.top) {
+      char msg[512];
+      snprintf(msg, sizeof msg, "%s: the tangent pass read %lld of the %lld bytes recorded (the run diverged from "
+               "the one __enzyme_augmentfwd recorded)", where, (long long)read,
+               (long long)replay_tape->records.top);
+      adcc_fatal(msg);
+    }
+  }
+  replay_tape = save->tape;
+  replay_reading = save->reading;
+  adcc_replay_at = save->at;
+}
+
+static char *replay_room(int64_t nbytes) {
+  if (!replay_tape || replay_reading)
+    adcc_fatal("__enzyme_augmentfwd: no replay log is being recorded (internal error)");
+  replay_sync();
+  adcc_tape *r = &replay_tape->records;
+  if (r->top + nbytes > r->cap) {
+    int64_t top = r->top;
+    adcc_tape_grow(r, nbytes);
+    r->top = top;
+  }
+  char *at = r->base + r->top;
+  r->top += nbytes;
+  replay_point();
+  return at;
+}
+
+static const char *replay_next(int64_t nbytes) {
+  if (!replay_tape || !replay_reading)
+    adcc_fatal("__enzyme_fwdsplit: no replay log is being read (internal error)");
+  const char *at = adcc_replay_at.next;
+  if (!at || at + nbytes > adcc_replay_at.end)
+    adcc_fatal("__enzyme_fwdsplit: the tangent pass read past the end of its tape (the run diverged from the "
+               "one __enzyme_augmentfwd recorded)");
+  adcc_replay_at.next += nbytes;
+  return at;
+}
+
+void adcc_replay_put(uint64_t bits) { memcpy(replay_room(8), &bits, 8); }
+
+uint64_t adcc_replay_get(void) {
+  uint64_t bits;
+  memcpy(&bits, replay_next(8), 8);
+  return bits;
+}
+
+void adcc_replay_put_bytes(const void *value, int64_t nbytes) { memcpy(replay_room(nbytes), value, (size_t)nbytes); }
+
+void adcc_replay_get_bytes(void *value, int64_t nbytes) { memcpy(value, replay_next(nbytes), (size_t)nbytes); }
 
 /* OpenMP parallel regions in reverse mode. The augmented forward pass of a region runs in a team of
  * n threads, each pushing onto its own tape; the reverse pass runs later in a team of the same size,

@@ -74,6 +74,34 @@ void *adcc_split_enter(adcc_split_tape *t); /* t's shadow stack becomes this thr
 void adcc_split_leave(void *token);          /* back to the previous shadow stack */
 int64_t adcc_split_tape_live_count(void);    /* split tapes recorded and not yet released */
 
+/* Split forward mode (__enzyme_fwdsplit). A tape __enzyme_augmentfwd records for it is a replay
+ * log in the tape's records: f's arguments, then every value f's call tree loads and every result
+ * of a call it does not differentiate (malloc, printf, ...), in execution order. The tangent pass
+ * reads them back in the same order, so it needs neither the primal memory nor a primal rerun.
+ * One log is current per thread (begin/end nest); `where` names the call in errors. */
+typedef struct adcc_replay_cursor {
+  char *next; /* recording: where the next value goes; reading: where it is */
+  char *end;  /* recording: the records' capacity; reading: their end */
+} adcc_replay_cursor;
+#ifdef __cplusplus
+extern thread_local adcc_replay_cursor adcc_replay_at;
+#else
+extern _Thread_local adcc_replay_cursor adcc_replay_at; /* synthesized code's fast path writes and reads
+                                                          8-byte values here while next + 8 <= end */
+#endif
+typedef struct adcc_replay_state {
+  adcc_split_tape *tape;
+  int64_t reading;
+  adcc_replay_cursor at;
+} adcc_replay_state;
+
+void adcc_replay_begin(adcc_replay_state *save, adcc_split_tape *t, int32_t reading);
+void adcc_replay_end(adcc_replay_state *save, const char *where); /* reading: every value was read back */
+void adcc_replay_put(uint64_t bits);             /* record one value of up to 8 bytes (slow path) */
+uint64_t adcc_replay_get(void);                  /* read the next value back (slow path) */
+void adcc_replay_put_bytes(const void *value, int64_t nbytes); /* wider values (vectors, long double) */
+void adcc_replay_get_bytes(void *value, int64_t nbytes);
+
 /* sorting (qsort/qsort_r derivatives): sorts base like qsort and returns the permutation it applied
  * (base[i] = old base[perm[i]]); permute/unpermute apply it, or its inverse, to a shadow */
 int64_t *adcc_sort_permutation(void *base, int64_t n, int64_t size, void *cmp, void *arg, int32_t with_arg);

@@ -61,11 +61,11 @@ void *__enzyme_inactivefn[1] = {(void *)weights};
     "inactive_global_of_a_function": ("""
 void *__enzyme_inactive_global[1] = {(void *)f};
 """, ["__enzyme_inactive_global", "must be global variables"], "reg"),
-    "splitderivative": ("""
-double f_aug(double x, double y) { return x * y; }
-double f_split(double x, double dx, double y, double dy) { return dx * y + x * dy; }
-void *__enzyme_register_splitderivative_f[3] = {(void *)f, (void *)f_aug, (void *)f_split};
-""", ["__enzyme_register_splitderivative_f", "not supported"], "reg"),
+    "splitderivative_too_short": ("""
+void *f_aug(double x, double y) { return (void *)0; }
+void *__enzyme_register_splitderivative_f[2] = {(void *)f, (void *)f_aug};
+""", ["__enzyme_register_splitderivative_f", "expected {function, augmented forward pass, split derivative}"],
+        "reg"),
     "reverse_parameter_count": ("""
 double f_aug(double x, double y) { return x * y; }
 typedef struct { double dx, dy; } G;

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
-ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)\w*)\"?\(")
+ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse)\w*)\"?\(")
 
 
 @dataclass(frozen=True)

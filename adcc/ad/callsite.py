@@ -22,8 +22,9 @@ from adcc.ir.values import Constant, GlobalRef, Instruction, Value
 _MANGLED_PART = re.compile(r"(\d+)")
 _APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("fwddiff", Mode.FORWARD),
          "__enzyme_augmentfwd": ("augmentfwd", Mode.REVERSE), "__enzyme_reverse": ("reverse", Mode.REVERSE),
-         "__enzyme_augmentsize": ("augmentsize", Mode.REVERSE), "__enzyme_batch": ("batch", Mode.FORWARD)}
-SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize")
+         "__enzyme_augmentsize": ("augmentsize", Mode.REVERSE), "__enzyme_batch": ("batch", Mode.FORWARD),
+         "__enzyme_fwdsplit": ("fwdsplit", Mode.FORWARD)}
+SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize", "fwdsplit")
 SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
 BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")
 
@@ -56,7 +57,7 @@ class TargetSret:
 @dataclass
 class CallSite:
     inst: Instruction
-    api: str                 # autodiff | fwddiff | augmentfwd | reverse | augmentsize | batch
+    api: str                 # autodiff | fwddiff | augmentfwd | reverse | augmentsize | fwdsplit | batch
     mode: Mode
     fn_name: str
     args: list[ArgSpec]      # one per parameter of f after a hidden sret parameter
@@ -72,7 +73,8 @@ class CallSite:
     allocated: Value | None = None     # split mode: enzyme_allocated, size
     tape: Value | None = None          # split mode: enzyme_tape, ptr
     nofree: bool = False               # split mode: enzyme_nofree
-    trailing: list[Value] = field(default_factory=list)  # __enzyme_reverse: [adjoint of the result], [tape]
+    trailing: list[Value] = field(default_factory=list)  # __enzyme_reverse: [adjoint of the result], [tape];
+                                                         # __enzyme_fwdsplit: [tape]
 
 
 def marker_name(v: Value) -> str | None:
@@ -333,7 +335,8 @@ class _Decoder:
         if info.status is not names.Status.IMPLEMENTED:
             raise self.error(names.refusal(info))
         if m in SPLIT_MARKERS and self.api not in SPLIT_APIS:
-            raise self.error(f"{m} belongs to split mode (__enzyme_augmentfwd, __enzyme_reverse), not to {self.entry}")
+            raise self.error(f"{m} belongs to split mode (__enzyme_augmentfwd, __enzyme_reverse, __enzyme_fwdsplit), "
+                             f"not to {self.entry}")
         if m in BATCH_MARKERS and self.api != "batch":
             raise self.error(f"{m} belongs to __enzyme_batch, not to {self.entry}")
         return info
@@ -410,7 +413,7 @@ class _Decoder:
             if info.role is not names.Role.FLAG:
                 break
             j += 1 + info.values
-        if self.api == "reverse":  # the adjoint of f's result and the tape follow f's arguments
+        if self.api in ("reverse", "fwdsplit"):  # [the adjoint of f's result and] the tape follow f's arguments
             while j < len(rest):
                 if (m := marker_name(rest[j])) is not None:
                     info = self._known(m)

@@ -49,7 +49,8 @@ class ADContext:
         fn = self.forward_cache.get(spec)
         if fn is None:
             from adcc.ad.forward import ForwardSynthesizer
-            synth = ForwardSynthesizer(self, spec)
+            from adcc.ad.replay import REPLAY_SYNTHESIZERS
+            synth = REPLAY_SYNTHESIZERS.get(spec.replay, ForwardSynthesizer)(self, spec)
             fn = synth.declare()
             self.forward_cache[spec] = fn  # before the body: recursion finds it
             synth.build()
@@ -179,7 +180,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
         (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
-                        parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero)
+                        parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
+                        replay=analysis.spec.replay)
 
 
 def _caller_writes_shared(analysis) -> bool:

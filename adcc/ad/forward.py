@@ -214,6 +214,10 @@ class ForwardSynthesizer:
         self.vmap[id(inst)] = new
         return new
 
+    def _primal_call(self, inst: Instruction) -> Value | None:
+        """The primal's own call, as it is (split forward mode reads its result back instead)."""
+        return self._clone_primal(inst)
+
     def _clone_with(self, inst: Instruction, w: int, shadow: bool) -> Instruction:
         """The same instruction over tangents (shadow=False) or shadows (shadow=True)."""
         ops = []
@@ -291,6 +295,9 @@ class ForwardSynthesizer:
         """`atomicrmw fadd/fsub p, v`: the same update of p's shadow by v's tangent."""
         check_atomic(self.module, self.act, inst)
         self._clone(inst)
+        self._atomic_shadow(inst)
+
+    def _atomic_shadow(self, inst: Instruction) -> None:
         ptr, val = inst.operands[0], inst.operands[1]
         sh = self.s(ptr)
         if inst.opcode == "atomicrmw" and sh is not None and self.act.carries_float(inst):
@@ -334,10 +341,9 @@ class ForwardSynthesizer:
     # --- calls ------------------------------------------------------------------------
     def _call(self, inst: Instruction) -> None:
         kind = classify_call(self.module, inst)
-        active = self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst) or \
-            always_applies(self.module, inst)
+        active = self._call_is_active(inst)
         if kind is CallKind.MATH:
-            new = self._clone_primal(inst)
+            new = self._primal_call(inst)
             if self.act.is_varied(inst):
                 rule = math_rule(self.module, inst)
                 pargs = [self.p(a) for a in inst.args]
@@ -348,7 +354,7 @@ class ForwardSynthesizer:
         if kind in MEMORY_KINDS:
             return self._call_memory(inst, kind)
         if kind is CallKind.MEMCPY:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             dst, src = inst.args[0], inst.args[1]
             if self.s(dst) is None and self.s(src) is not None:
                 refuse_lost_store(self.module, self.act, inst, dst)
@@ -362,14 +368,14 @@ class ForwardSynthesizer:
                         self.b.memset(self.s(dst)[w], 0, convert(self.b, self.p(inst.args[2]), T.i64))
             return
         if kind is CallKind.MEMSET:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             dst = inst.args[0]
             if self.s(dst) is not None:
                 for w in range(self.W):
                     self.b.memset(self.s(dst)[w], 0, self.p(inst.args[2]))
             return
         if kind in (CallKind.INACTIVE,) or not active:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             return
         if kind is CallKind.RULE:
             rule = call_rule_for(self.module, inst.callee_name)
@@ -384,18 +390,22 @@ class ForwardSynthesizer:
             return self._call_indirect(inst)
         raise no_derivative(self.module, inst, kind)
 
+    def _call_is_active(self, inst: Instruction) -> bool:
+        return self.act.is_active_call(inst) or self.act.is_varied(inst) or self.act.has_shadow(inst) or \
+            always_applies(self.module, inst)
+
     def _call_memory(self, inst: Instruction, kind: CallKind, name: str | None = None) -> None:
         """malloc/free/realloc and their kin (`name`: the function, called directly or through a
         pointer)."""
         name = name or inst.callee_name
         if kind is CallKind.ALLOC:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             if self.act.allocation_has_shadow(inst):  # (a private scratch buffer without active data has none)
                 args = [self.p(a) for a in inst.args]
                 self.smap[id(inst)] = [emit_shadow_allocation(self.b, inst, args) for _ in range(self.W)]
             return
         if kind is CallKind.REALLOC:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             old = inst.args[0]
             n = convert(self.b, self.p(inst.args[1]), T.i64)
             shadows = []
@@ -405,7 +415,7 @@ class ForwardSynthesizer:
             self.smap[id(inst)] = shadows
             return
         if kind is CallKind.FREE:
-            self._clone_primal(inst)
+            self._primal_call(inst)
             sh = self.s(inst.args[0])
             if sh is not None:
                 # shadows adcc allocated are in the runtime's table of live shadows; others belong to the caller,

@@ -19,7 +19,8 @@ def _base(name: str) -> str:
 
 
 def forward(spec: FunctionSpec) -> str:
-    return f"adcc.fwd.{_base(spec.name)}.{_tag(spec)}"
+    flavour = f"{spec.replay}." if spec.replay else ""
+    return f"adcc.fwd.{flavour}{_base(spec.name)}.{_tag(spec)}"
 
 
 def augmented(spec: FunctionSpec) -> str:

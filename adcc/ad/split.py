@@ -1,4 +1,5 @@
-"""Split mode: `__enzyme_augmentfwd`, `__enzyme_reverse` and `__enzyme_augmentsize`.
+"""Split mode: `__enzyme_augmentfwd`, `__enzyme_reverse` and `__enzyme_augmentsize` (split
+forward mode, `__enzyme_fwdsplit` and the tapes it reads, is fwdsplit.py).
 
 The augmented forward function and the reverse function of reverse mode (reverse.py) run apart:
 `__enzyme_augmentfwd(f, args...)` records a tape, `__enzyme_reverse(f, args..., [d_result], tape)`
@@ -47,6 +48,9 @@ INLINE_HEAP_LIMIT = 65536  # a heap tape allocates its records with its header u
 def rewrite_split(ctx, site: CallSite, arguments) -> None:
     """Replace one split-mode call (augmentfwd, reverse or augmentsize) by its implementation;
     `arguments(b)`: f's arguments and shadows as the synthesized functions take them."""
+    from adcc.ad.fwdsplit import records_replay, rewrite_replay
+    if site.api == "fwdsplit" or records_replay(ctx, site):
+        return rewrite_replay(ctx, site, arguments)  # split forward mode
     module = ctx.module
     _check(module, site)
     spec = split_spec(module, site)

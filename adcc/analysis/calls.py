@@ -84,7 +84,7 @@ FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_
 # the derivative never reads that memory again (its own shadows are separate heap allocations).
 IN_ORDER_FREES = frozenset({"adcc_shadow_stack_free"})
 
-ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)")
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse)")
 
 
 @dataclass(frozen=True)

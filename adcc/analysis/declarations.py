@@ -40,6 +40,17 @@ class CustomDerivative:
 
 
 @dataclass(frozen=True)
+class CustomSplitDerivative:
+    """`__enzyme_register_splitderivative_*`: split forward mode of `function` (__enzyme_fwdsplit):
+    `augment` runs in the recorded pass and returns a tape, `split` computes the tangent from it."""
+    function: str
+    augment: str
+    split: str
+    registration: str
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
 class AllocationLike:
     """`__enzyme_allocation_like`: `function` allocates `size_arg` bytes; `deallocator` frees
     them, called with the allocator's arguments `dealloc_args` (-1: the returned pointer)."""
@@ -60,11 +71,13 @@ class EnzymeDeclarations:
     nofree: frozenset[str] = frozenset()
     recompute: frozenset[str] = frozenset()                            # enzyme_shouldrecompute
     shadows: dict[str, str] = field(default_factory=dict)              # global -> its shadow (!enzyme_shadow)
+    split_derivatives: dict[str, CustomSplitDerivative] = field(default_factory=dict)
 
     @property
     def customized(self) -> frozenset[str]:
         """Functions whose calls must survive pre-AD optimization as calls (never inlined)."""
-        return frozenset(self.gradients) | frozenset(self.derivatives) | frozenset(self.function_like) | \
+        return frozenset(self.gradients) | frozenset(self.derivatives) | frozenset(self.split_derivatives) | \
+            frozenset(self.function_like) | \
             frozenset(self.allocation_like) | self.inactive_functions | \
             frozenset(a.deallocator for a in self.allocation_like.values())
 
@@ -75,9 +88,9 @@ class EnzymeDeclarations:
         return frozenset(a.deallocator for a in self.allocation_like.values() if a.dealloc_args[:1] == (-1,))
 
     def is_empty(self) -> bool:
-        return not (self.gradients or self.derivatives or self.function_like or self.allocation_like
-                    or self.inactive_functions or self.inactive_globals or self.nofree or self.recompute
-                    or self.shadows)
+        return not (self.gradients or self.derivatives or self.split_derivatives or self.function_like
+                    or self.allocation_like or self.inactive_functions or self.inactive_globals or self.nofree
+                    or self.recompute or self.shadows)
 
 
 EMPTY = EnzymeDeclarations()
@@ -144,6 +157,7 @@ class _Builder:
     def __init__(self):
         self.gradients: dict[str, CustomGradient] = {}
         self.derivatives: dict[str, CustomDerivative] = {}
+        self.split_derivatives: dict[str, CustomSplitDerivative] = {}
         self.function_like: dict[str, str] = {}
         self.allocation_like: dict[str, AllocationLike] = {}
         self.inactive_functions: set[str] = set()
@@ -156,7 +170,7 @@ class _Builder:
         return EnzymeDeclarations(dict(self.gradients), dict(self.derivatives), dict(self.function_like),
                                   dict(self.allocation_like), frozenset(self.inactive_functions),
                                   frozenset(self.inactive_globals), frozenset(self.nofree),
-                                  frozenset(self.recompute), dict(self.shadows))
+                                  frozenset(self.recompute), dict(self.shadows), dict(self.split_derivatives))
 
     def shadow(self, module, name: str, g) -> None:
         """`@g = global ..., !enzyme_shadow !{ptr @dg}`: the program provides g's shadow (Enzyme's
@@ -196,8 +210,12 @@ class _Builder:
             f = function(0, "the function")
             self.derivatives[f] = CustomDerivative(f, function(1, "the forward derivative"), name, loc)
         elif kind == "__enzyme_register_splitderivative":
-            raise CompileError(f"{where}: split forward-mode derivatives (__enzyme_register_splitderivative) "
-                               f"are not supported by adcc", loc)
+            if len(elems) != 3:
+                raise malformed(f"expected {{function, augmented forward pass, split derivative}}, found "
+                                f"{len(elems)} element(s)")
+            f = function(0, "the function")
+            self.split_derivatives[f] = CustomSplitDerivative(f, function(1, "the augmented forward pass"),
+                                                              function(2, "the split derivative"), name, loc)
         elif kind == "__enzyme_function_like":
             if len(elems) < 2:
                 raise malformed("expected {function, \"name\"}")

@@ -43,3 +43,5 @@ class FunctionSpec:
                              # calls): adjoints of memory other threads may read accumulate atomically
     strong_zero: bool = False  # enzyme_strong_zero: a zero tangent or adjoint times a partial is zero,
                                # even where the partial is inf or NaN (and in every callee)
+    replay: str = ""         # forward, split forward mode (__enzyme_fwdsplit): "record" (the primal,
+                             # logging what it loads) or "replay" (tangents from that log)

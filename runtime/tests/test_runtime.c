@@ -241,6 +241,39 @@ static void test_free_later(void) {
   assert(user_frees == 2);
 }
 
+/* Replay logs (split forward mode): two tapes recorded with nesting, words and wider values,
+ * growing past the first buffer; each read back in order, from the start, as often as wanted. */
+static void test_replay_logs(void) {
+  int64_t live = adcc_split_tape_live_count();
+  adcc_split_tape *a = adcc_split_tape_new(0, 11u), *b = adcc_split_tape_new(0, 13u);
+  adcc_replay_state outer, inner;
+  long double wide = 1.25L;
+  adcc_replay_begin(&outer, a, 0);
+  for (uint64_t k = 0; k < 1000; k++) {
+    adcc_replay_put(k * 3);
+    if (k == 500) {
+      adcc_replay_begin(&inner, b, 0); /* nested: b records, then a again */
+      adcc_replay_put_bytes(&wide, sizeof wide);
+      adcc_replay_end(&inner, "test");
+    }
+  }
+  adcc_replay_end(&outer, "test");
+  assert(a->records.top == 8000 && b->records.top == (int64_t)sizeof wide);
+  for (int pass = 0; pass < 2; pass++) {
+    adcc_replay_begin(&outer, a, 1);
+    for (uint64_t k = 0; k < 1000; k++) assert(adcc_replay_get() == k * 3);
+    adcc_replay_end(&outer, "test");
+  }
+  long double back = 0;
+  adcc_replay_begin(&inner, b, 1);
+  adcc_replay_get_bytes(&back, sizeof back);
+  adcc_replay_end(&inner, "test");
+  assert(back == wide);
+  adcc_split_tape_free(a);
+  adcc_split_tape_free(b);
+  assert(adcc_split_tape_live_count() == live);
+}
+
 /* Split-mode tapes: several alive at once, each with its own records and shadow stack, released
  * in any order; a caller's buffer holds the header (and the records when they fit). */
 static void test_split_tapes(void) {
@@ -305,6 +338,7 @@ int main(void) {
   test_omp_team();
   test_free_later();
   test_split_tapes();
+  test_replay_logs();
   test_shadow_release();
   test_tape_grow_zeroed();
   test_shadow_stack();
