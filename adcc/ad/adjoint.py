@@ -556,16 +556,21 @@ class ReverseBuilder:
             nb = convert(b, self.rp(n), T.i64)
             fresh = self.s.writes_fresh_object(inst, dst)  # then ddst is never read again: no zeroing
             if not act.has_shadow(src):
-                if not fresh:
+                if fresh:
+                    pass
+                elif lay.kind == "unknown":  # (its pointer words keep their shadows)
+                    b.call("adcc.adjoint.clear.any", T.void, [self.rs(dst), self.rs(dst), nb], declare=False)
+                else:
                     b.memset(self.rs(dst), 0, nb)
-            elif lay.kind == "float":
+            elif lay.kind in ("float", "unknown"):
                 # a memmove's source and destination may overlap (a fresh destination cannot)
                 shared = self.s.shared_memory(src)
                 if shared and _is_memmove(inst) and not fresh:
                     raise unsupported(self.module, inst, "cannot differentiate a memmove of memory other threads "
                                                          "share (in a parallel region)")
                 op = ("add" if fresh else "move" if _is_memmove(inst) else "copy") + (".shared" if shared else "")
-                helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
+                elem = "any" if lay.kind == "unknown" else "f32" if lay.elem == T.f32 else "f64"
+                helper = f"adcc.adjoint.{op}.{elem}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
                 shared = self.s.shared_memory(src)

@@ -350,6 +350,11 @@ class AugmentedBuilder:
             ops = [(self.sh(o) if self.act.has_shadow(o) else self.p(o)) if k in (1, 2) else self.p(o)
                    for k, o in enumerate(inst.operands)]
             self.clone(inst, ops)
+        elif lay.kind == "unknown":
+            # pointer words take their shadows along (from memory without a shadow: themselves)
+            ssh = self.sh(src) if self.act.has_shadow(src) else self.p(dst)
+            self.b.call("adcc.shadow.copy.any", T.void,
+                        [self.p(dst), self.sh(dst), ssh, convert(self.b, self.p(inst.args[2]), T.i64)], declare=False)
         elif lay.kind == "mixed" and self.act.has_shadow(src):
             b = self.b
             for off, _ in lay.bits:

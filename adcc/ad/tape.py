@@ -111,6 +111,99 @@ done:
 """
 
 
+# Copies of memory whose type nothing tells (a union, a C++ type-erased buffer such as
+# std::function's storage, raw bytes at -O0): each 8-byte word is told apart at run time. A word
+# whose bits lie in [4096, 2**48) is a pointer (a user-space address; as a double it would be a
+# subnormal below 1e-309, which no computation produces); any other word is a double. A pointer
+# word's shadow moves with the copy in the forward sweep (`adcc.shadow.copy.any`, reading the
+# primal after the copy); in the reverse sweep a destination shadow word that holds a pointer
+# (or nothing) is left alone, any other is a double adjoint: added into the source's shadow and
+# zeroed (`copy`/`move`), only added (`add`: a fresh destination), or only zeroed (`clear`: the
+# source has no shadow). Both walk away from an overlap (memmove).
+POINTER_WORD = """  %wo = add i64 %w, -4096
+  %isp = icmp ult i64 %wo, 281474976706560"""
+
+SHADOW_COPY_ANY = """
+define internal void @adcc.shadow.copy.any(ptr %dp, ptr %dd, ptr %ds, i64 %n) nounwind {{
+entry:
+  %cnt = lshr i64 %n, 3
+  %z = icmp eq i64 %cnt, 0
+  br i1 %z, label %done, label %pick
+pick:
+  %up = icmp ult ptr %dd, %ds
+  %last = add i64 %cnt, -1
+  %start = select i1 %up, i64 0, i64 %last
+  %step = select i1 %up, i64 1, i64 -1
+  %end = select i1 %up, i64 %cnt, i64 -1
+  br label %loop
+loop:
+  %i = phi i64 [ %start, %pick ], [ %i1, %next ]
+  %pp = getelementptr inbounds i64, ptr %dp, i64 %i
+  %w = load i64, ptr %pp, align 1
+{pointer_word}
+  br i1 %isp, label %move, label %next
+move:
+  %ps = getelementptr inbounds i64, ptr %ds, i64 %i
+  %v = load i64, ptr %ps, align 1
+  %pd = getelementptr inbounds i64, ptr %dd, i64 %i
+  store i64 %v, ptr %pd, align 1
+  br label %next
+next:
+  %i1 = add i64 %i, %step
+  %c = icmp eq i64 %i1, %end
+  br i1 %c, label %done, label %loop
+done:
+  ret void
+}}
+"""
+
+ADJOINT_COPY_ANY = """
+define internal void @adcc.adjoint.{name}.any(ptr %dd, ptr %ds, i64 %n) nounwind {{
+entry:
+  %cnt = lshr i64 %n, 3
+  %z = icmp eq i64 %cnt, 0
+  br i1 %z, label %done, label %pick
+pick:
+  %up = icmp ugt ptr %dd, %ds
+  %last = add i64 %cnt, -1
+  %start = select i1 %up, i64 0, i64 %last
+  %step = select i1 %up, i64 1, i64 -1
+  %end = select i1 %up, i64 %cnt, i64 -1
+  br label %loop
+loop:
+  %i = phi i64 [ %start, %pick ], [ %i1, %next ]
+  %pd = getelementptr inbounds i64, ptr %dd, i64 %i
+  %w = load i64, ptr %pd, align 1
+{pointer_word}
+  %isz = icmp eq i64 %w, 0
+  %skip = or i1 %isp, %isz
+  br i1 %skip, label %next, label %acc
+acc:
+{zero}
+{accumulate}
+  br label %next
+next:
+  %i1 = add i64 %i, %step
+  %c = icmp eq i64 %i1, %end
+  br i1 %c, label %done, label %loop
+done:
+  ret void
+}}
+"""
+
+
+def _add_any_copy_helpers(module) -> None:
+    module.add_definitions(SHADOW_COPY_ANY.format(pointer_word=POINTER_WORD))
+    zero = "  store i64 0, ptr %pd, align 1"
+    at = "  %vd = bitcast i64 %w to double\n  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n"
+    plain = at + "  %vs = load double, ptr %ps, align 1\n  %a = fadd double %vs, %vd\n  store double %a, ptr %ps, align 1"
+    atomic = at + "  %a = atomicrmw fadd ptr %ps, double %vd monotonic, align 8"
+    for name, zeroes, acc in (("copy", zero, plain), ("move", zero, plain), ("add", "", plain), ("clear", zero, ""),
+                              ("copy.shared", zero, atomic), ("add.shared", "", atomic)):
+        module.add_definitions(ADJOINT_COPY_ANY.format(name=name, pointer_word=POINTER_WORD, zero=zeroes,
+                                                       accumulate=acc))
+
+
 def ensure_tape_helpers(module) -> None:
     if "adcc.tape.push" in module.functions:
         return
@@ -137,6 +230,7 @@ def ensure_tape_helpers(module) -> None:
                     accumulate=acc.format(fty=fty, size=size)))
     for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
         module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
+    _add_any_copy_helpers(module)
 
 
 def tape_scope(module) -> str:
