@@ -10,9 +10,10 @@ from __future__ import annotations
 from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
 from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, bit_operation_error, callee_spec,
-                            check_atomic, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
-                            indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule, no_derivative, refuse_lost_store,
-                            reverse_post_order, rule_unavailable, size_of_const, unsupported, zero_of)
+                            candidate_address, check_atomic, clone_on_shadow, convert, emit_shadow_allocation,
+                            inactive_pointer_shadow, indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule,
+                            no_derivative, refuse_lost_store, reverse_post_order, rule_unavailable, size_of_const, unsupported,
+                            zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
@@ -478,7 +479,7 @@ class ForwardSynthesizer:
         for name, kind in cands:
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
-            c = self.b.icmp("eq", fp, GlobalRef(name))
+            c = self.b.icmp("eq", fp, candidate_address(self.module, name))
             self.b.cond_br(c, hit, miss)
             self.b.position_at_end(hit)
             for m in (self.vmap, self.tmap, self.smap):

@@ -196,7 +196,8 @@ def _add_any_copy_helpers(module) -> None:
     module.add_definitions(SHADOW_COPY_ANY.format(pointer_word=POINTER_WORD))
     zero = "  store i64 0, ptr %pd, align 1"
     at = "  %vd = bitcast i64 %w to double\n  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n"
-    plain = at + "  %vs = load double, ptr %ps, align 1\n  %a = fadd double %vs, %vd\n  store double %a, ptr %ps, align 1"
+    plain = at + ("  %vs = load double, ptr %ps, align 1\n  %a = fadd double %vs, %vd\n"
+                  "  store double %a, ptr %ps, align 1")
     atomic = at + "  %a = atomicrmw fadd ptr %ps, double %vd monotonic, align 8"
     for name, zeroes, acc in (("copy", zero, plain), ("move", zero, plain), ("add", "", plain), ("clear", zero, ""),
                               ("copy.shared", zero, atomic), ("add.shared", "", atomic)):
