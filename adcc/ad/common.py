@@ -10,6 +10,7 @@ from adcc.ad.rules import lookup_call
 from adcc.ad.rules.calls import (family_callback_arg, family_incoming_args, family_shadows_result, family_written_args,
                               is_family_callee, is_library_routine)
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
+from adcc.analysis.signbits import sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
@@ -222,6 +223,16 @@ def check_atomic(module, analysis, inst: Instruction) -> None:
 def bit_operation_error(module, inst: Instruction) -> CompileError:
     return unsupported(module, inst, f"cannot differentiate integer operation '{inst.opcode}' on the bits of a "
                                      f"floating-point value (only sign changes through the sign bit are)")
+
+
+def sign_change_operand(module, act, inst: Instruction) -> Value:
+    """The float bits whose sign `inst` changes (`analysis/signbits.py`); a located error for any
+    other operation on them, and for a vector whose lanes are not the floats' (the sign bits of
+    doubles viewed as <4 x i32> lie in every other lane)."""
+    x = sign_operand(inst, act.is_varied)
+    if x is None or (isinstance(inst.type, T.VectorType) and act.float_view(x) is None):
+        raise bit_operation_error(module, inst)
+    return x
 
 
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
