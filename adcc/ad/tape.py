@@ -120,51 +120,16 @@ done:
 # (or nothing) is left alone, any other is a double adjoint: added into the source's shadow and
 # zeroed (`copy`/`move`), only added (`add`: a fresh destination), or only zeroed (`clear`: the
 # source has no shadow). Both walk away from an overlap (memmove).
-POINTER_WORD = """  %wo = add i64 %w, -4096
-  %isp = icmp ult i64 %wo, 281474976706560"""
-
-SHADOW_COPY_ANY = """
-define internal void @adcc.shadow.copy.any(ptr %dp, ptr %dd, ptr %ds, i64 %n) nounwind {{
+# one template walks the words: {up} picks the direction, {test} sets %go when the word at %i is
+# one to act on, {act} acts (%pd: the destination shadow word, %w: the word tested)
+WORD_WALK = """
+define internal void @{name}({params}) nounwind {{{{
 entry:
   %cnt = lshr i64 %n, 3
   %z = icmp eq i64 %cnt, 0
   br i1 %z, label %done, label %pick
 pick:
-  %up = icmp ult ptr %dd, %ds
-  %last = add i64 %cnt, -1
-  %start = select i1 %up, i64 0, i64 %last
-  %step = select i1 %up, i64 1, i64 -1
-  %end = select i1 %up, i64 %cnt, i64 -1
-  br label %loop
-loop:
-  %i = phi i64 [ %start, %pick ], [ %i1, %next ]
-  %pp = getelementptr inbounds i64, ptr %dp, i64 %i
-  %w = load i64, ptr %pp, align 1
-{pointer_word}
-  br i1 %isp, label %move, label %next
-move:
-  %ps = getelementptr inbounds i64, ptr %ds, i64 %i
-  %v = load i64, ptr %ps, align 1
-  %pd = getelementptr inbounds i64, ptr %dd, i64 %i
-  store i64 %v, ptr %pd, align 1
-  br label %next
-next:
-  %i1 = add i64 %i, %step
-  %c = icmp eq i64 %i1, %end
-  br i1 %c, label %done, label %loop
-done:
-  ret void
-}}
-"""
-
-ADJOINT_COPY_ANY = """
-define internal void @adcc.adjoint.{name}.any(ptr %dd, ptr %ds, i64 %n) nounwind {{
-entry:
-  %cnt = lshr i64 %n, 3
-  %z = icmp eq i64 %cnt, 0
-  br i1 %z, label %done, label %pick
-pick:
-  %up = icmp ugt ptr %dd, %ds
+  %up = {up}
   %last = add i64 %cnt, -1
   %start = select i1 %up, i64 0, i64 %last
   %step = select i1 %up, i64 1, i64 -1
@@ -173,14 +138,10 @@ pick:
 loop:
   %i = phi i64 [ %start, %pick ], [ %i1, %next ]
   %pd = getelementptr inbounds i64, ptr %dd, i64 %i
-  %w = load i64, ptr %pd, align 1
-{pointer_word}
-  %isz = icmp eq i64 %w, 0
-  %skip = or i1 %isp, %isz
-  br i1 %skip, label %next, label %acc
-acc:
-{zero}
-{accumulate}
+{test}
+  br i1 %go, label %act, label %next
+act:
+{act}
   br label %next
 next:
   %i1 = add i64 %i, %step
@@ -188,12 +149,33 @@ next:
   br i1 %c, label %done, label %loop
 done:
   ret void
-}}
+}}}}
 """
+
+
+def _pointer_word(result: str) -> str:
+    """%result = whether word %w holds a user-space address"""
+    return f"  %wo = add i64 %w, -4096\n  %{result} = icmp ult i64 %wo, 281474976706560"
+
+
+# forward sweep: dd[i] = ds[i] where the primal word dp[i] (after the copy) is a pointer
+SHADOW_COPY_ANY = WORD_WALK.format(
+    name="adcc.shadow.copy.any", params="ptr %dp, ptr %dd, ptr %ds, i64 %n", up="icmp ult ptr %dd, %ds",
+    test="  %pp = getelementptr inbounds i64, ptr %dp, i64 %i\n  %w = load i64, ptr %pp, align 1\n"
+         + _pointer_word("go"),
+    act="  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n  %v = load i64, ptr %ps, align 1\n"
+        "  store i64 %v, ptr %pd, align 1")
+
+# reverse sweep: a destination shadow word that is neither a pointer nor zero is a double adjoint
+ADJOINT_COPY_ANY = WORD_WALK.format(
+    name="adcc.adjoint.{name}.any", params="ptr %dd, ptr %ds, i64 %n", up="icmp ugt ptr %dd, %ds",
+    test="  %w = load i64, ptr %pd, align 1\n" + _pointer_word("isp")
+         + "\n  %isz = icmp eq i64 %w, 0\n  %skip = or i1 %isp, %isz\n  %go = xor i1 %skip, true",
+    act="{zero}\n{accumulate}")
 
 
 def _add_any_copy_helpers(module) -> None:
-    module.add_definitions(SHADOW_COPY_ANY.format(pointer_word=POINTER_WORD))
+    module.add_definitions(SHADOW_COPY_ANY.format())
     zero = "  store i64 0, ptr %pd, align 1"
     at = "  %vd = bitcast i64 %w to double\n  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n"
     plain = at + ("  %vs = load double, ptr %ps, align 1\n  %a = fadd double %vs, %vd\n"
@@ -201,8 +183,7 @@ def _add_any_copy_helpers(module) -> None:
     atomic = at + "  %a = atomicrmw fadd ptr %ps, double %vd monotonic, align 8"
     for name, zeroes, acc in (("copy", zero, plain), ("move", zero, plain), ("add", "", plain), ("clear", zero, ""),
                               ("copy.shared", zero, atomic), ("add.shared", "", atomic)):
-        module.add_definitions(ADJOINT_COPY_ANY.format(name=name, pointer_word=POINTER_WORD, zero=zeroes,
-                                                       accumulate=acc))
+        module.add_definitions(ADJOINT_COPY_ANY.format(name=name, zero=zeroes, accumulate=acc))
 
 
 def ensure_tape_helpers(module) -> None:
