@@ -20,3 +20,11 @@ def extra_level(name: str) -> str:
 def level_marks(name: str, opt: str) -> list:
     """[pytest.mark.slow] for the level of `name` that only `make test-slow` runs, else []."""
     return [pytest.mark.slow] if opt in ("-O1", "-O3") and opt != extra_level(name) else []
+
+
+def heavy(src) -> bool:
+    """Does the program declare a long compile (`// e2e-timeout: SECONDS`: Boost, the standard
+    containers)? Its extra configurations (a second selftest level, the derivative-check sweep) run
+    with `make test-slow`."""
+    with open(src) as f:
+        return "// e2e-timeout:" in f.read()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from levels import level_marks
+from levels import heavy, level_marks
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 BIN_DIR = Path(sys.executable).parent
@@ -97,8 +97,14 @@ def compile_and_run(src, cc, opts, tmp_path, selftest):
     return out, None
 
 
-@pytest.mark.parametrize("opt", SELFTEST_OPTS)
-@pytest.mark.parametrize("rel", PROGRAMS)
+def _selftest_params():
+    for rel in PROGRAMS:
+        for opt in SELFTEST_OPTS:
+            slow = opt == "-O0" and heavy(E2E_DIR / rel)
+            yield pytest.param(rel, opt, marks=[pytest.mark.slow] if slow else [], id=f"{rel}-{opt}")
+
+
+@pytest.mark.parametrize("rel,opt", list(_selftest_params()))
 def test_selftest(rel, opt, tmp_path):
     src = E2E_DIR / rel
     _, msg = compile_and_run(src, _compiler(rel, False), [opt], tmp_path, selftest=True)
