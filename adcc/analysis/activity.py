@@ -330,7 +330,8 @@ class ActivityAnalysis(ShadowDemands):
             if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
                 if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
                     self.varied.add(id(inst))
-            elif op in OFFSET_OPS and isinstance(ty, T.IntType) and any(id(o) in self.int_shadowed for o in inst.operands) and \
+            elif op in OFFSET_OPS and isinstance(ty, T.IntType) and \
+                    any(id(o) in self.int_shadowed for o in inst.operands) and \
                     offset_shadow_base(inst, self.has_shadow) is not None:
                 # an address computed from a shadowed pointer's (an aligned buffer kept as uintptr_t):
                 # its shadow is the shadow's address at the same offset
