@@ -82,6 +82,18 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
 """, "bits of a floating-point value"),
+    "float_vector_bits_other_lanes": ("""
+#include <stdint.h>
+extern double __enzyme_fwddiff(void *, ...);
+typedef double v2d __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+static double f(double x) {
+  v2d a = {x * x, x};
+  v2d r = (v2d)((v4i)a ^ (v4i){0, INT32_MIN, 0, 0});  /* doubles' sign bits as i32 lanes: refused */
+  return r[0] + r[1];
+}
+int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
+""", "bits of a floating-point value"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

@@ -169,8 +169,7 @@ DROPPED_ON_PURPOSE = {"declarations/inactive.c": 4, "declarations/cpp_forms.cpp"
 
 
 # Programs that fail without the check too (tests/test_e2e.py's strict xfails): the same issue.
-FAIL_WITHOUT_CHECK = {"cpp/std_function_vector.cpp": "#9 std::function moved into a vector by a raw memcpy "
-                                                     "(reverse mode crashes; tests/test_e2e.py)"}
+FAIL_WITHOUT_CHECK: dict[str, str] = {}
 
 
 def _suite_param(p):

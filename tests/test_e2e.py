@@ -35,11 +35,7 @@ ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 # (file relative to tests/e2e, opt level) -> issue that tracks it.
 # "#3": forward mode (__enzyme_fwddiff); "#4": reverse mode / C++ (__enzyme_autodiff).
 # Remove entries as the AD engine lands; strict xfail flags an entry that passes.
-XFAIL: dict[tuple[str, str], str] = {
-    ("cpp/std_function_vector.cpp", o): "#9 std::function moved into a vector by a raw 16-byte memcpy: the "
-                                         "reverse pass copies it as doubles, the captured shadow pointer is lost"
-    for o in ADCC_OPTS
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _programs():

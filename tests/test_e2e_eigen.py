@@ -27,8 +27,6 @@ TIMEOUT = 900  # seconds per compile: Eigen's templates make big modules (about 
 
 # program -> issue and reason (strict xfail; delete the entry when the program passes)
 XFAIL = {
-    "inverse4.cpp": "#9 Eigen's vectorized 4x4 inverse negates by XOR-ing the sign bits of SSE packets viewed as "
-                    "integers: the derivative ignores the sign (type punning through integers)",
     "product_gemm.cpp": "#9 products above Eigen's coefficient-based threshold go through the blocked kernel "
                         "(gemm_pack_rhs/gebp): the right-hand operand's derivative is lost",
 }

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (MEMORY_KINDS, bit_operation_error, callee_spec, convert, math_rule, shadow_alignment,
+from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
                             size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
@@ -15,7 +15,7 @@ from adcc.analysis.spec import Activity, Mode
 from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
-from adcc.analysis.signbits import INT_OPS, sign_operand
+from adcc.analysis.signbits import INT_OPS
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
@@ -390,9 +390,7 @@ class ReverseBuilder:
             self.accumulate(inst, d)
             return
         if op in INT_OPS:
-            x = sign_operand(inst, act.is_varied)
-            if x is None:
-                raise bit_operation_error(self.module, inst)
+            x = sign_change_operand(self.module, act, inst)
             flipped = b.icmp("slt", b.xor(self.rp(inst), self.rp(x)), Builder.iconst(inst.type, 0))
             self.add_adj(x, b.select(flipped, b.fneg(d), d))
             return
@@ -441,7 +439,7 @@ class ReverseBuilder:
             vec, ix = inst.operands
             ixv = self.rp(ix)
             if act.is_varied(vec):
-                z = zero_of(vec.type)
+                z = zero_of(act.adjoint_type(vec))
                 self.add_adj(vec, b.insertelement(z, d, ixv))
             return
         if op == "insertelement":
@@ -450,7 +448,7 @@ class ReverseBuilder:
             if act.is_varied(elt):
                 self.add_adj(elt, b.extractelement(d, ixv))
             if act.is_varied(vec):
-                self.add_adj(vec, b.insertelement(d, zero_of(elt.type), ixv))
+                self.add_adj(vec, b.insertelement(d, zero_of(d.type.elem), ixv))
             return
         if op == "shufflevector":
             return self._shuffle(inst, d)
@@ -517,8 +515,8 @@ class ReverseBuilder:
         lanes = parse_mask(mask, inst.type.count)
         n = v1.type.count
         b = self.b
-        acc1: Value = zero_of(v1.type)
-        acc2: Value = zero_of(v2.type)
+        acc1: Value = zero_of(self.act.adjoint_type(v1))  # (integers holding floats: adjoints are floats)
+        acc2: Value = zero_of(self.act.adjoint_type(v2))
         for j, m in enumerate(lanes):
             if m is None:
                 continue
@@ -556,16 +554,21 @@ class ReverseBuilder:
             nb = convert(b, self.rp(n), T.i64)
             fresh = self.s.writes_fresh_object(inst, dst)  # then ddst is never read again: no zeroing
             if not act.has_shadow(src):
-                if not fresh:
+                if fresh:
+                    pass
+                elif lay.kind == "unknown":  # (its pointer words keep their shadows)
+                    b.call("adcc.adjoint.clear.any", T.void, [self.rs(dst), self.rs(dst), nb], declare=False)
+                else:
                     b.memset(self.rs(dst), 0, nb)
-            elif lay.kind == "float":
+            elif lay.kind in ("float", "unknown"):
                 # a memmove's source and destination may overlap (a fresh destination cannot)
                 shared = self.s.shared_memory(src)
                 if shared and _is_memmove(inst) and not fresh:
                     raise unsupported(self.module, inst, "cannot differentiate a memmove of memory other threads "
                                                          "share (in a parallel region)")
                 op = ("add" if fresh else "move" if _is_memmove(inst) else "copy") + (".shared" if shared else "")
-                helper = f"adcc.adjoint.{op}.{'f32' if lay.elem == T.f32 else 'f64'}"
+                elem = "any" if lay.kind == "unknown" else "f32" if lay.elem == T.f32 else "f64"
+                helper = f"adcc.adjoint.{op}.{elem}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:
                 shared = self.s.shared_memory(src)

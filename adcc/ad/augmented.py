@@ -8,8 +8,9 @@ from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.analysis.cfg import EqualityCount
 from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, callee_description, callee_spec, check_atomic,
-                            clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow, int_offset_shadow,
-                            int_pointer_shadow, no_derivative, refuse_lost_store, size_of_const, unsupported)
+                            candidate_address, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
+                            int_offset_shadow, int_pointer_shadow, no_derivative, refuse_lost_store, size_of_const,
+                            unsupported)
 from adcc.ad.copies import copy_layout
 from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.spec import Mode
@@ -350,6 +351,11 @@ class AugmentedBuilder:
             ops = [(self.sh(o) if self.act.has_shadow(o) else self.p(o)) if k in (1, 2) else self.p(o)
                    for k, o in enumerate(inst.operands)]
             self.clone(inst, ops)
+        elif lay.kind == "unknown":
+            # pointer words take their shadows along (from memory without a shadow: themselves)
+            ssh = self.sh(src) if self.act.has_shadow(src) else self.p(dst)
+            self.b.call("adcc.shadow.copy.any", T.void,
+                        [self.p(dst), self.sh(dst), ssh, convert(self.b, self.p(inst.args[2]), T.i64)], declare=False)
         elif lay.kind == "mixed" and self.act.has_shadow(src):
             b = self.b
             for off, _ in lay.bits:
@@ -382,7 +388,7 @@ class AugmentedBuilder:
         for k, (name, kind) in enumerate(cands):
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
-            self.b.cond_br(self.b.icmp("eq", fp, GlobalRef(name)), hit, miss)
+            self.b.cond_br(self.b.icmp("eq", fp, candidate_address(self.module, name)), hit, miss)
             self.b.position_at_end(hit)
             self.vmap.pop(id(inst), None)
             self.smap.pop(id(inst), None)

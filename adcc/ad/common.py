@@ -3,17 +3,21 @@ orders, size constants, value conversions, and how a synthesized function packs
 several results into one return value."""
 from __future__ import annotations
 
+import re
+
+from adcc.ad import naming
 from adcc.ad.rules import lookup_call
 from adcc.ad.rules.calls import (family_callback_arg, family_incoming_args, family_shadows_result, family_written_args,
                               is_family_callee, is_library_routine)
 from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_rule_names
+from adcc.analysis.signbits import sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Block, Constant, Function, Instruction, Value
+from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
 
 
 def _inactive_global(name: str) -> bool:
@@ -223,6 +227,16 @@ def bit_operation_error(module, inst: Instruction) -> CompileError:
                                      f"floating-point value (only sign changes through the sign bit are)")
 
 
+def sign_change_operand(module, act, inst: Instruction) -> Value:
+    """The float bits whose sign `inst` changes (`analysis/signbits.py`); a located error for any
+    other operation on them, and for a vector whose lanes are not the floats' (the sign bits of
+    doubles viewed as <4 x i32> lie in every other lane)."""
+    x = sign_operand(inst, act.is_varied)
+    if x is None or (isinstance(inst.type, T.VectorType) and act.float_view(x) is None):
+        raise bit_operation_error(module, inst)
+    return x
+
+
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:
     """The error for a call adcc cannot differentiate (both modes)."""
     if kind is CallKind.ENZYME:
@@ -378,17 +392,56 @@ INDIRECT_MISS = ("an indirect call in differentiated code reached a function adc
 MEMORY_KINDS = (CallKind.ALLOC, CallKind.REALLOC, CallKind.FREE)
 
 
+# external functions with a derivative (or none needed) when called directly: through a pointer,
+# each is reached by way of a stub that calls it directly (a table of libm functions)
+STUBBED_KINDS = (CallKind.MATH, CallKind.RULE, CallKind.INACTIVE)
+
+
 def indirect_candidates(module, fnty: T.FunctionType) -> list[tuple[str, CallKind]]:
     """What an indirect call of type `fnty` may reach: the defined functions whose address is
-    taken (differentiated), and the memory functions whose address is taken (malloc, free,
-    realloc, new, ...: an allocator table), which behave as when called directly."""
+    taken (differentiated), the memory functions whose address is taken (malloc, free,
+    realloc, new, ...: an allocator table), which behave as when called directly, and the
+    external functions with known derivatives whose address is taken (`external_stub`: their
+    stubs are differentiated; `candidate_address` is what the called pointer is compared with)."""
     from adcc.analysis.calls import classify_callee
     out = [(n, CallKind.DEFINED) for n in address_taken_functions(module) if module.function(n).function_type == fnty]
     for n in address_taken_externals(module):
+        if module.function_type_of(n) != fnty:
+            continue
         kind = classify_callee(module, n)
-        if kind in MEMORY_KINDS and module.function_type_of(n) == fnty:
+        if kind in MEMORY_KINDS:
             out.append((n, kind))
+        elif kind in STUBBED_KINDS and not fnty.vararg:
+            out.append((external_stub(module, n), CallKind.DEFINED))
     return out
+
+
+def external_stub(module, name: str) -> str:
+    """A defined function that only calls external `name` directly (made once per module)."""
+    stubs = getattr(module, "_adcc_stubs", None)
+    if stubs is None:
+        stubs = module._adcc_stubs = {}
+        module._adcc_stub_of = {}
+    stub = stubs.get(name)
+    if stub is None:
+        fnty = module.function_type_of(name)
+        stub = module.unique_name(naming.external_stub(name))
+        params = ", ".join(f"{t} %{k}" for k, t in enumerate(fnty.params))
+        args = ", ".join(f"{t} %{k}" for k, t in enumerate(fnty.params))
+        callee, ref = (f"@{n}" if re.match(r"^[-a-zA-Z$._][-a-zA-Z$._0-9]*$", n) else f'@"{n}"' for n in (name, stub))
+        if isinstance(fnty.ret, T.VoidType):
+            body = f"  call void {callee}({args})\n  ret void"
+        else:
+            body = f"  %r = call {fnty.ret} {callee}({args})\n  ret {fnty.ret} %r"
+        module.add_definitions(f"define internal {fnty.ret} {ref}({params}) {{\n{body}\n}}\n")
+        stubs[name] = stub
+        module._adcc_stub_of[stub] = name
+    return stub
+
+
+def candidate_address(module, name: str) -> GlobalRef:
+    """The function pointer that selects indirect-call candidate `name` (a stub: its external)."""
+    return GlobalRef(getattr(module, "_adcc_stub_of", {}).get(name, name))
 
 
 def address_taken_externals(module) -> list[str]:

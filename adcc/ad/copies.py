@@ -8,10 +8,11 @@ from adcc.ir.values import Instruction
 
 class CopyLayout:
     """What a memcpy/memmove moves, for its shadow: floats (adjoints flow back in the reverse
-    pass), bits (pointers/integers: the shadow is copied forward), or a fixed mix of both."""
+    pass), bits (pointers/integers: the shadow is copied forward), a fixed mix of both, or
+    unknown (nothing tells: each 8-byte word is told apart at run time, see tape.py)."""
 
     def __init__(self, kind: str, elem: T.Type | None = None, floats=(), bits=()):
-        self.kind = kind          # "float" | "bits" | "mixed"
+        self.kind = kind          # "float" | "bits" | "mixed" | "unknown"
         self.elem = elem          # element type when kind == "float"
         self.floats = list(floats)  # mixed: (offset, FloatType)
         self.bits = list(bits)      # mixed: (offset, size) copied forward
@@ -54,4 +55,6 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
         return CopyLayout("bits")
     if names and all(nm == "float" for nm in names):
         return CopyLayout("float", T.f32)
+    if all(nm == "omnipotent char" for nm in names):  # raw bytes: pointers or doubles, told at run time
+        return CopyLayout("unknown")
     return CopyLayout("float", T.f64)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
-from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, bit_operation_error, callee_spec,
-                            check_atomic, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
-                            indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule, no_derivative, refuse_lost_store,
-                            reverse_post_order, rule_unavailable, size_of_const, unsupported, zero_of)
+from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, callee_spec,
+                            candidate_address, check_atomic, clone_on_shadow, convert, emit_shadow_allocation,
+                            inactive_pointer_shadow, indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule,
+                            no_derivative, refuse_lost_store, reverse_post_order, rule_unavailable, sign_change_operand,
+                            size_of_const, unsupported, zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
 from adcc.analysis.demand import OFFSET_OPS
-from adcc.analysis.signbits import INT_OPS, sign_mask, sign_operand
+from adcc.analysis.signbits import INT_OPS, lane_bits, sign_mask
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -197,10 +198,8 @@ class ForwardSynthesizer:
     def _sign_bits(self, inst: Instruction, new: Instruction) -> None:
         """A sign change through a float's bits: the tangent's bits get the same sign flip
         (t_r = t_x ^ ((r ^ x) & SIGN))."""
-        x = sign_operand(inst, self.act.is_varied)
-        if x is None:
-            raise bit_operation_error(self.module, inst)
-        mask = Builder.iconst(inst.type, sign_mask(inst.type.bits))
+        x = sign_change_operand(self.module, self.act, inst)
+        mask = Builder.iconst(inst.type, sign_mask(lane_bits(inst.type)))
         flip = self.b.and_(self.b.xor(new, self.p(x)), mask)
         self.tmap[id(inst)] = [None if t is None else self.b.xor(t, flip) for t in self.t(x)]
 
@@ -488,7 +487,7 @@ class ForwardSynthesizer:
         for name, kind in cands:
             hit = self.fn.add_block(None, after=self.b.block)
             miss = self.fn.add_block(None, after=hit)
-            c = self.b.icmp("eq", fp, GlobalRef(name))
+            c = self.b.icmp("eq", fp, candidate_address(self.module, name))
             self.b.cond_br(c, hit, miss)
             self.b.position_at_end(hit)
             for m in (self.vmap, self.tmap, self.smap):

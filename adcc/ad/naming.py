@@ -43,6 +43,12 @@ def zero_global(name: str) -> str:
     return f"adcc.zero.{_base(name)}"
 
 
+def external_stub(name: str) -> str:
+    """A defined function that calls external `name` directly: what an indirect call that may reach
+    `name` differentiates (adcc.ad.common.external_stub)."""
+    return f"adcc.stub.{_base(name)}"
+
+
 def message(k: int) -> str:
     return f"adcc.msg.{k}"
 

@@ -6,8 +6,10 @@ parse of it in which `invoke` becomes `call` + `br` to the normal destination
 pads drop out), calls whose rule fixes their result (`CallRule.result`: an OpenMP
 reduction always combines under its lock) have it folded into the branches on
 it, `posix_memalign(&p, align, size)` becomes `aligned_alloc` (an allocation the
-synthesizers know) storing its result through `&p`, and blocks unreachable from the
-entry are removed.
+synthesizers know) storing its result through `&p`, vector lanes left poison (a shuffle
+mask's, a float constant's) become zeros (the reverse pass multiplies a zero adjoint by
+the primal's lane, and 0 * poison is poison, which the optimizer may turn into anything),
+and blocks unreachable from the entry are removed.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def prepared_function(module, name: str) -> Function:
         _lower_invokes(module, fn)
         _fold_rule_results(module, fn)
         _lower_posix_memalign(module, fn)
+        _define_poison_lanes(fn)
         _drop_unreachable(fn)
         cache[name] = fn
     return fn
@@ -58,6 +61,29 @@ def _lower_invokes(module, fn: Function) -> None:
             term.replace_all_uses_with(call)
         term.erase()
         Builder(module, fn).position_at_end(blk).br(normal)
+
+
+def _define_poison_lanes(fn: Function) -> None:
+    """Poison lanes of float vector constants become 0.0, and a shuffle's poison mask lanes pick a
+    zero (when its second operand is poison): refinements of poison, the same primal."""
+    from adcc.ad.adjoint import parse_mask
+    for inst in fn.instructions():
+        for k, op in enumerate(inst.operands):
+            if isinstance(op, Constant) and isinstance(op.type, T.VectorType) and op.type.elem.is_float() and \
+                    op.text.startswith("<") and ("poison" in op.text or "undef" in op.text):
+                lanes = [lane.strip() for lane in op.text[1:-1].split(",")]
+                text = ", ".join(f"{op.type.elem} 0.0" if lane.split()[-1] in ("poison", "undef") else lane
+                                 for lane in lanes)
+                inst.set_operand(k, Constant(op.type, f"<{text}>"))
+        if inst.opcode != "shufflevector":
+            continue
+        v1, v2, mask = inst.operands
+        lanes = parse_mask(mask, inst.type.count)
+        if None in lanes and isinstance(v2, Constant) and v2.text in ("poison", "undef"):
+            n = v1.type.count
+            inst.set_operand(1, Constant(v2.type, "zeroinitializer"))
+            text = ", ".join(f"i32 {n if m is None else m}" for m in lanes)
+            inst.set_operand(2, Constant(mask.type, f"<{text}>"))
 
 
 ENOMEM = 12

@@ -111,6 +111,81 @@ done:
 """
 
 
+# Copies of memory whose type nothing tells (a union, a C++ type-erased buffer such as
+# std::function's storage, raw bytes at -O0): each 8-byte word is told apart at run time. A word
+# whose bits lie in [4096, 2**48) is a pointer (a user-space address; as a double it would be a
+# subnormal below 1e-309, which no computation produces); any other word is a double. A pointer
+# word's shadow moves with the copy in the forward sweep (`adcc.shadow.copy.any`, reading the
+# primal after the copy); in the reverse sweep a destination shadow word that holds a pointer
+# (or nothing) is left alone, any other is a double adjoint: added into the source's shadow and
+# zeroed (`copy`/`move`), only added (`add`: a fresh destination), or only zeroed (`clear`: the
+# source has no shadow). Both walk away from an overlap (memmove).
+# one template walks the words: {up} picks the direction, {test} sets %go when the word at %i is
+# one to act on, {act} acts (%pd: the destination shadow word, %w: the word tested)
+WORD_WALK = """
+define internal void @{name}({params}) nounwind {{{{
+entry:
+  %cnt = lshr i64 %n, 3
+  %z = icmp eq i64 %cnt, 0
+  br i1 %z, label %done, label %pick
+pick:
+  %up = {up}
+  %last = add i64 %cnt, -1
+  %start = select i1 %up, i64 0, i64 %last
+  %step = select i1 %up, i64 1, i64 -1
+  %end = select i1 %up, i64 %cnt, i64 -1
+  br label %loop
+loop:
+  %i = phi i64 [ %start, %pick ], [ %i1, %next ]
+  %pd = getelementptr inbounds i64, ptr %dd, i64 %i
+{test}
+  br i1 %go, label %act, label %next
+act:
+{act}
+  br label %next
+next:
+  %i1 = add i64 %i, %step
+  %c = icmp eq i64 %i1, %end
+  br i1 %c, label %done, label %loop
+done:
+  ret void
+}}}}
+"""
+
+
+def _pointer_word(result: str) -> str:
+    """%result = whether word %w holds a user-space address"""
+    return f"  %wo = add i64 %w, -4096\n  %{result} = icmp ult i64 %wo, 281474976706560"
+
+
+# forward sweep: dd[i] = ds[i] where the primal word dp[i] (after the copy) is a pointer
+SHADOW_COPY_ANY = WORD_WALK.format(
+    name="adcc.shadow.copy.any", params="ptr %dp, ptr %dd, ptr %ds, i64 %n", up="icmp ult ptr %dd, %ds",
+    test="  %pp = getelementptr inbounds i64, ptr %dp, i64 %i\n  %w = load i64, ptr %pp, align 1\n"
+         + _pointer_word("go"),
+    act="  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n  %v = load i64, ptr %ps, align 1\n"
+        "  store i64 %v, ptr %pd, align 1")
+
+# reverse sweep: a destination shadow word that is neither a pointer nor zero is a double adjoint
+ADJOINT_COPY_ANY = WORD_WALK.format(
+    name="adcc.adjoint.{name}.any", params="ptr %dd, ptr %ds, i64 %n", up="icmp ugt ptr %dd, %ds",
+    test="  %w = load i64, ptr %pd, align 1\n" + _pointer_word("isp")
+         + "\n  %isz = icmp eq i64 %w, 0\n  %skip = or i1 %isp, %isz\n  %go = xor i1 %skip, true",
+    act="{zero}\n{accumulate}")
+
+
+def _add_any_copy_helpers(module) -> None:
+    module.add_definitions(SHADOW_COPY_ANY.format())
+    zero = "  store i64 0, ptr %pd, align 1"
+    at = "  %vd = bitcast i64 %w to double\n  %ps = getelementptr inbounds i64, ptr %ds, i64 %i\n"
+    plain = at + ("  %vs = load double, ptr %ps, align 1\n  %a = fadd double %vs, %vd\n"
+                  "  store double %a, ptr %ps, align 1")
+    atomic = at + "  %a = atomicrmw fadd ptr %ps, double %vd monotonic, align 8"
+    for name, zeroes, acc in (("copy", zero, plain), ("move", zero, plain), ("add", "", plain), ("clear", zero, ""),
+                              ("copy.shared", zero, atomic), ("add.shared", "", atomic)):
+        module.add_definitions(ADJOINT_COPY_ANY.format(name=name, zero=zeroes, accumulate=acc))
+
+
 def ensure_tape_helpers(module) -> None:
     if "adcc.tape.push" in module.functions:
         return
@@ -137,6 +212,7 @@ def ensure_tape_helpers(module) -> None:
                     accumulate=acc.format(fty=fty, size=size)))
     for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
         module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
+    _add_any_copy_helpers(module)
 
 
 def tape_scope(module) -> str:

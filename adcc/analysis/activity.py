@@ -18,7 +18,7 @@ from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_n
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.demand import OFFSET_OPS, ShadowDemands, int_pointer_base, int_to_pointer_users, offset_shadow_base
 from adcc.analysis.fortran import fresh_memory_arguments
-from adcc.analysis.signbits import INT_OPS, keeps_only_sign, sign_operand
+from adcc.analysis.signbits import INT_OPS, keeps_only_sign, lane_bits, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
@@ -29,6 +29,11 @@ FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", 
                        "shufflevector", "freeze", "bitcast"})
 _FLOAT_OF_WIDTH = {16: T.FloatType("half"), 32: T.f32, 64: T.f64}
 POINTER_OPS = frozenset({"getelementptr", "phi", "select", "bitcast", "addrspacecast", "freeze"})
+
+
+def _same_lanes(ty: T.Type, elem: T.Type) -> T.Type:
+    """`elem`, or a vector of it with as many lanes as vector type `ty`."""
+    return T.VectorType(ty.count, elem) if isinstance(ty, T.VectorType) else elem
 
 
 def is_floatish(module, ty: T.Type) -> bool:
@@ -150,8 +155,9 @@ class ActivityAnalysis(ShadowDemands):
         return id(v) in self.int_shadowed
 
     def float_view(self, v: Value) -> T.FloatType | None:
-        """The float type an integer value really holds (a double moved as i64), per type analysis."""
-        if not isinstance(v.type, T.IntType) or v.type.bits not in (16, 32, 64):
+        """The float type an integer value really holds (a double moved as i64; an SSE packet of
+        doubles viewed as <2 x i64>), per type analysis."""
+        if lane_bits(v.type) not in (16, 32, 64):
             return None
         key = id(v)
         if key in self._views:
@@ -160,8 +166,8 @@ class ActivityAnalysis(ShadowDemands):
         if not isinstance(v, Constant):
             from adcc.analysis.types import Float
             kind = self.types.scalar_kind(v)
-            if isinstance(kind, Float) and T.FLOAT_BITS.get(kind.kind) == v.type.bits:
-                view = T.FloatType(kind.kind)
+            if isinstance(kind, Float) and T.FLOAT_BITS.get(kind.kind) == lane_bits(v.type):
+                view = _same_lanes(v.type, T.FloatType(kind.kind))
         self._views[key] = view
         return view
 
@@ -169,8 +175,8 @@ class ActivityAnalysis(ShadowDemands):
         """The type a value's adjoint has: its own, or its float view (an active integer that type
         analysis cannot place holds the float of its width)."""
         view = self.float_view(v)
-        if view is None and isinstance(v.type, T.IntType) and id(v) in self.varied:
-            view = _FLOAT_OF_WIDTH.get(v.type.bits)
+        if view is None and id(v) in self.varied and lane_bits(v.type) in _FLOAT_OF_WIDTH:
+            view = _same_lanes(v.type, _FLOAT_OF_WIDTH[lane_bits(v.type)])
         return view or v.type
 
     def carries_float(self, v: Value) -> bool:
@@ -318,18 +324,21 @@ class ActivityAnalysis(ShadowDemands):
             for x in int_to_pointer_users(inst):  # an integer round trip of a shadowed pointer
                 if self._visit(x):
                     self._woken.append(x)
-        elif op in INT_OPS and isinstance(ty, T.IntType):
+        elif op in INT_OPS and lane_bits(ty) is not None:
             # bits of a float: a sign change has a derivative; anything else that is a float
             # again is marked active so that the synthesizers refuse it (never a silent zero)
             if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
                 if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
                     self.varied.add(id(inst))
-            elif op in OFFSET_OPS and any(id(o) in self.int_shadowed for o in inst.operands) and \
+            elif op in OFFSET_OPS and isinstance(ty, T.IntType) and \
+                    any(id(o) in self.int_shadowed for o in inst.operands) and \
                     offset_shadow_base(inst, self.has_shadow) is not None:
                 # an address computed from a shadowed pointer's (an aligned buffer kept as uintptr_t):
                 # its shadow is the shadow's address at the same offset
                 self.int_shadowed.add(id(inst))
-        elif op in FLOAT_OPS and self.carries_float(inst):
+        elif op in FLOAT_OPS and (self.carries_float(inst) or (op == "bitcast" and lane_bits(ty) is not None)):
+            # (the bits of an active float as integers type analysis cannot place: active, so
+            # that what they become is differentiated or refused, never a silent zero)
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from adcc.ir import layout as L
 from adcc.ir import types as T
-from adcc.ir.values import Instruction, Value
+from adcc.ir.values import Constant, Instruction, Value
 
 BIT_OPS = ("xor", "and", "or")
 # integer operations that may turn the bits of an active float into another float
@@ -24,34 +24,73 @@ def sign_mask(bits: int) -> int:
     return 1 << (bits - 1)
 
 
+def lane_bits(ty: T.Type) -> int | None:
+    """The width of an integer, or of the lanes of an integer vector (an SSE packet of doubles
+    viewed as <2 x i64>); None for other types."""
+    if isinstance(ty, T.VectorType) and not ty.scalable:
+        ty = ty.elem
+    return ty.bits if isinstance(ty, T.IntType) else None
+
+
 def _unsigned(v: Value, bits: int) -> int | None:
     c = L.constant_int(v)
     return None if c is None else c & ((1 << bits) - 1)
 
 
+def _lanes(v: Value, ty: T.Type) -> list[int] | None:
+    """The unsigned lane values of an integer (one lane) or integer-vector constant, else None."""
+    bits = lane_bits(ty)
+    if not isinstance(ty, T.VectorType):
+        c = _unsigned(v, bits)
+        return None if c is None else [c]
+    if not isinstance(v, Constant):
+        return None
+    text = v.text.strip()
+    if text == "zeroinitializer":
+        return [0] * ty.count
+    if text.startswith("splat (") and text.endswith(")"):
+        items = [text[len("splat ("):-1]] * ty.count
+    elif text.startswith("<") and text.endswith(">"):
+        items = text[1:-1].split(",")
+    else:
+        return None
+    out = []
+    for item in items:
+        parts = item.split()
+        if len(parts) != 2 or parts[0] != str(ty.elem):
+            return None
+        try:
+            out.append(int(parts[1]) & ((1 << bits) - 1))
+        except ValueError:
+            return None
+    return out if len(out) == ty.count else None
+
+
 def sign_only(v: Value) -> bool:
-    """`y & SIGN`: an integer whose only possibly set bit is the sign bit."""
-    if not isinstance(v, Instruction) or v.opcode != "and" or not isinstance(v.type, T.IntType):
+    """`y & SIGN`: an integer (or integer vector) whose only possibly set bits are sign bits."""
+    bits = lane_bits(v.type)
+    if not isinstance(v, Instruction) or v.opcode != "and" or bits is None:
         return False
-    s = sign_mask(v.type.bits)
-    return any(_unsigned(o, v.type.bits) == s for o in v.operands)
+    s = sign_mask(bits)
+    return any((c := _lanes(o, v.type)) is not None and all(x == s for x in c) for o in v.operands)
 
 
 def sign_operand(inst: Instruction, varied: Callable[[Value], bool]) -> Value | None:
-    """For an xor/and/or that changes at most the sign bit of its one active operand, that
-    operand; None otherwise."""
+    """For an xor/and/or that changes at most the sign bit of its one active operand (of each
+    lane of a vector: a lane's mask may differ from another's), that operand; None otherwise."""
     ty = inst.type
-    if inst.opcode not in BIT_OPS or not isinstance(ty, T.IntType) or ty.bits not in (16, 32, 64):
+    bits = lane_bits(ty)
+    if inst.opcode not in BIT_OPS or bits not in (16, 32, 64):
         return None
     a, b = inst.operands
     if varied(a) == varied(b):
         return None
     x, other = (a, b) if varied(a) else (b, a)
-    s, full = sign_mask(ty.bits), (1 << ty.bits) - 1
-    c = _unsigned(other, ty.bits)
-    if c is not None:
+    s, full = sign_mask(bits), (1 << bits) - 1
+    lanes = _lanes(other, ty)
+    if lanes is not None:
         keeps = {"xor": (0, s), "and": (full, full ^ s), "or": (0, s)}[inst.opcode]
-        return x if c in keeps else None
+        return x if all(c in keeps for c in lanes) else None
     if inst.opcode in ("or", "xor") and sign_only(other):
         return x
     return None
@@ -59,5 +98,5 @@ def sign_operand(inst: Instruction, varied: Callable[[Value], bool]) -> Value | 
 
 def keeps_only_sign(inst: Instruction, varied: Callable[[Value], bool]) -> bool:
     """`x & SIGN` of an active x: a signed zero, without derivative."""
-    return inst.opcode == "and" and isinstance(inst.type, T.IntType) and sign_only(inst) and \
+    return inst.opcode == "and" and sign_only(inst) and \
         any(varied(o) for o in inst.operands)
