@@ -186,6 +186,26 @@ static double g(double *x) { return x[0]; }
 int main(void) { double x = 1; return (int)__enzyme_autodiff((void *)g, &x, enzyme_interleave); }""",
                                   ["is duplicated but has no shadow"],
     ),
+    "iter_mixed_types": ("""long __enzyme_iter(int, long);
+static double g(double x) { return x * (double)__enzyme_iter(3, 1); }
+int main(void) { return (int)g(1.0); }""",
+                         ["__enzyme_iter takes two integers of one type", "(i32, i64)"],
+    ),
+    "call_inactive_argument_type": ("""extern double __enzyme_call_inactive(void *, ...);
+static double sq(float x) { return x * x; }
+static double g(double x) { return x * __enzyme_call_inactive((void *)sq, x); }
+int main(void) { return (int)g(1.0); }""",
+                                    ["__enzyme_call_inactive: 'sq' takes (float) but the call passes (double)"],
+    ),
+    "call_inactive_result_type": ("""extern double __enzyme_call_inactive(void *, ...);
+static void note(double x) { (void)x; }
+int main(void) { return (int)__enzyme_call_inactive((void *)note, 1.0); }""",
+                                  ["'note' returns void but the call's result is used as double"],
+    ),
+    "call_inactive_no_function": ("""extern double __enzyme_call_inactive();
+int main(void) { return (int)__enzyme_call_inactive(); }""",
+                                  ["__enzyme_call_inactive takes the function to call first"],
+    ),
 }
 
 

@@ -84,8 +84,8 @@ ENTRY_POINTS = (
     Name("__enzyme_sample", F, "probabilistic programming: sample", U),
     Name("__enzyme_observe", F, "probabilistic programming: observe", U),
     Name("__enzyme_todense", F, "sparse derivatives", U),
-    Name("__enzyme_iter", F, "sparse derivatives: iteration hint", U),
-    Name("__enzyme_call_inactive", F, "call a function as if it were inactive", U),
+    Name("__enzyme_iter", F, "`__enzyme_iter(a, b)`: an iteration count, `a` in the primal and `a + n*b` in a derivative of order n", I),
+    Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
     Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
     Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
 )

@@ -6,11 +6,12 @@ parse of it in which `invoke` becomes `call` + `br` to the normal destination
 pads drop out), calls whose rule fixes their result (`CallRule.result`: an OpenMP
 reduction always combines under its lock) have it folded into the branches on
 it, `posix_memalign(&p, align, size)` becomes `aligned_alloc` (an allocation the
-synthesizers know) storing its result through `&p`, and blocks unreachable from the
-entry are removed.
+synthesizers know) storing its result through `&p`, blocks unreachable from the
+entry are removed, and `__enzyme_iter(a, b)` counts `a + b` (adcc.ad.utility_calls).
 """
 from __future__ import annotations
 
+from adcc.ad.utility_calls import advance_iterations
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
@@ -31,6 +32,7 @@ def prepared_function(module, name: str) -> Function:
         _fold_rule_results(module, fn)
         _lower_posix_memalign(module, fn)
         _drop_unreachable(fn)
+        advance_iterations(module, fn)
         cache[name] = fn
     return fn
 
