@@ -206,6 +206,32 @@ int main(void) { return (int)__enzyme_call_inactive((void *)note, 1.0); }""",
 int main(void) { return (int)__enzyme_call_inactive(); }""",
                                   ["__enzyme_call_inactive takes the function to call first"],
     ),
+    "truncate_width_not_constant": ("""typedef double (*unary)(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(int argc, char **argv) { (void)argv; return (int)__enzyme_truncate_op_func((void *)f, 64, argc)(1.0); }""",
+                                    ["__enzyme_truncate_op_func: the widths must be integer constants"],
+    ),
+    "truncate_not_ieee_width": ("""typedef double (*unary)(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(void) { return (int)__enzyme_truncate_op_func((void *)f, 64, 24)(1.0); }""",
+                                ["target width 24 is not an IEEE width (16, 32, 64) no wider than the source's 64"],
+    ),
+    "truncate_format_too_wide": ("""typedef float (*unary)(float);
+extern unary __enzyme_truncate_mem_func(void *, int, int, int);
+static float g(float x) { return x * x; }
+int main(void) { return (int)__enzyme_truncate_mem_func((void *)g, 32, 11, 23)(1.0f); }""",
+                                 ["11 exponent and 23 mantissa bits does not fit the 32-bit source"],
+    ),
+    "truncate_external_function": ("""typedef double (*unary)(double);
+extern double ext(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(void) { return (int)__enzyme_truncate_op_func((void *)ext, 64, 32)(1.0); }""",
+                                   ["needs a function defined in this translation unit"],
+    ),
+    "truncate_value_not_float": ("""extern double __enzyme_truncate_mem_value(int, int, int);
+int main(void) { return (int)__enzyme_truncate_mem_value(1, 64, 32); }""",
+                                 ["__enzyme_truncate_mem_value takes a floating-point value first"],
+    ),
 }
 
 

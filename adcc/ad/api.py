@@ -125,6 +125,9 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
             from adcc.ad.fortran_api import lower
             lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
+        if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
+            from adcc.ad.truncate import lower_truncations
+            lowered = lower_truncations(module) or lowered
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)

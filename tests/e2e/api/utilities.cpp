@@ -1,13 +1,20 @@
-// C++ spellings of __enzyme_iter and __enzyme_call_inactive, through <enzyme/enzyme>: iter
-// declared extern "C", call_inactive as a function template (its mangled names carry the entry
-// point's name, as Enzyme matches them), a member call's helper held constant, and a count that
-// grows with the derivative order (reverse over reverse).
+// C++ spellings of __enzyme_iter, __enzyme_call_inactive and the truncation entry points, with
+// <enzyme/enzyme>: iter declared extern "C", call_inactive and the truncations as function
+// templates (their mangled names carry the entry point's name, as Enzyme matches them); a
+// member call's helper held constant, a count that grows with the derivative order (reverse
+// over reverse), a function template truncated to float (both the width and the exponent and
+// mantissa forms) and in memory mode.
 #include "../e2e.h"
 #include <stdint.h>
 #ifndef ADCC_SELFTEST
 #include <enzyme/enzyme>
 extern "C" uint64_t __enzyme_iter(uint64_t, uint64_t);
 template <typename R, typename... Args> R __enzyme_call_inactive(void *, Args...);
+template <typename fty> fty *__enzyme_truncate_op_func(fty *, int, int);
+template <typename fty> fty *__enzyme_truncate_op_func(fty *, int, int, int);
+template <typename fty> fty *__enzyme_truncate_mem_func(fty *, int, int);
+extern "C" double __enzyme_truncate_mem_value(double, int, int);
+extern "C" double __enzyme_expand_mem_value(double, int, int);
 extern "C" double __enzyme_autodiff(void *, ...);
 #else
 static uint64_t __enzyme_iter(uint64_t a, uint64_t) { return a; }
@@ -35,6 +42,12 @@ static double d_counted(double x) {
 #endif
 }
 
+template <typename T> static T accumulate(const T *x, int n) {
+  T s = 0;
+  for (int i = 0; i < n; i++) s += x[i] / T(3);
+  return s;
+}
+
 int main() {
   e2e_begin("api/utilities_cpp");
   double x = 1.3;
@@ -49,5 +62,20 @@ int main() {
   check_val("counted", 0, counted(x), x * x * 4);
   check_an("counted", 1, d_counted(x), 2 * x * 6);
   check_an("counted", 2, dd, 2 * 8);
+  double v[64];
+  float vf[64], want = 0;
+  for (int i = 0; i < 64; i++) v[i] = 1.0 + 0.01 * i, vf[i] = (float)v[i], want += vf[i] / 3.0f;
+#ifdef ADCC_SELFTEST
+  double t1 = want, t2 = want, tm = (double)(1.0f / 3.0f);
+#else
+  double t1 = __enzyme_truncate_op_func(accumulate<double>, 64, 32)(v, 64);
+  double t2 = __enzyme_truncate_op_func(accumulate<double>, 64, 8, 23)(v, 64);
+  double one[1] = {__enzyme_truncate_mem_value(1.0, 64, 32)};
+  double tm = __enzyme_expand_mem_value(__enzyme_truncate_mem_func(accumulate<double>, 64, 32)(one, 1), 64, 32);
+#endif
+  check_val("truncated", 0, t1, (double)want);
+  check_val("truncated", 1, t2, (double)want);
+  check_val("truncated", 2, accumulate(v, 64) != t1, 1);
+  check_val("truncated_mem", 0, tm, (double)(1.0f / 3.0f));
   return e2e_finish();
 }
