@@ -232,6 +232,18 @@ int main(void) { return (int)__enzyme_truncate_op_func((void *)ext, 64, 32)(1.0)
 int main(void) { return (int)__enzyme_truncate_mem_value(1, 64, 32); }""",
                                  ["__enzyme_truncate_mem_value takes a floating-point value first"],
     ),
+    "error_estimate_log_hook": ("""extern double __enzyme_error_estimate(void *, ...);
+void enzymeLogError(const char *id, double err) { (void)id, (void)err; }
+int main(void) { return (int)__enzyme_error_estimate((void *)f, 1e-7, 0.0); }""",
+                                ["the logging hook 'enzymeLogError' the program defines is not supported"],
+    ),
+    "error_estimate_custom_rule": ("""extern double __enzyme_error_estimate(void *, ...);
+extern double mystery(double);
+static double dmystery(double x, double dx) { return dx; }
+void *__enzyme_register_derivative_mystery[2] = {(void *)mystery, (void *)dmystery};
+static double g(double x) { return mystery(x) * x; } int main(void) { return (int)__enzyme_error_estimate((void *)g, 1e-7, 0.0); }""",
+                                   ["no error-estimation rule for the call to 'mystery'"],
+    ),
 }
 
 

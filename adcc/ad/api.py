@@ -13,7 +13,7 @@ from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 UTILITIES = ("__enzyme_iter", "__enzyme_call_inactive")  # stay calls until differentiation is done
-ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)\w*)\"?\(")
+ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse|error_estimate)\w*)\"?\(")
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
         (analysis.has_shadow(inst) or analysis.has_int_shadow(inst))
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
-                        parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero)
+                        parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
+                        error=analysis.spec.error)
 
 
 def _caller_writes_shared(analysis) -> bool:

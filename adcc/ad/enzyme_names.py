@@ -72,7 +72,7 @@ ENTRY_POINTS = (
     Name("__enzyme_double", F, "type hint: the memory holds doubles", I),
     Name("__enzyme_integer", F, "type hint: the memory holds integers", I),
     Name("__enzyme_pointer", F, "type hint: the memory holds pointers", I),
-    Name("__enzyme_error_estimate", F, "floating-point error estimation", U),
+    Name("__enzyme_error_estimate", F, "`(fn, x, err_x, ...)`: forward mode carrying floating-point error estimates; returns the result's", I),
     Name("__enzyme_fp_optimize", F, "floating-point expression rewriting", U),
     Name("__enzyme_truncate_mem_func", F, "`(fn, from, to)` or `(fn, from, exponent_bits, mantissa_bits)`: fn computing in a narrower format, on values memory holds in that format", I),
     Name("__enzyme_truncate_op_func", F, "`(fn, from, to)` or `(fn, from, exponent_bits, mantissa_bits)`: fn with every floating-point operation rounded to a narrower format", I),

@@ -84,7 +84,7 @@ FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_
 # the derivative never reads that memory again (its own shadows are separate heap allocations).
 IN_ORDER_FREES = frozenset({"adcc_shadow_stack_free"})
 
-ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse)")
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|batch|virtualreverse|error_estimate)")
 # Enzyme's utilities that stay calls through differentiation and have no derivative
 # (adcc.ad.utility_calls): an iteration count, a call declared inactive
 ENZYME_INACTIVE_RE = re.compile(r"__enzyme_(iter|call_inactive)")

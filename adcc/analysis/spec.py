@@ -43,3 +43,5 @@ class FunctionSpec:
                              # calls): adjoints of memory other threads may read accumulate atomically
     strong_zero: bool = False  # enzyme_strong_zero: a zero tangent or adjoint times a partial is zero,
                                # even where the partial is inf or NaN (and in every callee)
+    error: bool = False  # forward mode carries floating-point error estimates, not tangents
+                         # (__enzyme_error_estimate; adcc.ad.rules.rule.emit_error), in every callee

@@ -1,4 +1,5 @@
-// C++ spellings of __enzyme_iter, __enzyme_call_inactive and the truncation entry points, with
+// C++ spellings of __enzyme_iter, __enzyme_call_inactive, __enzyme_error_estimate and the
+// truncation entry points, with
 // <enzyme/enzyme>: iter declared extern "C", call_inactive and the truncations as function
 // templates (their mangled names carry the entry point's name, as Enzyme matches them); a
 // member call's helper held constant, a count that grows with the derivative order (reverse
@@ -16,6 +17,7 @@ template <typename fty> fty *__enzyme_truncate_mem_func(fty *, int, int);
 extern "C" double __enzyme_truncate_mem_value(double, int, int);
 extern "C" double __enzyme_expand_mem_value(double, int, int);
 extern "C" double __enzyme_autodiff(void *, ...);
+extern "C" double __enzyme_error_estimate(void *, ...);
 #else
 static uint64_t __enzyme_iter(uint64_t a, uint64_t) { return a; }
 #endif
@@ -33,6 +35,7 @@ struct Scaled {
   }
 };
 static double scaled(double x) { return Scaled{2.5}(x); }
+static double cube(double x) { return x * x * x; }
 static double counted(double x) { return x * x * (double)__enzyme_iter(4, 2); }
 static double d_counted(double x) {
 #ifdef ADCC_SELFTEST
@@ -77,5 +80,11 @@ int main() {
   check_val("truncated", 1, t2, (double)want);
   check_val("truncated", 2, accumulate(v, 64) != t1, 1);
   check_val("truncated_mem", 0, tm, (double)(1.0f / 3.0f));
+#ifdef ADCC_SELFTEST
+  double ecube = 3e-5;
+#else
+  double ecube = __enzyme_error_estimate((void *)cube, 1.7, 1e-5);
+#endif
+  check_an("error_estimate", 0, ecube, 3e-5);  // a cube triples a relative input error
   return e2e_finish();
 }
