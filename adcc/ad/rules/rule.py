@@ -89,18 +89,27 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
             return None
         zero = None if a is not None and b is not None else builder.fconst(_float_type(args, result), 0.0)
         return builder.select(args[0], a if a is not None else zero, b if b is not None else zero)
-    em = Emitter(builder, args, result, _float_type(args, result))
-    em.memo.update(known or {})
+    em = _emitter(builder, args, result, known)
     total = None
-    for i in rule.active_args:
-        if tangents[i] is None:
-            continue
+    for i in _carrying(rule, tangents):
         negate, term = _scaled(builder, em, rule.partial_exprs[i], tangents[i], strong_zero)
         if total is None:
             total = builder.fneg(term) if negate else term
         else:
             total = builder.fsub(total, term) if negate else builder.fadd(total, term)
     return total
+
+
+def _emitter(builder, args: Sequence, result, known: dict | None) -> Emitter:
+    """The partials' emitter, reusing what the primal computed already (`known`)."""
+    em = Emitter(builder, args, result, _float_type(args, result))
+    em.memo.update(known or {})
+    return em
+
+
+def _carrying(rule: Rule, values: Sequence) -> list[int]:
+    """The operands a derivative flows through that carry a value (a tangent, an error)."""
+    return [i for i in rule.active_args if values[i] is not None]
 
 
 def emit_error(builder, rule: Rule, args: Sequence, result, errors: Sequence, known: dict | None = None):
@@ -112,12 +121,9 @@ def emit_error(builder, rule: Rule, args: Sequence, result, errors: Sequence, kn
         return None
     if rule.kind in ("cast", "select"):
         return emit_forward(builder, rule, args, result, errors, known)
-    em = Emitter(builder, args, result, _float_type(args, result))
-    em.memo.update(known or {})
+    em = _emitter(builder, args, result, known)
     total = None
-    for i in rule.active_args:
-        if errors[i] is None:
-            continue
+    for i in _carrying(rule, errors):
         relative = builder.fdiv(builder.fmul(errors[i], args[i]), result)
         term = _intrinsic(builder, "fabs", [builder.fmul(relative, em(rule.partial_exprs[i]))])
         total = term if total is None else builder.fadd(total, term)
