@@ -12,6 +12,7 @@ result. Loads, stores, phis and selects move values unchanged.
 """
 from __future__ import annotations
 
+from adcc.ad.rules.calls import CallRule, augment_primal_only, call_primal
 from adcc.ir import types as T
 
 IEEE_FORMATS = {16: (5, 10), 32: (8, 23), 64: (11, 52)}
@@ -44,3 +45,22 @@ def round_to_format(x: float, exponent: int, mantissa: int) -> float:
     if r > (math.ldexp(1.0, mantissa + 1) - 1) * math.ldexp(1.0, emax - mantissa):
         r = math.inf
     return math.copysign(r, x)
+
+
+# A truncated function differentiated: the rounding passes derivatives through unchanged, as the
+# float format's fptrunc/fpext pair does (the derivative of the computation done in that format).
+def _round_forward(site) -> None:
+    site.set_result(call_primal(site))
+    site.set_tangents(site.tangents(site.args[0]))
+
+
+def _round_reverse(site) -> None:
+    d = site.result_adjoint()
+    if d is not None:
+        site.add_adjoint(site.args[0], d)
+
+
+RULES = (
+    CallRule("truncation", (ROUND_FUNCTION,), forward=_round_forward, augment=augment_primal_only,
+             reverse=_round_reverse, description="a rounding of Enzyme's truncation"),
+)

@@ -10,6 +10,8 @@
 typedef double (*binary_fn)(double, double);
 typedef double (*array_fn)(const double *, int);
 typedef float (*binary_f32)(float, float);
+extern double __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
 #ifndef ADCC_SELFTEST
 extern binary_fn __enzyme_truncate_op_func(void *, int, int);
 extern binary_fn __enzyme_truncate_op_func_format(void *, int, int, int);
@@ -49,6 +51,12 @@ static double mixed(double a, double b) {
   return r / 7.0;
 }
 static float addf(float a, float b) { return a + b * 2.0f; }
+/* a truncated function differentiated: its roundings pass derivatives through */
+#ifndef ADCC_SELFTEST
+static double cubic(double x, double y) { return x * x * y; }
+static double via_float(double x) { return __enzyme_truncate_op_func((void *)cubic, 64, 32)(x, 3.0) + x; }
+static double via_half(double x) { return __enzyme_truncate_op_func_format((void *)cubic, 64, 5, 10)(x, 3.0) + x; }
+#endif
 
 /* the references: the same operations, each rounded */
 #define R(x) ref_round((x), e, m)
@@ -77,6 +85,7 @@ int main(void) {
   double t_over = INFINITY, t_mem = (double)((float)0.1 + (float)0.2);
   double t_f32 = ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10);
   double t_mixed2 = mixed_ref(2.0, 1.5, 8, 23);
+  double d_float = 6 * (double)1.3f + 1, t_float = d_float, d_half = 6 * ref_round(1.3, 5, 10) + 1, t_half = d_half;
 #else
   double t_add = __enzyme_truncate_op_func((void *)add, 64, 32)(1.0, 1e-10);
   double t_sum = __enzyme_truncate_op_func_array((void *)sum, 64, 32)(x, N);
@@ -88,6 +97,8 @@ int main(void) {
   double a = __enzyme_truncate_mem_value(0.1, 64, 32), b = __enzyme_truncate_mem_value(0.2, 64, 32);
   double t_mem = __enzyme_expand_mem_value(__enzyme_truncate_mem_func((void *)add, 64, 32)(a, b), 64, 32);
   double t_f32 = __enzyme_truncate_op_func_f32((void *)addf, 32, 16)(1.0f, 3e-4f);
+  double d_float = __enzyme_autodiff((void *)via_float, 1.3), t_float = __enzyme_fwddiff((void *)via_float, 1.3, 1.0);
+  double d_half = __enzyme_autodiff((void *)via_half, 1.3), t_half = __enzyme_fwddiff((void *)via_half, 1.3, 1.0);
 #endif
   check_val("add", 0, t_add, 1.0);
   check_val("add", 1, add(1.0, 1e-10) != 1.0, 1); /* the original keeps double */
@@ -104,6 +115,11 @@ int main(void) {
   check_val("mem", 0, t_mem, (double)((float)0.1 + (float)0.2));
   check_val("f32_to_half", 0, t_f32, ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10));
   check_val("f32_to_half", 1, t_f32 != (double)addf(1.0f, 3e-4f), 1);
+  /* d/dx (3 x^2 + x), x rounded to the format where the truncated code reads it */
+  check_an("d_float", 0, d_float, 6 * (double)1.3f + 1);
+  check_an("t_float", 0, t_float, 6 * (double)1.3f + 1);
+  check_an("d_half", 0, d_half, 6 * ref_round(1.3, 5, 10) + 1);
+  check_an("t_half", 0, t_half, 6 * ref_round(1.3, 5, 10) + 1);
   /* the reference rounding agrees with native float, here and at a float subnormal */
   check_val("ref", 0, ref_round(0.1, 8, 23), (double)0.1f);
   check_val("ref", 1, ref_round(3e-42, 8, 23), (double)3e-42f);
