@@ -125,9 +125,8 @@ def _truncated(module, name: str, fmt: tuple[int, int, int], clones: dict) -> st
     source, exponent, mantissa = fmt
     new = module.unique_name(f"{name.strip(chr(34))}.adcc.trunc.{source}.{exponent}_{mantissa}")
     clones[key] = new
-    fn = parse_function(module, print_function(module.function(name)))
-    fn.fname, fn.header, fn.linkage = new, None, "internal"
-    fn.attributes = ""
+    header, body = print_function(module.function(name)).split("\n", 1)
+    fn = parse_function(module, _private_header(header, new) + "\n" + body)
     for inst in list(fn.instructions()):
         if inst.opcode == "#dbg" or (inst.opcode == "call" and (inst.callee_name or "").startswith("llvm.dbg.")):
             inst.erase()
@@ -138,6 +137,22 @@ def _truncated(module, name: str, fmt: tuple[int, int, int], clones: dict) -> st
     return new
 
 
+_HEADER_PREFIX = re.compile(r"^define\s+((private|internal|available_externally|linkonce_odr|linkonce|weak_odr|weak|common|"
+                            r"extern_weak|external|dso_local|dso_preemptable|hidden|protected|default|unnamed_addr|"
+                            r"local_unnamed_addr)\s+)*")
+_HEADER_NAME = re.compile(r'@("(?:[^"\\]|\\.)*"|[-\w.$]+)\(')
+
+
+def _private_header(header: str, name: str) -> str:
+    """The original's `define` line for an internal copy named `name` (its personality and
+    attributes kept; no comdat, no debug subprogram: those belong to the original)."""
+    header = _HEADER_PREFIX.sub("define internal ", header, count=1)
+    quoted = name if re.fullmatch(r"[-\w.$]+", name) else '"' + name + '"'
+    header = _HEADER_NAME.sub(lambda m: f"@{quoted}(", header, count=1)
+    header = re.sub(r"\s+comdat(\(\$[^)]*\))?", "", header)
+    return re.sub(r"\s+!dbg\s+![0-9]+", "", header)
+
+
 def _is_source(ty: T.Type, source: T.Type) -> bool:
     return ty == source or (isinstance(ty, T.VectorType) and ty.elem == source)
 
@@ -145,12 +160,12 @@ def _is_source(ty: T.Type, source: T.Type) -> bool:
 def _round_operations(module, fn: Function, source: T.Type, fmt: tuple[int, int], key, clones: dict) -> None:
     for inst in list(fn.instructions()):
         op = inst.opcode
-        if op == "call":
+        if op in ("call", "invoke"):
             callee = inst.callee_name
             if callee is not None and module.is_defined(callee):
                 inst.set_operand(inst.info["callee_slot"], GlobalRef(_truncated(module, callee, key, clones)))
                 continue
-            if callee is None or lookup_call(callee) is None or not _is_source(inst.type, source):
+            if op == "invoke" or callee is None or lookup_call(callee) is None or not _is_source(inst.type, source):
                 continue  # an external function: called as it is (Enzyme does not follow it either)
             _round_operands(module, fn, inst, source, fmt, range(inst.info["callee_slot"] + 1, len(inst.operands)))
             _round_result(module, fn, inst, fmt)

@@ -35,7 +35,7 @@ struct Scaled {
   }
 };
 static double scaled(double x) { return Scaled{2.5}(x); }
-static double cube(double x) { return x * x * x; }
+E2E_UNUSED static double cube(double x) { return x * x * x; }
 static double counted(double x) { return x * x * (double)__enzyme_iter(4, 2); }
 static double d_counted(double x) {
 #ifdef ADCC_SELFTEST
@@ -43,6 +43,18 @@ static double d_counted(double x) {
 #else
   return enzyme::get<0>(enzyme::get<0>(enzyme::autodiff<enzyme::Reverse>(counted, enzyme::Active{x})));
 #endif
+}
+
+__attribute__((noinline)) static double checked_sum(double a, double b) {
+  if (a < 0) throw a;
+  return a + b;
+}
+static double guarded(double a, double b) {  // a callee reached through `invoke` is truncated too
+  try {
+    return checked_sum(a, b);
+  } catch (double) {
+    return 0.0;
+  }
 }
 
 template <typename T> static T accumulate(const T *x, int n) {
@@ -69,16 +81,19 @@ int main() {
   float vf[64], want = 0;
   for (int i = 0; i < 64; i++) v[i] = 1.0 + 0.01 * i, vf[i] = (float)v[i], want += vf[i] / 3.0f;
 #ifdef ADCC_SELFTEST
-  double t1 = want, t2 = want, tm = (double)(1.0f / 3.0f);
+  double t1 = want, t2 = want, tm = (double)(1.0f / 3.0f), tg = 1.0;
 #else
   double t1 = __enzyme_truncate_op_func(accumulate<double>, 64, 32)(v, 64);
   double t2 = __enzyme_truncate_op_func(accumulate<double>, 64, 8, 23)(v, 64);
+  double tg = __enzyme_truncate_op_func(guarded, 64, 32)(1.0, 1e-10);
   double one[1] = {__enzyme_truncate_mem_value(1.0, 64, 32)};
   double tm = __enzyme_expand_mem_value(__enzyme_truncate_mem_func(accumulate<double>, 64, 32)(one, 1), 64, 32);
 #endif
   check_val("truncated", 0, t1, (double)want);
   check_val("truncated", 1, t2, (double)want);
   check_val("truncated", 2, accumulate(v, 64) != t1, 1);
+  check_val("truncated", 3, tg, 1.0);
+  check_val("truncated", 4, guarded(1.0, 1e-10) != 1.0, 1);
   check_val("truncated_mem", 0, tm, (double)(1.0f / 3.0f));
 #ifdef ADCC_SELFTEST
   double ecube = 3e-5;
