@@ -294,7 +294,7 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
-    unchecked = _unchecked_shape(site)
+    unchecked = _unchecked_shape(module, site)
     if unchecked:
         count_unchecked(ctx, b, site, spec, unchecked)
         r = b.call(callee, packing.type, args)
@@ -307,8 +307,13 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
     deliver(b, site, values)
 
 
-def _unchecked_shape(site: CallSite) -> str | None:
+def _unchecked_shape(module, site: CallSite) -> str | None:
     """Why -fadcc-check-derivatives does not check this call yet (None: it does)."""
+    if site.api == "error_estimate":
+        return "error estimates (__enzyme_error_estimate) are not derivatives: not checked"
+    if _counts_iterations(module, site.fn_name):
+        return ("the function counts with __enzyme_iter: its derivative is that of another count than the "
+                "primal's, by design")
     if site.runtime_activity:
         return "enzyme_runtime_activity calls are not checked yet"
     if site.target_sret is not None:
@@ -318,6 +323,20 @@ def _unchecked_shape(site: CallSite) -> str | None:
     if site.mode is Mode.REVERSE and site.width > 1:
         return "vector reverse mode (enzyme_width) calls are not checked yet"
     return None
+
+
+def _counts_iterations(module, name: str) -> bool:
+    """Does `name` call __enzyme_iter (at any depth)?"""
+    from adcc.ad.utility_calls import ITER
+    if not any(ITER in n for n in module.functions if not module.functions[n].is_definition):
+        return False
+    for f in call_tree(module, name):
+        e = module.functions[f]
+        text = e.text if e.parsed is None else ""
+        if ITER in text or (e.parsed is not None and any(ITER in (i.callee_name or "") for i in e.parsed.instructions()
+                                                          if i.opcode == "call")):
+            return True
+    return False
 
 
 def _results(site: CallSite, spec: FunctionSpec, fn, parts: list[Value]) -> list[Value]:
