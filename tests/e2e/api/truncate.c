@@ -21,6 +21,7 @@ extern binary_f32 __enzyme_truncate_op_func_f32(void *, int, int);
 extern binary_fn __enzyme_truncate_mem_func(void *, int, int);
 extern double __enzyme_truncate_mem_value(double, int, int);
 extern double __enzyme_expand_mem_value(double, int, int);
+extern double __enzyme_truncate_mem_value_format(double, int, int, int);
 #endif
 
 /* x rounded to nearest-even in a format of e exponent and m mantissa bits (subnormals, overflow) */
@@ -82,7 +83,7 @@ int main(void) {
 #ifdef ADCC_SELFTEST
   double t_add = (float)1.0 + (float)1e-10, t_sum = f32_sum, t_sum_half = sum_ref(x, N, 5, 10);
   double t_mixed = mixed_ref(2.0, 1.0, 8, 23), t_mixed_37 = mixed_ref(2.0, 1.0, 3, 7);
-  double t_over = INFINITY, t_mem = (double)((float)0.1 + (float)0.2);
+  double t_over = INFINITY, t_mem = (double)((float)0.1 + (float)0.2), t_value = ref_round(0.1, 4, 5);
   double t_f32 = ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10);
   double t_mixed2 = mixed_ref(2.0, 1.5, 8, 23);
   double d_float = 6 * (double)1.3f + 1, t_float = d_float, d_half = 6 * ref_round(1.3, 5, 10) + 1, t_half = d_half;
@@ -96,6 +97,7 @@ int main(void) {
   double t_over = __enzyme_truncate_op_func_format((void *)add, 64, 3, 7)(10.0, 10.0);
   double a = __enzyme_truncate_mem_value(0.1, 64, 32), b = __enzyme_truncate_mem_value(0.2, 64, 32);
   double t_mem = __enzyme_expand_mem_value(__enzyme_truncate_mem_func((void *)add, 64, 32)(a, b), 64, 32);
+  double t_value = __enzyme_truncate_mem_value_format(0.1, 64, 4, 5);
   double t_f32 = __enzyme_truncate_op_func_f32((void *)addf, 32, 16)(1.0f, 3e-4f);
   double d_float = __enzyme_autodiff((void *)via_float, 1.3), t_float = __enzyme_fwddiff((void *)via_float, 1.3, 1.0);
   double d_half = __enzyme_autodiff((void *)via_half, 1.3), t_half = __enzyme_fwddiff((void *)via_half, 1.3, 1.0);
@@ -113,6 +115,8 @@ int main(void) {
   check_val("mixed_37", 0, t_mixed_37, mixed_ref(2.0, 1.0, 3, 7));
   check_val("overflow", 0, isinf(t_over) && t_over > 0, 1); /* 20 > 15.9375, the largest of (3, 7) */
   check_val("mem", 0, t_mem, (double)((float)0.1 + (float)0.2));
+  check_val("mem_value", 0, t_value, ref_round(0.1, 4, 5));
+  check_val("mem_value", 1, t_value, 51.0 / 512); /* 0.1 = 51.2 * 2^-9 with 5 mantissa bits */
   check_val("f32_to_half", 0, t_f32, ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10));
   check_val("f32_to_half", 1, t_f32 != (double)addf(1.0f, 3e-4f), 1);
   /* d/dx (3 x^2 + x), x rounded to the format where the truncated code reads it */
