@@ -97,7 +97,7 @@ def _lower_function(module, inst: Instruction, which: str, clones: dict) -> None
     target = inst.args[0] if inst.args else None
     if not isinstance(target, GlobalRef) or not module.is_defined(target.gname):
         raise CompileError(f"{which} needs a function defined in this translation unit as its first argument", where)
-    fmt = _format(module, inst, which, 1)
+    fmt = _format(module, inst, which, 1) + (which == "__enzyme_truncate_mem_func",)
     clone = _truncated(module, target.gname, fmt, clones)
     if inst.uses:
         inst.replace_all_uses_with(GlobalRef(clone))
@@ -117,13 +117,14 @@ def _lower_value(module, inst: Instruction, which: str) -> None:
     inst.erase()
 
 
-def _truncated(module, name: str, fmt: tuple[int, int, int], clones: dict) -> str:
-    """The name of `name`'s copy computing in `fmt` (made once per function and format)."""
+def _truncated(module, name: str, fmt: tuple[int, int, int, bool], clones: dict) -> str:
+    """The name of `name`'s copy computing in `fmt` (source bits, exponent bits, mantissa bits,
+    memory mode), made once per function and format."""
     key = (name, fmt)
     if key in clones:
         return clones[key]
-    source, exponent, mantissa = fmt
-    new = module.unique_name(f"{name.strip(chr(34))}.adcc.trunc.{source}.{exponent}_{mantissa}")
+    source, exponent, mantissa, memory = fmt
+    new = module.unique_name(f"{name.strip(chr(34))}.adcc.trunc{'.mem' if memory else ''}.{source}.{exponent}_{mantissa}")
     clones[key] = new
     header, body = print_function(module.function(name)).split("\n", 1)
     fn = parse_function(module, _private_header(header, new) + "\n" + body)
@@ -134,6 +135,8 @@ def _truncated(module, name: str, fmt: tuple[int, int, int], clones: dict) -> st
         inst.metadata = [(k, v) for k, v in inst.metadata if k != "dbg"]
     module.add_function(fn)
     _round_operations(module, fn, rules.SOURCE_TYPES[source], (exponent, mantissa), fmt, clones)
+    if memory:
+        _round_moved_constants(fn, rules.SOURCE_TYPES[source], (exponent, mantissa))
     return new
 
 
@@ -176,6 +179,16 @@ def _round_operations(module, fn: Function, source: T.Type, fmt: tuple[int, int]
             _round_operands(module, fn, inst, source, fmt, range(len(inst.operands)))
         elif op in rules.ROUNDED_RESULTS and _is_source(inst.type, source):
             _round_result(module, fn, inst, fmt)
+
+
+def _round_moved_constants(fn: Function, source: T.Type, fmt) -> None:
+    for inst in fn.instructions():
+        if inst.opcode in rules.MEMORY_CONSTANT_USERS:
+            for k, v in enumerate(inst.operands):
+                if isinstance(v, Constant) and v.type == source:
+                    folded = _fold(v, fmt)
+                    if folded is not None:
+                        inst.set_operand(k, folded)
 
 
 def _round_operands(module, fn: Function, inst: Instruction, source: T.Type, fmt, slots) -> None:

@@ -21,6 +21,10 @@ SOURCE_TYPES = {16: T.f16, 32: T.f32, 64: T.f64}
 ROUNDED_OPERATIONS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg"})  # operands and result
 ROUNDED_OPERANDS = frozenset({"fcmp"})                                            # operands only
 ROUNDED_RESULTS = frozenset({"sitofp", "uitofp", "fptrunc", "fpext"})              # result only
+# memory mode (values held in the narrow format): also the constants the function moves without
+# arithmetic (stores, returns, passes on, selects) are narrow values
+MEMORY_CONSTANT_USERS = frozenset({"phi", "select", "store", "ret", "insertvalue", "insertelement", "call",
+                                   "invoke"})
 
 # the format computed natively by converting to an LLVM type and back (others: the runtime's adcc_fp_round)
 NATIVE_FORMATS = {(8, 23): T.f32}

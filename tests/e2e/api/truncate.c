@@ -52,6 +52,8 @@ static double mixed(double a, double b) {
   return r / 7.0;
 }
 static float addf(float a, float b) { return a + b * 2.0f; }
+/* constants moved without arithmetic: narrow values in memory mode, untouched in operation mode */
+__attribute__((noinline)) static double pick(double x, double y) { return x > y ? 0.1 : 0.2; }
 /* a truncated function differentiated: its roundings pass derivatives through */
 #ifndef ADCC_SELFTEST
 static double cubic(double x, double y) { return x * x * y; }
@@ -84,6 +86,7 @@ int main(void) {
   double t_add = (float)1.0 + (float)1e-10, t_sum = f32_sum, t_sum_half = sum_ref(x, N, 5, 10);
   double t_mixed = mixed_ref(2.0, 1.0, 8, 23), t_mixed_37 = mixed_ref(2.0, 1.0, 3, 7);
   double t_over = INFINITY, t_mem = (double)((float)0.1 + (float)0.2), t_value = ref_round(0.1, 4, 5);
+  double t_pick_mem = (double)0.1f, t_pick_op = pick(0.2, 0.1);
   double t_f32 = ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10);
   double t_mixed2 = mixed_ref(2.0, 1.5, 8, 23);
   double d_float = 6 * (double)1.3f + 1, t_float = d_float, d_half = 6 * ref_round(1.3, 5, 10) + 1, t_half = d_half;
@@ -98,6 +101,8 @@ int main(void) {
   double a = __enzyme_truncate_mem_value(0.1, 64, 32), b = __enzyme_truncate_mem_value(0.2, 64, 32);
   double t_mem = __enzyme_expand_mem_value(__enzyme_truncate_mem_func((void *)add, 64, 32)(a, b), 64, 32);
   double t_value = __enzyme_truncate_mem_value_format(0.1, 64, 4, 5);
+  double t_pick_mem = __enzyme_expand_mem_value(__enzyme_truncate_mem_func((void *)pick, 64, 32)(b, a), 64, 32);
+  double t_pick_op = __enzyme_truncate_op_func((void *)pick, 64, 32)(0.2, 0.1);
   double t_f32 = __enzyme_truncate_op_func_f32((void *)addf, 32, 16)(1.0f, 3e-4f);
   double d_float = __enzyme_autodiff((void *)via_float, 1.3), t_float = __enzyme_fwddiff((void *)via_float, 1.3, 1.0);
   double d_half = __enzyme_autodiff((void *)via_half, 1.3), t_half = __enzyme_fwddiff((void *)via_half, 1.3, 1.0);
@@ -116,6 +121,8 @@ int main(void) {
   check_val("overflow", 0, isinf(t_over) && t_over > 0, 1); /* 20 > 15.9375, the largest of (3, 7) */
   check_val("mem", 0, t_mem, (double)((float)0.1 + (float)0.2));
   check_val("mem_value", 0, t_value, ref_round(0.1, 4, 5));
+  check_val("mem_constant", 0, t_pick_mem, (double)0.1f);
+  check_val("op_constant", 0, t_pick_op, 0.1);
   check_val("mem_value", 1, t_value, 51.0 / 512); /* 0.1 = 51.2 * 2^-9 with 5 mantissa bits */
   check_val("f32_to_half", 0, t_f32, ref_round(1.0 + ref_round(ref_round(3e-4f, 5, 10) * 2.0, 5, 10), 5, 10));
   check_val("f32_to_half", 1, t_f32 != (double)addf(1.0f, 3e-4f), 1);
