@@ -15,7 +15,7 @@ TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-bu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench bench-bridges fuzz-campaign clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench-ad-compile bench bench-bridges fuzz-campaign clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -84,6 +84,12 @@ test-slow: test-setup
 
 bench-compile: setup
 	$(PY) bench/compile_bench.py
+
+# Compile time of differentiated programs (#17 point 5, opt-in): the generated unit of 100, 400
+# and 1,500 functions against clang-22 -O2 (target: at most 4x), and the test programs' classes;
+# AD_COMPILE_ARGS="--classes big --sizes 1500" for the issue's ratio alone.
+bench-ad-compile: setup
+	$(PY) bench/ad_compile_time.py --markdown build/ad_compile_time.md $(AD_COMPILE_ARGS)
 
 # AD benchmarks (#5): adcc -O2, adcc --ad-stage=unoptimized and JAX; writes bench/results/results.{md,json,png}.
 # matplotlib and jax go into the venv here only (not package dependencies, not `make test`).

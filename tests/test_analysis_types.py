@@ -170,3 +170,29 @@ def test_linear_on_straight_line_code():
     assert ta.memory_kind(fn.args[0], 0, 8) == DOUBLE  # b[0] double -> v0 -> a[0]
     assert ta.memory_kind(fn.args[0], 8, 8) is Unknown
     assert large < 8 * max(small, 0.01)
+
+
+CACHED = """
+define void @store_double(ptr %p, double %x) {
+  store double %x, ptr %p, align 8
+  ret void
+}
+
+define void @caller(ptr %q) {
+  call void @store_double(ptr %q, double 1.0)
+  ret void
+}
+"""
+
+
+def test_cached_types_follow_changes_to_the_function_and_its_callees():
+    from adcc.analysis.types import cached_types
+    m = parse_module(CACHED)
+    caller = m.function("caller")
+    first = cached_types(m, caller)
+    assert cached_types(m, caller) is first  # shared by the analyses of one function
+    assert first.memory_kind(caller.args[0], 0, 8) == DOUBLE  # learnt from the callee
+    store = next(i for i in m.function("store_double").instructions() if i.opcode == "store")
+    store.erase()  # the callee changed: the cached analysis no longer holds
+    again = cached_types(m, caller)
+    assert again is not first and again.memory_kind(caller.args[0], 0, 8) is Unknown

@@ -1,5 +1,5 @@
 """BLAS inside differentiated functions (adcc/ad/rules/blas.py): programs in tests/blas/ compiled
-with adcc at -O0..-O3 in double and single precision, linked with OpenBLAS (`-lopenblas`, installed
+with adcc at -O0..-O3 (`make test`: three of them, tests/levels.py) in double and single precision, linked with OpenBLAS (`-lopenblas`, installed
 by the Makefile's test set-up), each checking reverse- and forward-mode derivatives of every case
 against central finite differences (tests/blas/blas_check.h). Plus what the rules promise beyond
 values: inactive calls stay plain calls, operands nothing overwrites are not copied, the ILP64 and
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from levels import level_marks
 
 BIN = Path(sys.executable).parent
 BLAS_DIR = Path(__file__).resolve().parent / "blas"
@@ -37,7 +39,8 @@ def _params():
     for program in PROGRAMS:
         for opt in OPTS:
             for precision in ("double", "float"):
-                yield pytest.param(program, opt, precision, id=f"{program}{opt}-{precision}")
+                yield pytest.param(program, opt, precision, marks=level_marks(f"{program}-{precision}", opt),
+                                   id=f"{program}{opt}-{precision}")
     for opt in ("-O0", "-O2"):  # forward vector mode (enzyme_width 2)
         yield pytest.param("vector_mode", opt, "double", id=f"vector_mode{opt}-double")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from driver_helpers import ADCC, ADCXX, REPO, run
+from levels import heavy
 
 CHECK_DIR = REPO / "tests" / "check"
 OPTS = ("-O0", "-O1", "-O2", "-O3")
@@ -176,7 +177,7 @@ FAIL_WITHOUT_CHECK = {"cpp/std_function_vector.cpp": "#9 std::function moved int
 def _suite_param(p):
     rel = f"{p.parent.name}/{p.name}"
     marks = [pytest.mark.xfail(strict=True, reason=FAIL_WITHOUT_CHECK[rel])] if rel in FAIL_WITHOUT_CHECK else []
-    return pytest.param(p, marks=marks, id=f"{p.parent.parent.name}/{rel}")
+    return pytest.param(p, marks=marks + ([pytest.mark.slow] if heavy(p) else []), id=f"{p.parent.parent.name}/{rel}")
 
 
 @pytest.mark.parametrize("src", [_suite_param(p) for p in SUITES])

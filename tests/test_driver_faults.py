@@ -382,19 +382,8 @@ def _is_python(pid: str) -> bool:
 def test_big_unit_compiles(case):
     # #16 item 16: 1,500 noinline functions (a short loop with sin/cos and a branch each), summed
     # and differentiated: LLVM needs more stack than the main thread's 8 MiB (a few minutes)
-    n = 1500
-    body = ["#include <math.h>", "#include <stdio.h>", "extern double __enzyme_autodiff(void *, ...);"]
-    for i in range(n):
-        body.append(f"__attribute__((noinline)) static double f{i}(double x) {{\n  double s = 0;\n"
-                    f"  for (int k = 0; k < {i % 5 + 2}; k++) {{\n    if (x > {i % 3}.5) s += sin(x * k);\n"
-                    f"    else s += cos(x + k);\n  }}\n  return s;\n}}")
-    body.append("double total(double x) {\n  double s = 0;")
-    body += [f"  s += f{i}(x);" for i in range(n)]
-    body.append("  return s;\n}")
-    body.append("int main(void) {\n  double x = 1.3, h = 1e-6, d = __enzyme_autodiff((void *)total, x);\n"
-                "  double fd = (total(x + h) - total(x - h)) / (2 * h);\n"
-                "  printf(\"%s\\n\", fabs(d - fd) < 1e-5 * (1 + fabs(fd)) ? \"PASS\" : \"FAIL\");\n  return 0;\n}")
-    case.write("big.c", "\n".join(body) + "\n")
+    from big_unit import big_unit_source
+    case.write("big.c", big_unit_source(1500))
     r = case.run(["-O2", "-c", "big.c", "-o", "big.o"], timeout=1800)
     clean(case, r, allowed={"big.o"}, rc=0)
     r = case.run(["big.o", "-o", "big", "-lm"])

@@ -10,7 +10,8 @@ derivative, prints ``PASS <name>`` and exits 0 iff every check matched.
 * A program that prints ``SKIP <reason>`` (a library it needs is not installed) is skipped with
   that reason.
 * ``test_adcc``: adcc/adcc++ (the console scripts next to ``sys.executable``)
-  at -O0..-O3 without SELFTEST. Parametrizations the compiler cannot pass yet
+  at -O0..-O3 without SELFTEST (`make test`: -O0, -O2 and one of -O1/-O3 per program,
+  tests/levels.py; `make test-slow` the other). Parametrizations the compiler cannot pass yet
   are listed in ``XFAIL`` (strict): delete an entry when it starts passing.
 """
 import os
@@ -21,6 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from levels import heavy, level_marks
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 BIN_DIR = Path(sys.executable).parent
@@ -98,8 +101,14 @@ def compile_and_run(src, cc, opts, tmp_path, selftest):
     return out, None
 
 
-@pytest.mark.parametrize("opt", SELFTEST_OPTS)
-@pytest.mark.parametrize("rel", PROGRAMS)
+def _selftest_params():
+    for rel in PROGRAMS:
+        for opt in SELFTEST_OPTS:
+            slow = opt == "-O0" and heavy(E2E_DIR / rel)
+            yield pytest.param(rel, opt, marks=[pytest.mark.slow] if slow else [], id=f"{rel}-{opt}")
+
+
+@pytest.mark.parametrize("rel,opt", list(_selftest_params()))
 def test_selftest(rel, opt, tmp_path):
     src = E2E_DIR / rel
     _, msg = compile_and_run(src, _compiler(rel, False), [opt], tmp_path, selftest=True)
@@ -111,7 +120,7 @@ def _adcc_params():
         for opt in ADCC_OPTS:
             reason = XFAIL.get((rel, opt))
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(rel, opt, marks=marks, id=f"{rel}{opt}")
+            yield pytest.param(rel, opt, marks=marks + level_marks(rel, opt), id=f"{rel}{opt}")
 
 
 @pytest.mark.parametrize("rel,opt", list(_adcc_params()))

@@ -4,6 +4,8 @@ a PASS line; `-DADCC_SELFTEST` validates a program with plain clang++-22).
 
 Skipped, with the reason, when Eigen's headers are missing (`make test` installs libeigen3-dev).
 Programs adcc cannot differentiate correctly yet are listed in `XFAIL` (strict) and run at -O2 only.
+`make test` compiles every program at -O2; the other levels run with `make test-slow` (each compile
+takes about a minute of CPU: CI's 20-minute limit).
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ def _params():
         reason = XFAIL.get(name)
         for opt in (("-O2",) if reason else OPTS):
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            if opt != "-O2":  # (about a minute of CPU per compile: -O0, -O1, -O3 with `make test-slow`)
+                marks.append(pytest.mark.slow)
             yield pytest.param(name, opt, marks=marks, id=f"{name}{opt}")
 
 

@@ -81,7 +81,7 @@ def _cases() -> list[Case]:
     for sub in ("reverse", "forward", "cpp", "bad"):
         for src in sorted(glob.glob(os.path.join(CONFORMANCE, sub, "*.c")) + glob.glob(os.path.join(CONFORMANCE, sub, "*.cpp"))):
             cases += [Case(src, o) for o in OPT_LEVELS]
-    for src in _repo_sources():
+    for src in _repo_sources():  # (-O0: `make test-slow`)
         cases += [Case(src, o) for o in REPO_OPT_LEVELS]
     for src in sorted(p for p in glob.glob(os.path.join(CORPUS, "*")) if os.path.splitext(p)[1] in COMPILERS):
         with open(src) as f:
@@ -176,8 +176,16 @@ def check_round_trip(text: str) -> int:
     return n
 
 
+def _case_param(case: Case):
+    """The repository's own sources at -O0 (plain loads and stores, what the conformance programs
+    at -O0 already reach) run with `make test-slow`: CI's 20-minute limit."""
+    repo_own = not case.src.startswith((CONFORMANCE, CORPUS, os.path.join(REPO, "samples")))
+    marks = [pytest.mark.slow] if repo_own and case.opts == ("-O0",) else []
+    return pytest.param(case, marks=marks, id=case.id)
+
+
 @pytest.mark.skipif(not CASES, reason="no sources found")
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [_case_param(c) for c in CASES])
 def test_corpus_round_trip(case, tmp_path):
     check_round_trip(_compiled(case, tmp_path))
 

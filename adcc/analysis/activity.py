@@ -179,8 +179,8 @@ class ActivityAnalysis(ShadowDemands):
     @property
     def types(self):
         if self._types is None:
-            from adcc.analysis.types import analyze_types
-            self._types = analyze_types(self.module, self.fn)
+            from adcc.analysis.types import cached_types
+            self._types = cached_types(self.module, self.fn)
         return self._types
 
     def is_active_call(self, inst: Instruction) -> bool:

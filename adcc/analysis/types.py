@@ -70,10 +70,11 @@ def join(a: Kind, b: Kind) -> Kind:
 
 class TypeTree:
     """Paths (tuples of offsets) to kinds; see the module docstring."""
-    __slots__ = ("paths",)
+    __slots__ = ("paths", "version")
 
     def __init__(self, paths: dict | None = None):
         self.paths: dict[tuple[int, ...], Kind] = dict(paths or {})
+        self.version = 0  # bumped by TypeAnalysis._set on every change
 
     def get(self, path: tuple[int, ...]) -> Kind:
         """Kind at `path`, falling back to -1 ("every offset") entries below the first level."""
@@ -205,6 +206,7 @@ class TypeAnalysis:
         self._md = metadata_index(module)
         self._work: list[Instruction] = []
         self._queued: set[Instruction] = set()
+        self._copied: dict[tuple, int] = {}  # _copy's arguments -> source tree version
         self._returns = [i for i in fn.instructions() if i.opcode == "ret" and i.operands]
         self._hinted = {id(_base(i.args[0])) for i in fn.instructions()
                         if i.opcode == "call" and i.args and type_hint(i.callee_name) is not None}
@@ -290,13 +292,19 @@ class TypeAnalysis:
         return t
 
     def _set(self, v: Value, path: tuple, kind: Kind) -> None:
-        if kind is Unknown or len(path) > MAX_DEPTH:
+        n = len(path)
+        if kind is Unknown or n > MAX_DEPTH or path[0] < 0:
             return
-        if path[0] < 0 or any(o < -1 for o in path[1:]) or (len(path) > 1 and path[1] > MAX_OFFSET) \
-                or any(o > MAX_NESTED_OFFSET for o in path[2:]):
-            return  # outside the object, or too far to track
+        if n > 1:
+            if path[1] < -1 or path[1] > MAX_OFFSET:
+                return  # outside the object, or too far to track
+            for o in path[2:]:
+                if o < -1 or o > MAX_NESTED_OFFSET:
+                    return
         t = self._tree(v)
         old = t.paths.get(path, Unknown)
+        if old is kind:
+            return
         new = join(old, kind)
         if new is old or new == old:
             return
@@ -304,6 +312,7 @@ class TypeAnalysis:
             self._conflicted.add(v)  # one report per value
             self.conflicts.append(f"{_vname(v)} at {list(path)}: {old} and {kind}")
         t.paths[path] = new
+        t.version += 1
         if isinstance(v, Instruction):
             self._push(v)
         for u, _ in v.uses:
@@ -385,6 +394,12 @@ class TypeAnalysis:
         st = self._tree(src)
         if not st.paths:
             return
+        # the same copy from an unchanged source adds nothing: trees only grow (by join), so
+        # what it added last time is still there
+        key = (id(st), pd, id(self._tree(dst)), ps, lo, hi, shift)  # trees live as long as self
+        if self._copied.get(key) == st.version:
+            return
+        self._copied[key] = st.version
         updates = []
         for p, k in st.paths.items():
             if len(p) <= n or p[:n] != ps:
@@ -775,6 +790,44 @@ class _Interprocedural:
 
 def analyze_types(module, fn: Function) -> TypeAnalysis:
     return TypeAnalysis(module, fn)
+
+
+def cached_types(module, fn: Function) -> TypeAnalysis:
+    """analyze_types(module, fn), computed once while neither `fn` nor a function its analysis
+    followed has changed: the derivatives of one function for several activity patterns (and
+    the checks of each call site) share it. The cache lives on the module object."""
+    cache = getattr(module, "_adcc_types", None)
+    if cache is None:
+        cache = module._adcc_types = {}
+    hit = cache.get(fn)
+    if hit is not None and hit[1] == _snapshot(module, hit[2]):
+        return hit[0]
+    ta = TypeAnalysis(module, fn)
+    covered = [fn] + [sub.fn for sub in ta._ctx.cache.values() if sub.fn is not fn]
+    cache[fn] = (ta, _snapshot(module, covered), covered)
+    return ta
+
+
+def _snapshot(module, fns: list[Function]) -> list:
+    """What an analysis of `fns[0]` read: the instructions of `fns` (by identity), their
+    operands, metadata and types, whether each callee is defined, and that the callees `fns[1:]`
+    are still the module's definitions."""
+    out: list = []
+    for k, fn in enumerate(fns):
+        out.append(fn)
+        if k:
+            entry = module.functions.get(fn.fname)
+            out.append(entry is not None and entry.parsed is fn)
+        for inst in fn.instructions():
+            out.append(inst)
+            out.append(inst.opcode)
+            out.append(inst.type)
+            out.append(tuple(inst.operands))
+            out.append(tuple(inst.metadata))
+            if inst.opcode in ("call", "invoke"):
+                name = inst.callee_name
+                out.append(name is not None and module.is_defined(name))
+    return out
 
 
 def format_types(module_text: str, function_name: str) -> str:

@@ -191,7 +191,7 @@ def optimize(mod, tm, level: int) -> None:
 def embed_bitcode(mod, bitcode: bytes) -> None:
     """Add `bitcode` to `mod` as an SHF_EXCLUDE `.llvm.lto` section (as clang's fat LTO does)."""
     b = llvm()
-    body = "".join(f"\\{c:02X}" for c in bitcode)
+    body = "\\" + bitcode.hex("\\").upper() if bitcode else ""  # \XX per byte
     holder = b.parse_assembly(
         f'target triple = "{mod.triple}"\n'
         f'target datalayout = "{mod.data_layout}"\n'
