@@ -78,6 +78,38 @@ void adcc_fatal(const char *msg) {
   abort();
 }
 
+/* 2^k as a double, for -1074 <= k <= 1023 (subnormal below -1022) */
+static double power_of_two(int k) {
+  uint64_t bits = k >= -1022 ? (uint64_t)(k + 1023) << 52 : (uint64_t)1 << (k + 1074);
+  double p;
+  memcpy(&p, &bits, sizeof p);
+  return p;
+}
+
+double adcc_fp_round(double x, int32_t exponent_bits, int32_t mantissa_bits) {
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  uint64_t sign = bits & 0x8000000000000000ull, magnitude = bits ^ sign;
+  if (magnitude == 0 || magnitude >= 0x7ff0000000000000ull) return x; /* zero, infinity, NaN */
+  int emax = (1 << (exponent_bits - 1)) - 1, emin = 1 - emax;
+  int e = (int)(magnitude >> 52) - 1023; /* unbiased exponent (double subnormals: below any emin) */
+  if (e < emin) e = emin;                /* a subnormal of the target: a fixed quantum */
+  double quantum = power_of_two(e - mantissa_bits), y;
+  memcpy(&y, &magnitude, sizeof y);
+  y /= quantum; /* exact: a power-of-two scaling into [0, 2^(mantissa_bits + 1)) */
+  if (y < 4503599627370496.0) { /* 2^52: round to an integer, ties to even */
+    volatile double shifted = y + 4503599627370496.0;
+    y = shifted - 4503599627370496.0;
+  }
+  double r = y * quantum;
+  double largest = (power_of_two(mantissa_bits + 1) - 1.0) * power_of_two(emax - mantissa_bits);
+  if (r > largest) r = power_of_two(1023) * 2.0; /* overflow: infinity */
+  memcpy(&bits, &r, sizeof bits);
+  bits |= sign;
+  memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
 void adcc_tape_init(adcc_tape *t) {
   t->base = NULL;
   t->top = 0;

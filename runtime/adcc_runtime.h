@@ -111,6 +111,11 @@ void adcc_permutation_free(int64_t *perm);
 
 void adcc_fatal(const char *msg); /* "adcc runtime error: msg" on stderr, then abort */
 
+/* x rounded to nearest (ties to even) in a binary format of `exponent_bits` (2..11) and
+ * `mantissa_bits` (1..52) stored fraction bits, with its subnormals and overflow to infinity;
+ * the result is exact in double (Enzyme's truncation, adcc/ad/truncate.py). No libm. */
+double adcc_fp_round(double x, int32_t exponent_bits, int32_t mantissa_bits);
+
 /* OpenMP parallel regions in reverse mode (adcc/ad/rules/openmp.py): one team record per execution
  * of a region holds a tape and a shadow stack per thread number, from the augmented forward pass
  * (a team of n threads) to the reverse pass (a team of the same size; thread k resumes slot k). */

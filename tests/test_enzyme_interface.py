@@ -186,6 +186,64 @@ static double g(double *x) { return x[0]; }
 int main(void) { double x = 1; return (int)__enzyme_autodiff((void *)g, &x, enzyme_interleave); }""",
                                   ["is duplicated but has no shadow"],
     ),
+    "iter_mixed_types": ("""long __enzyme_iter(int, long);
+static double g(double x) { return x * (double)__enzyme_iter(3, 1); }
+int main(void) { return (int)g(1.0); }""",
+                         ["__enzyme_iter takes two integers of one type", "(i32, i64)"],
+    ),
+    "call_inactive_argument_type": ("""extern double __enzyme_call_inactive(void *, ...);
+static double sq(float x) { return x * x; }
+static double g(double x) { return x * __enzyme_call_inactive((void *)sq, x); }
+int main(void) { return (int)g(1.0); }""",
+                                    ["__enzyme_call_inactive: 'sq' takes (float) but the call passes (double)"],
+    ),
+    "call_inactive_result_type": ("""extern double __enzyme_call_inactive(void *, ...);
+static void note(double x) { (void)x; }
+int main(void) { return (int)__enzyme_call_inactive((void *)note, 1.0); }""",
+                                  ["'note' returns void but the call's result is used as double"],
+    ),
+    "call_inactive_no_function": ("""extern double __enzyme_call_inactive();
+int main(void) { return (int)__enzyme_call_inactive(); }""",
+                                  ["__enzyme_call_inactive takes the function to call first"],
+    ),
+    "truncate_width_not_constant": ("""typedef double (*unary)(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(int argc, char **argv) { (void)argv; return (int)__enzyme_truncate_op_func((void *)f, 64, argc)(1.0); }""",
+                                    ["__enzyme_truncate_op_func: the widths must be integer constants"],
+    ),
+    "truncate_not_ieee_width": ("""typedef double (*unary)(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(void) { return (int)__enzyme_truncate_op_func((void *)f, 64, 24)(1.0); }""",
+                                ["target width 24 is not an IEEE width (16, 32, 64) no wider than the source's 64"],
+    ),
+    "truncate_format_too_wide": ("""typedef float (*unary)(float);
+extern unary __enzyme_truncate_mem_func(void *, int, int, int);
+static float g(float x) { return x * x; }
+int main(void) { return (int)__enzyme_truncate_mem_func((void *)g, 32, 11, 23)(1.0f); }""",
+                                 ["11 exponent and 23 mantissa bits does not fit the 32-bit source"],
+    ),
+    "truncate_external_function": ("""typedef double (*unary)(double);
+extern double ext(double);
+extern unary __enzyme_truncate_op_func(void *, int, int);
+int main(void) { return (int)__enzyme_truncate_op_func((void *)ext, 64, 32)(1.0); }""",
+                                   ["needs a function defined in this translation unit"],
+    ),
+    "truncate_value_not_float": ("""extern double __enzyme_truncate_mem_value(int, int, int);
+int main(void) { return (int)__enzyme_truncate_mem_value(1, 64, 32); }""",
+                                 ["__enzyme_truncate_mem_value takes a floating-point value first"],
+    ),
+    "error_estimate_log_hook": ("""extern double __enzyme_error_estimate(void *, ...);
+void enzymeLogError(const char *id, double err) { (void)id, (void)err; }
+int main(void) { return (int)__enzyme_error_estimate((void *)f, 1e-7, 0.0); }""",
+                                ["the logging hook 'enzymeLogError' the program defines is not supported"],
+    ),
+    "error_estimate_custom_rule": ("""extern double __enzyme_error_estimate(void *, ...);
+extern double mystery(double);
+static double dmystery(double x, double dx) { return dx; }
+void *__enzyme_register_derivative_mystery[2] = {(void *)mystery, (void *)dmystery};
+static double g(double x) { return mystery(x) * x; } int main(void) { return (int)__enzyme_error_estimate((void *)g, 1e-7, 0.0); }""",
+                                   ["no error-estimation rule for the call to 'mystery'"],
+    ),
 }
 
 

@@ -22,7 +22,7 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_split_enter", "adcc_split_leave", "adcc_split_tape_live_count", "adcc_tape_mirror",
        "adcc_shadow_realloc", "adcc_shadow_free_if_ours", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
        "adcc_permutation_free", "adcc_replay_begin", "adcc_replay_end", "adcc_replay_put", "adcc_replay_get",
-       "adcc_replay_put_bytes", "adcc_replay_get_bytes"]
+       "adcc_replay_put_bytes", "adcc_replay_get_bytes", "adcc_fp_round"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
-ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse)\w*)\"?\(")
+UTILITIES = ("__enzyme_iter", "__enzyme_call_inactive")  # stay calls until differentiation is done
+ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)\w*)\"?\(")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,9 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
             from adcc.ad.fortran_api import lower
             lower(module, options.defer_unresolved)
         lowered = "__enzyme_virtualreverse" in text and _lower_virtual_reverse(module)
+        if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
+            from adcc.ad.truncate import lower_truncations
+            lowered = lower_truncations(module) or lowered
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)
@@ -136,11 +140,15 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
     if sites and "!DISubprogram" in text:
         _locate_new_calls(module)
     hinted = any(h in text for h in TYPE_HINTS)
+    utilities = any(u in text for u in UTILITIES)
     registers = mentions_declarations(text)
-    if not sites and not restored and not hinted and not lowered and not registers:
+    if not sites and not restored and not hinted and not lowered and not registers and not utilities:
         return ADResult(text=text)
     full = str(module)
     consumed = _drop_type_hints(module) if hinted else False
+    if utilities:
+        from adcc.ad.utility_calls import lower_utility_calls
+        consumed = lower_utility_calls(module) or consumed
     consumed = _consume_registrations(module) or consumed
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full, warnings=warnings)

@@ -23,7 +23,8 @@ _MANGLED_PART = re.compile(r"(\d+)")
 _APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("fwddiff", Mode.FORWARD),
          "__enzyme_augmentfwd": ("augmentfwd", Mode.REVERSE), "__enzyme_reverse": ("reverse", Mode.REVERSE),
          "__enzyme_augmentsize": ("augmentsize", Mode.REVERSE), "__enzyme_batch": ("batch", Mode.FORWARD),
-         "__enzyme_fwdsplit": ("fwdsplit", Mode.FORWARD)}
+         "__enzyme_fwdsplit": ("fwdsplit", Mode.FORWARD),
+         "__enzyme_error_estimate": ("error_estimate", Mode.FORWARD)}
 SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize", "fwdsplit")
 SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
 BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")

@@ -185,7 +185,8 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
     return FunctionSpec(name, tuple(acts), ret_active, ret_shadow, mode, width,
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
                         parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
-                        replay=analysis.spec.replay)
+                        replay=analysis.spec.replay,
+                        error=analysis.spec.error)
 
 
 def _caller_writes_shared(analysis) -> bool:

@@ -48,6 +48,8 @@ def check_names(module, source_file: str | None = None) -> None:
         info = names.attribute(text)
         if info is None or info.status is not names.Status.IMPLEMENTED:
             raise CompileError(_message(info, "Enzyme attribute", text), location)
+    from adcc.ad.utility_calls import check_utility_calls
+    check_utility_calls(module)
 
 
 def _source_file(module) -> str:

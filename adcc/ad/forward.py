@@ -16,7 +16,7 @@ from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packi
                             size_of_const, unsupported, zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
-from adcc.ad.rules import emit_forward, lookup_opcode, sibling_calls
+from adcc.ad.rules import emit_error, emit_forward, lookup_opcode, sibling_calls
 from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
 from adcc.analysis.demand import OFFSET_OPS
@@ -187,8 +187,8 @@ class ForwardSynthesizer:
             args = inst.operands
             pargs = [self.p(a) for a in args]
             known = self._known(rule, inst, args)
-            self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in args], known,
-                                                self.spec.strong_zero) for w in range(self.W)]
+            self.tmap[id(inst)] = [self._emit(rule, pargs, new, [self.t(a)[w] for a in args], known)
+                                   for w in range(self.W)]
             return
         if op in PASS_THROUGH:
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
@@ -325,6 +325,12 @@ class ForwardSynthesizer:
         r = self.packing.pack(self.b, vals)
         self.b.ret(r)
 
+    def _emit(self, rule, pargs, new, tangents, known):
+        """The tangent of one operation (with __enzyme_error_estimate: its error estimate)."""
+        if self.spec.error:
+            return emit_error(self.b, rule, pargs, new, tangents, known)
+        return emit_forward(self.b, rule, pargs, new, tangents, known, self.spec.strong_zero)
+
     def _known(self, rule, inst: Instruction, args) -> dict:
         """Partial terms already computed by earlier primal calls (cos(x) for d sin(x))."""
         siblings = sibling_calls(rule, inst, args)
@@ -347,8 +353,8 @@ class ForwardSynthesizer:
                 rule = math_rule(self.module, inst)
                 pargs = [self.p(a) for a in inst.args]
                 known = self._known(rule, inst, inst.args)
-                self.tmap[id(inst)] = [emit_forward(self.b, rule, pargs, new, [self.t(a)[w] for a in inst.args],
-                                                    known, self.spec.strong_zero) for w in range(self.W)]
+                self.tmap[id(inst)] = [self._emit(rule, pargs, new, [self.t(a)[w] for a in inst.args], known)
+                                       for w in range(self.W)]
             return
         if kind in MEMORY_KINDS:
             return self._call_memory(inst, kind)
@@ -377,6 +383,10 @@ class ForwardSynthesizer:
             self._primal_call(inst)
             return
         if kind is CallKind.RULE:
+            if self.spec.error:
+                raise unsupported(self.module, inst, f"__enzyme_error_estimate: no error-estimation rule for the call "
+                                                     f"to '{inst.callee_name}' (custom rules and library call rules "
+                                                     f"give derivatives only)")
             rule = call_rule_for(self.module, inst.callee_name)
             if rule.supports(reverse=False):
                 return rule.forward(ForwardSite(self, inst))

@@ -9,10 +9,12 @@ it, `posix_memalign(&p, align, size)` becomes `aligned_alloc` (an allocation the
 synthesizers know) storing its result through `&p`, vector lanes left poison (a shuffle
 mask's, a float constant's) become zeros (the reverse pass multiplies a zero adjoint by
 the primal's lane, and 0 * poison is poison, which the optimizer may turn into anything),
-and blocks unreachable from the entry are removed.
+blocks unreachable from the entry are removed, and `__enzyme_iter(a, b)` counts `a + b`
+(adcc.ad.utility_calls).
 """
 from __future__ import annotations
 
+from adcc.ad.utility_calls import advance_iterations
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
@@ -34,6 +36,7 @@ def prepared_function(module, name: str) -> Function:
         _lower_posix_memalign(module, fn)
         _define_poison_lanes(fn)
         _drop_unreachable(fn)
+        advance_iterations(module, fn)
         cache[name] = fn
     return fn
 

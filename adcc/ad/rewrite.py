@@ -225,7 +225,8 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
         if not readonly:
             reload = reloadable_arguments(module, fn)
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
-                        top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero)
+                        top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero,
+                        error=site.api == "error_estimate")
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
@@ -278,6 +279,8 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         from adcc.ad.split import rewrite_split
         fn = module.function(site.fn_name)
         return rewrite_split(ctx, site, lambda b: _arguments(b, site, fn)[1])
+    if site.api == "error_estimate":
+        _check_error_estimate(module, site)
     _check_return(module, site)
     spec = _site_spec(module, site)
     dropped = dropped_derivative_warnings(module, site, spec, ctx.options)
@@ -291,7 +294,7 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
-    unchecked = _unchecked_shape(site)
+    unchecked = _unchecked_shape(module, site)
     if unchecked:
         count_unchecked(ctx, b, site, spec, unchecked)
         r = b.call(callee, packing.type, args)
@@ -304,8 +307,13 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
     deliver(b, site, values)
 
 
-def _unchecked_shape(site: CallSite) -> str | None:
+def _unchecked_shape(module, site: CallSite) -> str | None:
     """Why -fadcc-check-derivatives does not check this call yet (None: it does)."""
+    if site.api == "error_estimate":
+        return "error estimates (__enzyme_error_estimate) are not derivatives: not checked"
+    if _counts_iterations(module, site.fn_name):
+        return ("the function counts with __enzyme_iter: its derivative is that of another count than the "
+                "primal's, by design")
     if site.runtime_activity:
         return "enzyme_runtime_activity calls are not checked yet"
     if site.target_sret is not None:
@@ -315,6 +323,20 @@ def _unchecked_shape(site: CallSite) -> str | None:
     if site.mode is Mode.REVERSE and site.width > 1:
         return "vector reverse mode (enzyme_width) calls are not checked yet"
     return None
+
+
+def _counts_iterations(module, name: str) -> bool:
+    """Does `name` call __enzyme_iter (at any depth)?"""
+    from adcc.ad.utility_calls import ITER
+    if not any(ITER in n for n in module.functions if not module.functions[n].is_definition):
+        return False
+    for f in call_tree(module, name):
+        e = module.functions[f]
+        text = e.text if e.parsed is None else ""
+        if ITER in text or (e.parsed is not None and any(ITER in (i.callee_name or "") for i in e.parsed.instructions()
+                                                          if i.opcode == "call")):
+            return True
+    return False
 
 
 def _results(site: CallSite, spec: FunctionSpec, fn, parts: list[Value]) -> list[Value]:
@@ -398,7 +420,7 @@ def _runtime_activity_dispatch(ctx: ADContext, site: CallSite, spec: FunctionSpe
         inactive = {k for bit, k in enumerate(checked) if mask >> bit & 1}
         acts = tuple(Activity.CONST if k in inactive else a for k, a in enumerate(spec.args))
         variant, _ = _derivative(ctx, site, FunctionSpec(spec.name, acts, *_spec_tail(spec),
-                                                         strong_zero=spec.strong_zero))
+                                                         strong_zero=spec.strong_zero, error=spec.error))
         blk = disp.add_block(f"inactive{mask}")
         vb = Builder(module, disp).position_at_end(blk)
         vargs = [a for k, a in enumerate(disp.args) if not _is_dropped_shadow(k, slots, inactive)]
@@ -411,6 +433,18 @@ def _runtime_activity_dispatch(ctx: ADContext, site: CallSite, spec: FunctionSpe
     ab.ret(r if packing.fields else None)
     b.switch(index, active, cases)
     return disp, packing
+
+
+ERROR_LOG_HOOKS = ("enzymeLogValue", "enzymeLogError", "enzymeLogGrad")
+
+
+def _check_error_estimate(module, site: CallSite) -> None:
+    """Enzyme calls the program's logging hooks from every operation of an error estimate; adcc
+    does not, so a program that defines them is told so rather than left without its log."""
+    hooks = [h for h in ERROR_LOG_HOOKS if module.is_defined(h)]
+    if hooks:
+        raise CompileError(f"__enzyme_error_estimate: the logging hook '{hooks[0]}' the program defines is not "
+                           f"supported by adcc (the estimate itself is; remove the hook)", location_of(module, site.inst))
 
 
 def _spec_tail(spec: FunctionSpec) -> tuple:

@@ -84,7 +84,10 @@ FREE_FUNCTIONS = frozenset({"free", "_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_
 # the derivative never reads that memory again (its own shadows are separate heap allocations).
 IN_ORDER_FREES = frozenset({"adcc_shadow_stack_free"})
 
-ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse)")
+ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)")
+# Enzyme's utilities that stay calls through differentiation and have no derivative
+# (adcc.ad.utility_calls): an iteration count, a call declared inactive
+ENZYME_INACTIVE_RE = re.compile(r"__enzyme_(iter|call_inactive)")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def classify_callee(module, name: str) -> CallKind:
     if ENZYME_RE.search(name):
         return CallKind.ENZYME
     decls = declarations_of(module)
-    if name in decls.inactive_functions or type_hint(name) is not None:
+    if name in decls.inactive_functions or type_hint(name) is not None or ENZYME_INACTIVE_RE.search(name):
         return CallKind.INACTIVE
     if name in decls.gradients or name in decls.derivatives:
         return CallKind.RULE

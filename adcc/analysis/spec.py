@@ -45,3 +45,5 @@ class FunctionSpec:
                                # even where the partial is inf or NaN (and in every callee)
     replay: str = ""         # forward, split forward mode (__enzyme_fwdsplit): "record" (the primal,
                              # logging what it loads) or "replay" (tangents from that log)
+    error: bool = False  # forward mode carries floating-point error estimates, not tangents
+                         # (__enzyme_error_estimate; adcc.ad.rules.rule.emit_error), in every callee

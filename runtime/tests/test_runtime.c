@@ -334,7 +334,33 @@ static void test_split_tapes(void) {
   assert(adcc_tape_live_bytes() == bytes);
 }
 
+static double from_bits(uint64_t b) {
+  double d;
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+
+static void test_fp_round(void) {
+  /* float and half formats agree with the native conversions: ties, subnormals, overflow */
+  double xs[] = {0.1, -1.0 / 3.0, 1.0 + 0x1p-24, 1.0 + 0x1p-24 + 0x1p-40, 1.0 + 3 * 0x1p-24, 0x1.fffffefp127, 0x1p-149,
+                 0x1.8p-150, 0x1p-151, 65519.0, 65520.0, 0x1p-24, 0x1.8p-25, -0x1.3p-20, 2.5e-9, 1e300};
+  for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+    assert(adcc_fp_round(xs[i], 8, 23) == (double)(float)xs[i]);
+    assert(adcc_fp_round(xs[i], 5, 10) == (double)(_Float16)xs[i]);
+  }
+  /* 3 exponent and 7 mantissa bits: largest 15.9375, smallest subnormal 2^-9 */
+  assert(adcc_fp_round(15.9, 3, 7) == 15.875 && adcc_fp_round(15.97, 3, 7) > 1e308);
+  assert(adcc_fp_round(-20.0, 3, 7) < -1e308 && adcc_fp_round(0x1.8p-10, 3, 7) == 0x1p-9);
+  assert(adcc_fp_round(0x1p-10, 3, 7) == 0.0);  /* a tie between 0 and 2^-9: even, 0 */
+  /* the double format itself, zeros, infinities and NaN are unchanged */
+  assert(adcc_fp_round(0.1, 11, 52) == 0.1 && adcc_fp_round(from_bits(1), 11, 52) == from_bits(1));
+  double inf = from_bits(0x7ff0000000000000ull), nan = from_bits(0x7ff8000000000000ull);
+  assert(adcc_fp_round(inf, 5, 10) == inf && adcc_fp_round(nan, 5, 10) != adcc_fp_round(nan, 5, 10));
+  assert(adcc_fp_round(-0.0, 8, 23) == 0.0);
+}
+
 int main(void) {
+  test_fp_round();
   test_omp_team();
   test_free_later();
   test_split_tapes();

@@ -20,7 +20,7 @@ import re
 from adcc.ad.rules.expr import evaluate
 from adcc.ad.rules.lowering import (LLVM_MATH_INTRINSICS, TYPE_SUFFIX_RE, emit_math, math_function_name,
                                     type_suffix)
-from adcc.ad.rules.rule import KINDS, Rule, emit_forward, emit_reverse
+from adcc.ad.rules.rule import KINDS, Rule, emit_error, emit_forward, emit_reverse
 from adcc.ad.rules.table import BY_C_NAME, BY_INTRINSIC, BY_NAME, BY_OPCODE, RULES
 
 _GLIBC_FINITE = re.compile(r"__(\w+)_finite")
@@ -72,5 +72,5 @@ def rule_named(name: str) -> Rule:
     return BY_NAME[name]
 
 
-__all__ = ["Rule", "KINDS", "RULES", "lookup_call", "lookup_opcode", "rule_named", "sibling_calls", "emit_forward", "emit_reverse",
+__all__ = ["Rule", "KINDS", "RULES", "lookup_call", "lookup_opcode", "rule_named", "sibling_calls", "emit_forward", "emit_error", "emit_reverse",
            "emit_math", "math_function_name", "type_suffix", "evaluate", "LLVM_MATH_INTRINSICS"]

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from adcc.ad.rules.expr import Const, Emitter, Expr, Result, walk
+from adcc.ad.rules.lowering import type_suffix
+from adcc.ir import types as T
+from adcc.ir.values import Constant
 
 KINDS = ("pointwise", "cast", "select", "zero")
 
@@ -86,18 +89,64 @@ def emit_forward(builder, rule: Rule, args: Sequence, result, tangents: Sequence
             return None
         zero = None if a is not None and b is not None else builder.fconst(_float_type(args, result), 0.0)
         return builder.select(args[0], a if a is not None else zero, b if b is not None else zero)
-    em = Emitter(builder, args, result, _float_type(args, result))
-    em.memo.update(known or {})
+    em = _emitter(builder, args, result, known)
     total = None
-    for i in rule.active_args:
-        if tangents[i] is None:
-            continue
+    for i in _carrying(rule, tangents):
         negate, term = _scaled(builder, em, rule.partial_exprs[i], tangents[i], strong_zero)
         if total is None:
             total = builder.fneg(term) if negate else term
         else:
             total = builder.fsub(total, term) if negate else builder.fadd(total, term)
     return total
+
+
+def _emitter(builder, args: Sequence, result, known: dict | None) -> Emitter:
+    """The partials' emitter, reusing what the primal computed already (`known`)."""
+    em = Emitter(builder, args, result, _float_type(args, result))
+    em.memo.update(known or {})
+    return em
+
+
+def _carrying(rule: Rule, values: Sequence) -> list[int]:
+    """The operands a derivative flows through that carry a value (a tangent, an error)."""
+    return [i for i in rule.active_args if values[i] is not None]
+
+
+def emit_error(builder, rule: Rule, args: Sequence, result, errors: Sequence, known: dict | None = None):
+    """Enzyme's floating-point error estimate of an operation (`__enzyme_error_estimate`, forward
+    mode carrying errors): the operands' errors eᵢ through the condition numbers, at least the
+    result's own rounding, `max(|y - y'|, Σ |(eᵢ·xᵢ / y)·∂ᵢ|)` where y' is y with its last bit flipped
+    (one ulp); None if no operand has an error. Casts and selects move errors as tangents."""
+    if rule.is_zero:
+        return None
+    if rule.kind in ("cast", "select"):
+        return emit_forward(builder, rule, args, result, errors, known)
+    em = _emitter(builder, args, result, known)
+    total = None
+    for i in _carrying(rule, errors):
+        relative = builder.fdiv(builder.fmul(errors[i], args[i]), result)
+        term = _intrinsic(builder, "fabs", [builder.fmul(relative, em(rule.partial_exprs[i]))])
+        total = term if total is None else builder.fadd(total, term)
+    if total is None:
+        return None
+    return _intrinsic(builder, "maxnum", [_ulp(builder, result), total])
+
+
+def _ulp(builder, y):
+    """|y - y'|, y' being y with the last bit of its significand flipped."""
+    ty = y.type
+    vector = isinstance(ty, T.VectorType)
+    bits = T.IntType((ty.elem if vector else ty).bits)
+    ity = T.VectorType(ty.count, bits) if vector else bits
+    one = Constant(ity, f"splat ({bits} 1)") if vector else builder.iconst(bits, 1)
+    flipped = builder.cast("bitcast", builder.xor(builder.cast("bitcast", y, ity), one), ty)
+    return _intrinsic(builder, "fabs", [builder.fsub(y, flipped)])
+
+
+def _intrinsic(builder, name: str, operands: Sequence):
+    """`llvm.<name>` on floats (fabs, maxnum), suffixed by the operands' type."""
+    ty = operands[0].type
+    return builder.call(f"llvm.{name}.{type_suffix(ty)}", ty, list(operands))
 
 
 def emit_reverse(builder, rule: Rule, args: Sequence, result, adjoint,
@@ -153,4 +202,4 @@ def strong_product(builder, partial, value):
     return builder.select(builder.fcmp("oeq", value, zero), zero, builder.fmul(partial, value))
 
 
-__all__ = ["Rule", "KINDS", "emit_forward", "emit_reverse", "strong_product"]
+__all__ = ["Rule", "KINDS", "emit_forward", "emit_error", "emit_reverse", "strong_product"]
