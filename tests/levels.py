@@ -28,3 +28,9 @@ def heavy(src) -> bool:
     with `make test-slow`."""
     with open(src) as f:
         return "// e2e-timeout:" in f.read()
+
+
+def in_half(name: str) -> bool:
+    """Is `name` in the half of a sweep that `make test` runs (a stable hash picks it; the other
+    half runs with `make test-slow`)?"""
+    return zlib.crc32(name.encode()) % 2 == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from driver_helpers import ADCC, ADCXX, REPO, run
-from levels import heavy
+from levels import heavy, in_half
 
 CHECK_DIR = REPO / "tests" / "check"
 OPTS = ("-O0", "-O1", "-O2", "-O3")
@@ -176,7 +176,8 @@ FAIL_WITHOUT_CHECK: dict[str, str] = {}
 def _suite_param(p):
     rel = f"{p.parent.name}/{p.name}"
     marks = [pytest.mark.xfail(strict=True, reason=FAIL_WITHOUT_CHECK[rel])] if rel in FAIL_WITHOUT_CHECK else []
-    return pytest.param(p, marks=marks + ([pytest.mark.slow] if heavy(p) else []), id=f"{p.parent.parent.name}/{rel}")
+    slow = heavy(p) or not in_half(rel)  # (CI's 20-minute limit: the other half with `make test-slow`)
+    return pytest.param(p, marks=marks + ([pytest.mark.slow] if slow else []), id=f"{p.parent.parent.name}/{rel}")
 
 
 @pytest.mark.parametrize("src", [_suite_param(p) for p in SUITES])
