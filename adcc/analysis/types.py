@@ -294,17 +294,20 @@ class TypeAnalysis:
         return t
 
     def _set(self, v: Value, path: tuple, kind: Kind) -> None:
+        # the hot spot of the analysis: calls and lookups are inlined
         n = len(path)
         if kind is Unknown or n > MAX_DEPTH or path[0] < 0:
             return
         if n > 1:
             if path[1] < -1 or path[1] > MAX_OFFSET:
                 return  # outside the object, or too far to track
-            for o in path[2:]:
-                if o < -1 or o > MAX_NESTED_OFFSET:
-                    return
-        t = self._tree(v)
-        old = t.paths.get(path, Unknown)
+            if n == 3 and (path[2] < -1 or path[2] > MAX_NESTED_OFFSET):  # n <= MAX_DEPTH == 3
+                return
+        t = self.trees.get(v)
+        if t is None:
+            t = self._tree(v)
+        paths = t.paths
+        old = paths.get(path, Unknown)
         if old is kind:
             return
         new = join(old, kind)
@@ -315,13 +318,17 @@ class TypeAnalysis:
             self.conflicts.append(f"{_vname(v)} at {list(path)}: {old} and {kind}")
         if path not in t.position:
             t.position[path] = len(t.position)
-        t.paths[path] = new
+        paths[path] = new
         t.version += 1
         t.changed.append(path)
-        if isinstance(v, Instruction):
-            self._push(v)
+        queued, work = self._queued, self._work
+        if isinstance(v, Instruction) and v not in queued:
+            queued.add(v)
+            work.append(v)
         for u, _ in v.uses:
-            self._push(u)
+            if u not in queued:
+                queued.add(u)
+                work.append(u)
 
     def _push(self, inst: Instruction) -> None:
         if inst not in self._queued:
