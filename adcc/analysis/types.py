@@ -70,11 +70,13 @@ def join(a: Kind, b: Kind) -> Kind:
 
 class TypeTree:
     """Paths (tuples of offsets) to kinds; see the module docstring."""
-    __slots__ = ("paths", "version")
+    __slots__ = ("paths", "version", "changed", "position")
 
     def __init__(self, paths: dict | None = None):
         self.paths: dict[tuple[int, ...], Kind] = dict(paths or {})
         self.version = 0  # bumped by TypeAnalysis._set on every change
+        self.changed: list[tuple[int, ...]] = []  # the path of each change, in order (len: version)
+        self.position: dict[tuple[int, ...], int] = {p: k for k, p in enumerate(self.paths)}  # in `paths`
 
     def get(self, path: tuple[int, ...]) -> Kind:
         """Kind at `path`, falling back to -1 ("every offset") entries below the first level."""
@@ -292,17 +294,20 @@ class TypeAnalysis:
         return t
 
     def _set(self, v: Value, path: tuple, kind: Kind) -> None:
+        # the hot spot of the analysis: calls and lookups are inlined
         n = len(path)
         if kind is Unknown or n > MAX_DEPTH or path[0] < 0:
             return
         if n > 1:
             if path[1] < -1 or path[1] > MAX_OFFSET:
                 return  # outside the object, or too far to track
-            for o in path[2:]:
-                if o < -1 or o > MAX_NESTED_OFFSET:
-                    return
-        t = self._tree(v)
-        old = t.paths.get(path, Unknown)
+            if n == 3 and (path[2] < -1 or path[2] > MAX_NESTED_OFFSET):  # n <= MAX_DEPTH == 3
+                return
+        t = self.trees.get(v)
+        if t is None:
+            t = self._tree(v)
+        paths = t.paths
+        old = paths.get(path, Unknown)
         if old is kind:
             return
         new = join(old, kind)
@@ -311,12 +316,19 @@ class TypeAnalysis:
         if new is Conflict and v not in self._conflicted:
             self._conflicted.add(v)  # one report per value
             self.conflicts.append(f"{_vname(v)} at {list(path)}: {old} and {kind}")
-        t.paths[path] = new
+        if path not in t.position:
+            t.position[path] = len(t.position)
+        paths[path] = new
         t.version += 1
-        if isinstance(v, Instruction):
-            self._push(v)
+        t.changed.append(path)
+        queued, work = self._queued, self._work
+        if isinstance(v, Instruction) and v not in queued:
+            queued.add(v)
+            work.append(v)
         for u, _ in v.uses:
-            self._push(u)
+            if u not in queued:
+                queued.add(u)
+                work.append(u)
 
     def _push(self, inst: Instruction) -> None:
         if inst not in self._queued:
@@ -374,6 +386,7 @@ class TypeAnalysis:
             return
         if isinstance(v, Constant) and isinstance(v.type, T.IntType) and v.text in ("0", "false", "zeroinitializer"):
             for b in range(max(1, v.type.bits // 8)):
+                t.position.setdefault((b,), len(t.position))
                 t.paths[(b,)] = Anything
         elif isinstance(v, Constant) and v.is_undef():
             pass
@@ -397,11 +410,12 @@ class TypeAnalysis:
         # the same copy from an unchanged source adds nothing: trees only grow (by join), so
         # what it added last time is still there
         key = (id(st), pd, id(self._tree(dst)), ps, lo, hi, shift)  # trees live as long as self
-        if self._copied.get(key) == st.version:
+        last = self._copied.get(key)
+        if last == st.version:
             return
         self._copied[key] = st.version
         updates = []
-        for p, k in st.paths.items():
+        for p, k in _changed_since(st, last):
             if len(p) <= n or p[:n] != ps:
                 continue
             o = p[n]
@@ -430,6 +444,17 @@ class TypeAnalysis:
         else:
             for b in range(lo, lo + size):
                 self._set(ptr, (0, b), kind)
+
+
+def _changed_since(tree: TypeTree, version: int | None):
+    """The (path, kind) items of `tree` changed since `version` (all when None), in the order of
+    `tree.paths`. A copy from the tree at `version` already joined the others into its
+    destination, which only grows: copying them again would change nothing."""
+    if version is None or 2 * (tree.version - version) >= len(tree.paths):
+        return list(tree.paths.items())
+    position = tree.position
+    paths = tree.paths
+    return [(p, paths[p]) for p in sorted(set(tree.changed[version:]), key=position.__getitem__)]
 
 
 def _vname(v: Value) -> str:
