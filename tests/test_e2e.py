@@ -11,7 +11,7 @@ derivative, prints ``PASS <name>`` and exits 0 iff every check matched.
   that reason.
 * ``test_adcc``: adcc/adcc++ (the console scripts next to ``sys.executable``)
   at -O0..-O3 without SELFTEST (`make test`: -O0, -O2 and one of -O1/-O3 per program,
-  tests/levels.py; `make test-slow` the other). Parametrizations the compiler cannot pass yet
+  tests/levels.py, and -O2 alone for the heavy C++ programs; `make test-slow` the others). Parametrizations the compiler cannot pass yet
   are listed in ``XFAIL`` (strict): delete an entry when it starts passing.
 """
 import os
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from levels import level_marks
+from levels import heavy, level_marks
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 BIN_DIR = Path(sys.executable).parent
@@ -116,7 +116,9 @@ def _adcc_params():
         for opt in ADCC_OPTS:
             reason = XFAIL.get((rel, opt))
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(rel, opt, marks=marks + level_marks(rel, opt), id=f"{rel}{opt}")
+            heavy_level = heavy(E2E_DIR / rel) and opt != "-O2"  # (Boost, the standard containers)
+            slow = [pytest.mark.slow] if heavy_level else level_marks(rel, opt)
+            yield pytest.param(rel, opt, marks=marks + slow, id=f"{rel}{opt}")
 
 
 @pytest.mark.parametrize("rel,opt", list(_adcc_params()))
