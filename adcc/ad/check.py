@@ -296,17 +296,8 @@ def _allocated_layout(module, ptr: Value, found: tuple[int, ...]) -> tuple[int, 
     own accesses show) is kept unless it agrees with that array."""
     if found[0] != 0:
         return found
-    base = ptr
-    while isinstance(base, Instruction) and base.opcode in ("getelementptr", "bitcast", "addrspacecast"):
-        base = base.operands[0]
-    if isinstance(base, GlobalRef):
-        g = module.globals.get(base.gname)
-        ty = g.value_type if g is not None and g.initializer else None
-    elif isinstance(base, Instruction) and base.opcode == "alloca":
-        ty = base.info["alloc_type"]
-    else:
-        return found
-    ty = module.resolve(ty) if ty is not None else None
+    base = _allocation_base(ptr)
+    ty = _allocated_type(module, base)
     while isinstance(ty, T.ArrayType):
         ty = module.resolve(ty.elem)
     if not isinstance(ty, T.FloatType) or ty.kind not in ("float", "double"):
@@ -323,12 +314,28 @@ def _allocated_layout(module, ptr: Value, found: tuple[int, ...]) -> tuple[int, 
     return (size, 1, 0, precision)
 
 
+def _allocation_base(ptr: Value) -> Value:
+    """The object `ptr` points into, through address arithmetic and casts."""
+    while isinstance(ptr, Instruction) and ptr.opcode in ("getelementptr", "bitcast", "addrspacecast"):
+        ptr = ptr.operands[0]
+    return ptr
+
+
+def _allocated_type(module, base: Value) -> T.Type | None:
+    """The IR type a stack slot or a global defined here was allocated with (None: no such object,
+    or a global defined elsewhere, whose size may differ)."""
+    if isinstance(base, GlobalRef):
+        g = module.globals.get(base.gname)
+        return module.resolve(g.value_type) if g is not None and g.value_type is not None and g.initializer else None
+    if isinstance(base, Instruction) and base.opcode == "alloca":
+        return module.resolve(base.info["alloc_type"])
+    return None
+
+
 def size_at_call(b: Builder, module, ptr: Value) -> Value | None:
     """Bytes from `ptr` to the end of the object it points into, when the call site can see the
     object's allocation (stack, global, malloc-like call); else None."""
-    base = ptr
-    while isinstance(base, Instruction) and base.opcode in ("getelementptr", "bitcast", "addrspacecast"):
-        base = base.operands[0]
+    base = _allocation_base(ptr)
     whole = _object_size(b, module, base)
     if whole is None:
         return None
@@ -342,15 +349,13 @@ def size_at_call(b: Builder, module, ptr: Value) -> Value | None:
 def _object_size(b: Builder, module, base: Value) -> Value | None:
     from adcc.ad.common import convert
     i64 = lambda n: Builder.iconst(T.i64, n)  # noqa: E731
+    ty = _allocated_type(module, base)
     if isinstance(base, GlobalRef):
-        g = module.globals.get(base.gname)
-        if g is None or g.value_type is None or not g.initializer:
-            return None  # a function, or a global defined elsewhere (its size may differ)
-        return i64(layout.alloc_size(module, g.value_type))
+        return None if ty is None else i64(layout.alloc_size(module, ty))
     if not isinstance(base, Instruction):
         return None
     if base.opcode == "alloca":
-        size = i64(layout.alloc_size(module, base.info["alloc_type"]))
+        size = i64(layout.alloc_size(module, ty))
         return b.mul(size, convert(b, base.operands[0], T.i64)) if base.operands else size
     if base.opcode != "call" or classify_call(module, base) not in (CallKind.ALLOC, CallKind.REALLOC):
         return None
