@@ -186,7 +186,28 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
                         analysis.spec.readonly_memory and not _caller_writes_shared(analysis),
                         parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
                         replay=analysis.spec.replay,
-                        error=analysis.spec.error)
+                        error=analysis.spec.error, arg_types=_arg_types(analysis, inst, mode, name))
+
+
+def _arg_types(analysis, inst: Instruction, mode: Mode, name: str) -> tuple:
+    """The caller's type facts of a call's arguments, for a callee whose reverse copies memory it
+    cannot type itself (a memcpy through `void *`): its derivative is specialized on them, so
+    that floats copied there are moved as floats (not as the doubles or pointers an untyped copy
+    tells apart at run time)."""
+    from adcc.ad.copies import has_untyped_copy
+    module = analysis.module
+    if mode is not Mode.REVERSE or not module.is_defined(name):
+        return ()
+    callee = module.function(name)
+    if not has_untyped_copy(module, callee):
+        return ()
+    types = analysis.types
+    out = []
+    for a, p in zip(inst.args, callee.args):
+        tree = types._tree(a) if isinstance(p.type, T.PointerType) else None
+        # pointee facts only (the callee learns the rest itself)
+        out.append(tuple((path, k) for path, k in tree.frozen() if len(path) > 1) if tree is not None else ())
+    return tuple(out) if any(out) else ()
 
 
 def _caller_writes_shared(analysis) -> bool:

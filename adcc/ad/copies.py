@@ -19,9 +19,14 @@ class CopyLayout:
 
 
 def copy_layout(module, act, inst: Instruction) -> CopyLayout:
+    return layout_from_types(module, act.types, inst)
+
+
+def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
+    """copy_layout from a type analysis `types` of the function that holds `inst`."""
     from adcc.analysis.types import Float, Integer, Pointer
     from adcc.ir import layout as L
-    k = act.types.copy_element(inst)
+    k = types.copy_element(inst)
     if isinstance(k, Float):
         return CopyLayout("float", T.FloatType(k.kind))
     if k is Pointer or k is Integer:
@@ -29,7 +34,7 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
     n = L.constant_int(inst.args[2])
     if k == "mixed" and n is not None:
         floats, bits = [], []
-        trees = [act.types.value_tree(v) for v in (inst.args[0], inst.args[1])]
+        trees = [types.value_tree(v) for v in (inst.args[0], inst.args[1])]
         off = 0
         while off < n:
             kinds = [t.paths.get((off,), t.paths.get((-1,))) for t in trees]
@@ -58,3 +63,45 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
     if all(nm == "omnipotent char" for nm in names):  # raw bytes: pointers or doubles, told at run time
         return CopyLayout("unknown")
     return CopyLayout("float", T.f64)
+
+
+def has_untyped_copy(module, fn, depth: int = 8) -> bool:
+    """Does `fn`, or a function it calls directly, copy memory whose type its own analysis cannot
+    tell (a copy through `void *` in a helper)? The reverse of such a copy moves words whose type
+    is decided at run time (pointers or doubles): floats copied there would be moved as doubles,
+    so the derivatives of these functions are specialized on the types their callers know
+    (`FunctionSpec.arg_types`). Cached on the module per function object."""
+    cache = getattr(module, "_adcc_untyped_copy", None)
+    if cache is None:
+        cache = module._adcc_untyped_copy = {}
+    return _untyped(module, fn, depth, cache, set())
+
+
+def _untyped(module, fn, depth, cache, stack) -> bool:
+    from adcc.analysis.calls import CallKind, classify_call
+    from adcc.analysis.types import cached_types
+    got = cache.get(fn)
+    if got is not None:
+        return got
+    if fn.fname in stack or depth <= 0:
+        return False
+    stack.add(fn.fname)
+    found = False
+    types = None
+    for inst in fn.instructions():
+        if inst.opcode not in ("call", "invoke"):
+            continue
+        kind = classify_call(module, inst)
+        if kind is CallKind.MEMCPY:
+            if types is None:
+                types = cached_types(module, fn)
+            if layout_from_types(module, types, inst).kind == "unknown":
+                found = True
+                break
+        elif kind is CallKind.DEFINED and module.is_defined(inst.callee_name or ""):
+            if _untyped(module, module.function(inst.callee_name), depth - 1, cache, stack):
+                found = True
+                break
+    stack.discard(fn.fname)
+    cache[fn] = found
+    return found

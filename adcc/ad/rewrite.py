@@ -199,8 +199,8 @@ def _analysis_reports(ctx: ADContext, options) -> list[str]:
             out.append(ActivityAnalysis(ctx.module, fn, spec).format())
         if options.print_types:
             try:
-                from adcc.analysis.types import analyze_types
-                out.append(analyze_types(ctx.module, fn).format())
+                from adcc.analysis.types import cached_types
+                out.append(cached_types(ctx.module, fn, spec.arg_types).format())
             except ImportError:
                 out.append(f"type analysis unavailable for @{spec.name}")
     return out

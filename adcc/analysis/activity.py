@@ -186,7 +186,7 @@ class ActivityAnalysis(ShadowDemands):
     def types(self):
         if self._types is None:
             from adcc.analysis.types import cached_types
-            self._types = cached_types(self.module, self.fn)
+            self._types = cached_types(self.module, self.fn, self.spec.arg_types)
         return self._types
 
     def is_active_call(self, inst: Instruction) -> bool:

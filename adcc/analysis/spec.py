@@ -47,3 +47,6 @@ class FunctionSpec:
                              # logging what it loads) or "replay" (tangents from that log)
     error: bool = False  # forward mode carries floating-point error estimates, not tangents
                          # (__enzyme_error_estimate; adcc.ad.rules.rule.emit_error), in every callee
+    arg_types: tuple = ()  # reverse: what the caller's type analysis knows of each argument (a frozen
+                           # TypeTree per argument, in order), for a callee that copies memory of a
+                           # type it cannot tell itself (adcc.ad.copies.has_untyped_copy); () if none

@@ -817,19 +817,23 @@ def analyze_types(module, fn: Function) -> TypeAnalysis:
     return TypeAnalysis(module, fn)
 
 
-def cached_types(module, fn: Function) -> TypeAnalysis:
+def cached_types(module, fn: Function, arg_types: tuple = ()) -> TypeAnalysis:
     """analyze_types(module, fn), computed once while neither `fn` nor a function its analysis
     followed has changed: the derivatives of one function for several activity patterns (and
-    the checks of each call site) share it. The cache lives on the module object."""
+    the checks of each call site) share it. The cache lives on the module object. `arg_types`
+    (FunctionSpec.arg_types: a frozen tree per argument) seeds the arguments' trees with what a
+    caller knows."""
     cache = getattr(module, "_adcc_types", None)
     if cache is None:
         cache = module._adcc_types = {}
-    hit = cache.get(fn)
+    key = (fn, arg_types) if arg_types else fn
+    hit = cache.get(key)
     if hit is not None and hit[1] == _snapshot(module, hit[2]):
         return hit[0]
-    ta = TypeAnalysis(module, fn)
+    seeds = {k: TypeTree(dict(t)) for k, t in enumerate(arg_types) if t} if arg_types else None
+    ta = TypeAnalysis(module, fn, seeds)
     covered = [fn] + [sub.fn for sub in ta._ctx.cache.values() if sub.fn is not fn]
-    cache[fn] = (ta, _snapshot(module, covered), covered)
+    cache[key] = (ta, _snapshot(module, covered), covered)
     return ta
 
 
