@@ -94,6 +94,19 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
 """, "bits of a floating-point value"),
+    "float_lanes_reinterpreted": ("""
+extern double __enzyme_autodiff(void *, ...);
+typedef float v2f __attribute__((vector_size(8)));
+__attribute__((noinline)) double pack(v2f v) { double d; __builtin_memcpy(&d, &v, 8); return d; }
+__attribute__((noinline)) float first(double d) { v2f v; __builtin_memcpy(&v, &d, 8); return v[0] * v[1]; }
+__attribute__((noinline)) float second(double d) { v2f v; __builtin_memcpy(&v, &d, 8); return v[0] + v[1]; }
+static double f(double x) {  /* two floats in a double: their adjoints would be summed as one double (#9) */
+  v2f v = {(float)x * 2.0f, (float)(x * x)};
+  double d = pack(v);
+  return (double)first(d) + (double)second(d);
+}
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "reinterpretation of"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

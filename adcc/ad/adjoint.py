@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
-                            size_of_const, unsupported, zero_of)
+                            size_of_const, unsupported, zero_of, float_lanes_differ, lane_change_error)
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -417,6 +417,8 @@ class ReverseBuilder:
         if op == "freeze" or op == "bitcast":
             src = inst.operands[0]
             want = act.adjoint_type(src)
+            if op == "bitcast" and float_lanes_differ(want, d.type):
+                raise lane_change_error(self.module, inst, want, d.type)
             self.add_adj(src, d if d.type == want else b.cast("bitcast", d, want))
             return
         if op == "extractvalue":

@@ -244,6 +244,45 @@ def check_atomic(module, analysis, inst: Instruction) -> None:
         raise unsupported(module, inst, f"cannot differentiate an {what} on memory that holds derivatives")
 
 
+def _float_elem(ty: T.Type):
+    elem = ty.elem if isinstance(ty, T.VectorType) else ty
+    return elem if isinstance(elem, T.FloatType) else None
+
+
+def float_lanes_differ(a: T.Type, b: T.Type) -> bool:
+    """Two float (vector) types whose lanes are floats of different kinds (<2 x float> and double,
+    <4 x float> and <2 x double>): the bits of one are not the other's values lane by lane."""
+    ea, eb = _float_elem(a), _float_elem(b)
+    return ea is not None and eb is not None and ea != eb
+
+
+def lane_change_error(module, inst: Instruction, a: T.Type, b: T.Type) -> CompileError:
+    """Reverse mode: the adjoint of a value whose bits hold floats of another kind would be added
+    up in the wrong kind (two float adjoints summed as one double)."""
+    fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
+    what = (f"cannot differentiate a reinterpretation of {a} as {b} in reverse mode: the adjoints of floats "
+            f"of one kind would be added as the other's (#9) (in function '{fn.strip(chr(34))}')")
+    return CompileError(what, _nearby_location(module, inst))
+
+
+def _nearby_location(module, inst: Instruction):
+    """The source location of `inst`, else of the nearest instruction that has one (a cast clang
+    folded from a copy carries none): its users, then the instructions after it in its block."""
+    loc = location_of(module, inst)
+    if loc is not None:
+        return loc
+    near = [u for u, _ in inst.uses]
+    if inst.block is not None:
+        body = list(inst.block.instructions)
+        k = next((i for i, x in enumerate(body) if x is inst), 0)
+        near += body[k + 1:] + body[:k][::-1]
+    for x in near:
+        loc = location_of(module, x)
+        if loc is not None:
+            return loc
+    return None
+
+
 def bit_operation_error(module, inst: Instruction) -> CompileError:
     return unsupported(module, inst, f"cannot differentiate integer operation '{inst.opcode}' on the bits of a "
                                      f"floating-point value (only sign changes through the sign bit are)")
