@@ -190,24 +190,20 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
 
 
 def _arg_types(analysis, inst: Instruction, mode: Mode, name: str) -> tuple:
-    """The caller's type facts of a call's arguments, for a callee whose reverse copies memory it
-    cannot type itself (a memcpy through `void *`): its derivative is specialized on them, so
-    that floats copied there are moved as floats (not as the doubles or pointers an untyped copy
-    tells apart at run time)."""
+    """The caller's type facts of a call's arguments, for a callee that moves memory it cannot
+    type itself (a memcpy through `void *`, an integer load of a float's width): its derivative
+    is specialized on them, so that floats moved there carry their derivatives as floats."""
     from adcc.ad.copies import has_untyped_copy
     module = analysis.module
-    if mode is not Mode.REVERSE or not module.is_defined(name):
+    if not module.is_defined(name):
         return ()
     callee = module.function(name)
     if not has_untyped_copy(module, callee):
         return ()
     types = analysis.types
-    out = []
-    for a, p in zip(inst.args, callee.args):
-        tree = types._tree(a) if isinstance(p.type, T.PointerType) else None
-        # pointee facts only (the callee learns the rest itself)
-        out.append(tuple((path, k) for path, k in tree.frozen() if len(path) > 1) if tree is not None else ())
-    return tuple(out) if any(out) else ()
+    out = tuple(types._tree(a).frozen() if not isinstance(a, Constant) or isinstance(a, GlobalRef) else ()
+                for a, _ in zip(inst.args, callee.args))
+    return out if any(out) else ()
 
 
 def _caller_writes_shared(analysis) -> bool:
@@ -291,10 +287,12 @@ def bit_operation_error(module, inst: Instruction) -> CompileError:
 def sign_change_operand(module, act, inst: Instruction) -> Value:
     """The float bits whose sign `inst` changes (`analysis/signbits.py`); a located error for any
     other operation on them, and for a vector whose lanes are not the floats' (the sign bits of
-    doubles viewed as <4 x i32> lie in every other lane)."""
+    doubles viewed as <4 x i32> lie in every other lane), or an integer that holds several floats."""
     x = sign_operand(inst, act.is_varied)
     if x is None or (isinstance(inst.type, T.VectorType) and act.float_view(x) is None):
         raise bit_operation_error(module, inst)
+    if not isinstance(inst.type, T.VectorType) and isinstance(act.float_view(x), T.VectorType):
+        raise bit_operation_error(module, inst)  # two floats in one integer: the sign bit is one float's
     return x
 
 

@@ -66,15 +66,26 @@ def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
 
 
 def has_untyped_copy(module, fn, depth: int = 8) -> bool:
-    """Does `fn`, or a function it calls directly, copy memory whose type its own analysis cannot
-    tell (a copy through `void *` in a helper)? The reverse of such a copy moves words whose type
-    is decided at run time (pointers or doubles): floats copied there would be moved as doubles,
-    so the derivatives of these functions are specialized on the types their callers know
-    (`FunctionSpec.arg_types`). Cached on the module per function object."""
+    """Does `fn`, or a function it calls directly, move memory whose type its own analysis cannot
+    tell: a copy through `void *` in a helper, or an integer load or store of a float's width
+    (a double or two floats moved as an i64)? Its reverse would move such words as doubles or
+    pointers told apart at run time (a pair of float adjoints added as one double), or as bits
+    without adjoints, so the derivatives of these functions are specialized on the types their
+    callers know (`FunctionSpec.arg_types`). Cached on the module per function object."""
     cache = getattr(module, "_adcc_untyped_copy", None)
     if cache is None:
         cache = module._adcc_untyped_copy = {}
     return _untyped(module, fn, depth, cache, set())
+
+
+def _untyped_integer(types, v) -> bool:
+    """An integer (vector) of a float's lane width that type analysis cannot place."""
+    from adcc.analysis.signbits import lane_bits
+    from adcc.analysis.types import Anything, Unknown
+    ty = v.type
+    if not (isinstance(ty, T.IntType) or isinstance(ty, T.VectorType) and isinstance(ty.elem, T.IntType)):
+        return False
+    return lane_bits(ty) in (16, 32, 64) and types.scalar_kind(v) in (Unknown, Anything)
 
 
 def _untyped(module, fn, depth, cache, stack) -> bool:
@@ -89,7 +100,15 @@ def _untyped(module, fn, depth, cache, stack) -> bool:
     found = False
     types = None
     for inst in fn.instructions():
-        if inst.opcode not in ("call", "invoke"):
+        op = inst.opcode
+        if op in ("load", "store"):
+            if types is None:
+                types = cached_types(module, fn)
+            if _untyped_integer(types, inst if op == "load" else inst.operands[0]):
+                found = True
+                break
+            continue
+        if op not in ("call", "invoke"):
             continue
         kind = classify_call(module, inst)
         if kind is CallKind.MEMCPY:

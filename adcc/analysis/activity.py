@@ -156,7 +156,7 @@ class ActivityAnalysis(ShadowDemands):
 
     def float_view(self, v: Value) -> T.FloatType | None:
         """The float type an integer value really holds (a double moved as i64; an SSE packet of
-        doubles viewed as <2 x i64>), per type analysis."""
+        doubles viewed as <2 x i64>; two floats moved as an i64: <2 x float>), per type analysis."""
         if lane_bits(v.type) not in (16, 32, 64):
             return None
         key = id(v)
@@ -166,8 +166,11 @@ class ActivityAnalysis(ShadowDemands):
         if not isinstance(v, Constant):
             from adcc.analysis.types import Float
             kind = self.types.scalar_kind(v)
-            if isinstance(kind, Float) and T.FLOAT_BITS.get(kind.kind) == lane_bits(v.type):
+            bits = T.FLOAT_BITS.get(kind.kind) if isinstance(kind, Float) else None
+            if bits == lane_bits(v.type):
                 view = _same_lanes(v.type, T.FloatType(kind.kind))
+            elif bits and isinstance(v.type, T.IntType) and v.type.bits % bits == 0:
+                view = T.VectorType(v.type.bits // bits, T.FloatType(kind.kind))  # two floats moved as an i64
         self._views[key] = view
         return view
 
