@@ -120,6 +120,24 @@ static double f(double x) {  /* both floats' sign bits flipped in one i64: refus
 }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
 """, "bits of a floating-point value"),
+    "untyped_copy_of_float_struct": ("""
+#include <stddef.h>
+#include <string.h>
+extern double __enzyme_autodiff(void *, ...);
+static volatile int len = 4;
+__attribute__((noinline)) void copy_bytes(void *d, const void *s, size_t n) { memcpy(d, s, n); }
+typedef struct { float f; int k; } fk;
+static double f(double *x) {  /* a float beside an int, copied through void *: no type to move them by */
+  int n = len;
+  fk a[4], b[4];
+  for (int i = 0; i < n; i++) { a[i].f = (float)x[i]; a[i].k = i; }
+  copy_bytes(b, a, (size_t)n * sizeof(fk));
+  double s = 0;
+  for (int i = 0; i < n; i++) s += (double)a[i].f * (double)b[i].f * (b[i].k + 1);
+  return s;
+}
+int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
+""", "type adcc cannot tell"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

@@ -8,11 +8,11 @@ from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
                             size_of_const, unsupported, zero_of, float_lanes_differ, lane_change_error)
-from adcc.ad.copies import copy_layout
+from adcc.ad.copies import copy_layout, has_narrow_floats, untyped_copy_error
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
-from adcc.ad.tape import RecordLayout, key_type
+from adcc.ad.tape import COPY_SUFFIX, RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
 from adcc.analysis.signbits import INT_OPS
@@ -553,6 +553,11 @@ class ReverseBuilder:
             lay = copy_layout(self.module, act, inst)
             if lay.kind == "bits":
                 return
+            if lay.kind == "unknown" and has_narrow_floats(self.module):
+                raise untyped_copy_error(self.module, inst)
+            if lay.kind == "float" and lay.elem.kind not in COPY_SUFFIX:
+                raise unsupported(self.module, inst, f"cannot differentiate a copy of {lay.elem} values in reverse "
+                                                     f"mode (#9)")
             nb = convert(b, self.rp(n), T.i64)
             fresh = self.s.writes_fresh_object(inst, dst)  # then ddst is never read again: no zeroing
             if not act.has_shadow(src):
@@ -569,7 +574,10 @@ class ReverseBuilder:
                     raise unsupported(self.module, inst, "cannot differentiate a memmove of memory other threads "
                                                          "share (in a parallel region)")
                 op = ("add" if fresh else "move" if _is_memmove(inst) else "copy") + (".shared" if shared else "")
-                elem = "any" if lay.kind == "unknown" else "f32" if lay.elem == T.f32 else "f64"
+                elem = "any" if lay.kind == "unknown" else COPY_SUFFIX[lay.elem.kind]
+                if shared and elem not in ("any", "f32", "f64"):
+                    raise unsupported(self.module, inst, f"cannot differentiate a copy of {lay.elem} values in "
+                                                         f"memory other threads share (in a parallel region)")
                 helper = f"adcc.adjoint.{op}.{elem}"
                 b.call(helper, T.void, [self.rs(dst), self.rs(src), nb], declare=False)
             else:

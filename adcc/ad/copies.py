@@ -2,6 +2,8 @@
 memory), with clang's TBAA names as the fallback when the analysis knows nothing."""
 from __future__ import annotations
 
+import re
+
 from adcc.ir import types as T
 from adcc.ir.values import Instruction
 
@@ -58,8 +60,10 @@ def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
     if any(nm == "any pointer" or nm.startswith(("p1 ", "p2 ")) for nm in names) and \
             not any(nm in ("double", "float") for nm in names):
         return CopyLayout("bits")
-    if names and all(nm == "float" for nm in names):
-        return CopyLayout("float", T.f32)
+    from adcc.analysis.types import TBAA_FLOATS
+    kinds = {TBAA_FLOATS.get(nm) for nm in names}
+    if names and len(kinds) == 1 and None not in kinds:  # one float type throughout (float, long double, ...)
+        return CopyLayout("float", T.FloatType(kinds.pop()))
     if all(nm == "omnipotent char" for nm in names):  # raw bytes: pointers or doubles, told at run time
         return CopyLayout("unknown")
     return CopyLayout("float", T.f64)
@@ -124,3 +128,28 @@ def _untyped(module, fn, depth, cache, stack) -> bool:
     stack.discard(fn.fname)
     cache[fn] = found
     return found
+
+
+_NARROW_FLOAT = re.compile(r"(?<![%@\w.\"$])(?:float|half|bfloat|x86_fp80|fp128|ppc_fp128)\b")
+
+
+def has_narrow_floats(module) -> bool:
+    """Does any function of the program compute with floats other than double (float, half, long
+    double)? Only then can a copy whose type nothing tells hold them. Cached on the module."""
+    got = getattr(module, "_adcc_narrow_floats", None)
+    if got is None:
+        got = any(e.is_definition and not e.name.startswith("adcc.") and _NARROW_FLOAT.search(e.text)
+                  for e in module.functions.values())
+        module._adcc_narrow_floats = got
+    return got
+
+
+def untyped_copy_error(module, inst: Instruction):
+    """The reverse of a copy whose type nothing tells moves each 8-byte word as a double adjoint or
+    a pointer (told apart at run time): wrong for floats (two in a word, or one beside an integer),
+    so it is refused in a program that has floats."""
+    from adcc.ad.common import unsupported
+    return unsupported(module, inst, "cannot differentiate a copy of memory whose type adcc cannot tell in a "
+                                     "program that computes with floats other than double (float, half, long double: "
+                                     "their adjoints would be moved as doubles, #9); copy through a typed pointer, or mark the memory "
+                                     "with __enzyme_float(p, bytes) or __enzyme_double(p, bytes)")

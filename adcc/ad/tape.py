@@ -98,7 +98,7 @@ loop:
   %pd = getelementptr inbounds {fty}, ptr %dd, i64 %i
   %ps = getelementptr inbounds {fty}, ptr %ds, i64 %i
   %vd = load {fty}, ptr %pd, align {size}
-  store {fty} 0.0, ptr %pd, align {size}
+  store {fty} zeroinitializer, ptr %pd, align {size}
   %vs = load {fty}, ptr %ps, align {size}
   %a = fadd {fty} %vs, %vd
   store {fty} %a, ptr %ps, align {size}
@@ -186,6 +186,12 @@ def _add_any_copy_helpers(module) -> None:
         module.add_definitions(ADJOINT_COPY_ANY.format(name=name, zero=zeroes, accumulate=acc))
 
 
+# the float types whose copies have adjoint helpers: (suffix, LLVM type, bytes per element, log2 of it)
+COPY_ELEMENTS = (("f64", "double", 8, 3), ("f32", "float", 4, 2), ("f16", "half", 2, 1),
+                 ("f80", "x86_fp80", 16, 4), ("f128", "fp128", 16, 4))
+COPY_SUFFIX = {fty: ty for ty, fty, _, _ in COPY_ELEMENTS}
+
+
 def ensure_tape_helpers(module) -> None:
     if "adcc.tape.push" in module.functions:
         return
@@ -204,13 +210,15 @@ def ensure_tape_helpers(module) -> None:
     plain = ("  %vs = load {fty}, ptr %ps, align {size}\n  %a = fadd {fty} %vs, %vd\n"
              "  store {fty} %a, ptr %ps, align {size}")
     atomic = "  %a = atomicrmw fadd ptr %ps, {fty} %vd monotonic, align {size}"
-    for name, zero in (("copy", "  store {fty} 0.0, ptr %pd, align {size}"), ("add", "")):
+    for name, zero in (("copy", "  store {fty} zeroinitializer, ptr %pd, align {size}"), ("add", "")):
         for suffix, acc in (("", plain), (".shared", atomic)):
-            for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+            for ty, fty, size, shift in COPY_ELEMENTS:
+                if suffix and ty not in ("f64", "f32"):
+                    continue  # (atomic adds of these: refused where they would be needed)
                 module.add_definitions(ADJOINT_COPY.format(
                     name=name + suffix, ty=ty, fty=fty, size=size, shift=shift, zero=zero.format(fty=fty, size=size),
                     accumulate=acc.format(fty=fty, size=size)))
-    for ty, fty, size, shift in (("f64", "double", 8, 3), ("f32", "float", 4, 2)):
+    for ty, fty, size, shift in COPY_ELEMENTS:
         module.add_definitions(ADJOINT_MOVE.format(ty=ty, fty=fty, size=size, shift=shift))
     _add_any_copy_helpers(module)
 

@@ -577,8 +577,17 @@ def _t_gep(ta: TypeAnalysis, inst: Instruction) -> None:
         kinds = set(firsts.values())
         span = max(firsts) + 1
         stride = min(s for _, s in var)
-        if len(kinds) == 1 and len(firsts) == span and span >= stride:
-            ta._set(base, (0, -1), next(iter(kinds)))
+        kind = next(iter(kinds))
+        if len(kinds) == 1 and len(firsts) == span and (span >= stride or _padded_float(ta, kind, span, stride)):
+            ta._set(base, (0, -1), kind)
+
+
+def _padded_float(ta: TypeAnalysis, kind: Kind, span: int, stride: int) -> bool:
+    """An array of a float type whose elements are padded (x86_fp80: 10 bytes in 16)."""
+    if not isinstance(kind, Float):
+        return False
+    ty = T.FloatType(kind.kind)
+    return span == layout.store_size(ta.module, ty) and stride == layout.alloc_size(ta.module, ty)
 
 
 def _is_pointer_walk(gep: Instruction, base: Value) -> bool:
