@@ -553,7 +553,7 @@ class ReverseBuilder:
             lay = copy_layout(self.module, act, inst)
             if lay.kind == "bits":
                 return
-            if lay.kind == "unknown" and has_narrow_floats(self.module):
+            if lay.kind == "unknown" and has_narrow_floats(self.s.ctx):
                 raise untyped_copy_error(self.module, inst)
             if lay.kind == "float" and lay.elem.kind not in COPY_SUFFIX:
                 raise unsupported(self.module, inst, f"cannot differentiate a copy of {lay.elem} values in reverse "

@@ -45,6 +45,7 @@ class ADContext:
         install_rule_names(module, RULE_NAMES)
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
+        self.reverse_activities: list = []  # the ActivityAnalysis of every reverse synthesis begun
         self.reports: list[str] = []
         self.nested = False  # a derivative of derivative code is being synthesized (higher order)
         self.warnings: list = []    # adcc.diagnostics.CompileWarning, rendered by the driver

@@ -2,8 +2,6 @@
 memory), with clang's TBAA names as the fallback when the analysis knows nothing."""
 from __future__ import annotations
 
-import re
-
 from adcc.ir import types as T
 from adcc.ir.values import Instruction
 
@@ -130,26 +128,35 @@ def _untyped(module, fn, depth, cache, stack) -> bool:
     return found
 
 
-_NARROW_FLOAT = re.compile(r"(?<![%@\w.\"$])(?:float|half|bfloat|x86_fp80|fp128|ppc_fp128)\b")
+def _narrow(ty) -> bool:
+    elem = ty.elem if isinstance(ty, T.VectorType) else ty
+    return isinstance(elem, T.FloatType) and elem.kind != "double"
 
 
-def has_narrow_floats(module) -> bool:
-    """Does any function of the program compute with floats other than double (float, half, long
-    double)? Only then can a copy whose type nothing tells hold them. Cached on the module."""
-    got = getattr(module, "_adcc_narrow_floats", None)
-    if got is None:
-        got = any(e.is_definition and not e.name.startswith("adcc.") and _NARROW_FLOAT.search(e.text)
-                  for e in module.functions.values())
-        module._adcc_narrow_floats = got
-    return got
+def has_narrow_floats(ctx) -> bool:
+    """Do the derivatives being synthesized (the functions whose reverse has begun: the callers of
+    the one at hand among them) carry adjoints of floats other than double (float, half, long
+    double)? Only then can a copy whose type nothing tells hold them (floats that no derivative
+    varies, such as a hash table's load factor, do not count)."""
+    seen = getattr(ctx, "_narrow_checked", 0)
+    found = getattr(ctx, "_narrow_found", False)
+    acts = ctx.reverse_activities
+    for act in acts[seen:]:
+        if found:
+            break
+        fn = act.fn
+        found = any(act.is_varied(v) and (_narrow(v.type) or _narrow(act.adjoint_type(v)))
+                    for v in list(fn.args) + list(fn.instructions()))
+    ctx._narrow_checked, ctx._narrow_found = len(acts), found
+    return found
 
 
 def untyped_copy_error(module, inst: Instruction):
     """The reverse of a copy whose type nothing tells moves each 8-byte word as a double adjoint or
     a pointer (told apart at run time): wrong for floats (two in a word, or one beside an integer),
-    so it is refused in a program that has floats."""
+    so it is refused where derivatives carry such floats."""
     from adcc.ad.common import unsupported
     return unsupported(module, inst, "cannot differentiate a copy of memory whose type adcc cannot tell in a "
-                                     "program that computes with floats other than double (float, half, long double: "
+                                     "derivative that carries floats other than double (float, half, long double: "
                                      "their adjoints would be moved as doubles, #9); copy through a typed pointer, or mark the memory "
                                      "with __enzyme_float(p, bytes) or __enzyme_double(p, bytes)")

@@ -101,6 +101,7 @@ class ReverseSynthesizer:
         self.spec = spec
         self.primal = prepared_function(self.module, spec.name)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
+        ctx.reverse_activities.append(self.act)
         # shadows of stack objects on the heap instead of the LIFO shadow stack once a derivative
         # of derivative code is being built: that code's own stack shadows (its primal here) are
         # allocated and released in program order, interleaved with ours (ADContext.nested)
