@@ -138,6 +138,26 @@ static double f(double *x) {  /* a float beside an int, copied through void *: n
 }
 int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
 """, "type adcc cannot tell"),
+    "byte_loop_copy": ("""
+#include <stddef.h>
+extern double __enzyme_autodiff(void *, ...);
+static volatile int len = 4;
+__attribute__((noinline)) void byte_loop(void *d, const void *s, size_t n) {
+  unsigned char *dc = d;
+  const unsigned char *sc = s;
+  for (size_t i = 0; i < n; i++) dc[i] = sc[i];  /* doubles moved byte by byte: refused in reverse mode */
+}
+static double f(double *x) {
+  int n = len;
+  double a[4], b[4];
+  for (int i = 0; i < n; i++) a[i] = x[i] * (i + 1);
+  byte_loop(b, a, (size_t)n * sizeof(double));
+  double s = 0;
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
+""", "narrower than a float"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

@@ -357,6 +357,10 @@ class ReverseBuilder:
         op, act, b = inst.opcode, self.act, self.b
         if op == "store":
             val, ptr = inst.operands
+            if act.has_shadow(ptr) and act.has_int_shadow(val) and _piecewise_bytes(act, val):
+                raise unsupported(self.module, inst, "cannot differentiate a copy of memory in pieces narrower than a "
+                                                     "float (bytes) in reverse mode: the adjoints of the floats it "
+                                                     "may hold cannot follow them (#9); copy with memcpy")
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
                 sp, align = self.rs(ptr), shadow_alignment(self.module, inst)
@@ -690,6 +694,15 @@ class ReverseBuilder:
 
 
 PASSIVE = "adcc.passive"
+
+
+def _piecewise_bytes(act, val: Value) -> bool:
+    """An integer narrower than any float, loaded from memory with a shadow, that type analysis
+    does not know to be an integer: a piece of a byte-wise copy of what may be floats."""
+    from adcc.analysis.types import Integer, Pointer
+    from adcc.analysis.signbits import lane_bits
+    bits = lane_bits(val.type)
+    return bits is not None and bits < 16 and act.types.scalar_kind(val) not in (Integer, Pointer)
 
 
 def _is_memmove(inst: Instruction) -> bool:
