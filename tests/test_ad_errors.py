@@ -158,6 +158,26 @@ static double f(double *x) {
 }
 int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
 """, "narrower than a float"),
+    "untyped_word_of_float_struct": ("""
+#include <stdlib.h>
+#include <string.h>
+extern double __enzyme_autodiff(void *, ...);
+static volatile int len = 4;
+typedef struct { float f; int k; } fk;
+__attribute__((noinline)) void copy8(void *d, const void *s) { memcpy(d, s, 8); }  /* one i64 */
+static double f(double *x) {  /* heap structs nothing types: the i64 holds a float and an int */
+  int n = len;
+  fk *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  for (int i = 0; i < n; i++) { a[i].f = (float)x[i]; a[i].k = i; }
+  for (int i = 0; i < n; i++) copy8(&b[i], &a[i]);
+  double s = 0;
+  for (int i = 0; i < n; i++) s += (double)a[i].f * (double)b[i].f * (b[i].k + 1);
+  free(a);
+  free(b);
+  return s;
+}
+int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
+""", "type adcc cannot tell"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

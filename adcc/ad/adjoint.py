@@ -357,10 +357,13 @@ class ReverseBuilder:
         op, act, b = inst.opcode, self.act, self.b
         if op == "store":
             val, ptr = inst.operands
-            if act.has_shadow(ptr) and act.has_int_shadow(val) and _piecewise_bytes(act, val):
-                raise unsupported(self.module, inst, "cannot differentiate a copy of memory in pieces narrower than a "
-                                                     "float (bytes) in reverse mode: the adjoints of the floats it "
-                                                     "may hold cannot follow them (#9); copy with memcpy")
+            if act.has_shadow(ptr) and act.has_int_shadow(val):
+                if _piecewise_bytes(act, val):
+                    raise unsupported(self.module, inst, "cannot differentiate a copy of memory in pieces narrower "
+                                                         "than a float (bytes) in reverse mode: the adjoints of the "
+                                                         "floats it may hold cannot follow them (#9); copy with memcpy")
+                if _untyped_word(act, val) and has_narrow_floats(self.s.ctx):
+                    raise untyped_copy_error(self.module, inst)
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
                 sp, align = self.rs(ptr), shadow_alignment(self.module, inst)
@@ -703,6 +706,13 @@ def _piecewise_bytes(act, val: Value) -> bool:
     from adcc.analysis.signbits import lane_bits
     bits = lane_bits(val.type)
     return bits is not None and bits < 16 and act.types.scalar_kind(val) not in (Integer, Pointer)
+
+
+def _untyped_word(act, val: Value) -> bool:
+    """An integer moved from memory with a shadow to memory with a shadow that type analysis cannot
+    place at all (a float beside an int moved as an i64): it carries no adjoint."""
+    from adcc.analysis.types import Unknown
+    return act.types.scalar_kind(val) is Unknown
 
 
 def _is_memmove(inst: Instruction) -> bool:

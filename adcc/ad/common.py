@@ -201,10 +201,21 @@ def _arg_types(analysis, inst: Instruction, mode: Mode, name: str) -> tuple:
     callee = module.function(name)
     if not has_untyped_copy(module, callee):
         return ()
+    if callee is analysis.fn:
+        return ()  # direct recursion: one derivative (what it copies untyped is told at run time or refused)
     types = analysis.types
     out = tuple(types._tree(a).frozen() if not isinstance(a, Constant) or isinstance(a, GlobalRef) else ()
                 for a, _ in zip(inst.args, callee.args))
-    return out if any(out) else ()
+    if not any(out):
+        return ()
+    seen = module.__dict__.setdefault("_adcc_arg_types", {}).setdefault(name, set())
+    if out not in seen and len(seen) >= MAX_TYPE_SPECIALIZATIONS:
+        return ()  # (mutual recursion that shifts the facts at every level: the unspecialized one)
+    seen.add(out)
+    return out
+
+
+MAX_TYPE_SPECIALIZATIONS = 8  # derivatives of one function specialized on its callers' type facts
 
 
 def _caller_writes_shared(analysis) -> bool:
