@@ -178,6 +178,8 @@ class Packing:
 def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) -> FunctionSpec:
     """Activities of a call to a defined function, from the caller's activity analysis."""
     module = analysis.module
+    if mode is Mode.REVERSE:
+        _refuse_reshaped_by_value(analysis, inst)
     acts = call_activities(analysis, inst, mode)
     ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
     ret_shadow = (isinstance(inst.type, T.PointerType) or pointer_aggregate(module, inst.type)) and \
@@ -187,6 +189,19 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
                         parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
                         replay=analysis.spec.replay,
                         error=analysis.spec.error)
+
+
+def _refuse_reshaped_by_value(analysis, inst: Instruction) -> None:
+    """An active integer passed or returned by value whose floats are not its lanes (two floats as
+    one i64): the callee's analysis may see other floats in it (a double), and the adjoint it gives
+    back would be added as those. A located error in reverse mode (forward tangents are the bits)."""
+    for v in (*inst.args, inst):
+        if isinstance(v.type, (T.IntType, T.VectorType)) and analysis.is_varied(v) and \
+                not analysis.view_keeps_lanes(v):
+            what = "return value" if v is inst else "argument"
+            raise unsupported(analysis.module, inst, f"cannot differentiate a call whose {what} of type {v.type} "
+                                                     f"holds {analysis.float_view(v)} in reverse mode (floating-point "
+                                                     f"values passed as the bits of an integer of another width)")
 
 
 def _caller_writes_shared(analysis) -> bool:
