@@ -181,6 +181,26 @@ void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff(
     assert re.search(r"m\.c:9:\d+: error: .*'sq' inside an OpenMP parallel region", r.stderr), r.stderr
 
 
+@needs_libomp
+def test_blas_in_a_region_is_a_located_error(tmp_path):
+    """A BLAS call's reverse accumulates into shadows other threads may share: refused inside a
+    region in reverse mode (forward mode differentiates it)."""
+    (tmp_path / "m.c").write_text("""extern void __enzyme_autodiff(void *, ...);
+double cblas_ddot(int, const double *, int, const double *, int);
+double f(double *x, double *y, int n) {
+  double s = 0;
+#pragma omp parallel for reduction(+ : s)
+  for (int i = 0; i < n; i++)
+    s += cblas_ddot(4, x + 4 * i, 1, y, 1);
+  return s;
+}
+void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff((void *)f, x, dx, y, dy, n); }
+""")
+    r = _adcc(["-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:7:\d+: error: .*'cblas_ddot' inside an OpenMP parallel region", r.stderr), r.stderr
+
+
 def _archer() -> Path | None:
     r = subprocess.run(["clang-22", "-print-resource-dir"], capture_output=True, text=True)
     lib = Path(r.stdout.strip()).parents[1] / "libarcher.so" if r.returncode == 0 else None
