@@ -203,3 +203,27 @@ void g(double *x, double *dx, int n) { __enzyme_fwddiff((void *)f, enzyme_width,
     r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)
     assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
     assert re.search(r"m\.c:5:\d+: error: .*vector forward mode", r.stderr), r.stderr
+
+
+@needs_mpi
+def test_mpi_in_an_openmp_region_is_a_located_error(tmp_path):
+    """Hybrid code: an MPI call inside an OpenMP parallel region is refused in reverse mode (its
+    reverse would accumulate into shadows the team's threads share)."""
+    (tmp_path / "m.c").write_text("""#include <mpi.h>
+extern void __enzyme_autodiff(void *, ...);
+double f(double *x, int n) {
+  double s = 0;
+#pragma omp parallel
+  {
+    double t = x[0];
+    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#pragma omp atomic
+    s += t;
+  }
+  return s * x[1];
+}
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, x, dx, n); }
+""")
+    r = _build(["mpicc", "-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:8:\d+: error: .*'MPI_Allreduce' inside an OpenMP parallel region", r.stderr), r.stderr
