@@ -160,6 +160,39 @@ void g(double *A, double *dA, double *x, double *dx, double *y, double *dy, floa
     assert "call void @sger_64_(" in rev and "@sger_(" not in rev and "@cblas_dger(" not in rev
 
 
+GEMM = """
+extern int enzyme_dup, enzyme_const;
+extern void __enzyme_autodiff(void *, ...);
+extern void __enzyme_fwddiff(void *, ...);
+void cblas_dgemm(int, int, int, int, int, int, double, const double *, int, const double *, int, double, double *, int);
+void dgemm_(const char *, const char *, const int *, const int *, const int *, const double *, const double *,
+            const int *, const double *, const int *, const double *, double *, const int *);
+void f(const double *A, const double *B, double *C, int n) {
+  double one = 1.0, zero = 0.0;
+  %s
+}
+void g(double *A, double *dA, double *B, double *dB, double *C, double *dC, int n) {
+  __enzyme_autodiff((void *)f, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC, enzyme_const, n);
+}
+void h(double *A, double *dA, double *B, double *dB, double *C, double *dC, int n) {
+  __enzyme_fwddiff((void *)f, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC, enzyme_const, n);
+}"""
+
+
+@pytest.mark.parametrize("call,callee", [
+    ("cblas_dgemm(102, 111, 112, n, n, n, 1.0, A, n, B, n, 0.0, C, n);", "@cblas_dgemm("),
+    ('dgemm_("N", "T", &n, &n, &n, &one, A, &n, B, &n, &zero, C, &n);', "@dgemm_("),
+], ids=["cblas", "fortran"])
+def test_derivative_of_gemm_is_gemm_calls(call, callee, tmp_path):
+    """The reverse of a gemm is two gemms (the adjoints of A and B), its tangent two more: BLAS
+    calls of the program's interface, no scalar loop over the matrices."""
+    ir = _module(GEMM % call, tmp_path)
+    rev, fwd = _body(ir, "adcc.rev.f"), _body(ir, "adcc.fwd.f")
+    assert rev.count(callee) == 2 and fwd.count(callee) == 3, (rev, fwd)   # fwd: the primal and two tangents
+    for body in (rev, fwd):
+        assert not re.search(r"\b(fmul|fadd|phi)\b", body), body
+
+
 def test_uncovered_routine_is_a_located_error(tmp_path):
     (tmp_path / "m.c").write_text("""
 extern void __enzyme_autodiff(void *, ...);
