@@ -193,6 +193,36 @@ def test_derivative_of_gemm_is_gemm_calls(call, callee, tmp_path):
         assert not re.search(r"\b(fmul|fadd|phi)\b", body), body
 
 
+# the routines of the reference BLAS (netlib), levels 1-3: what every BLAS library provides
+REFERENCE_BLAS = {"rotg", "rotmg", "rot", "rotm", "swap", "scal", "copy", "axpy", "dot", "nrm2", "asum",
+                  "gemv", "gbmv", "symv", "sbmv", "spmv", "trmv", "tbmv", "tpmv", "trsv", "tbsv", "tpsv", "ger",
+                  "syr", "spr", "syr2", "spr2", "gemm", "symm", "syrk", "syr2k", "trmm", "trsm"}
+
+
+def _blas_symbol(name: str) -> str | None:
+    """The routine a CBLAS or Fortran BLAS spelling names (cblas_dgemm, sgemv_64_: gemm, gemv), or None
+    for a symbol that is no BLAS spelling."""
+    m = re.fullmatch(r"cblas_[sd]([a-z0-9]+?)(?:64_)?", name) or re.fullmatch(r"[sdcz]([a-z0-9]+?)_(?:64_)?", name)
+    return m.group(1) if m else None
+
+
+@needs_openblas
+def test_derivatives_call_only_reference_blas(tmp_path):
+    """What the derivatives of every covered routine call is standard BLAS (no OpenBLAS extension
+    such as cblas_daxpby, no library-specific symbol): the rules do not depend on the BLAS linked."""
+    called = set()
+    for program in ("level1", "level2", "level3", "kernels", "fortran"):
+        r = _adcc(["-O1", f"-I{BLAS_DIR}", "-c", str(BLAS_DIR / f"{program}.c"), "-o", f"{program}.o"], tmp_path)
+        assert r.returncode == 0, r.stderr
+        nm = subprocess.run(["llvm-nm-22", "-u", "--just-symbol-name", f"{program}.o"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout.split()
+        called |= set(nm)
+    assert not [s for s in called if "openblas" in s.lower() or "goto" in s.lower()], sorted(called)
+    blas = {s: _blas_symbol(s) for s in called if _blas_symbol(s) is not None}
+    assert {"gemm", "ger", "syr2k", "axpy"} <= set(blas.values()), sorted(blas)   # the derivatives' own calls
+    assert all(r in REFERENCE_BLAS for r in blas.values()), sorted(blas)
+
+
 def test_uncovered_routine_is_a_located_error(tmp_path):
     (tmp_path / "m.c").write_text("""
 extern void __enzyme_autodiff(void *, ...);
