@@ -135,6 +135,33 @@ def test_derivatives_of_a_region_are_regions(tmp_path):
     assert re.search(r"@__kmpc_fork_call\([^)]*@adcc\.fwd\.f\.omp_outlined", _body(ir, "adcc.fwd.f."))
 
 
+HEAT_STEP = """
+extern void __enzyme_autodiff(void *, ...);
+void f(double *u, double *w, double alpha, int n) {
+#pragma omp parallel for
+  for (int i = 1; i < n - 1; i++) w[i] = u[i] + alpha * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+}
+void g(double *u, double *du, double *w, double *dw, double a, int n) { __enzyme_autodiff((void *)f, u, du, w, dw, a, n); }
+"""
+
+
+@needs_libomp
+def test_stencil_reverse_adds_plainly_inside_chunks(tmp_path):
+    """docs/openmp.md, Adjoints of shared memory: the reverse of a stencil step adds into u's adjoint
+    with plain loads and stores in the middle of a thread's chunk and atomically near its ends only;
+    alpha's adjoint is summed in a register over the chunk and added atomically once."""
+    rev = _body(_module(HEAT_STEP, tmp_path, "-O2"), "adcc.rev.f.omp_outlined")
+    defs = dict(re.findall(r"^\s*(%[\w.]+) = (\w+)", rev, re.M))
+    plain = [p for v, p in re.findall(r"store double (%[\w.]+), ptr (%[\w.]+)", rev) if defs.get(v) == "fadd"]
+    atomic = re.findall(r"atomicrmw fadd ptr (%[\w.]+), double (%[\w.]+)", rev)
+    assert len(set(plain)) == 3, rev                                  # u[i-1], u[i], u[i+1]: plain
+    assert {p for p, _ in atomic} >= set(plain), rev                  # ... and atomic near the chunk's ends
+    once = [v for p, v in atomic if p not in plain]                   # alpha's adjoint
+    assert len(once) == 1, rev
+    acc = re.search(re.escape(once[0]) + r" = fadd [^\n]*?(%[\w.]+), (%[\w.]+)$", rev, re.M)
+    assert acc and any(defs.get(o) == "phi" for o in acc.groups()), rev   # a running sum, not per iteration
+
+
 REFUSED = [
     ("task", "#pragma omp parallel\n#pragma omp single\n{\n#pragma omp task\n y[0] = x[0] * x[1];\n}",
      "OpenMP tasks"),
