@@ -228,6 +228,40 @@ void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff(
     assert re.search(r"m\.c:7:\d+: error: .*'cblas_ddot' inside an OpenMP parallel region", r.stderr), r.stderr
 
 
+@needs_libomp
+def test_reverse_with_fewer_threads_is_a_runtime_error(tmp_path):
+    """The reverse of a region needs the team size of its forward pass: a reverse granted fewer
+    threads (here: split mode, the reverse called inside another active region, where nested
+    regions get one thread) stops with an adcc runtime error instead of a wrong derivative."""
+    (tmp_path / "m.c").write_text("""#include <omp.h>
+#include <stdio.h>
+extern void *__enzyme_augmentfwd(void *, ...);
+extern void __enzyme_reverse(void *, ...);
+extern int enzyme_dup, enzyme_const;
+double f(double *x, int n) {
+  double s = 0;
+#pragma omp parallel for reduction(+ : s)
+  for (int i = 0; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+int main(void) {
+  double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dx[8] = {0};
+  void *tape = __enzyme_augmentfwd((void *)f, enzyme_dup, x, dx, enzyme_const, 8);
+#pragma omp parallel num_threads(2)
+  if (omp_get_thread_num() == 0) __enzyme_reverse((void *)f, enzyme_dup, x, dx, enzyme_const, 8, 1.0, tape);
+  printf("dx[0] = %g\\n", dx[0]);
+  return 0;
+}
+""")
+    r = _adcc(["-fopenmp", "-O1", "m.c", "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=TIMEOUT,
+                         env={**ENV, "OMP_MAX_ACTIVE_LEVELS": "1"})
+    assert run.returncode != 0 and "dx[0]" not in run.stdout, run.stdout + run.stderr
+    assert "adcc runtime error: the reverse pass of an OpenMP parallel region got a different number of threads" \
+        in run.stderr, run.stderr
+
+
 def _archer() -> Path | None:
     r = subprocess.run(["clang-22", "-print-resource-dir"], capture_output=True, text=True)
     lib = Path(r.stdout.strip()).parents[1] / "libarcher.so" if r.returncode == 0 else None
