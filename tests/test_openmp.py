@@ -171,13 +171,27 @@ REFUSED = [
      "atomic compare-and-exchange"),
     ("firstprivate", "double a = x[0];\n#pragma omp parallel for firstprivate(a)\nfor (int i = 0; i < n; i++)"
                      " y[i] = a * x[i];", "captures a floating-point variable by value"),
+    ("taskloop", "#pragma omp parallel\n#pragma omp single\n#pragma omp taskloop\nfor (int i = 0; i < n; i++)"
+                 " y[i] = x[i] * x[i];", "OpenMP tasks"),
+    ("taskwait", "#pragma omp parallel\n{\n#pragma omp taskwait\n y[0] = x[0] * x[1];\n}", "OpenMP tasks"),
+    ("teams", "#pragma omp teams distribute parallel for\nfor (int i = 0; i < n; i++) y[i] = x[i] * x[i];",
+     "OpenMP teams and distribute"),
+    ("copyprivate", "double a;\n#pragma omp parallel private(a)\n{\n#pragma omp single copyprivate(a)\n a = 2.0;\n"
+                    " y[omp_get_thread_num()] = a * x[0];\n}", "copyprivate"),
+    ("cancel", "#pragma omp parallel for\nfor (int i = 0; i < n; i++) {\n y[i] = x[i] * x[i];\n"
+               "#pragma omp cancel for if (i > 5)\n}", "cancellation"),
+    ("lock", "omp_lock_t l;\nomp_init_lock(&l);\n#pragma omp parallel for\nfor (int i = 0; i < n; i++) {"
+             " omp_set_lock(&l); y[0] += x[i]; omp_unset_lock(&l); }", "'omp_init_lock'"),
+    ("atomic_capture", "#pragma omp parallel for\nfor (int i = 0; i < n; i++) {\n double v;\n#pragma omp atomic capture\n"
+                       " { v = y[0]; y[0] += x[i]; }\n y[i + 1] = v * x[i];\n}", "atomic update whose old value is used"),
 ]
 
 
 @needs_libomp
 @pytest.mark.parametrize("name,body,message", REFUSED, ids=[r[0] for r in REFUSED])
 def test_unsupported_constructs_are_located_errors(name, body, message, tmp_path):
-    (tmp_path / "m.c").write_text(f"""extern void __enzyme_autodiff(void *, ...);
+    (tmp_path / "m.c").write_text(f"""#include <omp.h>
+extern void __enzyme_autodiff(void *, ...);
 void f(double *x, double *y, int n) {{
 {body}
 }}
