@@ -154,10 +154,15 @@ class ActivityAnalysis(ShadowDemands):
     def has_int_shadow(self, v: Value) -> bool:
         return id(v) in self.int_shadowed
 
-    def float_view(self, v: Value) -> T.FloatType | None:
-        """The float type an integer value really holds (a double moved as i64; an SSE packet of
-        doubles viewed as <2 x i64>; two floats moved as an i64: <2 x float>), per type analysis."""
-        if lane_bits(v.type) not in (16, 32, 64):
+    def float_view(self, v: Value) -> T.Type | None:
+        """The float type an integer value really holds, per type analysis: the same lanes (a
+        double moved as i64; an SSE packet of doubles viewed as <2 x i64>) or, where the integer's
+        lanes are not the floats' width, the floats of the same size (two doubles loaded as
+        <4 x i32>, as Eigen's packet swizzles do; two floats moved as one i64). A reshaped view
+        (`view_keeps_lanes` false) has no lane-wise meaning: the synthesizers move it whole or
+        refuse the operation."""
+        bits = lane_bits(v.type)
+        if bits is None:
             return None
         key = id(v)
         if key in self._views:
@@ -166,13 +171,25 @@ class ActivityAnalysis(ShadowDemands):
         if not isinstance(v, Constant):
             from adcc.analysis.types import Float
             kind = self.types.scalar_kind(v)
-            bits = T.FLOAT_BITS.get(kind.kind) if isinstance(kind, Float) else None
-            if bits == lane_bits(v.type):
+            width = T.FLOAT_BITS.get(kind.kind) if isinstance(kind, Float) else None
+            total = bits * (v.type.count if isinstance(v.type, T.VectorType) else 1)
+            if width == bits:
                 view = _same_lanes(v.type, T.FloatType(kind.kind))
-            elif bits and isinstance(v.type, T.IntType) and v.type.bits % bits == 0:
-                view = T.VectorType(v.type.bits // bits, T.FloatType(kind.kind))  # two floats moved as an i64
+            elif width is not None and total % width == 0 and not \
+                    (isinstance(v.type, T.VectorType) and v.type.scalable):
+                n = total // width
+                view = T.FloatType(kind.kind) if n == 1 else T.VectorType(n, T.FloatType(kind.kind))
         self._views[key] = view
         return view
+
+    def view_keeps_lanes(self, v: Value) -> bool:
+        """Whether an integer's float view (if any) has the integer's own lanes: lane k of the
+        integer is float k, so lane-wise operations (shuffles, element access, sign bits) carry over."""
+        view = self.float_view(v)
+        if view is None:
+            return True
+        lanes = v.type.count if isinstance(v.type, T.VectorType) else None
+        return lanes == (view.count if isinstance(view, T.VectorType) else None)
 
     def adjoint_type(self, v: Value) -> T.Type:
         """The type a value's adjoint has: its own, or its float view (an active integer that type
@@ -274,9 +291,14 @@ class ActivityAnalysis(ShadowDemands):
                 self._demand_loaded(inst.args[1])
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE) and \
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
-                for a in inst.args:
+                # a rule callee that says what it writes (BLAS, MPI) only reads its other pointer
+                # operands: a stack object among them needs a shadow only if active data reaches it
+                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand)
+                written = rule_names(module).written_args(inst.callee_name or "") \
+                    if kind is CallKind.RULE and not is_pointer(ty) else None
+                for k, a in enumerate(inst.args):
                     if is_pointer(a.type):
-                        self._demand(a)
+                        self._demand(a, weak=written is not None and k not in written)
             if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
                 for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
                     if k < len(inst.args) and is_pointer(inst.args[k].type):
@@ -339,9 +361,16 @@ class ActivityAnalysis(ShadowDemands):
                 # an address computed from a shadowed pointer's (an aligned buffer kept as uintptr_t):
                 # its shadow is the shadow's address at the same offset
                 self.int_shadowed.add(id(inst))
-        elif op in FLOAT_OPS and (self.carries_float(inst) or (op == "bitcast" and lane_bits(ty) is not None)):
-            # (the bits of an active float as integers type analysis cannot place: active, so
-            # that what they become is differentiated or refused, never a silent zero)
+        elif op in FLOAT_OPS and (self.carries_float(inst) or (op == "bitcast" and lane_bits(ty) is not None) or
+                                  any(id(o) in self.varied and not self.view_keeps_lanes(o) for o in inst.operands)):
+            # (the bits of an active float as integers type analysis cannot place, or lanes of an
+            # integer that split its floats: active, so that what they become is differentiated or
+            # refused, never a silent zero)
+            if any(id(o) in self.varied for o in inst.operands):
+                self.varied.add(id(inst))
+        elif op in ("trunc", "zext", "sext") and self.carries_float(inst):
+            # floats cut out of (or widened into) an integer that holds them (one float of two
+            # moved as i64): active, so that the synthesizers refuse it rather than drop it
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
