@@ -107,19 +107,6 @@ static double f(double x) {  /* two floats in a double: their adjoints would be 
 }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
 """, "reinterpretation of"),
-    "sign_bits_of_float_pair": ("""
-#include <stdint.h>
-#include <string.h>
-extern double __enzyme_autodiff(void *, ...);
-__attribute__((noinline)) uint64_t get8(const float *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-__attribute__((noinline)) void put8(float *p, uint64_t v) { memcpy(p, &v, 8); }
-static double f(double x) {  /* both floats' sign bits flipped in one i64: refused */
-  float a[2] = {(float)x * 2.0f, (float)(x * x)}, b[2];
-  put8(b, get8(a) ^ 0x8000000080000000ull);
-  return (double)(b[0] * 3.0f + b[1]);
-}
-int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
-""", "bits of a floating-point value"),
     "untyped_copy_of_float_struct": ("""
 #include <stddef.h>
 #include <string.h>
