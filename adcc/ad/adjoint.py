@@ -363,7 +363,7 @@ class ReverseBuilder:
                     raise unsupported(self.module, inst, "cannot differentiate a copy of memory in pieces narrower "
                                                          "than a float (bytes) in reverse mode: the adjoints of the "
                                                          "floats it may hold cannot follow them (#9); copy with memcpy")
-                if _untyped_word(act, val) and has_narrow_floats(self.s.ctx):
+                if _untyped_word(self.module, act, inst, val) and has_narrow_floats(self.s.ctx):
                     raise untyped_copy_error(self.module, inst)
             if act.has_shadow(ptr) and act.carries_float(val):
                 ty = act.adjoint_type(val)
@@ -714,11 +714,20 @@ def _piecewise_bytes(act, val: Value) -> bool:
     return bits is not None and bits < 16 and act.types.scalar_kind(val) not in (Integer, Pointer)
 
 
-def _untyped_word(act, val: Value) -> bool:
-    """An integer moved from memory with a shadow to memory with a shadow that type analysis cannot
-    place at all (a float beside an int moved as an i64): it carries no adjoint."""
+def _untyped_word(module, act, store: Instruction, val: Value) -> bool:
+    """An integer moved from memory with a shadow to memory with a shadow that nothing types: type
+    analysis cannot place it, and neither the store nor the load that produced it has a TBAA type
+    other than raw bytes (a float beside an int moved as an i64): it carries no adjoint."""
+    from adcc.analysis.metadata import metadata_index
     from adcc.analysis.types import Unknown
-    return act.types.scalar_kind(val) is Unknown
+    if act.types.scalar_kind(val) is not Unknown:
+        return False
+    index = metadata_index(module)
+    for access in (store, val):
+        if isinstance(access, Instruction) and \
+                any(nm != "omnipotent char" for nm in index.tbaa_type_names(access)):
+            return False  # (typed by the front end: an integer field, a Fortran descriptor's bounds)
+    return True
 
 
 def _is_memmove(inst: Instruction) -> bool:
