@@ -123,7 +123,7 @@ def _call_stores_into(module, call: Instruction, v: Value, seen: frozenset) -> b
     slots = [k for k, a in enumerate(call.args) if a is v]
     if call.callee_name is None or not slots:
         return True  # called through
-    name = call.callee_name.strip('"')
+    name = call.callee_name
     kind = classify_call(module, call)
     if kind in (CallKind.INACTIVE, CallKind.FREE):
         return False  # writes no active data (frees of a stack object do not happen)
@@ -131,10 +131,10 @@ def _call_stores_into(module, call: Instruction, v: Value, seen: frozenset) -> b
         return 0 in slots
     if kind is CallKind.DEFINED:
         return any(stores_into_argument(module, name, k, seen) for k in slots)
-    if kind is CallKind.RULE and name.startswith("_FortranA"):
+    if kind is CallKind.RULE and name.strip('"').startswith("_FortranA"):
         # flang's runtime changes a descriptor it is given only to point it at other memory
         # (ALLOCATE, assignment with reallocation, association, results); the rest read theirs
-        return any(k in fresh_memory_arguments(name) for k in slots)
+        return any(k in fresh_memory_arguments(name.strip('"')) for k in slots)
     if kind is CallKind.RULE:
         written = rule_written_args(module, call)
         return written is None or any(w is v for w in written)
