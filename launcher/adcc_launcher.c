@@ -305,6 +305,26 @@ static int native_mentions_enzyme(const unsigned char *d, uint64_t n) {
     return mentions(d, 0, lo) || mentions(d, hi, n);
 }
 
+/* Whether the source file itself names the Enzyme API (objfile.py: source_mentions_enzyme):
+ * such a unit almost always calls it, and compiling it with clang first would be thrown away.
+ * A mention in a comment only costs the AD pipeline's compile; no mention proves nothing (a
+ * header may call it), so the object is still scanned. Unreadable: 0 (clang reports it). */
+static int source_mentions_enzyme(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int result = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            result = memmem(map, (size_t)st.st_size, ENZYME, ENZYME_LEN) != NULL;
+            munmap(map, (size_t)st.st_size);
+        }
+    }
+    close(fd);
+    return result;
+}
+
 /* 1: the object needs the AD pipeline; 0: it does not, or there is no object to read
  * (objfile.needs_ad answers False when the file cannot be read). */
 static int needs_ad(const char *path) {
@@ -495,6 +515,7 @@ int main(int argc, char **argv) {
     struct plan p;
     if (mode == MODE_FORTRAN || (native && strcmp(native, "0") == 0) || !plan_fast_path(argc, argv, &p))
         delegate(argv);
+    if (source_mentions_enzyme(p.input)) delegate(argv); /* the AD pipeline, without a first compile */
 
     char *target = p.output ? (char *)p.output : with_suffix(base_name(p.input), ".o");
     if (!target) delegate(argv);

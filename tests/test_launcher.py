@@ -106,18 +106,26 @@ def test_cxx_mode_uses_clangxx(tmp_path, logged):
 
 
 @pytest.mark.parametrize("previous", [False, True])
-def test_enzyme_call_hands_the_unit_to_the_ad_pipeline(tmp_path, logged, previous):
+@pytest.mark.parametrize("in_header", [False, True])
+def test_enzyme_call_hands_the_unit_to_the_ad_pipeline(tmp_path, logged, previous, in_header):
+    """A source that names the Enzyme API goes straight to the AD pipeline (no first compile to
+    throw away); one whose Enzyme call comes from a header is compiled by the launcher first,
+    whose object scan then hands it over."""
     env, log = logged
     s = tmp_path / "grad.c"
-    s.write_text(ENZYME_C)
+    if in_header:
+        (tmp_path / "grad.h").write_text(ENZYME_C)
+        s.write_text('#include "grad.h"\n')
+    else:
+        s.write_text(ENZYME_C)
     obj = tmp_path / "grad.o"
     if previous:
         obj.write_bytes(b"previous")
     r = run([ADCC, "-O2", "-c", s, "-o", obj], env=env)
     assert r.returncode == 0, r.stderr
     lines = log()
-    assert ran_natively(lines)                       # the launcher compiled first ...
-    assert any(PY_TEMP.search(ln) for ln in lines[1:])  # ... then the Python driver took over
+    assert ran_natively(lines) == in_header          # the launcher compiled first only for the header
+    assert any(PY_TEMP.search(ln) for ln in lines)   # the Python driver did the AD compile
     data = obj.read_bytes()
     assert not objfile.native_mentions_enzyme(data)  # differentiated: no __enzyme_ reference left
     syms = subprocess.run(["readelf", "-sW", obj], capture_output=True, text=True).stdout if shutil.which("readelf") else ""
@@ -284,19 +292,27 @@ def test_unknown_separate_value_is_counted_as_an_input(src, tmp_path, logged):
     assert r.returncode == 0, r.stderr
 
 
-def test_object_not_written_is_not_scanned(tmp_path, logged):
+@pytest.mark.parametrize("in_header", [False, True])
+def test_object_not_written_is_not_scanned(tmp_path, logged, in_header):
     # -fsyntax-only through -Xclang: clang writes nothing; an old object that calls the Enzyme
-    # API stays as it is (no AD round trip, no deletion), as with the Python driver
+    # API stays as it is (no AD round trip, no deletion), on the launcher's path (the call comes
+    # from a header) and on the AD pipeline's (the source names the API)
     env, log = logged
     s = tmp_path / "grad.c"
-    s.write_text(ENZYME_C)
+    if in_header:
+        (tmp_path / "grad.h").write_text(ENZYME_C)
+        s.write_text('#include "grad.h"\n')
+    else:
+        s.write_text(ENZYME_C)
     old = tmp_path / "old.o"
     assert run([CLANG, "-c", s, "-o", old]).returncode == 0
     before = old.read_bytes()
     assert objfile.native_mentions_enzyme(before)
     r = run([ADCC, "-c", tmp_path / "grad.c", "-o", old, "-Xclang", "-fsyntax-only"], env=env)
     assert r.returncode == 0, r.stderr
-    assert len(log()) == 1 and ran_natively(log())
+    assert "Traceback" not in r.stderr
+    compiles = [ln for ln in log() if "-dumpversion" not in ln]
+    assert len(compiles) == 1 and ran_natively(compiles) == in_header
     assert old.read_bytes() == before
 
 
@@ -340,4 +356,24 @@ def test_interrupted_compile_keeps_the_previous_output(src, tmp_path):
     proc.wait(timeout=20)
     assert proc.returncode == -signal.SIGINT
     assert out.read_bytes() == b"previous"
+    assert not [n for n in os.listdir(tmp_path) if ".adcc-" in n]
+
+
+def test_source_naming_the_api_without_calling_it(tmp_path, logged):
+    # the source names __enzyme_ (in a comment, in code under an #ifdef): the AD pipeline's front
+    # end finds no call, and the unit is compiled as the fast path compiles it, its warnings once
+    env, log = logged
+    s = tmp_path / "m.c"
+    s.write_text("/* derivatives by __enzyme_autodiff elsewhere */\n"
+                 "#ifdef WITH_AD\nextern double __enzyme_autodiff(void *, ...);\n#endif\n"
+                 "int main(void) { int x = 1.5; return x; }\n")
+    obj = tmp_path / "m.o"
+    r = run([ADCC, "-O1", "-Wliteral-conversion", "-c", s, "-o", obj], env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("warning: implicit conversion") == 1, r.stderr
+    compiles = [ln for ln in log() if "-dumpversion" not in ln]
+    assert "-emit-llvm" in compiles[0] and "-flto -ffat-lto-objects" in compiles[-1]
+    data = obj.read_bytes()
+    lto = next(x for x in objfile.section_table(data) if x.name == objfile.PACKED_SECTION)
+    assert lto.flags & objfile.SHF_COMPRESSED
     assert not [n for n in os.listdir(tmp_path) if ".adcc-" in n]

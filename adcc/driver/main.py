@@ -17,7 +17,7 @@ import sys
 from adcc.driver import console, interrupts, toolchain
 from adcc.driver import options as opts
 from adcc.driver.files import OutputSet, spawn
-from adcc.driver.objfile import compress_object, needs_ad
+from adcc.driver.objfile import compress_object, needs_ad, source_mentions_enzyme
 
 PROGRAMS = {"c": "adcc", "c++": "adcc++", "fortran": "adflang"}
 _DEPENDENCY_OPTIONS = {"-MD", "-MMD", "-MP", "-MT", "-MQ", "-MF", "-MG"}
@@ -217,21 +217,33 @@ class Driver:
     def compile_unit(self, inp: opts.Input, kind: str, fe: str, args: list[str], out: str, action: str) -> int:
         """The fast path, and the AD pipeline when the unit calls the Enzyme API."""
         quiet = self.parsed.has("--adcc-fast-path-done")  # the launcher's compile printed its warnings
-        if self.parsed.fast_path or kind == "asm":
+
+        def plain(extra_args: list[str]) -> int | None:
+            """clang alone (fat LTO object, bitcode compressed); None when the unit calls Enzyme."""
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):
                 extra = ["-flto", "-ffat-lto-objects"]
             flag = {"obj": "-c", "bc": "-c", "asm": "-S", "ll": "-S"}[action]
-            rc = spawn([fe, *args, *extra, flag, *inp.words(), "-o", out], self.verbose, self.stdin_for(inp))
+            rc = spawn([fe, *args, *extra_args, *extra, flag, *inp.words(), "-o", out], self.verbose,
+                       self.stdin_for(inp))
             if rc != 0 or kind == "asm":
                 return rc
             if not needs_ad(out, action):
                 if extra:  # our fat-LTO section: only adcc's link step reads it
                     compress_object(out)
                 return rc
+            return None
+
+        # a source that names the Enzyme API goes to the AD pipeline without a first compile
+        direct = kind != "asm" and self.parsed.fast_path and source_mentions_enzyme(inp.path)
+        if (self.parsed.fast_path and not direct) or kind == "asm":
+            rc = plain([])
+            if rc is not None:
+                return rc
             quiet = True
         from adcc.driver import pipeline
-        return pipeline.compile_with_ad(self, inp, kind, fe, args, out, action, quiet)
+        return pipeline.compile_with_ad(self, inp, kind, fe, args, out, action, quiet,
+                                        plain=plain if direct else None)
 
     def stdin_for(self, inp: opts.Input) -> str | None:
         """A `-` source is read from standard input once; every compile of it reads the copy."""

@@ -5,6 +5,8 @@ names a `__enzyme_*` symbol: the only such symbols are undefined references.
 """
 from __future__ import annotations
 
+import os
+import stat
 import struct
 
 ENZYME = b"__enzyme_"
@@ -137,6 +139,18 @@ def native_mentions_enzyme(data: bytes) -> bool:
     if lto is None:
         return True
     return ENZYME in data[:lto.offset] or ENZYME in data[lto.offset + lto.size:]
+
+
+def source_mentions_enzyme(path: str) -> bool:
+    """Whether a source file itself names the Enzyme API: such a unit almost always calls it, so
+    a first compile with clang alone would be thrown away (the launcher checks the same). No
+    mention proves nothing (a header may call it): the fast path's object is still scanned."""
+    try:
+        if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # read once, by the front end (a pipe, /dev/stdin, ...)
+        return ENZYME in read(path)
+    except OSError:
+        return False  # the front end reports it
 
 
 def needs_ad(path: str, action: str = "obj") -> bool:

@@ -4,6 +4,7 @@ The front end runs here; everything llvmlite does runs in a worker (adcc.driver.
 """
 from __future__ import annotations
 
+import os
 import time
 
 from adcc.diagnostics import CompileError
@@ -53,9 +54,12 @@ def machine_for(driver, opt: int):
 
 
 def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out: str, action: str,
-                    quiet: bool = False) -> int:
+                    quiet: bool = False, plain=None) -> int:
     """Compile one source through the AD pipeline into `out` (already a temp path). `quiet`:
-    the fast path compiled it already and printed its warnings."""
+    the fast path compiled it already and printed its warnings. `plain(quiet_args)`: the
+    fast path's compile (its exit status, or None when its object calls Enzyme after all), taken
+    instead when the front end's bitcode names no `__enzyme_` symbol (a source that mentions the
+    API without calling it, e.g. under an #ifdef)."""
     toolchain.check_llvm_versions(front_end)
     log = StageLog(driver.verbose)
     if quiet:
@@ -68,6 +72,14 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
         rc = stages.front_end(front_end, args, inp.words(), kind, bc_path, driver.verbose, driver.stdin_for(inp))
     if rc != 0:
         return rc
+    if not os.path.exists(bc_path):
+        return 0  # the front end wrote nothing (e.g. -Xclang -fsyntax-only): nor do we, as clang
+    if plain is not None:
+        with open(bc_path, "rb") as f:
+            calls = b"__enzyme_" in f.read()
+        rc = None if calls else plain(QUIET)  # its warnings were printed by this front end
+        if rc is not None:
+            return rc
     options = driver.ad_options(inp.path)
     if keep:
         import dataclasses
