@@ -272,9 +272,15 @@ class ActivityAnalysis(ShadowDemands):
                 self._demand_loaded(inst.args[1])
             elif kind in (CallKind.DEFINED, CallKind.INDIRECT, CallKind.UNKNOWN, CallKind.RULE) and \
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
+                # a rule callee that says what it writes (BLAS, MPI) only reads its other pointer
+                # operands: a stack object among them needs a shadow only if active data reaches it
+                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand); a
+                # defined callee that only reads a constant stack object receives it as constant
+                written = rule_names(module).written_args(inst.callee_name or "") \
+                    if kind is CallKind.RULE and not is_pointer(ty) else None
                 for k, a in enumerate(inst.args):
                     if is_pointer(a.type) and not self._read_only_stack_argument(inst, kind, k, a):
-                        self._demand(a)
+                        self._demand(a, weak=written is not None and k not in written)
             if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
                 for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
                     if k < len(inst.args) and is_pointer(inst.args[k].type):
