@@ -65,10 +65,13 @@ WHY = {
            "primal, the augmented forward and the reverse pass, but the reverse pass's last-level read misses "
            "grow from 39 per point and gradient (the tape's 37.5 cache lines per point, streamed) to 186, and "
            "the primal's from 0.07 to 109 per point and call. gmm_adbench, whose working set per point is "
-           "d-sized and whose 3.3x larger tape is only streamed, is linear on the same machine. Not done: tiling "
-           "the points (a block of a few hundred points through all components) in gmm.c.",
+           "d-sized and whose 3.3x larger tape is only streamed, is linear on the same machine. A second run "
+           "after merging main (ecb0896, load 7 to 4; same tapes to the byte) gave 1.20 for gmm and 1.09 for "
+           "gmm_adbench: GMM's time exponents move by about 0.1 with the other processes' use of the caches, the "
+           "ODE's and LSTM's by 0.01-0.05. Not done: tiling the points (a block of a few hundred points "
+           "through all components) in gmm.c.",
     "gmm_adbench": "tape exactly 8032 B per point (1004 doubles: 40 per component and point, plus 4): linear, "
-                   "and so is the gradient time (exponent 1.04). Its peak RSS grows faster (1.11): the tape "
+                   "and so is the gradient time (exponent 1.04; 1.09 in the second run). Its peak RSS grows faster (1.11): the tape "
                    "grows by doubling with a copy (runtime/adcc_runtime.c adcc_tape_grow), so at the last "
                    "growth the old and the new buffer are both resident (2 x 64 MiB at 10k points for a "
                    "76.6 MiB tape); the peak RSS steps with the powers of two of the capacity.",
@@ -76,7 +79,8 @@ WHY = {
                  "gradient exponent 1.01, grad/primal 2.15x at every size. The peak RSS is the tape plus ~2 MiB: "
                  "no doubling copy, the loop's tape is sized once from its trip count (docs/reverse-mode.md, "
                  "\"Fast loops\").",
-    "ode_rk4": "tape exactly 1024 B per step = 128 doubles = 8 x the 16-value state, plus 288 B: linear; gradient exponent 1.02; at 10^6 steps the tape is 977 MiB and "
+    "ode_rk4": "tape exactly 1024 B per step = 128 doubles = 8 x the 16-value state, plus 288 B: linear; "
+               "gradient exponent 1.02; at 10^6 steps the tape is 977 MiB and "
                "the process's peak RSS 979 MiB, which is what point 4 (checkpointing) is to bound.",
     "lstm": "tape exactly 2224 B per predicted character (c - 1 of them) = 278 doubles, about 10 per hidden unit "
             "and layer, plus 176 B (the fit's -2.0 KiB is the one character that is not predicted): linear; "
@@ -102,6 +106,33 @@ def run_once(argv: list[str], env: dict, timeout: float) -> tuple[dict | None, s
     recs = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     note = "" if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
     return (recs[0] if recs else None), note
+
+
+def measure(s: Series, exe: Path, size: int, env: dict, args, notes: list[str]) -> dict | None:
+    """One series at one size: the minimum times over args.repeat runs, the tape, the peak RSS."""
+    argv = [str(exe), "--only", s.name, "--size", str(size)] + ([str(ADBENCH / s.data)] if s.data else [])
+    best: dict | None = None
+    load = os.getloadavg()[0]
+    for rep in range(args.repeat):
+        print(f"run_sweep: {s.name} {s.unit}={size} ({rep + 1}/{args.repeat})", file=sys.stderr, flush=True)
+        rec, note = run_once(argv, env, args.timeout)
+        if note or rec is None:
+            notes.append(f"{s.name} {s.unit}={size}: {note or 'no JSON output'}")
+            return None
+        if best is None:
+            best = rec
+            continue
+        if rec["tape_bytes"] != best["tape_bytes"]:  # one gradient's tape does not vary between runs
+            notes.append(f"{s.name} {s.unit}={size}: tape bytes differ between runs "
+                         f"({best['tape_bytes']} and {rec['tape_bytes']})")
+        best = {**best, "primal_s": min(best["primal_s"], rec["primal_s"]),
+                "grad_s": min(best["grad_s"], rec["grad_s"]),
+                "peak_rss_bytes": max(best.get("peak_rss_bytes", -1), rec.get("peak_rss_bytes", -1)),
+                "max_rel_err": max(best["max_rel_err"], rec["max_rel_err"])}
+    return {"series": s.name, "unit": s.unit, "n": size, "label": best["size"], "primal_s": best["primal_s"],
+            "grad_s": best["grad_s"], "ratio": best["grad_s"] / best["primal_s"],
+            "tape_bytes": best["tape_bytes"], "peak_rss": best.get("peak_rss_bytes", -1),
+            "max_rel_err": best["max_rel_err"], "load": load}
 
 
 def collect(args) -> dict:
@@ -133,30 +164,9 @@ def collect(args) -> dict:
         if exe is None:
             continue
         for size in (s.tiny if args.tiny else s.sizes):
-            argv = [str(exe), "--only", s.name, "--size", str(size)] + ([str(ADBENCH / s.data)] if s.data else [])
-            best: dict | None = None
-            load = os.getloadavg()[0]
-            for rep in range(args.repeat):
-                print(f"run_sweep: {s.name} {s.unit}={size} ({rep + 1}/{args.repeat})", file=sys.stderr, flush=True)
-                rec, note = run_once(argv, env, args.timeout)
-                if note or rec is None:
-                    notes.append(f"{s.name} {s.unit}={size}: {note or 'no JSON output'}")
-                    break
-                if best is None:
-                    best = rec
-                else:  # minimum time over the runs; the tape of one gradient does not vary
-                    best = {**best, "primal_s": min(best["primal_s"], rec["primal_s"]),
-                            "peak_rss_bytes": max(best.get("peak_rss_bytes", -1), rec.get("peak_rss_bytes", -1)),
-                            "grad_s": min(best["grad_s"], rec["grad_s"]),
-                            "max_rel_err": max(best["max_rel_err"], rec["max_rel_err"])}
-                    if rec["tape_bytes"] != best["tape_bytes"]:
-                        notes.append(f"{s.name} {s.unit}={size}: tape bytes differ between runs "
-                                     f"({best['tape_bytes']} and {rec['tape_bytes']})")
-            if best is not None:
-                rows.append({"series": s.name, "unit": s.unit, "n": size, "label": best["size"],
-                             "primal_s": best["primal_s"], "grad_s": best["grad_s"],
-                             "ratio": best["grad_s"] / best["primal_s"], "tape_bytes": best["tape_bytes"],
-                             "peak_rss": best.get("peak_rss_bytes", -1), "max_rel_err": best["max_rel_err"], "load": load})
+            row = measure(s, exe, size, env, args, notes)
+            if row:
+                rows.append(row)
     return {"machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
             "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "tiny": args.tiny,
             "adcc": adcc_revision(), "flags": flags, "repeat": args.repeat, "clock": args.clock,
@@ -245,7 +255,8 @@ def render_markdown(res: dict, fits: dict[str, dict]) -> str:
            f"`adcc {' '.join(res['flags'])}`. **Load average {load[0]} before, {load[1]} after** "
            f"(per row: `load`). {CLOCKS[res.get('clock', 'wall')]} Times are the minimum per call over >= 5 "
            f"samples and >= 0.5 s of sampling (bench.h) and over {res['repeat']} run(s) of the program, "
-           "and still noisy on a loaded machine (other processes evict the caches); tape bytes (adcc_tape_last_bytes: the tape of one gradient) are exact. Peak RSS is the "
+           "and still noisy on a loaded machine (other processes evict the caches); tape bytes "
+           "(adcc_tape_last_bytes: the tape of one gradient) are exact. Peak RSS is the "
            "whole process's (VmHWM) (input data, finite-difference check and the gradient's tape and shadows), "
            "one process per series and size. Inputs: GMM d=10, K=25 (ADBench's shape at both 1k and 10k "
            "points), the first n points of ADBench's gmm/10k/gmm_d10_K25 (n=1000 is exactly gmm/1k's input); "
