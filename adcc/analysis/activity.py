@@ -22,7 +22,7 @@ from adcc.analysis.signbits import INT_OPS, keeps_only_sign, lane_bits, sign_ope
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
-from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
@@ -131,6 +131,7 @@ class ActivityAnalysis(ShadowDemands):
         self._demanded: set[int] = set()
         self._demanded_weak: set[int] = set()
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
+        self._read_only_args: dict[tuple[str, int], bool] = {}  # (callee, argument) -> the callee only reads it
         # heap allocations treated like stack objects: a shadow only when active data reaches them
         self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         self._run()
@@ -293,11 +294,12 @@ class ActivityAnalysis(ShadowDemands):
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
                 # a rule callee that says what it writes (BLAS, MPI) only reads its other pointer
                 # operands: a stack object among them needs a shadow only if active data reaches it
-                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand)
+                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand); a
+                # defined callee that only reads a constant stack object receives it as constant
                 written = rule_names(module).written_args(inst.callee_name or "") \
                     if kind is CallKind.RULE and not is_pointer(ty) else None
                 for k, a in enumerate(inst.args):
-                    if is_pointer(a.type):
+                    if is_pointer(a.type) and not self._read_only_stack_argument(inst, kind, k, a):
                         self._demand(a, weak=written is not None and k not in written)
             if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
                 for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
@@ -378,6 +380,73 @@ class ActivityAnalysis(ShadowDemands):
                 self.int_shadowed.add(id(inst))
         after = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
         return before != after
+
+    def _read_only_stack_argument(self, inst: Instruction, kind: CallKind, k: int, a: Value) -> bool:
+        """Is argument `k` of an active call a stack object that holds only integers, constants and
+        pointers into memory the program declared inactive, and that no callee stores into? It
+        then needs no shadow and the callee receives it as constant: an array descriptor built
+        over an enzyme_const array (a section of it) keeps that array out of the derivative,
+        instead of getting a shadow descriptor whose data is nowhere."""
+        from adcc.analysis.memory import pointer_uses, stack_object
+        if kind is not CallKind.DEFINED or self.has_shadow(a):
+            return False
+        obj = stack_object(a)
+        if obj is None or self.has_shadow(obj):
+            return False
+        for u, v in pointer_uses(obj):
+            op = u.opcode
+            if op in ("load", "icmp", "#dbg"):
+                continue
+            if op == "store" and u.operands[1] is v and u.operands[0] is not v:
+                if not self._inactive_contents(u.operands[0]):
+                    return False
+            elif op == "call" and (u.callee_name or "").startswith(("llvm.lifetime.", "llvm.dbg.")):
+                continue
+            elif op != "call" or classify_call(self.module, u) is not CallKind.DEFINED or \
+                    not all(self._only_reads(u.callee_name, j) for j, x in enumerate(u.args) if x is v):
+                return False
+        return True
+
+    def _only_reads(self, callee: str, k: int) -> bool:
+        from adcc.analysis.memory import stores_into_argument
+        key = (callee, k)
+        if key not in self._read_only_args:
+            self._read_only_args[key] = not stores_into_argument(self.module, callee, k)
+        return self._read_only_args[key]
+
+    def _inactive_contents(self, v: Value) -> bool:
+        """Is `v`, stored into a stack object, inactive data for good: an integer or a float that
+        is not active, or a pointer into memory the program declared inactive (an enzyme_const
+        argument's, memory reached through one, null, a constant global)?"""
+        if id(v) in self.varied or id(v) in self.int_shadowed:
+            return False
+        if isinstance(v, Instruction) and v.opcode == "ptrtoint":
+            return False  # an address kept as an integer
+        if not is_pointer(v.type):
+            return not pointer_aggregate(self.module, v.type) and not isinstance(v.type, T.VectorType)
+        stack, seen = [(v, False)], set()
+        while stack:
+            x, loaded = stack.pop()
+            if (id(x), loaded) in seen:
+                continue
+            seen.add((id(x), loaded))
+            if len(seen) > 64:
+                return False
+            if isinstance(x, Argument):
+                if self.has_shadow(x):
+                    return False
+            elif isinstance(x, (Constant, GlobalRef)):
+                if (loaded and not (isinstance(x, Constant) and x.text == "null")) or self.has_shadow(x):
+                    return False   # (what a global holds may point anywhere)
+            elif isinstance(x, Instruction) and x.opcode in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
+                stack.append((x.operands[0], loaded))
+            elif isinstance(x, Instruction) and x.opcode in ("phi", "select"):
+                stack.extend((o, loaded) for o in x.operands if is_pointer(o.type))
+            elif isinstance(x, Instruction) and x.opcode == "load":
+                stack.append((x.operands[0], True))
+            else:
+                return False
+        return True
 
     def _callee_uses_active_globals(self, inst: Instruction) -> bool:
         name = inst.callee_name
