@@ -9,6 +9,7 @@ from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
                             size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
+from adcc.ad.words import adjoint_move, changed_word, untraceable_copy
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
@@ -16,6 +17,7 @@ from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
 from adcc.analysis.signbits import INT_OPS
+from adcc.analysis.words import stored_word, tainted_store, word_source
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
@@ -363,6 +365,14 @@ class ReverseBuilder:
                 d = b.load(ty, sp, align=align)
                 b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
+            elif stored_word(act, inst):  # a word that may hold a float (#9)
+                src = word_source(act, inst)
+                if src is None:
+                    raise untraceable_copy(self.module, inst)
+                adjoint_move(b, val.type, self.rs(ptr), self.rs(src.operands[0]),
+                             shadow_alignment(self.module, inst), shadow_alignment(self.module, src))
+            elif tainted_store(act, inst) is not None:
+                raise changed_word(self.module, inst)
             return
         if op == "call":
             return self._call(inst)

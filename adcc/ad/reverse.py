@@ -26,6 +26,7 @@ from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, T
                           key_type, mark_tape_noalias, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
 from adcc.analysis.signbits import INT_OPS, sign_operand
+from adcc.analysis.words import stored_word, word_source
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -324,6 +325,11 @@ class ReverseSynthesizer:
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):
                     need("s", ptr)
+                elif stored_word(act, inst):
+                    src = word_source(act, inst)
+                    if src is not None:  # (otherwise refused when the reverse is built)
+                        need("s", ptr)
+                        need("s", src.operands[0])
             elif op == "alloca" and id(inst) in self.kept_alive:
                 need("p", inst)
                 if act.has_shadow(inst):
