@@ -9,7 +9,7 @@ from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
                             size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
-from adcc.ad.words import adjoint_move, changed_word, untraceable_copy
+from adcc.ad.words import add_adjoints, changed_word, give_adjoint, take_adjoint
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
@@ -17,7 +17,7 @@ from adcc.ad.tape import RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
 from adcc.analysis.signbits import INT_OPS
-from adcc.analysis.words import stored_word, tainted_store, word_source
+from adcc.analysis.words import tainted_store
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
@@ -116,6 +116,24 @@ class ReverseBuilder:
             d = self.b.cast("bitcast", d, ty)
         old = self.b.load(ty, a)
         self.b.store(add_values(self.b, old, d), a)
+
+    def add_word(self, v: Value, d: Value) -> None:
+        """Adjoints of words that may hold floats (#9) are the bits of floats, summed as floats."""
+        if id(v) not in self.s.words:
+            return
+        a = self.slot(v)
+        self.b.store(add_adjoints(self.b, self.b.load(v.type, a), d), a)
+
+    def _word(self, inst: Instruction) -> None:
+        d = self.take_adj(inst)
+        if inst.opcode == "load":
+            give_adjoint(self.b, d, self.rs(inst.operands[0]), shadow_alignment(self.module, inst))
+        elif inst.opcode == "freeze":
+            self.add_word(inst.operands[0], d)
+        elif inst.opcode == "select":
+            c, zero = self.rp(inst.operands[0]), Builder.iconst(d.type, 0)
+            self.add_word(inst.operands[1], self.b.select(c, d, zero))
+            self.add_word(inst.operands[2], self.b.select(c, zero, d))
 
     # --- record values ------------------------------------------------------------------
 
@@ -316,6 +334,12 @@ class ReverseBuilder:
                 if src is pred:
                     self.add_adj(v, d)
                     break
+        words = [p for p in blk.phis() if id(p) in self.s.words]
+        for p, d in zip(words, [self.take_adj(p) for p in words]):
+            for v, src in p.incoming():
+                if src is pred:
+                    self.add_word(v, d)
+                    break
         # entering counted loops backwards through their exit: restart their iteration counters
         plan = self.s.plan
         keys = plan.edge_record(pred, blk)
@@ -365,12 +389,8 @@ class ReverseBuilder:
                 d = b.load(ty, sp, align=align)
                 b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
-            elif stored_word(act, inst):  # a word that may hold a float (#9)
-                src = word_source(act, inst)
-                if src is None:
-                    raise untraceable_copy(self.module, inst)
-                adjoint_move(b, val.type, self.rs(ptr), self.rs(src.operands[0]),
-                             shadow_alignment(self.module, inst), shadow_alignment(self.module, src))
+            elif id(val) in self.s.words and act.has_shadow(ptr):  # a word that may hold a float (#9)
+                self.add_word(val, take_adjoint(b, val.type, self.rs(ptr), shadow_alignment(self.module, inst)))
             elif tainted_store(act, inst) is not None:
                 raise changed_word(self.module, inst)
             return
@@ -393,6 +413,8 @@ class ReverseBuilder:
             elif act.has_shadow(inst):
                 b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
             return
+        if id(inst) in self.s.words:
+            return self._word(inst)
         if not act.is_varied(inst):
             return
         d = self.take_adj(inst)

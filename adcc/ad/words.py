@@ -24,25 +24,35 @@ def shadow_store(b: Builder, value: Value, shadow: Value, sp: Value, align: int)
     b.store(b.select(_is_pointer(b, value), shadow, old), sp, align=align)
 
 
-def adjoint_move(b: Builder, ty: T.IntType, sp: Value, sq: Value, align_p: int, align_q: int) -> None:
-    """Reverse of `store (load q), p`: p's shadow word, unless a pointer or zero, is a float
-    adjoint: zeroed there, added into q's shadow (in that order: p may be q)."""
-    w = b.load(ty, sp, align=align_p)
+def take_adjoint(b: Builder, ty: T.IntType, sp: Value, align: int) -> Value:
+    """Reverse of `store iN word, p`: p's shadow word, unless a pointer or zero, is the float
+    adjoint of the stored word: zeroed there (the store killed the old value), returned as bits
+    (0 for a pointer word)."""
+    w = b.load(ty, sp, align=align)
     zero = Builder.iconst(ty, 0)
     go = b.icmp("ne", w, zero)
     if ty == T.i64:
         go = b.and_(go, b.xor(_is_pointer(b, w), Builder.iconst(T.i1, 1)))
-    b.store(b.select(go, zero, w), sp, align=align_p)
-    fty = T.FloatType("double" if ty.bits == 64 else "float")
-    old = b.load(ty, sq, align=align_q)
-    total = b.cast("bitcast", b.fadd(b.cast("bitcast", old, fty), b.cast("bitcast", w, fty)), ty)
-    b.store(b.select(go, total, old), sq, align=align_q)  # (bits: a pointer word stays as it is)
+    b.store(b.select(go, zero, w), sp, align=align)
+    return b.select(go, w, zero)
 
 
-def untraceable_copy(module, store: Instruction):
-    return unsupported(module, store, f"cannot follow the derivative of a word copied as '{store.operands[0].type}' "
-                                      f"that may hold a floating-point value (type analysis cannot tell what it "
-                                      f"holds, and it does not come straight from one load)")
+def add_adjoints(b: Builder, a: Value, d: Value) -> Value:
+    """The bits of the sum of two float adjoints held as integer bits."""
+    fty = _float_of(a.type)
+    return b.cast("bitcast", b.fadd(b.cast("bitcast", a, fty), b.cast("bitcast", d, fty)), a.type)
+
+
+def give_adjoint(b: Builder, d: Value, sq: Value, align: int) -> None:
+    """Reverse of `word = load iN q`: the word's float adjoint `d` (bits) is added into q's shadow
+    word, which stays bit for bit as it is where d is zero (a pointer's shadow)."""
+    old = b.load(d.type, sq, align=align)
+    some = b.icmp("ne", d, Builder.iconst(d.type, 0))
+    b.store(b.select(some, add_adjoints(b, old, d), old), sq, align=align)
+
+
+def _float_of(ty: T.IntType) -> T.FloatType:
+    return T.FloatType("double" if ty.bits == 64 else "float")
 
 
 def changed_word(module, store: Instruction):
