@@ -124,7 +124,7 @@ static double f(double *x) {
   int n = sel;
   uint64_t b;
   memcpy(&b, c + 8 * ((2 * n) % 4), 8);
-  b -= 1;
+  b |= 1ull << 63;  /* -|v| if a double */
   memcpy(c + 8 * ((2 * n + 2) % 4), &b, 8);
   return r[0].v + 2 * r[1].v + r[0].k + r[1].k;
 }

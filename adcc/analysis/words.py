@@ -8,6 +8,7 @@ located error: its float's derivative would be kept or lost silently.
 """
 from __future__ import annotations
 
+from adcc.analysis.signbits import sign_only, sign_operand
 from adcc.ir import types as T
 from adcc.ir.values import Constant, Instruction, Value
 
@@ -54,25 +55,34 @@ def stored_word(act, store: Instruction) -> bool:
 
 
 def tainted_store(act, store: Instruction) -> Value | None:
-    """A store into shadowed memory of an integer that is no copy itself but is computed, by
-    integer operations, from an unplaced word: the word, else None. (A sign flip of a float's bits
-    that type analysis cannot place: its derivative cannot be followed.)"""
+    """A store into shadowed memory of an integer that is no copy itself but is computed from an
+    unplaced word by integer operations among which one changes only a sign bit (`bits ^ SIGN`,
+    `bits - (n << 63)`, ...: a float's sign flip whose derivative cannot be followed): the word,
+    else None. (Other arithmetic on such words, a counter's increment, a hash, is taken for
+    integer arithmetic: refusing it would refuse every container.)"""
     val, ptr = store.operands
     if not act.has_shadow(ptr) or not isinstance(val.type, T.IntType) or act.has_int_shadow(val) \
             or act.is_varied(val) or isinstance(val, Constant):
         return None
     seen: set[int] = set()
     stack = [val]
+    word, sign = None, False
     while stack:
         x = stack.pop()
         if id(x) in seen or not isinstance(x, Instruction):
             continue
         seen.add(id(x))
         if unplaced(act, x):
-            return x
+            word = word or x
+            continue
         if x.opcode in _THROUGH and isinstance(x.type, T.IntType):
+            sign = sign or sign_operand(x, _not_a_sign_mask) is not None
             stack.extend(x.operands if x.opcode != "phi" else [v for v, _ in x.incoming()])
-    return None
+    return word if sign else None
+
+
+def _not_a_sign_mask(v: Value) -> bool:
+    return not isinstance(v, Constant) and not sign_only(v)
 
 
 def word_flow(act, fn) -> set[int]:
