@@ -140,6 +140,23 @@ there. A smaller object needs a policy choice: e.g. no bitcode for units without
 point (zlib would be 1.0x; differentiating through such a unit's functions would then be a
 located link-time error). Compressing is zlib level 1 on the bitcode: for zlib's deflate.c (42 KB
 of bitcode) 10 ms on this session's loaded machine, where compiling it takes over a second.
+
+Where the bitcode's bytes go (zlib's 15 units at -O3, 226 KB of bitcode before compression;
+`llvm-bcanalyzer-22` on each object's embedded bitcode, blocks summed):
+
+| bitcode blocks | share | needed by the link step? |
+|---|---|---|
+| function bodies (FUNCTION_BLOCK 36.0%) and their constants (CONSTANTS_BLOCK 13.0%) | 49.0% | yes: what is differentiated |
+| metadata attachments, metadata, kind and bundle tables (12.3 + 6.7 + 6.0 + 1.5%) | 26.5% | yes: 97% of the attachments are `!tbaa`, which type analysis reads |
+| attribute groups (PARAMATTR_GROUP 9.3%, PARAMATTR 0.7%) | 10.0% | yes: `noalias`, `readonly`, ... feed activity and memory analyses |
+| module, string table, types, block info, value names | 9.0% | yes: the module itself |
+| LTO symbol table and summary (SYMTAB 4.3%, FULL_LTO_GLOBALVAL_SUMMARY 1.4%) | 5.7% | no (adcc merges bitcode itself) |
+
+1.5x clang's 138 KB library leaves about 67 KB for the sections, 38% of today's 175 KB compressed:
+even dropping every block but the function bodies, their constants and the module tables (the
+metadata and attributes the analyses need included) would leave about 58% of the bitcode. The
+only block that is dead weight, the LTO symbol table and summary, is 5.7%: stripping it would
+give about 2.2x, not 1.5x.
 """
 
 

@@ -160,6 +160,69 @@ void g(double *A, double *dA, double *x, double *dx, double *y, double *dy, floa
     assert "call void @sger_64_(" in rev and "@sger_(" not in rev and "@cblas_dger(" not in rev
 
 
+GEMM = """
+extern int enzyme_dup, enzyme_const;
+extern void __enzyme_autodiff(void *, ...);
+extern void __enzyme_fwddiff(void *, ...);
+void cblas_dgemm(int, int, int, int, int, int, double, const double *, int, const double *, int, double, double *, int);
+void dgemm_(const char *, const char *, const int *, const int *, const int *, const double *, const double *,
+            const int *, const double *, const int *, const double *, double *, const int *);
+void f(const double *A, const double *B, double *C, int n) {
+  double one = 1.0, zero = 0.0;
+  %s
+}
+void g(double *A, double *dA, double *B, double *dB, double *C, double *dC, int n) {
+  __enzyme_autodiff((void *)f, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC, enzyme_const, n);
+}
+void h(double *A, double *dA, double *B, double *dB, double *C, double *dC, int n) {
+  __enzyme_fwddiff((void *)f, enzyme_dup, A, dA, enzyme_dup, B, dB, enzyme_dup, C, dC, enzyme_const, n);
+}"""
+
+
+@pytest.mark.parametrize("call,callee", [
+    ("cblas_dgemm(102, 111, 112, n, n, n, 1.0, A, n, B, n, 0.0, C, n);", "@cblas_dgemm("),
+    ('dgemm_("N", "T", &n, &n, &n, &one, A, &n, B, &n, &zero, C, &n);', "@dgemm_("),
+], ids=["cblas", "fortran"])
+def test_derivative_of_gemm_is_gemm_calls(call, callee, tmp_path):
+    """The reverse of a gemm is two gemms (the adjoints of A and B), its tangent two more: BLAS
+    calls of the program's interface, no scalar loop over the matrices."""
+    ir = _module(GEMM % call, tmp_path)
+    rev, fwd = _body(ir, "adcc.rev.f"), _body(ir, "adcc.fwd.f")
+    assert rev.count(callee) == 2 and fwd.count(callee) == 3, (rev, fwd)   # fwd: the primal and two tangents
+    for body in (rev, fwd):
+        assert not re.search(r"\b(fmul|fadd|phi)\b", body), body
+
+
+# the routines of the reference BLAS (netlib), levels 1-3: what every BLAS library provides
+REFERENCE_BLAS = {"rotg", "rotmg", "rot", "rotm", "swap", "scal", "copy", "axpy", "dot", "nrm2", "asum",
+                  "gemv", "gbmv", "symv", "sbmv", "spmv", "trmv", "tbmv", "tpmv", "trsv", "tbsv", "tpsv", "ger",
+                  "syr", "spr", "syr2", "spr2", "gemm", "symm", "syrk", "syr2k", "trmm", "trsm"}
+
+
+def _blas_symbol(name: str) -> str | None:
+    """The routine a CBLAS or Fortran BLAS spelling names (cblas_dgemm, sgemv_64_: gemm, gemv), or None
+    for a symbol that is no BLAS spelling."""
+    m = re.fullmatch(r"cblas_[sd]([a-z0-9]+?)(?:64_)?", name) or re.fullmatch(r"[sdcz]([a-z0-9]+?)_(?:64_)?", name)
+    return m.group(1) if m else None
+
+
+@needs_openblas
+def test_derivatives_call_only_reference_blas(tmp_path):
+    """What the derivatives of every covered routine call is standard BLAS (no OpenBLAS extension
+    such as cblas_daxpby, no library-specific symbol): the rules do not depend on the BLAS linked."""
+    called = set()
+    for program in ("level1", "level2", "level3", "kernels", "fortran"):
+        r = _adcc(["-O1", f"-I{BLAS_DIR}", "-c", str(BLAS_DIR / f"{program}.c"), "-o", f"{program}.o"], tmp_path)
+        assert r.returncode == 0, r.stderr
+        nm = subprocess.run(["llvm-nm-22", "-u", "--just-symbol-name", f"{program}.o"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout.split()
+        called |= set(nm)
+    assert not [s for s in called if "openblas" in s.lower() or "goto" in s.lower()], sorted(called)
+    blas = {s: _blas_symbol(s) for s in called if _blas_symbol(s) is not None}
+    assert {"gemm", "ger", "syr2k", "axpy"} <= set(blas.values()), sorted(blas)   # the derivatives' own calls
+    assert all(r in REFERENCE_BLAS for r in blas.values()), sorted(blas)
+
+
 def test_uncovered_routine_is_a_located_error(tmp_path):
     (tmp_path / "m.c").write_text("""
 extern void __enzyme_autodiff(void *, ...);

@@ -253,6 +253,55 @@ def test_signal_during_the_ad_pipeline(case):
     assert case.leftovers() == ([], [])
 
 
+# -- items 11, 12, 13: the Enzyme call's arguments and where its function is defined ------------
+
+INT_SHADOW_C = ("extern double __enzyme_autodiff(void *, ...);\nint enzyme_dup;\n"
+                "static double g(double *x) { return x[0] * x[0]; }\n"
+                "int main(void) { double x = 1; long dx = 0;\n"
+                "  return (int)__enzyme_autodiff((void *)g, enzyme_dup, &x, dx); }\n")
+UNDEFINED_TARGET_C = ("extern double __enzyme_autodiff(void *, ...);\ndouble f(double);\n"
+                      "int main(void) {\n  return (int)__enzyme_autodiff((void *)f, 3.0);\n}\n")
+
+
+@pytest.mark.parametrize("fast", [[], ["-fno-adcc-fast-path"]])
+def test_integer_shadow_is_a_located_compile_error(case, fast):
+    # item 11: an integer where enzyme_dup's shadow pointer goes (a segfault at run time otherwise)
+    case.write("shadow.c", INT_SHADOW_C)
+    case.write("shadow.o", "stale")
+    r = case.run(["-c", "shadow.c", "-o", "shadow.o", *fast])
+    clean(case, r, rc=1, message="shadow.c:5:")
+    assert "expects a pointer as its shadow" in r.stderr, r.stderr
+    assert not (case.dir / "shadow.o").exists()
+
+
+def test_undefined_target_is_located_at_its_call_at_link_time(case):
+    # item 12: the -c step succeeds; the link names the function and the call's file:line (no -g)
+    case.write("main.c", UNDEFINED_TARGET_C)
+    clean(case, case.run(["-c", "main.c", "-o", "main.o"]), allowed={"main.o"}, rc=0)
+    assert run([CLANG, "-c", "main.c", "-o", "plain.o"], cwd=case.dir).returncode == 0
+    plain = run([CLANG, "plain.o", "-o", "/dev/null"], cwd=case.dir)
+    case.write("prog", "old")
+    r = case.run(["main.o", "-o", "prog"])
+    clean(case, r, clang=plain, message="main.c:4:")
+    assert "'f'" in r.stderr.splitlines()[0], r.stderr
+    assert not (case.dir / "prog").exists()
+
+
+@pytest.mark.parametrize("how", [["-L.", "-lx"], ["-L", ".", "-l", "x"], ["libx.a"]])
+def test_static_library_found_with_l_is_searched_for_bitcode(case, how):
+    # item 13: the gradient is requested inside libx.a; -L. -lx finds it as a path does
+    case.write("grad.c", "extern double __enzyme_autodiff(void *, ...);\ndouble f(double);\n"
+                         "double gradient(double x) { return __enzyme_autodiff((void *)f, x); }\n")
+    case.write("model.c", "double f(double x) { return x * x * x; }\n")
+    case.write("main.c", "double gradient(double);\nint main(void) { return (int)gradient(2.0); }\n")
+    for name in ("grad", "model", "main"):
+        clean(case, case.run(["-O2", "-c", f"{name}.c"]), allowed={f"{name}.o"}, rc=0)
+    assert run(["llvm-ar-22", "rcs", "libx.a", "grad.o", "model.o"], cwd=case.dir).returncode == 0
+    r = case.run(["main.o", *how, "-o", "prog"])
+    clean(case, r, allowed={"prog"}, rc=0)
+    assert run([case.dir / "prog"]).returncode == 12  # d/dx x^3 at 2
+
+
 # -- item 14: failed compiles -------------------------------------------------------------
 
 @pytest.mark.parametrize("fast", [[], ["-fno-adcc-fast-path"]])

@@ -203,3 +203,64 @@ void g(double *x, double *dx, int n) { __enzyme_fwddiff((void *)f, enzyme_width,
     r = _build(["mpicc", "-O2", "-c", "m.c", "-o", "m.o"], tmp_path)
     assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
     assert re.search(r"m\.c:5:\d+: error: .*vector forward mode", r.stderr), r.stderr
+
+
+@needs_mpi
+def test_mpi_in_an_openmp_region_is_a_located_error(tmp_path):
+    """Hybrid code: an MPI call inside an OpenMP parallel region is refused in reverse mode (its
+    reverse would accumulate into shadows the team's threads share)."""
+    (tmp_path / "m.c").write_text("""#include <mpi.h>
+extern void __enzyme_autodiff(void *, ...);
+double f(double *x, int n) {
+  double s = 0;
+#pragma omp parallel
+  {
+    double t = x[0];
+    MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#pragma omp atomic
+    s += t;
+  }
+  return s * x[1];
+}
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, x, dx, n); }
+""")
+    r = _build(["mpicc", "-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:8:\d+: error: .*'MPI_Allreduce' inside an OpenMP parallel region", r.stderr), r.stderr
+
+
+@needs_mpi
+def test_request_completed_outside_differentiated_code_is_a_runtime_error(tmp_path):
+    """A request posted in differentiated code must be completed there (docs: known limits): one
+    waited for by the caller stops the reverse pass with an adcc runtime error, never a wrong adjoint."""
+    (tmp_path / "m.c").write_text("""#include <mpi.h>
+#include <stdio.h>
+extern double __enzyme_autodiff(void *, ...);
+extern int enzyme_dup, enzyme_const;
+static double f(double *x, double *y, MPI_Request *q) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) MPI_Isend(x, 2, MPI_DOUBLE, 1, 0, MPI_COMM_WORLD, q);
+  else MPI_Irecv(y, 2, MPI_DOUBLE, 0, 0, MPI_COMM_WORLD, q);
+  return x[0] * x[1];
+}
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  double x[2] = {1, 2}, dx[2] = {0}, y[2] = {0}, dy[2] = {0};
+  MPI_Request q;
+  __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, &q);
+  MPI_Wait(&q, MPI_STATUS_IGNORE);
+  printf("dx = %g %g\\n", dx[0], dx[1]);
+  MPI_Finalize();
+  return 0;
+}
+""")
+    r = _build(["mpicc", "-O1", "m.c", "-o", "t"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    argv = ["mpirun", "--oversubscribe", "-np", "2", str(tmp_path / "t")]
+    if os.geteuid() == 0:
+        argv.insert(1, "--allow-run-as-root")
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert run.returncode != 0 and "dx = " not in run.stdout, run.stdout + run.stderr
+    assert "adcc runtime error: the reverse of an MPI_Isend/MPI_Irecv whose request no MPI_Wait" in run.stderr, \
+        run.stderr

@@ -135,6 +135,33 @@ def test_derivatives_of_a_region_are_regions(tmp_path):
     assert re.search(r"@__kmpc_fork_call\([^)]*@adcc\.fwd\.f\.omp_outlined", _body(ir, "adcc.fwd.f."))
 
 
+HEAT_STEP = """
+extern void __enzyme_autodiff(void *, ...);
+void f(double *u, double *w, double alpha, int n) {
+#pragma omp parallel for
+  for (int i = 1; i < n - 1; i++) w[i] = u[i] + alpha * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+}
+void g(double *u, double *du, double *w, double *dw, double a, int n) { __enzyme_autodiff((void *)f, u, du, w, dw, a, n); }
+"""
+
+
+@needs_libomp
+def test_stencil_reverse_adds_plainly_inside_chunks(tmp_path):
+    """docs/openmp.md, Adjoints of shared memory: the reverse of a stencil step adds into u's adjoint
+    with plain loads and stores in the middle of a thread's chunk and atomically near its ends only;
+    alpha's adjoint is summed in a register over the chunk and added atomically once."""
+    rev = _body(_module(HEAT_STEP, tmp_path, "-O2"), "adcc.rev.f.omp_outlined")
+    defs = dict(re.findall(r"^\s*(%[\w.]+) = (\w+)", rev, re.M))
+    plain = [p for v, p in re.findall(r"store double (%[\w.]+), ptr (%[\w.]+)", rev) if defs.get(v) == "fadd"]
+    atomic = re.findall(r"atomicrmw fadd ptr (%[\w.]+), double (%[\w.]+)", rev)
+    assert len(set(plain)) == 3, rev                                  # u[i-1], u[i], u[i+1]: plain
+    assert {p for p, _ in atomic} >= set(plain), rev                  # ... and atomic near the chunk's ends
+    once = [v for p, v in atomic if p not in plain]                   # alpha's adjoint
+    assert len(once) == 1, rev
+    acc = re.search(re.escape(once[0]) + r" = fadd [^\n]*?(%[\w.]+), (%[\w.]+)$", rev, re.M)
+    assert acc and any(defs.get(o) == "phi" for o in acc.groups()), rev   # a running sum, not per iteration
+
+
 REFUSED = [
     ("task", "#pragma omp parallel\n#pragma omp single\n{\n#pragma omp task\n y[0] = x[0] * x[1];\n}",
      "OpenMP tasks"),
@@ -144,13 +171,27 @@ REFUSED = [
      "atomic compare-and-exchange"),
     ("firstprivate", "double a = x[0];\n#pragma omp parallel for firstprivate(a)\nfor (int i = 0; i < n; i++)"
                      " y[i] = a * x[i];", "captures a floating-point variable by value"),
+    ("taskloop", "#pragma omp parallel\n#pragma omp single\n#pragma omp taskloop\nfor (int i = 0; i < n; i++)"
+                 " y[i] = x[i] * x[i];", "OpenMP tasks"),
+    ("taskwait", "#pragma omp parallel\n{\n#pragma omp taskwait\n y[0] = x[0] * x[1];\n}", "OpenMP tasks"),
+    ("teams", "#pragma omp teams distribute parallel for\nfor (int i = 0; i < n; i++) y[i] = x[i] * x[i];",
+     "OpenMP teams and distribute"),
+    ("copyprivate", "double a;\n#pragma omp parallel private(a)\n{\n#pragma omp single copyprivate(a)\n a = 2.0;\n"
+                    " y[omp_get_thread_num()] = a * x[0];\n}", "copyprivate"),
+    ("cancel", "#pragma omp parallel for\nfor (int i = 0; i < n; i++) {\n y[i] = x[i] * x[i];\n"
+               "#pragma omp cancel for if (i > 5)\n}", "cancellation"),
+    ("lock", "omp_lock_t l;\nomp_init_lock(&l);\n#pragma omp parallel for\nfor (int i = 0; i < n; i++) {"
+             " omp_set_lock(&l); y[0] += x[i]; omp_unset_lock(&l); }", "'omp_init_lock'"),
+    ("atomic_capture", "#pragma omp parallel for\nfor (int i = 0; i < n; i++) {\n double v;\n#pragma omp atomic capture\n"
+                       " { v = y[0]; y[0] += x[i]; }\n y[i + 1] = v * x[i];\n}", "atomic update whose old value is used"),
 ]
 
 
 @needs_libomp
 @pytest.mark.parametrize("name,body,message", REFUSED, ids=[r[0] for r in REFUSED])
 def test_unsupported_constructs_are_located_errors(name, body, message, tmp_path):
-    (tmp_path / "m.c").write_text(f"""extern void __enzyme_autodiff(void *, ...);
+    (tmp_path / "m.c").write_text(f"""#include <omp.h>
+extern void __enzyme_autodiff(void *, ...);
 void f(double *x, double *y, int n) {{
 {body}
 }}
@@ -179,6 +220,60 @@ void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff(
     r = _adcc(["-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
     assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
     assert re.search(r"m\.c:9:\d+: error: .*'sq' inside an OpenMP parallel region", r.stderr), r.stderr
+
+
+@needs_libomp
+def test_blas_in_a_region_is_a_located_error(tmp_path):
+    """A BLAS call's reverse accumulates into shadows other threads may share: refused inside a
+    region in reverse mode (forward mode differentiates it)."""
+    (tmp_path / "m.c").write_text("""extern void __enzyme_autodiff(void *, ...);
+double cblas_ddot(int, const double *, int, const double *, int);
+double f(double *x, double *y, int n) {
+  double s = 0;
+#pragma omp parallel for reduction(+ : s)
+  for (int i = 0; i < n; i++)
+    s += cblas_ddot(4, x + 4 * i, 1, y, 1);
+  return s;
+}
+void g(double *x, double *dx, double *y, double *dy, int n) { __enzyme_autodiff((void *)f, x, dx, y, dy, n); }
+""")
+    r = _adcc(["-fopenmp", "-O1", "-c", "m.c", "-o", "m.o"], tmp_path)
+    assert r.returncode != 0 and not (tmp_path / "m.o").exists(), r.stderr
+    assert re.search(r"m\.c:7:\d+: error: .*'cblas_ddot' inside an OpenMP parallel region", r.stderr), r.stderr
+
+
+@needs_libomp
+def test_reverse_with_fewer_threads_is_a_runtime_error(tmp_path):
+    """The reverse of a region needs the team size of its forward pass: a reverse granted fewer
+    threads (here: split mode, the reverse called inside another active region, where nested
+    regions get one thread) stops with an adcc runtime error instead of a wrong derivative."""
+    (tmp_path / "m.c").write_text("""#include <omp.h>
+#include <stdio.h>
+extern void *__enzyme_augmentfwd(void *, ...);
+extern void __enzyme_reverse(void *, ...);
+extern int enzyme_dup, enzyme_const;
+double f(double *x, int n) {
+  double s = 0;
+#pragma omp parallel for reduction(+ : s)
+  for (int i = 0; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+int main(void) {
+  double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dx[8] = {0};
+  void *tape = __enzyme_augmentfwd((void *)f, enzyme_dup, x, dx, enzyme_const, 8);
+#pragma omp parallel num_threads(2)
+  if (omp_get_thread_num() == 0) __enzyme_reverse((void *)f, enzyme_dup, x, dx, enzyme_const, 8, 1.0, tape);
+  printf("dx[0] = %g\\n", dx[0]);
+  return 0;
+}
+""")
+    r = _adcc(["-fopenmp", "-O1", "m.c", "-o", "t", "-lm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=TIMEOUT,
+                         env={**ENV, "OMP_MAX_ACTIVE_LEVELS": "1"})
+    assert run.returncode != 0 and "dx[0]" not in run.stdout, run.stdout + run.stderr
+    assert "adcc runtime error: the reverse pass of an OpenMP parallel region got a different number of threads" \
+        in run.stderr, run.stderr
 
 
 def _archer() -> Path | None:

@@ -71,7 +71,14 @@ def main(argv: list[str]) -> int:
                      f"{ratio:.1f}{target} | {r['primal_bytes']} | {r['grad_bytes']} | {moved} |")
     lines += ["", *notes, "", "The reverse pass sends each halo adjoint once: as many bytes as the primal's messages. The time",
               "ratio is that of the serial stencil's reverse (compare bench/results/openmp.md, 1 thread, same",
-              "kernel without MPI): the MPI rules add a record per message and nothing per grid point."]
+              "kernel without MPI): the MPI rules add a record per message and nothing per grid point.", "",
+              "Time target (gradient/primal <= 3 at -np 2): not shown met. Where the 2-rank primal is dominated by",
+              "scheduling latency its ratio is withheld; where messages are cheap (an idle machine) the ratio",
+              "tends to the 1-rank rows', which miss it. Profile (`perf record` of the 1-rank run at 262144 points,",
+              "2026-12-07: gradient 15x the primal, as bench/results/openmp.md's 1-thread stencil): the gradient's",
+              "time is the augmented stencil loop (vectorized, writing its tape) and the reverse stencil loop",
+              "(scalar: each iteration adds into three neighbouring adjoints, docs/openmp.md, Performance);",
+              "adcc's MPI runtime (runtime/adcc_mpi.c) takes no visible share of the samples."]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mpi.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -1,6 +1,7 @@
 /* Worksharing loops in parallel regions: static, chunked, dynamic and guided schedules, loops
  * over 64-bit and unsigned counters, collapse, two loops in one region, inner serial loops,
- * neighbours read across chunk boundaries (adjoints other threads share). */
+ * neighbours read across chunk boundaries (adjoints other threads share), simd loops with the
+ * dependences safelen and `ordered simd` allow. */
 #include "omp_check.h"
 
 static R par_static(R *x, R *w, int n) {
@@ -131,6 +132,22 @@ static R par_region_twice(R *x, R *w, int n) {
   return 0;
 }
 
+/* simd loops that carry dependences the clauses allow: distance 4 under safelen(4), and an
+ * `ordered simd` block that runs in iteration order */
+static R simd_dependences(R *x, R *w, int n) {
+#pragma omp simd safelen(4)
+  for (int i = 0; i < n - 4; i++) w[i + 4] = (R)0.5 * w[i] * x[i] + w[i + 4];
+  R s = 0;
+#pragma omp simd
+  for (int i = 1; i < n; i++) {
+    R t = x[i] * x[i - 1];
+#pragma omp ordered simd
+    { w[i] += (R)0.25 * w[i - 1] * t; }
+    s += t;
+  }
+  return s;
+}
+
 DIFFERENTIATE(par_static)
 DIFFERENTIATE(par_stencil)
 DIFFERENTIATE(par_stencil_dynamic)
@@ -147,6 +164,7 @@ DIFFERENTIATE(par_nowait)
 DIFFERENTIATE(par_inner_loop)
 DIFFERENTIATE(par_scalar)
 DIFFERENTIATE(par_region_twice)
+DIFFERENTIATE(simd_dependences)
 
 int main(void) {
   int n = NX;
@@ -166,5 +184,6 @@ int main(void) {
   CHECK(par_inner_loop, n);
   CHECK(par_scalar, n);
   CHECK(par_region_twice, n);
+  CHECK(simd_dependences, n);
   return oc_finish("openmp/loops");
 }
