@@ -165,6 +165,42 @@ static double f(double *x) {  /* heap structs nothing types: the i64 holds a flo
 }
 int main(void) { double x[4] = {1, 2, 3, 4}, dx[4] = {0}; __enzyme_autodiff((void *)f, x, dx); return 0; }
 """, "type adcc cannot tell"),
+    "unplaced_word_arithmetic_reverse": ("""
+#include <stdint.h>
+#include <string.h>
+extern void __enzyme_autodiff(void *, ...);
+struct rec { double v; long k; };
+static volatile int sel = 0;
+static double f(double *x) {
+  struct rec r[2] = {{x[0] * x[0], 3}, {x[1], 4}};
+  char *c = (char *)r;
+  int n = sel;
+  uint64_t b;  /* a double's or a long's bits: type analysis cannot tell which (#9) */
+  memcpy(&b, c + 8 * ((2 * n) % 4), 8);
+  b ^= 1ull << 63;
+  memcpy(c + 8 * ((2 * n + 2) % 4), &b, 8);
+  return r[0].v + 2 * r[1].v + r[0].k + r[1].k;
+}
+int main(void) { double x[2] = {1, 2}, d[2] = {0}; __enzyme_autodiff((void *)f, x, d); return (int)d[0]; }
+""", "integer operations on a word that may hold a floating-point value"),
+    "unplaced_word_arithmetic_forward": ("""
+#include <stdint.h>
+#include <string.h>
+extern double __enzyme_fwddiff(void *, ...);
+struct rec { double v; long k; };
+static volatile int sel = 0;
+static double f(double *x) {
+  struct rec r[2] = {{x[0] * x[0], 3}, {x[1], 4}};
+  char *c = (char *)r;
+  int n = sel;
+  uint64_t b;
+  memcpy(&b, c + 8 * ((2 * n) % 4), 8);
+  b |= 1ull << 63;  /* -|v| if a double */
+  memcpy(c + 8 * ((2 * n + 2) % 4), &b, 8);
+  return r[0].v + 2 * r[1].v + r[0].k + r[1].k;
+}
+int main(void) { double x[2] = {1, 2}, t[2] = {1, 0}; return (int)__enzyme_fwddiff((void *)f, x, t); }
+""", "integer operations on a word that may hold a floating-point value"),
     "float_lanes_split_reverse": ("""
 #include <stdint.h>
 extern double __enzyme_autodiff(void *, ...);

@@ -196,3 +196,64 @@ def test_cached_types_follow_changes_to_the_function_and_its_callees():
     store.erase()  # the callee changed: the cached analysis no longer holds
     again = cached_types(m, caller)
     assert again is not first and again.memory_kind(caller.args[0], 0, 8) is Unknown
+
+
+PERIODIC = """
+define void @f(ptr %x, ptr %pairs, ptr %rec, i64 %i, i64 %j) {
+  %t = alloca [8 x double], align 16
+  call void @llvm.memcpy.p0.p0.i64(ptr %t, ptr %x, i64 64, i1 false)
+  %a = getelementptr inbounds double, ptr %t, i64 %i
+  %wa = load i64, ptr %a, align 8
+  %b = getelementptr inbounds [2 x [4 x double]], ptr %t, i64 0, i64 %i, i64 %j
+  %wb = load i64, ptr %b, align 8
+  %p0 = load double, ptr %pairs, align 8
+  %p1g = getelementptr inbounds i8, ptr %pairs, i64 8
+  %p1 = load i64, ptr %p1g, align 8, !tbaa !3
+  %p2g = getelementptr inbounds i8, ptr %pairs, i64 16
+  %p2 = load double, ptr %p2g, align 8
+  %p3g = getelementptr inbounds i8, ptr %pairs, i64 24
+  %p3 = load i64, ptr %p3g, align 8, !tbaa !3
+  %pd = getelementptr inbounds { double, i64 }, ptr %pairs, i64 %i
+  %wpd = load i64, ptr %pd, align 8
+  %pi = getelementptr inbounds { double, i64 }, ptr %pairs, i64 %i, i32 1
+  %wpi = load i64, ptr %pi, align 8
+  %pw = getelementptr inbounds i64, ptr %pairs, i64 %i
+  %wpw = load i64, ptr %pw, align 8
+  %r0 = load i32, ptr %rec, align 8, !tbaa !5
+  %r1g = getelementptr inbounds i8, ptr %rec, i64 8
+  %r1 = load double, ptr %r1g, align 8
+  %r2g = getelementptr inbounds i8, ptr %rec, i64 16
+  %r2 = load double, ptr %r2g, align 8
+  %ra = getelementptr inbounds { i32, [2 x double] }, ptr %rec, i64 0, i32 1, i64 %i
+  %wra = load i64, ptr %ra, align 8
+  ret void
+}
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
+!0 = !{!"Simple C/C++ TBAA"}
+!1 = !{!"omnipotent char", !0, i64 0}
+!2 = !{!"long", !1, i64 0}
+!3 = !{!2, !2, i64 0}
+!4 = !{!"int", !1, i64 0}
+!5 = !{!4, !4, i64 0}
+"""
+
+
+def test_variable_index_into_a_periodic_region():
+    """A variable-index GEP reaches one element of a region that repeats with its stride: an i64
+    word loaded there is the double of a double array (#9), and the field of an array of records;
+    a stride that mixes the record's fields, or a region whose windows disagree, gives nothing."""
+    m = parse_module(PERIODIC)
+    fn = m.function("f")
+    doubles = TypeTree({(0,): Pointer, **{(0, b): DOUBLE for b in range(64)}})  # x: 8 doubles
+    ta = TypeAnalysis(m, fn, {0: doubles})
+    v = {i.name: i for i in fn.instructions() if i.name}
+    assert ta.scalar_kind(v["wa"]) == DOUBLE
+    assert ta.scalar_kind(v["wb"]) == DOUBLE  # two variable indices
+    assert ta.scalar_kind(v["wpd"]) == DOUBLE and ta.scalar_kind(v["wpi"]) is Integer
+    assert ta.scalar_kind(v["wpw"]) is Unknown  # stride 8 over {double, i64}
+    # {i32, [2 x double]}: only offsets from 8 on are windows of the array, so the i32 is no
+    # element of it
+    assert ta.scalar_kind(v["wra"]) == DOUBLE
+    # what a GEP's element learnt from its base is not spread over all of the base
+    assert ta.scalar_kind(v["r0"]) is Integer and ta.scalar_kind(v["p0"]) == DOUBLE
+    assert not ta.conflicts

@@ -10,6 +10,7 @@ from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, float_lane_mask,
                             lane_change_error, math_rule, shadow_alignment, sign_change_operand, size_of_const,
                             unsupported, zero_of)
 from adcc.ad.copies import copy_layout, has_narrow_floats, untyped_copy_error
+from adcc.ad.words import add_adjoints, changed_word, give_adjoint, take_adjoint
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
 from adcc.analysis.spec import Activity, Mode
@@ -17,6 +18,7 @@ from adcc.ad.tape import COPY_SUFFIX, RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
 from adcc.analysis.signbits import INT_OPS
+from adcc.analysis.words import tainted_store
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
@@ -115,6 +117,24 @@ class ReverseBuilder:
             d = self.b.cast("bitcast", d, ty)
         old = self.b.load(ty, a)
         self.b.store(add_values(self.b, old, d), a)
+
+    def add_word(self, v: Value, d: Value) -> None:
+        """Adjoints of words that may hold floats (#9) are the bits of floats, summed as floats."""
+        if id(v) not in self.s.words:
+            return
+        a = self.slot(v)
+        self.b.store(add_adjoints(self.b, self.b.load(v.type, a), d), a)
+
+    def _word(self, inst: Instruction) -> None:
+        d = self.take_adj(inst)
+        if inst.opcode == "load":
+            give_adjoint(self.b, d, self.rs(inst.operands[0]), shadow_alignment(self.module, inst))
+        elif inst.opcode == "freeze":
+            self.add_word(inst.operands[0], d)
+        elif inst.opcode == "select":
+            c, zero = self.rp(inst.operands[0]), Builder.iconst(d.type, 0)
+            self.add_word(inst.operands[1], self.b.select(c, d, zero))
+            self.add_word(inst.operands[2], self.b.select(c, zero, d))
 
     # --- record values ------------------------------------------------------------------
 
@@ -315,6 +335,12 @@ class ReverseBuilder:
                 if src is pred:
                     self.add_adj(v, d)
                     break
+        words = [p for p in blk.phis() if id(p) in self.s.words]
+        for p, d in zip(words, [self.take_adj(p) for p in words]):
+            for v, src in p.incoming():
+                if src is pred:
+                    self.add_word(v, d)
+                    break
         # entering counted loops backwards through their exit: restart their iteration counters
         plan = self.s.plan
         keys = plan.edge_record(pred, blk)
@@ -371,6 +397,10 @@ class ReverseBuilder:
                 d = b.load(ty, sp, align=align)
                 b.store(zero_of(ty), sp, align=align)
                 self.add_adj(val, d)
+            elif id(val) in self.s.words and act.has_shadow(ptr):  # a word that may hold a float (#9)
+                self.add_word(val, take_adjoint(b, val.type, self.rs(ptr), shadow_alignment(self.module, inst)))
+            elif tainted_store(act, inst) is not None:
+                raise changed_word(self.module, inst)
             return
         if op == "call":
             return self._call(inst)
@@ -391,6 +421,8 @@ class ReverseBuilder:
             elif act.has_shadow(inst):
                 b.call("adcc_shadow_stack_free", T.void, [self.rs(inst), size_of_const(inst.info["alloc_type"])])
             return
+        if id(inst) in self.s.words:
+            return self._word(inst)
         if not act.is_varied(inst):
             return
         d = self.take_adj(inst)

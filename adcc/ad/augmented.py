@@ -9,9 +9,11 @@ from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.analysis.cfg import EqualityCount
 from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, callee_description, callee_spec, check_atomic,
                             candidate_address, clone_on_shadow, convert, emit_shadow_allocation, inactive_pointer_shadow,
-                            int_offset_shadow, int_pointer_shadow, no_derivative, refuse_lost_store, size_of_const,
-                            unsupported)
+                            int_offset_shadow, int_pointer_shadow, no_derivative, refuse_lost_store, shadow_alignment,
+                            size_of_const, unsupported)
 from adcc.ad.copies import copy_layout
+from adcc.ad.words import shadow_store
+from adcc.analysis.words import stored_word
 from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.spec import Mode
 from adcc.ad.rules.calls import AugmentSite
@@ -214,7 +216,10 @@ class AugmentedBuilder:
             if not act.has_shadow(ptr) and act.is_varied(val):
                 refuse_lost_store(self.module, act, inst, ptr)
             if act.has_shadow(ptr) and not act.carries_float(val):
-                if isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
+                if stored_word(act, inst):  # a pointer's bits or a float's (#9)
+                    shadow_store(self.b, self.p(val), self.sh(val), self.sh(ptr),
+                                 shadow_alignment(self.module, inst))
+                elif isinstance(val.type, T.PointerType) or act.has_int_shadow(val):
                     clone_on_shadow(self.b, inst, [self.sh(val), self.sh(ptr)])
         elif op == "alloca" and act.has_shadow(inst):
             size: Value = size_of_const(inst.info["alloc_type"])

@@ -21,6 +21,8 @@ from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
 from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.signbits import INT_OPS, lane_bits, sign_mask
+from adcc.analysis.words import tainted_store
+from adcc.ad.words import changed_word
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
@@ -283,6 +285,8 @@ class ForwardSynthesizer:
             if self.act.is_varied(val):
                 refuse_lost_store(self.module, self.act, inst, ptr)
             return
+        if isinstance(val.type, T.IntType) and tainted_store(self.act, inst) is not None:
+            raise changed_word(self.module, inst)  # its tangent would be the primal's bits (#9)
         for w in range(self.W):
             if is_floatish(self.module, val.type) or self.act.is_varied(val):
                 sv = self.tz(val, w)

@@ -26,6 +26,7 @@ from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, T
                           key_type, mark_tape_noalias, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
 from adcc.analysis.signbits import INT_OPS, sign_operand
+from adcc.analysis.words import word_flow
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -130,6 +131,7 @@ class ReverseSynthesizer:
         self.reached = {id(b) for b in self.order}
         self.ids = {id(b): k for k, b in enumerate(self.order)}
         self.exclusive = exclusive_accesses(self)  # parallel specs: additions no other thread meets
+        self.words = word_flow(self.act, self.primal)  # integer words that may hold floats (#9)
         self.needs = {id(b): self._needs(b) for b in self.order}
         self.returns = [b for b in self.order if b.terminator is not None and b.terminator.opcode == "ret"]
         self.plan = TapePlan(self)
@@ -325,6 +327,12 @@ class ReverseSynthesizer:
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):
                     need("s", ptr)
+                elif id(val) in self.words and act.has_shadow(ptr):
+                    need("s", ptr)
+            elif op == "load" and id(inst) in self.words:
+                need("s", inst.operands[0])
+            elif op == "select" and id(inst) in self.words:
+                need("p", inst.operands[0])
             elif op == "alloca" and id(inst) in self.kept_alive:
                 need("p", inst)
                 if act.has_shadow(inst):

@@ -1,6 +1,7 @@
 """Sign changes made through the bits of a float: `bits ^ SIGN` (negation), `bits & ~SIGN`
-(absolute value), `bits | SIGN` (minus the absolute value), and `bits | (other & SIGN)` /
-`bits ^ (other & SIGN)` (copysign, a conditional flip), on an integer that holds a float.
+(absolute value), `bits | SIGN` (minus the absolute value), `bits | (other & SIGN)` /
+`bits ^ (other & SIGN)` (copysign, a conditional flip), and `bits +- (n << (width - 1))` (a
+flip when n is odd), on an integer that holds a float.
 
 Each changes at most the sign bit of one operand x, so its derivative is x's, negated exactly
 when the sign bit changed: d r = (sign(r) != sign(x)) ? -d x : d x. `bits & SIGN` keeps only the
@@ -16,6 +17,7 @@ from adcc.ir import types as T
 from adcc.ir.values import Constant, Instruction, Value
 
 BIT_OPS = ("xor", "and", "or")
+SIGN_OPS = BIT_OPS + ("add", "sub")  # the operations that may change only a sign bit
 # integer operations that may turn the bits of an active float into another float
 INT_OPS = BIT_OPS + ("add", "sub", "mul", "shl", "lshr", "ashr", "udiv", "sdiv", "urem", "srem")
 
@@ -67,9 +69,15 @@ def _lanes(v: Value, ty: T.Type) -> list[int] | None:
 
 
 def sign_only(v: Value) -> bool:
-    """`y & SIGN`: an integer (or integer vector) whose only possibly set bits are sign bits."""
+    """`y & SIGN` or `y << (width - 1)`: an integer (or integer vector) whose only possibly set
+    bits are sign bits."""
     bits = lane_bits(v.type)
-    if not isinstance(v, Instruction) or v.opcode != "and" or bits is None:
+    if not isinstance(v, Instruction) or bits is None:
+        return False
+    if v.opcode == "shl":
+        c = _lanes(v.operands[1], v.type)
+        return c is not None and all(x == bits - 1 for x in c)
+    if v.opcode != "and":
         return False
     s = sign_mask(bits)
     return any((c := _lanes(o, v.type)) is not None and all(x == s for x in c) for o in v.operands)
@@ -77,21 +85,25 @@ def sign_only(v: Value) -> bool:
 
 def sign_operand(inst: Instruction, varied: Callable[[Value], bool]) -> Value | None:
     """For an xor/and/or that changes at most the sign bit of its one active operand (of each
-    lane of a vector: a lane's mask may differ from another's), that operand; None otherwise."""
+    lane of a vector: a lane's mask may differ from another's), that operand; None otherwise.
+    Adding or subtracting a value whose only possible bit is the sign bit flips that bit as xor
+    does (the carry out of it is lost): LLVM folds a loop of `bits ^= SIGN` into `x - (n << 63)`."""
     ty = inst.type
     bits = lane_bits(ty)
-    if inst.opcode not in BIT_OPS or bits not in (16, 32, 64):
+    if inst.opcode not in SIGN_OPS or bits not in (16, 32, 64):
         return None
     a, b = inst.operands
     if varied(a) == varied(b):
         return None
     x, other = (a, b) if varied(a) else (b, a)
+    if inst.opcode == "sub" and x is not a:
+        return None  # SIGN - x is no sign change of x
     s, full = sign_mask(bits), (1 << bits) - 1
     lanes = _lanes(other, ty)
     if lanes is not None:
-        keeps = {"xor": (0, s), "and": (full, full ^ s), "or": (0, s)}[inst.opcode]
+        keeps = {"xor": (0, s), "and": (full, full ^ s), "or": (0, s), "add": (0, s), "sub": (0, s)}[inst.opcode]
         return x if all(c in keeps for c in lanes) else None
-    if inst.opcode in ("or", "xor") and sign_only(other):
+    if inst.opcode != "and" and sign_only(other):
         return x
     return None
 

@@ -9,6 +9,7 @@ fixpoint; missing information stays Unknown (never guessed to be Float).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from adcc.analysis.metadata import metadata_index
@@ -209,6 +210,7 @@ class TypeAnalysis:
         self._work: list[Instruction] = []
         self._queued: set[Instruction] = set()
         self._copied: dict[tuple, int] = {}  # _copy's arguments -> source tree version
+        self._periodic = False  # the second phase (see __init__)
         self._returns = [i for i in fn.instructions() if i.opcode == "ret" and i.operands]
         self._hinted = {id(_base(i.args[0])) for i in fn.instructions()
                         if i.opcode == "call" and i.args and type_hint(i.callee_name) is not None}
@@ -221,6 +223,14 @@ class TypeAnalysis:
                 for p, k in tree.paths.items():
                     self._set(fn.args[idx], p, k)
         self._queue_all()
+        self._run()
+        # Second phase: a variable-index GEP into a region whose facts repeat with its stride
+        # points at that region's element (_periodic_element). Concluding that needs the absence
+        # of disagreeing facts, which only the fixpoint of the first phase makes likely.
+        self._periodic = True
+        for inst in fn.instructions():
+            if inst.opcode == "getelementptr":
+                self._push(inst)
         self._run()
 
     # --- public queries ---------------------------------------------------------------
@@ -567,10 +577,21 @@ def _t_gep(ta: TypeAnalysis, inst: Instruction) -> None:
         ta._copy(inst, (0,), base, (0,), -MAX_OFFSET, None, const)
         ta._copy(base, (0,), inst, (0,), -MAX_OFFSET, None, -const)
         return
-    # variable index: only uniform (every-offset) facts cross the GEP
+    # variable index: only uniform (every-offset) facts cross the GEP, and, once the facts at
+    # fixed offsets are known (the second phase), the element of a region that repeats with the
+    # GEP's period
     for path, k in list(ta._tree(base).paths.items()):
         if len(path) >= 2 and path[0] == 0 and path[1] == -1:
             ta._set(inst, path, k)
+    if ta._periodic:
+        period = 0
+        for _, s in var:
+            period = math.gcd(period, s)
+        element = _periodic_element(ta, base, const, period)
+        if element:
+            for j, k in element.items():
+                ta._set(inst, (0, j), k)
+            return  # (facts the base gave are no news to spread over all of it)
     rt = ta._tree(inst)
     firsts = {p[1]: k for p, k in rt.paths.items() if len(p) == 2 and p[0] == 0 and p[1] >= 0}
     if firsts:
@@ -588,6 +609,34 @@ def _padded_float(ta: TypeAnalysis, kind: Kind, span: int, stride: int) -> bool:
         return False
     ty = T.FloatType(kind.kind)
     return span == layout.store_size(ta.module, ty) and stride == layout.alloc_size(ta.module, ty)
+
+
+def _periodic_element(ta: TypeAnalysis, base: Value, const: int, period: int) -> dict[int, Kind] | None:
+    """Byte j in [0, period) -> kind of the memory at `base + const + m*period + j`, for the
+    element a variable-index GEP reaches, when every window [const + m*period, +period), m >= 0,
+    the base's facts describe agrees on it; None when two windows disagree, or a float would
+    straddle a window (the period is no multiple of its size). Variable indices are taken as
+    non-negative: the field array of a record (`{i32, [n x double]}, p, 0, 1, i`) starts at its
+    constant offset, and memory before a pointer is no part of its tree either."""
+    if period <= 0 or period > MAX_OFFSET or const < 0:
+        return None
+    facts = ta._tree(base).paths
+    element: dict[int, Kind] = {}
+    for path, k in facts.items():
+        if len(path) != 2 or path[0] != 0 or path[1] < const or k is Unknown:
+            continue
+        j = (path[1] - const) % period
+        old = element.get(j)
+        if old is None or old is Anything:
+            element[j] = k
+        elif k is not Anything and k != old:
+            return None  # two windows disagree: the element depends on the index
+    for k in set(element.values()):
+        if k is Conflict:
+            return None
+        if isinstance(k, Float) and period % layout.alloc_size(ta.module, T.FloatType(k.kind)):
+            return None
+    return element
 
 
 def _is_pointer_walk(gep: Instruction, base: Value) -> bool:
