@@ -396,6 +396,12 @@ class ReverseBuilder:
             clear = b.or_(b.icmp("sle", dist, Builder.iconst(T.i64, -size)),
                           b.icmp("sge", dist, Builder.iconst(T.i64, reach)))
             ok = b.and_(ok, clear)
+        ex = dfr.exclusive
+        if ex is not None:  # the next iteration's finished element is this chunk's alone
+            stride = Builder.iconst(T.i64, ex.stride)
+            nxt = b.mul(b.sub(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, 1)), stride)
+            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+            ok = b.and_(ok, b.icmp("sle", nxt, high))
         return ok
 
     def _finish_element(self, dfr) -> None:
@@ -418,7 +424,10 @@ class ReverseBuilder:
         align = shadow_alignment(self.module, dfr.last)
         for d, slot in enumerate(self.pending_slots):
             sp = b.byte_gep(self.finished_at, Builder.iconst(T.i64, -(d + 1) * dfr.size))
-            b.store(add_values(b, b.load(ty, sp, align=align), b.load(ty, slot)), sp, align=align)
+            if dfr.exclusive is not None:  # next to the chunk's first iteration: shared
+                atomic_add(b, sp, b.load(ty, slot))
+            else:
+                b.store(add_values(b, b.load(ty, sp, align=align), b.load(ty, slot)), sp, align=align)
 
     def _last_iteration(self, ec) -> Value:
         """bound - start + offset - 1 (the header's executions minus one) as i64."""

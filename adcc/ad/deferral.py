@@ -29,6 +29,14 @@ meet an element whose additions are pending (the shadows overlap: the primal's b
 the deferral is wrong. So the reverse runs its first iteration (the primal's last) as before,
 tests the distances there, and only when no store can meet a pending element runs the remaining
 iterations deferred; otherwise it stays on the plain loop.
+
+In a worksharing loop (adcc.ad.parallel: exclusive additions), the elements near the ends of a
+chunk are shared with the neighbouring chunks' threads. Running backwards from the chunk's last
+iteration ub, the element finished at iteration i, i + cmax, belongs to this chunk alone once the
+iteration's accesses all do (i <= ub + high, the exclusive test's upper half), and stays so down to
+lb (i + cmax >= lb - 1 + cmax + e). So the plain loop (atomic near ub) runs until the next
+iteration passes that test, the deferred copy finishes elements with plain additions, and the
+pending elements at the exit (next to lb, shared) are added atomically.
 """
 from __future__ import annotations
 
@@ -52,6 +60,7 @@ class Deferral:
     cmax: int
     size: int                           # e
     stores: tuple[tuple[Instruction, int], ...]  # stores whose reverse touches shadow memory, bytes
+    exclusive: object = None            # adcc.ad.parallel.Exclusive of the loads (a worksharing loop)
 
     @property
     def depth(self) -> int:
@@ -89,8 +98,8 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
             if not (act.is_varied(inst) and inst.type.is_float_or_float_vector()
                     and not isinstance(inst.type, T.VectorType)):
                 continue
-            if synth.shared_memory(inst.operands[0]):
-                return None  # a parallel region's additions: adcc.ad.parallel decides
+            if synth.shared_memory(inst.operands[0]) and id(inst) not in synth.exclusive:
+                return None  # other threads may add into the same elements: atomic additions
             for iv in ivs:
                 split = _affine_address(inst.operands[0], iv, module)
                 size = layout.store_size(module, inst.type)
@@ -128,7 +137,12 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
     cmax = max(c for _, c, _, _ in members)
     first = next(m[0] for m in members if m[1] == cmin)
     last = next(m[0] for m in members if m[1] == cmax)
-    return Deferral(blk, {id(m[0]): m[1] for m in members}, first, last, cmin, cmax, size, tuple(taken))
+    shared = [synth.exclusive.get(id(m[0])) for m in members if synth.shared_memory(m[0].operands[0])]
+    ex = shared[0] if shared else None
+    if shared and (len(shared) != len(members) or any(x is not ex for x in shared) or ex.iv is not iv
+                   or ex.stride != size):
+        return None
+    return Deferral(blk, {id(m[0]): m[1] for m in members}, first, last, cmin, cmax, size, tuple(taken), ex)
 
 
 def _invariant(base, lp) -> bool:
