@@ -15,7 +15,7 @@ TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-bu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench-ad-compile bench bench-bridges fuzz-campaign clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench-ad-compile bench bench-sweep bench-bridges fuzz-campaign clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -102,7 +102,16 @@ bench: test-setup
 	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
 	$(PY) bench/mpi/run_mpi.py $(BENCH_ARGS)
 	$(PY) bench/run_higher.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-sweep SWEEP_ARGS="$(if $(findstring --quick,$(BENCH_ARGS)),--tiny)"
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
+
+# Scaling sweep (#17 point 6): gradient time, tape bytes and peak RSS against problem size (GMM 1k-10k
+# points, ODE 1e4-1e6 steps, LSTM 256-4096 characters) -> bench/results/sweep.{md,json,png};
+# SWEEP_ARGS="--only ode_rk4 --repeat 1" for a part of it.
+bench-sweep: setup
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q matplotlib \
+	  || echo "bench-sweep: could not install matplotlib; no chart"
+	$(PY) bench/run_sweep.py $(SWEEP_ARGS)
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
 bench-bridges: setup

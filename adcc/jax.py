@@ -21,6 +21,7 @@ from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
 from adcc.bridge import xla_ffi
+from adcc.bridge.library import address
 
 BACKENDS = ("ffi", "callback")
 _registered_targets: set[str] = set()
@@ -169,7 +170,7 @@ def _run(mode: str, *args, target):
         def host(*arrays):
             arrays = [np.ascontiguousarray(a) for a in arrays]
             outs = [np.empty(r.shape, r.dtype) for r in results]
-            target.kernel.invoke(mode, [a.ctypes.data for a in (*outs, *arrays)], dims, batch)
+            target.kernel.invoke(mode, [address(a) for a in (*outs, *arrays)], dims, batch)
             return outs
 
         outs = jax.pure_callback(host, results, *args, vmap_method="sequential")

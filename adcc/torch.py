@@ -6,15 +6,16 @@ CPU tensors of the declared dtype, any strides (non-contiguous ones are copied);
 on any subset of the inputs. When gradients are wanted, the forward call records the kernel's
 split-mode tape (`Kernel.record`) and the backward pass reverses it instead of running the kernel
 again; a second backward through the same graph (retain_graph=True) recomputes from the saved
-inputs, and a tape whose graph is freed unreversed is released with it. A const input that requires grad is an error (its gradient would
-silently be zero). Double backward and the torch.func transforms (vmap, jvp, grad) are not
+inputs, and a tape whose graph is freed unreversed is released with it. A call that needs no
+derivative (no input requires grad, or grad mode is off, and no forward-AD dual level is open)
+runs the kernel without an autograd node. A const input that requires grad is an error (its
+gradient would silently be zero). Double backward and the torch.func transforms (vmap, jvp, grad) are not
 supported; forward AD works through torch.autograd.forward_ad.
 """
 from __future__ import annotations
 
-import threading
-
 import torch
+from torch.autograd import forward_ad
 from torch.autograd.function import once_differentiable
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -35,6 +36,11 @@ def function(library, name: str):
                 raise ValueError(f"{name}(): input '{p.name}' is declared const (no derivative) but "
                                  "requires grad; detach it or declare it differentiable")
         record = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if not record and forward_ad._current_level < 0:
+            # nothing to differentiate (no input requires grad, no dual level for forward AD):
+            # the kernel alone, without an autograd node (what `apply` would give, for less)
+            outs = _primal(kernel, tensors)
+            return outs[0] if len(outs) == 1 else tuple(outs)
         return _KernelFunction.apply(kernel, record, *tensors)
 
     call.__name__ = call.__qualname__ = name
@@ -48,7 +54,7 @@ def _tensor(value, param, role: str, name: str) -> torch.Tensor:
         if isinstance(value, (int, float)):
             return torch.tensor(value, dtype=dtype)
         raise TypeError(f"{name}(): {role} '{param.name}' must be a torch.Tensor, got {type(value).__name__}")
-    if value.device.type != "cpu":
+    if not value.is_cpu:
         raise TypeError(f"{name}(): {role} '{param.name}' must be a CPU tensor, got device {value.device}")
     if value.dtype != dtype:
         raise TypeError(f"{name}(): {role} '{param.name}' must be {dtype}, got {value.dtype}")
@@ -66,66 +72,72 @@ def _buffers(tensors, params, role: str, name: str, shapes=None):
     return out
 
 
-def _empty(sig, params, dims):
-    return [torch.empty(sig.shape_of(p, dims), dtype=_DTYPES[p.dtype]) for p in params]
+def _empty(shapes, params):
+    return [torch.empty(shape, dtype=_DTYPES[p.dtype]) for shape, p in zip(shapes, params)]
 
 
-# the tape a forward call recorded, handed to setup_context (which runs right after forward, on
-# the same thread)
-_recorded = threading.local()
+def _contiguous(tensors):
+    return [t if t.is_contiguous() else t.contiguous() for t in tensors]
+
+
+def _primal(kernel, tensors):
+    """The kernel's outputs on checked input tensors, outside autograd."""
+    sig = kernel.signature
+    arrays = _contiguous(tensors)
+    shapes = kernel.shapes(tuple([tuple(a.shape) for a in arrays]))
+    outs = _empty(shapes.outputs, sig.outputs)
+    kernel.invoke("primal", [t.data_ptr() for t in (*outs, *arrays)], shapes)
+    return outs
 
 
 class _KernelFunction(torch.autograd.Function):
+    # forward takes ctx itself (no setup_context): with a setup_context, torch binds apply's
+    # arguments with inspect.signature on every call, tens of microseconds; the torch.func
+    # transforms, which would need one, are not supported anyway
     @staticmethod
-    def forward(kernel, record, *inputs):
+    def forward(ctx, kernel, record, *inputs):
         sig = kernel.signature
-        arrays = _buffers(inputs, sig.inputs, "input", sig.name)
-        dims = sig.bind([tuple(a.shape) for a in arrays])
-        outs = _empty(sig, sig.outputs, dims)
+        arrays = _contiguous(inputs)
+        shapes = kernel.shapes(tuple([tuple(a.shape) for a in arrays]))
+        outs = _empty(shapes.outputs, sig.outputs)
         addresses = [t.data_ptr() for t in (*outs, *arrays)]
         if record:
-            _recorded.tape = kernel.record(addresses, dims)
+            ctx.tape = kernel.record(addresses, shapes)
         else:
-            kernel.invoke("primal", addresses, dims)
-        return outs[0] if len(outs) == 1 else tuple(outs)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        kernel, _record, *tensors = inputs
-        ctx.tape = getattr(_recorded, "tape", None)
-        _recorded.tape = None
+            ctx.tape = None
+            kernel.invoke("primal", addresses, shapes)
         ctx.kernel = kernel
-        ctx.dims = kernel.signature.bind([tuple(t.shape) for t in tensors])
+        ctx.shapes = shapes
         ctx.set_materialize_grads(False)  # None marks an input without a tangent (const inputs)
-        ctx.save_for_backward(*tensors)
-        ctx.save_for_forward(*tensors)
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+        return outs[0] if len(outs) == 1 else tuple(outs)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, *grad_outputs):
-        kernel, dims = ctx.kernel, ctx.dims
+        kernel, shapes = ctx.kernel, ctx.shapes
         sig = kernel.signature
         wanted = ctx.needs_input_grad[2:]
         if not any(w and p.differentiable for w, p in zip(wanted, sig.inputs)):
             return (None,) * (2 + len(sig.inputs))
-        shapes = sig.output_shapes(dims)
         grad_outputs = [torch.zeros(shape, dtype=_DTYPES[p.dtype]) if g is None else g
-                        for g, p, shape in zip(grad_outputs, sig.outputs, shapes)]
-        cts = _buffers(grad_outputs, sig.outputs, "gradient", sig.name, shapes)
-        grads = _empty(sig, sig.differentiable_inputs, dims)
+                        for g, p, shape in zip(grad_outputs, sig.outputs, shapes.outputs)]
+        cts = _buffers(grad_outputs, sig.outputs, "gradient", sig.name, shapes.outputs)
+        grads = _empty(shapes.differentiable, sig.differentiable_inputs)
         tape = ctx.tape
         if tape is not None and not tape.consumed:  # the forward call's recording
             kernel.replay(tape, [t.data_ptr() for t in (*grads, *cts)])
         else:  # no recording, or reversed already (retain_graph): from the saved inputs
             arrays = _buffers(ctx.saved_tensors, sig.inputs, "input", sig.name)
-            kernel.invoke("vjp", [t.data_ptr() for t in (*grads, *arrays, *cts)], dims)
+            kernel.invoke("vjp", [t.data_ptr() for t in (*grads, *arrays, *cts)], shapes)
         it = iter(grads)
         result = [next(it) if p.differentiable else None for p in sig.inputs]
         return (None, None, *[g if w else None for g, w in zip(result, wanted)])
 
     @staticmethod
     def jvp(ctx, _kernel_tangent, _record_tangent, *tangents):
-        kernel, dims = ctx.kernel, ctx.dims
+        kernel, shapes = ctx.kernel, ctx.shapes
         sig = kernel.signature
         arrays = _buffers(ctx.saved_tensors, sig.inputs, "input", sig.name)
         tins = []
@@ -136,7 +148,7 @@ class _KernelFunction(torch.autograd.Function):
                                      "but has a forward-mode tangent")
                 continue
             tins.append(torch.zeros_like(a) if t is None else _buffers([t], [p], "tangent", sig.name, [a.shape])[0])
-        outs = _empty(sig, sig.outputs, dims)
-        touts = _empty(sig, sig.outputs, dims)
-        kernel.invoke("jvp", [t.data_ptr() for t in (*outs, *touts, *arrays, *tins)], dims)
+        outs = _empty(shapes.outputs, sig.outputs)
+        touts = _empty(shapes.outputs, sig.outputs)
+        kernel.invoke("jvp", [t.data_ptr() for t in (*outs, *touts, *arrays, *tins)], shapes)
         return touts[0] if len(touts) == 1 else tuple(touts)

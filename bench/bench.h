@@ -26,27 +26,42 @@ typedef struct {
   int min_samples;
   int fixed;          /* BENCH_SAMPLES set: one call per sample, no warm-up batching */
   int higher;         /* --higher: split mode, Hessian-vector products, batches (#11; run_higher.py) */
+  const char *only;   /* --only NAME: run just the benchmark of that name (one series per process,
+                       * so that its peak RSS is its own; run_sweep.py) */
 } bench_args;
 
+/* the clock of bench_time: wall time, or with BENCH_CLOCK=cpu this thread's CPU time, which the
+ * other processes of a loaded machine do not inflate (a call longer than a scheduler slice is
+ * preempted on every sample, so the minimum over samples no longer removes their share) */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static bench_args bench_parse(int argc, char **argv) {
-  bench_args a = {0, NULL, 0, 0.5, 5, 0, 0};
+  bench_args a = {0, NULL, 0, 0.5, 5, 0, 0, NULL};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) a.quick = 1;
     else if (!strcmp(argv[i], "--higher")) a.higher = 1;
     else if (!strcmp(argv[i], "--size") && i + 1 < argc) a.size = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) a.only = argv[++i];
     else if (argv[i][0] != '-') a.data = argv[i];
-    else { fprintf(stderr, "usage: %s [--quick] [--higher] [--size N] [DATA]\n", argv[0]); exit(2); }
+    else { fprintf(stderr, "usage: %s [--quick] [--higher] [--size N] [--only NAME] [DATA]\n", argv[0]); exit(2); }
   }
   if (a.quick) a.min_total_s = 0.005;
   /* BENCH_SAMPLES=N: exactly N single-call samples (instruction counts under valgrind) */
   const char *fixed = getenv("BENCH_SAMPLES");
   if (fixed && atoi(fixed) > 0) { a.min_samples = atoi(fixed); a.min_total_s = 0.0; a.fixed = 1; }
+  const char *clock = getenv("BENCH_CLOCK");
+  if (clock && !strcmp(clock, "cpu")) bench_clock = CLOCK_THREAD_CPUTIME_ID;
   return a;
+}
+
+/* whether the benchmark `name` runs (all of them without --only) */
+static int bench_wanted(const bench_args *a, const char *name) {
+  return !a->only || !strcmp(a->only, name);
 }
 
 static double bench_now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(bench_clock, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -122,13 +137,26 @@ static double bench_check_grad(bench_loss f, void *ctx, const double *x, const d
   return worst;
 }
 
+/* Peak resident set of this process in bytes (Linux's VmHWM, which execve resets, unlike
+ * getrusage's ru_maxrss that keeps the parent's across a vfork), -1 where unknown. */
+static long long bench_peak_rss(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long long kib = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %lld kB", &kib) == 1) break;
+  fclose(f);
+  return kib < 0 ? -1 : kib * 1024;
+}
+
 /* Prints the JSON line; returns the process exit status (1 when the gradient is wrong). */
 static int bench_report(const char *name, const char *size, double primal_s, double grad_s,
                         double max_rel_err) {
   printf("{\"name\": \"%s\", \"size\": \"%s\", \"primal_s\": %.6e, \"grad_s\": %.6e, "
-         "\"ratio\": %.4f, \"max_rel_err\": %.3e, \"tape_bytes\": %lld}\n",
+         "\"ratio\": %.4f, \"max_rel_err\": %.3e, \"tape_bytes\": %lld, \"peak_rss_bytes\": %lld}\n",
          name, size, primal_s, grad_s, grad_s / primal_s, isnan(max_rel_err) ? 1e300 : max_rel_err,
-         adcc_tape_last_bytes ? (long long)adcc_tape_last_bytes() : -1LL);
+         adcc_tape_last_bytes ? (long long)adcc_tape_last_bytes() : -1LL, bench_peak_rss());
   fflush(stdout);
   if (!(max_rel_err <= BENCH_TOLERANCE)) {
     fprintf(stderr, "%s %s: gradient check failed, max_rel_err = %g > %g\n", name, size,

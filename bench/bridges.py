@@ -6,8 +6,10 @@
 2. The GMM gradient (ADBench d10 K25, 1000 points; gmm.c's objective) from jax.jit(jax.grad)
    through adcc against the same __enzyme_autodiff gradient called from C. Target: <= 1.2x.
 
-Writes bench/results/bridges.md and bridges.json. Times: minimum per call over repeated samples.
-`--quick`: few repetitions (smoke run).
+Writes bench/results/bridges.md and bridges.json. Times: the rows of a table are measured in
+interleaved rounds (each round times every row once: the minimum per call over 7 samples), and each
+row reports its median over the rounds, so that a change in the machine's load during the run
+affects all rows alike. `--quick`: few repetitions (smoke run).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import ctypes
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -46,7 +49,16 @@ def per_call(fn, reps: int, samples: int = 7) -> float:
     return best
 
 
-def overhead(lib, reps: int) -> list[dict]:
+def interleaved(fns: list, rounds: int) -> list[float]:
+    """Median over `rounds` rounds of each timer's value; a round calls every timer once, in turn."""
+    values = [[] for _ in fns]
+    for _ in range(rounds):
+        for v, fn in zip(values, fns):
+            v.append(fn())
+    return [statistics.median(v) for v in values]
+
+
+def overhead(lib, reps: int, rounds: int) -> list[dict]:
     n = 1000
     x = np.linspace(0.0, 1.0, n)
     y = np.empty(n)
@@ -87,9 +99,11 @@ def overhead(lib, reps: int) -> list[dict]:
                      lambda: (2.0 * xg * xg).sum().backward(), None))
     except ImportError:
         print("bench-bridges: PyTorch not installed; skipping its rows", file=sys.stderr)
+    for _, _, fn, _ in rows:
+        fn()  # warm up every row before the first round
+    times = interleaved([lambda fn=fn: per_call(fn, reps) for _, _, fn, _ in rows], rounds)
     out = []
-    for framework, what, fn, target in rows:
-        t = per_call(fn, reps)
+    for (framework, what, fn, target), t in zip(rows, times):
         out.append({"framework": framework, "call": what, "per_call_us": t * 1e6, "target_us": target,
                     "kernel_us": kernel_s * 1e6, "overhead_us": (t - kernel_s) * 1e6})
     return out
@@ -107,7 +121,7 @@ def read_gmm(path: Path):
     return d, k, n, params, x, np.array([gamma, m])
 
 
-def gmm_ratio(lib, reps: int, quick: bool) -> dict:
+def gmm_ratio(lib, reps: int, rounds: int, quick: bool) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -119,33 +133,35 @@ def gmm_ratio(lib, reps: int, quick: bool) -> dict:
     t = d * (d + 1) // 2
     alphas, means, icf = params[:k], params[k:k + k * d].reshape(k, d), params[k + k * d:].reshape(k, t)
     c_lib = ctypes.CDLL(lib.path)
-    c_lib.gmm_grad_seconds.restype = ctypes.c_double
-    c_lib.gmm_grad_seconds.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4
     grad = np.empty_like(params)
     xc = np.ascontiguousarray(x)
-    c_s = c_lib.gmm_grad_seconds(params.ctypes.data, grad.ctypes.data, xc.ctypes.data, hyper.ctypes.data,
-                                 k, d, n, reps)
-    c_lib.gmm_kernel_grad_seconds.restype = ctypes.c_double
-    c_lib.gmm_kernel_grad_seconds.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4
-    kernel_s = c_lib.gmm_kernel_grad_seconds(params.ctypes.data, grad.ctypes.data, xc.ctypes.data,
-                                             hyper.ctypes.data, k, d, n, reps)
-    c_s = min(c_s, c_lib.gmm_grad_seconds(params.ctypes.data, grad.ctypes.data, xc.ctypes.data,
-                                          hyper.ctypes.data, k, d, n, reps))
-    result = {"size": f"d{d}_K{k}_n{n}", "c_grad_s": c_s, "c_kernel_form_grad_s": kernel_s}
+    c_timers = []
+    for name in ("gmm_grad_seconds", "gmm_kernel_grad_seconds"):
+        fn = getattr(c_lib, name)
+        fn.restype = ctypes.c_double
+        fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int64] * 4
+        c_timers.append(lambda fn=fn: fn(params.ctypes.data, grad.ctypes.data, xc.ctypes.data, hyper.ctypes.data,
+                                         k, d, n, reps))
+    jax_timers = []
     for backend in ("ffi", "callback"):
         f = adcc.jax.function(lib, "gmm", backend=backend)
         xj, hj = jnp.asarray(x), jnp.asarray(hyper)
-        g = jax.jit(jax.grad(lambda a, m, q: f(a, m, q, xj, hj), argnums=(0, 1, 2)))
+        g = jax.jit(jax.grad(lambda a, m, q, f=f, xj=xj, hj=hj: f(a, m, q, xj, hj), argnums=(0, 1, 2)))
         args = (jnp.asarray(alphas), jnp.asarray(means), jnp.asarray(icf))
+        c_timers[0]()  # the C gradient into `grad`
         ga, gm, gq = g(*args)
         jax_grad = np.concatenate([np.ravel(ga), np.ravel(gm), np.ravel(gq)])
         np.testing.assert_allclose(jax_grad, grad, rtol=1e-10, atol=1e-12)  # the same gradient
-        result[f"jax_{backend}_grad_s"] = per_call(lambda: jax.block_until_ready(g(*args)), reps)
-        result[f"ratio_{backend}"] = result[f"jax_{backend}_grad_s"] / c_s
+        jax_timers.append(lambda g=g, args=args: per_call(lambda: jax.block_until_ready(g(*args)), reps))
+    c_s, kernel_s, ffi_s, callback_s = interleaved(c_timers + jax_timers, rounds)
+    result = {"size": f"d{d}_K{k}_n{n}", "c_grad_s": c_s, "c_kernel_form_grad_s": kernel_s, "rounds": rounds}
+    for backend, t in (("ffi", ffi_s), ("callback", callback_s)):
+        result[f"jax_{backend}_grad_s"] = t
+        result[f"ratio_{backend}"] = t / c_s
     return result
 
 
-def write(rows, gmm, quick: bool, load: tuple[float, float]) -> None:
+def write(rows, gmm, quick: bool, load: tuple[float, float], rows_rounds: int) -> None:
     import jax
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}", f"JAX {jax.__version__}"]
     try:
@@ -157,7 +173,10 @@ def write(rows, gmm, quick: bool, load: tuple[float, float]) -> None:
              f"{platform.machine()}, {os.cpu_count()} CPUs, {', '.join(versions)}; kernels built with "
              f"`adcc.compile(..., flags={FLAGS})`." + (" **--quick run: not representative.**" if quick else ""),
              "", f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (the machine's "
-             "other work inflates every row alike; compare rows of one run, e.g. with the XLA reference row).",
+             "other work inflates every row alike; compare rows of one run, e.g. with the XLA reference row). "
+             "Each table's rows are timed in interleaved rounds (each round: every row's minimum per call "
+             f"over 7 samples); a row is its median over the rounds ({rows_rounds} rounds for the first "
+             f"table, {gmm['rounds']} for the second).",
              "", "## Per-call overhead on a 1,000-element kernel (`scale`: y = 2 x^2)", "",
              "Targets apply to the default paths (NumPy, JAX through the XLA FFI, PyTorch forward); "
              "`callback` is JAX's fallback (jax.pure_callback, for a jaxlib without the FFI header); "
@@ -183,8 +202,9 @@ def write(rows, gmm, quick: bool, load: tuple[float, float]) -> None:
     lines += ["", "The second C row differentiates the same function the bridge differentiates, from C: "
               "the difference between it and the first row is the AD engine's (a gradient through a "
               "call of a noinline function with the result stored through a pointer), not the bridge's; "
-              "the JAX rows are to be read against both.", "", "The VJP runs `__enzyme_autodiff` (primal recomputed inside the reverse pass) until split "
-              "mode (#11) lands; under jit the separate primal call is dead code for jax.grad and XLA drops it.", ""]
+              "the JAX rows are to be read against both.", "", "The VJP is split mode (the bridge's `vjp` entry runs `__enzyme_augmentfwd` and `__enzyme_reverse` "
+              "of `gmm` back to back); under jit the separate primal call is dead code for jax.grad and XLA "
+              "drops it (the compiled module is one custom call, the `vjp` entry).", ""]
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     (out / "bridges.md").write_text("\n".join(lines))
@@ -199,10 +219,10 @@ def main() -> int:
     args = parser.parse_args()
     lib = adcc.compile(BENCH / "bridge_kernels.c", functions=SIGNATURES, flags=FLAGS + [f"-I{BENCH}"])
     load_start = os.getloadavg()[0]
-    reps = 50 if args.quick else 2000
-    rows = overhead(lib, reps)
-    gmm = gmm_ratio(lib, 3 if args.quick else 30, args.quick)
-    write(rows, gmm, args.quick, (load_start, os.getloadavg()[0]))
+    rows_rounds = 3 if args.quick else 15
+    rows = overhead(lib, 50 if args.quick else 300, rows_rounds)
+    gmm = gmm_ratio(lib, 2 if args.quick else 5, 3 if args.quick else 25, args.quick)
+    write(rows, gmm, args.quick, (load_start, os.getloadavg()[0]), rows_rounds)
     return 0
 
 

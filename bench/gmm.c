@@ -327,6 +327,9 @@ int main(int argc, char **argv) {
     gmm_current = gmm_objective;
     return run_higher(&a, &g, size);
   }
-  int rc = gmm_bench(&a, &g, "gmm", gmm_objective, run_primal, run_grad);
-  return gmm_bench(&a, &g, "gmm_adbench", gmm_objective_adbench, run_primal_adbench, run_grad_adbench) | rc;
+  int rc = 0;
+  if (bench_wanted(&a, "gmm")) rc |= gmm_bench(&a, &g, "gmm", gmm_objective, run_primal, run_grad);
+  if (bench_wanted(&a, "gmm_adbench"))
+    rc |= gmm_bench(&a, &g, "gmm_adbench", gmm_objective_adbench, run_primal_adbench, run_grad_adbench);
+  return rc;
 }

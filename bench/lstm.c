@@ -173,6 +173,7 @@ int main(int argc, char **argv) {
   s.sequence = malloc(sizeof(double) * (size_t)s.c * s.b);
   for (long i = 0; i < (long)s.c * s.b; i++) s.sequence[i] = bench_read_double(f);
   fclose(f);
+  if (!bench_wanted(&a, "lstm")) return 0;
   if (a.size > 1 && a.size < s.c) s.c = (int)a.size;
   if (a.quick && s.c > 16) s.c = 16;
 

@@ -181,7 +181,8 @@ int main(int argc, char **argv) {
   bench_args a = bench_parse(argc, argv);
   int steps = a.size > 0 ? (int)a.size : a.quick ? 1000 : 100000;
   if (a.higher) return run_higher(&a, steps);
-  int status = run(&a, "ode_euler", euler, run_grad_euler, steps);
-  status |= run(&a, "ode_rk4", rk4, run_grad_rk4, steps);
+  int status = 0;
+  if (bench_wanted(&a, "ode_euler")) status |= run(&a, "ode_euler", euler, run_grad_euler, steps);
+  if (bench_wanted(&a, "ode_rk4")) status |= run(&a, "ode_rk4", rk4, run_grad_rk4, steps);
   return status;
 }

@@ -94,6 +94,30 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
 """, "bits of a floating-point value"),
+    "float_lanes_split_reverse": ("""
+#include <stdint.h>
+extern double __enzyme_autodiff(void *, ...);
+typedef double v2d __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+static double f(double x) {
+  v2d a = {x * x, x};
+  v2d r = (v2d)__builtin_shufflevector((v4i)a, (v4i)a, 1, 0, 3, 2);  /* halves of doubles swapped */
+  return r[0] + r[1];
+}
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
+""", "floating-point value split across lanes"),
+    "float_lanes_split_forward": ("""
+#include <stdint.h>
+extern double __enzyme_fwddiff(void *, ...);
+typedef double v2d __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+static double f(double x) {
+  v2d a = {x * x, x};
+  v2d r = (v2d)__builtin_shufflevector((v4i)a, (v4i)a, 1, 0, 3, 2);  /* halves of doubles swapped */
+  return r[0] + r[1];
+}
+int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
+""", "floating-point value split across lanes"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

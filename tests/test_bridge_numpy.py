@@ -93,6 +93,35 @@ def test_non_contiguous_inputs_and_python_scalars():
     assert g.shape == (3,)
 
 
+def test_data_address_of_any_ndarray():
+    from adcc.bridge.library import address
+    base = np.arange(24.0).reshape(4, 6)
+    readonly = np.ones(5)
+    readonly.flags.writeable = False
+    for a in (base, base[1:], base[:, 2:], base.T, base[::2], readonly, np.ones(3, np.float32),
+              np.empty(0), np.asarray(2.5), np.ones(3).view(np.matrix)):
+        assert address(a) == a.ctypes.data
+
+
+def test_shapes_vary_between_calls_and_read_only_inputs():
+    lib = library()
+    rng = np.random.default_rng(6)
+    for n in (9, 3, 9, 1, 40):  # the per-shape cache hands each call its own dims
+        xs = rng.normal(size=n)
+        xs.flags.writeable = False
+        np.testing.assert_allclose(lib.scan(xs), lib.scan(xs.copy()), rtol=0)
+        assert lib.scan(xs).shape == (n,)
+        (g,) = lib.vjp_scan((xs,), np.ones(n))
+        fd = [central_difference(lambda v: lib.scan(v).sum(), (xs,), (np.eye(n)[i],))[0] for i in range(min(n, 3))]
+        np.testing.assert_allclose(g[:len(fd)], fd, rtol=1e-6, atol=1e-8)
+    x, w, c = mix_inputs(rng)
+    with pytest.raises(ValueError, match="input 'w' has n=4"):  # after a cached good call
+        lib.mix(x, w[:4], c)
+    lib.mix(x, w, c)
+    with pytest.raises(ValueError, match="input 'w' has n=4"):
+        lib.mix(x, w[:4], c)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda lib, x, w, c: lib.mix(x.astype(np.float32), w, c), TypeError, "input 'x' must be float64, got float32"),
     (lambda lib, x, w, c: lib.mix(x, w[:4], c), ValueError, "input 'w' has n=4 along axis 0"),

@@ -100,6 +100,25 @@ def test_optimizer_reduces_the_loss():
     assert losses[-1] < 0.5 * losses[0]
 
 
+def test_calls_without_gradients_build_no_graph():
+    mix = adcc.torch.function(library(), "mix")
+    x, w, c = tensors(requires=(False, False, False))
+    y_ref, s_ref = mix_reference(x.numpy(), w.numpy(), c.numpy())
+    for args in ((x, w, c), tensors(requires=(True, False, False))):
+        with torch.no_grad():
+            y, s = mix(*args)
+        assert y.grad_fn is None and not y.requires_grad
+        np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-13)
+    y, s = mix(x, w, c)  # no input requires grad
+    assert s.grad_fn is None and not s.requires_grad
+    np.testing.assert_allclose(s.item(), s_ref, rtol=1e-13)
+    xg = x.clone().requires_grad_(True)
+    y, s = mix(xg, w, c)
+    assert y.grad_fn is not None
+    s.backward()
+    assert xg.grad is not None and xg.grad.shape == x.shape
+
+
 def test_errors_name_the_argument():
     mix = adcc.torch.function(library(), "mix")
     x, w, c = tensors(5)

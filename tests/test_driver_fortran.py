@@ -103,6 +103,42 @@ def test_dependency_files_list_includes(work):
     assert r.returncode == 0 and (work / "u.d").read_text().startswith("u.o: u.F90 \\\n  inc/consts.inc")
 
 
+FIXED_FORM = """\
+      module fm
+      contains
+      function sq(x) result(r)
+C     a comment in column 1: fixed form only
+      real(8), intent(in) :: x
+      real(8) :: r
+      r = x*x
+     &  + x
+      end function
+      end module
+      program p
+      use adcc_ad
+      use fm
+      real(8) :: x, dx
+      x = 3
+      dx = 0
+      call autodiff(sq, enzyme_dup, x, dx)
+      print '(f6.2)', dx
+      end program
+"""
+
+
+def test_fixed_form(work):
+    """-ffixed-form reaches flang (a .f90 name is free form without it) and the program is
+    differentiated; a .f name is fixed form by itself."""
+    (work / "p.f90").write_text(FIXED_FORM)
+    (work / "p.f").write_text(FIXED_FORM)
+    r = run([ADFLANG, "-O1", "p.f90", "-o", "free"], cwd=work)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "p.f90:4:" in r.stderr, r.stderr
+    for args in (["-ffixed-form", "p.f90"], ["p.f"]):
+        r = run([ADFLANG, "-O1", *args, "-o", "t"], cwd=work)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert run([work / "t"]).stdout.split() == ["7.00"]  # d(x*x + x)/dx at 3
+
+
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed (make test installs it)")
 def test_cmake_identifies_llvm_flang_and_builds_modules(tmp_path):
     build = tmp_path / "build"

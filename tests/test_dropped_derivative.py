@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from driver_helpers import ADCC, REPO, assert_clean_error, run
+from driver_helpers import ADCC, ADFLANG, REPO, assert_clean_error, run
 
 WARN_DIR = REPO / "tests" / "warnings"
 LSTM = WARN_DIR / "lstm_state.c"
@@ -110,6 +110,21 @@ def test_const_memory_used_harmlessly_does_not_warn(tmp_path, opt):
     before it is overwritten, constant input data."""
     r = compile_(tmp_path, WARN_DIR / "no_warning.c", opt)
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+@pytest.mark.parametrize("opt", ("-O0", "-O2"))
+def test_fortran_section_written_by_a_procedure(tmp_path, opt):
+    """A section of an enzyme_const array gets no shadow when the procedure it is passed to only
+    reads it; one that receives active values warns, with the store inside the procedure."""
+    r = run([ADFLANG, opt, WARN_DIR / "const_section_written.f90", "-o", tmp_path / "t"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    found = WARNING.findall(r.stderr)
+    assert [(m[1], m[4], m[5]) for m in found] == [("44", "'x'", "it is passed as enzyme_const")], r.stderr
+    notes = re.findall(r"^\S+?:(\d+):\d+: note: (an active value is stored|and read back)", r.stderr, re.M)
+    assert notes == [("11", "an active value is stored"), ("27", "and read back")], r.stderr
+    p = run([tmp_path / "t"])
+    assert p.returncode == 0 and p.stdout.split() == ["written", "0.000", "0.000", "read_only", "1.000", "3.000"], \
+        p.stdout + p.stderr
 
 
 def test_without_debug_info_the_argument_is_named_by_position(tmp_path):

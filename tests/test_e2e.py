@@ -35,7 +35,11 @@ ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 # (file relative to tests/e2e, opt level) -> issue that tracks it.
 # "#3": forward mode (__enzyme_fwddiff); "#4": reverse mode / C++ (__enzyme_autodiff).
 # Remove entries as the AD engine lands; strict xfail flags an entry that passes.
-XFAIL: dict[tuple[str, str], str] = {}
+XFAIL: dict[tuple[str, str], str] = {
+    ("memory/float_bits_by_value.c", opt): "#9 floats passed as the bits of a wider integer (zext/shl/or, trunc/lshr): "
+                                           "typed as integers, their derivative is lost in both modes"
+    for opt in ADCC_OPTS
+}
 
 
 def _programs():

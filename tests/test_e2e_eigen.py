@@ -26,10 +26,7 @@ BIN_DIR = Path(sys.executable).parent
 TIMEOUT = 900  # seconds per compile: Eigen's templates make big modules (about 20 s of CPU each)
 
 # program -> issue and reason (strict xfail; delete the entry when the program passes)
-XFAIL = {
-    "product_gemm.cpp": "#9 products above Eigen's coefficient-based threshold go through the blocked kernel "
-                        "(gemm_pack_rhs/gebp): the right-hand operand's derivative is lost",
-}
+XFAIL: dict[str, str] = {}
 
 PROGRAMS = sorted(p.name for p in PROGRAMS_DIR.glob("*.cpp"))
 pytestmark = pytest.mark.skipif(not (EIGEN / "Eigen" / "Dense").exists(),

@@ -19,10 +19,7 @@ OPTS = ("-O0", "-O1", "-O2", "-O3")
 PROGRAMS = sorted(p.name for p in FORTRAN_DIR.glob("*.f90") if p.name != "fdcheck.f90")
 
 # (program, opt level) -> issue that tracks it
-XFAIL: dict[tuple[str, str], str] = {
-    **{("const_sections.f90", opt): "#9: a descriptor built from an enzyme_const array gets the array itself "
-                                    "as its shadow (the primal as its own shadow)" for opt in OPTS},
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 pytestmark = pytest.mark.skipif(shutil.which("flang-new-22") is None, reason="flang-new-22 is not installed")
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, math_rule, shadow_alignment, sign_change_operand,
-                            size_of_const, unsupported, zero_of)
+from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, float_lane_mask, math_rule, shadow_alignment,
+                            sign_change_operand, size_of_const, unsupported, zero_of)
 from adcc.ad.copies import copy_layout
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -509,6 +509,10 @@ class ReverseBuilder:
             want = act.adjoint_type(src)
             self.add_adj(src, d if d.type == want else b.cast("bitcast", d, want))
             return
+        if op in ("extractelement", "insertelement", "shufflevector"):
+            floats = float_lane_mask(self.module, act, inst)  # (integer lanes: whole floats or an error)
+            if floats is not None:
+                return self._shuffle(inst, d, floats)
         if op == "extractvalue":
             agg = inst.operands[0]
             if act.is_varied(agg):
@@ -605,10 +609,11 @@ class ReverseBuilder:
         known = {node: self.rp(v) for node, v in sibling_calls(rule, inst, operands).items() if id(v) in wanted}
         return args, result, known
 
-    def _shuffle(self, inst: Instruction, d: Value) -> None:
+    def _shuffle(self, inst: Instruction, d: Value, floats: list[int | None] | None = None) -> None:
+        """`floats`: the mask over the floats that integer lanes hold (adcc.ad.common.float_lane_mask)."""
         v1, v2, mask = inst.operands
-        lanes = parse_mask(mask, inst.type.count)
-        n = v1.type.count
+        lanes = parse_mask(mask, inst.type.count) if floats is None else floats
+        n = v1.type.count if floats is None else self.act.float_view(v1).count
         b = self.b
         acc1: Value = zero_of(self.act.adjoint_type(v1))  # (integers holding floats: adjoints are floats)
         acc2: Value = zero_of(self.act.adjoint_type(v2))

@@ -178,6 +178,8 @@ class Packing:
 def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) -> FunctionSpec:
     """Activities of a call to a defined function, from the caller's activity analysis."""
     module = analysis.module
+    if mode is Mode.REVERSE:
+        _refuse_reshaped_by_value(analysis, inst)
     acts = call_activities(analysis, inst, mode)
     ret_active = analysis.is_varied(inst) and (is_floatish(module, inst.type) or isinstance(inst.type, T.IntType))
     ret_shadow = (isinstance(inst.type, T.PointerType) or pointer_aggregate(module, inst.type)) and \
@@ -187,6 +189,19 @@ def callee_spec(analysis, inst: Instruction, mode: Mode, width: int, name: str) 
                         parallel=analysis.spec.parallel, strong_zero=analysis.spec.strong_zero,
                         replay=analysis.spec.replay,
                         error=analysis.spec.error)
+
+
+def _refuse_reshaped_by_value(analysis, inst: Instruction) -> None:
+    """An active integer passed or returned by value whose floats are not its lanes (two floats as
+    one i64): the callee's analysis may see other floats in it (a double), and the adjoint it gives
+    back would be added as those. A located error in reverse mode (forward tangents are the bits)."""
+    for v in (*inst.args, inst):
+        if isinstance(v.type, (T.IntType, T.VectorType)) and analysis.is_varied(v) and \
+                not analysis.view_keeps_lanes(v):
+            what = "return value" if v is inst else "argument"
+            raise unsupported(analysis.module, inst, f"cannot differentiate a call whose {what} of type {v.type} "
+                                                     f"holds {analysis.float_view(v)} in reverse mode (floating-point "
+                                                     f"values passed as the bits of an integer of another width)")
 
 
 def _caller_writes_shared(analysis) -> bool:
@@ -233,9 +248,52 @@ def sign_change_operand(module, act, inst: Instruction) -> Value:
     other operation on them, and for a vector whose lanes are not the floats' (the sign bits of
     doubles viewed as <4 x i32> lie in every other lane)."""
     x = sign_operand(inst, act.is_varied)
-    if x is None or (isinstance(inst.type, T.VectorType) and act.float_view(x) is None):
+    if x is None or (isinstance(inst.type, T.VectorType) and act.float_view(x) is None) or \
+            not act.view_keeps_lanes(x) or not act.view_keeps_lanes(inst):
         raise bit_operation_error(module, inst)
     return x
+
+
+def reshaped_lanes(act, inst: Instruction) -> bool:
+    """Does a lane-wise operation (shufflevector, extractelement, insertelement) touch an active
+    integer whose lanes are not the floats it holds (two doubles as <4 x i32>: a double is two
+    lanes)?"""
+    return any(act.is_varied(v) and not act.view_keeps_lanes(v) for v in (inst, *inst.operands[:2]))
+
+
+def float_lane_mask(module, act, inst: Instruction) -> list[int | None] | None:
+    """For a lane-wise operation on integers whose lanes are not their floats' (`reshaped_lanes`):
+    a shufflevector that moves whole floats (lanes 0,1,0,1 of two doubles as <4 x i32>: doubles
+    0,0) gets its mask over the floats; anything else, which splits floats into lanes of other
+    floats, is a located error in both modes (never a derivative moved with the wrong bits).
+    None where no lanes are reshaped."""
+    if not reshaped_lanes(act, inst):
+        return None
+    from adcc.ad.adjoint import parse_mask
+    if inst.opcode == "shufflevector":
+        v1, v2, mask = inst.operands
+        views = [act.float_view(v) for v in (v1, v2, inst)]
+        if all(isinstance(w, T.VectorType) for w in views) and len({w.elem for w in views}) == 1:
+            g = v1.type.count // views[0].count
+            lanes = parse_mask(mask, inst.type.count)
+            n = v1.type.count
+            if all(v.type.count == g * w.count for v, w in zip((v1, v2, inst), views)):
+                out: list[int | None] = []
+                for q in range(views[2].count):
+                    group = lanes[q * g:(q + 1) * g]
+                    if all(m is None for m in group):
+                        out.append(None)
+                        continue
+                    m0 = group[0]
+                    if m0 is None or (m0 % n) % g or any(m != m0 + r for r, m in enumerate(group)):
+                        break
+                    out.append(m0 // g if m0 < n else views[0].count + (m0 - n) // g)
+                else:
+                    return out
+    v = next(v for v in (inst, *inst.operands[:2]) if act.is_varied(v) and not act.view_keeps_lanes(v))
+    raise unsupported(module, inst, f"cannot differentiate '{inst.opcode}' on the lanes of {v.type} that hold "
+                                    f"{act.float_view(v) or 'floating-point values'} (a floating-point value "
+                                    f"split across lanes)")
 
 
 def no_derivative(module, inst: Instruction, kind: CallKind) -> CompileError:

@@ -245,6 +245,8 @@ class _Lowering:
 
     def _argument(self, index: int, pty: T.Type, activity: str, data: Actual, shadow: Actual | None) -> None:
         conv = dummy_convention(self.module, self.target, index)
+        if data.type_code == 42 and data.rank == 0 and conv in (Convention.DESCRIPTOR, Convention.UNKNOWN):
+            conv = dummy_convention(self.module, self.target, index, scalar_object=True)
         if conv is Convention.UNKNOWN:
             raise self.error(f"cannot tell how it receives argument {index + 1} (it passes it on to code "
                              f"adcc cannot see)", _Unresolved)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
-from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, callee_spec,
-                            candidate_address, check_atomic, clone_on_shadow, convert, emit_shadow_allocation,
-                            inactive_pointer_shadow, indirect_candidates, int_offset_shadow, int_pointer_shadow, math_rule,
-                            no_derivative, refuse_lost_store, reverse_post_order, rule_unavailable, sign_change_operand,
-                            size_of_const, unsupported, zero_of)
+from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, callee_spec, candidate_address,
+                            check_atomic, clone_on_shadow, convert, emit_shadow_allocation, float_lane_mask,
+                            inactive_pointer_shadow, indirect_candidates, int_offset_shadow, int_pointer_shadow,
+                            math_rule, no_derivative, refuse_lost_store, reverse_post_order, rule_unavailable,
+                            sign_change_operand, size_of_const, unsupported, zero_of)
 from adcc.ad.rules.calls import ForwardSite, always_applies, call_rule_for
 from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import emit_error, emit_forward, lookup_opcode, sibling_calls
@@ -191,6 +191,8 @@ class ForwardSynthesizer:
                                    for w in range(self.W)]
             return
         if op in PASS_THROUGH:
+            if op in ("extractelement", "insertelement", "shufflevector"):
+                float_lane_mask(self.module, self.act, inst)  # integer lanes: whole floats move, or an error
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
             return
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in forward mode")

@@ -22,7 +22,7 @@ from adcc.analysis.signbits import INT_OPS, keeps_only_sign, lane_bits, sign_ope
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
-from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
 
 FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fpext", "fptrunc", "select",
                        "phi", "extractvalue", "insertvalue", "extractelement", "insertelement",
@@ -131,6 +131,7 @@ class ActivityAnalysis(ShadowDemands):
         self._demanded: set[int] = set()
         self._demanded_weak: set[int] = set()
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
+        self._read_only_args: dict[tuple[str, int], bool] = {}  # (callee, argument) -> the callee only reads it
         # heap allocations treated like stack objects: a shadow only when active data reaches them
         self._private_heap = {id(i) for i in fn.instructions() if private_heap_object(module, i)}
         self._run()
@@ -154,10 +155,15 @@ class ActivityAnalysis(ShadowDemands):
     def has_int_shadow(self, v: Value) -> bool:
         return id(v) in self.int_shadowed
 
-    def float_view(self, v: Value) -> T.FloatType | None:
-        """The float type an integer value really holds (a double moved as i64; an SSE packet of
-        doubles viewed as <2 x i64>), per type analysis."""
-        if lane_bits(v.type) not in (16, 32, 64):
+    def float_view(self, v: Value) -> T.Type | None:
+        """The float type an integer value really holds, per type analysis: the same lanes (a
+        double moved as i64; an SSE packet of doubles viewed as <2 x i64>) or, where the integer's
+        lanes are not the floats' width, the floats of the same size (two doubles loaded as
+        <4 x i32>, as Eigen's packet swizzles do; two floats moved as one i64). A reshaped view
+        (`view_keeps_lanes` false) has no lane-wise meaning: the synthesizers move it whole or
+        refuse the operation."""
+        bits = lane_bits(v.type)
+        if bits is None:
             return None
         key = id(v)
         if key in self._views:
@@ -166,10 +172,25 @@ class ActivityAnalysis(ShadowDemands):
         if not isinstance(v, Constant):
             from adcc.analysis.types import Float
             kind = self.types.scalar_kind(v)
-            if isinstance(kind, Float) and T.FLOAT_BITS.get(kind.kind) == lane_bits(v.type):
+            width = T.FLOAT_BITS.get(kind.kind) if isinstance(kind, Float) else None
+            total = bits * (v.type.count if isinstance(v.type, T.VectorType) else 1)
+            if width == bits:
                 view = _same_lanes(v.type, T.FloatType(kind.kind))
+            elif width is not None and total % width == 0 and not \
+                    (isinstance(v.type, T.VectorType) and v.type.scalable):
+                n = total // width
+                view = T.FloatType(kind.kind) if n == 1 else T.VectorType(n, T.FloatType(kind.kind))
         self._views[key] = view
         return view
+
+    def view_keeps_lanes(self, v: Value) -> bool:
+        """Whether an integer's float view (if any) has the integer's own lanes: lane k of the
+        integer is float k, so lane-wise operations (shuffles, element access, sign bits) carry over."""
+        view = self.float_view(v)
+        if view is None:
+            return True
+        lanes = v.type.count if isinstance(v.type, T.VectorType) else None
+        return lanes == (view.count if isinstance(view, T.VectorType) else None)
 
     def adjoint_type(self, v: Value) -> T.Type:
         """The type a value's adjoint has: its own, or its float view (an active integer that type
@@ -273,11 +294,12 @@ class ActivityAnalysis(ShadowDemands):
                     (self.is_active_call(inst) or self._callee_uses_active_globals(inst)):
                 # a rule callee that says what it writes (BLAS, MPI) only reads its other pointer
                 # operands: a stack object among them needs a shadow only if active data reaches it
-                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand)
+                # otherwise (flang's `1d0` passed to dgemm_ as alpha is no active operand); a
+                # defined callee that only reads a constant stack object receives it as constant
                 written = rule_names(module).written_args(inst.callee_name or "") \
                     if kind is CallKind.RULE and not is_pointer(ty) else None
                 for k, a in enumerate(inst.args):
-                    if is_pointer(a.type):
+                    if is_pointer(a.type) and not self._read_only_stack_argument(inst, kind, k, a):
                         self._demand(a, weak=written is not None and k not in written)
             if kind is CallKind.RULE:  # flang's runtime: descriptors pointed at fresh memory; MPI receives
                 for k in fresh_memory_arguments(inst.callee_name) + rule_names(module).incoming_args(inst):
@@ -341,9 +363,16 @@ class ActivityAnalysis(ShadowDemands):
                 # an address computed from a shadowed pointer's (an aligned buffer kept as uintptr_t):
                 # its shadow is the shadow's address at the same offset
                 self.int_shadowed.add(id(inst))
-        elif op in FLOAT_OPS and (self.carries_float(inst) or (op == "bitcast" and lane_bits(ty) is not None)):
-            # (the bits of an active float as integers type analysis cannot place: active, so
-            # that what they become is differentiated or refused, never a silent zero)
+        elif op in FLOAT_OPS and (self.carries_float(inst) or (op == "bitcast" and lane_bits(ty) is not None) or
+                                  any(id(o) in self.varied and not self.view_keeps_lanes(o) for o in inst.operands)):
+            # (the bits of an active float as integers type analysis cannot place, or lanes of an
+            # integer that split its floats: active, so that what they become is differentiated or
+            # refused, never a silent zero)
+            if any(id(o) in self.varied for o in inst.operands):
+                self.varied.add(id(inst))
+        elif op in ("trunc", "zext", "sext") and self.carries_float(inst):
+            # floats cut out of (or widened into) an integer that holds them (one float of two
+            # moved as i64): active, so that the synthesizers refuse it rather than drop it
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:
@@ -351,6 +380,73 @@ class ActivityAnalysis(ShadowDemands):
                 self.int_shadowed.add(id(inst))
         after = (id(inst) in self.varied, id(inst) in self.shadowed, id(inst) in self.int_shadowed)
         return before != after
+
+    def _read_only_stack_argument(self, inst: Instruction, kind: CallKind, k: int, a: Value) -> bool:
+        """Is argument `k` of an active call a stack object that holds only integers, constants and
+        pointers into memory the program declared inactive, and that no callee stores into? It
+        then needs no shadow and the callee receives it as constant: an array descriptor built
+        over an enzyme_const array (a section of it) keeps that array out of the derivative,
+        instead of getting a shadow descriptor whose data is nowhere."""
+        from adcc.analysis.memory import pointer_uses, stack_object
+        if kind is not CallKind.DEFINED or self.has_shadow(a):
+            return False
+        obj = stack_object(a)
+        if obj is None or self.has_shadow(obj):
+            return False
+        for u, v in pointer_uses(obj):
+            op = u.opcode
+            if op in ("load", "icmp", "#dbg"):
+                continue
+            if op == "store" and u.operands[1] is v and u.operands[0] is not v:
+                if not self._inactive_contents(u.operands[0]):
+                    return False
+            elif op == "call" and (u.callee_name or "").startswith(("llvm.lifetime.", "llvm.dbg.")):
+                continue
+            elif op != "call" or classify_call(self.module, u) is not CallKind.DEFINED or \
+                    not all(self._only_reads(u.callee_name, j) for j, x in enumerate(u.args) if x is v):
+                return False
+        return True
+
+    def _only_reads(self, callee: str, k: int) -> bool:
+        from adcc.analysis.memory import stores_into_argument
+        key = (callee, k)
+        if key not in self._read_only_args:
+            self._read_only_args[key] = not stores_into_argument(self.module, callee, k)
+        return self._read_only_args[key]
+
+    def _inactive_contents(self, v: Value) -> bool:
+        """Is `v`, stored into a stack object, inactive data for good: an integer or a float that
+        is not active, or a pointer into memory the program declared inactive (an enzyme_const
+        argument's, memory reached through one, null, a constant global)?"""
+        if id(v) in self.varied or id(v) in self.int_shadowed:
+            return False
+        if isinstance(v, Instruction) and v.opcode == "ptrtoint":
+            return False  # an address kept as an integer
+        if not is_pointer(v.type):
+            return not pointer_aggregate(self.module, v.type) and not isinstance(v.type, T.VectorType)
+        stack, seen = [(v, False)], set()
+        while stack:
+            x, loaded = stack.pop()
+            if (id(x), loaded) in seen:
+                continue
+            seen.add((id(x), loaded))
+            if len(seen) > 64:
+                return False
+            if isinstance(x, Argument):
+                if self.has_shadow(x):
+                    return False
+            elif isinstance(x, (Constant, GlobalRef)):
+                if (loaded and not (isinstance(x, Constant) and x.text == "null")) or self.has_shadow(x):
+                    return False   # (what a global holds may point anywhere)
+            elif isinstance(x, Instruction) and x.opcode in ("getelementptr", "bitcast", "addrspacecast", "freeze"):
+                stack.append((x.operands[0], loaded))
+            elif isinstance(x, Instruction) and x.opcode in ("phi", "select"):
+                stack.extend((o, loaded) for o in x.operands if is_pointer(o.type))
+            elif isinstance(x, Instruction) and x.opcode == "load":
+                stack.append((x.operands[0], True))
+            else:
+                return False
+        return True
 
     def _callee_uses_active_globals(self, inst: Instruction) -> bool:
         name = inst.callee_name

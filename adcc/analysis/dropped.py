@@ -139,6 +139,17 @@ class _FunctionScan:
                 self._mark(u, work)
 
     def _mark(self, inst: Instruction, work: list) -> None:
+        if inst.opcode == "store" and isinstance(inst.operands[0].type, T.PointerType):
+            # a pointer into a root's memory kept in a stack object without a shadow (an array
+            # descriptor built over a section of it): what reaches that object reaches the root
+            from adcc.analysis.memory import stack_object
+            obj = stack_object(inst.operands[1])
+            root = self.root_of(inst.operands[0])
+            if obj is not None and root is not None and id(obj) not in self.based and \
+                    not (self.act and self.act.has_shadow(obj)):
+                self.based[id(obj)] = root
+                work.append(obj)
+            return
         root = self._derived_root(inst)
         if root is not None and id(inst) not in self.based and not (self.act and self.act.has_shadow(inst)):
             self.based[id(inst)] = root

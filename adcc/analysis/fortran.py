@@ -18,6 +18,7 @@ from adcc.ir.values import Instruction, Value
 DESCRIPTOR_TBAA = "descriptor member"
 # byte offsets in a descriptor (ISO_Fortran_binding's CFI_cdesc_t)
 BASE_ADDR, ELEM_LEN, RANK, TYPE_CODE = 0, 8, 20, 21
+_RANK0_FIELDS = 24   # a rank-0 descriptor's fields end here (then a derived type's addendum pointer)
 
 TYPE_NAMES = {9: "INTEGER(4)", 10: "INTEGER(8)", 27: "REAL(4)", 28: "REAL(8)", 34: "COMPLEX(4)",
               35: "COMPLEX(8)", 39: "LOGICAL", 40: "CHARACTER", 42: "a derived type"}
@@ -42,8 +43,12 @@ _IGNORED_INTRINSICS = ("llvm.lifetime.", "llvm.assume", "llvm.dbg.", "llvm.exper
                        "llvm.prefetch", "llvm.invariant.")
 
 
-def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozenset()) -> Convention:
-    """How procedure `fname` receives its argument `index`."""
+def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozenset(),
+                     scalar_object: bool = False) -> Convention:
+    """How procedure `fname` receives its argument `index`. With `scalar_object` (the actual is a
+    scalar of derived type), accesses that a rank-0 descriptor cannot explain (integers past its
+    24 bytes of fields, data beside descriptor fields) show an object received by address whose
+    components are descriptors (allocatable and pointer components)."""
     fty = module.function_type_of(fname)
     if index >= len(fty.params):
         return Convention.UNKNOWN
@@ -63,8 +68,10 @@ def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozense
             continue
         visited.add(id(v))
         for u, slot in list(v.uses):
-            evidence.add(_use_evidence(module, md, u, slot, offset, stack, seen))
+            evidence.add(_use_evidence(module, md, u, slot, offset, stack, seen, scalar_object))
     evidence.discard(Convention.UNUSED)
+    if scalar_object and Convention.ADDRESS in evidence and Convention.UNKNOWN not in evidence:
+        return Convention.ADDRESS   # data beside descriptor components
     if evidence == {_INTEGERS, Convention.DESCRIPTOR}:   # a descriptor's bounds, read untagged
         evidence = {Convention.DESCRIPTOR}
     if len(evidence) == 1 and _INTEGERS not in evidence:
@@ -73,7 +80,7 @@ def dummy_convention(module, fname: str, index: int, _seen: frozenset = frozense
 
 
 def _use_evidence(module, md, u: Instruction, slot: int, offset: int | None, stack: list,
-                  seen: frozenset) -> Convention:
+                  seen: frozenset, scalar_object: bool = False) -> Convention:
     op = u.opcode
     if op in ("getelementptr", "bitcast", "addrspacecast", "phi", "select", "freeze"):
         if op == "select" and slot == 0:
@@ -89,6 +96,9 @@ def _use_evidence(module, md, u: Instruction, slot: int, offset: int | None, sta
             return Convention.DESCRIPTOR   # unoptimized flang code addresses descriptor fields
         return Convention.UNUSED
     if op == "load" or (op == "store" and slot == 1):
+        ty = u.type if op == "load" else u.operands[0].type
+        if scalar_object and offset is not None and offset >= _RANK0_FIELDS and not isinstance(ty, T.PointerType):
+            return Convention.ADDRESS   # a rank-0 descriptor has only its addendum's pointer there
         got = _tbaa_evidence(md, u)
         return got if got is not Convention.UNKNOWN else _untagged_evidence(u, offset)
     if op == "store":  # the pointer itself is stored: as a new descriptor's base address, it is data
@@ -96,7 +106,9 @@ def _use_evidence(module, md, u: Instruction, slot: int, offset: int | None, sta
     if op in ("icmp", "ptrtoint", "#dbg"):
         return Convention.UNUSED   # presence tests of OPTIONAL dummies, debug records
     if op in ("call", "invoke"):
-        return _call_evidence(module, md, u, slot, seen)
+        if scalar_object and offset is not None and offset >= _RANK0_FIELDS:
+            return Convention.ADDRESS   # a component past a rank-0 descriptor's fields passed on
+        return _call_evidence(module, md, u, slot, seen, scalar_object and offset == 0)
     return Convention.UNKNOWN
 
 
@@ -126,7 +138,7 @@ def _tbaa_evidence(md, inst: Instruction) -> Convention:
     return Convention.DESCRIPTOR if DESCRIPTOR_TBAA in names else Convention.ADDRESS
 
 
-def _call_evidence(module, md, u: Instruction, slot: int, seen: frozenset) -> Convention:
+def _call_evidence(module, md, u: Instruction, slot: int, seen: frozenset, scalar_object: bool) -> Convention:
     name = (u.callee_name or "").strip('"')
     arg = slot - u.info["callee_slot"] - 1
     if arg < 0 or arg >= len(u.args):
@@ -139,7 +151,7 @@ def _call_evidence(module, md, u: Instruction, slot: int, seen: frozenset) -> Co
         raw = name.startswith(_RAW_POINTER_RUNTIME) and "Descriptor" not in name
         return Convention.ADDRESS if raw else Convention.DESCRIPTOR
     if module.is_defined(name):
-        got = dummy_convention(module, name, arg, seen)
+        got = dummy_convention(module, name, arg, seen, scalar_object)
         return Convention.UNUSED if got is Convention.UNUSED else got
     return Convention.UNKNOWN
 

@@ -94,6 +94,53 @@ def escapes(obj: Value) -> bool:
     return False
 
 
+def stores_into_argument(module, fname: str, index: int, _seen: frozenset = frozenset()) -> bool:
+    """May procedure `fname` (or a procedure it calls) store into the object its pointer argument
+    `index` points to, or let that address escape where something else may? Only the object itself
+    counts, not memory reached through pointers loaded from it: an array descriptor received
+    read-only, whose data the procedure may write, answers False. Conservative: True when unsure."""
+    if not module.is_defined(fname):
+        return True
+    fn = module.function(fname)
+    if index >= len(fn.args):
+        return True
+    if (fname, index) in _seen:
+        return False  # a recursive call: the other uses decide
+    seen = _seen | {(fname, index)}
+    for u, v in pointer_uses(fn.args[index]):
+        op = u.opcode
+        if op in ("load", "icmp", "#dbg"):
+            continue
+        if op == "call" and _call_stores_into(module, u, v, seen):
+            return True
+        if op != "call":
+            return True  # a store into it or of its address, a return, an integer round trip, ...
+    return False
+
+
+def _call_stores_into(module, call: Instruction, v: Value, seen: frozenset) -> bool:
+    from adcc.analysis.fortran import fresh_memory_arguments
+    slots = [k for k, a in enumerate(call.args) if a is v]
+    if call.callee_name is None or not slots:
+        return True  # called through
+    name = call.callee_name
+    kind = classify_call(module, call)
+    if kind in (CallKind.INACTIVE, CallKind.FREE):
+        return False  # writes no active data (frees of a stack object do not happen)
+    if kind is CallKind.MEMCPY or kind is CallKind.MEMSET:
+        return 0 in slots
+    if kind is CallKind.DEFINED:
+        return any(stores_into_argument(module, name, k, seen) for k in slots)
+    if kind is CallKind.RULE and name.strip('"').startswith("_FortranA"):
+        # flang's runtime changes a descriptor it is given only to point it at other memory
+        # (ALLOCATE, assignment with reallocation, association, results); the rest read theirs
+        return any(k in fresh_memory_arguments(name.strip('"')) for k in slots)
+    if kind is CallKind.RULE:
+        written = rule_written_args(module, call)
+        return written is None or any(w is v for w in written)
+    return True
+
+
 def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
                            callee_view: bool = False) -> bool:
     """True if `fn` or a function it calls may write memory it did not allocate itself.

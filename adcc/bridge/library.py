@@ -8,6 +8,7 @@ argument) before any address reaches C.
 from __future__ import annotations
 
 import ctypes
+import platform
 import signal
 
 import numpy as np
@@ -15,7 +16,63 @@ import numpy as np
 from adcc.bridge import codegen
 from adcc.bridge.signature import Param, Signature
 
-_VOID_P_ARRAYS: dict[int, type] = {}
+# Per-call cost matters (a 1,000-element kernel runs in about 0.1 us): the hot paths below avoid
+# `ndarray.ctypes` (a few microseconds per array), ctypes' argument conversion to c_void_p (an
+# exact argtypes match converts in a fraction of that) and re-deriving shapes from the signature
+# (cached per input shapes).
+
+
+def _data_offset() -> int | None:
+    """Where an ndarray keeps its data pointer: numpy's C struct (PyArrayObject_fields) starts
+    with the object header and then `char *data`. Used only when it agrees with `ndarray.ctypes`
+    on probe arrays (views, transposes, read-only, float32) of this interpreter and numpy."""
+    if platform.python_implementation() != "CPython":
+        return None
+    offset = object.__basicsize__
+    base = np.arange(12.0)
+    readonly = np.zeros(3)
+    readonly.flags.writeable = False
+    probes = (base, base[3:], base.reshape(3, 4).T, np.empty(5, np.float32), readonly, np.empty(0))
+    try:
+        if all(ctypes.c_void_p.from_address(id(a) + offset).value == a.ctypes.data for a in probes):
+            return offset
+    except (ValueError, OSError):
+        pass
+    return None
+
+
+_DATA_OFFSET = _data_offset()
+_pointer_at = ctypes.c_void_p.from_address
+
+
+def address(array: np.ndarray) -> int:
+    """The data address of an ndarray (0 for a NULL pointer)."""
+    if _DATA_OFFSET is not None:
+        return _pointer_at(id(array) + _DATA_OFFSET).value or 0
+    return array.ctypes.data
+
+
+def _buffer_counts(signature: Signature) -> dict[str, int]:
+    """Buffers per entry point (codegen's ABI)."""
+    outs, ins, diff = len(signature.outputs), len(signature.inputs), len(signature.differentiable_inputs)
+    return {"primal": outs + ins, "jvp": 2 * outs + ins + diff, "vjp": diff + ins + outs,
+            "forward": outs + ins, "backward": diff + outs}
+
+
+class _Shapes:
+    """What a tuple of input shapes fixes: the dimension values (also as the C array the entry
+    points read; never written by C, so shared between calls and threads) and the shapes of the
+    outputs and of the differentiable inputs."""
+
+    __slots__ = ("dims", "c_dims", "outputs", "inputs", "differentiable")
+
+    def __init__(self, kernel: "Kernel", shapes: tuple):
+        sig = kernel.signature
+        self.dims = sig.bind(list(shapes))
+        self.c_dims = kernel._dims_type(*self.dims)
+        self.outputs = tuple(sig.output_shapes(self.dims))
+        self.inputs = shapes
+        self.differentiable = tuple(s for s, p in zip(shapes, sig.inputs) if p.differentiable)
 
 
 class KernelError(RuntimeError):
@@ -35,54 +92,78 @@ class Kernel:
     def __init__(self, cdll: ctypes.CDLL, signature: Signature, library: "Library"):
         self.signature = signature
         self.library = library
-        self._entries = {}
-        for mode in codegen.MODES:
+        # argtypes are the exact array types passed (ctypes then converts without a search)
+        self._dims_type = ctypes.c_int64 * max(len(signature.dim_names), 1)
+        self._entries = {}  # mode: (function, its buffer-array type, buffer count)
+        for mode, count in _buffer_counts(signature).items():
             fn = getattr(cdll, codegen.entry_name(signature.name, mode))
             fn.restype = ctypes.c_int
-            fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
-            self._entries[mode] = fn
-        for mode, last in (("forward", ctypes.POINTER(ctypes.c_void_p)), ("backward", ctypes.c_void_p)):
-            fn = getattr(cdll, codegen.entry_name(signature.name, mode))
-            fn.restype = ctypes.c_int
-            fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, last)
-            self._entries[mode] = fn
+            buffers = ctypes.c_void_p * max(count, 1)
+            last = {"forward": (ctypes.POINTER(ctypes.c_void_p),), "backward": (ctypes.c_void_p,)}.get(mode, ())
+            fn.argtypes = (buffers, self._dims_type, ctypes.c_int64, *last)
+            self._entries[mode] = (fn, buffers, count)
+        self._shapes: dict[tuple, _Shapes] = {}
         self._release = getattr(cdll, codegen.entry_name(signature.name, "release"))
         self._release.restype = None
         self._release.argtypes = (ctypes.c_void_p,)
         self._dtypes = {p.name: np.dtype(p.dtype) for p in (*signature.inputs, *signature.outputs)}
+        self._input_dtypes = tuple(self._dtypes[p.name] for p in signature.inputs)
+        self._output_dtypes = tuple(self._dtypes[p.name] for p in signature.outputs)
+        self._differentiable_dtypes = tuple(self._dtypes[p.name] for p in signature.differentiable_inputs)
 
     @property
     def name(self) -> str:
         return self.signature.name
 
     def entry_address(self, mode: str) -> int:
-        return ctypes.cast(self._entries[mode], ctypes.c_void_p).value
+        return ctypes.cast(self._entries[mode][0], ctypes.c_void_p).value
 
     def __repr__(self) -> str:
         return f"<adcc kernel {self.signature.text()}>"
 
     # -- raw call ------------------------------------------------------------------------
 
-    def invoke(self, mode: str, addresses: list[int], dims: tuple[int, ...], batch: int = 1) -> None:
-        self._check(mode, self._entries[mode](*self._frame(addresses, dims), batch))
+    def invoke(self, mode: str, addresses: list[int], dims, batch: int = 1) -> None:
+        """Entry point `mode` on buffers at `addresses` (codegen's order); `dims`: the dimension
+        values, or the `_Shapes` (`shapes()`) that holds them."""
+        fn, buffers, count = self._entries[mode]
+        if len(addresses) != count:
+            raise ValueError(f"adcc kernel '{self.name}' ({mode}): {count} buffers expected, got {len(addresses)}")
+        rc = fn(buffers(*addresses), self._c_dims(dims), batch)
+        if rc:
+            self._check(mode, rc)
 
-    def record(self, addresses: list[int], dims: tuple[int, ...], batch: int = 1) -> "Tape":
+    def record(self, addresses: list[int], dims, batch: int = 1) -> "Tape":
         """The forward call (buffers: outputs..., inputs...) keeping its recording for `replay`."""
+        fn, buffers, count = self._entries["forward"]
+        if len(addresses) != count:
+            raise ValueError(f"adcc kernel '{self.name}' (forward): {count} buffers expected, got {len(addresses)}")
         handle = ctypes.c_void_p()
-        self._check("forward", self._entries["forward"](*self._frame(addresses, dims), batch, ctypes.byref(handle)))
-        return Tape(self, handle.value, dims, batch)
+        self._check("forward", fn(buffers(*addresses), self._c_dims(dims), batch, ctypes.byref(handle)))
+        return Tape(self, handle.value, dims if type(dims) is _Shapes else tuple(dims), batch)
 
     def replay(self, tape: "Tape", addresses: list[int]) -> None:
         """The reverse pass on a recording (buffers: input gradients..., output cotangents...);
         consumes it."""
+        fn, buffers, count = self._entries["backward"]
+        if len(addresses) != count:
+            raise ValueError(f"adcc kernel '{self.name}' (backward): {count} buffers expected, got {len(addresses)}")
+        c_dims = self._c_dims(tape._dims)
         handle = tape._take()
-        self._check("backward", self._entries["backward"](*self._frame(addresses, tape.dims), tape.batch, handle))
+        self._check("backward", fn(buffers(*addresses), c_dims, tape.batch, handle))
 
-    @staticmethod
-    def _frame(addresses: list[int], dims: tuple[int, ...]):
-        n = len(addresses)
-        array_type = _VOID_P_ARRAYS.get(n) or _VOID_P_ARRAYS.setdefault(n, ctypes.c_void_p * n)
-        return array_type(*addresses), (ctypes.c_int64 * max(len(dims), 1))(*dims)
+    def _c_dims(self, dims):
+        return dims.c_dims if type(dims) is _Shapes else self._dims_type(*dims)
+
+    def shapes(self, shapes: tuple) -> _Shapes:
+        """The `_Shapes` of a tuple of input shapes (checked by the signature; cached)."""
+        found = self._shapes.get(shapes)
+        if found is None:
+            found = _Shapes(self, shapes)
+            if len(self._shapes) >= 64:
+                self._shapes.clear()
+            self._shapes[shapes] = found
+        return found
 
     def _check(self, mode: str, rc: int) -> None:
         if rc != 0:
@@ -107,41 +188,48 @@ class Kernel:
         raise TypeError(f"{self.name}(): {role} '{param.name}' must be a {want} array, "
                         f"got {type(value).__name__}")
 
-    def _inputs(self, values) -> tuple[list[np.ndarray], tuple[int, ...]]:
+    def _arrays(self, values, params, dtypes, role: str) -> list[np.ndarray]:
+        """`_array` of each value; a contiguous ndarray of the right dtype is taken as it is."""
+        return [v if type(v) is np.ndarray and v.dtype == want and v.flags.c_contiguous
+                else self._array(v, p, role) for v, p, want in zip(values, params, dtypes)]
+
+    def _inputs(self, values) -> tuple[list[np.ndarray], _Shapes]:
         sig = self.signature
         if len(values) != len(sig.inputs):
             raise TypeError(f"{self.name}() takes {len(sig.inputs)} input(s) "
                             f"({', '.join(p.name for p in sig.inputs)}), got {len(values)}")
-        arrays = [self._array(v, p, "input") for v, p in zip(values, sig.inputs)]
-        return arrays, sig.bind([a.shape for a in arrays])
+        arrays = self._arrays(values, sig.inputs, self._input_dtypes, "input")
+        return arrays, self.shapes(tuple([a.shape for a in arrays]))
 
-    def _like(self, values, params, shapes, role: str, allow_none: bool) -> list[np.ndarray | None]:
+    def _like(self, values, params, shapes, dtypes, role: str) -> list[np.ndarray]:
+        """Arrays of the given shapes (None: zeros), shape and dtype checked."""
         out = []
-        for v, p, shape in zip(values, params, shapes):
+        for v, p, shape, want in zip(values, params, shapes, dtypes):
             if v is None:
-                out.append(None if allow_none else np.zeros(shape, self._dtypes[p.name]))
+                out.append(np.zeros(shape, want))
                 continue
-            a = self._array(v, p, role)
+            a = v if type(v) is np.ndarray and v.dtype == want and v.flags.c_contiguous else self._array(v, p, role)
             if a.shape != shape:
                 raise ValueError(f"{self.name}(): {role} of '{p.name}' must have shape {shape}, got {a.shape}")
             out.append(a)
         return out
 
-    def _empty(self, params, dims) -> list[np.ndarray]:
-        return [np.empty(self.signature.shape_of(p, dims), self._dtypes[p.name]) for p in params]
+    @staticmethod
+    def _empty(shapes, dtypes) -> list[np.ndarray]:
+        return [np.empty(shape, dtype) for shape, dtype in zip(shapes, dtypes)]
 
     def __call__(self, *inputs):
         """The kernel's outputs (one array, or a tuple when it has several)."""
-        arrays, dims = self._inputs(inputs)
-        outs = self._empty(self.signature.outputs, dims)
-        self.invoke("primal", [a.ctypes.data for a in (*outs, *arrays)], dims)
+        arrays, shapes = self._inputs(inputs)
+        outs = [np.empty(shape, dtype) for shape, dtype in zip(shapes.outputs, self._output_dtypes)]
+        self.invoke("primal", [address(a) for a in (*outs, *arrays)], shapes)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def jvp(self, primals, tangents):
         """(outputs, output tangents) for one tangent per input (None: zero; must be None for
         const inputs)."""
         sig = self.signature
-        arrays, dims = self._inputs(tuple(primals))
+        arrays, shapes = self._inputs(tuple(primals))
         tangents = tuple(tangents)
         if len(tangents) != len(sig.inputs):
             raise TypeError(f"{self.name}(): expected {len(sig.inputs)} tangents (one per input), got {len(tangents)}")
@@ -149,11 +237,11 @@ class Kernel:
             if t is not None and not p.differentiable:
                 raise ValueError(f"{self.name}(): input '{p.name}' is const (declared without a derivative); "
                                  "its tangent must be None")
-        diff = [(t, p, a.shape) for t, p, a in zip(tangents, sig.inputs, arrays) if p.differentiable]
-        tins = self._like([d[0] for d in diff], [d[1] for d in diff], [d[2] for d in diff], "tangent", False)
-        outs = self._empty(sig.outputs, dims)
-        touts = self._empty(sig.outputs, dims)
-        self.invoke("jvp", [a.ctypes.data for a in (*outs, *touts, *arrays, *tins)], dims)
+        tins = self._like([t for t, p in zip(tangents, sig.inputs) if p.differentiable], sig.differentiable_inputs,
+                          shapes.differentiable, self._differentiable_dtypes, "tangent")
+        outs = self._empty(shapes.outputs, self._output_dtypes)
+        touts = self._empty(shapes.outputs, self._output_dtypes)
+        self.invoke("jvp", [address(a) for a in (*outs, *touts, *arrays, *tins)], shapes)
         if len(outs) == 1:
             return outs[0], touts[0]
         return tuple(outs), tuple(touts)
@@ -161,9 +249,9 @@ class Kernel:
     def forward(self, *inputs):
         """(outputs, tape): the outputs as `kernel(*inputs)` gives them, and the recording the
         reverse pass needs (`backward`), kept in C memory (a split-mode tape per call)."""
-        arrays, dims = self._inputs(inputs)
-        outs = self._empty(self.signature.outputs, dims)
-        tape = self.record([a.ctypes.data for a in (*outs, *arrays)], dims)
+        arrays, shapes = self._inputs(inputs)
+        outs = self._empty(shapes.outputs, self._output_dtypes)
+        tape = self.record([address(a) for a in (*outs, *arrays)], shapes)
         return (outs[0] if len(outs) == 1 else tuple(outs)), tape
 
     def backward(self, tape: "Tape", cotangents):
@@ -173,11 +261,17 @@ class Kernel:
         if not isinstance(tape, Tape) or tape.kernel is not self:
             raise TypeError(f"{self.name}(): backward needs a tape from {self.name}.forward")
         cotangents = self._cotangents(cotangents)
-        cts = self._like(cotangents, sig.outputs, sig.output_shapes(tape.dims), "cotangent", False)
-        grads = self._empty(sig.differentiable_inputs, tape.dims)
-        self.replay(tape, [a.ctypes.data for a in (*grads, *cts)])
+        dims = tape.dims
+        cts = self._like(cotangents, sig.outputs, tuple(sig.output_shapes(dims)), self._output_dtypes, "cotangent")
+        grads = self._empty([sig.shape_of(p, dims) for p in sig.differentiable_inputs], self._differentiable_dtypes)
+        self.replay(tape, [address(a) for a in (*grads, *cts)])
+        return self._per_input(grads)
+
+    def _per_input(self, grads) -> tuple:
+        if len(grads) == len(self.signature.inputs):
+            return tuple(grads)
         it = iter(grads)
-        return tuple(next(it) if p.differentiable else None for p in sig.inputs)
+        return tuple(next(it) if p.differentiable else None for p in self.signature.inputs)
 
     def _cotangents(self, cotangents) -> tuple:
         sig = self.signature
@@ -194,14 +288,12 @@ class Kernel:
     def vjp(self, primals, cotangents):
         """Gradients (one per input; None for const inputs) of <cotangents, outputs>. Cotangents
         are a tuple, one per output; a single output's cotangent may be given bare."""
-        sig = self.signature
-        arrays, dims = self._inputs(tuple(primals))
-        cotangents = self._cotangents(cotangents)
-        cts = self._like(cotangents, sig.outputs, sig.output_shapes(dims), "cotangent", False)
-        grads = self._empty(sig.differentiable_inputs, dims)
-        self.invoke("vjp", [a.ctypes.data for a in (*grads, *arrays, *cts)], dims)
-        it = iter(grads)
-        return tuple(next(it) if p.differentiable else None for p in sig.inputs)
+        arrays, shapes = self._inputs(tuple(primals))
+        cts = self._like(self._cotangents(cotangents), self.signature.outputs, shapes.outputs, self._output_dtypes,
+                         "cotangent")
+        grads = self._empty(shapes.differentiable, self._differentiable_dtypes)
+        self.invoke("vjp", [address(a) for a in (*grads, *arrays, *cts)], shapes)
+        return self._per_input(grads)
 
 
 class Tape:
@@ -209,8 +301,13 @@ class Tape:
     (`Kernel.backward`); released when it is garbage collected unreversed. Any thread may reverse
     it, one at a time."""
 
-    def __init__(self, kernel: Kernel, handle: int | None, dims: tuple[int, ...], batch: int):
-        self.kernel, self._handle, self.dims, self.batch = kernel, handle, dims, batch
+    def __init__(self, kernel: Kernel, handle: int | None, dims, batch: int):
+        self.kernel, self._handle, self._dims, self.batch = kernel, handle, dims, batch
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """The dimension values of the recorded call."""
+        return self._dims.dims if type(self._dims) is _Shapes else self._dims
 
     @property
     def consumed(self) -> bool:
@@ -246,6 +343,17 @@ class Library:
         self._live_tapes = self._cdll.adcc_bridge_live_tapes
         self._live_tapes.restype = ctypes.c_int64
         self._live_tapes.argtypes = ()
+        # `lib.f`, `lib.jvp_f`, `lib.vjp_f` as instance attributes (no __getattr__ on each call);
+        # a name that is an attribute of the library already stays __getattr__'s, as before
+        names = {}
+        for name, kernel in self.kernels.items():
+            names.setdefault(f"jvp_{name}", kernel.jvp)
+            names.setdefault(f"vjp_{name}", kernel.vjp)
+        for name, kernel in self.kernels.items():
+            names[name] = kernel
+        for attr, value in names.items():
+            if attr not in self.__dict__ and not hasattr(type(self), attr):
+                self.__dict__[attr] = value
 
     def live_tapes(self) -> int:
         """Split-mode tapes alive in this library (each forward recording holds one per batch item)."""

@@ -1,6 +1,6 @@
 ! Sections of an enzyme_const argument passed on to other procedures while the derivative flows
-! through another argument: the section's descriptor gets a shadow built from the constant
-! array's own address, and nothing may be read or written through it as a derivative.
+! through another argument: the section's descriptor holds only the constant array's address and
+! bounds, so the procedure receives it as constant (no shadow descriptor whose data is nowhere).
 module const_sections_model
   implicit none
 contains
