@@ -38,6 +38,8 @@ class ReverseBuilder:
         self.adj: dict[int, Value] = {}  # value -> adjoint alloca
         self.rmap: dict[int, Block] = {}
         self.cur: dict[tuple[str, int], Value] = {}
+        self.deferring = None  # the Deferral whose additions the block being emitted holds back
+        self.waiting: dict[int, Value] = {}
 
     def build(self) -> None:
         s, fn = self.s, self.fn
@@ -209,10 +211,35 @@ class ReverseBuilder:
         return x
 
     def _reverse_block(self, blk: Block) -> None:
+        dfr = self.s.deferred.get(id(blk))
+        if dfr is None:
+            self._emit_block(blk, self.rmap[id(blk)])
+            return
+        # the loop's first reverse iteration adds plainly and tests the distances; the rest run
+        # in a second copy of the block whose additions wait in registers (adcc.ad.deferral)
+        again = self.fn.add_block(None)
+        ty = self.act.adjoint_type(dfr.last)
+        self.pending_slots = [self._entry_alloca(ty, "pending") for _ in range(dfr.depth)]
+        self._emit_block(blk, self.rmap[id(blk)], dfr, deferred=False, again=again)
+        self._emit_block(blk, again, dfr, deferred=True, again=again)
+
+    def _entry_alloca(self, ty: T.Type, name: str) -> Value:
+        saved = (self.b.block, self.b.index)
+        self.b.position_at_end(self.entry)
+        self.b.index = 0
+        a = self.b.alloca(ty, name=name)
+        self.b.block, self.b.index = saved
+        if self.b.block is self.entry and self.b.index is not None:
+            self.b.index += 1
+        return a
+
+    def _emit_block(self, blk: Block, start: Block, dfr=None, deferred: bool = False, again=None) -> None:
         s, b = self.s, self.b
         plan = s.plan
         self.blk = blk
-        b.position_at_end(self.rmap[id(blk)])
+        self.deferring = dfr if deferred else None
+        self.waiting: dict[int, Value] = {}
+        b.position_at_end(start)
         preds = s.preds(blk)
         counted = plan.counted_header(blk)
         types, keys = [], []
@@ -248,6 +275,11 @@ class ReverseBuilder:
         for inst in reversed(blk.instructions):
             if inst.opcode not in ("phi", "#dbg") and not inst.is_terminator:
                 self.visit(inst)
+        apart = None
+        if dfr is not None and deferred:
+            self._finish_element(dfr)
+        elif dfr is not None:
+            apart = self._apart(dfr)
         # leave the block: phi adjoints flow to the taken predecessor's incoming values
         phis = [p for p in blk.phis() if self.act.is_varied(p)]
         if not preds:
@@ -261,8 +293,20 @@ class ReverseBuilder:
             b.cond_br(first, e_out, e_back)
             b.position_at_end(e_back)
             b.store(b.sub(c, Builder.iconst(T.i64, 1)), ctr)
-            self._edge(blk, counted.latch, phis)
+            if dfr is None:
+                self._edge(blk, counted.latch, phis)
+            elif deferred:
+                self._edge(blk, counted.latch, phis, to=again)
+            else:
+                choose = self.fn.add_block(None)
+                self._edge(blk, counted.latch, phis, to=choose)
+                b.position_at_end(choose)
+                for slot in self.pending_slots:
+                    b.store(zero_of(self.act.adjoint_type(dfr.last)), slot)
+                b.cond_br(apart, again, self.rmap[id(blk)])
             b.position_at_end(e_out)
+            if dfr is not None and deferred:
+                self._flush_pending(dfr)
             self._edge(blk, counted.outside, phis)
             return
         if len(preds) == 1:
@@ -327,7 +371,7 @@ class ReverseBuilder:
             b.position_at_end(e)
             self._edge(blk, by_id[pid], phis)
 
-    def _edge(self, blk: Block, pred: Block, phis: list[Instruction]) -> None:
+    def _edge(self, blk: Block, pred: Block, phis: list[Instruction], to: Block | None = None) -> None:
         b = self.b
         ds = [self.take_adj(p) for p in phis]
         for p, d in zip(phis, ds):
@@ -364,7 +408,53 @@ class ReverseBuilder:
                 start = b.sub(b.load(T.i64, topp, align=8), fl.block_bytes(b, n))
                 b.store(start, topp, align=8)
                 b.store(b.byte_gep(b.load(T.ptr, self.tape, align=8), start), self.fast_start[id(cl)])
-        b.br(self.rmap[id(pred)])
+        b.br(self.rmap[id(pred)] if to is None else to)
+
+    # --- deferred additions (adcc.ad.deferral) ----------------------------------------------
+    def _apart(self, dfr) -> Value:
+        """Can no store's reverse in the loop meet an element whose additions wait (its shadow
+        at a distance from the first load's outside [-size, cmax - cmin + e))?"""
+        b = self.b
+        at = b.cast("ptrtoint", self.rs(dfr.first.operands[0]), T.i64)
+        ok: Value = Builder.iconst(T.i1, 1)
+        reach = dfr.cmax - dfr.cmin + dfr.size
+        for st, size in dfr.stores:
+            dist = b.sub(b.cast("ptrtoint", self.rs(st.operands[1]), T.i64), at)
+            clear = b.or_(b.icmp("sle", dist, Builder.iconst(T.i64, -size)),
+                          b.icmp("sge", dist, Builder.iconst(T.i64, reach)))
+            ok = b.and_(ok, clear)
+        ex = dfr.exclusive
+        if ex is not None:  # the next iteration's finished element is this chunk's alone
+            stride = Builder.iconst(T.i64, ex.stride)
+            nxt = b.mul(b.sub(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, 1)), stride)
+            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+            ok = b.and_(ok, b.icmp("sle", nxt, high))
+        return ok
+
+    def _finish_element(self, dfr) -> None:
+        """shadow[i + cmax] += R_0 + x_cmax; R_d <- R_{d+1} + x_{cmax-(d+1)e}; R_{D-1} <- x_cmin."""
+        b, ty = self.b, self.act.adjoint_type(dfr.last)
+        held = [b.load(ty, slot) for slot in self.pending_slots]
+        x = {c: self.waiting.get(c) for c in range(dfr.cmin, dfr.cmax + 1, dfr.size)}
+        for d, slot in enumerate(self.pending_slots):
+            nxt = held[d + 1] if d + 1 < len(held) else zero_of(ty)
+            add = x.get(dfr.cmax - (d + 1) * dfr.size)
+            b.store(nxt if add is None else add_values(b, nxt, add), slot)
+        total = held[0] if x.get(dfr.cmax) is None else add_values(b, held[0], x[dfr.cmax])
+        sp, align = self.rs(dfr.last.operands[0]), shadow_alignment(self.module, dfr.last)
+        b.store(add_values(b, b.load(ty, sp, align=align), total), sp, align=align)
+        self.finished_at = sp
+
+    def _flush_pending(self, dfr) -> None:
+        """Leaving the loop: the elements below the last one finished get what waits for them."""
+        b, ty = self.b, self.act.adjoint_type(dfr.last)
+        align = shadow_alignment(self.module, dfr.last)
+        for d, slot in enumerate(self.pending_slots):
+            sp = b.byte_gep(self.finished_at, Builder.iconst(T.i64, -(d + 1) * dfr.size))
+            if dfr.exclusive is not None:  # next to the chunk's first iteration: shared
+                atomic_add(b, sp, b.load(ty, slot))
+            else:
+                b.store(add_values(b, b.load(ty, sp, align=align), b.load(ty, slot)), sp, align=align)
 
     def _last_iteration(self, ec) -> Value:
         """bound - start + offset - 1 (the header's executions minus one) as i64."""
@@ -504,6 +594,11 @@ class ReverseBuilder:
         """The reverse of `load`: shadow[ptr] += d, atomically where other threads may accumulate
         into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
         ptr = load.operands[0]
+        dfr = self.deferring
+        if dfr is not None and id(load) in dfr.loads:  # waits in a register (adcc.ad.deferral)
+            c = dfr.loads[id(load)]
+            self.waiting[c] = d if c not in self.waiting else add_values(self.b, self.waiting[c], d)
+            return
         sp, b, align = self.rs(ptr), self.b, shadow_alignment(self.module, load)
         if not self.s.shared_memory(ptr):
             b.store(add_values(b, b.load(d.type, sp, align=align), d), sp, align=align)
