@@ -153,9 +153,13 @@ done:
 """
 
 
+# a word whose bits lie in [POINTER_LOW, POINTER_LOW + POINTER_SPAN) is taken for a user-space address
+POINTER_LOW, POINTER_SPAN = 4096, (1 << 48) - 4096
+
+
 def _pointer_word(result: str) -> str:
     """%result = whether word %w holds a user-space address"""
-    return f"  %wo = add i64 %w, -4096\n  %{result} = icmp ult i64 %wo, 281474976706560"
+    return f"  %wo = add i64 %w, -{POINTER_LOW}\n  %{result} = icmp ult i64 %wo, {POINTER_SPAN}"
 
 
 # forward sweep: dd[i] = ds[i] where the primal word dp[i] (after the copy) is a pointer

@@ -4,12 +4,10 @@ bits lie in [4096, 2**48) is a pointer, any other word a float; an i32 is never 
 from __future__ import annotations
 
 from adcc.ad.common import unsupported
+from adcc.ad.tape import POINTER_LOW as _LOW, POINTER_SPAN as _SPAN  # as the untyped memcpy walks tell them
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Instruction, Value
-
-_LOW, _SPAN = 4096, (1 << 48) - 4096  # the user-space addresses, as WORD_WALK tells them
-
 
 def _is_pointer(b: Builder, w: Value) -> Value:
     return b.icmp("ult", b.add(w, Builder.iconst(T.i64, -_LOW)), Builder.iconst(T.i64, _SPAN))
