@@ -278,6 +278,13 @@ class ActivityAnalysis(ShadowDemands):
                 self._demand(ptr)
             if is_pointer(val.type) and self.has_shadow(ptr) and not self.has_shadow(val):
                 self._demand(val)  # escapes into active memory: its shadow goes there too
+            elif isinstance(val.type, T.IntType) and self.has_shadow(ptr):
+                # an address kept as an integer in shadowed memory (a closure's environment, as
+                # std::function keeps its captures): its memory gets a shadow too (a zero one when
+                # it is inactive), since code reading it back cannot tell it from active memory
+                base = int_pointer_base(val)
+                if base is not None and not self.has_shadow(base):
+                    self._demand(base)
         elif op == "atomicrmw":  # a store of its value and a load of the old one
             val, ptr = inst.operands[1], inst.operands[0]
             if id(val) in self.varied:

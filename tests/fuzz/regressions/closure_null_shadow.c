@@ -1,8 +1,9 @@
 // From the 2,000-program campaign with --closures (#9; seed 200390, the same crash as seeds 200618,
 // 201573 and 201999): closures keep a stack array's address as an integer next to a function
-// pointer, called through a noinline helper. The derivative program dies of SIGSEGV: an adjoint
-// is added through a null shadow (loud, never a silent wrong value). Existed before this session.
-// XFAIL: #9 crash: a closure's integer-kept stack address gets a null shadow in one derivative of fz_apply
+// pointer, called through a noinline helper; one of them (t) holds only constants. The derivative
+// program died of SIGSEGV: t had no shadow, and the derivative of the helper, which cannot tell
+// t from active memory, added an adjoint through the null one. An address kept as an integer in
+// shadowed memory now gives its memory a shadow (a zero one: adcc/analysis/activity.py, store).
 // OPTS: -O0 -O2
 // wrap: f_s200390 5
 // wide
