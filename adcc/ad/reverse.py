@@ -114,7 +114,7 @@ class ReverseSynthesizer:
     def declare(self) -> tuple[Function, Function]:
         aug_params, self.aug_pack, rev_params, self.rev_pack = signatures(self.module, self.primal, self.spec)
         m = self.module
-        target = m.target_attributes(self.spec.name)  # compiled for the primal's target
+        target = self.ctx.derivative_attributes(self.spec.name)
         self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params,
                             attributes=target)
         self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params,
