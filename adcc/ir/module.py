@@ -250,6 +250,8 @@ class Module:
 
     def add_text(self, text: str) -> None:
         self.items.append(text)
+        if "attributes #" in text:
+            self._groups_cache = None
 
     def remove_globals(self, names: set[str]) -> None:
         """Delete global variables `names`, and their entries in llvm.used/llvm.compiler.used."""
@@ -419,17 +421,18 @@ class Module:
     def _attribute_groups(self) -> dict[str, str]:
         """Attribute group number -> body, in module order (the first definition of a number
         wins). Cached: derivatives of every function of a large unit ask for their primal's
-        groups, and scanning every item each time made that quadratic; the cache is rebuilt
-        when the item list is replaced or grows (groups are only ever appended)."""
+        groups, and scanning every item each time made that quadratic. Groups enter the module
+        only by parsing, `_add_attribute_group` and `add_text`, which drop the cache, as does
+        replacing the item list."""
         cached = getattr(self, "_groups_cache", None)
-        if cached is not None and cached[0] is self.items and cached[1] == len(self.items):
-            return cached[2]
+        if cached is not None and cached[0] is self.items:
+            return cached[1]
         groups: dict[str, str] = {}
         for it in self.items:
             if isinstance(it, str) and "attributes #" in it:
                 for m in _ATTR_GROUP.finditer(it):
                     groups.setdefault(m.group(1), m.group(2))
-        self._groups_cache = (self.items, len(self.items), groups)
+        self._groups_cache = (self.items, groups)
         return groups
 
     def _add_attribute_group(self, body: str) -> int:
@@ -437,6 +440,7 @@ class Module:
                 for m in _ATTR_GROUP.finditer(it)}
         gid = max(used, default=0) + 1000
         self.items.append(f"attributes #{gid} = {{ {' '.join(body.split())} }}")
+        self._groups_cache = None
         return gid
 
     # --- printing -------------------------------------------------------------------
