@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, float_lane_mask, float_lanes_differ,
+from adcc.ad.common import (bit_operation_error, MEMORY_KINDS, callee_spec, convert, float_lane_mask, float_lanes_differ,
                             lane_change_error, math_rule, shadow_alignment, sign_change_operand, size_of_const,
                             unsupported, zero_of)
 from adcc.ad.copies import copy_layout, has_narrow_floats, untyped_copy_error
@@ -588,6 +588,8 @@ class ReverseBuilder:
             return
         if op == "shufflevector":
             return self._shuffle(inst, d)
+        if op in ("trunc", "zext", "sext"):  # float bits moved within integers (analysis.signbits.moves_words)
+            raise bit_operation_error(self.module, inst)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
 
     def accumulate(self, load: Instruction, d: Value) -> None:
