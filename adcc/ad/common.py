@@ -15,6 +15,7 @@ from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -37,11 +38,16 @@ def math_rule(module, inst: Instruction):
 
 
 class ADContext:
-    """Per-module state of one differentiation run: synthesized functions by spec."""
+    """Per-module state of one differentiation run: synthesized functions by spec.
 
-    def __init__(self, module, options=None):
+    `forward_synthesizer(ctx, spec)` and `reverse_synthesizer(ctx, spec)` make the synthesizer of
+    a spec (adcc.ad.rewrite passes them in: this module sits below the synthesizers)."""
+
+    def __init__(self, module, options=None, forward_synthesizer=None, reverse_synthesizer=None):
         self.module = module
         self.options = options
+        self._forward_synthesizer = forward_synthesizer
+        self._reverse_synthesizer = reverse_synthesizer
         install_rule_names(module, RULE_NAMES)
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
@@ -53,9 +59,7 @@ class ADContext:
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
         if fn is None:
-            from adcc.ad.forward import ForwardSynthesizer
-            from adcc.ad.replay import REPLAY_SYNTHESIZERS
-            synth = REPLAY_SYNTHESIZERS.get(spec.replay, ForwardSynthesizer)(self, spec)
+            synth = self._forward_synthesizer(self, spec)
             fn = synth.declare()
             self.forward_cache[spec] = fn  # before the body: recursion finds it
             synth.build()
@@ -64,8 +68,7 @@ class ADContext:
     def reverse_functions(self, spec: FunctionSpec) -> tuple[Function, Function]:
         pair = self.reverse_cache.get(spec)
         if pair is None:
-            from adcc.ad.reverse import ReverseSynthesizer
-            synth = ReverseSynthesizer(self, spec)
+            synth = self._reverse_synthesizer(self, spec)
             pair = synth.declare()
             self.reverse_cache[spec] = pair
             synth.build()
@@ -337,13 +340,12 @@ def float_lane_mask(module, act, inst: Instruction) -> list[int | None] | None:
     None where no lanes are reshaped."""
     if not reshaped_lanes(act, inst):
         return None
-    from adcc.ad.adjoint import parse_mask
     if inst.opcode == "shufflevector":
         v1, v2, mask = inst.operands
         views = [act.float_view(v) for v in (v1, v2, inst)]
         if all(isinstance(w, T.VectorType) for w in views) and len({w.elem for w in views}) == 1:
             g = v1.type.count // views[0].count
-            lanes = parse_mask(mask, inst.type.count)
+            lanes = layout.shuffle_mask(mask, inst.type.count)
             n = v1.type.count
             if all(v.type.count == g * w.count for v, w in zip((v1, v2, inst), views)):
                 out: list[int | None] = []

@@ -50,7 +50,7 @@ def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
                 off += 1
         return CopyLayout("mixed", floats=floats, bits=bits)
     # no type information: fall back to the TBAA names clang attached to the copy
-    from adcc.analysis.metadata import metadata_index
+    from adcc.ir.metadata import metadata_index
     names = metadata_index(module).tbaa_type_names(inst)
     from adcc.analysis.fortran import DESCRIPTOR_TBAA
     if DESCRIPTOR_TBAA in names:  # a Fortran descriptor: its address and bounds, never float data

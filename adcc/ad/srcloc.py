@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from adcc.analysis.metadata import metadata_index
+from adcc.ir.metadata import metadata_index
 from adcc.diagnostics import SourceLocation
 
 _FIELD = re.compile(r"\b(line|column|scope|file|filename|directory|inlinedAt): (\"(?:[^\"\\]|\\.)*\"|![0-9]+|\d+)")
