@@ -60,3 +60,11 @@ def test_the_checker_sees_a_violation(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("def g():\n    from adcc.driver.pipeline import run\n    return run\n")
     assert "adcc.driver.pipeline" in imports_of(f)
+
+
+def test_rule_families_do_not_import_the_ad_context():
+    """The rule families under adcc/ad/rules/ are data the engine reads: they take what they need
+    from adcc/ad/support.py, never from adcc/ad/common.py (which reads them)."""
+    wrong = [f"{module_name(p)} imports {d}" for p in sorted((PACKAGE / "ad" / "rules").glob("*.py"))
+             for d in imports_of(p) if d == "adcc.ad.common" or d.startswith("adcc.ad.common.")]
+    assert not wrong, "\n".join(wrong)

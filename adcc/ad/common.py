@@ -13,6 +13,7 @@ from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_r
 from adcc.analysis.signbits import sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
+from adcc.ad.support import convert, unsupported
 from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
 from adcc.ir import layout
@@ -106,24 +107,6 @@ def alignment_of(inst: Instruction) -> int:
 def size_of_const(ty: T.Type) -> Constant:
     """`sizeof(ty)` as an i64 constant expression (no data layout needed)."""
     return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")
-
-
-def convert(b: Builder, v: Value, to: T.Type) -> Value:
-    """Convert a call-site argument to a parameter type (varargs promotion, int widths)."""
-    fr = v.type
-    if fr == to:
-        return v
-    if isinstance(fr, T.FloatType) and isinstance(to, T.FloatType):
-        return b.cast("fptrunc" if fr.bits > to.bits else "fpext", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.IntType):
-        return b.cast("trunc" if fr.bits > to.bits else "sext", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.PointerType):
-        return b.cast("inttoptr", v, to)
-    if isinstance(fr, T.PointerType) and isinstance(to, T.IntType):
-        return b.cast("ptrtoint", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.FloatType):
-        return b.cast("sitofp", v, to)
-    return b.cast("bitcast", v, to)
 
 
 # The alignment adcc's own shadow allocations guarantee (the runtime's ADCC_ALIGN). A primal object
@@ -244,11 +227,6 @@ def _caller_writes_shared(analysis) -> bool:
         from adcc.analysis.memory import writes_nonlocal_memory
         cached = analysis._writes_shared = writes_nonlocal_memory(analysis.module, analysis.fn, callee_view=True)
     return cached
-
-
-def unsupported(module, inst: Instruction, what: str) -> CompileError:
-    fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
-    return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
 
 
 ATOMIC_ACCUMULATIONS = frozenset({"fadd", "fsub"})
