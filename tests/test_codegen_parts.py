@@ -69,10 +69,14 @@ def test_two_units_with_the_same_statics_link(bitcode, tmp_path):
 
 def test_parts_only_for_large_objects(monkeypatch):
     monkeypatch.setattr(codegen, "cores", lambda: 4)
+    monkeypatch.setattr(codegen, "tools_found", lambda: True)
     assert codegen.parts_for(100_000, "obj") == 1
     assert codegen.parts_for(6 * codegen.PART_BYTES, "obj") == 6
     assert codegen.parts_for(100 * codegen.PART_BYTES, "obj") == codegen.MAX_PARTS
     assert codegen.parts_for(6 * codegen.PART_BYTES, "asm") == 1
     assert codegen.parts_for(6 * codegen.PART_BYTES, "obj", "x\nmodule asm \".globl f\"\n") == 1
+    monkeypatch.setattr(codegen, "tools_found", lambda: False)  # no llvm-split: one emission
+    assert codegen.parts_for(6 * codegen.PART_BYTES, "obj") == 1
+    monkeypatch.setattr(codegen, "tools_found", lambda: True)
     monkeypatch.setattr(codegen, "cores", lambda: 1)
     assert codegen.parts_for(6 * codegen.PART_BYTES, "obj") == 1

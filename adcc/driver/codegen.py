@@ -17,6 +17,7 @@ from adcc.diagnostics import CompileError
 
 PART_BYTES = 2 << 20  # module text per part (a unit of 100 small functions differentiated: 1.5 MB)
 MAX_PARTS = 8
+TOOLS = ("llvm-split", "ld.lld", "llvm-objcopy")  # with the LLVM suffix (toolchain.llvm_tool)
 _LOCAL = ("internal", "private")  # llvmlite.binding.Linkage member names
 
 
@@ -29,11 +30,20 @@ def cores() -> int:
 
 def parts_for(text_bytes: int, action: str, module_text: str = "") -> int:
     """How many parts to emit a module of `text_bytes` of IR in (1: one emission). Only objects
-    are split, only where there are several cores, and never a module with top-level inline
-    assembly (SplitModule copies it into every part, defining its symbols more than once)."""
-    if action != "obj" or cores() < 2 or "\nmodule asm " in module_text:
+    are split, only where there are several cores and the LLVM tools it takes, and never a
+    module with top-level inline assembly (SplitModule copies it into every part, defining its
+    symbols more than once)."""
+    parts = max(1, min(MAX_PARTS, text_bytes // PART_BYTES))
+    if parts == 1 or action != "obj" or cores() < 2 or "\nmodule asm " in module_text or not tools_found():
         return 1
-    return max(1, min(MAX_PARTS, text_bytes // PART_BYTES))
+    return parts
+
+
+def tools_found() -> bool:
+    import shutil
+
+    from adcc.driver import toolchain
+    return all(shutil.which(toolchain.llvm_tool(t)) for t in TOOLS)
 
 
 def local_symbols(mod) -> list[str]:
