@@ -238,10 +238,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import (complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp,
-                               runtime, truncation)
+    from adcc.ad.rules import (checkpoint_api, complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx,
+                               mpi, openmp, runtime, truncation)
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
+    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *checkpoint_api.RULES, *fortran.RULES, *fortran_elemental.RULES,
             *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES)
 
 

@@ -1,0 +1,371 @@
+"""Enzyme's explicit loop checkpointing, `__enzyme_checkpoint_for` (<enzyme/checkpoint.h>): a call
+whose derivative is a call sequence over the step function's derivative, driven by the runtime
+(runtime/adcc_checkpoint.c) and the scheme the program passes.
+
+    __enzyme_checkpoint_for(step, start, n, enzyme_scheme, scheme, config,
+                            [enzyme_checkpoint_region, ptr, bytes,]... args...)
+
+The step's arguments after `i` (with their shadows, tangents or adjoint accumulators) are packed
+into an environment the runtime owns; small internal functions of (i, env) unpack it and call the
+step's primal, its gradient or its tangent:
+- primal code (after differentiation, `lower_checkpoint_calls`): the plain loop;
+- forward mode: the loop over the step's forward derivative;
+- reverse mode: the augmented pass runs the forward sweep (the steps' primal, snapshots as the
+  scheme says), the reverse pass the reverse sweep, each turn one call of the step's gradient
+  (its augmented and reverse pass with a tape of its own: no tape outlives a step); adjoints of
+  scalars passed by value accumulate in the environment across steps.
+A snapshot holds the marked regions and every mutable global the step's code mentions.
+Vector mode (enzyme_width) and `__enzyme_checkpoint_while` are located errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adcc.ad import naming
+from adcc.ad.common import convert, size_of_const, unsupported
+from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
+from adcc.analysis.spec import Activity, FunctionSpec, Mode
+from adcc.ir import types as T
+from adcc.ir.builder import Builder
+from adcc.ir.values import Function, GlobalRef, Instruction, Value
+
+FOR = "__enzyme_checkpoint_for"
+WHILE = "__enzyme_checkpoint_while"
+SCHEME_MARKER = "enzyme_scheme"
+REGION_MARKER = "enzyme_checkpoint_region"
+STEP_FN = T.FunctionType(T.void, (T.i64, T.ptr), False)
+
+
+def is_checkpoint_call(name: str | None) -> bool:
+    return bool(name) and FOR in name.strip('"')
+
+
+@dataclass(frozen=True)
+class CheckpointCall:
+    """A decoded `__enzyme_checkpoint_for` call."""
+    step: str
+    start: Value
+    count: Value
+    scheme: Value
+    config: Value
+    regions: tuple[tuple[Value, Value], ...]   # (pointer, bytes)
+    args: tuple[Value, ...]                    # the step's arguments after i, as passed
+    params: tuple[T.Type, ...]                 # the step's parameter types for them
+
+
+def decode(module, inst: Instruction) -> CheckpointCall:
+    """The parts of the call, or a located error naming what is wrong."""
+    from adcc.ad.callsite import marker_name
+    args = list(inst.args)
+    if len(args) < 3:
+        raise unsupported(module, inst, f"{FOR} takes the step function, the first index and the number of "
+                                        "steps, then its markers and the step's arguments")
+    step = args[0].gname if isinstance(args[0], GlobalRef) else None
+    if step is None or not module.is_defined(step):
+        raise unsupported(module, inst, f"{FOR}: the step must be a function defined in this file "
+                                        "(a function pointer known only at run time is not supported yet)")
+    for what, v in (("first index", args[1]), ("number of steps", args[2])):
+        if not isinstance(v.type, T.IntType):
+            raise unsupported(module, inst, f"{FOR}: the {what} must be an integer, not {v.type}")
+    scheme = config = None
+    regions: list[tuple[Value, Value]] = []
+    rest = args[3:]
+    k = 0
+    while k < len(rest):
+        m = marker_name(rest[k])
+        if m is None:
+            break
+        if m not in (SCHEME_MARKER, REGION_MARKER):
+            raise unsupported(module, inst, f"{FOR}: marker '{m}' is not one it takes (enzyme_scheme, "
+                                            "enzyme_checkpoint_region)")
+        if k + 2 >= len(rest):
+            raise unsupported(module, inst, f"{FOR}: '{m}' must be followed by two values")
+        a, b = rest[k + 1], rest[k + 2]
+        if m == SCHEME_MARKER:
+            if scheme is not None:
+                raise unsupported(module, inst, f"{FOR}: '{SCHEME_MARKER}' given twice")
+            if not (isinstance(a.type, T.PointerType) and isinstance(b.type, T.PointerType)):
+                raise unsupported(module, inst, f"{FOR}: '{SCHEME_MARKER}' must be followed by a pointer to "
+                                                "the scheme and a pointer to its configuration")
+            scheme, config = a, b
+        else:
+            if not (isinstance(a.type, T.PointerType) and isinstance(b.type, T.IntType)):
+                raise unsupported(module, inst, f"{FOR}: '{REGION_MARKER}' must be followed by a pointer and "
+                                                "its size in bytes")
+            regions.append((a, b))
+        k += 3
+    if scheme is None:
+        raise unsupported(module, inst, f"{FOR}: the call names no scheme ('{SCHEME_MARKER}, &scheme, "
+                                        "&config' before the step's arguments)")
+    step_args = tuple(rest[k:])
+    fnty = module.function_type_of(step)
+    if fnty.vararg or len(fnty.params) != 1 + len(step_args) or not isinstance(fnty.params[0], T.IntType):
+        raise unsupported(module, inst, f"{FOR}: '{_source(step)}' must take the step index (an integer) "
+                                        f"and the {len(step_args)} argument(s) the call passes after the markers")
+    for a, p in zip(step_args, fnty.params[1:]):
+        if isinstance(a.type, T.PointerType) != isinstance(p, T.PointerType) or \
+                not isinstance(p, (T.PointerType, T.IntType, T.FloatType)):
+            raise unsupported(module, inst, f"{FOR}: '{_source(step)}' takes {p} where the call passes {a.type} "
+                              "(arguments must be pointers, integers or floating-point scalars)")
+    return CheckpointCall(step, args[1], args[2], scheme, config, tuple(regions), step_args,
+                          tuple(fnty.params[1:]))
+
+
+def _source(name: str) -> str:
+    from adcc.ad.common import source_name
+    return source_name(name.strip('"'))
+
+
+# --- the environment and the functions of (i, env) ---------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    arg: int           # which step argument
+    kind: str          # "value", "shadow" (pointer shadow or float tangent), "adjoint"
+    type: T.Type
+
+
+def _layout(call: CheckpointCall, acts: tuple[Activity, ...]) -> tuple[Field, ...]:
+    """Each argument, followed by its shadow or tangent; then the adjoint accumulators of the
+    scalars passed by value (the order save_state/load_state of a scheme expects)."""
+    fields = []
+    for k, (p, act) in enumerate(zip(call.params, acts)):
+        fields.append(Field(k, "value", p))
+        if act.has_shadow:
+            fields.append(Field(k, "shadow", p))
+    fields += [Field(k, "adjoint", p) for k, (p, act) in enumerate(zip(call.params, acts)) if act is Activity.OUT]
+    return tuple(fields)
+
+
+def _env_type(fields) -> T.Type:
+    return T.StructType(tuple(f.type for f in fields)) if fields else T.StructType((T.i8,))
+
+
+def _fill_env(b: Builder, call: CheckpointCall, fields, value_of) -> Value:
+    """`adcc_ckpt_new` with the environment filled from `value_of(field)`; returns the handle."""
+    ety = _env_type(fields)
+    h = b.call("adcc_ckpt_new", T.ptr, [size_of_const(ety)])
+    env = b.call("adcc_ckpt_env", T.ptr, [h])
+    for k, f in enumerate(fields):
+        v = value_of(f)
+        b.store(v, b.gep(ety, env, [Builder.iconst(T.i32, 0), Builder.iconst(T.i32, k)]))
+    return h
+
+
+def _thunk(module, kind: str, step: str, fields, body) -> str:
+    """`void name(i64 i, ptr env)`: loads the environment's fields and calls `body(b, i, loaded)`."""
+    fn = Function(module.unique_name(naming.checkpoint_step(kind, step)), T.void, [T.i64, T.ptr],
+                  linkage="internal", attributes=module.target_attributes(step))
+    module.add_function(fn)
+    b = Builder(module, fn).position_at_end(fn.add_block("entry"))
+    i, env = fn.args
+    ety = _env_type(fields)
+    ptrs = [b.gep(ety, env, [Builder.iconst(T.i32, 0), Builder.iconst(T.i32, k)]) for k in range(len(fields))]
+    loaded = {(f.arg, f.kind): (b.load(f.type, p), p) for f, p in zip(fields, ptrs)}
+    index = convert(b, i, module.function_type_of(step).params[0])
+    body(b, index, loaded)
+    b.ret()
+    return fn.fname
+
+
+def _step_args(call: CheckpointCall, acts, loaded) -> list[Value]:
+    out: list[Value] = []
+    for k, act in enumerate(acts):
+        out.append(loaded[(k, "value")][0])
+        if act.has_shadow:
+            out.append(loaded[(k, "shadow")][0])
+    return out
+
+
+def _primal_thunk(module, call: CheckpointCall, fields) -> str:
+    fnty = module.function_type_of(call.step)
+
+    def body(b, i, loaded):
+        b.call(call.step, fnty.ret, [i] + [loaded[(k, "value")][0] for k in range(len(call.args))], fnty=fnty,
+               declare=False)
+    return _thunk(module, "primal", call.step, fields, body)
+
+
+def _regions(b: Builder, call: CheckpointCall, h: Value, primal, shadow) -> None:
+    for ptr, nbytes in call.regions:
+        s = shadow(ptr)
+        b.call("adcc_ckpt_region", T.void, [h, primal(ptr), convert(b, primal(nbytes), T.i64),
+                                             s if s is not None else Builder.null()])
+    for g, ty in snapshot_globals(b.module, call.step):
+        b.call("adcc_ckpt_region", T.void, [h, GlobalRef(g), size_of_const(ty), Builder.null()])
+
+
+def snapshot_globals(module, step: str) -> list[tuple[str, T.Type]]:
+    """The mutable globals the step's code (the step and the functions it calls, directly or
+    not) mentions: a snapshot holds them besides the marked regions, so that recomputed steps see
+    the values the forward pass saw."""
+    from adcc.analysis.declarations import declarations_of
+    shadows = set(declarations_of(module).shadows.values())
+    seen, todo, out = {step}, [step], []
+    while todo:
+        name = todo.pop()
+        for ref in sorted(module.references(name)):
+            if ref in module.functions:
+                if ref not in seen and module.is_defined(ref):
+                    seen.add(ref)
+                    todo.append(ref)
+                continue
+            g = module.globals.get(ref)
+            plain = ref.strip('"')
+            if g is None or g.is_constant or g.value_type is None or ref in shadows or \
+                    plain.startswith(("enzyme_", "__enzyme_", "llvm.", "adcc.")) or \
+                    any(x == ref for x, _ in out):
+                continue
+            out.append((ref, g.value_type))
+    return out
+
+
+# --- the call in each mode ----------------------------------------------------------------------
+
+def _activities(site, call: CheckpointCall, mode: Mode) -> tuple[Activity, ...]:
+    acts = []
+    for a, p in zip(call.args, call.params):
+        if isinstance(p, T.PointerType):
+            acts.append(Activity.DUP if site.has_shadow(a) else Activity.CONST)
+        elif isinstance(p, T.FloatType) and (site.varied(a) or site.act.float_view(a) is not None):
+            acts.append(Activity.DUP if mode is Mode.FORWARD else Activity.OUT)
+        else:
+            acts.append(Activity.CONST)
+    return tuple(acts)
+
+
+def _spec(site, call: CheckpointCall, acts, mode: Mode) -> FunctionSpec:
+    return FunctionSpec(call.step, (Activity.CONST,) + acts, False, False, mode, 1, strong_zero=site.strong_zero)
+
+
+def _value_of(site, call: CheckpointCall, b: Builder, tangent=None):
+    def value_of(f: Field) -> Value:
+        a = call.args[f.arg]
+        if f.kind == "value":
+            return convert(b, site.primal(a), f.type)
+        if f.kind == "adjoint":
+            return Builder.zero(f.type)
+        if isinstance(f.type, T.PointerType):
+            s = site.shadow(a) if tangent is None else (site.shadows(a) or [None])[0]
+            return s if s is not None else site.primal(a)
+        t = tangent(a)
+        return convert(b, t, f.type) if t is not None else Builder.zero(f.type)
+    return value_of
+
+
+def _refuse_vector(site) -> None:
+    if getattr(site, "width", 1) != 1:
+        raise unsupported(site.module, site.inst, f"cannot differentiate {FOR} in vector mode (enzyme_width) yet")
+
+
+def _forward(site: ForwardSite) -> None:
+    _refuse_vector(site)
+    module, b = site.module, site.b
+    call = decode(module, site.inst)
+    acts = _activities(site, call, Mode.FORWARD)
+    fwd = site.ctx.forward_function(_spec(site, call, acts, Mode.FORWARD))
+    fields = _layout(call, acts)
+
+    def body(bb, i, loaded):
+        bb.call(fwd, fwd.ret_type, [i] + _step_args(call, acts, loaded))
+    thunk = _thunk(module, "fwd", call.step, fields, body)
+    h = _fill_env(b, call, fields, _value_of(site, call, b, tangent=lambda a: site.tangents(a)[0]))
+    b.call("adcc_ckpt_run", T.void, [h, convert(b, site.primal(call.start), T.i64),
+                                     convert(b, site.primal(call.count), T.i64), GlobalRef(thunk)])
+    b.call("adcc_ckpt_free", T.void, [h])
+
+
+def _thunks(site, call: CheckpointCall):
+    """The reverse-mode functions of (i, env), made once per call site (the augmented pass and the
+    reverse pass of one site share them)."""
+    from adcc.ad.reverse import gradient_function
+    key = ("checkpoint_api", id(site.inst))
+    cache = site.ctx.__dict__.setdefault("checkpoint_thunks", {})
+    if key in cache:
+        return cache[key]
+    module = site.module
+    acts = _activities(site, call, Mode.REVERSE)
+    fields = _layout(call, acts)
+    grad, pack = gradient_function(site.ctx, _spec(site, call, acts, Mode.REVERSE))
+    outs = [k for k, act in enumerate(acts) if act is Activity.OUT]
+
+    def body(b, i, loaded):
+        r = b.call(grad, pack.type, [i] + _step_args(call, acts, loaded))
+        if outs:
+            for k, d in zip(outs, pack.unpack(b, r)):
+                acc, p = loaded[(k, "adjoint")]
+                b.store(b.fadd(acc, d), p)
+    cache[key] = (acts, fields, _primal_thunk(module, call, fields), _thunk(module, "grad", call.step, fields, body))
+    return cache[key]
+
+
+def _augment(site: AugmentSite) -> None:
+    _refuse_vector(site)
+    b = site.b
+    call = decode(site.module, site.inst)
+    acts, fields, primal, _ = _thunks(site, call)
+    h = _fill_env(b, call, fields, _value_of(site, call, b))
+    _regions(b, call, h, site.primal, site.shadow)
+    b.call("adcc_ckpt_forward", T.void, [h, site.primal(call.scheme), site.primal(call.config),
+                                         convert(b, site.primal(call.start), T.i64),
+                                         convert(b, site.primal(call.count), T.i64), GlobalRef(primal)])
+    site.save(0, h)
+
+
+def _reverse(site: ReverseSite) -> None:
+    b = site.b
+    call = decode(site.module, site.inst)
+    acts, fields, primal, grad = _thunks(site, call)
+    h = site.saved(0)
+    b.call("adcc_ckpt_reverse", T.void, [h, GlobalRef(primal), GlobalRef(grad)])
+    if any(f.kind == "adjoint" for f in fields):
+        ety = _env_type(fields)
+        env = b.call("adcc_ckpt_env", T.ptr, [h])
+        for k, f in enumerate(fields):
+            if f.kind == "adjoint":
+                d = b.load(f.type, b.gep(ety, env, [Builder.iconst(T.i32, 0), Builder.iconst(T.i32, k)]))
+                a = call.args[f.arg]
+                site.add_adjoint(a, convert(b, d, a.type))
+    b.call("adcc_ckpt_free", T.void, [h])
+
+
+RULES: tuple[CallRule, ...] = (
+    CallRule("checkpoint", (FOR,), forward=_forward, augment=_augment, reverse=_reverse,
+             saved_types=lambda view: (T.ptr,), always=True, callback_arg=0,
+             description="a checkpointed loop (__enzyme_checkpoint_for)"),
+)
+
+
+# --- primal code --------------------------------------------------------------------------------
+
+def lower_checkpoint_calls(module) -> bool:
+    """Once every derivative is built: each `__enzyme_checkpoint_for` call left (in primal code) is
+    the plain loop over the step. True when a call was lowered."""
+    lowered = False
+    for name in list(module.defined_function_names()):
+        e = module.functions[name]
+        if e.parsed is None and FOR not in e.text:
+            continue
+        fn = module.function(name)
+        for inst in list(fn.instructions()):
+            if inst.opcode == "invoke" and is_checkpoint_call(inst.callee_name):
+                raise unsupported(module, inst, f"{FOR} called where an exception may unwind through it "
+                                                "(declare it noexcept, or call it outside the try block)")
+            if inst.opcode != "call" or not is_checkpoint_call(inst.callee_name):
+                continue
+            call = decode(module, inst)
+            acts = (Activity.CONST,) * len(call.args)
+            fields = _layout(call, acts)
+            b = Builder(module, fn).position_before(inst)
+            h = _fill_env(b, call, fields, lambda f: convert(b, call.args[f.arg], f.type))
+            b.call("adcc_ckpt_run", T.void, [h, convert(b, call.start, T.i64), convert(b, call.count, T.i64),
+                                             GlobalRef(_primal_thunk(module, call, fields))])
+            b.call("adcc_ckpt_free", T.void, [h])
+            markers = [a for a in inst.args if isinstance(a, Instruction) and a.opcode == "load"]
+            inst.erase()
+            for m in markers:  # the marker loads (`enzyme_scheme` names no object of the program)
+                if not m.uses and isinstance(m.operands[0], GlobalRef) and \
+                        m.operands[0].gname.strip('"').startswith("enzyme_"):
+                    m.erase()
+            lowered = True
+    return lowered
