@@ -76,11 +76,6 @@ void adcc_ckpt_region(adcc_ckpt *h, void *ptr, int64_t bytes, void *shadow) {
   h->bytes += (uint64_t)bytes;
 }
 
-void adcc_ckpt_run(adcc_ckpt *h, int64_t start, int64_t n, adcc_ckpt_step_fn step) {
-  for (int64_t j = 0; j < n; j++)
-    step(start + j, h->env);
-}
-
 static void save(adcc_ckpt *h, int64_t slot, int64_t step) {
   if (h->vt->save_state)
     h->vt->save_state(h->state, slot, step, h->env);

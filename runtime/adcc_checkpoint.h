@@ -1,8 +1,9 @@
 /* adcc runtime: the driver of Enzyme's explicit loop checkpointing (__enzyme_checkpoint_for,
- * <enzyme/checkpoint.h>; adcc.ad.rules.checkpoint_api emits the calls). The compiled code packs
- * the step's arguments (and their shadows) into an environment the driver owns, and hands it two
- * or three functions of (i, env): the step's primal, its gradient (augmented forward and reverse
- * pass together, one step's tape), or its tangent. The scheme (a vtable of the header) decides
+ * <enzyme/checkpoint.h>; adcc.ad.rules.checkpoint_api emits the calls). In reverse mode the
+ * compiled code packs the step's arguments (and their shadows) into an environment the driver
+ * owns, and hands it two functions of (i, env): the step's primal and its gradient (augmented
+ * forward and reverse pass together, one step's tape). Primal code and forward mode need no
+ * driver: they are plain loops over the step or its tangent. The scheme (a vtable of the header) decides
  * what is snapshotted when; the driver snapshots the regions it was given. */
 #ifndef ADCC_CHECKPOINT_H
 #define ADCC_CHECKPOINT_H
@@ -19,8 +20,6 @@ typedef struct adcc_ckpt adcc_ckpt;
 adcc_ckpt *adcc_ckpt_new(int64_t env_bytes);
 void *adcc_ckpt_env(adcc_ckpt *h);                        /* the step's packed arguments */
 void adcc_ckpt_region(adcc_ckpt *h, void *ptr, int64_t bytes, void *shadow); /* snapshot this too */
-/* the plain loop: step(start + j, env) for j = 0 .. n-1 (primal and forward mode) */
-void adcc_ckpt_run(adcc_ckpt *h, int64_t start, int64_t n, adcc_ckpt_step_fn step);
 /* reverse mode, augmented pass: the forward sweep (the primal of every step; snapshots) */
 void adcc_ckpt_forward(adcc_ckpt *h, const void *scheme, void *config, int64_t start, int64_t n,
                        adcc_ckpt_step_fn primal);

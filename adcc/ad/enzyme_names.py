@@ -87,7 +87,7 @@ ENTRY_POINTS = (
     Name("__enzyme_iter", F, "`__enzyme_iter(a, b)`: an iteration count, `a` in the primal and `a + n*b` in a derivative of order n", I),
     Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
     Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
-    Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: a checkpointed loop run while step returns true", P, issue=None),
+    Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: a checkpointed loop run while step returns true", P),
     Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
     Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
 )
@@ -211,5 +211,6 @@ def refusal(n: Name, spelled: str | None = None) -> str:
             Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute"}[n.kind]
     name = spelled or n.name
     if n.status is Status.PLANNED:
-        return f"{what} '{name}' is not supported yet ({n.meaning}; issue #{n.issue})"
+        issue = f"; issue #{n.issue}" if n.issue is not None else ""
+        return f"{what} '{name}' is not supported yet ({n.meaning}{issue})"
     return f"{what} '{name}' is not supported by adcc ({n.meaning})"

@@ -5,17 +5,18 @@ whose derivative is a call sequence over the step function's derivative, driven 
     __enzyme_checkpoint_for(step, start, n, enzyme_scheme, scheme, config,
                             [enzyme_checkpoint_region, ptr, bytes,]... args...)
 
-The step's arguments after `i` (with their shadows, tangents or adjoint accumulators) are packed
-into an environment the runtime owns; small internal functions of (i, env) unpack it and call the
-step's primal, its gradient or its tangent:
-- primal code (after differentiation, `lower_checkpoint_calls`): the plain loop;
-- forward mode: the loop over the step's forward derivative;
-- reverse mode: the augmented pass runs the forward sweep (the steps' primal, snapshots as the
-  scheme says), the reverse pass the reverse sweep, each turn one call of the step's gradient
-  (its augmented and reverse pass with a tape of its own: no tape outlives a step); adjoints of
-  scalars passed by value accumulate in the environment across steps.
+- primal code (after differentiation, `lower_checkpoint_calls`): a loop function over the step;
+- forward mode: a loop function over the step's forward derivative (a function like any other:
+  reverse over forward mode differentiates it, taping its loop);
+- reverse mode: the step's arguments after `i` (with their shadows and the adjoint accumulators
+  of scalars passed by value) are packed into an environment the runtime owns, and functions of
+  (i, env) unpack it and call the step's primal or its gradient. The augmented pass runs the
+  forward sweep (the steps' primal, snapshots as the scheme says), the reverse pass the reverse
+  sweep, each turn one call of the step's gradient (its augmented and reverse pass with a tape of
+  its own: no tape outlives a step); adjoints of scalars accumulate across steps.
 A snapshot holds the marked regions and every mutable global the step's code mentions.
-Vector mode (enzyme_width) and `__enzyme_checkpoint_while` are located errors.
+Vector mode (enzyme_width), `__enzyme_checkpoint_while`, and differentiating the reverse-mode
+driver again (forward over reverse) are located errors.
 """
 from __future__ import annotations
 
@@ -264,27 +265,48 @@ def _forward(site: ForwardSite) -> None:
     call = decode(module, site.inst)
     acts = _activities(site, call, Mode.FORWARD)
     fwd = site.ctx.forward_function(_spec(site, call, acts, Mode.FORWARD))
-    fields = _layout(call, acts)
+    value_of = _value_of(site, call, b, tangent=lambda a: site.tangents(a)[0])
+    args = [value_of(f) for f in _layout(call, acts)]
+    loop = _loop_function(module, "fwd", call.step, fwd.fname, fwd.ret_type, [a.type for a in args])
+    b.call(loop, T.void, [convert(b, site.primal(call.start), T.i64), convert(b, site.primal(call.count), T.i64),
+                          *args])
 
-    def body(bb, i, loaded):
-        bb.call(fwd, fwd.ret_type, [i] + _step_args(call, acts, loaded))
-    thunk = _thunk(module, "fwd", call.step, fields, body)
-    h = _fill_env(b, call, fields, _value_of(site, call, b, tangent=lambda a: site.tangents(a)[0]))
-    b.call("adcc_ckpt_run", T.void, [h, convert(b, site.primal(call.start), T.i64),
-                                     convert(b, site.primal(call.count), T.i64), GlobalRef(thunk)])
-    b.call("adcc_ckpt_free", T.void, [h])
+
+def _loop_function(module, kind: str, step: str, callee: str, ret: T.Type, types: list[T.Type]) -> str:
+    """`void loop(i64 start, i64 n, args...)`: callee(i, args...) for i in [start, start + n), a
+    function like any other for a derivative of it (reverse over forward mode tapes its loop)."""
+    fn = Function(module.unique_name(naming.checkpoint_step("loop." + kind, step)), T.void, [T.i64, T.i64, *types],
+                  linkage="internal", attributes=module.target_attributes(step))
+    module.add_function(fn)
+    entry, body, done = fn.add_block("entry"), fn.add_block("step"), fn.add_block("done")
+    b = Builder(module, fn).position_at_end(entry)
+    start, n = fn.args[:2]
+    counter = b.alloca(T.i64, align=8)
+    b.store(start, counter, align=8)
+    end = b.add(start, n)
+    b.cond_br(b.icmp("slt", start, end), body, done)
+    b.position_at_end(body)
+    i = b.load(T.i64, counter, align=8)
+    b.call(callee, ret, [convert(b, i, module.function_type_of(step).params[0]), *fn.args[2:]],
+           fnty=T.FunctionType(ret, (module.function_type_of(step).params[0], *types), False), declare=False)
+    following = b.add(i, Builder.iconst(T.i64, 1))
+    b.store(following, counter, align=8)
+    b.cond_br(b.icmp("slt", following, end), body, done)
+    b.position_at_end(done)
+    b.ret()
+    return fn.fname
 
 
 def _thunks(site, call: CheckpointCall):
-    """The reverse-mode functions of (i, env), made once per call site (the augmented pass and the
-    reverse pass of one site share them)."""
+    """The reverse-mode functions of (i, env) for the step and the activities of its arguments,
+    made once (the augmented and the reverse pass of a call share them)."""
     from adcc.ad.reverse import gradient_function
-    key = ("checkpoint_api", id(site.inst))
+    acts = _activities(site, call, Mode.REVERSE)
+    key = (call.step, acts, site.strong_zero)
     cache = site.ctx.__dict__.setdefault("checkpoint_thunks", {})
     if key in cache:
         return cache[key]
     module = site.module
-    acts = _activities(site, call, Mode.REVERSE)
     fields = _layout(call, acts)
     grad, pack = gradient_function(site.ctx, _spec(site, call, acts, Mode.REVERSE))
     outs = [k for k, act in enumerate(acts) if act is Activity.OUT]
@@ -303,6 +325,11 @@ def _augment(site: AugmentSite) -> None:
     _refuse_vector(site)
     b = site.b
     call = decode(site.module, site.inst)
+    for p in (call.scheme, call.config, *(r for r, _ in call.regions), *call.args):
+        if isinstance(p.type, T.PointerType) and site.dies_before_reverse(p):
+            raise unsupported(site.module, site.inst, f"{FOR} is given a pointer to a local array its reverse "
+                                                      "pass cannot keep alive (variable-length or over-aligned): "
+                                                      "allocate it with malloc")
     acts, fields, primal, _ = _thunks(site, call)
     h = _fill_env(b, call, fields, _value_of(site, call, b))
     _regions(b, call, h, site.primal, site.shadow)
@@ -331,7 +358,7 @@ def _reverse(site: ReverseSite) -> None:
 
 RULES: tuple[CallRule, ...] = (
     CallRule("checkpoint", (FOR,), forward=_forward, augment=_augment, reverse=_reverse,
-             saved_types=lambda view: (T.ptr,), always=True, callback_arg=0,
+             saved_types=lambda view: (T.ptr,), always=True, callback_arg=0, reverse_reads_memory=True,
              description="a checkpointed loop (__enzyme_checkpoint_for)"),
 )
 
@@ -354,13 +381,11 @@ def lower_checkpoint_calls(module) -> bool:
             if inst.opcode != "call" or not is_checkpoint_call(inst.callee_name):
                 continue
             call = decode(module, inst)
-            acts = (Activity.CONST,) * len(call.args)
-            fields = _layout(call, acts)
             b = Builder(module, fn).position_before(inst)
-            h = _fill_env(b, call, fields, lambda f: convert(b, call.args[f.arg], f.type))
-            b.call("adcc_ckpt_run", T.void, [h, convert(b, call.start, T.i64), convert(b, call.count, T.i64),
-                                             GlobalRef(_primal_thunk(module, call, fields))])
-            b.call("adcc_ckpt_free", T.void, [h])
+            fnty = module.function_type_of(call.step)
+            loop = _loop_function(module, "primal", call.step, call.step, fnty.ret, list(call.params))
+            b.call(loop, T.void, [convert(b, call.start, T.i64), convert(b, call.count, T.i64),
+                                  *[convert(b, a, p) for a, p in zip(call.args, call.params)]])
             markers = [a for a in inst.args if isinstance(a, Instruction) and a.opcode == "load"]
             inst.erase()
             for m in markers:  # the marker loads (`enzyme_scheme` names no object of the program)
