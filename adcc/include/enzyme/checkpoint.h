@@ -183,10 +183,38 @@ static inline adcc_ckpt_scheme_state *adcc_ckpt_new_state(void *data, int kind, 
 }
 
 /* Binomial schedules. Reversing step cur-1 restores the top slot and replays to cur-1, storing
- * a slot at each position it advances from (the progress rule decides how far); those slots are
+ * a slot at each position it advances from (Revolve's optimal advance, or Enzyme-MLIR's
+ * enzyme_ckpt_binomial_progress, decides how far); those slots are
  * the stack from then on, and a top slot at cur-1 itself is popped once that step is reversed.
  * Revolve's forward sweep ends at the last step; Enzyme-MLIR's (Binomial) runs to it, then makes
  * its first turn as every other one, from the top slot. */
+/* Revolve's advance from a slot with `left` steps to reverse and `s` slots (this one included):
+ * with r the least number of sweeps for which beta(s, r) >= left, an advance that leaves
+ * beta(s-1, r) steps behind it, but at least beta(s, r-2), makes the fewest forward steps in
+ * all, r * left - beta(s+1, r-1) (Griewank and Walther). One slot advances all the way. */
+static inline int64_t adcc_ckpt_revolve_advance(int64_t left, int64_t s) {
+  int64_t r = 0, m, floor_;
+  if (left <= 1 || s <= 1)
+    return left;
+  while (enzyme_ckpt_beta(s, r) < left)
+    r++;
+  m = left - enzyme_ckpt_beta(s - 1, r);
+  floor_ = r >= 2 ? enzyme_ckpt_beta(s, r - 2) : 1;
+  if (m < floor_)
+    m = floor_;
+  if (m > left - 1)
+    m = left - 1;
+  return m < 1 ? 1 : m;
+}
+
+static inline int64_t adcc_ckpt_advance(const adcc_ckpt_scheme_state *s, int64_t left,
+                                        int64_t free_slots) {
+  if (free_slots > left)
+    free_slots = left;
+  return s->kind == ADCC_CKPT_REVOLVE ? adcc_ckpt_revolve_advance(left, free_slots)
+                                      : enzyme_ckpt_binomial_progress(left, free_slots);
+}
+
 static inline void adcc_ckpt_binomial_turn(adcc_ckpt_scheme_state *s, int first, int restore) {
   int64_t cur = s->cur, top = s->sp - 1, q = s->pos[top], k = top;
   if (restore)
@@ -196,7 +224,7 @@ static inline void adcc_ckpt_binomial_turn(adcc_ckpt_scheme_state *s, int first,
     if (k != top)
       adcc_ckpt_push(s, ENZYME_CKPT_STORE, q, q, k);
     s->pos[k] = q;
-    next = q + enzyme_ckpt_binomial_progress(left, free_slots < left ? free_slots : left);
+    next = q + adcc_ckpt_advance(s, left, free_slots);
     until = next == cur ? cur - 1 : next;
     if (until > q)
       adcc_ckpt_push(s, ENZYME_CKPT_FORWARD, until, q, k);
@@ -221,7 +249,7 @@ static inline void *adcc_ckpt_binomial_init(void *data, int kind, int64_t nsteps
     int64_t left = nsteps - q, free_slots = s->slots - k, next, until;
     adcc_ckpt_push(s, ENZYME_CKPT_STORE, q, q, k);
     s->pos[k] = q;
-    next = q + enzyme_ckpt_binomial_progress(left, free_slots < left ? free_slots : left);
+    next = q + adcc_ckpt_advance(s, left, free_slots);
     until = next == nsteps ? nsteps - 1 : next;
     if (until > q)
       adcc_ckpt_push(s, ENZYME_CKPT_FORWARD, until, q, k);
