@@ -309,8 +309,8 @@ def test_gradient_equals_the_plain_loop(tmp_path, opt):
     assert r.stdout.split() == ["ok", str(6 * 16)]  # every case compared, with a nonzero adjoint of nu
 
 
-# Forward mode, primal code, reverse over forward, a local state array, and a loop checkpointed
-# inside a checkpointed loop's step.
+# Forward mode (and its vector mode), primal code, reverse over forward, a local state array, and a
+# loop checkpointed inside a checkpointed loop's step.
 MODES = r"""
 #include <enzyme/checkpoint.h>
 #include <math.h>
@@ -318,7 +318,7 @@ MODES = r"""
 
 double __enzyme_autodiff(void *, ...);
 double __enzyme_fwddiff(void *, ...);
-extern int enzyme_dup, enzyme_const;
+extern int enzyme_dup, enzyme_const, enzyme_width;
 
 __attribute__((noinline)) static void step(int i, double *q, float gain) {
   double a = q[0], b = q[1];
@@ -365,6 +365,18 @@ __attribute__((noinline)) static double tangent_ckpt(double x, int n) {
 
 static int close_to(double a, double b) { return fabs(a - b) <= 1e-11 * (fabs(b) + 1e-300); }
 
+/* forward vector mode: two tangents at once */
+static void both_plain(double *x, double *out, int n) { *out = plain(*x, n); }
+static void both_ckpt(double *x, double *out, int n) { *out = ckpt(*x, n); }
+static int vector_mode(int n) {
+  double x = 0.35, dx0 = 1.0, dx1 = -2.0, out, d0 = 0, d1 = 0, y = 0.35, dy0 = 1.0, dy1 = -2.0, outc, e0 = 0, e1 = 0;
+  __enzyme_fwddiff((void *)both_plain, enzyme_width, 2, enzyme_dup, &x, &dx0, &dx1, enzyme_dup, &out, &d0, &d1,
+                   enzyme_const, n);
+  __enzyme_fwddiff((void *)both_ckpt, enzyme_width, 2, enzyme_dup, &y, &dy0, &dy1, enzyme_dup, &outc, &e0, &e1,
+                   enzyme_const, n);
+  return out == outc && close_to(e0, d0) && close_to(e1, d1) && (n == 0 || d1 != 0);
+}
+
 int main(void) {
   int fails = 0;
   for (int n = 0; n <= 13; n++) {
@@ -375,6 +387,7 @@ int main(void) {
     if (ckpt(x, n) != value) fails++, printf("n=%d primal\n", n);
     if (!close_to(__enzyme_autodiff((void *)ckpt, x, enzyme_const, n), g)) fails++, printf("n=%d reverse\n", n);
     if (!close_to(tangent_ckpt(x, n), t)) fails++, printf("n=%d forward\n", n);
+    if (!vector_mode(n)) fails++, printf("n=%d forward vector mode\n", n);
     if (!close_to(__enzyme_autodiff((void *)tangent_ckpt, x, enzyme_const, n), second))
       fails++, printf("n=%d reverse over forward\n", n);
     if (n > 0 && n % 3 == 0 && !close_to(__enzyme_autodiff((void *)nested, x, enzyme_const, n / 3, 3), g))
@@ -444,7 +457,7 @@ def test_malformed_calls_are_located_errors(tmp_path, body, hint):
     assert "bad.c:8:" in r.stderr and hint in r.stderr, r.stderr
 
 
-def test_while_loop_and_vector_mode_are_refused(tmp_path):
+def test_while_loop_and_reverse_vector_mode_are_refused(tmp_path):
     src = ERROR_PRELUDE + """static int wstep(long i, double *u) { u[0] *= 0.5; return u[0] > 0.1; }
 double f(double *u) {
   __enzyme_checkpoint_while((void *)wstep, enzyme_scheme, &EnzymeCkptStoreAll, &config, u);
@@ -457,16 +470,17 @@ double g(double *u, double *du) { return __enzyme_autodiff((void *)f, u, du); }
     assert_clean_error(r)
     assert "w.c:9:" in r.stderr and "__enzyme_checkpoint_while" in r.stderr and "not supported yet" in r.stderr
 
-    src = ERROR_PRELUDE + """double f(double *u) {
-  __enzyme_checkpoint_for((void *)step, 0, 4, enzyme_scheme, &EnzymeCkptRevolve, &config, u);
-  return u[0];
+    src = ERROR_PRELUDE + """void f(double *u) {
+  __enzyme_checkpoint_for((void *)step, 0, 4, enzyme_scheme, &EnzymeCkptRevolve, &config,
+                          enzyme_checkpoint_region, u, 8L, u);
 }
-double g(double *u, double *du) { return __enzyme_fwddiff((void *)f, enzyme_width, 2, u, du, du + 1); }
+void g(double *u, double *du) { __enzyme_autodiff((void *)f, enzyme_width, 2, u, du, du + 1); }
 """
     (tmp_path / "v.c").write_text(src)
     r = run([ADCC, "-O1", "-c", "v.c", "-o", "v.o"], cwd=tmp_path, timeout=120)
     assert_clean_error(r)
-    assert "v.c:8:" in r.stderr and "vector mode" in r.stderr, r.stderr
+    assert "v.c:11:" in r.stderr and "enzyme_width 2 in reverse mode" in r.stderr and \
+        "checkpointed loop" in r.stderr, r.stderr
 
 
 def test_checkpoint_markers_belong_to_checkpoint_for(tmp_path):

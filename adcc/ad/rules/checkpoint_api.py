@@ -15,8 +15,9 @@ whose derivative is a call sequence over the step function's derivative, driven 
   sweep, each turn one call of the step's gradient (its augmented and reverse pass with a tape of
   its own: no tape outlives a step); adjoints of scalars accumulate across steps.
 A snapshot holds the marked regions and every mutable global the step's code mentions.
-Vector mode (enzyme_width), `__enzyme_checkpoint_while`, and differentiating the reverse-mode
-driver again (forward over reverse) are located errors.
+Reverse vector mode (enzyme_width; adcc.ad.vector_reverse refuses a reverse sweep that cannot run
+once per lane), `__enzyme_checkpoint_while`, and differentiating the reverse-mode driver again
+(forward over reverse) are located errors.
 """
 from __future__ import annotations
 
@@ -235,38 +236,37 @@ def _activities(site, call: CheckpointCall, mode: Mode) -> tuple[Activity, ...]:
     return tuple(acts)
 
 
-def _spec(site, call: CheckpointCall, acts, mode: Mode) -> FunctionSpec:
-    return FunctionSpec(call.step, (Activity.CONST,) + acts, False, False, mode, 1, strong_zero=site.strong_zero)
+def _spec(site, call: CheckpointCall, acts, mode: Mode, width: int = 1) -> FunctionSpec:
+    return FunctionSpec(call.step, (Activity.CONST,) + acts, False, False, mode, width, strong_zero=site.strong_zero)
 
 
-def _value_of(site, call: CheckpointCall, b: Builder, tangent=None):
+def _value_of(site, call: CheckpointCall, b: Builder):
+    """Reverse mode: each field of the environment from the augmented pass's values."""
     def value_of(f: Field) -> Value:
         a = call.args[f.arg]
         if f.kind == "value":
             return convert(b, site.primal(a), f.type)
         if f.kind == "adjoint":
             return Builder.zero(f.type)
-        if isinstance(f.type, T.PointerType):
-            s = site.shadow(a) if tangent is None else (site.shadows(a) or [None])[0]
-            return s if s is not None else site.primal(a)
-        t = tangent(a)
-        return convert(b, t, f.type) if t is not None else Builder.zero(f.type)
+        return site.shadow(a)  # a pointer with a shadow (DUP)
     return value_of
 
 
-def _refuse_vector(site) -> None:
-    if getattr(site, "width", 1) != 1:
-        raise unsupported(site.module, site.inst, f"cannot differentiate {FOR} in vector mode (enzyme_width) yet")
-
-
 def _forward(site: ForwardSite) -> None:
-    _refuse_vector(site)
-    module, b = site.module, site.b
+    """The loop over the step's tangent, W tangents (or shadows) per active argument."""
+    module, b, W = site.module, site.b, site.width
     call = decode(module, site.inst)
     acts = _activities(site, call, Mode.FORWARD)
-    fwd = site.ctx.forward_function(_spec(site, call, acts, Mode.FORWARD))
-    value_of = _value_of(site, call, b, tangent=lambda a: site.tangents(a)[0])
-    args = [value_of(f) for f in _layout(call, acts)]
+    fwd = site.ctx.forward_function(_spec(site, call, acts, Mode.FORWARD, W))
+    args: list[Value] = []
+    for a, p, act in zip(call.args, call.params, acts):
+        args.append(convert(b, site.primal(a), p))
+        if not act.has_shadow:
+            continue
+        if isinstance(p, T.PointerType):
+            args.extend(site.shadows(a))
+        else:
+            args.extend(convert(b, t, p) if t is not None else Builder.zero(p) for t in site.tangents(a))
     loop = _loop_function(module, "fwd", call.step, fwd.fname, fwd.ret_type, [a.type for a in args])
     b.call(loop, T.void, [convert(b, site.primal(call.start), T.i64), convert(b, site.primal(call.count), T.i64),
                           *args])
@@ -322,7 +322,6 @@ def _thunks(site, call: CheckpointCall):
 
 
 def _augment(site: AugmentSite) -> None:
-    _refuse_vector(site)
     b = site.b
     call = decode(site.module, site.inst)
     for p in (call.scheme, call.config, *(r for r, _ in call.regions), *call.args):
