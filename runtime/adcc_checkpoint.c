@@ -94,22 +94,67 @@ static void advance(adcc_ckpt *h, const action *a, adcc_ckpt_step_fn primal) {
   if (a->startiteration < 0 || a->iteration > h->n || a->startiteration > a->iteration)
     adcc_fatal("__enzyme_checkpoint_for: the scheme asked to run steps outside the loop");
   for (int64_t j = a->startiteration; j < a->iteration; j++)
-    primal(h->start + j, h->env);
+    (void)primal(h->start + j, h->env);
 }
 
-void adcc_ckpt_forward(adcc_ckpt *h, const void *vt, void *config, int64_t start, int64_t n,
-                       adcc_ckpt_step_fn primal) {
+static const scheme *checked(const void *vt) {
   const scheme *s = vt;
   if (!s || !s->init || !s->next_action || !s->finalize)
     adcc_fatal("__enzyme_checkpoint_for: the scheme has no init, next_action or finalize");
   if ((!s->store || !s->restore) && (!s->save_state || !s->load_state))
     adcc_fatal("__enzyme_checkpoint_for: the scheme has neither store/restore nor save_state/load_state");
+  return s;
+}
+
+static void sweep(adcc_ckpt *h, adcc_ckpt_step_fn primal);
+
+void adcc_ckpt_forward(adcc_ckpt *h, const void *vt, void *config, int64_t start, int64_t n,
+                       adcc_ckpt_step_fn primal) {
+  const scheme *s = checked(vt);
   if (n < 0)
     adcc_fatal("__enzyme_checkpoint_for: a negative number of steps");
   h->vt = s;
   h->start = start;
   h->n = n;
   h->state = s->init(config, n, h->bytes);
+  sweep(h, primal);
+}
+
+/* Until the loop ends, the scheme sees nsteps = -1 and may only store and run steps forward; the
+ * step that returns 0 is the last: set_nsteps, then the sweep goes on as for a counted loop. */
+void adcc_ckpt_forward_while(adcc_ckpt *h, const void *vt, void *config, adcc_ckpt_step_fn primal) {
+  const scheme *s = checked(vt);
+  if (!s->set_nsteps)
+    adcc_fatal("__enzyme_checkpoint_while: the scheme cannot drive a while loop (no set_nsteps; "
+               "EnzymeCkptStoreAll can)");
+  h->vt = s;
+  h->start = 0;
+  h->n = INT64_MAX;
+  h->state = s->init(config, -1, h->bytes);
+  for (;;) {
+    action a = {0, 0, 0, 0};
+    s->next_action(h->state, &a);
+    if (a.flag == STORE) {
+      save(h, a.cpnum, a.iteration);
+    } else if (a.flag == FORWARD) {
+      if (a.startiteration < 0 || a.startiteration > a.iteration)
+        adcc_fatal("__enzyme_checkpoint_while: the scheme asked to run steps outside the loop");
+      for (int64_t j = a.startiteration; j < a.iteration; j++)
+        if (!primal(j, h->env)) {
+          h->n = j + 1;
+          s->set_nsteps(h->state, h->n);
+          sweep(h, primal);
+          return;
+        }
+    } else {
+      adcc_fatal("__enzyme_checkpoint_while: the scheme gave an action a running while loop cannot take");
+    }
+  }
+}
+
+static void sweep(adcc_ckpt *h, adcc_ckpt_step_fn primal) {
+  const scheme *s = h->vt;
+  int64_t start = h->start, n = h->n;
   for (;;) {
     action a = {0, 0, 0, 0};
     s->next_action(h->state, &a);
@@ -121,7 +166,7 @@ void adcc_ckpt_forward(adcc_ckpt *h, const void *vt, void *config, int64_t start
       if (a.iteration != n || n == 0)
         adcc_fatal("__enzyme_checkpoint_for: the first turn is not at the last step");
       save(h, -2, n - 1);
-      primal(start + n - 1, h->env);
+      (void)primal(start + n - 1, h->env);
       return;
     case DONE:
       if (n != 0)
@@ -134,7 +179,7 @@ void adcc_ckpt_forward(adcc_ckpt *h, const void *vt, void *config, int64_t start
   }
 }
 
-void adcc_ckpt_reverse(adcc_ckpt *h, adcc_ckpt_step_fn primal, adcc_ckpt_step_fn gradient) {
+void adcc_ckpt_reverse(adcc_ckpt *h, adcc_ckpt_step_fn primal, adcc_ckpt_gradient_fn gradient) {
   if (!h->finished) {
     int64_t n = h->n, next = n - 1; /* the step the next turn must differentiate */
     save(h, -1, n);

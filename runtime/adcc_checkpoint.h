@@ -14,7 +14,8 @@
 extern "C" {
 #endif
 
-typedef void (*adcc_ckpt_step_fn)(int64_t i, void *env);
+typedef int32_t (*adcc_ckpt_step_fn)(int64_t i, void *env); /* the step's primal: nonzero to go on */
+typedef void (*adcc_ckpt_gradient_fn)(int64_t i, void *env);
 typedef struct adcc_ckpt adcc_ckpt;
 
 adcc_ckpt *adcc_ckpt_new(int64_t env_bytes);
@@ -23,8 +24,10 @@ void adcc_ckpt_region(adcc_ckpt *h, void *ptr, int64_t bytes, void *shadow); /* 
 /* reverse mode, augmented pass: the forward sweep (the primal of every step; snapshots) */
 void adcc_ckpt_forward(adcc_ckpt *h, const void *scheme, void *config, int64_t start, int64_t n,
                        adcc_ckpt_step_fn primal);
+/* the same for __enzyme_checkpoint_while: steps 0, 1, ... until one returns 0 */
+void adcc_ckpt_forward_while(adcc_ckpt *h, const void *scheme, void *config, adcc_ckpt_step_fn primal);
 /* reverse mode, reverse pass: the reverse sweep; the state is left as the forward pass left it */
-void adcc_ckpt_reverse(adcc_ckpt *h, adcc_ckpt_step_fn primal, adcc_ckpt_step_fn gradient);
+void adcc_ckpt_reverse(adcc_ckpt *h, adcc_ckpt_step_fn primal, adcc_ckpt_gradient_fn gradient);
 void adcc_ckpt_free(adcc_ckpt *h);
 
 #ifdef __cplusplus

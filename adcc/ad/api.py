@@ -13,7 +13,7 @@ from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 UTILITIES = ("__enzyme_iter", "__enzyme_call_inactive")  # stay calls until differentiation is done
-CHECKPOINT_FOR = "__enzyme_checkpoint_for"  # its primal, the plain loop, too (adcc.ad.rules.checkpoint_api)
+CHECKPOINT_FOR = "__enzyme_checkpoint_"  # for/while: its primal, the plain loop, too (adcc.ad.rules.checkpoint_api)
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)\w*)\"?\(")
 
 

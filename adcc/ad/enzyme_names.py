@@ -87,7 +87,7 @@ ENTRY_POINTS = (
     Name("__enzyme_iter", F, "`__enzyme_iter(a, b)`: an iteration count, `a` in the primal and `a + n*b` in a derivative of order n", I),
     Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
     Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
-    Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: a checkpointed loop run while step returns true", P),
+    Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: the loop `while (step(i++, args...));` from i = 0, checkpointed as `__enzyme_checkpoint_for` (schemes with set_nsteps: EnzymeCkptStoreAll)", I),
     Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
     Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
 )

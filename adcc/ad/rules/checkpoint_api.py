@@ -1,4 +1,5 @@
-"""Enzyme's explicit loop checkpointing, `__enzyme_checkpoint_for` (<enzyme/checkpoint.h>): a call
+"""Enzyme's explicit loop checkpointing, `__enzyme_checkpoint_for` and `__enzyme_checkpoint_while`
+(<enzyme/checkpoint.h>): a call
 whose derivative is a call sequence over the step function's derivative, driven by the runtime
 (runtime/adcc_checkpoint.c) and the scheme the program passes.
 
@@ -11,12 +12,12 @@ whose derivative is a call sequence over the step function's derivative, driven 
 - reverse mode: the step's arguments after `i` (with their shadows and the adjoint accumulators
   of scalars passed by value) are packed into an environment the runtime owns, and functions of
   (i, env) unpack it and call the step's primal or its gradient. The augmented pass runs the
-  forward sweep (the steps' primal, snapshots as the scheme says), the reverse pass the reverse
+  forward sweep (a while loop's until its step returns 0, the scheme then told the number of steps) (the steps' primal, snapshots as the scheme says), the reverse pass the reverse
   sweep, each turn one call of the step's gradient (its augmented and reverse pass with a tape of
   its own: no tape outlives a step); adjoints of scalars accumulate across steps.
 A snapshot holds the marked regions and every mutable global the step's code mentions.
 Reverse vector mode (enzyme_width; adcc.ad.vector_reverse refuses a reverse sweep that cannot run
-once per lane), `__enzyme_checkpoint_while`, and differentiating the reverse-mode driver again
+once per lane) and differentiating the reverse-mode driver again
 (forward over reverse) are located errors.
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ STEP_FN = T.FunctionType(T.void, (T.i64, T.ptr), False)
 
 
 def is_checkpoint_call(name: str | None) -> bool:
-    return bool(name) and FOR in name.strip('"')
+    return bool(name) and (FOR in name.strip('"') or WHILE in name.strip('"'))
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class CheckpointCall:
     """A decoded `__enzyme_checkpoint_for` call."""
     step: str
     start: Value
-    count: Value
+    count: Value | None                        # None: __enzyme_checkpoint_while (until step returns 0)
     scheme: Value
     config: Value
     regions: tuple[tuple[Value, Value], ...]   # (pointer, bytes)
@@ -59,58 +60,65 @@ def decode(module, inst: Instruction) -> CheckpointCall:
     """The parts of the call, or a located error naming what is wrong."""
     from adcc.ad.callsite import marker_name
     args = list(inst.args)
-    if len(args) < 3:
-        raise unsupported(module, inst, f"{FOR} takes the step function, the first index and the number of "
-                                        "steps, then its markers and the step's arguments")
+    loop = WHILE if WHILE in (inst.callee_name or "") else FOR
+    counted = loop == FOR
+    if len(args) < (3 if counted else 1):
+        raise unsupported(module, inst, f"{loop} takes the step function" +
+                          (", the first index and the number of steps" if counted else "") +
+                          ", then its markers and the step's arguments")
     step = args[0].gname if isinstance(args[0], GlobalRef) else None
     if step is None or not module.is_defined(step):
-        raise unsupported(module, inst, f"{FOR}: the step must be a function defined in this file "
+        raise unsupported(module, inst, f"{loop}: the step must be a function defined in this file "
                                         "(a function pointer known only at run time is not supported yet)")
-    for what, v in (("first index", args[1]), ("number of steps", args[2])):
-        if not isinstance(v.type, T.IntType):
-            raise unsupported(module, inst, f"{FOR}: the {what} must be an integer, not {v.type}")
+    if counted:
+        for what, v in (("first index", args[1]), ("number of steps", args[2])):
+            if not isinstance(v.type, T.IntType):
+                raise unsupported(module, inst, f"{FOR}: the {what} must be an integer, not {v.type}")
+    elif not isinstance(module.function_type_of(step).ret, T.IntType):
+        raise unsupported(module, inst, f"{WHILE}: '{_source(step)}' must return whether to go on (an integer), "
+                                        f"not {module.function_type_of(step).ret}")
     scheme = config = None
     regions: list[tuple[Value, Value]] = []
-    rest = args[3:]
+    rest = args[3:] if counted else args[1:]
     k = 0
     while k < len(rest):
         m = marker_name(rest[k])
         if m is None:
             break
         if m not in (SCHEME_MARKER, REGION_MARKER):
-            raise unsupported(module, inst, f"{FOR}: marker '{m}' is not one it takes (enzyme_scheme, "
+            raise unsupported(module, inst, f"{loop}: marker '{m}' is not one it takes (enzyme_scheme, "
                                             "enzyme_checkpoint_region)")
         if k + 2 >= len(rest):
-            raise unsupported(module, inst, f"{FOR}: '{m}' must be followed by two values")
+            raise unsupported(module, inst, f"{loop}: '{m}' must be followed by two values")
         a, b = rest[k + 1], rest[k + 2]
         if m == SCHEME_MARKER:
             if scheme is not None:
-                raise unsupported(module, inst, f"{FOR}: '{SCHEME_MARKER}' given twice")
+                raise unsupported(module, inst, f"{loop}: '{SCHEME_MARKER}' given twice")
             if not (isinstance(a.type, T.PointerType) and isinstance(b.type, T.PointerType)):
-                raise unsupported(module, inst, f"{FOR}: '{SCHEME_MARKER}' must be followed by a pointer to "
+                raise unsupported(module, inst, f"{loop}: '{SCHEME_MARKER}' must be followed by a pointer to "
                                                 "the scheme and a pointer to its configuration")
             scheme, config = a, b
         else:
             if not (isinstance(a.type, T.PointerType) and isinstance(b.type, T.IntType)):
-                raise unsupported(module, inst, f"{FOR}: '{REGION_MARKER}' must be followed by a pointer and "
+                raise unsupported(module, inst, f"{loop}: '{REGION_MARKER}' must be followed by a pointer and "
                                                 "its size in bytes")
             regions.append((a, b))
         k += 3
     if scheme is None:
-        raise unsupported(module, inst, f"{FOR}: the call names no scheme ('{SCHEME_MARKER}, &scheme, "
+        raise unsupported(module, inst, f"{loop}: the call names no scheme ('{SCHEME_MARKER}, &scheme, "
                                         "&config' before the step's arguments)")
     step_args = tuple(rest[k:])
     fnty = module.function_type_of(step)
     if fnty.vararg or len(fnty.params) != 1 + len(step_args) or not isinstance(fnty.params[0], T.IntType):
-        raise unsupported(module, inst, f"{FOR}: '{_source(step)}' must take the step index (an integer) "
+        raise unsupported(module, inst, f"{loop}: '{_source(step)}' must take the step index (an integer) "
                                         f"and the {len(step_args)} argument(s) the call passes after the markers")
     for a, p in zip(step_args, fnty.params[1:]):
         if isinstance(a.type, T.PointerType) != isinstance(p, T.PointerType) or \
                 not isinstance(p, (T.PointerType, T.IntType, T.FloatType)):
-            raise unsupported(module, inst, f"{FOR}: '{_source(step)}' takes {p} where the call passes {a.type} "
+            raise unsupported(module, inst, f"{loop}: '{_source(step)}' takes {p} where the call passes {a.type} "
                               "(arguments must be pointers, integers or floating-point scalars)")
-    return CheckpointCall(step, args[1], args[2], scheme, config, tuple(regions), step_args,
-                          tuple(fnty.params[1:]))
+    start, count = (args[1], args[2]) if counted else (Builder.iconst(T.i64, 0), None)
+    return CheckpointCall(step, start, count, scheme, config, tuple(regions), step_args, tuple(fnty.params[1:]))
 
 
 def _source(name: str) -> str:
@@ -154,9 +162,9 @@ def _fill_env(b: Builder, call: CheckpointCall, fields, value_of) -> Value:
     return h
 
 
-def _thunk(module, kind: str, step: str, fields, body) -> str:
-    """`void name(i64 i, ptr env)`: loads the environment's fields and calls `body(b, i, loaded)`."""
-    fn = Function(module.unique_name(naming.checkpoint_step(kind, step)), T.void, [T.i64, T.ptr],
+def _thunk(module, kind: str, step: str, fields, body, ret: T.Type = T.void) -> str:
+    """`ret name(i64 i, ptr env)`: loads the environment's fields and returns `body(b, i, loaded)`."""
+    fn = Function(module.unique_name(naming.checkpoint_step(kind, step)), ret, [T.i64, T.ptr],
                   linkage="internal", attributes=module.target_attributes(step))
     module.add_function(fn)
     b = Builder(module, fn).position_at_end(fn.add_block("entry"))
@@ -165,9 +173,16 @@ def _thunk(module, kind: str, step: str, fields, body) -> str:
     ptrs = [b.gep(ety, env, [Builder.iconst(T.i32, 0), Builder.iconst(T.i32, k)]) for k in range(len(fields))]
     loaded = {(f.arg, f.kind): (b.load(f.type, p), p) for f, p in zip(fields, ptrs)}
     index = convert(b, i, module.function_type_of(step).params[0])
-    body(b, index, loaded)
-    b.ret()
+    result = body(b, index, loaded)
+    b.ret(result)
     return fn.fname
+
+
+def _go_on(b: Builder, r: Value | None) -> Value:
+    """The step's result as the runtime's "go on" flag (an i32; 1 for a step returning nothing)."""
+    if r is None or not isinstance(r.type, T.IntType):
+        return Builder.iconst(T.i32, 1)
+    return b.cast("zext", b.icmp("ne", r, Builder.zero(r.type)), T.i32)
 
 
 def _step_args(call: CheckpointCall, acts, loaded) -> list[Value]:
@@ -183,9 +198,10 @@ def _primal_thunk(module, call: CheckpointCall, fields) -> str:
     fnty = module.function_type_of(call.step)
 
     def body(b, i, loaded):
-        b.call(call.step, fnty.ret, [i] + [loaded[(k, "value")][0] for k in range(len(call.args))], fnty=fnty,
-               declare=False)
-    return _thunk(module, "primal", call.step, fields, body)
+        r = b.call(call.step, fnty.ret, [i] + [loaded[(k, "value")][0] for k in range(len(call.args))], fnty=fnty,
+                   declare=False)
+        return _go_on(b, r if not isinstance(fnty.ret, T.VoidType) else None)
+    return _thunk(module, "primal", call.step, fields, body, T.i32)
 
 
 def _regions(b: Builder, call: CheckpointCall, h: Value, primal, shadow) -> None:
@@ -267,31 +283,49 @@ def _forward(site: ForwardSite) -> None:
             args.extend(site.shadows(a))
         else:
             args.extend(convert(b, t, p) if t is not None else Builder.zero(p) for t in site.tangents(a))
-    loop = _loop_function(module, "fwd", call.step, fwd.fname, fwd.ret_type, [a.type for a in args])
-    b.call(loop, T.void, [convert(b, site.primal(call.start), T.i64), convert(b, site.primal(call.count), T.i64),
-                          *args])
+    loop = _loop_function(module, "fwd", call, fwd.fname, fwd.ret_type, [a.type for a in args])
+    b.call(loop, T.void, [*_bounds(b, call, site.primal), *args])
 
 
-def _loop_function(module, kind: str, step: str, callee: str, ret: T.Type, types: list[T.Type]) -> str:
-    """`void loop(i64 start, i64 n, args...)`: callee(i, args...) for i in [start, start + n), a
-    function like any other for a derivative of it (reverse over forward mode tapes its loop)."""
-    fn = Function(module.unique_name(naming.checkpoint_step("loop." + kind, step)), T.void, [T.i64, T.i64, *types],
-                  linkage="internal", attributes=module.target_attributes(step))
+def _bounds(b: Builder, call: CheckpointCall, primal) -> list[Value]:
+    if call.count is None:
+        return []
+    return [convert(b, primal(call.start), T.i64), convert(b, primal(call.count), T.i64)]
+
+
+def _loop_function(module, kind: str, call: CheckpointCall, callee: str, ret: T.Type, types: list[T.Type]) -> str:
+    """`void loop(i64 start, i64 n, args...)`: callee(i, args...) for i in [start, start + n); for
+    a while loop `void loop(args...)`: callee(i, args...) for i = 0, 1, ... until its first result
+    (the step's) is 0. A function like any other for a derivative of it (reverse over forward mode
+    tapes its loop)."""
+    step, counted = call.step, call.count is not None
+    index_type = module.function_type_of(step).params[0]
+    fn = Function(module.unique_name(naming.checkpoint_step("loop." + kind, step)), T.void,
+                  [T.i64, T.i64, *types] if counted else list(types), linkage="internal",
+                  attributes=module.target_attributes(step))
     module.add_function(fn)
     entry, body, done = fn.add_block("entry"), fn.add_block("step"), fn.add_block("done")
     b = Builder(module, fn).position_at_end(entry)
-    start, n = fn.args[:2]
+    args = fn.args[2:] if counted else fn.args
+    start = fn.args[0] if counted else Builder.iconst(T.i64, 0)
     counter = b.alloca(T.i64, align=8)
     b.store(start, counter, align=8)
-    end = b.add(start, n)
-    b.cond_br(b.icmp("slt", start, end), body, done)
+    if counted:
+        end = b.add(start, fn.args[1])
+        b.cond_br(b.icmp("slt", start, end), body, done)
+    else:
+        b.br(body)
     b.position_at_end(body)
     i = b.load(T.i64, counter, align=8)
-    b.call(callee, ret, [convert(b, i, module.function_type_of(step).params[0]), *fn.args[2:]],
-           fnty=T.FunctionType(ret, (module.function_type_of(step).params[0], *types), False), declare=False)
+    r = b.call(callee, ret, [convert(b, i, index_type), *args], fnty=T.FunctionType(ret, (index_type, *types), False),
+               declare=False)
     following = b.add(i, Builder.iconst(T.i64, 1))
     b.store(following, counter, align=8)
-    b.cond_br(b.icmp("slt", following, end), body, done)
+    if counted:
+        b.cond_br(b.icmp("slt", following, end), body, done)
+    else:
+        result = r if not isinstance(r.type, T.StructType) else b.extractvalue(r, [0])
+        b.cond_br(b.icmp("ne", result, Builder.zero(result.type)), body, done)
     b.position_at_end(done)
     b.ret()
     return fn.fname
@@ -326,15 +360,18 @@ def _augment(site: AugmentSite) -> None:
     call = decode(site.module, site.inst)
     for p in (call.scheme, call.config, *(r for r, _ in call.regions), *call.args):
         if isinstance(p.type, T.PointerType) and site.dies_before_reverse(p):
-            raise unsupported(site.module, site.inst, f"{FOR} is given a pointer to a local array its reverse "
+            raise unsupported(site.module, site.inst, f"{site.inst.callee_name.strip(chr(34))} is given a pointer to a local array its reverse "
                                                       "pass cannot keep alive (variable-length or over-aligned): "
                                                       "allocate it with malloc")
     acts, fields, primal, _ = _thunks(site, call)
     h = _fill_env(b, call, fields, _value_of(site, call, b))
     _regions(b, call, h, site.primal, site.shadow)
-    b.call("adcc_ckpt_forward", T.void, [h, site.primal(call.scheme), site.primal(call.config),
-                                         convert(b, site.primal(call.start), T.i64),
-                                         convert(b, site.primal(call.count), T.i64), GlobalRef(primal)])
+    if call.count is None:
+        b.call("adcc_ckpt_forward_while", T.void, [h, site.primal(call.scheme), site.primal(call.config),
+                                                   GlobalRef(primal)])
+    else:
+        b.call("adcc_ckpt_forward", T.void, [h, site.primal(call.scheme), site.primal(call.config),
+                                             *_bounds(b, call, site.primal), GlobalRef(primal)])
     site.save(0, h)
 
 
@@ -356,9 +393,9 @@ def _reverse(site: ReverseSite) -> None:
 
 
 RULES: tuple[CallRule, ...] = (
-    CallRule("checkpoint", (FOR,), forward=_forward, augment=_augment, reverse=_reverse,
+    CallRule("checkpoint", (FOR, WHILE), forward=_forward, augment=_augment, reverse=_reverse,
              saved_types=lambda view: (T.ptr,), always=True, callback_arg=0, reverse_reads_memory=True,
-             description="a checkpointed loop (__enzyme_checkpoint_for)"),
+             description="a checkpointed loop (__enzyme_checkpoint_for, __enzyme_checkpoint_while)"),
 )
 
 
@@ -370,20 +407,20 @@ def lower_checkpoint_calls(module) -> bool:
     lowered = False
     for name in list(module.defined_function_names()):
         e = module.functions[name]
-        if e.parsed is None and FOR not in e.text:
+        if e.parsed is None and FOR not in e.text and WHILE not in e.text:
             continue
         fn = module.function(name)
         for inst in list(fn.instructions()):
             if inst.opcode == "invoke" and is_checkpoint_call(inst.callee_name):
-                raise unsupported(module, inst, f"{FOR} called where an exception may unwind through it "
+                raise unsupported(module, inst, f"{inst.callee_name.strip(chr(34))} called where an exception may unwind through it "
                                                 "(declare it noexcept, or call it outside the try block)")
             if inst.opcode != "call" or not is_checkpoint_call(inst.callee_name):
                 continue
             call = decode(module, inst)
             b = Builder(module, fn).position_before(inst)
             fnty = module.function_type_of(call.step)
-            loop = _loop_function(module, "primal", call.step, call.step, fnty.ret, list(call.params))
-            b.call(loop, T.void, [convert(b, call.start, T.i64), convert(b, call.count, T.i64),
+            loop = _loop_function(module, "primal", call, call.step, fnty.ret, list(call.params))
+            b.call(loop, T.void, [*_bounds(b, call, lambda v: v),
                                   *[convert(b, a, p) for a, p in zip(call.args, call.params)]])
             markers = [a for a in inst.args if isinstance(a, Instruction) and a.opcode == "load"]
             inst.erase()

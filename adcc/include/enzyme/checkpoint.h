@@ -27,7 +27,7 @@
  *   EnzymeCkptBinomial  Enzyme-MLIR's binomial schedule in config.snapshots slots
  *   EnzymeCkptPeriodic  config.snapshots segments; the steps of the segment being reversed are
  *                       all stored
- *   EnzymeCkptStoreAll  the state before every step
+ *   EnzymeCkptStoreAll  the state before every step; also for __enzyme_checkpoint_while
  * They keep their snapshots in memory (adcc ignores spill_dir and mem_budget).
  */
 #ifndef ENZYME_CHECKPOINT_H
@@ -101,7 +101,9 @@ extern int enzyme_scheme;
 extern int enzyme_checkpoint_region;
 
 void __enzyme_checkpoint_for(void *step, int64_t start, int64_t n, ...);
-/* `int64_t i = 0; while (step(i++, args...));` (adcc: not supported yet, a compile error). */
+/* `int64_t i = 0; while (step(i++, args...));` with the same markers: the number of steps is
+ * known when step returns 0. init gets nsteps = -1, set_nsteps the number of steps once the loop
+ * has ended (EnzymeCkptStoreAll: a snapshot before every step). */
 void __enzyme_checkpoint_while(void *step, ...);
 
 typedef struct EnzymeCkptStats {
@@ -123,7 +125,7 @@ typedef struct EnzymeCkptConfig {
 
 /* ---- the reference schemes' shared state: a queue of actions and the slots ---------------- */
 
-enum { ADCC_CKPT_REVOLVE, ADCC_CKPT_BINOMIAL, ADCC_CKPT_PERIODIC };
+enum { ADCC_CKPT_REVOLVE, ADCC_CKPT_BINOMIAL, ADCC_CKPT_PERIODIC, ADCC_CKPT_STORE_ALL_WHILE };
 
 typedef struct adcc_ckpt_scheme_state {
   const EnzymeCkptConfig *config;
@@ -144,6 +146,9 @@ typedef struct adcc_ckpt_scheme_state {
   /* periodic: the segments, and the one whose reversal is queued */
   EnzymeCkptPeriodicSplit split;
   int64_t segments, segment;
+  /* StoreAll over a while loop still running: the next step, and whether its STORE is due */
+  int open_ended, store_due;
+  int64_t at;
 } adcc_ckpt_scheme_state;
 
 static inline void adcc_ckpt_fail(const char *why) {
@@ -170,8 +175,8 @@ static inline void adcc_ckpt_push(adcc_ckpt_scheme_state *s, int32_t flag, int64
 static inline adcc_ckpt_scheme_state *adcc_ckpt_new_state(void *data, int kind, int64_t nsteps,
                                                           uint64_t bytes) {
   adcc_ckpt_scheme_state *s;
-  if (nsteps < 0)
-    adcc_ckpt_fail("this scheme needs the number of steps (not a while loop)");
+  if (nsteps < 0 && kind != ADCC_CKPT_STORE_ALL_WHILE)
+    adcc_ckpt_fail("this scheme needs the number of steps (a while loop needs EnzymeCkptStoreAll)");
   s = (adcc_ckpt_scheme_state *)calloc(1, sizeof(*s));
   if (!s)
     adcc_ckpt_fail("out of memory");
@@ -319,7 +324,9 @@ static inline void *adcc_ckpt_periodic_init_with(void *data, int64_t nsteps, uin
 
 static inline void adcc_ckpt_refill(adcc_ckpt_scheme_state *s) {
   s->qhead = s->qlen = 0;
-  if (s->kind == ADCC_CKPT_PERIODIC) {
+  if (s->kind == ADCC_CKPT_STORE_ALL_WHILE) {
+    adcc_ckpt_push(s, ENZYME_CKPT_DONE, 0, 0, -1);
+  } else if (s->kind == ADCC_CKPT_PERIODIC) {
     if (s->segment <= 0 || s->steps == 0) {
       adcc_ckpt_push(s, ENZYME_CKPT_DONE, 0, 0, -1);
     } else {
@@ -342,9 +349,17 @@ static inline const char *adcc_ckpt_action_name(int32_t flag) {
 
 static inline void adcc_ckpt_next(void *state, EnzymeCkptAction *out) {
   adcc_ckpt_scheme_state *s = (adcc_ckpt_scheme_state *)state;
-  if (s->qhead == s->qlen)
-    adcc_ckpt_refill(s);
-  *out = s->queue[s->qhead++];
+  if (s->open_ended) { /* a while loop: store before each step, one step at a time */
+    out->flag = s->store_due ? ENZYME_CKPT_STORE : ENZYME_CKPT_FORWARD;
+    out->startiteration = s->at;
+    out->cpnum = s->at;
+    out->iteration = s->store_due ? s->at : ++s->at;
+    s->store_due = !s->store_due;
+  } else {
+    if (s->qhead == s->qlen)
+      adcc_ckpt_refill(s);
+    *out = s->queue[s->qhead++];
+  }
   if (out->flag == ENZYME_CKPT_FORWARD)
     s->stats.forward_steps += out->iteration - out->startiteration;
   else if (out->flag == ENZYME_CKPT_FIRSTUTURN || out->flag == ENZYME_CKPT_UTURN)
@@ -446,19 +461,42 @@ static inline void *adcc_ckpt_periodic_init(void *data, int64_t nsteps, uint64_t
 }
 
 static inline void *adcc_ckpt_store_all_init(void *data, int64_t nsteps, uint64_t bytes) {
-  /* one-step segments: the state before every step is stored */
-  return adcc_ckpt_periodic_init_with(data, nsteps, bytes, nsteps > 0 ? nsteps : 1);
+  adcc_ckpt_scheme_state *s;
+  if (nsteps >= 0) /* one-step segments: the state before every step is stored */
+    return adcc_ckpt_periodic_init_with(data, nsteps, bytes, nsteps > 0 ? nsteps : 1);
+  s = adcc_ckpt_new_state(data, ADCC_CKPT_STORE_ALL_WHILE, nsteps, bytes);
+  s->open_ended = s->store_due = 1;
+  return s;
 }
 
-#define ADCC_CKPT_SCHEME(init)                                                                   \
-  {ENZYME_CKPT_ABI_VERSION, init, adcc_ckpt_next, adcc_ckpt_store, adcc_ckpt_restore, NULL,      \
+/* The while loop ended after n steps, the state before each in slot j: reverse from the last. */
+static inline void adcc_ckpt_store_all_set_nsteps(void *state, int64_t n) {
+  adcc_ckpt_scheme_state *s = (adcc_ckpt_scheme_state *)state;
+  int64_t j;
+  if (!s->open_ended || n < 1 || n > s->at)
+    adcc_ckpt_fail("set_nsteps: not the number of steps of the running while loop");
+  s->open_ended = 0;
+  s->steps = s->cur = n;
+  s->qhead = s->qlen = 0;
+  adcc_ckpt_push(s, ENZYME_CKPT_RESTORE, n - 1, n - 1, n - 1);
+  adcc_ckpt_push(s, ENZYME_CKPT_FIRSTUTURN, n, n - 1, 0);
+  for (j = n - 2; j >= 0; j--) {
+    adcc_ckpt_push(s, ENZYME_CKPT_RESTORE, j, j, j);
+    adcc_ckpt_push(s, ENZYME_CKPT_UTURN, j + 1, j, 0);
+  }
+  adcc_ckpt_push(s, ENZYME_CKPT_DONE, 0, 0, -1);
+}
+
+#define ADCC_CKPT_SCHEME(init, set_nsteps)                                                       \
+  {ENZYME_CKPT_ABI_VERSION, init, adcc_ckpt_next, adcc_ckpt_store, adcc_ckpt_restore, set_nsteps, \
    adcc_ckpt_finalize, NULL, NULL, NULL}
 
-static const EnzymeCheckpointScheme EnzymeCkptRevolve = ADCC_CKPT_SCHEME(adcc_ckpt_revolve_init);
+static const EnzymeCheckpointScheme EnzymeCkptRevolve = ADCC_CKPT_SCHEME(adcc_ckpt_revolve_init, NULL);
 static const EnzymeCheckpointScheme EnzymeCkptBinomial =
-    ADCC_CKPT_SCHEME(adcc_ckpt_mlir_binomial_init);
-static const EnzymeCheckpointScheme EnzymeCkptPeriodic = ADCC_CKPT_SCHEME(adcc_ckpt_periodic_init);
-static const EnzymeCheckpointScheme EnzymeCkptStoreAll = ADCC_CKPT_SCHEME(adcc_ckpt_store_all_init);
+    ADCC_CKPT_SCHEME(adcc_ckpt_mlir_binomial_init, NULL);
+static const EnzymeCheckpointScheme EnzymeCkptPeriodic = ADCC_CKPT_SCHEME(adcc_ckpt_periodic_init, NULL);
+static const EnzymeCheckpointScheme EnzymeCkptStoreAll =
+    ADCC_CKPT_SCHEME(adcc_ckpt_store_all_init, adcc_ckpt_store_all_set_nsteps);
 
 #undef ADCC_CKPT_SCHEME
 
