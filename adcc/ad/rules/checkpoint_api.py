@@ -216,8 +216,12 @@ def _regions(b: Builder, call: CheckpointCall, h: Value, primal, shadow) -> None
 def snapshot_globals(module, step: str) -> list[tuple[str, T.Type]]:
     """The mutable globals the step's code (the step and the functions it calls, directly or
     not) mentions: a snapshot holds them besides the marked regions, so that recomputed steps see
-    the values the forward pass saw."""
+    the values the forward pass saw (those it only reads too: code after the loop may change
+    them before the reverse sweep recomputes steps). Not the standard streams, nor a global of
+    a type without a size (declared elsewhere, opaque: C code cannot write it)."""
+    from adcc.analysis.activity import STREAM_GLOBALS
     from adcc.analysis.declarations import declarations_of
+    from adcc.ir.layout import LayoutError, alloc_size
     shadows = set(declarations_of(module).shadows.values())
     seen, todo, out = {step}, [step], []
     while todo:
@@ -230,9 +234,13 @@ def snapshot_globals(module, step: str) -> list[tuple[str, T.Type]]:
                 continue
             g = module.globals.get(ref)
             plain = ref.strip('"')
-            if g is None or g.is_constant or g.value_type is None or ref in shadows or \
+            if g is None or g.is_constant or g.value_type is None or ref in shadows or plain in STREAM_GLOBALS or \
                     plain.startswith(("enzyme_", "__enzyme_", "llvm.", "adcc.")) or \
                     any(x == ref for x, _ in out):
+                continue
+            try:
+                alloc_size(module, g.value_type)
+            except LayoutError:
                 continue
             out.append((ref, g.value_type))
     return out
