@@ -67,4 +67,4 @@ def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
 def checkpoint_step(kind: str, step: str) -> str:
     """A function of (i, env) that runs step i of a checkpointed loop: its "primal", "grad"ient or
     "fwd" tangent (adcc.ad.rules.checkpoint_api)."""
-    return f"adcc.ckpt.{kind}.{_base(step)}"
+    return f"adcc.ckptfor.{kind}.{_base(step)}"
