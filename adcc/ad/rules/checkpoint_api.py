@@ -25,12 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcc.ad import naming
-from adcc.ad.common import convert, size_of_const, unsupported
+from adcc.ad.support import convert, unsupported
 from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
-from adcc.ir.values import Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Constant, Function, GlobalRef, Instruction, Value
 
 FOR = "__enzyme_checkpoint_for"
 WHILE = "__enzyme_checkpoint_while"
@@ -122,8 +122,12 @@ def decode(module, inst: Instruction) -> CheckpointCall:
 
 
 def _source(name: str) -> str:
-    from adcc.ad.common import source_name
-    return source_name(name.strip('"'))
+    return name.strip('"')
+
+
+def size_of_const(ty: T.Type) -> Value:
+    """`sizeof(ty)` as an i64 constant expression."""
+    return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")
 
 
 # --- the environment and the functions of (i, env) ---------------------------------------------
