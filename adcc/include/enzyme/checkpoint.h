@@ -500,6 +500,117 @@ static const EnzymeCheckpointScheme EnzymeCkptStoreAll =
 
 #undef ADCC_CKPT_SCHEME
 
+/* The reference scheme of a schedule tag of checkpoint_schedule.h (PERIODIC for any other). */
+__attribute__((weak, used)) const EnzymeCheckpointScheme *__enzyme_checkpoint_builtin(int64_t mode) {
+  return mode == ENZYME_CKPT_SCHEDULE_REVOLVE     ? &EnzymeCkptRevolve
+         : mode == ENZYME_CKPT_SCHEDULE_STORE_ALL ? &EnzymeCkptStoreAll
+         : mode == ENZYME_CKPT_SCHEDULE_BINOMIAL  ? &EnzymeCkptBinomial
+                                                  : &EnzymeCkptPeriodic;
+}
+
+/* A schedule without a driver, for code that keeps its snapshots itself and needs the actions:
+ *
+ *   void *h = __enzyme_ckpt_schedule_begin(tag, budget, nsteps);
+ *   while (__enzyme_ckpt_schedule_next(h) != ENZYME_CKPT_DONE)
+ *     ... __enzyme_ckpt_schedule_iteration(h), _start(h), _slot(h) ...
+ *   __enzyme_ckpt_schedule_end(h);
+ *
+ * `tag` is a schedule of checkpoint_schedule.h, `budget` config.snapshots (<= 0: sqrt(nsteps), at
+ * least 1). At STORE the caller saves its state in slot _slot(h), at RESTORE it loads it; the
+ * slots are 0 .. __enzyme_ckpt_schedule_slots(h) - 1. Defined (weak) where ENZYME_CHECKPOINT_RUNTIME
+ * is defined before this header; ENZYME_CKPT_VERBOSE=1 (2) in the environment prints a summary
+ * (and every action). */
+void *__enzyme_ckpt_schedule_begin(int64_t mode, int64_t budget, int64_t nsteps);
+int32_t __enzyme_ckpt_schedule_next(void *h);
+int32_t __enzyme_ckpt_schedule_flag(void *h);
+int64_t __enzyme_ckpt_schedule_iteration(void *h);
+int64_t __enzyme_ckpt_schedule_start(void *h);
+int64_t __enzyme_ckpt_schedule_slot(void *h);
+int64_t __enzyme_ckpt_schedule_slots(void *h);
+void __enzyme_ckpt_schedule_end(void *h);
+
+#ifdef ENZYME_CHECKPOINT_RUNTIME
+typedef struct adcc_ckpt_schedule {
+  const EnzymeCheckpointScheme *scheme;
+  void *state;
+  EnzymeCkptConfig config;
+  EnzymeCkptStats stats;
+  EnzymeCkptAction now;
+  int64_t slots;
+  int verbose;
+} adcc_ckpt_schedule;
+
+__attribute__((weak)) void *__enzyme_ckpt_schedule_begin(int64_t mode, int64_t budget, int64_t nsteps) {
+  adcc_ckpt_schedule *h;
+  const char *env = getenv("ENZYME_CKPT_VERBOSE");
+  if (nsteps < 0)
+    adcc_ckpt_fail("a schedule needs the number of steps");
+  if (mode < ENZYME_CKPT_SCHEDULE_PERIODIC || mode > ENZYME_CKPT_SCHEDULE_BINOMIAL)
+    adcc_ckpt_fail("unknown schedule");
+  if (budget <= 0) {
+    budget = enzyme_ckpt_isqrt(nsteps);
+    if (budget < 1)
+      budget = 1;
+  }
+  h = (adcc_ckpt_schedule *)calloc(1, sizeof(*h));
+  if (!h)
+    adcc_ckpt_fail("out of memory");
+  h->scheme = __enzyme_checkpoint_builtin(mode);
+  h->config.snapshots = budget;
+  h->config.stats = &h->stats;
+  h->verbose = env ? atoi(env) : 0;
+  h->state = h->scheme->init(&h->config, nsteps, 0);
+  if (mode == ENZYME_CKPT_SCHEDULE_PERIODIC || mode == ENZYME_CKPT_SCHEDULE_STORE_ALL) {
+    adcc_ckpt_scheme_state *s = (adcc_ckpt_scheme_state *)h->state;
+    int64_t longest = s->split.inner > s->split.trailing ? s->split.inner : s->split.trailing;
+    h->slots = s->segments + (longest > 1 ? longest - 1 : 0); /* starts, then one segment's steps */
+  } else {
+    h->slots = ((adcc_ckpt_scheme_state *)h->state)->slots;
+  }
+  if (h->slots < 1)
+    h->slots = 1;
+  return h;
+}
+
+__attribute__((weak)) int32_t __enzyme_ckpt_schedule_next(void *p) {
+  adcc_ckpt_schedule *h = (adcc_ckpt_schedule *)p;
+  h->scheme->next_action(h->state, &h->now);
+  if ((h->now.flag == ENZYME_CKPT_STORE || h->now.flag == ENZYME_CKPT_RESTORE) &&
+      (h->now.cpnum < 0 || h->now.cpnum >= h->slots))
+    adcc_ckpt_fail("the scheme named a slot out of range");
+  if (h->verbose > 1)
+    fprintf(stderr, "enzyme checkpoint: %s iteration %lld from %lld slot %lld\n",
+            adcc_ckpt_action_name(h->now.flag), (long long)h->now.iteration,
+            (long long)h->now.startiteration, (long long)h->now.cpnum);
+  return h->now.flag;
+}
+
+__attribute__((weak)) int32_t __enzyme_ckpt_schedule_flag(void *h) {
+  return ((adcc_ckpt_schedule *)h)->now.flag;
+}
+__attribute__((weak)) int64_t __enzyme_ckpt_schedule_iteration(void *h) {
+  return ((adcc_ckpt_schedule *)h)->now.iteration;
+}
+__attribute__((weak)) int64_t __enzyme_ckpt_schedule_start(void *h) {
+  return ((adcc_ckpt_schedule *)h)->now.startiteration;
+}
+__attribute__((weak)) int64_t __enzyme_ckpt_schedule_slot(void *h) {
+  return ((adcc_ckpt_schedule *)h)->now.cpnum;
+}
+__attribute__((weak)) int64_t __enzyme_ckpt_schedule_slots(void *h) {
+  return ((adcc_ckpt_schedule *)h)->slots;
+}
+
+__attribute__((weak)) void __enzyme_ckpt_schedule_end(void *p) {
+  adcc_ckpt_schedule *h = (adcc_ckpt_schedule *)p;
+  h->scheme->finalize(h->state);
+  if (h->verbose > 0)
+    fprintf(stderr, "enzyme checkpoint: %lld forward steps, %lld taped steps, %lld slots\n",
+            (long long)h->stats.forward_steps, (long long)h->stats.taped_steps, (long long)h->slots);
+  free(h);
+}
+#endif /* ENZYME_CHECKPOINT_RUNTIME */
+
 #ifdef __cplusplus
 }
 #endif
