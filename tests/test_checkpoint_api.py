@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from driver_helpers import ADCC, REPO, assert_clean_error, run
+from driver_helpers import ADCC, ADCXX, REPO, assert_clean_error, run
 
 INCLUDE = REPO / "adcc" / "include"
 
@@ -598,6 +598,59 @@ int main(void) {
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
 def test_while_loop(tmp_path, opt):
     r = _build_and_run(tmp_path, "while", WHILE, opt)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout
+
+
+SPLIT_AND_CXX = r"""
+#include <enzyme/checkpoint.h>
+#include <cmath>
+#include <cstdio>
+extern "C" double __enzyme_autodiff(void *, ...);
+extern "C" void *__enzyme_augmentfwd(void *, ...);
+extern "C" void __enzyme_reverse(void *, ...);
+extern int enzyme_dup, enzyme_const;
+
+struct State { double a[3]; };
+__attribute__((noinline)) static void step(int64_t i, State *s, double c) {
+  for (int k = 0; k < 3; k++) s->a[k] = std::sin(s->a[(k + 1) % 3]) * c + 0.01 * (double)i;
+}
+template <bool checkpointed> void run(State *s, double *out, long n) {
+  if (checkpointed) {
+    static EnzymeCkptConfig config = {2, 0, nullptr, 0, nullptr};
+    __enzyme_checkpoint_for((void *)step, 0, n, enzyme_scheme, &EnzymeCkptBinomial, &config,
+                            enzyme_checkpoint_region, s, (int64_t)sizeof(State), s, 0.7);
+  } else {
+    for (long i = 0; i < n; i++) step(i, s, 0.7);
+  }
+  *out = s->a[0] + s->a[1] * s->a[2];
+}
+int main() {
+  int fails = 0;
+  for (long n = 0; n < 12; n += 3) {
+    State s = {{0.1, 0.2, 0.3}}, ds = {}, t = {{0.1, 0.2, 0.3}}, dt = {};
+    double out, dout = 1, out2, dout2 = 1;
+    __enzyme_autodiff((void *)run<false>, enzyme_dup, &s, &ds, enzyme_dup, &out, &dout, enzyme_const, n);
+    void *tape = __enzyme_augmentfwd((void *)run<true>, enzyme_dup, &t, &dt, enzyme_dup, &out2, &dout2,
+                                     enzyme_const, n);
+    __enzyme_reverse((void *)run<true>, enzyme_dup, &t, &dt, enzyme_dup, &out2, &dout2, enzyme_const, n, tape);
+    for (int k = 0; k < 3; k++)
+      if (!(std::fabs(ds.a[k] - dt.a[k]) <= 1e-12 * std::fabs(ds.a[k])) || s.a[k] != t.a[k] || out != out2)
+        fails++, std::printf("n=%ld k=%d: %.17g, expected %.17g\n", n, k, dt.a[k], ds.a[k]);
+  }
+  if (fails) return 1;
+  std::printf("ok\n");
+  return 0;
+}
+"""
+
+
+def test_split_mode_in_cxx(tmp_path):
+    """C++ (the header's extern "C" declarations), a function template, and split mode: the forward
+    sweep in __enzyme_augmentfwd, the reverse sweep in __enzyme_reverse."""
+    (tmp_path / "split.cpp").write_text(SPLIT_AND_CXX)
+    r = run([ADCXX, "-O2", "split.cpp", "-o", "split"], cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = run([tmp_path / "split"], timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout
 
 
