@@ -1,24 +1,24 @@
 """Enzyme's explicit loop checkpointing, `__enzyme_checkpoint_for` and `__enzyme_checkpoint_while`
-(<enzyme/checkpoint.h>): a call
-whose derivative is a call sequence over the step function's derivative, driven by the runtime
-(runtime/adcc_checkpoint.c) and the scheme the program passes.
+(<enzyme/checkpoint.h>): a call whose derivative is a call sequence over the step function's
+derivative, driven by the runtime (runtime/adcc_checkpoint.c) and the scheme the program passes.
 
     __enzyme_checkpoint_for(step, start, n, enzyme_scheme, scheme, config,
                             [enzyme_checkpoint_region, ptr, bytes,]... args...)
+    __enzyme_checkpoint_while(step, markers..., args...)    (until step returns 0, from i = 0)
 
 - primal code (after differentiation, `lower_checkpoint_calls`): a loop function over the step;
-- forward mode: a loop function over the step's forward derivative (a function like any other:
-  reverse over forward mode differentiates it, taping its loop);
-- reverse mode: the step's arguments after `i` (with their shadows and the adjoint accumulators
-  of scalars passed by value) are packed into an environment the runtime owns, and functions of
+- forward mode (vector mode too): a loop function over the step's forward derivative, a function
+  like any other (reverse over forward mode differentiates it, taping its loop);
+- reverse mode: the step's arguments after `i` (with their shadows, and the adjoint accumulators
+  of scalars passed by value) are packed into an environment the runtime owns; functions of
   (i, env) unpack it and call the step's primal or its gradient. The augmented pass runs the
-  forward sweep (a while loop's until its step returns 0, the scheme then told the number of steps) (the steps' primal, snapshots as the scheme says), the reverse pass the reverse
-  sweep, each turn one call of the step's gradient (its augmented and reverse pass with a tape of
-  its own: no tape outlives a step); adjoints of scalars accumulate across steps.
-A snapshot holds the marked regions and every mutable global the step's code mentions.
-Reverse vector mode (enzyme_width; adcc.ad.vector_reverse refuses a reverse sweep that cannot run
-once per lane) and differentiating the reverse-mode driver again
-(forward over reverse) are located errors.
+  forward sweep (the steps' primal, snapshots as the scheme says; a while loop's until its step
+  returns 0, then the scheme is told the number of steps), the reverse pass the reverse sweep,
+  each turn one call of the step's gradient (its augmented and reverse pass with a tape of its
+  own: no tape outlives a step).
+A snapshot holds the marked regions and every mutable global the step's code mentions. Reverse
+vector mode (adcc.ad.vector_reverse: the reverse sweep cannot run once per lane) and
+differentiating the reverse-mode driver again (forward over reverse) are located errors.
 """
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ FOR = "__enzyme_checkpoint_for"
 WHILE = "__enzyme_checkpoint_while"
 SCHEME_MARKER = "enzyme_scheme"
 REGION_MARKER = "enzyme_checkpoint_region"
-STEP_FN = T.FunctionType(T.void, (T.i64, T.ptr), False)
 
 
 def is_checkpoint_call(name: str | None) -> bool:
@@ -45,7 +44,7 @@ def is_checkpoint_call(name: str | None) -> bool:
 
 @dataclass(frozen=True)
 class CheckpointCall:
-    """A decoded `__enzyme_checkpoint_for` call."""
+    """A decoded `__enzyme_checkpoint_for` or `__enzyme_checkpoint_while` call."""
     step: str
     start: Value
     count: Value | None                        # None: __enzyme_checkpoint_while (until step returns 0)
@@ -114,6 +113,7 @@ def decode(module, inst: Instruction) -> CheckpointCall:
                                         f"and the {len(step_args)} argument(s) the call passes after the markers")
     for a, p in zip(step_args, fnty.params[1:]):
         if isinstance(a.type, T.PointerType) != isinstance(p, T.PointerType) or \
+                isinstance(a.type, T.FloatType) != isinstance(p, T.FloatType) or \
                 not isinstance(p, (T.PointerType, T.IntType, T.FloatType)):
             raise unsupported(module, inst, f"{loop}: '{_source(step)}' takes {p} where the call passes {a.type} "
                               "(arguments must be pointers, integers or floating-point scalars)")
@@ -135,7 +135,7 @@ def size_of_const(ty: T.Type) -> Value:
 @dataclass(frozen=True)
 class Field:
     arg: int           # which step argument
-    kind: str          # "value", "shadow" (pointer shadow or float tangent), "adjoint"
+    kind: str          # "value", "shadow" (of a pointer), "adjoint" (of a scalar passed by value)
     type: T.Type
 
 
