@@ -601,6 +601,145 @@ def test_while_loop(tmp_path, opt):
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout
 
 
+# A scheme of the program's own (its own vtable and storage): every k-th state kept, each step
+# reversed by a replay from the last kept state before it.
+OWN_SCHEME = r"""
+#include <enzyme/checkpoint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+double __enzyme_autodiff(void *, ...);
+extern int enzyme_dup, enzyme_const;
+
+typedef struct {
+  long n, k, pos, next, phase;   /* phase 0: forward sweep, 1: reverse */
+  char *slots;                    /* slot s at (s + 2) * bytes: the driver's -2 and -1 first */
+  unsigned long bytes;
+  long stores, turns, calls_after_done;
+  int done;
+} Every;
+
+static void *every_init(void *data, int64_t n, uint64_t bytes) {
+  Every *e = calloc(1, sizeof *e);
+  e->n = n;
+  e->k = *(long *)data;
+  e->bytes = bytes;
+  e->slots = calloc((size_t)(n / e->k + 3), bytes ? bytes : 1);
+  e->next = n - 1;
+  return e;
+}
+
+/* the forward sweep stores every k-th state and stops before the last step; then, for each step
+ * j from the second last down, restore the kept state before it, replay to j, turn */
+static void every_next(void *state, EnzymeCkptAction *a) {
+  Every *e = state;
+  a->cpnum = 0;
+  if (e->n == 0 || e->done) {
+    a->flag = ENZYME_CKPT_DONE;
+    e->done = 1;
+    return;
+  }
+  if (e->phase == 0) {
+    if (e->pos % e->k == 0 && e->pos < e->n - 1 && e->stores * e->k == e->pos) {
+      a->flag = ENZYME_CKPT_STORE, a->iteration = a->startiteration = e->pos, a->cpnum = e->pos / e->k;
+      e->stores++;
+    } else if (e->pos < e->n - 1) {
+      long to = (e->pos / e->k + 1) * e->k;
+      if (to > e->n - 1) to = e->n - 1;
+      a->flag = ENZYME_CKPT_FORWARD, a->startiteration = e->pos, a->iteration = to;
+      e->pos = to;
+    } else {
+      a->flag = ENZYME_CKPT_FIRSTUTURN, a->iteration = e->n, a->startiteration = e->n - 1;
+      e->phase = 1;
+      e->turns++;
+      e->pos = -1;
+    }
+    return;
+  }
+  if (e->next == 0) {
+    a->flag = ENZYME_CKPT_DONE;
+    e->done = 1;
+    return;
+  }
+  long j = e->next - 1, kept = j / e->k * e->k;
+  if (e->pos != j && e->pos != kept) {
+    a->flag = ENZYME_CKPT_RESTORE, a->iteration = a->startiteration = kept, a->cpnum = kept / e->k;
+    e->pos = kept;
+  } else if (e->pos < j) {
+    a->flag = ENZYME_CKPT_FORWARD, a->startiteration = e->pos, a->iteration = j;
+    e->pos = j;
+  } else {
+    a->flag = ENZYME_CKPT_UTURN, a->iteration = j + 1, a->startiteration = j;
+    e->next = j;
+    e->turns++;
+    e->pos = -1;
+  }
+}
+
+static void every_store(void *state, int64_t slot, int64_t step, const EnzymeCkptRegion *r, uint64_t nr) {
+  Every *e = state;
+  char *at = e->slots + (slot + 2) * e->bytes;
+  (void)step;
+  for (uint64_t i = 0; i < nr; i++) memcpy(at, r[i].ptr, r[i].bytes), at += r[i].bytes;
+}
+
+static void every_restore(void *state, int64_t slot, int64_t step, const EnzymeCkptRegion *r, uint64_t nr) {
+  Every *e = state;
+  const char *at = e->slots + (slot + 2) * e->bytes;
+  (void)step;
+  for (uint64_t i = 0; i < nr; i++) memcpy(r[i].ptr, at, r[i].bytes), at += r[i].bytes;
+}
+
+static long turns_seen;
+static void every_finalize(void *state) {
+  Every *e = state;
+  turns_seen = e->turns;
+  free(e->slots);
+  free(e);
+}
+
+static const EnzymeCheckpointScheme every = {ENZYME_CKPT_ABI_VERSION, every_init, every_next, every_store,
+                                             every_restore, NULL, every_finalize, NULL, NULL, NULL};
+
+__attribute__((noinline)) static void step(long i, double *x) {
+  double a = x[0], b = x[1], c = x[2];
+  x[0] = a + 0.1 * b * c;
+  x[1] = b - 0.05 * sin(a + 0.1 * i);
+  x[2] = c * (1.0 - 0.01 * a);
+}
+static double plain(double *x, long n) { for (long i = 0; i < n; i++) step(i, x); return x[0] * x[1] + x[2]; }
+static double own(double *x, long n, long *k) {
+  __enzyme_checkpoint_for((void *)step, 0, n, enzyme_scheme, &every, k, enzyme_checkpoint_region, x,
+                          (int64_t)(3 * sizeof(double)), x);
+  return x[0] * x[1] + x[2];
+}
+
+int main(void) {
+  int fails = 0;
+  for (long n = 0; n <= 17; n++)
+    for (long k = 1; k <= 5; k++) {
+      double x[3] = {0.4, 0.9, 1.3}, dx[3] = {0}, y[3] = {0.4, 0.9, 1.3}, dy[3] = {0};
+      __enzyme_autodiff((void *)plain, enzyme_dup, x, dx, enzyme_const, n);
+      turns_seen = -1;
+      __enzyme_autodiff((void *)own, enzyme_dup, y, dy, enzyme_const, n, enzyme_const, &k);
+      int bad = memcmp(x, y, sizeof x) != 0 || turns_seen != n;
+      for (int c = 0; c < 3; c++) bad |= !(fabs(dx[c] - dy[c]) <= 1e-13 * fabs(dx[c]));
+      if (bad) fails++, printf("n=%ld k=%ld: dx %.17g, want %.17g; %ld turns\n", n, k, dy[0], dx[0], turns_seen);
+    }
+  if (fails) return 1;
+  printf("ok\n");
+  return 0;
+}
+"""
+
+
+def test_a_scheme_of_the_programs_own(tmp_path):
+    r = _build_and_run(tmp_path, "own", OWN_SCHEME, "-O1")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
 SPLIT_AND_CXX = r"""
 #include <enzyme/checkpoint.h>
 #include <cmath>
