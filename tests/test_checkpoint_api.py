@@ -837,6 +837,22 @@ void g(double *u, double *du) { __enzyme_autodiff((void *)f, enzyme_width, 2, u,
         "checkpointed loop" in r.stderr, r.stderr
 
 
+def test_forward_over_reverse_is_refused(tmp_path):
+    src = ERROR_PRELUDE + """double f(double *u) {
+  __enzyme_checkpoint_for((void *)step, 0, 4, enzyme_scheme, &EnzymeCkptRevolve, &config,
+                          enzyme_checkpoint_region, u, 8L, u);
+  return u[0];
+}
+__attribute__((noinline)) void g(double *u, double *du) { __enzyme_autodiff((void *)f, u, du); }
+void h(double *u, double *v, double *du, double *dv) { __enzyme_fwddiff((void *)g, u, v, du, dv); }
+"""
+    (tmp_path / "fr.c").write_text(src)
+    r = run([ADCC, "-O1", "-c", "fr.c", "-o", "fr.o"], cwd=tmp_path, timeout=120)
+    assert_clean_error(r)
+    assert "fr.c:13:" in r.stderr and "reverse sweep of __enzyme_checkpoint_for cannot be differentiated again" \
+        in r.stderr, r.stderr
+
+
 def test_checkpoint_markers_belong_to_checkpoint_for(tmp_path):
     src = ERROR_PRELUDE + "double f(double x) { return x * x; }\n" \
                           "double g(double x) { return __enzyme_autodiff((void *)f, enzyme_scheme, 0, 0, x); }\n"

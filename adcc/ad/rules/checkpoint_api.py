@@ -404,7 +404,18 @@ def _reverse(site: ReverseSite) -> None:
     b.call("adcc_ckpt_free", T.void, [h])
 
 
+DRIVER = ("adcc_ckpt_new", "adcc_ckpt_env", "adcc_ckpt_region", "adcc_ckpt_forward", "adcc_ckpt_forward_while",
+          "adcc_ckpt_reverse", "adcc_ckpt_free")
+
+
+def _refuse_again(site) -> None:
+    raise unsupported(site.module, site.inst, f"the reverse sweep of {FOR} cannot be differentiated again yet: "
+                                              "forward or reverse mode over its reverse mode")
+
+
 RULES: tuple[CallRule, ...] = (
+    CallRule("checkpoint", DRIVER, forward=_refuse_again, augment=_refuse_again, reverse=lambda site: None,
+             always=True, description="the driver of a checkpointed loop (a derivative differentiated again)"),
     CallRule("checkpoint", (FOR, WHILE), forward=_forward, augment=_augment, reverse=_reverse,
              saved_types=lambda view: (T.ptr,), always=True, callback_arg=0, reverse_reads_memory=True,
              description="a checkpointed loop (__enzyme_checkpoint_for, __enzyme_checkpoint_while)"),
