@@ -48,9 +48,9 @@ def main(argv: list[str]) -> int:
              "to the initial state and alpha. OMP_WAIT_POLICY=passive; thread counts set with",
              f"omp_set_num_threads. Measured with load average {load:.1f} on {os.cpu_count()} cores: wall",
              "times of the 2-thread rows are the least reliable; CPU times (all threads) count the work.", "",
-             *(["", f"The load ({load:.1f}) exceeds the {os.cpu_count()} cores: the wall times below are mostly "
-                  "waiting for a core, and their verdicts say little; compare CPU times (the lead's quiet-machine",
-                  "measurements are the reference for wall times)."] if load > (os.cpu_count() or 1) else []), "",
+             *([f"The load ({load:.1f}) exceeds the {os.cpu_count()} cores: the wall times below are mostly",
+                "waiting for a core, and the verdicts on them say little; compare CPU times (wall times are for",
+                "a quiet machine).", ""] if load > (os.cpu_count() or 1) else []),
              "| grid x steps | threads | primal (s) | gradient (s) | gradient/primal | primal CPU (s) | "
              "gradient CPU (s) | gradient/primal, CPU | max rel. error |", "|---|---|---|---|---|---|---|---|---|"]
     summary = []
