@@ -21,9 +21,9 @@ c = cmin and of c = cmax), so that its branches share one condition. Loads throu
 that no other pointer reaches (`noalias`: the private read-only captures of a region;
 `"adcc.separate"`: a caller's variable the region only reads and writes through, such as a shared
 reduction variable; adcc.ad.rules.openmp.mark_private_captures) touch memory distinct from the
-base, unless the base is that parameter, and do not prevent this (their additions stay atomic). Anything else that may add adjoints into shared
-memory (another base, a call that differentiates into unknown memory, a copy) keeps every
-addition atomic.
+base, unless the base is that parameter, and do not prevent this (their additions stay atomic).
+Anything else that may add adjoints into shared memory (another base, a call that differentiates
+into unknown memory, a copy) keeps every addition atomic.
 """
 from __future__ import annotations
 
