@@ -183,12 +183,12 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
     held(cap);
   }
-  hand_out(cap);
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
     if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) /* else: the records inside a split tape */
-      keep_spare(t->base, t->cap);
+      keep_spare(t->base, t->cap); /* (before counting the new one out: the bound is what tapes use) */
   }
+  hand_out(cap);
   t->base = mem;
   t->cap = cap;
   void *block = t->base + t->top;
