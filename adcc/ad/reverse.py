@@ -478,8 +478,9 @@ class ReverseSynthesizer:
         adjoints of its loads accumulate atomically."""
         if not self.spec.parallel:
             return False
+        from adcc.ad.rules.openmp import reduction_private
         from adcc.analysis.memory import escapes, is_local_object, underlying_objects
-        return not all(is_local_object(o, self.module) and not escapes(o)
+        return not all(is_local_object(o, self.module) and (not escapes(o) or reduction_private(o))
                        for o in underlying_objects(ptr, self.module))
 
     def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:
