@@ -30,6 +30,7 @@ SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
 # the next argument's memory is unchanged between the forward and the reverse pass (Enzyme's newer
 # enzyme_nocache says so of a load's memory: re-read it instead of caching it)
 KEPT_MARKERS = ("enzyme_not_overwritten", "enzyme_nocache")
+CHECKPOINT_MARKERS = ("enzyme_scheme", "enzyme_checkpoint_region")
 BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")
 
 
@@ -341,6 +342,8 @@ class _Decoder:
         if m in SPLIT_MARKERS and self.api not in SPLIT_APIS:
             raise self.error(f"{m} belongs to split mode (__enzyme_augmentfwd, __enzyme_reverse, __enzyme_fwdsplit), "
                              f"not to {self.entry}")
+        if m in CHECKPOINT_MARKERS:
+            raise self.error(f"{m} belongs to __enzyme_checkpoint_for, not to {self.entry}")
         if m in BATCH_MARKERS and self.api != "batch":
             raise self.error(f"{m} belongs to __enzyme_batch, not to {self.entry}")
         return info
