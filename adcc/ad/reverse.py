@@ -114,7 +114,7 @@ class ReverseSynthesizer:
     def declare(self) -> tuple[Function, Function]:
         aug_params, self.aug_pack, rev_params, self.rev_pack = signatures(self.module, self.primal, self.spec)
         m = self.module
-        target = m.target_attributes(self.spec.name)  # compiled for the primal's target
+        target = self.ctx.derivative_attributes(self.spec.name)
         self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params,
                             attributes=target)
         self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params,
@@ -478,8 +478,9 @@ class ReverseSynthesizer:
         adjoints of its loads accumulate atomically."""
         if not self.spec.parallel:
             return False
+        from adcc.ad.rules.openmp import reduction_private
         from adcc.analysis.memory import escapes, is_local_object, underlying_objects
-        return not all(is_local_object(o, self.module) and not escapes(o)
+        return not all(is_local_object(o, self.module) and (not escapes(o) or reduction_private(o))
                        for o in underlying_objects(ptr, self.module))
 
     def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:
