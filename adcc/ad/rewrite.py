@@ -223,10 +223,20 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
         from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
         readonly = not writes_nonlocal_memory(module, fn)
         if not readonly:
-            reload = reloadable_arguments(module, fn)
+            reload = reloadable_arguments(module, fn, _distinct_actuals(module, site))
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
                         top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero,
                         error=site.api == "error_estimate")
+
+
+def _distinct_actuals(module, site: CallSite) -> frozenset:
+    """Pairs of f's pointer parameters whose arguments at this call point into different objects
+    (distinct allocations or globals of the caller): for f, as good as `restrict` between them."""
+    from adcc.analysis.memory import distinct_arguments
+    first = 0 if site.target_sret is None else 1
+    actuals = {first + k: a.primal for k, a in enumerate(site.args)
+               if not a.byref and isinstance(a.primal.type, T.PointerType)}
+    return distinct_arguments(module, site.inst.block.function, actuals)
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
