@@ -224,8 +224,8 @@ def reloadable_arguments(module, fn: Function, distinct: frozenset = frozenset()
     return tuple(out)
 
 
-def distinct_arguments(module, caller: Function, actuals: dict[int, Value]) -> frozenset:
-    """Pairs (i, j), i < j, of a call's pointer arguments (index -> the caller's value) that point
+def distinct_arguments(module, caller: Function, actuals: dict) -> frozenset:
+    """Pairs (i, j), i < j, of a call's pointer arguments (key -> the caller's value) that point
     into different objects however the program runs: each is based only on identified objects
     (allocas, allocation calls, global variables, the caller's noalias arguments) and the two share
     none. A pair whose objects are unknown (a pointer loaded from memory, an ordinary argument of
