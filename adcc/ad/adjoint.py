@@ -216,7 +216,7 @@ class ReverseBuilder:
         if nest is not None:  # (its head and body are emitted with it)
             emit_interchanged(self, nest)
             return
-        if any(blk in (n.head, n.pre, n.body) for n in self.s.nests.values()):
+        if any(blk in (n.head, n.pre, n.body, n.exit) for n in self.s.nests.values()):
             return
         dfr = self.s.deferred.get(id(blk))
         if dfr is None:

@@ -6,18 +6,20 @@ into dB[k][j] for k going down at fixed j: a strided read-modify-write per itera
 cache likes and no vectorizer accepts. When the nest qualifies (`interchanged_nests`) the reverse
 runs in three phases instead:
 
-  1. for j going down: tail's reverse; the adjoints that body's reverse will consume (of the
-     values body defines and tail uses, or body's phis carry to the next iteration) are saved in
-     a scratch array indexed by j, pushed on the tape;
+  1. for j going down: tail's reverse (and that of the inner loop's exit block, if it has one);
+     the adjoints that body's reverse will consume (of the values body defines and uses after
+     the loop, or its phis carry to the next iteration) are saved in a scratch array indexed by
+     j, reserved above the tape's top;
   2. for k going down, for j going down: body's reverse for (j, k), its adjoint state loaded from
      and saved back to the scratch array (dB[k][j] for consecutive j: contiguous memory);
   3. head's reverse (it has nothing to do: no value of head is varied), then on as before.
 
 What this reorders: body's reverse only adds into the shadows of what body loads (additions,
-which commute) and reads primal memory and values it recomputes from the loop counters (no tape:
-the nest's blocks record nothing); tail's reverse reads and clears the shadows of what tail stores.
-So the order changes nothing but rounding when tail's store shadows are other objects than body's
-load shadows, and no shadow is primal memory that body reads: the call site proves both (the
+which commute) and reads primal memory and values it recomputes from the loop counters (head and
+body record nothing on the tape; tail's and exit's records are popped in phase 1, in the order the
+plain reverse pops them); tail's reverse reads and clears the shadows of what tail stores. So the
+order changes nothing but rounding when tail's store shadows are other objects than body's load
+shadows, and no shadow is primal memory that the nest reads: the call site proves both (the
 spec's `apart`; otherwise the nest keeps the plain order). The additions into one shadow element
 come in another order when it receives from several (j, k) with different j and different k (in
 C = A*B none does: dA[i][k] still receives j going down for each k, dB[k][j] once): the result may
@@ -28,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcc.ad.common import zero_of
-from adcc.ad.tape import RecordLayout, tape_scope
+from adcc.ad.tape import RecordLayout, key_type, tape_scope
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.memory import underlying_objects
 from adcc.ir import types as T
@@ -44,8 +46,8 @@ _FORBIDDEN = frozenset({"store", "atomicrmw", "cmpxchg", "fence", "alloca", "va_
 
 @dataclass(frozen=True)
 class Nest:
-    """A loop `outer` = {head, [pre,] body, tail} whose only child `inner` = {body} runs its reverse
-    interchanged; `pre`: the inner loop's preheader when it is not head; `guard`: the condition
+    """A loop `outer` = {head, [pre,] body, [exit,] tail} whose only child `inner` = {body} runs its
+    reverse interchanged; `pre`: the inner loop's preheader when it is not head; `guard`: the condition
     (invariant in the nest) of head's branch to the inner loop, and whether it enters on true,
     when head may skip it (`for (k = 0; k < nk; k++)` with nk unknown); `state`: values of body
     whose adjoints cross from one (j, k) to the next."""
@@ -54,6 +56,7 @@ class Nest:
     head: Block
     pre: Block | None
     body: Block
+    exit: Block | None  # the inner loop's exit block when it is not tail (it runs only after body)
     tail: Block
     guard: tuple[Value, bool] | None
     state: tuple[Instruction, ...]
@@ -84,12 +87,17 @@ def _nest(synth, inner) -> Nest | None:
         return None
     head, tail = outer.header, outer.latch
     pre = inner.outside if inner.outside is not head else None
-    blocks = tuple(b for b in (head, pre, body, tail) if b is not None)
+    out = [x for x in body.successors if x is not body]
+    if len(out) != 1 or len(body.successors) != 2:
+        return None
+    exit_ = out[0] if out[0] is not tail else None
+    blocks = tuple(b for b in (head, pre, body, exit_, tail) if b is not None)
     if len(set(blocks)) != len(blocks) or len(outer.loop.blocks) != len(blocks) or \
             any(b not in outer.loop for b in blocks):
         return None
-    if set(body.successors) != {body, tail} or (pre is not None and (pre.successors != [body]
-                                                                     or synth.preds(pre) != [head])):
+    if pre is not None and (pre.successors != [body] or synth.preds(pre) != [head]):
+        return None
+    if exit_ is not None and (exit_.successors != [tail] or synth.preds(exit_) != [body]):
         return None
     entry = pre or body
     guard = None
@@ -101,14 +109,15 @@ def _nest(synth, inner) -> Nest | None:
         if not outer.loop.is_invariant(cond) or plan.source("p", cond, tail) == "tape":
             return None
         guard = (cond, head.successors[0] is entry)
-    if set(synth.preds(tail)) != ({body, head} if guard else {body}):
+    if set(synth.preds(tail)) != ({exit_ or body, head} if guard else {exit_ or body}):
         return None
     if id(body) in synth.deferred or any(id(cl) in synth.fast for cl in (inner, outer)):
         return None
-    # nothing read from the tape inside the nest: the reverse recomputes every value it needs
-    if any(synth.record_types(b) for b in blocks):
+    # nothing read from the tape in head and body: their reverse recomputes every value it needs
+    # (exit's and tail's records are read in the order they were written: j going down)
+    if any(synth.record_types(b) for b in (head, pre, body) if b is not None):
         return None
-    if id(inner) not in plan.count_from or plan.edge_record(body, tail) or plan.hoisted.get(id(inner)):
+    if id(inner) not in plan.count_from or plan.edge_record(body, exit_ or tail) or plan.hoisted.get(id(inner)):
         return None
     ec = plan.count_from[id(inner)]
     if any(isinstance(v, Instruction) and v.block in outer.loop for v in (ec.bound, ec.start) if v is not None):
@@ -120,9 +129,10 @@ def _nest(synth, inner) -> Nest | None:
             continue
         if act.is_varied(inst) or (inst.opcode != "phi" and inst.opcode not in _ADDRESS_OPS):
             return None
-    for inst in body.instructions + tail.instructions:
+    after = (exit_, tail) if exit_ is not None else (tail,)
+    for inst in body.instructions + [i for b in after for i in b.instructions]:
         op = inst.opcode
-        if op in _FORBIDDEN and not (op == "store" and inst.block is tail):
+        if op in _FORBIDDEN and not (op == "store" and inst.block is not body):
             return None
         if op == "load" and (inst.info.get("volatile") or inst.info.get("atomic")):
             return None
@@ -136,18 +146,18 @@ def _nest(synth, inner) -> Nest | None:
                 return None  # its adjoint would leave the nest per j
         if isinstance(act.adjoint_type(phi), T.VectorType) or not phi.type.is_float_or_float_vector():
             return None
-    for inst in tail.instructions:
-        if act.is_varied(inst) and any(u.block in blocks and u.block is not tail for u in inst.users):
+    for inst in (i for b in after for i in b.instructions):
+        if act.is_varied(inst) and any(u.block in blocks and u.block not in after for u in inst.users):
             return None
         if inst.opcode == "phi" and act.is_varied(inst) and \
-                any(act.is_varied(v) for v, src in inst.incoming() if src is not body):
+                any(act.is_varied(v) for v, src in inst.incoming() if src is head):
             return None  # (the incoming value of a skipped inner loop)
-    if not _apart(synth, body, tail):
+    if not _apart(synth, body, after):
         return None
-    state = _state(synth, body, tail)
+    state = _state(synth, body)
     if state is None:
         return None
-    return Nest(outer, inner, head, pre, body, tail, guard, state)
+    return Nest(outer, inner, head, pre, body, exit_, tail, guard, state)
 
 
 def _pure_call(module, inst: Instruction) -> bool:
@@ -158,7 +168,7 @@ def _pure_call(module, inst: Instruction) -> bool:
     return kind is CallKind.MATH or (kind is CallKind.INACTIVE and (inst.callee_name or "").startswith("llvm."))
 
 
-def _state(synth, body: Block, tail: Block) -> tuple[Instruction, ...] | None:
+def _state(synth, body: Block) -> tuple[Instruction, ...] | None:
     act = synth.act
     out: list[Instruction] = []
     latch_values = {id(v) for phi in body.phis() if act.is_varied(phi)
@@ -182,7 +192,7 @@ def _argument(synth, ptr) -> int | None:
     return None
 
 
-def _apart(synth, body: Block, tail: Block) -> bool:
+def _apart(synth, body: Block, after: tuple[Block, ...]) -> bool:
     """Do tail's store shadows lie in other objects than body's load shadows, and every shadow the
     nest's reverse touches in other objects than the primal memory it reads (the call site's
     proof)? Additions into shadows (the reverses of loads) may meet: they commute."""
@@ -192,7 +202,7 @@ def _apart(synth, body: Block, tail: Block) -> bool:
         return a != b and (min(a, b), max(a, b)) in apart
 
     read, added, cleared, added_tail = set(), set(), set(), set()
-    for blk, adds in ((body, added), (tail, added_tail)):
+    for blk, adds in [(body, added)] + [(b, added_tail) for b in after]:
         for inst in blk.instructions:
             if inst.opcode not in ("load", "store"):
                 continue
@@ -215,7 +225,9 @@ def _apart(synth, body: Block, tail: Block) -> bool:
 
 def emit_interchanged(rb, nest: Nest) -> None:
     """Emit the nest's reverse at the reverse block of its tail (entered with the outer counter
-    at the last j) in the three phases of the module; it leaves through head's edge to outside."""
+    at the last j) in the three phases of the module; it leaves through head's edge to outside.
+    The scratch array lies above the tape's top (reserved, not pushed): phase 1 pops the records
+    of tail and exit below it, and nothing pushes until the nest's reverse is done."""
     s, b, fn, act = rb.s, rb.b, rb.fn, rb.act
     ctr_j, ctr_k = rb.ctr[id(nest.outer)], rb.ctr[id(nest.inner)]
     one, zero = Builder.iconst(T.i64, 1), Builder.iconst(T.i64, 0)
@@ -224,8 +236,12 @@ def emit_interchanged(rb, nest: Nest) -> None:
     first_new = len(fn.blocks)
     b.position_at_end(rb.rmap[id(nest.tail)])
     last_j = b.load(T.i64, ctr_j)
-    nbytes = b.and_(b.add(b.mul(b.add(last_j, one), stride), Builder.iconst(T.i64, 15)), Builder.iconst(T.i64, -16))
-    buf = b.call("adcc.tape.push", T.ptr, [rb.tape, nbytes], declare=False) if nest.state else None
+    buf = None
+    if nest.state:
+        nbytes = b.mul(b.add(last_j, one), stride)
+        top = b.load(T.i64, b.byte_gep(rb.tape, 8), align=8)
+        base = b.call("adcc.tape.reserve", T.ptr, [rb.tape, nbytes], declare=False)
+        buf = b.byte_gep(base, top)
 
     def state_at() -> Value:
         return b.byte_gep(buf, b.mul(b.load(T.i64, ctr_j), stride))
@@ -238,7 +254,8 @@ def emit_interchanged(rb, nest: Nest) -> None:
         b.store(b.sub(c, one), ctr)
         b.br(again)
 
-    # 1. tail's reverse for every j; the adjoints body's reverse consumes wait in the scratch array
+    # 1. tail's (and exit's) reverse for every j; the adjoints body's reverse consumes wait in
+    #    the scratch array
     phase1, phase2, outer_k, inner_j, latch_k, phase3 = (fn.add_block(None) for _ in range(6))
     b.br(phase1)
     b.position_at_end(phase1)
@@ -250,13 +267,21 @@ def emit_interchanged(rb, nest: Nest) -> None:
         entered = rb.value("p", cond)
         if not on_true:
             entered = b.xor(entered, Builder.iconst(T.i1, 1))
-    for phi in (p for p in nest.tail.phis() if act.is_varied(p)):
-        d = rb.take_adj(phi)
+    _flow_phis(rb, nest.tail, nest.exit or nest.body, entered)
+    if nest.exit is not None:
+        tail_values = rb.cur  # (what exit's reverse materializes does not dominate what follows)
+        run_exit, exit_done = fn.add_block(None), fn.add_block(None)
         if entered is not None:
-            d = b.select(entered, d, zero_of(d.type))  # else it goes to head's passive value
-        for v, src in phi.incoming():
-            if src is nest.body:
-                rb.add_adj(v, d)
+            b.cond_br(entered, run_exit, exit_done)
+        else:
+            b.br(run_exit)
+        b.position_at_end(run_exit)
+        _start(rb, nest.exit)
+        _visit_reversed(rb, nest.exit)
+        _flow_phis(rb, nest.exit, nest.body, None)
+        b.br(exit_done)
+        b.position_at_end(exit_done)
+        rb.blk, rb.cur = nest.tail, tail_values
     b.store(rb._last_iteration(s.plan.count_from[id(nest.inner)]), ctr_k)
     if buf is not None:
         layout.store_at(b, state_at(), [rb.take_adj(v) for v in nest.state])
@@ -290,16 +315,26 @@ def emit_interchanged(rb, nest: Nest) -> None:
     count_down(ctr_k, outer_k, phase3)
     # 3. head's reverse (nothing varied) for j = 0, then out of the nest as before
     b.position_at_end(phase3)
-    if buf is not None:
-        b.call("adcc.tape.pop", T.ptr, [rb.tape, nbytes], declare=False)
     _start(rb, nest.head)
     rb._edge(nest.head, nest.outer.outside, [])
     _scope_accesses(rb, [rb.rmap[id(nest.tail)]] + fn.blocks[first_new:])
-    for blk in (nest.head, nest.pre, nest.body):
+    for blk in (nest.head, nest.pre, nest.body, nest.exit):
         if blk is None:
             continue
         b.position_at_end(rb.rmap[id(blk)])
         b.unreachable()  # the plain reverse blocks of head and body: never entered
+
+
+def _flow_phis(rb, blk: Block, pred: Block, entered) -> None:
+    """The adjoints of blk's phis to their values from `pred` (when the inner loop ran: `entered`;
+    the values from head are passive)."""
+    for phi in (p for p in blk.phis() if rb.act.is_varied(p)):
+        d = rb.take_adj(phi)
+        if entered is not None:
+            d = rb.b.select(entered, d, zero_of(d.type))
+        for v, src in phi.incoming():
+            if src is pred:
+                rb.add_adj(v, d)
 
 
 def _scope_accesses(rb, blocks: list[Block]) -> None:
@@ -352,12 +387,24 @@ def _scope_accesses(rb, blocks: list[Block]) -> None:
 
 
 def _start(rb, blk: Block) -> None:
-    """What _emit_block does on entering a block's reverse (its record is empty)."""
+    """What _emit_block does on entering a block's reverse: pop its record (a block index, if
+    any, is not needed: the nest's shape says where the reverse goes)."""
+    s = rb.s
     rb.blk = blk
     rb.deferring = None
     rb.waiting = {}
+    types, keys = [], []
+    if len(s.preds(blk)) > 1 and s.plan.counted_header(blk) is None and id(blk) not in s.plan.choice:
+        types.append(T.i32)
+        keys.append(("idx", None))
+    for kind, v in s.plan.taped[id(blk)]:
+        types.append(key_type(kind, v))
+        keys.append((kind, v))
     rb.cur = {}
-    for kind, v in rb.s.needs[id(blk)]:
+    for (kind, v), x in zip(keys, RecordLayout(types).pop(rb.b, rb.tape)):
+        if kind != "idx":
+            rb.cur[(kind, id(v))] = rb._passive(kind, v, x)
+    for kind, v in s.needs[id(blk)]:
         rb.value(kind, v)
 
 
