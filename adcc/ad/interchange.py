@@ -122,6 +122,8 @@ def _nest(synth, inner) -> Nest | None:
     ec = plan.count_from[id(inner)]
     if any(isinstance(v, Instruction) and v.block in outer.loop for v in (ec.bound, ec.start) if v is not None):
         return None  # the inner count must be the same for every j
+    if any(v is not None and plan.source("p", v, tail) == "tape" for v in (ec.bound, ec.start)):
+        return None  # (phase 1 computes it in tail's reverse)
     if any(id(i) in synth.words for b in blocks for i in b.instructions):
         return None
     for inst in head.instructions + (pre.instructions if pre is not None else []):
