@@ -1,6 +1,7 @@
 """The interchanged reverse of a loop nest (adcc.ad.interchange, #17 item 3): which nests qualify,
 that the reverse of C = A*B becomes vector code, and random nests (sums, decaying sums, several
-terms, nonlinear tails, shadows that receive from many (j, k)) against finite differences.
+terms, starts loaded in head, nonlinear tails, shadows that receive from many (j, k)) against
+finite differences.
 Correctness where it runs and where it must not (shadows shared, nothing proved, loads taped) is
 checked end to end by tests/e2e/reverse/matmul_layouts.c and nest_variants.c."""
 import subprocess
@@ -157,6 +158,6 @@ def test_random_nests_match_finite_differences(tmp_path):
     subprocess.run([str(ADCC), "-O2", inc, str(c), "-o", str(exe), "-lm"], check=True, timeout=300)
     subprocess.run([str(ADCC), "-O2", inc, "-S", "-emit-llvm", str(c), "-o", str(ll)], check=True, timeout=300)
     interchanged = ll.read_text().count('!"adcc.interchange"}')
-    assert interchanged >= 5, "the random nests should mostly run their reverse interchanged"
+    assert interchanged >= 8, "the random nests should mostly run their reverse interchanged"
     r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("PASS"), r.stdout

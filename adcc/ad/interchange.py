@@ -12,14 +12,16 @@ runs in three phases instead:
      j, reserved above the tape's top;
   2. for k going down, for j going down: body's reverse for (j, k), its adjoint state loaded from
      and saved back to the scratch array (dB[k][j] for consecutive j: contiguous memory);
-  3. head's reverse (it has nothing to do: no value of head is varied), then on as before.
+  3. for j going down: the reverse of the inner loop's preheader and of head, whose values'
+     adjoints (gathered in all three phases) wait in the scratch array too; then on as before.
 
-What this reorders: body's reverse only adds into the shadows of what body loads (additions,
-which commute) and reads primal memory and values it recomputes from the loop counters (head and
-body record nothing on the tape; tail's and exit's records are popped in phase 1, in the order the
-plain reverse pops them); tail's reverse reads and clears the shadows of what tail stores. So the
-order changes nothing but rounding when tail's store shadows are other objects than body's load
-shadows, and no shadow is primal memory that the nest reads: the call site proves both (the
+What this reorders: the reverses of body, head and the preheader only add into the shadows of what
+they load (additions, which commute) and read primal memory and values they recompute from the loop
+counters (they record nothing on the tape; tail's and exit's records are popped in phase 1, in the
+order the plain reverse pops them); tail's reverse reads and clears the shadows of what tail stores.
+Values carried from one j to the next (varied phis of head) are refused. So the order changes
+nothing but rounding when tail's store shadows are other objects than the load shadows of body,
+head and the preheader, and no shadow is primal memory that the nest reads: the call site proves both (the
 spec's `apart`; otherwise the nest keeps the plain order). The additions into one shadow element
 come in another order when it receives from several (j, k) with different j and different k (in
 C = A*B none does: dA[i][k] still receives j going down for each k, dB[k][j] once): the result may
@@ -126,37 +128,27 @@ def _nest(synth, inner) -> Nest | None:
         return None  # (phase 1 computes it in tail's reverse)
     if any(id(i) in synth.words for b in blocks for i in b.instructions):
         return None
-    for inst in head.instructions + (pre.instructions if pre is not None else []):
-        if inst.is_terminator:
-            continue
-        if act.is_varied(inst) or (inst.opcode != "phi" and inst.opcode not in _ADDRESS_OPS):
-            return None
+    before = (head, pre) if pre is not None else (head,)
+    if any(act.is_varied(p) for b in before for p in b.phis()):
+        return None  # carried from one j to the next: its adjoint would cross the phases
     after = (exit_, tail) if exit_ is not None else (tail,)
-    for inst in body.instructions + [i for b in after for i in b.instructions]:
+    for inst in [i for b in before + (body,) + after for i in b.instructions]:
         op = inst.opcode
-        if op in _FORBIDDEN and not (op == "store" and inst.block is not body):
+        if op in _FORBIDDEN and not (op == "store" and inst.block in after):
             return None
         if op == "load" and (inst.info.get("volatile") or inst.info.get("atomic")):
             return None
         if op == "call" and not _pure_call(synth.module, inst):
             return None
     for phi in body.phis():
-        if not act.is_varied(phi):
-            continue
-        for v, src in phi.incoming():
-            if src is not body and act.is_varied(v):
-                return None  # its adjoint would leave the nest per j
-        if isinstance(act.adjoint_type(phi), T.VectorType) or not phi.type.is_float_or_float_vector():
+        if act.is_varied(phi) and not isinstance(act.adjoint_type(phi), T.FloatType):
             return None
     for inst in (i for b in after for i in b.instructions):
         if act.is_varied(inst) and any(u.block in blocks and u.block not in after for u in inst.users):
             return None
-        if inst.opcode == "phi" and act.is_varied(inst) and \
-                any(act.is_varied(v) for v, src in inst.incoming() if src is head):
-            return None  # (the incoming value of a skipped inner loop)
-    if not _apart(synth, body, after):
+    if not _apart(synth, before + (body,), after):
         return None
-    state = _state(synth, body)
+    state = _state(synth, before, body)
     if state is None:
         return None
     return Nest(outer, inner, head, pre, body, exit_, tail, guard, state)
@@ -170,15 +162,18 @@ def _pure_call(module, inst: Instruction) -> bool:
     return kind is CallKind.MATH or (kind is CallKind.INACTIVE and (inst.callee_name or "").startswith("llvm."))
 
 
-def _state(synth, body: Block) -> tuple[Instruction, ...] | None:
+def _state(synth, before: tuple[Block, ...], body: Block) -> tuple[Instruction, ...] | None:
+    """The values whose adjoints wait from one phase or (j, k) to the next: body's values used
+    after body or carried by its phis, and every varied value of head and the preheader (their
+    adjoints gather in all three phases)."""
     act = synth.act
     out: list[Instruction] = []
     latch_values = {id(v) for phi in body.phis() if act.is_varied(phi)
                     for v, src in phi.incoming() if src is body}
-    for inst in body.instructions:
-        if not act.is_varied(inst):
+    for inst in [i for b in before for i in b.instructions] + body.instructions:
+        if not act.is_varied(inst) or inst.is_terminator:
             continue
-        if id(inst) in latch_values or any(u.block is not body for u in inst.users):
+        if inst.block is not body or id(inst) in latch_values or any(u.block is not body for u in inst.users):
             ty = act.adjoint_type(inst)
             if not isinstance(ty, T.FloatType):
                 return None
@@ -194,7 +189,7 @@ def _argument(synth, ptr) -> int | None:
     return None
 
 
-def _apart(synth, body: Block, after: tuple[Block, ...]) -> bool:
+def _apart(synth, adding: tuple[Block, ...], after: tuple[Block, ...]) -> bool:
     """Do tail's store shadows lie in other objects than body's load shadows, and every shadow the
     nest's reverse touches in other objects than the primal memory it reads (the call site's
     proof)? Additions into shadows (the reverses of loads) may meet: they commute."""
@@ -204,7 +199,7 @@ def _apart(synth, body: Block, after: tuple[Block, ...]) -> bool:
         return a != b and (min(a, b), max(a, b)) in apart
 
     read, added, cleared, added_tail = set(), set(), set(), set()
-    for blk, adds in [(body, added)] + [(b, added_tail) for b in after]:
+    for blk, adds in [(b, added) for b in adding] + [(b, added_tail) for b in after]:
         for inst in blk.instructions:
             if inst.opcode not in ("load", "store"):
                 continue
@@ -227,7 +222,8 @@ def _apart(synth, body: Block, after: tuple[Block, ...]) -> bool:
 
 def emit_interchanged(rb, nest: Nest) -> None:
     """Emit the nest's reverse at the reverse block of its tail (entered with the outer counter
-    at the last j) in the three phases of the module; it leaves through head's edge to outside.
+    at the last j) in the three phases of the module; it leaves through head's edge to outside
+    (head's reverse for j = 0 is the last of phase 3).
     The scratch array lies above the tape's top (reserved, not pushed): phase 1 pops the records
     of tail and exit below it, and nothing pushes until the nest's reverse is done."""
     s, b, fn, act = rb.s, rb.b, rb.fn, rb.act
@@ -269,7 +265,7 @@ def emit_interchanged(rb, nest: Nest) -> None:
         entered = rb.value("p", cond)
         if not on_true:
             entered = b.xor(entered, Builder.iconst(T.i1, 1))
-    _flow_phis(rb, nest.tail, nest.exit or nest.body, entered)
+    _flow_phis(rb, nest.tail, nest.exit or nest.body, entered, nest.head)
     if nest.exit is not None:
         tail_values = rb.cur  # (what exit's reverse materializes does not dominate what follows)
         run_exit, exit_done = fn.add_block(None), fn.add_block(None)
@@ -304,19 +300,43 @@ def emit_interchanged(rb, nest: Nest) -> None:
         for v, x in zip(nest.state, layout.load_at(b, at)):
             b.store(x, rb.slot(v))
     _visit_reversed(rb, nest.body)
-    more = b.icmp("ne", b.load(T.i64, ctr_k), zero)  # else the phis' adjoints go to head's passive values
-    for phi in (p for p in nest.body.phis() if act.is_varied(p)):
-        d = rb.take_adj(phi)
-        for v, src in phi.incoming():
-            if src is nest.body:
-                rb.add_adj(v, b.select(more, d, zero_of(d.type)))
+    more = b.icmp("ne", b.load(T.i64, ctr_k), zero)  # else the phis' adjoints go to their starts
+    _flow_phis(rb, nest.body, nest.body, more, nest.pre or nest.head)
     if buf is not None:
         layout.store_at(b, at, [rb.take_adj(v) for v in nest.state])
     count_down(ctr_j, inner_j, latch_k)
     b.position_at_end(latch_k)
     count_down(ctr_k, outer_k, phase3)
-    # 3. head's reverse (nothing varied) for j = 0, then out of the nest as before
+    # 3. the preheader's and head's reverse for every j (their values' adjoints in the scratch
+    #    array), then out of the nest as before
     b.position_at_end(phase3)
+    b.store(last_j, ctr_j)
+    phase3_j, leave = fn.add_block(None), fn.add_block(None)
+    b.br(phase3_j)
+    b.position_at_end(phase3_j)
+    _start(rb, nest.head)
+    if buf is not None:
+        at = state_at()
+        for v, x in zip(nest.state, layout.load_at(b, at)):
+            b.store(x, rb.slot(v))
+    if nest.pre is not None:
+        head_values = rb.cur
+        run_pre, pre_done = fn.add_block(None), fn.add_block(None)
+        if entered is not None:
+            b.cond_br(entered, run_pre, pre_done)
+        else:
+            b.br(run_pre)
+        b.position_at_end(run_pre)
+        _start(rb, nest.pre)
+        _visit_reversed(rb, nest.pre)
+        b.br(pre_done)
+        b.position_at_end(pre_done)
+        rb.blk, rb.cur = nest.head, head_values
+    _visit_reversed(rb, nest.head)
+    for v in nest.state:  # (all consumed: the slots start the next j at zero)
+        rb.take_adj(v)
+    count_down(ctr_j, phase3_j, leave)
+    b.position_at_end(leave)
     _start(rb, nest.head)
     rb._edge(nest.head, nest.outer.outside, [])
     _scope_accesses(rb, [rb.rmap[id(nest.tail)]] + fn.blocks[first_new:])
@@ -327,16 +347,18 @@ def emit_interchanged(rb, nest: Nest) -> None:
         b.unreachable()  # the plain reverse blocks of head and body: never entered
 
 
-def _flow_phis(rb, blk: Block, pred: Block, entered) -> None:
-    """The adjoints of blk's phis to their values from `pred` (when the inner loop ran: `entered`;
-    the values from head are passive)."""
+def _flow_phis(rb, blk: Block, pred: Block, entered, skipped_from: Block | None = None) -> None:
+    """The adjoints of blk's phis to their values from `pred` when the inner loop ran (`entered`,
+    None: always), else to those from `skipped_from`."""
+    b = rb.b
     for phi in (p for p in blk.phis() if rb.act.is_varied(p)):
         d = rb.take_adj(phi)
-        if entered is not None:
-            d = rb.b.select(entered, d, zero_of(d.type))
+        zero = zero_of(d.type)
         for v, src in phi.incoming():
             if src is pred:
-                rb.add_adj(v, d)
+                rb.add_adj(v, d if entered is None else b.select(entered, d, zero))
+            elif src is skipped_from and entered is not None:
+                rb.add_adj(v, b.select(entered, zero, d))
 
 
 def _scope_accesses(rb, blocks: list[Block]) -> None:
