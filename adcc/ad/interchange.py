@@ -39,9 +39,7 @@ from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Argument, Block, Instruction, Value
 
-# what head and the nest's integer/address arithmetic may hold (no memory, no calls)
-_ADDRESS_OPS = frozenset({"getelementptr", "add", "sub", "mul", "shl", "lshr", "ashr", "and", "or", "xor",
-                          "zext", "sext", "trunc", "icmp", "select", "#dbg"})
+# what the nest's blocks may not hold (but stores in exit and tail, whose reverse phase 1 runs in order)
 _FORBIDDEN = frozenset({"store", "atomicrmw", "cmpxchg", "fence", "alloca", "va_arg", "invoke", "landingpad",
                         "callbr"})
 
