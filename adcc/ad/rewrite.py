@@ -232,11 +232,31 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
     if site.mode is Mode.REVERSE:
         from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
         readonly = not writes_nonlocal_memory(module, fn)
+        apart = _distinct_actuals(module, site)
         if not readonly:
-            reload = reloadable_arguments(module, fn)
+            reload = reloadable_arguments(module, fn, frozenset((a[1], b[1]) for a, b in apart
+                                                                if a[0] == b[0] == "p"))
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
                         top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero,
-                        error=site.api == "error_estimate")
+                        error=site.api == "error_estimate", apart=apart if site.mode is Mode.REVERSE else frozenset())
+
+
+def _distinct_actuals(module, site: CallSite) -> frozenset:
+    """Pairs of f's pointer parameters and their shadows, (("p" | "s"), parameter index), whose
+    values at this call point into different objects (distinct allocations or globals of the
+    caller): for f, as good as `restrict` between them."""
+    from adcc.analysis.memory import distinct_arguments
+    if site.width != 1:
+        return frozenset()
+    first = 0 if site.target_sret is None else 1
+    actuals = {}
+    for k, a in enumerate(site.args):
+        if a.byref or not isinstance(a.primal.type, T.PointerType):
+            continue
+        actuals[("p", first + k)] = a.primal
+        if len(a.shadows) == 1 and a.shadows[0].stride is None:
+            actuals[("s", first + k)] = a.shadows[0].value
+    return distinct_arguments(module, site.inst.block.function, actuals)
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
