@@ -15,12 +15,12 @@ from adcc.ir import parse_module
 HEADER = "extern void __enzyme_autodiff(void *, ...);\nint enzyme_dup, enzyme_const;\n"
 
 
-def plan_of(tmp_path, body: str, call: str, name: str = "f"):
-    src = tmp_path / "k.c"
+def plan_of(tmp_path, body: str, call: str, name: str = "f", cxx: bool = False):
+    src = tmp_path / ("k.cpp" if cxx else "k.c")
     src.write_text(HEADER + body + f"\nvoid g(double *x, double *dx, double *y, double *dy, int n) {{ {call}; }}\n")
     bc = tmp_path / "k.bc"
-    subprocess.run(["clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c", str(src), "-o", str(bc)],
-                   check=True)
+    subprocess.run(["clang++-22" if cxx else "clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm",
+                    "-c", str(src), "-o", str(bc)], check=True)
     text = stages.read_bitcode(bc.read_bytes())
     text = stages.pre_ad_optimize(stages.separate_call_sites(text), stages.target_machine(cpu=None, opt=2))
     import adcc.ad.reverse as R
@@ -135,3 +135,30 @@ def test_triangular_loop_count_is_computed_not_taped(tmp_path):
                 "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
     inner = [cl for cl in s.plan.counted.values() if not cl.loop.children and cl.loop.parent is not None]
     assert inner and all(id(cl) in s.plan.count_from for cl in inner)
+
+
+# GradBench's GMM (#17): scratch vectors and a triangular matrix-vector product. Two std::vector
+# temporaries are each an allocation or null (d == 0), so LLVM cannot hoist xc[i] out of the j loop;
+# std::vector's constructor throws (invoke), which once made every argument non-reloadable.
+TRIANGLE = """#include <vector>
+double f(const double *__restrict l, const double *__restrict mu, const double *__restrict x, int d, int n) {
+  std::vector<double> xc(d), qx(d);
+  double s = 0;
+  for (int p = 0; p < n; p++) {
+    for (int j = 0; j < d; j++) xc[j] = x[p * d + j] - mu[j];
+    for (int j = 0; j < d; j++) qx[j] = xc[j];
+    int k = 0;
+    for (int i = 0; i < d; i++)
+      for (int j = i + 1; j < d; j++) { qx[j] = qx[j] + l[k] * xc[i]; k++; }
+    for (int j = 0; j < d; j++) s += qx[j];
+  }
+  return s;
+}"""
+
+
+def test_cpp_vector_scratch_triangle_tapes_nothing_per_inner_iteration(tmp_path):
+    s = plan_of(tmp_path, TRIANGLE, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy,"
+                                    " enzyme_const, dy, enzyme_const, n, enzyme_const, n)", name="_Z1fPKdS0_S0_ii",
+                cxx=True)
+    assert 0 in s.spec.reload_args  # l: restrict, never written (the throwing paths do not count)
+    assert loop_record_bytes(s) == 0  # l[k] re-loaded, xc[i] taped once per i (hoisted), not per j

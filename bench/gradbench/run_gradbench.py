@@ -149,10 +149,13 @@ def shim_dir(out: Path) -> Path:
     return out
 
 
+ADCC_CXX = [str(BIN / "adcc++")]  # --adcc replaces it (an A/B run against another checkout's adcc++)
+
+
 def compilers() -> dict[str, tuple[str, str]]:
     cxx = shutil.which("clang++-22") or "clang++"
     cc = shutil.which("clang-22") or "clang"
-    return {"enzyme": (str(BIN / "adcc"), str(BIN / "adcc++")), "manual": (cc, cxx), "tapenade": (cc, cxx)}
+    return {"enzyme": (str(BIN / "adcc"), ADCC_CXX[0]), "manual": (cc, cxx), "tapenade": (cc, cxx)}
 
 
 def build(gb: Path, tool: str, ev: str, flags: list[str], out: Path) -> Path:
@@ -222,7 +225,7 @@ def disagreement(a, ref) -> float:
 
 
 def measure(gb: Path, cfg: Config, args) -> dict:
-    work = BUILD / "inputs"
+    work = args.build / "inputs"
     work.mkdir(parents=True, exist_ok=True)
     base = cfg.make_input()
     slug = re.sub(r"[^A-Za-z0-9]+", "_", cfg.name).strip("_")
@@ -233,7 +236,7 @@ def measure(gb: Path, cfg: Config, args) -> dict:
     grads = {}
     for tool in list(tools):
         try:
-            exe = build(gb, tool, cfg.eval, args.flags, BUILD / "native")
+            exe = build(gb, tool, cfg.eval, args.flags, args.build / "native")
             _, tp = run_tool(exe, inp, cfg.primal)
             grad, tg = run_tool(exe, inp, cfg.gradient)
         except (RuntimeError, subprocess.TimeoutExpired) as e:
@@ -255,7 +258,7 @@ def measure(gb: Path, cfg: Config, args) -> dict:
         i_n.write_text(json.dumps(base | {"min_runs": 1 + COUNT_RUNS, "min_seconds": 0}))
         cflags = [COUNT_MARCH if f == "-march=native" else f for f in args.flags]
         for tool in tools:
-            exe = build(gb, tool, cfg.eval, cflags, BUILD / "x86-64-v3")
+            exe = build(gb, tool, cfg.eval, cflags, args.build / "x86-64-v3")
             ip = instructions(exe, i1, i_n, cfg.primal, work)
             ig = instructions(exe, i1, i_n, cfg.gradient, work)
             row["tools"][tool] |= {"primal_ir": ip, "grad_ir": ig, "ratio_ir": ig / ip}
@@ -324,19 +327,23 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=10, help="GradBench's min_runs")
     ap.add_argument("--seconds", type=float, default=0.5, help="GradBench's min_seconds")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--adcc", help="the adcc++ to build the enzyme tool with (default: this checkout's)")
+    ap.add_argument("--build", type=Path, default=BUILD, help="build directory")
     args = ap.parse_args(argv)
     args.flags = shlex.split(args.flags)
+    if args.adcc:
+        ADCC_CXX[0] = args.adcc
     gb = args.gradbench.resolve()
     if not (gb / "tools" / "enzyme").is_dir() or not (gb / "cpp" / "gradbench").is_dir():
         print(f"run_gradbench: {gb} is not a GradBench checkout (no tools/enzyme, cpp/gradbench)",
               file=sys.stderr)
         return 2
-    shutil.rmtree(BUILD / "native", ignore_errors=True)
-    shutil.rmtree(BUILD / "x86-64-v3", ignore_errors=True)
+    shutil.rmtree(args.build / "native", ignore_errors=True)
+    shutil.rmtree(args.build / "x86-64-v3", ignore_errors=True)
     only = {e for e in args.only.split(",") if e}
     sys.path.insert(0, str(BENCH))
     from run_bench import adcc_revision  # noqa: E402
-    res = {"gradbench_rev": gradbench_rev(gb), "adcc_rev": adcc_revision(), "flags": args.flags,
+    res = {"gradbench_rev": gradbench_rev(gb), "adcc_rev": adcc_revision() if not args.adcc else args.adcc, "flags": args.flags,
            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
            "load": " ".join(f"{x:.1f}" for x in os.getloadavg()), "rows": []}
     for cfg in CONFIGS:
