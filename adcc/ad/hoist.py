@@ -7,7 +7,7 @@ iteration when its memory is the function's own (written again later), which is 
 GradBench's GMM (`out[j] += l[k] * x[i]` over two vectors) tape d(d-1)/2 values per point and
 component instead of d. Here a load in a loop's header moves to the preheader when its address
 is invariant and every write in the loop goes to other identified objects (allocas, allocation
-calls, globals, noalias arguments; a null base is no object: accessing it is undefined). The
+calls, noalias arguments; a null base is no object: accessing it is undefined). The
 header runs on every entry, so the load ran there before; nothing the loop does changes its value.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.cfg import Loop, LoopInfo
 from adcc.analysis.memory import underlying_objects, written_pointers
-from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value
+from adcc.ir.values import Argument, Constant, Function, Instruction, Value
 
 
 def hoist_invariant_loads(module, fn: Function) -> int:
@@ -78,8 +78,7 @@ def _objects(module, p: Value) -> list[Value] | None:
 
 
 def _identified(module, o: Value) -> bool:
-    if isinstance(o, GlobalRef):
-        return True
+    # (globals are left out: two names may be aliases of one object)
     if isinstance(o, Argument):
         attrs = o.function.param_attrs[o.index] if o.function is not None else o.attrs
         return "noalias" in (attrs or "")
@@ -89,6 +88,4 @@ def _identified(module, o: Value) -> bool:
 
 
 def _disjoint(module, a: Value, b: Value) -> bool:
-    if isinstance(a, GlobalRef) and isinstance(b, GlobalRef):
-        return a.gname != b.gname
     return a is not b
