@@ -162,3 +162,19 @@ def test_cpp_vector_scratch_triangle_tapes_nothing_per_inner_iteration(tmp_path)
                 cxx=True)
     assert 0 in s.spec.reload_args  # l: restrict, never written (the throwing paths do not count)
     assert loop_record_bytes(s) == 0  # l[k] re-loaded, xc[i] taped once per i (hoisted), not per j
+    assert invariant_loads_in_loops(s) == 0
+
+
+def test_load_stays_in_a_loop_that_writes_its_object(tmp_path):
+    # in place: the j loop writes xc, so xc[i] may change there as far as adcc can tell
+    body = TRIANGLE.replace("qx[j] = qx[j] + l[k] * xc[i]", "xc[j] = xc[j] + l[k] * xc[i]")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy,"
+                                " enzyme_const, dy, enzyme_const, n, enzyme_const, n)", name="_Z1fPKdS0_S0_ii",
+                cxx=True)
+    assert invariant_loads_in_loops(s) == 1  # xc[i], left in the j loop
+
+
+def invariant_loads_in_loops(s) -> int:
+    """Loads with a loop-invariant address left in an innermost loop of the differentiated copy."""
+    return sum(1 for lp in s.plan.li.loops if not lp.children for b in lp.blocks for i in b.instructions
+               if i.opcode == "load" and lp.is_invariant(i.operands[0]))
