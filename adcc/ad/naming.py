@@ -62,3 +62,9 @@ def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
     """The microtask that runs a parallel region's augmented ("aug") or reverse ("rev") function on
     the thread's slot of the team record (adcc.ad.rules.openmp)."""
     return f"adcc.omp.{pass_name}.{_base(spec.name)}.{_tag(spec)}"
+
+
+def checkpoint_step(kind: str, step: str) -> str:
+    """A function of (i, env) that runs step i of a checkpointed loop: its "primal", "grad"ient or
+    "fwd" tangent (adcc.ad.rules.checkpoint_api)."""
+    return f"adcc.ckptfor.{kind}.{_base(step)}"
