@@ -101,23 +101,6 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.5); }
 """, "bits of a floating-point value"),
-    "floats_as_integer_argument_forward": ("""
-#include <stdint.h>
-#include <string.h>
-extern double __enzyme_fwddiff(void *, ...);
-__attribute__((noinline)) static double product(uint64_t bits) {
-  float p[2];
-  memcpy(p, &bits, sizeof p);
-  return (double)p[0] * p[1];
-}
-static double f(double x) {
-  float p[2] = {(float)x, (float)(x * x)};
-  uint64_t bits;
-  memcpy(&bits, p, sizeof bits);
-  return product(bits) + x;
-}
-int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.5, 1.0); }
-""", "bits of a floating-point value"),
     "float_vector_bits_other_lanes": ("""
 #include <stdint.h>
 extern double __enzyme_fwddiff(void *, ...);
@@ -269,6 +252,11 @@ int main(void) { return (int)__enzyme_fwddiff((void *)f, enzyme_out, 1.0); }
 """, "not valid in forward mode"),
 }
 
+
+# the same floats-as-integer program in forward mode
+CASES["floats_as_integer_argument_forward"] = (
+    CASES["floats_as_integer_argument"][0].replace("__enzyme_autodiff", "__enzyme_fwddiff")
+    .replace("(void *)f, 1.5)", "(void *)f, 1.5, 1.0)"), CASES["floats_as_integer_argument"][1])
 
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("opt", ["-O0", "-O2", "-O2 -g"])

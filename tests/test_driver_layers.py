@@ -2,22 +2,11 @@
 stages, worker, files, ...), lazily or not, and only the layers below adcc/driver."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
+from test_layers import imports_of
+
 DRIVER = Path(__file__).resolve().parents[1] / "adcc" / "driver"
-
-
-def imports_of(path: Path) -> set[str]:
-    """Every adcc module a file imports, at module level or inside functions."""
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("adcc"):
-            out.add(node.module)
-            out.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.startswith("adcc"))
-    return out
 
 
 def driver_graph() -> dict[str, set[str]]:
