@@ -62,3 +62,9 @@ def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
     """The microtask that runs a parallel region's augmented ("aug") or reverse ("rev") function on
     the thread's slot of the team record (adcc.ad.rules.openmp)."""
     return f"adcc.omp.{pass_name}.{_base(spec.name)}.{_tag(spec)}"
+
+
+def checkpoint_helper(pass_name: str, spec: FunctionSpec) -> str:
+    """The function that runs a checkpointed loop's augmented ("aug") or reverse ("rev") pass
+    (adcc.ad.rules.checkpoint)."""
+    return f"adcc.ckpt.{pass_name}.{_base(spec.name)}.{_tag(spec)}"

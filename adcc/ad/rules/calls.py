@@ -238,11 +238,12 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import (complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp,
+    from adcc.ad.rules import (checkpoint, complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp,
                                runtime, truncation)
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
-            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES)
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES,
+            *checkpoint.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
