@@ -21,6 +21,7 @@ struct adcc_revolve {
   adcc_tape tape;      /* the steps' records (all of them, or one step's in the checkpointed mode) */
   int64_t state_bytes, limit, steps, mode;
   char *args;          /* the outlined body's arguments, as the augmented pass received them */
+  char *work;          /* the state the reverse pass advances (the loop's own buffer is gone by then) */
   char *slots;         /* snapshots of the state: slot 0 holds the entry state */
   int64_t *pos;        /* the step each slot's snapshot was taken before */
   int64_t nslots, top, cur, end, goal;
@@ -65,14 +66,16 @@ adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t 
   rv->limit = adcc_tape_limit(limit);
   rv->args = malloc((size_t)(args_bytes > 0 ? args_bytes : 1));
   rv->slots = malloc((size_t)(state_bytes > 0 ? state_bytes : 1));
+  rv->work = malloc((size_t)(state_bytes > 0 ? state_bytes : 1));
   rv->pos = calloc(1, sizeof *rv->pos);
-  if (!rv->args || !rv->slots || !rv->pos) adcc_fatal("out of memory (checkpointed loop)");
+  if (!rv->args || !rv->slots || !rv->work || !rv->pos) adcc_fatal("out of memory (checkpointed loop)");
   rv->nslots = 1;
   return rv;
 }
 
 void *adcc_revolve_args(adcc_revolve *rv) { return rv->args; }
 adcc_tape *adcc_revolve_tape(adcc_revolve *rv) { return &rv->tape; }
+void *adcc_revolve_state(adcc_revolve *rv) { return rv->work; }
 
 void adcc_revolve_begin(adcc_revolve *rv, const void *state) {
   memcpy(rv->slots, state, (size_t)rv->state_bytes);
@@ -156,7 +159,7 @@ int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more) {
   rv->mode = CHECKPOINTED;
   rv->n = n;
   rv->top = 0;
-  rv->cur = n; /* the state holds the loop's final state */
+  rv->cur = -1; /* the reverse pass starts from a snapshot */
   rv->end = n;
   rv->goal = -1;
   return 0;
@@ -215,6 +218,7 @@ void adcc_revolve_free(adcc_revolve *rv) {
   adcc_tape_free(&rv->tape);
   free(rv->args);
   free(rv->slots);
+  free(rv->work);
   free(rv->pos);
   free(rv);
 }

@@ -142,6 +142,7 @@ int64_t adcc_tape_limit(int64_t compiled); /* ADCC_TAPE_LIMIT, else `compiled` (
 adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit);
 void *adcc_revolve_args(adcc_revolve *rv);       /* room for the body's arguments */
 adcc_tape *adcc_revolve_tape(adcc_revolve *rv);  /* the tape the steps' records go on */
+void *adcc_revolve_state(adcc_revolve *rv); /* the state buffer of the reverse pass (the loop's is out of scope) */
 void adcc_revolve_begin(adcc_revolve *rv, const void *state); /* snapshot of the entry state */
 /* after a taped step (`more`: the loop goes on): 1 tape the next, 0 done (all taped), 2 over the
  * limit (state restored to the entry state: count the steps with adcc_revolve_counted) */

@@ -151,6 +151,9 @@ def _rev_helper(module, spec: FunctionSpec, aug: Function, rev: Function) -> Fun
     sums = [b.alloca(ty) for ty in rev_pack.fields]
     for s, ty in zip(sums, rev_pack.fields):
         b.store(zero_of(ty), s)
+    # the loop's state buffer was the caller's, in the augmented pass's frame: the reverse pass
+    # advances the runtime's copy (the shadow, of the caller's reverse pass, lives on)
+    args[0] = b.call("adcc_revolve_state", T.ptr, [rv])
     state = args[0]
     b.br(loop)
     b.position_at_end(loop)
