@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum { TAPING, FULL, COUNTING, CHECKPOINTED };
 
@@ -30,33 +29,6 @@ struct adcc_revolve {
 };
 
 static _Thread_local int64_t last_stats[4];
-
-static int64_t parse_size(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  if (end == s || v < 0) return -1;
-  switch (*end) {
-  case 'k': case 'K': v *= 1024.0; break;
-  case 'm': case 'M': v *= 1024.0 * 1024.0; break;
-  case 'g': case 'G': v *= 1024.0 * 1024.0 * 1024.0; break;
-  case '\0': break;
-  default: return -1;
-  }
-  return (int64_t)v;
-}
-
-int64_t adcc_tape_limit(int64_t compiled) {
-  const char *env = getenv("ADCC_TAPE_LIMIT");
-  if (env && *env) {
-    int64_t v = parse_size(env);
-    if (v < 0) adcc_fatal("ADCC_TAPE_LIMIT: expected a size such as 512M");
-    return v;
-  }
-  if (compiled > 0) return compiled;
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return (int64_t)1 << 30;
-  return (int64_t)pages * page / 4;
-}
 
 adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit) {
   adcc_revolve *rv = calloc(1, sizeof *rv);

@@ -126,10 +126,12 @@ AD_STAGES = ("optimized", "unoptimized")
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def parse_size(text: str) -> int | None:
+def parse_size(text: str | None) -> int | None:
     """`-fadcc-tape-limit=` sizes: bytes, or a number with K, M, G or T (powers of 1024; `KB`, `KiB`
     too); `none` is -1 (no loop is checkpointed). None when malformed."""
     import re
+    if not text:
+        return None
     if text == "none":
         return -1
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]?)(?:i?B)?", text.strip(), re.I)

@@ -1,0 +1,207 @@
+"""Long loops in bounded memory (#17 item 4): a loop that touches no memory is outlined and, when
+its tape would pass -fadcc-tape-limit, reversed from snapshots of its state (binomial schedule,
+runtime/adcc_revolve.c). Its gradients equal the fully taped ones (1e-12) and finite differences;
+the number of recomputed steps is the binomial bound; a loop that is no candidate keeps full
+taping and the runtime says when a gradient's tape passed the limit."""
+import os
+import re
+import subprocess
+from math import comb
+
+import pytest
+
+from driver_helpers import ADCC, REPO, assert_clean_error, run
+
+PROGRAM = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+extern void __enzyme_autodiff(void *, ...);
+int enzyme_dup, enzyme_const;
+enum { M = 3, NS = 2 * M, NX = NS + 3 };
+
+static void rhs(const double *y, const double *p, double *dy) {
+  for (int i = 0; i < M; i++) {
+    double l = i > 0 ? y[i - 1] : 0.0, r = i < M - 1 ? y[i + 1] : 0.0;
+    dy[i] = y[M + i];
+    dy[M + i] = -p[0] * p[0] * sin(y[i]) + p[1] * (l - 2.0 * y[i] + r) - p[2] * y[M + i];
+  }
+}
+
+/* RK4: the state is in local arrays (scalars after optimization) */
+__attribute__((noinline)) static double rk4(const double *x, int steps) {
+  double y[NS], k1[NS], k2[NS], k3[NS], k4[NS], t[NS], dt = 0.01;
+  memcpy(y, x, sizeof y);
+  for (int s = 0; s < steps; s++) {
+    rhs(y, x + NS, k1);
+    for (int i = 0; i < NS; i++) t[i] = y[i] + 0.5 * dt * k1[i];
+    rhs(t, x + NS, k2);
+    for (int i = 0; i < NS; i++) t[i] = y[i] + 0.5 * dt * k2[i];
+    rhs(t, x + NS, k3);
+    for (int i = 0; i < NS; i++) t[i] = y[i] + dt * k3[i];
+    rhs(t, x + NS, k4);
+    for (int i = 0; i < NS; i++) y[i] += dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+  }
+  double s = 0.0;
+  for (int i = 0; i < NS; i++) s += y[i] * y[i];
+  return s;
+}
+
+/* Euler on a scalar oscillator with damping: a loop-invariant active scalar (the stiffness) */
+__attribute__((noinline)) static double euler(const double *x, int steps) {
+  double u = x[0], v = x[1], k = x[2] * x[2], c = x[3];
+  for (int s = 0; s < steps; s++) {
+    double a = -k * sin(u) - c * v * fabs(v) + 0.1 * cos(0.5 * u) * exp(-0.01 * v * v);
+    double un = u + 0.002 * v, vn = v + 0.002 * a;
+    double w = tanh(un) * 0.001;
+    u = un - w * w;
+    v = vn + w * atan(vn) * 0.001;
+  }
+  return u * u + 0.5 * v * v + u * v;
+}
+
+/* not a candidate: every step writes memory the caller sees */
+__attribute__((noinline)) static double logged(double *x, int steps) {
+  double u = x[0];
+  for (int s = 0; s < steps; s++) {
+    u = u + 0.01 * sin(u * x[1]);
+    x[2 + s % 4] = u;
+  }
+  return u * u + x[2] * x[3];
+}
+
+typedef double (*fn)(double *, int);
+
+int main(int argc, char **argv) {
+  const char *which = argv[1];
+  int steps = atoi(argv[2]);
+  fn f = !strcmp(which, "rk4") ? (fn)rk4 : !strcmp(which, "euler") ? (fn)euler : logged;
+  double x[NX], g[NX] = {0};
+  for (int i = 0; i < NX; i++) x[i] = 0.4 + 0.3 * sin(1.7 * i);
+  double xs[NX];
+  memcpy(xs, x, sizeof x);
+  if (f == (fn)rk4) __enzyme_autodiff((void *)rk4, enzyme_dup, x, g, enzyme_const, steps);
+  else if (f == (fn)euler) __enzyme_autodiff((void *)euler, enzyme_dup, x, g, enzyme_const, steps);
+  else __enzyme_autodiff((void *)logged, enzyme_dup, x, g, enzyme_const, steps);
+  double err = 0.0;
+  int n = f == (fn)rk4 ? NX : f == (fn)euler ? 4 : 2;
+  for (int i = 0; i < n; i++) {
+    double h = 1e-6 * fmax(1.0, fabs(xs[i])), a[NX], b[NX];
+    memcpy(a, xs, sizeof a), memcpy(b, xs, sizeof b);
+    a[i] += h, b[i] -= h;
+    double fd = (f(a, steps) - f(b, steps)) / (2 * h);
+    double e = fabs(fd - g[i]) / fmax(1e-3, fabs(fd));
+    if (e > err) err = e;
+    printf("%.17g\n", g[i]);
+  }
+  printf("fd %g\n", err);
+  return 0;
+}
+"""
+
+REPORT = re.compile(r"adcc: loop of (\d+) steps: (taped|checkpointed), (\d+) snapshots, (\d+) steps recomputed")
+
+
+def bound(steps: int, free: int) -> int:
+    """Recomputed steps of the binomial schedule with `free` snapshots besides the entry state."""
+    if steps <= 1:
+        return 0
+    if free == 0:
+        return steps * (steps - 1) // 2
+    s, r = free + 1, 0
+    while comb(s + r, s) < steps:
+        r += 1
+    return r * steps - (comb(s + 1 + r - 1, s + 1) if r >= 1 else 0)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ckpt")
+    (d / "p.c").write_text(PROGRAM)
+    out = {}
+    for opt in ("-O0", "-O2"):
+        for limit in ("64K", "none"):
+            exe = d / f"p{opt}{limit}"
+            r = run([ADCC, opt, f"-fadcc-tape-limit={limit}", "p.c", "-o", exe.name, "-lm"], cwd=d)
+            assert r.returncode == 0, r.stderr
+            out[opt, limit] = exe
+    return out
+
+
+def gradient(exe, which: str, steps: int, **env):
+    r = run([exe, which, str(steps)], env={"ADCC_CHECKPOINT_REPORT": "1", **env})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    fd = float(r.stdout.rsplit("fd ", 1)[1])
+    grad = [float(v) for v in r.stdout.split("fd ")[0].split()]
+    return grad, fd, REPORT.findall(r.stderr), r.stderr
+
+
+def close(a, b, tol=1e-12):
+    return all(abs(x - y) <= tol * max(1.0, abs(x), abs(y)) for x, y in zip(a, b)) and len(a) == len(b)
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+@pytest.mark.parametrize("which", ["rk4", "euler"])
+def test_checkpointed_gradient_equals_full_taping_and_finite_differences(builds, opt, which):
+    steps = 3000 if which == "euler" else 800
+    full, fd_full, reports, _ = gradient(builds[opt, "none"], which, steps)
+    assert reports == [] and fd_full < 1e-6
+    ck, fd, reports, _ = gradient(builds[opt, "64K"], which, steps)
+    assert [(n, mode) for n, mode, _, _ in reports] == [(str(steps), "checkpointed")]
+    assert close(ck, full), (ck, full)
+    assert fd < 1e-6
+    # a short loop stays within the limit: fully taped, the same gradient
+    short, _, reports, _ = gradient(builds[opt, "64K"], which, 5)
+    assert [(n, mode) for n, mode, _, _ in reports] == [("5", "taped")]
+    assert close(short, gradient(builds[opt, "none"], which, 5)[0])
+
+
+@pytest.mark.parametrize("snapshots", [1, 2, 3, 7, 50])
+def test_recomputed_steps_meet_the_binomial_bound(builds, snapshots):
+    steps = 400
+    ref, _, _, _ = gradient(builds["-O2", "64K"], "rk4", steps, ADCC_TAPE_LIMIT="1G")
+    ck, fd, reports, _ = gradient(builds["-O2", "64K"], "rk4", steps, ADCC_CHECKPOINTS=str(snapshots))
+    (n, mode, snaps, recomputed), = reports
+    assert (int(n), mode, int(snaps)) == (steps, "checkpointed", snapshots)
+    assert int(recomputed) == bound(steps, snapshots - 1)
+    assert ck == ref  # the same steps, from snapshots: bitwise the taped gradient
+    assert fd < 1e-6
+
+
+def test_bound_formula_is_the_optimum():
+    opt: dict = {}
+    for c in range(0, 5):
+        for n in range(1, 60):
+            best = n * (n - 1) // 2 if c == 0 or n <= 1 else \
+                min(m + opt[c - 1, n - m] + opt[c, m] for m in range(1, n))
+            opt[c, n] = 0 if n <= 1 else best
+            assert bound(n, c) == opt[c, n], (n, c)
+
+
+def test_loop_that_writes_memory_keeps_full_taping_and_says_so(builds):
+    exe = builds["-O2", "64K"]
+    full, fd, reports, err = gradient(exe, "logged", 20000, ADCC_TAPE_LIMIT="64K")
+    assert reports == []  # not checkpointed
+    assert fd < 1e-6
+    assert "adcc: warning: a gradient's tape took" in err and "over the tape limit" in err
+    assert close(full, gradient(builds["-O2", "none"], "logged", 20000)[0])
+
+
+def test_schedule_unit_test(tmp_path):
+    exe = tmp_path / "test_revolve"
+    r = run(["clang-22", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-Wall",
+             "-Wextra", "-Werror", f"-I{REPO / 'runtime'}", REPO / "runtime" / "adcc_runtime.c",
+             REPO / "runtime" / "adcc_revolve.c", REPO / "runtime" / "tests" / "test_revolve.c", "-o", exe])
+    assert r.returncode == 0, r.stderr
+    r = run([exe])
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout
+
+
+@pytest.mark.parametrize("value", ["12Q", "0", "-5M", ""])
+def test_bad_tape_limit_is_a_clean_error(tmp_path, value):
+    (tmp_path / "a.c").write_text("int main(void) { return 0; }\n")
+    r = run([ADCC, f"-fadcc-tape-limit={value}", "-c", "a.c"], cwd=tmp_path)
+    assert_clean_error(r)
+    assert "-fadcc-tape-limit" in r.stderr
