@@ -30,6 +30,11 @@ struct adcc_revolve {
 
 static _Thread_local int64_t last_stats[4];
 
+int32_t adcc_checkpoint_wanted(int64_t steps, int64_t bytes_per_step, int64_t limit) {
+  if (steps < 0) return 1; /* unknown: the checkpointed version tapes while it can */
+  return (__int128)steps * bytes_per_step > adcc_tape_limit(limit);
+}
+
 adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit) {
   adcc_revolve *rv = calloc(1, sizeof *rv);
   if (!rv) adcc_fatal("out of memory (checkpointed loop)");
@@ -56,8 +61,7 @@ void adcc_revolve_begin(adcc_revolve *rv, const void *state) {
 
 int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state) {
   rv->steps++;
-  if (rv->tape.top > rv->step_bytes * (rv->steps - 1)) /* the largest step's records so far */
-    rv->step_bytes = rv->tape.top / rv->steps + 1;
+  rv->step_bytes = rv->tape.top / rv->steps + 1; /* records of one step, on average */
   if (!more) {
     rv->mode = FULL;
     rv->n = rv->steps;
@@ -65,7 +69,6 @@ int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state) {
   }
   if (rv->tape.cap + rv->state_bytes <= rv->limit) return 1;
   /* over the limit: forget the records, start again from the entry state, count the steps */
-  if (rv->step_bytes < rv->tape.top / rv->steps + 1) rv->step_bytes = rv->tape.top / rv->steps + 1;
   adcc_tape_free(&rv->tape);
   memcpy(state, rv->slots, (size_t)rv->state_bytes);
   rv->mode = COUNTING;
@@ -184,9 +187,10 @@ void adcc_revolve_free(adcc_revolve *rv) {
   last_stats[3] = rv->mode == CHECKPOINTED;
   const char *report = getenv("ADCC_CHECKPOINT_REPORT");
   if (report && *report && *report != '0')
-    fprintf(stderr, "adcc: loop of %lld steps: %s, %lld snapshots, %lld steps recomputed\n",
+    fprintf(stderr, "adcc: loop of %lld steps: %s, %lld snapshots, %lld steps recomputed (%lld bytes of "
+                    "records per step, %lld of state, limit %lld)\n",
             (long long)last_stats[0], last_stats[3] ? "checkpointed" : "taped", (long long)last_stats[1],
-            (long long)last_stats[2]);
+            (long long)last_stats[2], (long long)rv->step_bytes, (long long)rv->state_bytes, (long long)rv->limit);
   adcc_tape_free(&rv->tape);
   free(rv->args);
   free(rv->slots);

@@ -139,6 +139,8 @@ void adcc_omp_turn_pass(adcc_tape *tape, void *lock);
 typedef struct adcc_revolve adcc_revolve;
 enum { ADCC_REVOLVE_DONE = 0, ADCC_REVOLVE_ADVANCE = 1, ADCC_REVOLVE_STEP = 2, ADCC_REVOLVE_REVERSE = 3 };
 int64_t adcc_tape_limit(int64_t compiled); /* ADCC_TAPE_LIMIT, else `compiled` (> 0), else RAM / 4 */
+/* at a loop's entry: would `steps` steps of `bytes_per_step` records pass the limit? (steps < 0: unknown) */
+int32_t adcc_checkpoint_wanted(int64_t steps, int64_t bytes_per_step, int64_t limit);
 adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit);
 void *adcc_revolve_args(adcc_revolve *rv);       /* room for the body's arguments */
 adcc_tape *adcc_revolve_tape(adcc_revolve *rv);  /* the tape the steps' records go on */

@@ -25,10 +25,11 @@ from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.cfg import LoopInfo
 from adcc.ir import layout
 from adcc.ir import types as T
-from adcc.ir.builder import Builder
-from adcc.ir.values import Argument, Block, Constant, Function, Instruction, Value
+from adcc.ir.builder import Builder, add_incoming
+from adcc.ir.values import Argument, Block, Function, GlobalRef, Instruction, Value
 
 MARKER = "adcc.checkpointed_loop"
+WANTED = "adcc.checkpoint_wanted"
 BODY_PREFIX = "adcc.ckpt.body."
 MIN_BODY = 24  # instructions below which a loop's tape stays small next to the cost of its driver
 MEMORY_OPS = frozenset({"load", "store", "alloca", "atomicrmw", "cmpxchg", "fence", "va_arg", "invoke",
@@ -77,6 +78,18 @@ def _state_sizes(module) -> dict[str, int]:
     return sizes
 
 
+def _loops(module) -> dict[str, list[Block]]:
+    loops = getattr(module, "_adcc_checkpoint_loops", None)
+    if loops is None:
+        loops = module._adcc_checkpoint_loops = {}
+    return loops
+
+
+def loop_blocks(module, body: str) -> list[Block]:
+    """The blocks of the loop (in the caller's private copy) that outlined body `body` runs."""
+    return _loops(module)[body]
+
+
 def state_bytes(module, body: str) -> int:
     """The size of the state buffer of outlined body `body`."""
     return _state_sizes(module)[body]
@@ -115,6 +128,11 @@ def _candidate(module, act: ActivityAnalysis, lp) -> bool:
             if any(u.block is not None and u.block not in lp for u in inst.users) and \
                     (not _value_type_ok(module, inst) or _active_integer(act, inst)):
                 return False
+    exit_block = next(s for s in term.successors if s is not lp.header)
+    if len(exit_block.predecessors) > 1 and any(
+            u.block is not None and u.block not in lp and not (u.opcode == "phi" and u.block is exit_block)
+            for blk in lp.blocks for inst in blk.instructions for u in inst.users):
+        return False  # (a value used past an exit that other paths reach too: not in LCSSA form)
     phis = lp.header.phis()
     if any(not _value_type_ok(module, p) or _active_integer(act, p) for p in phis):
         return False
@@ -155,101 +173,124 @@ def _outline(module, fn: Function, lp) -> None:
                 if isinstance(op, (Instruction, Argument)) and lp.is_invariant(op) and id(op) not in seen:
                     seen.add(id(op))
                     captured.append(op)
-    # values used after the loop
-    outputs: list[Instruction] = []
-    for blk in lp.blocks:
-        for inst in blk.instructions:
-            if any(u.block is not None and u.block not in in_loop for u in inst.users):
-                outputs.append(inst)
-    # the state buffer: the phis, then the outputs
-    offsets: dict[int, int] = {}
+    outputs = [inst for blk in lp.blocks for inst in blk.instructions
+               if any(u.block is not None and u.block not in in_loop for u in inst.users)]
+    # the state buffer: the phis (their values at an iteration's start), then the outputs (values
+    # of the last iteration the code after the loop uses)
+    phi_at: dict[int, int] = {}
+    out_at: dict[int, int] = {}
     off, align = 0, 8
-    for v in [*phis, *outputs]:
+    for v, slots in [*((p, phi_at) for p in phis), *((v, out_at) for v in outputs)]:
         a = layout.align_of(module, v.type)
         off = (off + a - 1) // a * a
-        offsets[id(v)] = off
+        slots[id(v)] = off
         off += layout.alloc_size(module, v.type)
         align = max(align, a)
     state_bytes = max((off + 7) // 8 * 8, 8)
+    body = _clone_body(module, fn, lp, captured, outputs, phi_at, out_at)
+    _state_sizes(module)[body.fname] = state_bytes
+    _loops(module)[body.fname] = lp.blocks
+    _version(module, fn, lp, body, captured, outputs, phi_at, out_at, state_bytes, align)
 
+
+def _clone_body(module, fn: Function, lp, captured: list[Value], outputs: list[Instruction],
+                phi_at: dict[int, int], out_at: dict[int, int]) -> Function:
+    """`i1 body(ptr state, captured...)`: one iteration of the loop, from and into the state."""
+    header, latch = lp.header, lp.latches[0]
     body = Function(module.unique_name(BODY_PREFIX + fn.fname.strip('"')), T.i1,
                     [T.ptr, *(v.type for v in captured)], linkage="internal",
                     attributes=module.target_attributes(fn.fname))
     module.add_function(body)
-    _state_sizes(module)[body.fname] = state_bytes
-    state_arg, cap_args = body.args[0], body.args[1:]
-    entry = body.add_block("entry")
-    bb = Builder(module, body).position_at_end(entry)
-    loaded = {id(p): bb.load(p.type, bb.byte_gep(state_arg, offsets[id(p)]), align=layout.align_of(module, p.type))
-              for p in phis}
-    bb.br(header)
-    next_values = [(p, next(v for v, b in p.incoming() if b is latch)) for p in phis]
-    entry_values = [(p, next(v for v, b in p.incoming() if b is pre)) for p in phis]
-    cond, on_true = _latch_condition(latch, header)
-    # move the loop's blocks
+    state = body.args[0]
+    vmap: dict[int, Value] = {id(c): a for c, a in zip(captured, body.args[1:])}
+    b = Builder(module, body).position_at_end(body.add_block("entry"))
+    for p in header.phis():
+        vmap[id(p)] = b.load(p.type, b.byte_gep(state, phi_at[id(p)]), align=layout.align_of(module, p.type))
+    bmap = {id(blk): body.add_block(blk.name) for blk in lp.blocks}
+    b.br(bmap[id(header)])
+    clones: list[Instruction] = []
     for blk in lp.blocks:
-        fn.blocks.remove(blk)
-        blk.function = body
-        body.blocks.append(blk)
-        for inst in list(blk.instructions):
-            if inst.opcode == "#dbg":
-                inst.erase()
+        b.position_at_end(bmap[id(blk)])
+        for inst in blk.instructions:
+            if inst.opcode == "#dbg" or (blk is header and inst.opcode == "phi") or inst is latch.terminator:
                 continue
-            inst.metadata = [(k, v) for k, v in inst.metadata if k != "dbg"]
-    # uses after the loop read the state buffer after the marker call (the caller side, below)
-    after: list[tuple[Instruction, int, Instruction]] = []
-    for v in outputs:
-        for u, k in list(v.uses):
-            if u.block is not None and u.block.function is fn:
-                after.append((u, k, v))
-    for k, v in enumerate(captured):
-        for u, slot in list(v.uses):
-            if u.block is not None and u.block.function is body:
-                u.set_operand(slot, cap_args[k])
-    # the latch: store the next state and the outputs, answer whether the loop goes on
-    term = latch.terminator
-    exit_block = next(s for s in term.successors if s is not header)
-    term.erase()
-    bl = Builder(module, body).position_at_end(latch)
-    for p, v in next_values:
-        bl.store(_in_body(v, cap_args, captured), bl.byte_gep(state_arg, offsets[id(p)]),
-                 align=layout.align_of(module, p.type))
-    for v in outputs:
-        bl.store(v, bl.byte_gep(state_arg, offsets[id(v)]), align=layout.align_of(module, v.type))
-    go_on = _in_body(cond, cap_args, captured)
-    if not on_true:
-        go_on = bl.xor(go_on, Builder.iconst(T.i1, 1))
-    bl.ret(go_on)
-    for p in phis:
-        p.replace_all_uses_with(loaded[id(p)])
-        p.erase()
+            new = b.clone(inst, list(inst.operands))
+            vmap[id(inst)] = new
+            clones.append(new)
+    for new in clones:
+        for k, op in enumerate(new.operands):
+            mapped = vmap.get(id(op)) or bmap.get(id(op))
+            if mapped is not None:
+                new.set_operand(k, mapped)
+    # the latch: the next state and the outputs, and whether the loop goes on
+    b.position_at_end(bmap[id(latch)])
+    stores = [(vmap.get(id(v), v), phi_at[id(p)]) for p in header.phis()
+              for v, blk in p.incoming() if blk is latch]
+    stores += [(vmap[id(v)], out_at[id(v)]) for v in outputs]
+    for v, at in stores:
+        b.store(v, b.byte_gep(state, at), align=layout.align_of(module, v.type))
+    cond, on_true, _ = latch.terminator.operands
+    go_on = vmap.get(id(cond), cond)
+    if on_true is not header:
+        go_on = b.xor(go_on, Builder.iconst(T.i1, 1))
+    b.ret(go_on)
+    return body
 
-    # the caller: the marker call in the preheader, then on to the exit
-    pterm = pre.terminator
-    bp = Builder(module, fn).position_before(pterm)
+
+def _version(module, fn: Function, lp, body: Function, captured: list[Value], outputs: list[Instruction],
+             phi_at: dict[int, int], out_at: dict[int, int], state_bytes: int, align: int) -> None:
+    """The caller: at the loop's entry, `adcc.checkpoint_wanted(@body, trip count)` chooses between
+    the loop itself (taped in full) and the marker call; both reach the exit with the same values."""
+    header, latch, pre = lp.header, lp.latches[0], lp.preheader
+    exit_block = next(s for s in latch.terminator.successors if s is not header)
+    tag = body.fname[len(BODY_PREFIX):]
+    taped = fn.add_block(f"ckpt.taped.{tag}", after=pre)
+    run = fn.add_block(f"ckpt.run.{tag}", after=pre)
+    b = Builder(module, fn).position_before(pre.terminator)
+    want = b.call(WANTED, T.i1, [GlobalRef(body.fname), _trip_count(b, lp)],
+                  fnty=T.FunctionType(T.i1, (T.ptr, T.i64), False))
+    entry_values = [(p, next(v for v, blk in p.incoming() if blk is pre)) for p in header.phis()]
+    pre.terminator.erase()
+    b.position_at_end(pre).cond_br(want, run, taped)
+    b.position_at_end(taped).br(header)
+    for p in header.phis():
+        for k, op in enumerate(p.operands):
+            if op is pre:
+                p.set_operand(k, taped)
+    b.position_at_end(run)
     state = Builder(module, fn).alloca_in_entry(T.ArrayType(state_bytes // 8, T.i64), align=align)
     for p, v in entry_values:
-        bp.store(v, bp.byte_gep(state, offsets[id(p)]), align=layout.align_of(module, p.type))
-    fnty = T.FunctionType(T.void, (T.ptr, T.ptr), True)
-    from adcc.ir.values import GlobalRef
-    bp.call(MARKER, T.void, [GlobalRef(body.fname), state, *captured], fnty=fnty)
-    reloaded = {id(v): bp.load(v.type, bp.byte_gep(state, offsets[id(v)]), align=layout.align_of(module, v.type))
+        b.store(v, b.byte_gep(state, phi_at[id(p)]), align=layout.align_of(module, p.type))
+    b.call(MARKER, T.void, [GlobalRef(body.fname), state, *captured], fnty=T.FunctionType(T.void, (T.ptr, T.ptr), True))
+    reloaded = {id(v): b.load(v.type, b.byte_gep(state, out_at[id(v)]), align=layout.align_of(module, v.type))
                 for v in outputs}
-    for u, k, v in after:
-        u.set_operand(k, reloaded[id(v)])
-    for k, op in enumerate(pterm.operands):
-        if op is header:
-            pterm.set_operand(k, exit_block)
-    for phi in exit_block.phis():
-        for k, op in enumerate(phi.operands):
-            if op is latch:
-                phi.set_operand(k, pre)
+    b.br(exit_block)
+    exit_phis = exit_block.phis()
+    for phi in exit_phis:
+        v = next(v for v, blk in phi.incoming() if blk is latch)
+        add_incoming(phi, reloaded.get(id(v), v), run)
+    in_loop = set(lp.blocks)
+    for v in outputs:
+        uses = [(u, k) for u, k in v.uses if u.block is not None and u.block not in in_loop and u not in exit_phis]
+        if not uses:
+            continue
+        merge = Builder(module, fn).position_before(exit_block.instructions[0]).phi(v.type, [(v, latch), (reloaded[id(v)], run)])
+        for u, k in uses:
+            u.set_operand(k, merge)
 
 
-def _latch_condition(latch: Block, header: Block) -> tuple[Value, bool]:
-    """The latch's condition, and whether the loop goes on when it is true."""
-    cond, on_true, _ = latch.terminator.operands
-    return cond, on_true is header
+def _trip_count(b: Builder, lp) -> Value:
+    """The loop's header executions as an i64 at its entry, or -1 when unknown (then the
+    checkpointed version runs, measuring its steps' records itself)."""
+    from adcc.ad.common import convert
+    from adcc.analysis.cfg import trip_count
+    trip = trip_count(lp)
+    if trip is None or trip.start is not None:
+        return Builder.iconst(T.i64, -1)
+    if trip.bound is None:
+        return Builder.iconst(T.i64, max(trip.offset, 1))
+    bound = trip.bound if trip.bound.type == T.i64 else convert(b, trip.bound, T.i64)
+    return b.add(bound, Builder.iconst(T.i64, trip.offset))
 
 
 def _in_body(v: Value, cap_args, captured) -> Value:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.ad.calling import signatures
-from adcc.ad.checkpoint_loops import MARKER, state_bytes
+from adcc.ad.checkpoint_loops import MARKER, WANTED, loop_blocks, state_bytes
 from adcc.ad.common import zero_of
 from adcc.ad.rules.calls import AugmentSite, CallRule, ReverseSite
 from adcc.analysis.activity import is_floatish
@@ -177,7 +177,30 @@ def _rev_helper(module, spec: FunctionSpec, aug: Function, rev: Function) -> Fun
     return fn
 
 
+def _wanted(site: AugmentSite) -> None:
+    """`adcc.checkpoint_wanted(@body, n)`: whether n steps of the loop, taped as this function tapes
+    them (its tape plan's records per iteration), would pass the limit."""
+    from adcc.ad.tape import RecordLayout
+    synth = site._a.s
+    blocks = loop_blocks(site.module, site.args[0].gname.strip('"'))
+    fast = [fl for fl in synth.fast.values() if fl.cl.loop.header is blocks[0]]
+    if fast:
+        per_step = fast[0].stride
+    else:
+        per_step = sum(RecordLayout(types).size for types in (synth.record_types(blk) for blk in blocks) if types)
+    b = site.b
+    wanted = b.call("adcc_checkpoint_wanted", T.i32, [site.primal(site.args[1]), Builder.iconst(T.i64, per_step),
+                                                     Builder.iconst(T.i64, _limit(site.ctx))])
+    site.set_result(b.icmp("ne", wanted, Builder.iconst(T.i32, 0)))
+
+
+def _nothing(site) -> None:
+    return None
+
+
 RULES: tuple[CallRule, ...] = (
+    CallRule("checkpoint", (WANTED,), augment=_wanted, reverse=_nothing, always=True, writes=lambda name: (),
+             description="the choice of a loop's checkpointed version"),
     CallRule("checkpoint", (MARKER,), augment=_augment, reverse=_reverse, saved_types=lambda view: (T.ptr,),
              always=True, writes=lambda name: (1,), description="a checkpointed loop"),
 )
