@@ -25,14 +25,21 @@ struct adcc_revolve {
   int64_t *pos;        /* the step each slot's snapshot was taken before */
   int64_t nslots, top, cur, end, goal;
   int32_t goal_snap, snap_pending;
+  int64_t known_n; /* the trip count, when known at the loop's entry and over the limit (else 0) */
   int64_t advances, step_bytes, n;
 };
 
 static _Thread_local int64_t last_stats[4];
+static _Thread_local int64_t known_too_long; /* the steps of a loop adcc_checkpoint_wanted found over the limit */
+
+static void schedule(adcc_revolve *rv, int64_t n);
+static int64_t next_snapshot(adcc_revolve *rv, int64_t at);
 
 int32_t adcc_checkpoint_wanted(int64_t steps, int64_t bytes_per_step, int64_t limit) {
   if (steps < 0) return 1; /* unknown: the checkpointed version tapes while it can */
-  return (__int128)steps * bytes_per_step > adcc_tape_limit(limit);
+  int32_t over = (__int128)steps * bytes_per_step > adcc_tape_limit(limit);
+  known_too_long = over ? steps : 0;
+  return over;
 }
 
 adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit) {
@@ -47,6 +54,8 @@ adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t 
   rv->pos = calloc(1, sizeof *rv->pos);
   if (!rv->args || !rv->slots || !rv->work || !rv->pos) adcc_fatal("out of memory (checkpointed loop)");
   rv->nslots = 1;
+  rv->known_n = known_too_long; /* then one step is taped, to measure its records */
+  known_too_long = 0;
   return rv;
 }
 
@@ -67,12 +76,16 @@ int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state) {
     rv->n = rv->steps;
     return 0;
   }
-  if (rv->tape.cap + rv->state_bytes <= rv->limit) return 1;
+  if (!rv->known_n && rv->tape.cap + rv->state_bytes <= rv->limit) return 1;
   /* over the limit: forget the records, start again from the entry state, count the steps */
   adcc_tape_free(&rv->tape);
   memcpy(state, rv->slots, (size_t)rv->state_bytes);
   rv->mode = COUNTING;
   rv->steps = 0;
+  if (rv->known_n > 0) { /* the first sweep takes its snapshots as it counts */
+    schedule(rv, rv->known_n);
+    rv->goal = next_snapshot(rv, 0);
+  }
   return 2;
 }
 
@@ -112,10 +125,9 @@ int64_t adcc_revolve_bound(int64_t l, int64_t c) {
   return r * l - beta(s + 1, r - 1);
 }
 
-int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more) {
-  rv->steps++;
-  if (more) return 1;
-  int64_t n = rv->steps, slots;
+/* snapshots for a loop of n steps, and the reverse pass's start */
+static void schedule(adcc_revolve *rv, int64_t n) {
+  int64_t slots;
   const char *env = getenv("ADCC_CHECKPOINTS");
   if (env && *env) {
     slots = atoll(env);
@@ -125,17 +137,42 @@ int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more) {
   }
   if (slots > n) slots = n;
   if (slots < 1) slots = 1;
-  char *grown = realloc(rv->slots, (size_t)(slots * rv->state_bytes > 0 ? slots * rv->state_bytes : 1));
-  int64_t *pos = realloc(rv->pos, (size_t)slots * sizeof *pos);
-  if (!grown || !pos) adcc_fatal("out of memory (checkpoints of a loop)");
-  rv->slots = grown;
-  rv->pos = pos;
+  if (slots > rv->nslots) {
+    char *grown = realloc(rv->slots, (size_t)(slots * rv->state_bytes > 0 ? slots * rv->state_bytes : 1));
+    int64_t *pos = realloc(rv->pos, (size_t)slots * sizeof *pos);
+    if (!grown || !pos) adcc_fatal("out of memory (checkpoints of a loop)");
+    rv->slots = grown;
+    rv->pos = pos;
+  }
   rv->nslots = slots;
-  rv->mode = CHECKPOINTED;
   rv->n = n;
   rv->top = 0;
   rv->cur = -1; /* the reverse pass starts from a snapshot */
   rv->end = n;
+  rv->goal = -1;
+}
+
+/* the next snapshot of the first sweep (the schedule's first descent), or -1 */
+static int64_t next_snapshot(adcc_revolve *rv, int64_t at) {
+  int64_t free_slots = rv->nslots - (rv->top + 1);
+  return free_slots > 0 && rv->n - at > 1 ? at + split(rv->n - at, free_slots) : -1;
+}
+
+int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more, const void *state) {
+  rv->steps++;
+  if (more) {
+    if (rv->steps == rv->goal && rv->steps < rv->n) { /* a known trip count: snapshots of the first sweep */
+      rv->top++;
+      rv->pos[rv->top] = rv->steps;
+      memcpy(rv->slots + rv->top * rv->state_bytes, state, (size_t)rv->state_bytes);
+      rv->goal = next_snapshot(rv, rv->steps);
+    }
+    return 1;
+  }
+  if (rv->known_n != rv->steps) schedule(rv, rv->steps); /* (and without snapshots beyond the entry's) */
+  rv->mode = CHECKPOINTED;
+  rv->cur = -1;
+  rv->end = rv->n;
   rv->goal = -1;
   return 0;
 }

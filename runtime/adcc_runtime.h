@@ -149,7 +149,7 @@ void adcc_revolve_begin(adcc_revolve *rv, const void *state); /* snapshot of the
 /* after a taped step (`more`: the loop goes on): 1 tape the next, 0 done (all taped), 2 over the
  * limit (state restored to the entry state: count the steps with adcc_revolve_counted) */
 int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state);
-int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more); /* after a primal step: `more` */
+int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more, const void *state); /* after a primal step: `more` */
 /* the reverse pass's next action: DONE; ADVANCE (one primal step); STEP (the augmented step, then
  * its reverse); REVERSE (the reverse of the last taped step) */
 int32_t adcc_revolve_next(adcc_revolve *rv, void *state);

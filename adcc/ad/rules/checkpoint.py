@@ -114,7 +114,7 @@ def _aug_helper(module, spec: FunctionSpec, aug: Function, limit: int) -> Functi
     b.position_at_end(count)
     primal = _primal_args(fn.args, spec)
     more = b.call(body, T.i1, primal)
-    again = b.call("adcc_revolve_counted", T.i32, [rv, b.cast("zext", more, T.i32)])
+    again = b.call("adcc_revolve_counted", T.i32, [rv, b.cast("zext", more, T.i32), state])
     b.cond_br(b.icmp("ne", again, Builder.iconst(T.i32, 0)), count, done)
     b.position_at_end(done)
     b.ret(rv)
