@@ -5,18 +5,20 @@ A candidate is an outermost loop of the function being differentiated in reverse
 preheader, one latch that is also its only exiting block, active state, and a body that touches
 no memory: pure arithmetic and math calls on values that are either carried from the previous
 iteration (the header's phis) or invariant (defined before the loop). Its whole state is then the
-phis, so that one iteration is a function of a small buffer of known size: the body moves, block
-for block, into `i1 body(ptr state, captured...)`, which loads the phis from the state buffer,
+phis, so that one iteration is a function of a small buffer of known size: the body is cloned into
+`i1 body(ptr state, captured...)`, which loads the phis from the state buffer,
 runs one iteration, stores the next values of the phis and the values the code after the loop
-uses into the buffer, and answers whether the loop goes on. The loop itself becomes
+uses into the buffer, and answers whether the loop goes on. The checkpointed version of the loop is
 
     store the phis' entry values into %state (an alloca of the caller)
     call void (ptr, ptr, ...) @adcc.checkpointed_loop(ptr @body, ptr %state, captured...)
     load the values used after the loop from %state
 
-Loops that read or write memory, or call anything but math functions, stay as they are (taped in
-full). The loop's iterations run as a do-while, as LLVM's rotated loops do; the marker call has no
-definition: only the reverse-mode synthesizer sees this copy of the function.
+The loop stays too: at its entry, `adcc.checkpoint_wanted(@body, trip count)` chooses between it
+(taped in full, as before: a loop under the limit loses nothing) and the marker call, and both
+paths meet at the exit. Loops that read or write memory, or call anything but math functions, stay
+as they are. The body runs an iteration as a do-while, as LLVM's rotated loops do; the markers have
+no definition: only the reverse-mode synthesizer sees this copy of the function.
 """
 from __future__ import annotations
 
@@ -291,10 +293,3 @@ def _trip_count(b: Builder, lp) -> Value:
         return Builder.iconst(T.i64, max(trip.offset, 1))
     bound = trip.bound if trip.bound.type == T.i64 else convert(b, trip.bound, T.i64)
     return b.add(bound, Builder.iconst(T.i64, trip.offset))
-
-
-def _in_body(v: Value, cap_args, captured) -> Value:
-    for k, c in enumerate(captured):
-        if c is v:
-            return cap_args[k]
-    return v

@@ -98,9 +98,15 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
     """Differentiate the module's call sites (or `only` those), innermost first."""
     check_names(module)
     # type hints stay until differentiation is done (type analysis reads them; api.py drops them)
+    sites = only if only is not None else find_call_sites(module)
+    if options is not None and (only is not None or nested_sites(module, sites)):
+        # derivative code that another derivative differentiates again: no checkpointed loops
+        # (their runtime calls move state the outer derivative would need tangents or adjoints of)
+        import dataclasses
+        options = dataclasses.replace(options, tape_limit=-1)
     ctx = ADContext(module, options)
     handled: list[str] = []
-    for inst in innermost_first(module, only if only is not None else find_call_sites(module)):
+    for inst in innermost_first(module, sites):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and unresolved_callee(module, target):
