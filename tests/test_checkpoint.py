@@ -294,3 +294,30 @@ def test_higher_order_keeps_full_taping(tmp_path, stage):
         assert r.returncode == 0 and REPORT.search(r.stderr) is None, r.stderr
         outs.append([float(v) for v in r.stdout.split()])
     assert close(*outs)
+
+
+SPLIT = HESSIAN.split("static void grad")[0].replace(
+    "extern double __enzyme_fwddiff(void *, ...);",
+    "void *__enzyme_augmentfwd(void *, ...);\nvoid __enzyme_reverse(void *, ...);") + r"""
+int main(void) {
+  double x[4] = {0.3, 0.2, 0.9, 0.1}, g[4] = {0}, g2[4] = {0};
+  void *tape = __enzyme_augmentfwd((void *)euler, enzyme_dup, x, g, enzyme_const, 3000);
+  __enzyme_reverse((void *)euler, enzyme_dup, x, g, enzyme_const, 3000, 1.0, tape);
+  __enzyme_autodiff((void *)euler, enzyme_dup, x, g2, enzyme_const, 3000);
+  for (int i = 0; i < 4; i++) printf("%.17g %.17g\n", g[i], g2[i]);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_split_mode_checkpoints_too(tmp_path, opt):
+    """__enzyme_augmentfwd / __enzyme_reverse: the loop's record travels on the split tape."""
+    (tmp_path / "s.c").write_text(SPLIT)
+    r = run([ADCC, opt, "-fadcc-tape-limit=64K", "s.c", "-o", "s", "-lm"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run([tmp_path / "s"], env={"ADCC_CHECKPOINT_REPORT": "1"})
+    assert r.returncode == 0, r.stderr
+    assert [m.group(2) for m in REPORT.finditer(r.stderr)] == ["checkpointed", "checkpointed"]
+    values = [float(v) for v in r.stdout.split()]
+    assert values[0::2] == values[1::2]
