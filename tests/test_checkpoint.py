@@ -3,9 +3,7 @@ its tape would pass -fadcc-tape-limit, reversed from snapshots of its state (bin
 runtime/adcc_revolve.c). Its gradients equal the fully taped ones (1e-12) and finite differences;
 the number of recomputed steps is the binomial bound; a loop that is no candidate keeps full
 taping and the runtime says when a gradient's tape passed the limit."""
-import os
 import re
-import subprocess
 from math import comb
 
 import pytest
@@ -166,7 +164,6 @@ def builds(tmp_path_factory):
 def gradient(exe, which: str, steps: int, **env):
     r = run([exe, which, str(steps)], env={"ADCC_CHECKPOINT_REPORT": "1", **env})
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.split()
     fd = float(r.stdout.rsplit("fd ", 1)[1])
     grad = [float(v) for v in r.stdout.split("fd ")[0].split()]
     return grad, fd, REPORT.findall(r.stderr), r.stderr

@@ -182,6 +182,12 @@ class AugmentSite(CallView):
     def save(self, index: int, v: Value) -> None:
         self._a.extra[id(self._saves[index])] = v
 
+    @property
+    def synthesizer(self):
+        """The reverse synthesizer of the caller, for a rule that sizes what its tape plan records
+        (adcc.ad.rules.checkpoint)."""
+        return self._a.s
+
 
 class ReverseSite(CallView):
     """A call in the reverse pass of reverse mode."""

@@ -1,5 +1,7 @@
-"""Derivative rule of a checkpointed loop (reverse mode): `adcc.checkpointed_loop(@body, state,
-captured...)`, the marker adcc.ad.checkpoint_loops leaves in place of a long loop.
+"""Derivative rules of a checkpointed loop (reverse mode): `adcc.checkpointed_loop(@body, state,
+captured...)`, the marker adcc.ad.checkpoint_loops puts beside a long loop, and
+`adcc.checkpoint_wanted(@body, n)`, which chooses between the two at the loop's entry: n steps at
+the tape plan's bytes per iteration against the limit (the runtime's adcc_checkpoint_wanted).
 
 The augmented pass calls `adcc.ckpt.aug.*`, which tapes the steps (the body's augmented function,
 on the loop's own tape in the runtime's record) while that tape fits the limit
@@ -181,7 +183,7 @@ def _wanted(site: AugmentSite) -> None:
     """`adcc.checkpoint_wanted(@body, n)`: whether n steps of the loop, taped as this function tapes
     them (its tape plan's records per iteration), would pass the limit."""
     from adcc.ad.tape import RecordLayout
-    synth = site._a.s
+    synth = site.synthesizer
     blocks = loop_blocks(site.module, site.args[0].gname.strip('"'))
     fast = [fl for fl in synth.fast.values() if fl.cl.loop.header is blocks[0]]
     if fast:
