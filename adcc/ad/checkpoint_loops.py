@@ -55,6 +55,9 @@ def reverse_primal(ctx, spec) -> Function:
     if cache is None:
         cache = module._adcc_checkpointed = {}
     if spec not in cache:
+        if not any(_shape_ok(module, lp) for lp in LoopInfo(plain).top_level):
+            cache[spec] = plain  # (no copy to make)
+            return plain
         copy = fresh_prepared_function(module, spec.name)
         cache[spec] = copy if outline_checkpointed_loops(module, copy, spec) else plain
     return cache[spec]
@@ -104,7 +107,8 @@ def _value_type_ok(module, v: Value) -> bool:
     return isinstance(ty, T.IntType) or is_floatish(module, ty)
 
 
-def _candidate(module, act: ActivityAnalysis, lp) -> bool:
+def _shape_ok(module, lp) -> bool:
+    """Everything a candidate needs but activity: a rotated loop with one exit, no memory, big enough."""
     if lp.preheader is None or len(lp.latches) != 1 or lp.exiting != lp.latches:
         return False
     latch = lp.latches[0]
@@ -116,29 +120,34 @@ def _candidate(module, act: ActivityAnalysis, lp) -> bool:
     size, floats = 0, False
     for blk in lp.blocks:
         for inst in blk.instructions:
-            if inst.opcode in MEMORY_OPS:
-                return False
-            if inst.opcode == "call" and not _pure_call(module, inst):
+            if inst.opcode in MEMORY_OPS or (inst.opcode == "call" and not _pure_call(module, inst)):
                 return False
             if inst.opcode == "#dbg":
                 continue
             size += inst.opcode != "phi"
             floats = floats or is_floatish(module, inst.type)
-            for op in inst.operands:
-                if lp.is_invariant(op) and isinstance(op, (Instruction, Argument)) and not _captured_ok(module, act, op):
-                    return False
-            if any(u.block is not None and u.block not in lp for u in inst.users) and \
-                    (not _value_type_ok(module, inst) or _active_integer(act, inst)):
+            if any(u.block is not None and u.block not in lp for u in inst.users) and not _value_type_ok(module, inst):
                 return False
     exit_block = next(s for s in term.successors if s is not lp.header)
     if len(exit_block.predecessors) > 1 and any(
             u.block is not None and u.block not in lp and not (u.opcode == "phi" and u.block is exit_block)
             for blk in lp.blocks for inst in blk.instructions for u in inst.users):
         return False  # (a value used past an exit that other paths reach too: not in LCSSA form)
-    phis = lp.header.phis()
-    if any(not _value_type_ok(module, p) or _active_integer(act, p) for p in phis):
+    return size >= MIN_BODY and floats and all(_value_type_ok(module, p) for p in lp.header.phis())
+
+
+def _candidate(module, act: ActivityAnalysis, lp) -> bool:
+    if not _shape_ok(module, lp):
         return False
-    return size >= MIN_BODY and floats and any(act.is_varied(p) for p in phis)
+    for blk in lp.blocks:
+        for inst in blk.instructions:
+            for op in inst.operands:
+                if lp.is_invariant(op) and isinstance(op, (Instruction, Argument)) and not _captured_ok(module, act, op):
+                    return False
+            if _active_integer(act, inst) and any(u.block is not None and u.block not in lp for u in inst.users):
+                return False
+    phis = lp.header.phis()
+    return not any(_active_integer(act, p) for p in phis) and any(act.is_varied(p) for p in phis)
 
 
 def _active_integer(act, v: Value) -> bool:

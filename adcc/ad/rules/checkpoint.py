@@ -19,7 +19,6 @@ from __future__ import annotations
 from adcc.ad import naming
 from adcc.ad.calling import signatures
 from adcc.ad.checkpoint_loops import MARKER, WANTED, loop_blocks, state_bytes
-from adcc.ad.common import zero_of
 from adcc.ad.rules.calls import AugmentSite, CallRule, ReverseSite
 from adcc.analysis.activity import is_floatish
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
@@ -152,7 +151,7 @@ def _rev_helper(module, spec: FunctionSpec, aug: Function, rev: Function) -> Fun
     tape = b.call("adcc_revolve_tape", T.ptr, [rv])
     sums = [b.alloca(ty) for ty in rev_pack.fields]
     for s, ty in zip(sums, rev_pack.fields):
-        b.store(zero_of(ty), s)
+        b.store(Builder.zero(ty), s)
     # the loop's state buffer was the caller's, in the augmented pass's frame: the reverse pass
     # advances the runtime's copy (the shadow, of the caller's reverse pass, lives on)
     args[0] = b.call("adcc_revolve_state", T.ptr, [rv])
