@@ -318,3 +318,19 @@ def test_split_mode_checkpoints_too(tmp_path, opt):
     assert [m.group(2) for m in REPORT.finditer(r.stderr)] == ["checkpointed", "checkpointed"]
     values = [float(v) for v in r.stdout.split()]
     assert values[0::2] == values[1::2]
+
+
+@pytest.mark.slow
+def test_rk4_at_ten_million_steps_in_under_a_gibibyte(tmp_path):
+    """#17 item 4's target: bench/ode.c's RK4 gradient at 1e7 steps (full taping: ~10 GB of tape)
+    in under 1 GiB of peak RSS, its gradient checked against finite differences by the program."""
+    import json
+    bench = REPO / "bench"
+    r = run([ADCC, "-O2", "-fadcc-tape-limit=256M", f"-I{bench}", bench / "ode.c", "-o", "ode", "-lm"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run([tmp_path / "ode", "--only", "ode_rk4", "--size", "10000000"],
+            env={"BENCH_SAMPLES": "1", "ADCC_CHECKPOINT_REPORT": "1"}, timeout=3600)
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout.strip().splitlines()[-1])
+    assert row["peak_rss_bytes"] < 1 << 30 and row["max_rel_err"] < 1e-5, row
+    assert "checkpointed" in r.stderr
