@@ -32,7 +32,8 @@ BUILD = REPO / "build" / "bench"
 def build(prog, variant: str) -> Path:
     exe = BUILD / f"{prog.name}-{variant}"
     cmd = [str(BIN / prog.compiler), *VARIANTS[variant], str(prog.source), "-o", str(exe), "-lm"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    # in the build directory: flang writes a Fortran program's .mod files into the working one
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BUILD)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
     return exe

@@ -82,6 +82,42 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }
 """, "bits of a floating-point value"),
+    "floats_as_integer_argument": ("""
+#include <stdint.h>
+#include <string.h>
+extern double __enzyme_autodiff(void *, ...);
+/* two floats passed as the bits of one uint64_t: SROA moves them with zext/shl/or and cuts them
+   out with lshr/trunc; refused (their derivative would otherwise be lost without a word) */
+__attribute__((noinline)) static double product(uint64_t bits) {
+  float p[2];
+  memcpy(p, &bits, sizeof p);
+  return (double)p[0] * p[1];
+}
+static double f(double x) {
+  float p[2] = {(float)x, (float)(x * x)};
+  uint64_t bits;
+  memcpy(&bits, p, sizeof bits);
+  return product(bits) + x;
+}
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.5); }
+""", "bits of a floating-point value"),
+    "floats_as_integer_argument_forward": ("""
+#include <stdint.h>
+#include <string.h>
+extern double __enzyme_fwddiff(void *, ...);
+__attribute__((noinline)) static double product(uint64_t bits) {
+  float p[2];
+  memcpy(p, &bits, sizeof p);
+  return (double)p[0] * p[1];
+}
+static double f(double x) {
+  float p[2] = {(float)x, (float)(x * x)};
+  uint64_t bits;
+  memcpy(&bits, p, sizeof bits);
+  return product(bits) + x;
+}
+int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.5, 1.0); }
+""", "bits of a floating-point value"),
     "float_vector_bits_other_lanes": ("""
 #include <stdint.h>
 extern double __enzyme_fwddiff(void *, ...);

@@ -37,7 +37,8 @@ ADCC_OPTS = ("-O0", "-O1", "-O2", "-O3")
 # Remove entries as the AD engine lands; strict xfail flags an entry that passes.
 XFAIL: dict[tuple[str, str], str] = {
     ("memory/float_bits_by_value.c", opt): "#9 floats passed as the bits of a wider integer (zext/shl/or, trunc/lshr): "
-                                           "typed as integers, their derivative is lost in both modes"
+                                           "refused with a located error (tests/test_ad_errors.py "
+                                           "floats_as_integer_argument) until they are differentiated"
     for opt in ADCC_OPTS
 }
 

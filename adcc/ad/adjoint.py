@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from adcc.ad.calling import signatures
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
-from adcc.ad.common import (MEMORY_KINDS, callee_spec, convert, float_lane_mask, float_lanes_differ,
+from adcc.ad.common import (bit_operation_error, MEMORY_KINDS, callee_spec, convert, float_lane_mask, float_lanes_differ,
                             lane_change_error, math_rule, shadow_alignment, sign_change_operand, size_of_const,
                             unsupported, zero_of)
 from adcc.ad.copies import copy_layout, has_narrow_floats, untyped_copy_error
@@ -588,6 +588,8 @@ class ReverseBuilder:
             return
         if op == "shufflevector":
             return self._shuffle(inst, d)
+        if op in ("trunc", "zext", "sext"):  # float bits moved within integers (analysis.signbits.moves_words)
+            raise bit_operation_error(self.module, inst)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in reverse mode")
 
     def accumulate(self, load: Instruction, d: Value) -> None:
@@ -654,7 +656,7 @@ class ReverseBuilder:
     def _shuffle(self, inst: Instruction, d: Value, floats: list[int | None] | None = None) -> None:
         """`floats`: the mask over the floats that integer lanes hold (adcc.ad.common.float_lane_mask)."""
         v1, v2, mask = inst.operands
-        lanes = parse_mask(mask, inst.type.count) if floats is None else floats
+        lanes = layout.shuffle_mask(mask, inst.type.count) if floats is None else floats
         n = v1.type.count if floats is None else self.act.float_view(v1).count
         b = self.b
         acc1: Value = zero_of(self.act.adjoint_type(v1))  # (integers holding floats: adjoints are floats)
@@ -845,7 +847,7 @@ def _untyped_word(module, act, store: Instruction, val: Value) -> bool:
     """An integer moved from memory with a shadow to memory with a shadow that nothing types: type
     analysis cannot place it, and neither the store nor the load that produced it has a TBAA type
     other than raw bytes (a float beside an int moved as an i64): it carries no adjoint."""
-    from adcc.analysis.metadata import metadata_index
+    from adcc.ir.metadata import metadata_index
     from adcc.analysis.types import Unknown
     if act.types.scalar_kind(val) is not Unknown:
         return False
@@ -903,21 +905,3 @@ def atomic_add(b: Builder, p: Value, d: Value) -> None:
         for k, (et, off) in enumerate(zip(elems, offsets)):
             if is_floatish(module, et):
                 atomic_add(b, b.byte_gep(p, off) if off else p, b.extractvalue(d, k))
-
-
-def parse_mask(mask: Value, count: int) -> list[int | None]:
-    text = mask.text if isinstance(mask, Constant) else ""
-    if text in ("zeroinitializer",):
-        return [0] * count
-    if text in ("poison", "undef"):
-        return [None] * count
-    if text.startswith("splat"):
-        import re
-        m = re.search(r"i32 (-?\d+)", text)
-        return [int(m.group(1))] * count if m else [None] * count
-    out: list[int | None] = []
-    for part in text.strip("<>").split(","):
-        part = part.strip()
-        val = part.split()[-1]
-        out.append(None if val in ("poison", "undef") else int(val))
-    return out

@@ -293,7 +293,7 @@ def _version(module, fn: Function, lp, body: Function, captured: list[Value], ou
 def _trip_count(b: Builder, lp) -> Value:
     """The loop's header executions as an i64 at its entry, or -1 when unknown (then the
     checkpointed version runs, measuring its steps' records itself)."""
-    from adcc.ad.common import convert
+    from adcc.ad.support import convert
     from adcc.analysis.cfg import trip_count
     trip = trip_count(lp)
     if trip is None or trip.start is not None:

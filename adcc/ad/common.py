@@ -13,8 +13,10 @@ from adcc.analysis.calls import CallKind, RuleNames, effective_callee, install_r
 from adcc.analysis.signbits import sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ad.srcloc import location_of
+from adcc.ad.support import convert, unsupported
 from adcc.analysis.activity import call_activities, is_floatish, pointer_aggregate
 from adcc.diagnostics import CompileError, Diagnostic
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, GlobalRef, Instruction, Value
@@ -37,11 +39,16 @@ def math_rule(module, inst: Instruction):
 
 
 class ADContext:
-    """Per-module state of one differentiation run: synthesized functions by spec."""
+    """Per-module state of one differentiation run: synthesized functions by spec.
 
-    def __init__(self, module, options=None):
+    `forward_synthesizer(ctx, spec)` and `reverse_synthesizer(ctx, spec)` make the synthesizer of
+    a spec (adcc.ad.rewrite passes them in: this module sits below the synthesizers)."""
+
+    def __init__(self, module, options=None, forward_synthesizer=None, reverse_synthesizer=None):
         self.module = module
         self.options = options
+        self._forward_synthesizer = forward_synthesizer
+        self._reverse_synthesizer = reverse_synthesizer
         install_rule_names(module, RULE_NAMES)
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
@@ -53,9 +60,7 @@ class ADContext:
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
         if fn is None:
-            from adcc.ad.forward import ForwardSynthesizer
-            from adcc.ad.replay import REPLAY_SYNTHESIZERS
-            synth = REPLAY_SYNTHESIZERS.get(spec.replay, ForwardSynthesizer)(self, spec)
+            synth = self._forward_synthesizer(self, spec)
             fn = synth.declare()
             self.forward_cache[spec] = fn  # before the body: recursion finds it
             synth.build()
@@ -64,8 +69,7 @@ class ADContext:
     def reverse_functions(self, spec: FunctionSpec) -> tuple[Function, Function]:
         pair = self.reverse_cache.get(spec)
         if pair is None:
-            from adcc.ad.reverse import ReverseSynthesizer
-            synth = ReverseSynthesizer(self, spec)
+            synth = self._reverse_synthesizer(self, spec)
             pair = synth.declare()
             self.reverse_cache[spec] = pair
             synth.build()
@@ -103,24 +107,6 @@ def alignment_of(inst: Instruction) -> int:
 def size_of_const(ty: T.Type) -> Constant:
     """`sizeof(ty)` as an i64 constant expression (no data layout needed)."""
     return Constant(T.i64, f"ptrtoint (ptr getelementptr ({ty}, ptr null, i32 1) to i64)")
-
-
-def convert(b: Builder, v: Value, to: T.Type) -> Value:
-    """Convert a call-site argument to a parameter type (varargs promotion, int widths)."""
-    fr = v.type
-    if fr == to:
-        return v
-    if isinstance(fr, T.FloatType) and isinstance(to, T.FloatType):
-        return b.cast("fptrunc" if fr.bits > to.bits else "fpext", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.IntType):
-        return b.cast("trunc" if fr.bits > to.bits else "sext", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.PointerType):
-        return b.cast("inttoptr", v, to)
-    if isinstance(fr, T.PointerType) and isinstance(to, T.IntType):
-        return b.cast("ptrtoint", v, to)
-    if isinstance(fr, T.IntType) and isinstance(to, T.FloatType):
-        return b.cast("sitofp", v, to)
-    return b.cast("bitcast", v, to)
 
 
 # The alignment adcc's own shadow allocations guarantee (the runtime's ADCC_ALIGN). A primal object
@@ -243,11 +229,6 @@ def _caller_writes_shared(analysis) -> bool:
     return cached
 
 
-def unsupported(module, inst: Instruction, what: str) -> CompileError:
-    fn = inst.block.function.fname if inst.block is not None and inst.block.function else "?"
-    return CompileError(f"{what} (in function '{fn.strip(chr(34))}')", location_of(module, inst))
-
-
 ATOMIC_ACCUMULATIONS = frozenset({"fadd", "fsub"})
 
 
@@ -337,13 +318,12 @@ def float_lane_mask(module, act, inst: Instruction) -> list[int | None] | None:
     None where no lanes are reshaped."""
     if not reshaped_lanes(act, inst):
         return None
-    from adcc.ad.adjoint import parse_mask
     if inst.opcode == "shufflevector":
         v1, v2, mask = inst.operands
         views = [act.float_view(v) for v in (v1, v2, inst)]
         if all(isinstance(w, T.VectorType) for w in views) and len({w.elem for w in views}) == 1:
             g = v1.type.count // views[0].count
-            lanes = parse_mask(mask, inst.type.count)
+            lanes = layout.shuffle_mask(mask, inst.type.count)
             n = v1.type.count
             if all(v.type.count == g * w.count for v, w in zip((v1, v2, inst), views)):
                 out: list[int | None] = []

@@ -50,7 +50,7 @@ def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
                 off += 1
         return CopyLayout("mixed", floats=floats, bits=bits)
     # no type information: fall back to the TBAA names clang attached to the copy
-    from adcc.analysis.metadata import metadata_index
+    from adcc.ir.metadata import metadata_index
     names = metadata_index(module).tbaa_type_names(inst)
     from adcc.analysis.fortran import DESCRIPTOR_TBAA
     if DESCRIPTOR_TBAA in names:  # a Fortran descriptor: its address and bounds, never float data
@@ -155,7 +155,7 @@ def untyped_copy_error(module, inst: Instruction):
     """The reverse of a copy whose type nothing tells moves each 8-byte word as a double adjoint or
     a pointer (told apart at run time): wrong for floats (two in a word, or one beside an integer),
     so it is refused where derivatives carry such floats."""
-    from adcc.ad.common import unsupported
+    from adcc.ad.support import unsupported
     return unsupported(module, inst, "cannot differentiate a copy of memory whose type adcc cannot tell in a "
                                      "derivative that carries floats other than double (float, half, long double: "
                                      "their adjoints would be moved as doubles, #9); copy through a typed pointer, or mark the memory "

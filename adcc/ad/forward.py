@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adcc.ad import naming
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call, effective_callee
-from adcc.ad.common import (INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, callee_spec, candidate_address,
+from adcc.ad.common import (bit_operation_error, INDIRECT_MISS, MEMORY_KINDS, message_constant, Packing, callee_spec, candidate_address,
                             check_atomic, clone_on_shadow, convert, emit_shadow_allocation, float_lane_mask,
                             inactive_pointer_shadow, indirect_candidates, int_offset_shadow, int_pointer_shadow,
                             math_rule, no_derivative, refuse_lost_store, reverse_post_order, rule_unavailable,
@@ -197,6 +197,8 @@ class ForwardSynthesizer:
                 float_lane_mask(self.module, self.act, inst)  # integer lanes: whole floats move, or an error
             self.tmap[id(inst)] = [self._clone_with(inst, w, shadow=False) for w in range(self.W)]
             return
+        if op in ("trunc", "zext", "sext"):  # float bits moved within integers (analysis.signbits.moves_words)
+            raise bit_operation_error(self.module, inst)
         raise unsupported(self.module, inst, f"cannot differentiate instruction '{op}' in forward mode")
 
     def _sign_bits(self, inst: Instruction, new: Instruction) -> None:

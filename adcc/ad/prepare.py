@@ -15,6 +15,7 @@ blocks unreachable from the entry are removed, and `__enzyme_iter(a, b)` counts 
 from __future__ import annotations
 
 from adcc.ad.utility_calls import advance_iterations
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.builder import Builder, add_incoming
 from adcc.ir.parser import parse_function
@@ -74,7 +75,6 @@ def _lower_invokes(module, fn: Function) -> None:
 def _define_poison_lanes(fn: Function) -> None:
     """Poison lanes of float vector constants become 0.0, and a shuffle's poison mask lanes pick a
     zero (when its second operand is poison): refinements of poison, the same primal."""
-    from adcc.ad.adjoint import parse_mask
     for inst in fn.instructions():
         for k, op in enumerate(inst.operands):
             if isinstance(op, Constant) and isinstance(op.type, T.VectorType) and op.type.elem.is_float() and \
@@ -86,7 +86,7 @@ def _define_poison_lanes(fn: Function) -> None:
         if inst.opcode != "shufflevector":
             continue
         v1, v2, mask = inst.operands
-        lanes = parse_mask(mask, inst.type.count)
+        lanes = layout.shuffle_mask(mask, inst.type.count)
         if None in lanes and isinstance(v2, Constant) and v2.text in ("poison", "undef"):
             n = v1.type.count
             inst.set_operand(1, Constant(v2.type, "zeroinitializer"))

@@ -11,8 +11,10 @@ from adcc.ad.common import ADContext, Packing, convert
 from adcc.ad.enzyme_uses import check_names
 from adcc.ad.check import count_unchecked, derivative_call
 from adcc.ad.dropped import dropped_derivative_warnings
-from adcc.ad.forward import forward_signature
+from adcc.ad.forward import ForwardSynthesizer, forward_signature
+from adcc.ad.replay import REPLAY_SYNTHESIZERS
 from adcc.ad.results import deliver
+from adcc.ad.reverse import ReverseSynthesizer
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.analysis.linking import unresolved_callee
@@ -24,6 +26,11 @@ from adcc.ir.builder import Builder
 from adcc.ir.values import Function, GlobalRef, Instruction, Value
 
 RUNTIME_ACTIVITY_LIMIT = 4  # duplicated pointers checked at run time (2**N variants)
+
+
+def _forward_synthesizer(ctx: ADContext, spec: FunctionSpec):
+    """The forward synthesizer of a spec: the plain one, or a split-forward record/replay one."""
+    return REPLAY_SYNTHESIZERS.get(spec.replay, ForwardSynthesizer)(ctx, spec)
 
 
 def find_call_sites(module) -> list[Instruction]:
@@ -104,7 +111,7 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
         # (their runtime calls move state the outer derivative would need tangents or adjoints of)
         import dataclasses
         options = dataclasses.replace(options, tape_limit=-1)
-    ctx = ADContext(module, options)
+    ctx = ADContext(module, options, _forward_synthesizer, ReverseSynthesizer)
     handled: list[str] = []
     for inst in innermost_first(module, sites):
         if getattr(options, "defer_unresolved", False):

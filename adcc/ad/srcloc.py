@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from adcc.analysis.metadata import metadata_index
+from adcc.ir.metadata import metadata_index
 from adcc.diagnostics import SourceLocation
 
 _FIELD = re.compile(r"\b(line|column|scope|file|filename|directory|inlinedAt): (\"(?:[^\"\\]|\\.)*\"|![0-9]+|\d+)")
@@ -15,7 +15,10 @@ def _fields(text: str) -> dict[str, str]:
 
 
 def location_of(module, inst) -> SourceLocation | None:
-    dbg = inst.get_metadata("dbg") if inst is not None else None
+    """Where `inst` comes from: its own `!dbg` location; for an instruction the optimizer made
+    without one (SROA's shifts and truncations), the nearest located instruction of its block;
+    else the line of its function."""
+    dbg = _nearest_dbg(module, inst) if inst is not None else None
     if not dbg:
         return None
     idx = metadata_index(module).text
@@ -25,6 +28,10 @@ def location_of(module, inst) -> SourceLocation | None:
     col = int(f.get("column", "0") or 0)
     scope = f.get("scope")
     filename, directory = None, ""
+    if "DISubprogram(" in loc and "file" in f:  # the function's own line
+        ft = _fields(idx.get(f["file"], ""))
+        if "filename" in ft:
+            return SourceLocation(ft["filename"].strip('"'), line, 0, ft.get("directory", '""').strip('"'))
     for _ in range(20):
         if scope is None:
             break
@@ -44,6 +51,24 @@ def location_of(module, inst) -> SourceLocation | None:
 
 
 _SUBPROGRAM = re.compile(r"!dbg (![0-9]+)")
+
+
+def _nearest_dbg(module, inst) -> str | None:
+    dbg = inst.get_metadata("dbg")
+    if dbg:
+        return dbg
+    block = getattr(inst, "block", None)
+    if block is None:
+        return None
+    insts = block.instructions
+    k = next((j for j, x in enumerate(insts) if x is inst), None)
+    if k is not None:
+        for x in (*reversed(insts[:k]), *insts[k + 1:]):
+            d = x.get_metadata("dbg")
+            if d:
+                return d
+    fn = block.function
+    return _subprogram(module, fn.fname.strip('"')) if fn is not None else None
 _NAME = re.compile(r'\bname: "([^"]+)"')
 
 

@@ -18,7 +18,7 @@ from adcc.analysis.calls import CallKind, callback_callee, classify_call, rule_n
 from adcc.analysis.declarations import declarations_of
 from adcc.analysis.demand import OFFSET_OPS, ShadowDemands, int_pointer_base, int_to_pointer_users, offset_shadow_base
 from adcc.analysis.fortran import fresh_memory_arguments
-from adcc.analysis.signbits import INT_OPS, keeps_only_sign, lane_bits, sign_operand
+from adcc.analysis.signbits import INT_OPS, keeps_only_sign, lane_bits, moved_bits_reenter, moves_words, sign_operand
 from adcc.analysis.spec import Activity, FunctionSpec, Mode
 from adcc.ir import types as T
 from adcc.ir.symbols import global_refs
@@ -362,7 +362,8 @@ class ActivityAnalysis(ShadowDemands):
             # bits of a float: a sign change has a derivative; anything else that is a float
             # again is marked active so that the synthesizers refuse it (never a silent zero)
             if any(id(o) in self.varied for o in inst.operands) and not keeps_only_sign(inst, self.is_varied):
-                if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst):
+                if sign_operand(inst, self.is_varied) is not None or self.carries_float(inst) or \
+                        (moves_words(inst) and moved_bits_reenter(inst)):
                     self.varied.add(id(inst))
             elif op in OFFSET_OPS and isinstance(ty, T.IntType) and \
                     any(id(o) in self.int_shadowed for o in inst.operands) and \
@@ -377,9 +378,11 @@ class ActivityAnalysis(ShadowDemands):
             # refused, never a silent zero)
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
-        elif op in ("trunc", "zext", "sext") and self.carries_float(inst):
+        elif op in ("trunc", "zext", "sext") and (self.carries_float(inst) or
+                                                  (moves_words(inst) and moved_bits_reenter(inst))):
             # floats cut out of (or widened into) an integer that holds them (one float of two
-            # moved as i64): active, so that the synthesizers refuse it rather than drop it
+            # moved as i64, also where the words go on to another function by value): active, so
+            # that the synthesizers refuse it rather than drop it
             if any(id(o) in self.varied for o in inst.operands):
                 self.varied.add(id(inst))
         elif op in ("phi", "select", "freeze") and id(inst) not in self.int_shadowed:

@@ -175,7 +175,7 @@ class _Builder:
     def shadow(self, module, name: str, g) -> None:
         """`@g = global ..., !enzyme_shadow !{ptr @dg}`: the program provides g's shadow (Enzyme's
         convention for globals, in LLVM IR)."""
-        from adcc.analysis.metadata import metadata_index
+        from adcc.ir.metadata import metadata_index
         from adcc.ir.symbols import global_refs
         m = re.search(r"!enzyme_shadow (![0-9]+)", g.text)
         refs = global_refs(metadata_index(module).text.get(m.group(1), "")) if m else []
@@ -309,7 +309,7 @@ def global_location(module, g) -> SourceLocation | None:
     m = _DBG.search(g.text)
     if m is None:
         return None
-    from adcc.analysis.metadata import metadata_index
+    from adcc.ir.metadata import metadata_index
     nodes = metadata_index(module).text
 
     def fields(ref: str | None) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 
-from adcc.analysis.metadata import metadata_index
+from adcc.ir.metadata import metadata_index
 from adcc.ir import types as T
 from adcc.ir.values import Instruction, Value
 

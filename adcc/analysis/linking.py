@@ -99,7 +99,7 @@ _RECORD = re.compile(r'^!\{!"((?:[^"\\]|\\.)*)", !"((?:[^"\\]|\\.)*)", i32 (\d+)
 
 def deferred_requests(module) -> list[tuple[str, SourceLocation]]:
     """The deferred requests recorded in a (merged) module, in order."""
-    from adcc.analysis.metadata import metadata_index
+    from adcc.ir.metadata import metadata_index
     text = "\n".join(it for it in module.items if isinstance(it, str) and DEFERRED_METADATA in it)
     index = metadata_index(module).text
     out = []

@@ -112,3 +112,69 @@ def keeps_only_sign(inst: Instruction, varied: Callable[[Value], bool]) -> bool:
     """`x & SIGN` of an active x: a signed zero, without derivative."""
     return inst.opcode == "and" and sign_only(inst) and \
         any(varied(o) for o in inst.operands)
+
+
+# --- whole floats moved as integer words ------------------------------------------------------
+# SROA passes floats by value as the bits of one wider integer: two floats become
+# `or (shl (zext a), 32), (zext b)`, and the callee cuts them out again with `lshr`/`trunc`. Such
+# moves keep every bit of each float. Without a derivative for them, they must not be taken for
+# the end of the float (its derivative silently dropped): where the moved bits reach a place
+# from which they may become a float again, they stay active, so that the synthesizers refuse
+# them (a located error), rather than the derivative being lost.
+
+WORD = 32  # the narrowest float whose bits are moved whole (a float; a double is two words)
+
+# where moved bits may turn into a float again: another function's argument, the return value,
+# memory, a bitcast, an aggregate or vector
+_REENTRIES = frozenset({"call", "invoke", "ret", "store", "bitcast", "insertvalue", "insertelement"})
+_CARRIERS = frozenset({"phi", "select", "freeze"})
+
+
+def moves_words(inst: Instruction) -> bool:
+    """Does this integer operation only move whole 32-bit words of its operands (shifts by a
+    multiple of 32, `or`, masks that keep or clear whole words, zero extension and truncation to
+    a multiple of 32 bits)? Scalars only."""
+    ty = inst.type
+    if not isinstance(ty, T.IntType) or ty.bits % WORD:
+        return False
+    op = inst.opcode
+    if op in ("zext", "trunc"):
+        src = inst.operands[0].type
+        return isinstance(src, T.IntType) and src.bits % WORD == 0
+    if op in ("shl", "lshr"):
+        amount = _unsigned(inst.operands[1], ty.bits)
+        return amount is not None and amount % WORD == 0 and 0 < amount < ty.bits
+    if op == "or":
+        return True
+    if op == "and":
+        mask = next((c for c in (_unsigned(o, ty.bits) for o in inst.operands) if c is not None), None)
+        if mask is None or mask == 0:
+            return False
+        lanes = [(mask >> k) & 0xFFFFFFFF for k in range(0, ty.bits, WORD)]
+        return all(lane in (0, 0xFFFFFFFF) for lane in lanes)
+    return False
+
+
+def moved_bits_reenter(inst: Instruction) -> bool:
+    """May the words `inst` moved (`moves_words`) become a float again: do they reach, through
+    further moves, phis, selects and freezes, a call's argument, the return value, a store's
+    value, a bitcast, or an aggregate or vector? (Compares, conversions to floating point and
+    any other arithmetic end the float: its bits no longer travel whole.)"""
+    seen: set[int] = set()
+    stack = [inst]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        for u, k in v.uses:
+            op = u.opcode
+            if op in _REENTRIES:
+                if op == "store" and k != 0:
+                    continue  # the word is the address
+                if op in ("call", "invoke") and (u.callee_name or "").startswith("llvm."):
+                    continue  # an intrinsic on integers (ctpop, bswap, assume ...)
+                return True
+            if op in _CARRIERS or (op in ("zext", "trunc", "shl", "lshr", "or", "and") and moves_words(u)):
+                stack.append(u)
+    return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from adcc.analysis.metadata import metadata_index
+from adcc.ir.metadata import metadata_index
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.values import Argument, Constant, Function, GlobalRef, Instruction, Value

@@ -5,6 +5,7 @@ is the stride between array elements and what `alloca`/`sizeof` reserve.
 """
 from __future__ import annotations
 
+import re
 import weakref
 from functools import lru_cache
 
@@ -230,3 +231,21 @@ def gep_strides(module, source_type: T.Type, indices: list) -> tuple[int, list[t
         else:
             const += k * stride
     return const, var
+
+
+def shuffle_mask(mask: Value, count: int) -> list[int | None]:
+    """The lanes of a shufflevector mask constant (None for poison/undef lanes)."""
+    text = mask.text if isinstance(mask, Constant) else ""
+    if text in ("zeroinitializer",):
+        return [0] * count
+    if text in ("poison", "undef"):
+        return [None] * count
+    if text.startswith("splat"):
+        m = re.search(r"i32 (-?\d+)", text)
+        return [int(m.group(1))] * count if m else [None] * count
+    out: list[int | None] = []
+    for part in text.strip("<>").split(","):
+        part = part.strip()
+        val = part.split()[-1]
+        out.append(None if val in ("poison", "undef") else int(val))
+    return out

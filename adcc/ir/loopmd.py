@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from adcc.ir.metadata import metadata_index
+
 _NODE_ID = re.compile(r"^!(\d+)\s*=", re.M)
 # an integer compare against a small literal: the exit test of a loop that may be fully unrolled
 _SMALL_BOUND = re.compile(r"icmp \w+ i\d+ %[-\w.]+, (\d{1,2})\b")
@@ -40,7 +42,6 @@ class LoopMetadata:
     def add_property(self, branches: list, prop: str) -> None:
         """Give the latch branches of one loop a new loop id with `prop` added to the old id's
         properties (all branches of a loop share one id)."""
-        from adcc.analysis.metadata import metadata_index
         old = next((b.get_metadata("llvm.loop") for b in branches if b.get_metadata("llvm.loop")), None)
         kept = []
         if old is not None:

@@ -151,7 +151,7 @@ def _as(b: Builder, v: Value, ty: T.Type) -> Value:
     if isinstance(module.resolve(v.type), (T.StructType, T.ArrayType, T.VectorType)) or \
             isinstance(module.resolve(ty), (T.StructType, T.ArrayType, T.VectorType)):
         return _through_memory(b, v, ty)
-    from adcc.ad.common import convert
+    from adcc.ad.support import convert
     return convert(b, v, ty)
 
 

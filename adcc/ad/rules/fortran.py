@@ -209,7 +209,7 @@ def _convert(b: Builder, v: Value, to: T.Type) -> Value:
         return v
     if v.type == T.i1 and isinstance(to, T.IntType):
         return b.cast("zext", v, to)
-    from adcc.ad.common import convert
+    from adcc.ad.support import convert
     return convert(b, v, to)
 
 

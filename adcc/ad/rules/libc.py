@@ -19,7 +19,7 @@ NULL = Constant(T.ptr, "null")
 
 
 def _i64(b: Builder, v: Value) -> Value:
-    from adcc.ad.common import convert
+    from adcc.ad.support import convert
     return v if v.type == T.i64 else convert(b, v, T.i64)
 
 
@@ -67,7 +67,7 @@ def _sort_augment(with_arg: bool):
         b, a = site.b, site.args
         layout = _element_layout(site, a[0], a[2])
         if layout == "mixed" and site.has_shadow(a[0]):
-            from adcc.ad.common import unsupported
+            from adcc.ad.support import unsupported
             raise unsupported(site.module, site.inst, "cannot differentiate qsort in reverse mode of elements that "
                                                       "mix floating-point and other fields")
         perm = _sort_primal(site, with_arg)

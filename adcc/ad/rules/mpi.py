@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adcc.ad.common import unsupported
+from adcc.ad.support import unsupported
 from adcc.ad.rules.calls import CallRule
 from adcc.ir import types as T
 from adcc.ir.builder import Builder

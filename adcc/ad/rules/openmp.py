@@ -29,7 +29,7 @@ Inside a region:
 from __future__ import annotations
 
 from adcc.ad import naming
-from adcc.ad.common import unsupported
+from adcc.ad.support import unsupported
 from adcc.ad.rules.calls import AugmentSite, CallRule, ForwardSite, ReverseSite
 from adcc.analysis.calls import callback_callee
 from adcc.analysis.spec import Activity, FunctionSpec, Mode

@@ -1,7 +1,7 @@
 // Two floats passed to a function as the bits of one 64-bit integer (#9): the caller reads them
 // from memory as an i64 (or assembles them with zext/shl/or after SROA), the callee cuts them out
-// with trunc and lshr. Type analysis types those integers as integers, so both modes lose the
-// derivative (strict xfail in tests/test_e2e.py until it is differentiated or refused).
+// with trunc and lshr. No derivative is synthesized for those moves: both modes refuse them with
+// a located error (strict xfail in tests/test_e2e.py until they are differentiated).
 #include "both.h"
 #include <stdint.h>
 
