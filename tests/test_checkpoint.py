@@ -334,3 +334,52 @@ def test_rk4_at_ten_million_steps_in_under_a_gibibyte(tmp_path):
     row = json.loads(r.stdout.strip().splitlines()[-1])
     assert row["peak_rss_bytes"] < 1 << 30 and row["max_rel_err"] < 1e-5, row
     assert "checkpointed" in r.stderr
+
+
+TWO_LOOPS = r"""
+#include <math.h>
+#include <stdio.h>
+extern void __enzyme_autodiff(void *, ...);
+int enzyme_dup, enzyme_const;
+__attribute__((noinline)) static double f(const double *x, int n, int m) {
+  double u = x[0], v = x[1], p = x[2];
+  for (int s = 0; s < n; s++) {
+    double a = -p * sin(u) + 0.1 * cos(0.5 * u) * exp(-0.01 * v * v) - 0.05 * v;
+    double un = u + 0.002 * v, vn = v + 0.002 * a, w = tanh(un) * 0.001;
+    u = un - w * w + 1e-4 * sin(vn * un); v = vn + w * atan(vn) * 0.001 + 1e-4 * cos(un - vn * p);
+  }
+  double q = u * v;
+  for (int s = 0; s < m; s++) {
+    double a = -q * sin(v) + 0.1 * cos(0.5 * u) * exp(-0.01 * u * u) - 0.05 * u;
+    double vn = v + 0.003 * u, un = u + 0.003 * a, w = tanh(vn) * 0.001;
+    v = vn - w * w + 1e-4 * sin(vn * un); u = un + w * atan(un) * 0.001 + 1e-4 * cos(un - vn * q);
+  }
+  return u * u + v * q;
+}
+int main(int argc, char **argv) {
+  int n = 2000, m = 1500;
+  double x[3] = {0.3, 0.2, 0.9}, g[3] = {0};
+  __enzyme_autodiff((void *)f, enzyme_dup, x, g, enzyme_const, n, enzyme_const, m);
+  double err = 0;
+  for (int i = 0; i < 3; i++) {
+    double a[3] = {x[0], x[1], x[2]}, b[3] = {x[0], x[1], x[2]}, h = 1e-6;
+    a[i] += h; b[i] -= h;
+    double fd = (f(a, n, m) - f(b, n, m)) / (2 * h);
+    printf("%.17g %.17g\n", g[i], fd);
+  }
+  return 0;
+}
+"""
+
+
+def test_two_loops_in_a_row(tmp_path):
+    """Two candidate loops of one function, the second starting from what the first left."""
+    (tmp_path / "t.c").write_text(TWO_LOOPS)
+    r = run([ADCC, "-O2", "-fadcc-tape-limit=16K", "t.c", "-o", "t", "-lm"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run([tmp_path / "t"], env={"ADCC_CHECKPOINT_REPORT": "1"})
+    assert r.returncode == 0, r.stderr
+    assert sorted((int(n), m) for n, m, _, _ in REPORT.findall(r.stderr)) == [(1500, "checkpointed"),
+                                                                            (2000, "checkpointed")]
+    rows = [[float(v) for v in line.split()] for line in r.stdout.splitlines()]
+    assert all(abs(g - fd) <= 1e-6 * max(1.0, abs(fd)) for g, fd in rows), rows
