@@ -69,11 +69,14 @@ void adcc_tape_note(int64_t bytes) {
   tape_last = bytes;
   if (bytes > tape_peak) tape_peak = bytes;
   static _Atomic int warned;
-  if (bytes > adcc_tape_limit(0) && !warned++)
+  static _Atomic int64_t limit; /* read once: this runs after every gradient */
+  if (bytes < (int64_t)1 << 16 || warned) return;
+  if (!limit) limit = adcc_tape_limit(0);
+  if (bytes > limit && !warned++)
     fprintf(stderr, "adcc: warning: a gradient's tape took %lld bytes, over the tape limit of %lld bytes "
                     "(ADCC_TAPE_LIMIT, default a quarter of physical memory): only loops that touch no "
                     "memory are checkpointed (docs/reverse-mode.md, \"Long loops in bounded memory\")\n",
-            (long long)bytes, (long long)adcc_tape_limit(0));
+            (long long)bytes, (long long)limit);
 }
 
 static int64_t parse_size(const char *s) {
