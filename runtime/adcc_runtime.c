@@ -15,42 +15,96 @@ static int64_t round_up(int64_t n) { return (n + (ADCC_ALIGN - 1)) & ~(int64_t)(
 
 static void held(int64_t delta);
 
-/* Released tape buffers, kept per thread for the next tapes (bounded: the largest few). A serial
- * gradient has one tape at a time; the time steps of a loop of OpenMP regions keep a tape per
- * region and thread until the reverse pass, all of which the next gradient needs again. */
-#define ADCC_SPARES 32
+/* Released tape buffers, kept per thread for the next tapes: a gradient's tapes are as large as
+ * the previous gradient's, and memory fresh from the kernel costs a page fault (and the clearing
+ * of a page) per page first written. A serial gradient has one tape at a time; a loop of OpenMP
+ * regions keeps a tape per region and thread until the reverse pass, all of which the next
+ * gradient needs again, however many. Bounded in bytes: a thread keeps at most the most it ever
+ * had out at once (what one of its gradients needs), and the buffers go back to the heap when the
+ * thread exits. */
 typedef struct { char *base; int64_t cap; } tape_buffer;
-static _Thread_local tape_buffer spares[ADCC_SPARES];
-static _Thread_local int nspares;
+typedef struct {
+  tape_buffer *items;
+  int64_t n, room;
+  int64_t kept; /* bytes in items */
+  int64_t out;  /* bytes of buffers this thread handed to tapes and not yet got back */
+  int64_t peak; /* the most `out` has been */
+} spare_pool;
+static _Thread_local spare_pool *pool;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-/* the largest kept buffer of at least `cap` bytes, or NULL */
+static void release_thread_memory(void *p);
+static void make_pool_key(void) {
+  if (pthread_key_create(&pool_key, release_thread_memory) != 0) adcc_fatal("cannot create a thread key");
+}
+
+static spare_pool *my_pool(void) {
+  if (!pool) {
+    pthread_once(&pool_once, make_pool_key);
+    pool = calloc(1, sizeof *pool);
+    if (!pool) adcc_fatal("out of memory keeping tape buffers");
+    pthread_setspecific(pool_key, pool); /* its destructor runs when the thread exits */
+  }
+  return pool;
+}
+
+static void free_buffer(char *base, int64_t cap) {
+  free(base);
+  held(-cap);
+}
+
+/* the largest kept buffer of at least `cap` bytes (a tape that starts small may grow into it),
+ * or NULL */
 static char *take_spare(int64_t *cap) {
-  int best = -1;
-  for (int k = 0; k < nspares; k++)
-    if (spares[k].cap >= *cap && (best < 0 || spares[k].cap > spares[best].cap)) best = k;
+  spare_pool *p = my_pool();
+  int64_t best = -1;
+  for (int64_t k = 0; k < p->n; k++)
+    if (p->items[k].cap >= *cap && (best < 0 || p->items[k].cap > p->items[best].cap)) best = k;
   if (best < 0) return NULL;
-  char *base = spares[best].base;
-  *cap = spares[best].cap;
-  spares[best] = spares[--nspares];
+  char *base = p->items[best].base;
+  *cap = p->items[best].cap;
+  p->items[best] = p->items[--p->n];
+  p->kept -= *cap;
   return base;
 }
 
+/* a buffer handed to a tape (kept before, or fresh) */
+static void hand_out(int64_t cap) {
+  spare_pool *p = my_pool();
+  p->out += cap;
+  if (p->out > p->peak) p->peak = p->out;
+}
+
 static void keep_spare(char *base, int64_t cap) {
-  if (nspares < ADCC_SPARES) {
-    spares[nspares++] = (tape_buffer){base, cap};
+  spare_pool *p = my_pool();
+  /* (another thread's buffer, or a shadow tape's, was not counted out here) */
+  p->out = p->out > cap ? p->out - cap : 0;
+  while (p->kept + cap > p->peak && p->n > 0) { /* over the bound: drop the smallest, or this one */
+    int64_t smallest = 0;
+    for (int64_t k = 1; k < p->n; k++)
+      if (p->items[k].cap < p->items[smallest].cap) smallest = k;
+    if (p->items[smallest].cap >= cap) break;
+    free_buffer(p->items[smallest].base, p->items[smallest].cap);
+    p->kept -= p->items[smallest].cap;
+    p->items[smallest] = p->items[--p->n];
+  }
+  if (p->kept + cap > p->peak) {
+    free_buffer(base, cap);
     return;
   }
-  int smallest = 0;
-  for (int k = 1; k < nspares; k++)
-    if (spares[k].cap < spares[smallest].cap) smallest = k;
-  if (spares[smallest].cap >= cap) {
-    free(base);
-    held(-cap);
-    return;
+  if (p->n == p->room) {
+    int64_t room = p->room ? 2 * p->room : 16;
+    tape_buffer *items = realloc(p->items, (size_t)room * sizeof *items);
+    if (!items) {
+      free_buffer(base, cap);
+      return;
+    }
+    p->items = items;
+    p->room = room;
   }
-  free(spares[smallest].base);
-  held(-spares[smallest].cap);
-  spares[smallest] = (tape_buffer){base, cap};
+  p->items[p->n++] = (tape_buffer){base, cap};
+  p->kept += cap;
 }
 
 static _Thread_local int64_t tape_last, tape_peak;
@@ -161,18 +215,17 @@ __attribute__((noinline)) void *adcc_tape_grow(adcc_tape *t, int64_t nbytes) {
     if (cap > INT64_MAX / 2) adcc_fatal("tape too large");
     cap *= 2;
   }
-  void *mem = t->base ? NULL : take_spare(&cap); /* a buffer a previous tape released: no page faults */
+  void *mem = take_spare(&cap); /* a buffer a previous tape released: no page faults */
   if (!mem) { /* (kept buffers count as held already) */
     if (posix_memalign(&mem, ADCC_ALIGN, (size_t)cap) != 0) adcc_fatal("out of memory growing the tape");
     held(cap);
   }
   if (t->base) {
     memcpy(mem, t->base, (size_t)t->top);
-    if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) { /* else: the records inside a split tape */
-      free(t->base);
-      held(-t->cap);
-    }
+    if (t->base != (char *)t + ADCC_SPLIT_TAPE_HEADER) /* else: the records inside a split tape */
+      keep_spare(t->base, t->cap); /* (before counting the new one out: the bound is what tapes use) */
   }
+  hand_out(cap);
   t->base = mem;
   t->cap = cap;
   void *block = t->base + t->top;
@@ -471,6 +524,7 @@ void *adcc_shadow_stack_alloc(int64_t nbytes) {
       stack_spare = NULL;
     } else {
       c = NULL;
+      my_pool(); /* (registers the thread's exit, which frees its chunks) */
       if (posix_memalign((void **)&c, ADCC_ALIGN, sizeof(shadow_chunk) + (size_t)want) != 0)
         adcc_fatal("out of memory allocating shadow memory");
       c->size = want;
@@ -508,6 +562,23 @@ void adcc_shadow_stack_free(void *shadow, int64_t nbytes) {
     *slot = top->prev;
     recycle_chunk(top);
   }
+}
+
+/* A thread's kept memory goes back to the heap when it exits (pthread key destructor): its tape
+ * buffers, and the chunks of its shadow stack (empty by then). */
+static void release_thread_memory(void *arg) {
+  spare_pool *p = arg;
+  for (int64_t k = 0; k < p->n; k++) free_buffer(p->items[k].base, p->items[k].cap);
+  free(p->items);
+  free(p);
+  pool = NULL;
+  while (thread_stack) {
+    shadow_chunk *c = thread_stack;
+    thread_stack = c->prev;
+    free_chunk(c);
+  }
+  if (stack_spare) free_chunk(stack_spare);
+  stack_spare = NULL;
 }
 
 /* --- split mode ------------------------------------------------------------------------ */

@@ -182,3 +182,25 @@ void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, enzyme_dup, 
     rev = function_text(differentiate_text(text, ADOptions()).text, "adcc.rev.f")
     assert "@adcc.adjoint.add.f64" in rev and "@adcc.adjoint.copy.f64" not in rev
     assert "llvm.memset" in rev
+
+
+def test_derivatives_of_noinline_callees_stay_calls(tmp_path):
+    # #17 item 5: inlined, the derivatives of a unit's many noinline functions made one huge
+    # function whose optimization and code generation grew faster than linearly
+    text = pre_ad(tmp_path, """
+__attribute__((noinline)) static double h(double x) { return sin(x) * exp(x); }
+__attribute__((noinline)) static double f(double x) { return h(x) * h(x * x); }
+double g(double x) { return __enzyme_autodiff_scalar((void *)f, x); }
+double t(double x) { return __enzyme_fwddiff((void *)f, x, 1.0); }
+""")
+    out = differentiate_text(text, ADOptions()).text
+    for prefix in ("adcc.aug.h", "adcc.rev.h", "adcc.fwd.h"):  # called from differentiated code
+        assert " noinline" in function_text(out, prefix).split("\n", 1)[0], prefix
+    for prefix in ("adcc.aug.f", "adcc.rev.f", "adcc.fwd.f"):  # what the request reaches itself
+        assert "noinline" not in function_text(out, prefix).split("\n", 1)[0], prefix
+    mod = stages.verify(out)
+    stages.optimize(mod, stages.target_machine(opt=2), 2)
+    optimized = str(mod)
+    for prefix in ("adcc.aug.h", "adcc.rev.h", "adcc.fwd.h"):  # kept out of line, and called
+        function_text(optimized, prefix)
+        assert re.search(r"call [^\n]*@" + re.escape(prefix), optimized), prefix

@@ -478,3 +478,23 @@ def test_invoke_and_landingpad_are_structured():
     lp = f.blocks[2].instructions[0]
     assert lp.type == T.StructType((T.ptr, T.i32))
     verify(str(m))
+
+
+def test_string_parameter_attributes():
+    """`"key"` and `"key"="value"` parameter attributes (adcc's `"adcc.separate"` on OpenMP regions)
+    are kept in the parameter's attributes, in headers and in call arguments alike."""
+    text = HEADER + """
+define void @f(ptr noundef "adcc.separate" %p, ptr "k"="v" align 8 %q) {
+entry:
+  call void @g(ptr "adcc.separate" %p, ptr %q)
+  ret void
+}
+
+declare void @g(ptr, ptr)
+"""
+    m = parse_module(text)
+    fn = m.function("f")
+    assert fn.param_attrs == ['noundef "adcc.separate"', '"k"="v" align 8']
+    call = next(i for i in fn.instructions() if i.opcode == "call")
+    assert [a.name for a in call.args] == ["p", "q"]
+    verify(str(m))

@@ -167,6 +167,37 @@ def test_stencil_reverse_adds_plainly_inside_chunks(tmp_path):
     assert len(once) == 1 and defs.get(once[0]) == "phi", rev         # a running sum, not per iteration
 
 
+SUM_OF_SQUARES = """
+extern void __enzyme_autodiff(void *, ...);
+double f(double *x, int n) {
+  double s = 0.0;
+#pragma omp parallel for reduction(+ : s)
+  for (int i = 0; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+void g(double *x, double *dx, int n) { __enzyme_autodiff((void *)f, x, dx, n); }
+"""
+
+
+@needs_libomp
+def test_reduction_reverse_adds_plainly_inside_chunks(tmp_path):
+    """A reduction region: the shared variable the threads combine into is a caller's local only
+    the region reaches (`"adcc.separate"`), the private copy's address goes only into the reduction
+    list that adcc's critical-section combine never passes on; neither keeps x's adjoint additions
+    atomic (they were, one compare-and-exchange loop per element). Only the combine's addition into
+    the shared variable's adjoint stays atomic, and the guarded branch near the chunk's ends."""
+    ir = _module(SUM_OF_SQUARES, tmp_path, "-O2")
+    assert re.search(r'define internal void @f\.omp_outlined\([^\n]*"adcc\.separate"', ir), ir
+    rev = _body(ir, "adcc.rev.f.omp_outlined")
+    defs = dict(re.findall(r"^\s*(%[\w.]+) = (\w+)", rev, re.M))
+    plain = {p for v, p in re.findall(r"store double (%[\w.]+), ptr (%[\w.]+)", rev) if defs.get(v) == "fadd"}
+    atomic = re.findall(r"atomicrmw fadd ptr (%[\w.]+), double", rev)
+    x_adjoint = [p for p in plain if defs.get(p) == "getelementptr"]   # x's adjoint, element i
+    assert len(x_adjoint) == 1, rev
+    assert len(atomic) == 2 and x_adjoint[0] in atomic, rev            # near the chunk's ends; the combine
+    assert "__kmpc_critical" in rev
+
+
 REFUSED = [
     ("task", "#pragma omp parallel\n#pragma omp single\n{\n#pragma omp task\n y[0] = x[0] * x[1];\n}",
      "OpenMP tasks"),

@@ -32,7 +32,8 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
 def test_synthesized_code_calls_only_declared_runtime_functions():
     """Every runtime symbol the AD code generator emits exists in the runtime's header."""
     import re
-    header = "".join((REPO / "runtime" / h).read_text() for h in ("adcc_runtime.h", "adcc_check.h", "adcc_fortran.h"))
+    header = "".join((REPO / "runtime" / h).read_text() for h in ("adcc_runtime.h", "adcc_check.h", "adcc_fortran.h",
+                                                                     "adcc_checkpoint.h"))
     declared = set(re.findall(r"\b(adcc_[a-z_0-9]+)\(", header))
     declared |= set(re.findall(r"\b(adcc_[a-z_0-9]+);", header))  # and its globals (adcc_replay_at)
     # the MPI helpers have no header of their own (their prototypes need the program's mpi.h)

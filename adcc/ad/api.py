@@ -13,6 +13,7 @@ from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
 UTILITIES = ("__enzyme_iter", "__enzyme_call_inactive")  # stay calls until differentiation is done
+CHECKPOINT_FOR = "__enzyme_checkpoint_"  # for/while: its primal, the plain loop, too (adcc.ad.rules.checkpoint_api)
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)\w*)\"?\(")
 
 
@@ -142,15 +143,17 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
     if sites and "!DISubprogram" in text:
         _locate_new_calls(module)
     hinted = any(h in text for h in TYPE_HINTS)
-    utilities = any(u in text for u in UTILITIES)
+    utilities = any(u in text for u in UTILITIES) or CHECKPOINT_FOR in text
     registers = mentions_declarations(text)
     if not sites and not restored and not hinted and not lowered and not registers and not utilities:
         return ADResult(text=text)
     full = str(module)
     consumed = _drop_type_hints(module) if hinted else False
     if utilities:
+        from adcc.ad.rules.checkpoint_api import lower_checkpoint_calls
         from adcc.ad.utility_calls import lower_utility_calls
         consumed = lower_utility_calls(module) or consumed
+        consumed = lower_checkpoint_calls(module) or consumed
     consumed = _consume_registrations(module) or consumed
     if consumed:  # the object's embedded bitcode keeps what a link step may still need
         return ADResult(text=str(module), call_sites=sites, reports=reports, bitcode_text=full, warnings=warnings)

@@ -27,6 +27,7 @@ _APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("
          "__enzyme_error_estimate": ("error_estimate", Mode.FORWARD)}
 SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize", "fwdsplit")
 SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
+CHECKPOINT_MARKERS = ("enzyme_scheme", "enzyme_checkpoint_region")
 BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")
 
 
@@ -338,6 +339,8 @@ class _Decoder:
         if m in SPLIT_MARKERS and self.api not in SPLIT_APIS:
             raise self.error(f"{m} belongs to split mode (__enzyme_augmentfwd, __enzyme_reverse, __enzyme_fwdsplit), "
                              f"not to {self.entry}")
+        if m in CHECKPOINT_MARKERS:
+            raise self.error(f"{m} belongs to __enzyme_checkpoint_for, not to {self.entry}")
         if m in BATCH_MARKERS and self.api != "batch":
             raise self.error(f"{m} belongs to __enzyme_batch, not to {self.entry}")
         return info

@@ -56,6 +56,7 @@ class ADContext:
         self.reports: list[str] = []
         self.nested = False  # a derivative of derivative code is being synthesized (higher order)
         self.warnings: list = []    # adcc.diagnostics.CompileWarning, rendered by the driver
+        self.building = 0  # bodies of derivatives being built: > 0 when a callee's derivative is declared
 
     def forward_function(self, spec: FunctionSpec) -> Function:
         fn = self.forward_cache.get(spec)
@@ -63,7 +64,7 @@ class ADContext:
             synth = self._forward_synthesizer(self, spec)
             fn = synth.declare()
             self.forward_cache[spec] = fn  # before the body: recursion finds it
-            synth.build()
+            self._build(synth)
         return fn
 
     def reverse_functions(self, spec: FunctionSpec) -> tuple[Function, Function]:
@@ -72,8 +73,29 @@ class ADContext:
             synth = self._reverse_synthesizer(self, spec)
             pair = synth.declare()
             self.reverse_cache[spec] = pair
-            synth.build()
+            self._build(synth)
         return pair
+
+    def _build(self, synth) -> None:
+        self.building += 1
+        try:
+            synth.build()
+        finally:
+            self.building -= 1
+
+    def derivative_attributes(self, name: str) -> str:
+        """Function attributes of a derivative (forward, augmented or reverse function) of `name`:
+        the primal's target attributes, and `noinline` for the derivative of a `noinline` primal
+        that differentiated code calls, so that it stays a call after optimization as the primal
+        does in clang's output. Inlined, the derivatives of a unit's many small noinline
+        functions made one huge function whose optimization and code generation grew faster
+        than linearly (#17 item 5). The derivatives a request itself reaches
+        (`__enzyme_autodiff(f, ...)`) stay inlinable into its wrapper, which can then keep a
+        fixed-size tape in registers."""
+        target = self.module.target_attributes(name)
+        if self.building == 0 or not self.module.is_noinline(name):
+            return target
+        return f"{target} noinline" if target else "noinline"
 
 
 def reverse_post_order(fn: Function) -> list[Block]:

@@ -86,6 +86,8 @@ ENTRY_POINTS = (
     Name("__enzyme_todense", F, "sparse derivatives", U),
     Name("__enzyme_iter", F, "`__enzyme_iter(a, b)`: an iteration count, `a` in the primal and `a + n*b` in a derivative of order n", I),
     Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
+    Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
+    Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: the loop `while (step(i++, args...));` from i = 0, checkpointed as `__enzyme_checkpoint_for` (schemes with set_nsteps: EnzymeCkptStoreAll)", I),
     Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
     Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
 )
@@ -146,6 +148,10 @@ MARKERS = (
          activity=Activity.DUP),
     Name("enzyme_buffer", M, "__enzyme_batch: `enzyme_buffer, stride, p` lanes in one buffer", I,
          role=Role.ACTIVITY, activity=Activity.DUP, values=1),
+    Name("enzyme_scheme", M, "`__enzyme_checkpoint_for`: `enzyme_scheme, &scheme, &config`, the checkpointing scheme and its configuration", I,
+         role=Role.FLAG, values=2),
+    Name("enzyme_checkpoint_region", M, "`__enzyme_checkpoint_for`: `enzyme_checkpoint_region, p, bytes`, memory the loop's snapshots hold", I,
+         role=Role.FLAG, values=2),
     Name("enzyme_interface", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_trace", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_duptrace", M, "probabilistic programming", U, role=Role.FLAG, values=1),
@@ -205,5 +211,6 @@ def refusal(n: Name, spelled: str | None = None) -> str:
             Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute"}[n.kind]
     name = spelled or n.name
     if n.status is Status.PLANNED:
-        return f"{what} '{name}' is not supported yet ({n.meaning}; issue #{n.issue})"
+        issue = f"; issue #{n.issue}" if n.issue is not None else ""
+        return f"{what} '{name}' is not supported yet ({n.meaning}{issue})"
     return f"{what} '{name}' is not supported by adcc ({n.meaning})"

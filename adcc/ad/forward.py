@@ -68,7 +68,7 @@ class ForwardSynthesizer:
         params, self.packing = forward_signature(self.module, self.primal, self.spec)
         name = self.module.unique_name(naming.forward(self.spec))
         fn = Function(name, self.packing.type, params, linkage="internal",
-                      attributes=self.module.target_attributes(self.spec.name))
+                      attributes=self.ctx.derivative_attributes(self.spec.name))
         self.module.add_function(fn)
         self.fn = fn
         return fn

@@ -17,11 +17,13 @@ bytes wide, the bytes [A, A+e) of an access at A = s*iv + c belong to this chunk
 
 so its adjoint is added with a plain load and store; the other accesses (iterations near the ends
 of the chunk) stay atomic. The reverse tests all of an iteration's accesses at once (the test of
-c = cmin and of c = cmax), so that its branches share one condition. Loads through parameters that no other pointer reaches (`noalias`: the
-private read-only captures of a region, adcc.ad.rules.openmp.mark_private_captures) touch memory
-distinct from the base and do not prevent this. Anything else that may add adjoints into shared
-memory (another base, a call that differentiates into unknown memory, a copy) keeps every
-addition atomic.
+c = cmin and of c = cmax), so that its branches share one condition. Loads through parameters
+that no other pointer reaches (`noalias`: the private read-only captures of a region;
+`"adcc.separate"`: a caller's variable the region only reads and writes through, such as a shared
+reduction variable; adcc.ad.rules.openmp.mark_private_captures) touch memory distinct from the
+base, unless the base is that parameter, and do not prevent this (their additions stay atomic).
+Anything else that may add adjoints into shared memory (another base, a call that differentiates
+into unknown memory, a copy) keeps every addition atomic.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
     if not loops:
         return {}
     found: list[_Access] = []
+    separate: set[int] = set()  # the parameters of the loads left atomic as touching other memory
     for inst in fn.instructions():
         if inst.opcode == "call":
             if _may_accumulate_elsewhere(synth, inst):
@@ -62,7 +65,9 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
             continue
         if inst.opcode != "load" or not act.is_varied(inst) or not synth.shared_memory(inst.operands[0]):
             continue
-        if _private(inst.operands[0], module):
+        objects = _separate_objects(inst.operands[0], module)
+        if objects is not None:
+            separate.update(id(o) for o in objects)
             continue
         access = _match(inst, loops, module)
         if access is None:
@@ -72,6 +77,8 @@ def exclusive_accesses(synth) -> dict[int, Exclusive]:
     if first is None or any(a.chunks is not first.chunks or a.base is not first.base or a.stride != first.stride
                             or a.size != first.size for a in found):
         return {}  # one loop, one base, one stride, one width
+    if id(first.base) in separate:
+        return {}  # the loop's array is the memory of another load: their additions could meet
     offsets = [a.offset for a in found]
     spread, s, e = max(offsets) - min(offsets), first.stride, first.size
     cl = first.chunks
@@ -250,12 +257,17 @@ def _uniform(base: Value, loop) -> bool:
             and isinstance(base.operands[0], (Argument, GlobalRef)))
 
 
-def _private(ptr: Value, module) -> bool:
-    """Memory that only pointers based on one `noalias` parameter reach (a private capture)."""
+def _separate_objects(ptr: Value, module) -> list[Value] | None:
+    """The parameters `ptr` may point into when each is one whose memory no other pointer of the
+    region reaches (`noalias`, SEPARATE); else None."""
+    from adcc.ad.rules.openmp import SEPARATE
     from adcc.analysis.memory import underlying_objects
     objs = underlying_objects(ptr, module)
-    return all(isinstance(o, Argument) and "noalias" in (o.function.param_attrs[o.index] or "").split()
-               for o in objs)
+    for o in objs:
+        words = (o.function.param_attrs[o.index] or "").split() if isinstance(o, Argument) else ()
+        if "noalias" not in words and SEPARATE not in words:
+            return None
+    return objs
 
 
 def _may_accumulate_elsewhere(synth, inst: Instruction) -> bool:

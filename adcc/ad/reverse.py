@@ -114,7 +114,7 @@ class ReverseSynthesizer:
     def declare(self) -> tuple[Function, Function]:
         aug_params, self.aug_pack, rev_params, self.rev_pack = signatures(self.module, self.primal, self.spec)
         m = self.module
-        target = m.target_attributes(self.spec.name)  # compiled for the primal's target
+        target = self.ctx.derivative_attributes(self.spec.name)
         self.aug = Function(m.unique_name(naming.augmented(self.spec)), self.aug_pack.type, aug_params,
                             attributes=target)
         self.rev = Function(m.unique_name(naming.reverse(self.spec)), self.rev_pack.type, rev_params,
@@ -190,20 +190,37 @@ class ReverseSynthesizer:
     def _kept_alive(self) -> set[int]:
         """Fixed-size stack objects whose address reaches an active call, in a module where some
         call rule's reverse pass reads primal memory (a custom gradient reads its pointer
-        arguments): the reverse runs after this function's frame is gone, so they live on the
-        runtime's stack until their reverse instead."""
+        arguments), or whose address is stored in one of those: the reverse runs after this
+        function's frame is gone, so they live on the runtime's stack until their reverse instead."""
         from adcc.analysis.memory import pointer_uses
         if not self.rules_read_memory:
             return set()
+        from adcc.analysis.memory import underlying_objects
         out: set[int] = set()
+        stored: list[tuple[Instruction, list]] = []  # allocas whose address is stored: (alloca, targets)
         for inst in self.primal.instructions():
             if inst.opcode != "alloca" or inst.operands or alignment_of(inst) > 16:
                 continue
+            targets = []
             for u, v in pointer_uses(inst):
                 if u.opcode == "call" and any(a is v for a in u.args) and self.is_active_call(u) and \
                         classify_call(self.module, u) in (CallKind.RULE, CallKind.DEFINED, CallKind.INDIRECT):
                     out.add(id(inst))
                     break
+                if u.opcode == "store" and u.operands[0] is v:
+                    targets.append(u.operands[1])
+            else:
+                if targets:
+                    stored.append((inst, targets))
+        # an object whose address is kept in one that lives on (a struct of pointers the call reads)
+        grown = True
+        while grown:
+            grown = False
+            for inst, targets in stored:
+                if id(inst) not in out and any(id(o) in out for t in targets
+                                               for o in underlying_objects(t, self.module)):
+                    out.add(id(inst))
+                    grown = True
         return out
 
     def _reloadable_heap_objects(self) -> dict[int, tuple[Instruction, list[Instruction]]]:
@@ -461,8 +478,9 @@ class ReverseSynthesizer:
         adjoints of its loads accumulate atomically."""
         if not self.spec.parallel:
             return False
+        from adcc.ad.rules.openmp import reduction_private
         from adcc.analysis.memory import escapes, is_local_object, underlying_objects
-        return not all(is_local_object(o, self.module) and not escapes(o)
+        return not all(is_local_object(o, self.module) and (not escapes(o) or reduction_private(o))
                        for o in underlying_objects(ptr, self.module))
 
     def candidates(self, inst: Instruction) -> list[tuple[str, CallKind]]:

@@ -147,9 +147,11 @@ def _about_the_program(module, site: CallSite, error: CompileError) -> CompileEr
         return error
     name = site.fn_name.strip('"')
     from adcc.ad.common import source_name
+    reason = _INTERNAL.sub("", message).strip()  # a reason in the program's terms, if it has one
+    detail = f" ({reason})" if "__enzyme_" in reason else ""
     return CompileError(f"__enzyme_{site.api} of '{source_name(name)}': this nesting of derivatives is not supported: "
                         f"'{source_name(name)}' contains a derivative (an __enzyme_* call) whose code adcc cannot "
-                        f"differentiate again in this mode", location_of(module, site.inst))
+                        f"differentiate again in this mode{detail}", location_of(module, site.inst))
 
 
 DERIVATIVE_PREFIXES = ("adcc.aug.", "adcc.rev.", "adcc.grad.", "adcc.split.", "adcc.fwd.")

@@ -151,6 +151,8 @@ def _aug_arguments(primals, lanes, spec: FunctionSpec, lane: int) -> list[Value]
 def lane_obstacle(module, aug: Function, rev: Function, spec: FunctionSpec, keys, returns: int) -> str | None:
     """Why running `rev` once per lane (lane shadows patched into the function record) would not
     give each lane's derivative; None when it does (see the module docstring)."""
+    if any(inst.opcode == "call" and inst.callee_name == "adcc_ckpt_reverse" for inst in rev.instructions()):
+        return "it runs a checkpointed loop (__enzyme_checkpoint_for), whose reverse sweep runs once"
     recorded = {}
     for kind, v in keys:
         if kind == "s":

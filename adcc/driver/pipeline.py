@@ -101,7 +101,8 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
             report_warnings(driver, warnings, lambda: relocate.warnings(unit, tm))
         try:
             data = differentiate_and_emit(bitcode, unit, tm, action, log, embed=(action == "obj"),
-                                          locate_deferred=relocate.deferred_calls, on_warnings=warn)
+                                          locate_deferred=relocate.deferred_calls, on_warnings=warn,
+                                          scratch_dir=lambda: _fresh_dir(driver))
         except CompileError as err:
             where = err.diagnostic.location
             if (where is not None and where.line) or any(a.startswith("-g") for a in args):
@@ -109,6 +110,13 @@ def compile_with_ad(driver, inp, kind: str, front_end: str, args: list[str], out
             raise relocate.error(err, options, tm) from None
         write_atomic(out, data)
     return worker.run(work, log, inp.path, driver.program)
+
+
+def _fresh_dir(driver) -> str:
+    """A new directory inside this invocation's scratch directory (removed with it)."""
+    path = driver.outputs.scratch_file(".parts")
+    os.mkdir(path, 0o700)
+    return path
 
 
 class _Relocator:
@@ -231,13 +239,16 @@ def report_warnings(driver, warnings, relocate=None) -> None:
 
 
 def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log: StageLog,
-                           embed: bool, module=None, locate_deferred=None, on_warnings=None) -> bytes:
+                           embed: bool, module=None, locate_deferred=None, on_warnings=None,
+                           scratch_dir=None) -> bytes:
     """read -> pre-AD opt -> differentiate -> verify -> [embed] -> optimize -> emit.
 
     Calls on functions defined in another unit are left for the link step when
     `options.defer_unresolved` is set (compiling to an object); `locate_deferred(text,
     targets)` then says where they are, recorded in the embedded bitcode. The differentiation
-    stage's warnings go to `on_warnings` (dropped when None)."""
+    stage's warnings go to `on_warnings` (dropped when None). With `scratch_dir()` (a private
+    temporary directory), a large module's object code is generated in parts on several
+    cores (adcc.driver.codegen)."""
     with log.stage("read"):
         text = str(module) if module is not None else stages.read_bitcode(bitcode)
     with log.stage("separate call sites"):
@@ -261,6 +272,9 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
             text = stages.inject_vector_variants(text, options.vector_library)
     with log.stage("verify"):
         mod = stages.verify(text)
+    from adcc.driver import codegen
+    parts = codegen.parts_for(len(text), action, text) if scratch_dir is not None else 1
+    embedded = None
     if embed:
         from adcc.analysis.linking import calls_enzyme
         full = mod if result.bitcode_text is None else stages.verify(result.bitcode_text)
@@ -268,11 +282,16 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
             with log.stage("locate deferred calls"):
                 stages.record_deferred(full, result.text, locate_deferred)
         with log.stage("embed bitcode", ".adcc.bc"):
-            stages.embed_bitcode(mod, full.as_bitcode())
+            embedded = full.as_bitcode()
+            if parts == 1:
+                stages.embed_bitcode(mod, embedded)
     with log.stage("optimize", f"O{options.opt_level}"):
         stages.optimize(mod, tm, options.opt_level)
-    with log.stage("emit", action):
-        data = stages.emit(mod, tm, action)
+    with log.stage("emit", action if parts == 1 else f"{action}, {parts} parts"):
+        if parts == 1:
+            data = stages.emit(mod, tm, action)
+        else:
+            data = codegen.emit_in_parts(mod, tm, parts, scratch_dir(), embedded)
     if embed and action == "obj":
         from adcc.driver.objfile import compress_embedded_bitcode
         with log.stage("compress bitcode"):

@@ -146,8 +146,9 @@ def separate_call_sites(text: str, kept_statics: bool = False) -> str:
 def pre_ad_optimize(text: str, tm) -> str:
     """O2 without vectorization and unrolling: clean, scalar IR for the AD engine. Loops with a
     small constant trip count are then fully unrolled (adcc.ad.unroll), parameters of OpenMP
-    regions that receive private read-only captures become `noalias` (adcc.ad.rules.openmp), and
-    the pipeline runs again over what that exposed."""
+    regions that receive private read-only captures become `noalias` (and those that receive other
+    variables of the caller only they reach, `"adcc.separate"`: adcc.ad.rules.openmp), and the
+    pipeline runs again over what that exposed."""
     from adcc.ad.rules.openmp import FORK, mark_private_captures
     from adcc.ad.unroll import mark_small_loops
     from adcc.ir.module import parse_module
@@ -157,10 +158,12 @@ def pre_ad_optimize(text: str, tm) -> str:
     text = str(mod)
     ours = parse_module(text)
     marked = mark_small_loops(ours)
+    separate = 0
     if FORK in text:  # OpenMP regions: loads of private read-only captures become hoistable
-        marked += mark_private_captures(ours)
+        noalias, separate = mark_private_captures(ours)
+        marked += noalias
     if marked == 0:
-        return text
+        return str(ours) if separate else text
     mod = parse_text(str(ours), "pre-AD module with unrolling marks")
     mod.verify()
     run_o2_pipeline(mod, tm, 2, vectorize=False)

@@ -21,6 +21,7 @@ _TYPE_LINE = re.compile(r'^%("(?:[^"\\]|\\.)*"|[-a-zA-Z$._0-9]+)\s*=\s*type\s+(.
 _ATTR_GROUP_REF = re.compile(r"#(\d+)")
 _ATTR_GROUP = re.compile(r"^attributes #(\d+) = \{(.*)\}\s*$", re.M)
 _TARGET_ATTR = re.compile(r'"(target-cpu|target-features|tune-cpu)"="([^"]*)"')
+_NOINLINE = re.compile(r"(?<![\w\"])noinline\b")
 _SANITIZE_ATTR = re.compile(r"(?<![\w\"])(sanitize_(?:thread|address|memory|hwaddress))\b")
 _DEFINE_LINKAGE = re.compile(r"define\s+(private|internal|available_externally|linkonce_odr|linkonce|weak_odr|weak|"
                              r"common|appending|extern_weak|external)?\s*")
@@ -193,14 +194,25 @@ class Module:
             return ""
         found: dict[str, str] = {}
         sanitizers: set[str] = set()
-        for it in self.items:
-            if isinstance(it, str) and "attributes #" in it:
-                for m in _ATTR_GROUP.finditer(it):
-                    if m.group(1) in groups:
-                        for k, v in _TARGET_ATTR.findall(m.group(2)):
-                            found.setdefault(k, v)
-                        sanitizers.update(_SANITIZE_ATTR.findall(m.group(2)))
+        for gid, body in self._attribute_groups().items():
+            if gid in groups:
+                for k, v in _TARGET_ATTR.findall(body):
+                    found.setdefault(k, v)
+                sanitizers.update(_SANITIZE_ATTR.findall(body))
         return " ".join([*sorted(sanitizers), *(f'"{k}"="{v}"' for k, v in sorted(found.items()))])
+
+    def is_noinline(self, name: str) -> bool:
+        """Whether defined or declared function `name` carries `noinline` (inline in its header or
+        in one of its attribute groups)."""
+        e = self.functions.get(name)
+        if e is None:
+            return False
+        header = e.parsed.header if e.parsed is not None and e.parsed.header else e.text.split("\n", 1)[0]
+        tail = header[header.rfind(")"):]
+        if _NOINLINE.search(tail.split("{", 1)[0]):
+            return True
+        return any(body is not None and _NOINLINE.search(body)
+                   for body in map(self._attribute_group, _ATTR_GROUP_REF.findall(tail)))
 
     # --- mutation -------------------------------------------------------------------
     def add_function(self, fn: Function) -> None:
@@ -238,6 +250,8 @@ class Module:
 
     def add_text(self, text: str) -> None:
         self.items.append(text)
+        if "attributes #" in text:
+            self._groups_cache = None
 
     def remove_globals(self, names: set[str]) -> None:
         """Delete global variables `names`, and their entries in llvm.used/llvm.compiler.used."""
@@ -402,18 +416,31 @@ class Module:
         self._set_header(e, header[:close] + tail)
 
     def _attribute_group(self, gid: str) -> str | None:
+        return self._attribute_groups().get(gid)
+
+    def _attribute_groups(self) -> dict[str, str]:
+        """Attribute group number -> body, in module order (the first definition of a number
+        wins). Cached: derivatives of every function of a large unit ask for their primal's
+        groups, and scanning every item each time made that quadratic. Groups enter the module
+        only by parsing, `_add_attribute_group` and `add_text`, which drop the cache, as does
+        replacing the item list."""
+        cached = getattr(self, "_groups_cache", None)
+        if cached is not None and cached[0] is self.items:
+            return cached[1]
+        groups: dict[str, str] = {}
         for it in self.items:
             if isinstance(it, str) and "attributes #" in it:
                 for m in _ATTR_GROUP.finditer(it):
-                    if m.group(1) == gid:
-                        return m.group(2)
-        return None
+                    groups.setdefault(m.group(1), m.group(2))
+        self._groups_cache = (self.items, groups)
+        return groups
 
     def _add_attribute_group(self, body: str) -> int:
         used = {int(m.group(1)) for it in self.items if isinstance(it, str) and "attributes #" in it
                 for m in _ATTR_GROUP.finditer(it)}
         gid = max(used, default=0) + 1000
         self.items.append(f"attributes #{gid} = {{ {' '.join(body.split())} }}")
+        self._groups_cache = None
         return gid
 
     # --- printing -------------------------------------------------------------------

@@ -216,6 +216,12 @@ class LineParser:
         """Skip parameter/return attributes before a value."""
         while True:
             t = self.peek()
+            if t is not None and t.kind == "string" and t.text.startswith('"'):  # "key" or "key"="value"
+                self.next()
+                if self.at("="):
+                    self.next()
+                    self.next()
+                continue
             if t is None or t.kind != "word" or t.text in VALUE_WORDS or t.text in CONSTEXPR_WORDS:
                 return
             self.next()

@@ -1,6 +1,7 @@
 /* Unit tests of the adcc runtime (plain asserts); built and run by tests/test_runtime.py. */
 #undef NDEBUG
 #include <assert.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,7 +360,84 @@ static void test_fp_round(void) {
   assert(adcc_fp_round(-0.0, 8, 23) == 0.0);
 }
 
+/* Released tape buffers are kept per thread for the next tapes: however many tapes a gradient
+ * has at once (a loop of OpenMP regions keeps one per region), the next one gets them back
+ * without allocating; a thread keeps no more than it ever had out at once; a thread's kept
+ * buffers go back to the heap when it exits. Each case runs in a thread of its own, so that the
+ * main thread's pool does not interfere. */
+enum { TAPES = 40, TAPE_BYTES = 1 << 18 };
+
+static void *tapes_twice(void *arg) {
+  (void)arg;
+  int64_t before = adcc_tape_live_bytes(), after_first = 0;
+  for (int round = 0; round < 3; round++) {
+    adcc_tape t[TAPES];
+    for (int k = 0; k < TAPES; k++) {
+      adcc_tape_init(&t[k]);
+      memset(adcc_tape_push(&t[k], TAPE_BYTES), k, TAPE_BYTES);
+    }
+    for (int k = TAPES - 1; k >= 0; k--) {
+      unsigned char *p = adcc_tape_pop(&t[k], TAPE_BYTES);
+      assert(p[0] == k && p[TAPE_BYTES - 1] == k);
+      adcc_tape_free(&t[k]);
+    }
+    if (round == 0) after_first = adcc_tape_live_bytes();
+    assert(adcc_tape_live_bytes() == after_first); /* every buffer came from the first round's */
+  }
+  assert(after_first >= before + (int64_t)TAPES * TAPE_BYTES);
+  /* a tape that grows takes a kept buffer too, and keeps the one it outgrew */
+  adcc_tape y, z;
+  adcc_tape_init(&y);
+  adcc_tape_init(&z);
+  adcc_tape_push(&y, 2 * TAPE_BYTES); /* a buffer larger than the others */
+  adcc_tape_free(&y);
+  int64_t kept = adcc_tape_live_bytes();
+  adcc_tape_push(&y, 16); /* takes the largest */
+  *(int *)adcc_tape_push(&z, 16) = 0;
+  adcc_tape_free(&y);
+  for (int i = 1; i < 2 * TAPE_BYTES / 16; i++) *(int *)adcc_tape_push(&z, 16) = i; /* outgrows its buffer */
+  for (int i = 2 * TAPE_BYTES / 16 - 1; i >= 0; i--) assert(*(int *)adcc_tape_pop(&z, 16) == i);
+  assert(adcc_tape_live_bytes() == kept);
+  adcc_tape_free(&z);
+  /* at most what the thread had out at once: a tape beyond that does not add to what stays */
+  adcc_tape big;
+  adcc_tape_init(&big);
+  adcc_tape_push(&big, (int64_t)TAPES * TAPE_BYTES * 4);
+  int64_t with_big = adcc_tape_live_bytes();
+  adcc_tape_free(&big);
+  assert(adcc_tape_live_bytes() <= with_big);
+  return NULL;
+}
+
+/* one tape growing by small pushes (a serial gradient): the buffers it outgrew are not kept
+ * beside the last one, which the next such tape takes whole */
+static void *growing_tape(void *arg) {
+  (void)arg;
+  int64_t before = adcc_tape_live_bytes();
+  for (int round = 0; round < 2; round++) {
+    adcc_tape t;
+    adcc_tape_init(&t);
+    for (int i = 0; i < (1 << 20) / 16; i++) *(int *)adcc_tape_push(&t, 16) = i;
+    for (int i = (1 << 20) / 16 - 1; i >= 0; i--) assert(*(int *)adcc_tape_pop(&t, 16) == i);
+    adcc_tape_free(&t);
+    assert(adcc_tape_live_bytes() == before + (1 << 20));
+  }
+  return NULL;
+}
+
+static void test_tape_buffers_kept(void) {
+  int64_t before = adcc_tape_live_bytes();
+  void *(*cases[])(void *) = {tapes_twice, growing_tape};
+  for (int k = 0; k < 2; k++) {
+    pthread_t th;
+    assert(pthread_create(&th, NULL, cases[k], NULL) == 0);
+    assert(pthread_join(th, NULL) == 0);
+    assert(adcc_tape_live_bytes() == before); /* the thread's exit released what it kept */
+  }
+}
+
 int main(void) {
+  test_tape_buffers_kept();
   test_fp_round();
   test_omp_team();
   test_free_later();

@@ -88,6 +88,15 @@ class CallView:
         unless the call runs again in a loop. Conservative: True when unsure."""
         return self._memory is None or self._memory.may_be_overwritten(self.inst, ptr)
 
+    def dies_before_reverse(self, ptr: Value) -> bool:
+        """Reverse mode: does `ptr` point into a stack object of this function that is gone by the
+        time the call's reverse runs (one `reverse_reads_memory` does not keep alive: variable-length
+        or over-aligned)?"""
+        from adcc.analysis.memory import underlying_objects
+        kept = getattr(self._memory, "kept_alive", None)
+        return kept is not None and any(isinstance(o, Instruction) and o.opcode == "alloca" and id(o) not in kept
+                                        for o in underlying_objects(ptr, self.module))
+
     @property
     def args(self) -> list[Value]:
         return self.inst.args
@@ -244,10 +253,10 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import (checkpoint, complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx, mpi, openmp,
-                               runtime, truncation)
+    from adcc.ad.rules import (checkpoint, checkpoint_api, complex_arith, fortran, fortran_elemental, libc,
+                               libm_calls, libstdcxx, mpi, openmp, runtime, truncation)
     from adcc.ad.rules.blas import BLAS_RULES
-    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *fortran.RULES, *fortran_elemental.RULES,
+    return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *checkpoint_api.RULES, *fortran.RULES, *fortran_elemental.RULES,
             *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES,
             *checkpoint.RULES)
 

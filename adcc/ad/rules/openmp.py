@@ -293,14 +293,23 @@ RULES: tuple[CallRule, ...] = (
 
 # --- before differentiation --------------------------------------------------------------------
 
-def mark_private_captures(module) -> int:
-    """`noalias` for the parameters of outlined regions that receive a read-only private capture:
-    at every fork (or serialized call) of the region, a local variable of the caller that nothing
-    else reaches (used only by loads, stores into it and that one argument), which the region only
-    loads from. No other pointer of the region can then reach its memory, so that the pre-AD
-    optimization hoists its loads out of loops (a coefficient read in every iteration would
-    otherwise be an adjoint that all threads accumulate into, on every iteration). Returns how
-    many parameters were marked."""
+# A parameter of a region that receives, at every fork, a local variable of the caller that nothing
+# else reaches and that the region only reads and writes through (a shared reduction variable, a
+# shared scalar result): no other pointer of the region reaches its memory (adcc.ad.parallel).
+# Not `noalias`: the threads write it, and LLVM would move its loads across their critical sections.
+SEPARATE = '"adcc.separate"'
+
+
+def mark_private_captures(module) -> tuple[int, int]:
+    """Parameters of outlined regions whose memory no other pointer of the region reaches: at every
+    fork (or serialized call) of the region, a local variable of the caller that nothing else
+    reaches (used only by loads, stores into it and that one argument).
+    - `noalias` where the region only loads from it (a read-only private capture), so that the
+      pre-AD optimization hoists its loads out of loops (a coefficient read in every iteration would
+      otherwise be an adjoint that all threads accumulate into, on every iteration);
+    - SEPARATE where the region also stores into it (a shared reduction variable), which the
+      exclusive additions of adcc.ad.parallel need to know apart from the loops' arrays.
+    Returns how many parameters got each mark."""
     calls: dict[str, list] = {}  # region -> [(call, argument index of parameter k) - k]
     other: set[str] = set()      # regions whose address has another use
     scanned: set[str] = set()
@@ -320,17 +329,22 @@ def mark_private_captures(module) -> int:
                     calls.setdefault(region, []).append((inst, 0))  # a serialized region, called directly
                 else:
                     other.add(region)
-    marked = 0
+    noalias = separate = 0
     for region, uses in calls.items():
         if region in other or any(region in module.references(n) for n in module.defined_function_names()
                                   if n not in scanned):
             continue
         fn = module.function(region)
         for k in range(2, len(fn.args)):
-            if all(_private_object(call.args[k + shift], call) for call, shift in uses) and _only_loaded(fn.args[k]):
+            if not all(_private_object(call.args[k + shift], call) for call, shift in uses):
+                continue
+            if _only_loaded(fn.args[k]):
                 module.add_parameter_attribute(region, k, "noalias")
-                marked += 1
-    return marked
+                noalias += 1
+            elif _only_accessed(fn.args[k]):
+                module.add_parameter_attribute(region, k, SEPARATE)
+                separate += 1
+    return noalias, separate
 
 
 def _private_object(v: Value, call) -> bool:
@@ -355,3 +369,55 @@ def _only_loaded(param: Value) -> bool:
     return all(user.opcode == "load" or (user.opcode == "call" and
                                          (user.callee_name or "").startswith("llvm.lifetime."))
                for user, _ in pointer_uses(param))
+
+
+def _only_accessed(param: Value) -> bool:
+    """Only the address of loads, stores and atomic updates: the pointer goes nowhere else."""
+    from adcc.analysis.memory import pointer_uses
+    for user, p in pointer_uses(param):
+        op = user.opcode
+        if op == "load" or (op == "store" and user.operands[0] is not p) or (
+                op in ("atomicrmw", "cmpxchg") and all(o is not p for o in user.operands[1:])):
+            continue
+        if op == "call" and (user.callee_name or "").startswith("llvm.lifetime."):
+            continue
+        return False
+    return True
+
+
+REDUCE_LIST = 4  # __kmpc_reduce[_nowait](loc, gtid, nvars, size, list, combiner, lock)
+
+
+def reduction_private(obj: Value) -> bool:
+    """Is `obj` (a local of a region that escapes) a private copy of a reduction variable whose
+    address only goes into the list a `__kmpc_reduce*` call receives? adcc's rules never pass that
+    list on (the threads combine in a critical section, SYNC), so no other thread reaches it."""
+    from adcc.analysis.memory import pointer_uses, stack_object
+    escaped = False
+    for user, p in pointer_uses(obj):
+        if user.opcode == "store" and user.operands[0] is p:
+            listed = stack_object(user.operands[1])
+            if listed is None or not _reduce_list(listed):
+                return False
+            escaped = True
+        elif user.opcode in ("call", "invoke") and any(a is p for a in user.args):
+            if not (user.callee_name or "").startswith("llvm.lifetime."):
+                return False
+        elif user.opcode not in ("load", "store"):
+            return False
+    return escaped
+
+
+def _reduce_list(listed: Value) -> bool:
+    """A local used only to hold pointers stored into it and as the list of reduction calls."""
+    from adcc.analysis.memory import pointer_uses
+    for user, p in pointer_uses(listed):
+        if user.opcode == "store" and user.operands[1] is p and user.operands[0] is not p:
+            continue
+        if user.opcode == "call" and (user.callee_name or "").startswith("llvm.lifetime."):
+            continue
+        if user.opcode == "call" and user.callee_name in REDUCTIONS and \
+                [k for k, a in enumerate(user.args) if a is p] == [REDUCE_LIST]:
+            continue
+        return False
+    return True
