@@ -497,9 +497,14 @@ static const char *front_end(void) {
 /* Enzyme's attribute spellings as annotations: the same list as toolchain.ATTRIBUTE_MACROS */
 static const char *const ATTRIBUTE_MACROS[] = {
     "-Denzyme_inactive=annotate(\"enzyme_inactive\")",
+    "-Denzyme_inactive_noblock=annotate(\"enzyme_inactive_noblock\")",
     "-Denzyme_shouldrecompute=annotate(\"enzyme_shouldrecompute\")",
     "-Denzyme_sparse_accumulate=annotate(\"enzyme_sparse_accumulate\")",
     "-Denzyme_function_like(name)=annotate(\"enzyme_function_like\", name)",
+    "-Denzyme_shadow(name)=annotate(\"enzyme_shadow\", &(name))",
+    "-Denzyme_elementwise_read=annotate(\"enzyme_elementwise_read\")",
+    "-Denzyme_notypeanalysis=annotate(\"enzyme_notypeanalysis\")",
+    "-Denzyme_no_escaping_allocation=annotate(\"enzyme_no_escaping_allocation\")",
     NULL,
 };
 #define NATTRIBUTE_MACROS (sizeof ATTRIBUTE_MACROS / sizeof ATTRIBUTE_MACROS[0] - 1)

@@ -398,11 +398,10 @@ void adcc_shadow_free(void *shadow) {
 
 /* Frees deferred to the end of a reverse pass (a call rule's reverse may read the memory after
  * the reverse of its free): a per-thread list, released down to a mark. */
-static _Thread_local struct deferred { void *p; void (*fn)(void *); } *later;
+static _Thread_local struct deferred { void *p; void (*fn)(void *); int64_t cap; } *later;
 static _Thread_local int64_t later_n, later_cap;
 
-void adcc_free_later(void *p, void (*fn)(void *)) {
-  if (!p) return;
+static void defer(void *p, void (*fn)(void *), int64_t cap) {
   if (later_n == later_cap) {
     int64_t cap = later_cap ? later_cap * 2 : 64;
     struct deferred *grown = realloc(later, (size_t)cap * sizeof *later);
@@ -412,7 +411,20 @@ void adcc_free_later(void *p, void (*fn)(void *)) {
   }
   later[later_n].p = p;
   later[later_n].fn = fn;
+  later[later_n].cap = cap;
   later_n++;
+}
+
+void adcc_free_later(void *p, void (*fn)(void *)) {
+  if (p) defer(p, fn, 0);
+}
+
+/* The release of a tape in the reverse pass of code that contains a reverse pass (higher-order
+ * AD): the reverses of what read the tape and its shadow run after it, so its buffer is kept
+ * (neither freed nor handed to another tape) until the flush; the tape itself is empty again. */
+void adcc_tape_free_later(adcc_tape *t) {
+  if (t->base) defer(t->base, NULL, t->cap);
+  adcc_tape_init(t);
 }
 
 int64_t adcc_free_mark(void) { return later_n; }
@@ -420,7 +432,10 @@ int64_t adcc_free_mark(void) { return later_n; }
 void adcc_free_flush(int64_t mark) {
   while (later_n > mark) {
     later_n--;
-    later[later_n].fn(later[later_n].p);
+    if (later[later_n].fn)
+      later[later_n].fn(later[later_n].p);
+    else /* a tape's buffer (adcc_tape_free_later) */
+      keep_spare(later[later_n].p, later[later_n].cap);
   }
 }
 

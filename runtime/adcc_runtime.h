@@ -22,6 +22,7 @@ void *adcc_tape_push(adcc_tape *t, int64_t nbytes); /* reserve a block (size rou
 void *adcc_tape_pop(adcc_tape *t, int64_t nbytes);  /* release the top block of that size; valid until next push */
 void *adcc_tape_grow(adcc_tape *t, int64_t nbytes); /* slow path of push: grow geometrically, then push */
 void adcc_tape_free(adcc_tape *t);
+void adcc_tape_free_later(adcc_tape *t); /* its buffer released at the next adcc_free_flush */
 void adcc_tape_note(int64_t bytes);       /* records the tape size after an augmented forward pass */
 int64_t adcc_tape_last_bytes(void);       /* tape bytes of this thread's last gradient */
 int64_t adcc_tape_peak_bytes(void);       /* largest tape of this thread so far */

@@ -237,6 +237,15 @@ void enzymeLogError(const char *id, double err) { (void)id, (void)err; }
 int main(void) { return (int)__enzyme_error_estimate((void *)f, 1e-7, 0.0); }""",
                                 ["the logging hook 'enzymeLogError' the program defines is not supported"],
     ),
+    "reverse_log_hook": ("""void enzymeLogGrad(double grad, const char *op) { (void)grad, (void)op; }
+int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }""",
+                         ["defines Enzyme's logging hook 'enzymeLogGrad'", "not supported by adcc"],
+    ),
+    "reverse_log_hook_split": ("""void enzymeLogValue(const char *id, double v, unsigned n, double *ops) { (void)id, (void)v, (void)n, (void)ops; }
+extern void *__enzyme_augmentfwd(void *, ...);
+int main(void) { return __enzyme_augmentfwd((void *)f, 1.0) != 0; }""",
+                               ["__enzyme_augmentfwd: the program defines Enzyme's logging hook 'enzymeLogValue'"],
+    ),
     "error_estimate_custom_rule": ("""extern double __enzyme_error_estimate(void *, ...);
 extern double mystery(double);
 static double dmystery(double x, double dx) { return dx; }
@@ -254,6 +263,17 @@ def test_malformed_call_is_a_located_error(tmp_path, case):
     line = max(k for k, text in enumerate(program.splitlines(), 1) if "__enzyme_" in text)  # the call
     r, out = compile_c(tmp_path, case, program, "-O2")
     assert_rejected(r, out, case, *hints, line=line)
+
+
+def test_cpp_log_hook_is_refused(tmp_path):
+    """Enzyme's logging hook defined as a C++ function (a mangled name) is found too."""
+    src = ("extern double __enzyme_autodiff(void *, ...);\n"
+           "void enzymeLogGrad(double grad, const char *op) { (void)grad, (void)op; }\n"
+           "static double f(double x) { return x * x; }\n"
+           "int main() { return (int)__enzyme_autodiff((void *)f, 1.0); }\n")
+    r, out = compile_c(tmp_path, "hook", src, "-O1", cxx=True)
+    assert r.returncode == 1 and not out.exists(), r.stderr
+    assert "hook.cpp:4:" in r.stderr and "logging hook 'enzymeLogGrad'" in r.stderr, r.stderr
 
 
 # --- how errors look ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from driver_helpers import REPO, run
 
 from adcc.driver import runtime
 
-API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "adcc_tape_free",
+API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "adcc_tape_free", "adcc_tape_free_later",
        "adcc_shadow_alloc", "adcc_shadow_calloc", "adcc_shadow_realloc_fwd", "adcc_shadow_realloc_rev",
        "adcc_shadow_free", "adcc_shadow_size", "adcc_fatal", "adcc_tape_note", "adcc_tape_last_bytes",
        "adcc_tape_peak_bytes", "adcc_shadow_stack_alloc", "adcc_shadow_stack_free", "adcc_shadow_release",

@@ -15,9 +15,12 @@ from adcc.ir import parse_module
 HEADER = "extern void __enzyme_autodiff(void *, ...);\nint enzyme_dup, enzyme_const;\n"
 
 
-def plan_of(tmp_path, body: str, call: str, name: str = "f"):
+def plan_of(tmp_path, body: str, call: str, name: str = "f", caller: str | None = None):
+    """`caller`: the whole function that makes the call (default: g(x, dx, y, dy, n) { call; })."""
     src = tmp_path / "k.c"
-    src.write_text(HEADER + body + f"\nvoid g(double *x, double *dx, double *y, double *dy, int n) {{ {call}; }}\n")
+    if caller is None:
+        caller = f"void g(double *x, double *dx, double *y, double *dy, int n) {{ {call}; }}"
+    src.write_text(HEADER + "#include <stdlib.h>\n" + body + "\n" + caller + "\n")
     bc = tmp_path / "k.bc"
     subprocess.run(["clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c", str(src), "-o", str(bc)],
                    check=True)
@@ -105,6 +108,49 @@ def test_restrict_arguments_are_reloaded(tmp_path, restrict, expect_reload):
             " for (int i = 0; i < n; i++) { c[i] = a[i] * a[i]; s += c[i] * a[i]; } return s; }")
     s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy, enzyme_const, n)")
     assert (0 in s.spec.reload_args) == expect_reload
+
+
+MATMUL = ("double f(const double *a, const double *b, double *c, int n) {"
+          " for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0;"
+          "   for (int k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j]; c[i * n + j] = s; }"
+          " double l = 0; for (int i = 0; i < n * n; i++) l += c[i] * c[i]; return l; }")
+MATMUL_CALL = "__enzyme_autodiff((void *)f, enzyme_dup, a, da, enzyme_dup, b, db, enzyme_dup, c, dc, enzyme_const, n)"
+MATMUL_SHADOWS = "double *da = calloc(n * n, 8), *db = calloc(n * n, 8), *dc = calloc(n * n, 8);"
+
+
+@pytest.mark.parametrize("pointers,expect_reload", [
+    # distinct allocations at the call site: as good as restrict between f's parameters
+    ("double *a = malloc(n * n * 8), *b = malloc(n * n * 8), *c = malloc(n * n * 8);", True),
+    ("static double a[64], b[64], c[64];", True),
+    ("double a[64], b[64], c[64];", True),
+    # c inside a's allocation, or pointers the caller received: c may be a or b
+    ("double *a = malloc(3 * n * n * 8), *b = a + n * n, *c = a + 2 * n * n;", False),
+    ("double *a = p, *b = q, *c = r;", False),
+])
+def test_distinct_objects_at_the_call_site_are_reloaded(tmp_path, pointers, expect_reload):
+    # f's loads of a and b are not taped when the call site proves that c (written) is another object
+    caller = f"void g(double *p, double *q, double *r, int n) {{ {pointers} {MATMUL_SHADOWS} {MATMUL_CALL}; }}"
+    s = plan_of(tmp_path, MATMUL, MATMUL_CALL, caller=caller)
+    assert (set(s.spec.reload_args) >= {0, 1}) == expect_reload
+    assert 2 not in s.spec.reload_args  # c is written
+    assert (nested_record_bytes(s) == 0) == expect_reload
+
+
+def nested_record_bytes(s) -> int:
+    """Tape bytes per iteration of the innermost loops inside other loops (matmul's k loop)."""
+    total = 0
+    for blk in s.order:
+        lp = s.plan.li.loop_of(blk)
+        if lp is not None and not lp.children and lp.depth > 1:
+            types = s.record_types(blk)
+            total += RecordLayout(types).size if types else 0
+    return total
+
+
+def test_restrict_argument_of_the_caller_is_distinct_from_its_allocations(tmp_path):
+    caller = (f"void g(double *restrict a, double *p, int n) {{ double *b = malloc(n * n * 8), *c = malloc(n * n * 8);"
+              f" {MATMUL_SHADOWS} {MATMUL_CALL}; }}")
+    assert set(plan_of(tmp_path, MATMUL, MATMUL_CALL, caller=caller).spec.reload_args) >= {0, 1}
 
 
 def test_chained_ternaries_replay_their_branches_instead_of_taping_block_ids(tmp_path):

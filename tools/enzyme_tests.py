@@ -188,9 +188,12 @@ def _run(case: Case, tests: Path, adcc_bin: Path, timeout: int) -> Outcome:
     src = tests / case.path
     directory = _directory(case.path)
     compiler = str(adcc_bin / ("adcc++" if case.cxx else "adcc"))
+    # Enzyme's own headers (enzyme/fixed_point.h, ...) that adcc does not ship, saved beside the
+    # tests as <tests>/include/enzyme/...: searched after adcc's, as Enzyme's lit setup finds them.
+    headers = ["-idirafter", str(tests / "include")] if (tests / "include").is_dir() else []
     with tempfile.TemporaryDirectory(prefix="enzyme-it-") as work:
         exe = os.path.join(work, "t")
-        cmd = [compiler, *case.flags, str(src), "-o", exe, "-lm"]
+        cmd = [compiler, *case.flags, *headers, str(src), "-o", exe, "-lm"]
         try:
             c = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout * 4)
         except subprocess.TimeoutExpired:
@@ -321,12 +324,20 @@ def figure(outcomes: list[Outcome]) -> tuple[int, int]:
     return sum(o.result == "pass" for o in applicable), len(applicable)
 
 
+def _default_bin() -> Path:
+    here = Path(sys.executable).parent
+    if (here / "adcc").exists():
+        return here
+    return Path(__file__).resolve().parent.parent / ".venv" / "bin"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tests", default="/tmp/enzyme-integration", help="copy of enzyme/test/Integration")
     ap.add_argument("--from-git", metavar="GITDIR", help="first copy the tests out of this git snapshot")
-    ap.add_argument("--adcc-bin", default=str(Path(sys.executable).parent),
-                    help="directory holding adcc and adcc++ (default: this interpreter's)")
+    ap.add_argument("--adcc-bin", default=str(_default_bin()),
+                    help="directory holding adcc and adcc++ (default: this interpreter's, else the "
+                         "repository's .venv/bin)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--only", help="only test paths containing this string")
     ap.add_argument("--opt", help="only these -O levels, comma-separated (e.g. -O0,-O2)")

@@ -10,6 +10,7 @@ from adcc.ad.common import (bit_operation_error, MEMORY_KINDS, callee_spec, conv
                             lane_change_error, math_rule, shadow_alignment, sign_change_operand, size_of_const,
                             unsupported, zero_of)
 from adcc.ad.copies import copy_layout, has_narrow_floats, untyped_copy_error
+from adcc.ad.interchange import emit_interchanged
 from adcc.ad.words import add_adjoints, changed_word, give_adjoint, take_adjoint
 from adcc.ad.rules import emit_reverse, lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import ReverseSite
@@ -211,6 +212,12 @@ class ReverseBuilder:
         return x
 
     def _reverse_block(self, blk: Block) -> None:
+        nest = self.s.nests.get(id(blk))
+        if nest is not None:  # (its head and body are emitted with it)
+            emit_interchanged(self, nest)
+            return
+        if any(blk in (n.head, n.pre, n.body, n.exit) for n in self.s.nests.values()):
+            return
         dfr = self.s.deferred.get(id(blk))
         if dfr is None:
             self._emit_block(blk, self.rmap[id(blk)])

@@ -27,6 +27,9 @@ _APIS = {"__enzyme_autodiff": ("autodiff", Mode.REVERSE), "__enzyme_fwddiff": ("
          "__enzyme_error_estimate": ("error_estimate", Mode.FORWARD)}
 SPLIT_APIS = ("augmentfwd", "reverse", "augmentsize", "fwdsplit")
 SPLIT_MARKERS = ("enzyme_allocated", "enzyme_tape", "enzyme_nofree")
+# the next argument's memory is unchanged between the forward and the reverse pass (Enzyme's newer
+# enzyme_nocache says so of a load's memory: re-read it instead of caching it)
+KEPT_MARKERS = ("enzyme_not_overwritten", "enzyme_nocache")
 CHECKPOINT_MARKERS = ("enzyme_scheme", "enzyme_checkpoint_region")
 BATCH_MARKERS = ("enzyme_scalar", "enzyme_vector", "enzyme_buffer")
 
@@ -259,7 +262,7 @@ class _Decoder:
                                  f"per argument of '{fname}', as __enzyme_augmentfwd is called with), not values")
             info = self._known(m)
             j += 1 + info.values
-            if m == "enzyme_not_overwritten":
+            if m in KEPT_MARKERS:
                 kept = True
             elif info.role is names.Role.ACTIVITY:
                 if len(specs) == len(params):
@@ -387,7 +390,7 @@ class _Decoder:
                 elif m == "enzyme_byref":
                     self._constant_after(rest, j, m)
                     byref = True
-                elif m == "enzyme_not_overwritten":
+                elif m in KEPT_MARKERS:
                     kept = True
                 j += 1 + info.values
             if j >= len(rest):

@@ -89,6 +89,13 @@ ENTRY_POINTS = (
     Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
     Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: the loop `while (step(i++, args...));` from i = 0, checkpointed as `__enzyme_checkpoint_for` (schemes with set_nsteps: EnzymeCkptStoreAll)", I),
     Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
+    Name("__enzyme_fixed_point", F, "a fixed-point loop whose adjoint is iterated to convergence at the converged "
+         "state (enzyme/fixed_point.h)", U),
+    Name("__enzyme_set_fixed_point", F, "marks the enclosing loop as a fixed-point iteration (enzyme/fixed_point.h)",
+         U),
+    Name("__enzyme_context", F, "a context holding the shadows of globals (`enzyme_context, ctx` at a call)", U),
+    Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g in a context", U),
+    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero every shadow of a context", U),
     Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
 )
 
@@ -129,6 +136,8 @@ MARKERS = (
     Name("enzyme_noret", M, "the primal result is not returned (the default of combined modes)", I, role=Role.FLAG),
     Name("enzyme_not_overwritten", M, "the next argument's memory is not overwritten (a hint; adcc checks itself)",
          I, role=Role.MODIFIER),
+    Name("enzyme_nocache", M, "the next argument's memory is unchanged between the passes: re-read, not cached "
+         "(as enzyme_not_overwritten)", I, role=Role.MODIFIER),
     Name("enzyme_byref", M, "`enzyme_byref, size, p`: the next argument is passed through a pointer to it", I,
          role=Role.MODIFIER, values=1),
     Name("enzyme_interleave", M, "the primals come first; the shadows follow this marker, in argument order", I,
@@ -174,6 +183,11 @@ ATTRIBUTES = (
     Name("enzyme_nofree", A, "annotation: the function frees no memory", I),
     Name("enzyme_inactive_noblock", A, "annotation: like enzyme_inactive", I),
     Name("enzyme_inactive_global", A, "annotation: the global is inactive", I),
+    Name("enzyme_shadow", A, "`__attribute__((enzyme_shadow(dg)))` on a global g: dg is g's shadow", I),
+    Name("enzyme_elementwise_read", A, "a hint for Enzyme's analyses (accepted; adcc needs no use of it)", I),
+    Name("enzyme_notypeanalysis", A, "a hint for Enzyme's type analysis (accepted; adcc needs no use of it)", I),
+    Name("enzyme_no_escaping_allocation", A, "a hint: the function lets no allocation escape (accepted; "
+         "adcc needs no use of it)", I),
 )
 
 ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES

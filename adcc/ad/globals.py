@@ -4,9 +4,12 @@ global that meets active memory, a zero twin as well (read-only in forward mode,
 write it; writable in reverse mode, where loads through it accumulate adjoints nobody reads)."""
 from __future__ import annotations
 
+import re
+
 from adcc.ad import naming
 from adcc.analysis.activity import global_is_active
 from adcc.analysis.declarations import declarations_of
+from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.symbols import substitute_globals
 from adcc.ir.values import Constant, GlobalRef
@@ -23,7 +26,52 @@ def shadow_of_global(module, name: str) -> GlobalRef:
         tl = "thread_local " if g.thread_local else ""
         qn = sname if '"' not in sname else sname
         module.add_global(sname, f"@{qn} = internal {tl}global {vt} zeroinitializer, align 16", vt, False)
+        init = _shadow_initializer(module, g)  # after adding it: the initializer may point back to g
+        if init is not None:
+            sg = module.globals[sname]
+            sg.text = f"@{qn} = internal {tl}global {vt} {init}, align 16"
+            sg.initializer = f"{init}, align 16"
     return GlobalRef(sname)
+
+
+_FLOAT_LITERAL = re.compile(r"\b(half|bfloat|float|double|x86_fp80|fp128|ppc_fp128) (?!zeroinitializer\b)"
+                            r"[-+0-9.a-zA-Z][^,\s\]\}>)]*")
+
+
+def _shadow_initializer(module, g) -> str | None:
+    """The shadow of a global whose initializer points to other globals: the same constant with
+    its floating-point values zero, its integers as they are, and each global it points to replaced
+    by that global's shadow (or a zero twin), as Enzyme shadows a descriptor (an array's address and
+    size). None: zero-initialized is its shadow."""
+    init = _leading_constant(g.initializer or "")
+    if "@" not in init:
+        return None
+    zeroed = _FLOAT_LITERAL.sub(lambda m: f"{m.group(1)} zeroinitializer", init)
+
+    def rename(name: str) -> str | None:
+        if name not in module.globals:
+            return None  # a function: stays itself (indirect calls dispatch on the primal)
+        if global_is_active(module, name):
+            return shadow_of_global(module, name).gname
+        return zero_twin(module, name, True).gname
+    return substitute_globals(zeroed, rename)
+
+
+def _leading_constant(text: str) -> str:
+    """The constant at the start of a global's initializer text (before `, align 8`, `, section ...`)."""
+    depth, quoted = 0, False
+    for k, ch in enumerate(text):
+        if quoted:
+            quoted = ch != '"'
+        elif ch == '"':
+            quoted = True
+        elif ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return text[:k].strip()
+    return text.strip()
 
 
 def shadow_constant(module, c: Constant) -> Constant:
@@ -64,3 +112,64 @@ def inactive_constant_shadow(module, c: Constant, writable: bool) -> Constant:
         new = rename(c.gname)
         return c if new is None else GlobalRef(new)
     return Constant(c.type, substitute_globals(c.text, rename))
+
+
+# --- implicit shadows start at zero in each combined-mode derivative -----------------------------
+
+MAX_FIELD_STORES = 64  # a mixed aggregate with more floating-point fields keeps its shadow as it is
+
+
+def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
+    """Zero the floating-point contents of the implicit shadows (`adcc.shadow.*`) the derivative
+    `root` reaches (`reached`: its call tree), at the call site, before the call.
+
+    The program cannot seed or read them, so in a combined-mode call (__enzyme_autodiff,
+    __enzyme_fwddiff) a global's tangent or adjoint is zero when the call starts. Without this, the
+    adjoint a reverse pass accumulated for a global it only read was still there for the next call:
+    a later forward call read it as the global's tangent, a later reverse call of code that
+    overwrites and rereads the global added it to its result. Pointers a shadow holds (shadow
+    memory set up by an earlier call) stay. Split-mode calls keep them all (the halves, and
+    calls composed through a global, exchange derivatives there). The program's own shadows
+    (`enzyme_shadow`) are the program's to reset."""
+    names = sorted({r for f in reached for r in module.references(f)
+                    if r.strip('"').startswith(naming.shadow_global(""))})
+    for name in names:
+        g = module.globals.get(name)
+        if g is None or g.value_type is None:
+            continue
+        fields = _float_fields(module, g.value_type, 0, [])
+        if not fields:
+            continue
+        ptr = GlobalRef(name)
+        total = layout.alloc_size(module, g.value_type)
+        if sum(layout.alloc_size(module, t) for _, t in fields) == total:
+            b.memset(ptr, 0, b.iconst(T.i64, total))
+        elif len(fields) <= MAX_FIELD_STORES:
+            for offset, t in fields:
+                at = b.byte_gep(ptr, offset) if offset else ptr
+                if isinstance(t, T.ArrayType):
+                    b.memset(at, 0, b.iconst(T.i64, layout.alloc_size(module, t)))
+                else:
+                    b.store(b.fconst(t, 0.0), at)
+
+
+def _float_fields(module, ty: T.Type, base: int, out: list) -> list:
+    """(byte offset, type) of each floating-point scalar or vector in `ty` (stops counting past
+    MAX_FIELD_STORES + 1 inside arrays of mixed aggregates; an all-float array is one entry)."""
+    ty = module.resolve(ty) if isinstance(ty, T.NamedStructType) else ty
+    if ty.is_float_or_float_vector():
+        out.append((base, ty))
+    elif isinstance(ty, T.ArrayType):
+        inner = _float_fields(module, ty.elem, 0, [])
+        size = layout.alloc_size(module, ty.elem)
+        if inner and sum(layout.alloc_size(module, t) for _, t in inner) == size:
+            out.append((base, ty))  # all floats: zeroed as one block
+        else:
+            for k in range(ty.count):
+                if len(out) > MAX_FIELD_STORES:
+                    break
+                out.extend((base + k * size + o, t) for o, t in inner)
+    elif isinstance(ty, T.StructType):
+        for elem, offset in zip(ty.elems, layout.struct_offsets(module, ty)):
+            _float_fields(module, elem, base + offset, out)
+    return out

@@ -15,6 +15,7 @@ from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
 from adcc.ad.checkpoint_loops import reverse_primal
 from adcc.ad.deferral import deferred_loops
+from adcc.ad.interchange import interchanged_nests
 from adcc.ad.parallel import exclusive_accesses
 from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (Packing, alignment_of, address_taken_functions, indirect_candidates, math_rule, reverse_post_order,
@@ -138,6 +139,7 @@ class ReverseSynthesizer:
         self.plan = TapePlan(self)
         self.fast = self._fast_loops()
         self.deferred = deferred_loops(self)  # stencil loops whose reverse defers its additions
+        self.nests = interchanged_nests(self)  # loop nests whose reverse runs the inner loop outside
         AugmentedBuilder(self).build()
         ReverseBuilder(self).build()
         for fn in (self.aug, self.rev):

@@ -12,6 +12,7 @@ from adcc.ad.enzyme_uses import check_names
 from adcc.ad.check import count_unchecked, derivative_call
 from adcc.ad.dropped import dropped_derivative_warnings
 from adcc.ad.forward import ForwardSynthesizer, forward_signature
+from adcc.ad.globals import reset_implicit_shadows
 from adcc.ad.replay import REPLAY_SYNTHESIZERS
 from adcc.ad.results import deliver
 from adcc.ad.reverse import ReverseSynthesizer
@@ -256,11 +257,31 @@ def _site_spec(module, site: CallSite, activities: tuple[Activity, ...] | None =
     if site.mode is Mode.REVERSE:
         from adcc.analysis.memory import reloadable_arguments, writes_nonlocal_memory
         readonly = not writes_nonlocal_memory(module, fn)
+        apart = _distinct_actuals(module, site)
         if not readonly:
-            reload = reloadable_arguments(module, fn)
+            reload = reloadable_arguments(module, fn, frozenset((a[1], b[1]) for a, b in apart
+                                                                if a[0] == b[0] == "p"))
     return FunctionSpec(site.fn_name, activities, ret_active, ret_shadow, site.mode, site.width, readonly, reload,
                         top_level=site.mode is Mode.REVERSE, strong_zero=site.strong_zero,
-                        error=site.api == "error_estimate")
+                        error=site.api == "error_estimate", apart=apart if site.mode is Mode.REVERSE else frozenset())
+
+
+def _distinct_actuals(module, site: CallSite) -> frozenset:
+    """Pairs of f's pointer parameters and their shadows, (("p" | "s"), parameter index), whose
+    values at this call point into different objects (distinct allocations or globals of the
+    caller): for f, as good as `restrict` between them."""
+    from adcc.analysis.memory import distinct_arguments
+    if site.width != 1:
+        return frozenset()
+    first = 0 if site.target_sret is None else 1
+    actuals = {}
+    for k, a in enumerate(site.args):
+        if a.byref or not isinstance(a.primal.type, T.PointerType):
+            continue
+        actuals[("p", first + k)] = a.primal
+        if len(a.shadows) == 1 and a.shadows[0].stride is None:
+            actuals[("s", first + k)] = a.shadows[0].value
+    return distinct_arguments(module, site.inst.block.function, actuals)
 
 
 def _activities(site: CallSite) -> tuple[Activity, ...]:
@@ -309,6 +330,7 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
 
 def _rewrite(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
+    _check_reverse_log_hooks(module, site)
     if site.api in SPLIT_APIS:
         from adcc.ad.split import rewrite_split
         fn = module.function(site.fn_name)
@@ -328,6 +350,7 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
+    reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
     unchecked = _unchecked_shape(module, site)
     if unchecked:
         count_unchecked(ctx, b, site, spec, unchecked)
@@ -475,10 +498,36 @@ ERROR_LOG_HOOKS = ("enzymeLogValue", "enzymeLogError", "enzymeLogGrad")
 def _check_error_estimate(module, site: CallSite) -> None:
     """Enzyme calls the program's logging hooks from every operation of an error estimate; adcc
     does not, so a program that defines them is told so rather than left without its log."""
-    hooks = [h for h in ERROR_LOG_HOOKS if module.is_defined(h)]
+    hooks = [h for h in ERROR_LOG_HOOKS if _defines_hook(module, h)]
     if hooks:
         raise CompileError(f"__enzyme_error_estimate: the logging hook '{hooks[0]}' the program defines is not "
                            f"supported by adcc (the estimate itself is; remove the hook)", location_of(module, site.inst))
+
+
+REVERSE_LOG_HOOKS = ("enzymeLogGrad", "enzymeLogValue")
+REVERSE_APIS = ("autodiff", "augmentfwd", "reverse")
+
+
+def _check_reverse_log_hooks(module, site: CallSite) -> None:
+    """Enzyme's floating-point profiling builds call the program's `enzymeLogGrad` (each adjoint) and
+    `enzymeLogValue` (each value) from every operation of a reverse pass. adcc never calls them, so a
+    program that defines one and differentiates in reverse mode is told so rather than left with an
+    empty log (its derivatives would be right; what it logs would not be)."""
+    if site.api not in REVERSE_APIS:
+        return
+    hooks = [h for h in REVERSE_LOG_HOOKS if _defines_hook(module, h)]
+    if hooks:
+        raise CompileError(f"__enzyme_{site.api}: the program defines Enzyme's logging hook '{hooks[0]}', which "
+                           f"Enzyme's floating-point profiling calls from every operation of a reverse pass; it "
+                           f"is not supported by adcc (adcc would never call it): remove the hook",
+                           location_of(module, site.inst))
+
+
+def _defines_hook(module, hook: str) -> bool:
+    """`hook` defined with C linkage, or as a C++ function of that name (`_Z13enzymeLogGraddPKc...`)."""
+    mangled = f"_Z{len(hook)}{hook}"
+    return any((n.strip('"') == hook or n.strip('"').startswith(mangled)) and module.is_defined(n)
+               for n in module.functions)
 
 
 def _spec_tail(spec: FunctionSpec) -> tuple:

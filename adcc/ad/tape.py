@@ -239,6 +239,7 @@ def tape_scope(module) -> str:
                         f'!{scope} = distinct !{{!{scope}, !{domain}, !"adcc.tape.records"}}\n'
                         f'!{scopes} = !{{!{scope}}}')
         got = module._adcc_tape_scope = f"!{scopes}"
+        module._adcc_tape_scope_node = f"!{scope}"
     return got
 
 

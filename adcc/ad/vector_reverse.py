@@ -71,6 +71,8 @@ def vector_gradient_function(ctx, spec: FunctionSpec, with_primal: bool, loc) ->
     b.call("adcc_tape_note", T.void, [top])
     layout = RecordLayout([key_type(k, v) for k, v in keys])
     tail = layout.size + (RecordLayout([T.i32]).size if returns > 1 else 0)
+    deferred = getattr(ctx, "frees_deferred", False)
+    mark = b.call("adcc_free_mark", T.i64, []) if deferred else None
     for k in range(width):
         if k:
             b.store(top, b.byte_gep(tape, 8), align=8)
@@ -80,6 +82,8 @@ def vector_gradient_function(ctx, spec: FunctionSpec, with_primal: bool, loc) ->
                     b.store(_lane_shadow(b, v, lanes, k), b.byte_gep(record, layout.offsets[j]),
                             align=layout.align(j))
         b.call(rev, rev_pack.type, [tape])
+    if deferred:
+        b.call("adcc_free_flush", T.void, [mark])  # frees a call rule's reverse might still have read
     if not on_stack:
         b.call("adcc_tape_free", T.void, [tape])
     b.ret(out_pack.pack(b, aug_pack.unpack(b, primal)[:1]) if with_primal and out_pack.fields else None)

@@ -104,7 +104,11 @@ REGISTRATIONS = ("__enzyme_register_gradient", "__enzyme_register_derivative",
 # them): what each marks; `enzyme_function_like=NAME` carries the name after '='
 INACTIVE_ANNOTATIONS = ("enzyme_inactive", "enzyme_inactivefn", "enzyme_inactive_noblock",
                         "enzyme_inactivenoblockfn", "enzyme_inactive_global")
-ANNOTATIONS = {*INACTIVE_ANNOTATIONS, "enzyme_nofree", "enzyme_function_like", "enzyme_shouldrecompute"}
+# hints that let Enzyme's analyses succeed or save work, with no effect on the derivatives' values:
+# adcc's own analyses need none of them, so they are accepted and have no effect
+HINT_ANNOTATIONS = ("enzyme_elementwise_read", "enzyme_notypeanalysis", "enzyme_no_escaping_allocation")
+ANNOTATIONS = {*INACTIVE_ANNOTATIONS, *HINT_ANNOTATIONS, "enzyme_nofree", "enzyme_function_like",
+               "enzyme_shouldrecompute", "enzyme_shadow"}
 
 
 def is_registration(name: str) -> bool:
@@ -290,6 +294,13 @@ class _Builder:
             self.nofree.add(subject)
         elif what == "enzyme_shouldrecompute" and is_fn:
             self.recompute.add(subject)
+        elif what == "enzyme_shadow":
+            # `__attribute__((enzyme_shadow(dg)))` on a global g: annotate("enzyme_shadow", &dg)
+            args = _elements(_resolve(module, parts[4])) if len(parts) >= 5 else []
+            if is_fn or len(args) != 1 or not _is_ref(args[0]) or args[0].name not in module.globals:
+                raise CompileError("enzyme_shadow names the shadow of a global variable, another global "
+                                   "variable of its type: double g __attribute__((enzyme_shadow(dg)))", loc)
+            self.shadows[subject] = args[0].name
         elif what == "enzyme_function_like" and is_fn:
             args = _elements(_resolve(module, parts[4])) if len(parts) >= 5 else []
             like = named or (_string(module, args[0]) if args else None)

@@ -182,10 +182,12 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
     return False
 
 
-def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
-    """Pointer arguments whose memory nothing in the call writes, by `restrict` (noalias):
-    the function's own stores go only to local objects or to noalias arguments other than
-    them (or they are noalias themselves), and no callee writes memory it did not allocate."""
+def reloadable_arguments(module, fn: Function, distinct: frozenset = frozenset()) -> tuple[int, ...]:
+    """Pointer arguments whose memory nothing in the call writes, by `restrict` (noalias) or by
+    what the call site proves (`distinct`: pairs of argument indices, lower first, that point into
+    different objects, `distinct_arguments`): the function's own stores go only to local objects
+    or to arguments other than them that cannot alias them, and no callee writes memory it did
+    not allocate."""
     targets: list[Value] = []
     for inst in fn.instructions():
         op = inst.opcode
@@ -210,13 +212,38 @@ def reloadable_arguments(module, fn: Function) -> tuple[int, ...]:
     def noalias(a) -> bool:
         return isinstance(a, Argument) and "noalias" in (fn.param_attrs[a.index] or "")
 
+    def apart(w, a) -> bool:
+        return isinstance(w, Argument) and (min(w.index, a.index), max(w.index, a.index)) in distinct
+
     out = []
     for a in fn.args:
         if not isinstance(a.type, T.PointerType):
             continue
-        if all(w is not a and (noalias(w) or noalias(a)) for w in written):
+        if all(w is not a and (noalias(w) or noalias(a) or apart(w, a)) for w in written):
             out.append(a.index)
     return tuple(out)
+
+
+def distinct_arguments(module, caller: Function, actuals: dict) -> frozenset:
+    """Pairs (i, j), i < j, of a call's pointer arguments (key -> the caller's value) that point
+    into different objects however the program runs: each is based only on identified objects
+    (allocas, allocation calls, global variables, the caller's noalias arguments) and the two share
+    none. A pair whose objects are unknown (a pointer loaded from memory, an ordinary argument of
+    the caller) is left out."""
+    def identified(o: Value) -> bool:
+        if isinstance(o, Instruction):
+            return o.opcode == "alloca" or (o.opcode == "call" and classify_call(module, o) is CallKind.ALLOC)
+        if isinstance(o, GlobalRef):
+            return o.gname in module.globals
+        return isinstance(o, Argument) and o.function is caller and "noalias" in (caller.param_attrs[o.index] or "")
+
+    objects: dict[int, set[tuple]] = {}
+    for k, v in actuals.items():
+        objs = underlying_objects(v, module)
+        if objs and all(identified(o) for o in objs):
+            objects[k] = {("global", o.gname) if isinstance(o, GlobalRef) else ("value", id(o)) for o in objs}
+    keys = sorted(objects)
+    return frozenset((i, j) for n, i in enumerate(keys) for j in keys[n + 1:] if not objects[i] & objects[j])
 
 
 def rule_written_args(module, inst: Instruction) -> list[Value] | None:

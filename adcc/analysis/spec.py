@@ -47,6 +47,9 @@ class FunctionSpec:
                              # logging what it loads) or "replay" (tangents from that log)
     error: bool = False  # forward mode carries floating-point error estimates, not tangents
                          # (__enzyme_error_estimate; adcc.ad.rules.rule.emit_error), in every callee
+    apart: frozenset = frozenset()  # reverse, top level: pairs of (("p" | "s"), parameter index), a
+                                    # parameter's primal or shadow, that the call site proves point into
+                                    # different objects (adcc.analysis.memory.distinct_arguments)
     arg_types: tuple = ()  # reverse: what the caller's type analysis knows of each argument (a frozen
                            # TypeTree per argument, in order), for a callee that copies memory of a
                            # type it cannot tell itself (adcc.ad.copies.has_untyped_copy); () if none

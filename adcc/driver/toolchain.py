@@ -50,9 +50,14 @@ def front_end_for(kind: str, mode: str) -> str:
 # `enzyme_nofree` is also a marker's name. launcher/adcc_launcher.c has the same list.
 ATTRIBUTE_MACROS = (
     '-Denzyme_inactive=annotate("enzyme_inactive")',
+    '-Denzyme_inactive_noblock=annotate("enzyme_inactive_noblock")',
     '-Denzyme_shouldrecompute=annotate("enzyme_shouldrecompute")',
     '-Denzyme_sparse_accumulate=annotate("enzyme_sparse_accumulate")',
     '-Denzyme_function_like(name)=annotate("enzyme_function_like", name)',
+    '-Denzyme_shadow(name)=annotate("enzyme_shadow", &(name))',
+    '-Denzyme_elementwise_read=annotate("enzyme_elementwise_read")',
+    '-Denzyme_notypeanalysis=annotate("enzyme_notypeanalysis")',
+    '-Denzyme_no_escaping_allocation=annotate("enzyme_no_escaping_allocation")',
 )
 
 

@@ -64,19 +64,24 @@ def _nothing(site) -> None:
 
 
 def _free_forward(site: ForwardSite) -> None:
+    """A tape's release (or deferred release), and its shadows' the same way."""
     (tape,) = site.args
-    site.b.call("adcc_tape_free", T.void, [site.primal(tape)])
+    name = site.inst.callee_name
+    site.b.call(name, T.void, [site.primal(tape)])
     for s in site.shadows(tape) or ():
-        site.b.call("adcc_tape_free", T.void, [s])
+        site.b.call(name, T.void, [s])
 
 
 def _free_reverse(site: ReverseSite) -> None:
-    """The release of a tape and of its shadow, deferred from the augmented pass to here."""
+    """The release of a tape and of its shadow, deferred from the augmented pass to the reverse
+    pass, and there to its end (adcc_free_flush in the gradient): the reverses of the inner
+    reverse pass that read the tape's records and add into its shadow's run after this point."""
     (tape,) = site.args
-    site.b.call("adcc_tape_free", T.void, [site.primal(tape)])
+    site.b.call("adcc_tape_free_later", T.void, [site.primal(tape)])
     s = site.shadow(tape)
     if s is not None:
-        site.b.call("adcc_tape_free", T.void, [s])
+        site.b.call("adcc_tape_free_later", T.void, [s])
+    site.ctx.frees_deferred = True
 
 
 def _free_reads(view):
@@ -121,8 +126,9 @@ def _split_free_reverse(site: ReverseSite) -> None:
 RULES = (
     CallRule("runtime", ("adcc_tape_grow",), forward=_grow_forward, augment=_grow_augment, reverse=_nothing,
              description="adcc's tape growth"),
-    CallRule("runtime", ("adcc_tape_free",), forward=_free_forward, augment=_nothing, reverse=_free_reverse,
-             reverse_reads=_free_reads, reverse_reads_memory=True, description="adcc's tape release"),
+    CallRule("runtime", ("adcc_tape_free", "adcc_tape_free_later"), forward=_free_forward, augment=_nothing,
+             reverse=_free_reverse, reverse_reads=_free_reads, reverse_reads_memory=True,
+             description="adcc's tape release"),
     CallRule("runtime", ("adcc_tape_mirror",), forward=_mirror_forward, augment=_mirror_augment, reverse=_nothing,
              description="adcc's shadow tape"),
     CallRule("runtime", ("adcc_split_tape_init",), forward=_split_init_forward, augment=_split_init_augment,

@@ -158,7 +158,9 @@ RULES: tuple[Rule, ...] = (
     binary("fminmag", _magnitude("olt", "ole"), libm=("fminmag", "fminimum_mag", "fminimum_mag_num"),
            domain=((1.0, -2.0), (3.0, -1.5), (-0.5, 0.25))),
     # sign and fused arithmetic
-    unary("fabs", Select(Cmp("olt", X(0), 0), -1, 1), domain=_ANY),
+    # the sign of x, of a zero too: fabs(-x*x) at x = 0 sees -0.0 and needs -1 for x^2's second
+    # derivative (2), as Enzyme's rule (copysign) gives
+    unary("fabs", F.copysign(1, X(0)), domain=_ANY),
     binary("copysign", (F.copysign(1, X(0)) * F.copysign(1, X(1)), None),
            domain=((1.5, -2.0), (-0.5, 3.0), (2.0, 1.0))),
     pointwise("fma", (X(1), X(0), 1), domain=((1.5, -2.0, 0.3), (-0.7, 0.4, 2.0))),
