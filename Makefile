@@ -15,7 +15,7 @@ TEST_APT_PKGS := libopenblas-dev libeigen3-dev libboost-dev cmake meson ninja-bu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard samples/demo.c) samples/hello_grad.c)
 
-.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench-ad-compile bench bench-sweep bench-bridges fuzz-campaign clean-cache
+.PHONY: setup test-setup demo test test-fast test-slow test-torch test-tf bench-compile bench-ad-compile bench bench-sweep bench-bridges bench-gradbench fuzz-campaign clean-cache
 
 # apt-get install the packages of $(1) that are missing
 define apt_install
@@ -112,6 +112,16 @@ bench-sweep: setup
 	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q matplotlib \
 	  || echo "bench-sweep: could not install matplotlib; no chart"
 	$(PY) bench/run_sweep.py $(SWEEP_ARGS)
+
+# GradBench's C++ programs written for Enzyme (#17): its enzyme tool built with adcc++, its manual
+# and tapenade tools with clang, same flags and inputs -> bench/results/gradbench.{md,json}.
+# GRADBENCH=path of a GradBench checkout (not vendored); GRADBENCH_ARGS="--only gmm --count" for
+# a part of it with instruction counts (callgrind).
+bench-gradbench: setup
+	@[ -n "$(GRADBENCH)" ] || { echo "bench-gradbench: set GRADBENCH=path to a GradBench checkout (gradbench/gradbench on GitHub)" >&2; exit 2; }
+	$(call apt_install,nlohmann-json3-dev valgrind)
+	@$(PY) -c 'import numpy' 2>/dev/null || $(PY) -m pip install -q numpy
+	$(PY) bench/gradbench/run_gradbench.py --gradbench "$(GRADBENCH)" $(GRADBENCH_ARGS)
 
 # Bridge overhead and GMM gradient from JAX vs C (#12) -> bench/results/bridges.{md,json}
 bench-bridges: setup

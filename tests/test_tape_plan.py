@@ -15,15 +15,15 @@ from adcc.ir import parse_module
 HEADER = "extern void __enzyme_autodiff(void *, ...);\nint enzyme_dup, enzyme_const;\n"
 
 
-def plan_of(tmp_path, body: str, call: str, name: str = "f", caller: str | None = None):
+def plan_of(tmp_path, body: str, call: str, name: str = "f", caller: str | None = None, cxx: bool = False):
     """`caller`: the whole function that makes the call (default: g(x, dx, y, dy, n) { call; })."""
-    src = tmp_path / "k.c"
+    src = tmp_path / ("k.cpp" if cxx else "k.c")
     if caller is None:
         caller = f"void g(double *x, double *dx, double *y, double *dy, int n) {{ {call}; }}"
     src.write_text(HEADER + "#include <stdlib.h>\n" + body + "\n" + caller + "\n")
     bc = tmp_path / "k.bc"
-    subprocess.run(["clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm", "-c", str(src), "-o", str(bc)],
-                   check=True)
+    subprocess.run(["clang++-22" if cxx else "clang-22", "-O2", "-Xclang", "-disable-llvm-passes", "-emit-llvm",
+                    "-c", str(src), "-o", str(bc)], check=True)
     text = stages.read_bitcode(bc.read_bytes())
     text = stages.pre_ad_optimize(stages.separate_call_sites(text), stages.target_machine(cpu=None, opt=2))
     import adcc.ad.reverse as R
@@ -181,3 +181,46 @@ def test_triangular_loop_count_is_computed_not_taped(tmp_path):
                 "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, n)")
     inner = [cl for cl in s.plan.counted.values() if not cl.loop.children and cl.loop.parent is not None]
     assert inner and all(id(cl) in s.plan.count_from for cl in inner)
+
+
+# GradBench's GMM (#17): scratch vectors and a triangular matrix-vector product. Two std::vector
+# temporaries are each an allocation or null (d == 0), so LLVM cannot hoist xc[i] out of the j loop;
+# std::vector's constructor throws (invoke), which once made every argument non-reloadable.
+TRIANGLE = """#include <vector>
+double f(const double *__restrict l, const double *__restrict mu, const double *__restrict x, int d, int n) {
+  std::vector<double> xc(d), qx(d);
+  double s = 0;
+  for (int p = 0; p < n; p++) {
+    for (int j = 0; j < d; j++) xc[j] = x[p * d + j] - mu[j];
+    for (int j = 0; j < d; j++) qx[j] = xc[j];
+    int k = 0;
+    for (int i = 0; i < d; i++)
+      for (int j = i + 1; j < d; j++) { qx[j] = qx[j] + l[k] * xc[i]; k++; }
+    for (int j = 0; j < d; j++) s += qx[j];
+  }
+  return s;
+}"""
+
+
+def test_cpp_vector_scratch_triangle_tapes_nothing_per_inner_iteration(tmp_path):
+    s = plan_of(tmp_path, TRIANGLE, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy,"
+                                    " enzyme_const, dy, enzyme_const, n, enzyme_const, n)", name="_Z1fPKdS0_S0_ii",
+                cxx=True)
+    assert 0 in s.spec.reload_args  # l: restrict, never written (the throwing paths do not count)
+    assert loop_record_bytes(s) == 0  # l[k] re-loaded, xc[i] taped once per i (hoisted), not per j
+    assert invariant_loads_in_loops(s) == 0
+
+
+def test_load_stays_in_a_loop_that_writes_its_object(tmp_path):
+    # in place: the j loop writes xc, so xc[i] may change there as far as adcc can tell
+    body = TRIANGLE.replace("qx[j] = qx[j] + l[k] * xc[i]", "xc[j] = xc[j] + l[k] * xc[i]")
+    s = plan_of(tmp_path, body, "__enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_dup, y, dy,"
+                                " enzyme_const, dy, enzyme_const, n, enzyme_const, n)", name="_Z1fPKdS0_S0_ii",
+                cxx=True)
+    assert invariant_loads_in_loops(s) == 1  # xc[i], left in the j loop
+
+
+def invariant_loads_in_loops(s) -> int:
+    """Loads with a loop-invariant address left in an innermost loop of the differentiated copy."""
+    return sum(1 for lp in s.plan.li.loops if not lp.children for b in lp.blocks for i in b.instructions
+               if i.opcode == "load" and lp.is_invariant(i.operands[0]))

@@ -9,11 +9,13 @@ it, `posix_memalign(&p, align, size)` becomes `aligned_alloc` (an allocation the
 synthesizers know) storing its result through `&p`, vector lanes left poison (a shuffle
 mask's, a float constant's) become zeros (the reverse pass multiplies a zero adjoint by
 the primal's lane, and 0 * poison is poison, which the optimizer may turn into anything),
-blocks unreachable from the entry are removed, and `__enzyme_iter(a, b)` counts `a + b`
-(adcc.ad.utility_calls).
+blocks unreachable from the entry are removed, `__enzyme_iter(a, b)` counts `a + b`
+(adcc.ad.utility_calls), and loads that a loop cannot change move to its preheader
+(adcc.ad.hoist).
 """
 from __future__ import annotations
 
+from adcc.ad.hoist import hoist_invariant_loads
 from adcc.ad.utility_calls import advance_iterations
 from adcc.ir import layout
 from adcc.ir import types as T
@@ -44,6 +46,7 @@ def fresh_prepared_function(module, name: str) -> Function:
     _define_poison_lanes(fn)
     _drop_unreachable(fn)
     advance_iterations(module, fn)
+    hoist_invariant_loads(module, fn)
     return fn
 
 

@@ -141,6 +141,44 @@ def _call_stores_into(module, call: Instruction, v: Value, seen: frozenset) -> b
     return True
 
 
+def normal_path_instructions(fn: Function):
+    """The instructions a derivative can depend on: those of blocks reachable from the entry
+    without taking an exception edge (a derivative is defined only along executions that do not
+    throw: adcc.ad.prepare lowers `invoke` to `call` and drops the landing pads), less calls that
+    cannot return normally (followed by `unreachable`: `std::__throw_length_error` in
+    std::vector's constructor). An `invoke` on such a path counts as the call it makes."""
+    seen: set[int] = set()
+    stack = [fn.blocks[0]] if fn.blocks else []
+    while stack:
+        blk = stack.pop()
+        if id(blk) in seen:
+            continue
+        seen.add(id(blk))
+        insts = blk.instructions
+        for k, inst in enumerate(insts):
+            op = inst.opcode
+            if op in ("call", "invoke") and _never_returns(inst, insts[k + 1] if k + 1 < len(insts) else None):
+                break
+            yield inst
+        else:
+            term = blk.terminator
+            if term is not None and term.opcode == "invoke":
+                stack.append(term.operands[-2])  # the normal destination only
+            else:
+                stack.extend(blk.successors)
+
+
+def _never_returns(call: Instruction, following: Instruction | None) -> bool:
+    if call.opcode == "invoke":
+        normal = call.operands[-2]
+        following = normal.instructions[0] if normal.instructions else None
+    return following is not None and following.opcode == "unreachable"
+
+
+def _as_call(op: str) -> str:
+    return "call" if op == "invoke" else op
+
+
 def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
                            callee_view: bool = False) -> bool:
     """True if `fn` or a function it calls may write memory it did not allocate itself.
@@ -155,11 +193,11 @@ def writes_nonlocal_memory(module, fn: Function, _seen: set[str] | None = None,
         return any(not is_local_object(o, module) or (callee_view and escapes(o))
                    for o in underlying_objects(p, module))
 
-    for inst in fn.instructions():
-        op = inst.opcode
+    for inst in normal_path_instructions(fn):
+        op = _as_call(inst.opcode)
         if op == "store" and nonlocal_target(inst.operands[1]):
             return True
-        if op in ("atomicrmw", "cmpxchg", "invoke", "va_arg"):
+        if op in ("atomicrmw", "cmpxchg", "va_arg"):
             return True
         if op != "call":
             continue
@@ -189,11 +227,11 @@ def reloadable_arguments(module, fn: Function, distinct: frozenset = frozenset()
     or to arguments other than them that cannot alias them, and no callee writes memory it did
     not allocate."""
     targets: list[Value] = []
-    for inst in fn.instructions():
-        op = inst.opcode
+    for inst in normal_path_instructions(fn):
+        op = _as_call(inst.opcode)
         if op == "store":
             targets.append(inst.operands[1])
-        elif op in ("atomicrmw", "cmpxchg", "invoke", "va_arg"):
+        elif op in ("atomicrmw", "cmpxchg", "va_arg"):
             return ()
         elif op == "call":
             kind = classify_call(module, inst)
