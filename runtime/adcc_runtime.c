@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ADCC_ALIGN 16
 
@@ -121,6 +122,42 @@ int64_t adcc_split_tape_live_count(void) { return __atomic_load_n(&split_live, _
 void adcc_tape_note(int64_t bytes) {
   tape_last = bytes;
   if (bytes > tape_peak) tape_peak = bytes;
+  static _Atomic int warned;
+  static _Atomic int64_t limit; /* read once: this runs after every gradient */
+  if (bytes < (int64_t)1 << 16 || warned) return;
+  if (!limit) limit = adcc_tape_limit(0);
+  if (bytes > limit && !warned++)
+    fprintf(stderr, "adcc: warning: a gradient's tape took %lld bytes, over the tape limit of %lld bytes "
+                    "(ADCC_TAPE_LIMIT, default a quarter of physical memory): only loops that touch no "
+                    "memory are checkpointed (docs/reverse-mode.md, \"Long loops in bounded memory\")\n",
+            (long long)bytes, (long long)limit);
+}
+
+static int64_t parse_size(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0) return -1;
+  switch (*end) {
+  case 'k': case 'K': v *= 1024.0; break;
+  case 'm': case 'M': v *= 1024.0 * 1024.0; break;
+  case 'g': case 'G': v *= 1024.0 * 1024.0 * 1024.0; break;
+  case '\0': break;
+  default: return -1;
+  }
+  return (int64_t)v;
+}
+
+int64_t adcc_tape_limit(int64_t compiled) {
+  const char *env = getenv("ADCC_TAPE_LIMIT");
+  if (env && *env) {
+    int64_t v = parse_size(env);
+    if (v < 0) adcc_fatal("ADCC_TAPE_LIMIT: expected a size such as 512M");
+    return v;
+  }
+  if (compiled > 0) return compiled;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return (int64_t)1 << 30;
+  return (int64_t)pages * page / 4;
 }
 
 int64_t adcc_tape_last_bytes(void) { return tape_last; }

@@ -135,6 +135,29 @@ int64_t adcc_omp_ticket(adcc_tape *tape, void *lock);
 void adcc_omp_turn_wait(adcc_tape *tape, void *lock, int64_t ticket);
 void adcc_omp_turn_pass(adcc_tape *tape, void *lock);
 
+/* Checkpointed loops (runtime/adcc_revolve.c; adcc.ad.rules.checkpoint): a loop's steps taped while
+ * its records fit the limit, else reversed from snapshots of its state (binomial schedule). */
+typedef struct adcc_revolve adcc_revolve;
+enum { ADCC_REVOLVE_DONE = 0, ADCC_REVOLVE_ADVANCE = 1, ADCC_REVOLVE_STEP = 2, ADCC_REVOLVE_REVERSE = 3 };
+int64_t adcc_tape_limit(int64_t compiled); /* ADCC_TAPE_LIMIT, else `compiled` (> 0), else RAM / 4 */
+/* at a loop's entry: would `steps` steps of `bytes_per_step` records pass the limit? (steps < 0: unknown) */
+int32_t adcc_checkpoint_wanted(int64_t steps, int64_t bytes_per_step, int64_t limit);
+adcc_revolve *adcc_revolve_new(int64_t state_bytes, int64_t args_bytes, int64_t limit);
+void *adcc_revolve_args(adcc_revolve *rv);       /* room for the body's arguments */
+adcc_tape *adcc_revolve_tape(adcc_revolve *rv);  /* the tape the steps' records go on */
+void *adcc_revolve_state(adcc_revolve *rv); /* the state buffer of the reverse pass (the loop's is out of scope) */
+void adcc_revolve_begin(adcc_revolve *rv, const void *state); /* snapshot of the entry state */
+/* after a taped step (`more`: the loop goes on): 1 tape the next, 0 done (all taped), 2 over the
+ * limit (state restored to the entry state: count the steps with adcc_revolve_counted) */
+int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state);
+int32_t adcc_revolve_counted(adcc_revolve *rv, int32_t more, const void *state); /* after a primal step: `more` */
+/* the reverse pass's next action: DONE; ADVANCE (one primal step); STEP (the augmented step, then
+ * its reverse); REVERSE (the reverse of the last taped step) */
+int32_t adcc_revolve_next(adcc_revolve *rv, void *state);
+void adcc_revolve_free(adcc_revolve *rv);
+int64_t adcc_revolve_bound(int64_t steps, int64_t free_slots); /* recomputed steps, binomial schedule */
+void adcc_revolve_last(int64_t out[4]); /* this thread's last loop: steps, snapshots, recomputed, checkpointed */
+
 #ifdef __cplusplus
 }
 #endif

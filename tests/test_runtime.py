@@ -22,7 +22,11 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_split_enter", "adcc_split_leave", "adcc_split_tape_live_count", "adcc_tape_mirror",
        "adcc_shadow_realloc", "adcc_shadow_free_if_ours", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
        "adcc_permutation_free", "adcc_replay_begin", "adcc_replay_end", "adcc_replay_put", "adcc_replay_get",
-       "adcc_replay_put_bytes", "adcc_replay_get_bytes", "adcc_fp_round"]
+       "adcc_replay_put_bytes", "adcc_replay_get_bytes", "adcc_fp_round",
+       # checkpointed loops (runtime/adcc_revolve.c)
+       "adcc_tape_limit", "adcc_checkpoint_wanted", "adcc_revolve_new", "adcc_revolve_args", "adcc_revolve_tape",
+       "adcc_revolve_state", "adcc_revolve_begin", "adcc_revolve_taped", "adcc_revolve_counted", "adcc_revolve_next",
+       "adcc_revolve_free", "adcc_revolve_bound", "adcc_revolve_last"]
 
 
 def test_synthesized_code_calls_only_declared_runtime_functions():

@@ -30,6 +30,8 @@ class ADOptions:
     vector_library: str | None = None  # -fveclib=NAME: vector math variants for the post-AD vectorizer
     check_derivatives: bool = False  # -fadcc-check-derivatives: derivative calls checked at run time
     call_site_lines: tuple[tuple[str, str, str], ...] = ()  # (callee, "file:line", function) without -g
+    tape_limit: int = 0  # -fadcc-tape-limit=SIZE: bytes of tape a checkpointed loop may take (0: the
+                         # runtime's default, a quarter of physical memory; -1: no loop is checkpointed)
 
 
 @dataclass

@@ -64,6 +64,12 @@ def openmp_entry(pass_name: str, spec: FunctionSpec) -> str:
     return f"adcc.omp.{pass_name}.{_base(spec.name)}.{_tag(spec)}"
 
 
+def checkpoint_helper(pass_name: str, spec: FunctionSpec) -> str:
+    """The function that runs a checkpointed loop's augmented ("aug") or reverse ("rev") pass
+    (adcc.ad.rules.checkpoint)."""
+    return f"adcc.ckpt.{pass_name}.{_base(spec.name)}.{_tag(spec)}"
+
+
 def checkpoint_step(kind: str, step: str) -> str:
     """A function of (i, env) that runs step i of a checkpointed loop: its "primal", "grad"ient or
     "fwd" tangent (adcc.ad.rules.checkpoint_api)."""

@@ -31,17 +31,22 @@ def prepared_function(module, name: str) -> Function:
         cache = module._adcc_prepared = {}
     fn = cache.get(name)
     if fn is None:
-        entry = module.functions[name]
-        text = print_function(entry.parsed) if entry.parsed is not None else entry.text
-        fn = parse_function(module, text)
-        _lower_invokes(module, fn)
-        _fold_rule_results(module, fn)
-        _lower_posix_memalign(module, fn)
-        _define_poison_lanes(fn)
-        _drop_unreachable(fn)
-        advance_iterations(module, fn)
-        hoist_invariant_loads(module, fn)
-        cache[name] = fn
+        fn = cache[name] = fresh_prepared_function(module, name)
+    return fn
+
+
+def fresh_prepared_function(module, name: str) -> Function:
+    """A new private copy, canonicalized as `prepared_function`'s (uncached: for a variant)."""
+    entry = module.functions[name]
+    text = print_function(entry.parsed) if entry.parsed is not None else entry.text
+    fn = parse_function(module, text)
+    _lower_invokes(module, fn)
+    _fold_rule_results(module, fn)
+    _lower_posix_memalign(module, fn)
+    _define_poison_lanes(fn)
+    _drop_unreachable(fn)
+    advance_iterations(module, fn)
+    hoist_invariant_loads(module, fn)
     return fn
 
 

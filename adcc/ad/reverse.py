@@ -13,6 +13,7 @@ from adcc.ad import naming
 from adcc.ad.adjoint import ReverseBuilder
 from adcc.ad.augmented import AugmentedBuilder
 from adcc.ad.calling import signatures
+from adcc.ad.checkpoint_loops import reverse_primal
 from adcc.ad.deferral import deferred_loops
 from adcc.ad.interchange import interchanged_nests
 from adcc.ad.parallel import exclusive_accesses
@@ -20,7 +21,6 @@ from adcc.analysis.calls import IN_ORDER_FREES, CallKind, classify_call
 from adcc.ad.common import (Packing, alignment_of, address_taken_functions, indirect_candidates, math_rule, reverse_post_order,
                             rule_unavailable,
                             unsupported, zero_of)
-from adcc.ad.prepare import prepared_function
 from adcc.ad.rules import lookup_opcode, sibling_calls
 from adcc.ad.rules.calls import CallView, SavedValue, always_applies, call_rule_for
 from adcc.analysis.spec import FunctionSpec
@@ -102,7 +102,7 @@ class ReverseSynthesizer:
         self.ctx = ctx
         self.module = ctx.module
         self.spec = spec
-        self.primal = prepared_function(self.module, spec.name)
+        self.primal = reverse_primal(ctx, spec)  # (long loops outlined for checkpointing)
         self.act = ActivityAnalysis(self.module, self.primal, spec)
         ctx.reverse_activities.append(self.act)
         # shadows of stack objects on the heap instead of the LIFO shadow stack once a derivative

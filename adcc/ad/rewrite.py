@@ -87,6 +87,24 @@ def innermost_first(module, sites: list[Instruction]) -> list[Instruction]:
     return order
 
 
+REVERSE_APIS = ("autodiff", "augmentfwd", "reverse", "augmentsize")
+
+
+def _differentiated_again(module, sites: list[Instruction]) -> bool:
+    """Whether one of the reverse-mode `sites` lies in code that some site of the module
+    differentiates (higher order: its derivative becomes part of that code)."""
+    reverse = [s for s in sites if api_of(s.callee_name or "") in REVERSE_APIS]
+    if not reverse:
+        return False
+    memo: dict[str, set[str]] = {}
+    reached: set[str] = set()
+    for s in find_call_sites(module):
+        target = _target_name(s)
+        if target is not None and module.is_defined(target):
+            reached |= call_tree(module, target, memo)
+    return any(s.block.function.fname in reached for s in reverse)
+
+
 def nested_sites(module, sites: list[Instruction]) -> list[Instruction]:
     """When some site's target reaches another site (higher-order AD), the sites whose own target
     reaches none (the innermost level, to differentiate first); else nothing."""
@@ -106,9 +124,16 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
     """Differentiate the module's call sites (or `only` those), innermost first."""
     check_names(module)
     # type hints stay until differentiation is done (type analysis reads them; api.py drops them)
+    sites = only if only is not None else find_call_sites(module)
+    if options is not None and _differentiated_again(module, sites):
+        # reverse-mode derivative code that another derivative differentiates again: no
+        # checkpointed loops (their runtime moves state the outer derivative would need tangents
+        # or adjoints of)
+        import dataclasses
+        options = dataclasses.replace(options, tape_limit=-1)
     ctx = ADContext(module, options, _forward_synthesizer, ReverseSynthesizer)
     handled: list[str] = []
-    for inst in innermost_first(module, only if only is not None else find_call_sites(module)):
+    for inst in innermost_first(module, sites):
         if getattr(options, "defer_unresolved", False):
             target = _target_name(inst)
             if target is not None and target in module.functions and unresolved_callee(module, target):

@@ -284,7 +284,8 @@ class Driver:
                          print_activity=self.parsed.has("--print-activity"),
                          opt_level=opt_level_number(level), ad_stage=self.parsed.ad_stage,
                          vector_library=self.parsed.last("-fveclib="),
-                         check_derivatives=self.parsed.check_derivatives)
+                         check_derivatives=self.parsed.check_derivatives,
+                         tape_limit=self.parsed.tape_limit)
 
 
 def default_output(path: str, action: str) -> str:

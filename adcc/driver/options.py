@@ -76,6 +76,7 @@ _TABLE: dict[str, tuple[int, str]] = {
     "-fno-adcc-fast-path": (FLAG, ADCC), "-fadcc-fast-path": (FLAG, ADCC),
     "--adcc-fast-path-done": (FLAG, ADCC),  # internal: the native launcher already compiled this unit once
     "-fadcc-check-derivatives": (FLAG, ADCC), "-fno-adcc-check-derivatives": (FLAG, ADCC),
+    "-fadcc-tape-limit=": (JOINED, ADCC),  # SIZE (512M, 64K, 2G, bytes) or none: checkpointed loops
     # adcc's own warning groups (clang would warn about an unknown warning option)
     "-Wadcc-": (JOINED, ADCC), "-Wno-adcc-": (JOINED, ADCC), "-Werror=adcc-": (JOINED, ADCC),
     "-Wno-error=adcc-": (JOINED, ADCC),
@@ -122,6 +123,22 @@ _JOINED_PREFIXES = sorted((name for name, (kind, _) in _ENTRIES.items()
                            if kind in (JOINED, JOINED_OR_SEP, JOINED_AND_SEP)), key=len, reverse=True)
 
 AD_STAGES = ("optimized", "unoptimized")
+SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str | None) -> int | None:
+    """`-fadcc-tape-limit=` sizes: bytes, or a number with K, M, G or T (powers of 1024; `KB`, `KiB`
+    too); `none` is -1 (no loop is checkpointed). None when malformed."""
+    import re
+    if not text:
+        return None
+    if text == "none":
+        return -1
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]?)(?:i?B)?", text.strip(), re.I)
+    if m is None:
+        return None
+    bytes_ = int(float(m.group(1)) * SIZE_UNITS[m.group(2).upper()])
+    return bytes_ if bytes_ > 0 else None
 
 
 def known_spellings() -> list[str]:
@@ -202,6 +219,12 @@ class ParsedArgs:
     @property
     def ad_stage(self) -> str:
         return self.last("--ad-stage=") or "optimized"
+
+    @property
+    def tape_limit(self) -> int:
+        """-fadcc-tape-limit=SIZE in bytes: 0 when absent (the runtime's default), -1 for `none`."""
+        value = self.last("-fadcc-tape-limit=")
+        return 0 if value is None else parse_size(value)
 
     @property
     def fast_path(self) -> bool:
@@ -367,6 +390,9 @@ def parse_args(argv: list[str], mode: str = "c") -> ParsedArgs:
         if name in ("-Wadcc-", "-Wno-adcc-", "-Werror=adcc-", "-Wno-error=adcc-") and value not in ADCC_WARNINGS:
             raise _error(f"unknown warning option '{word}' (adcc's warning groups: "
                          f"{', '.join('adcc-' + w for w in ADCC_WARNINGS)})")
+        if name == "-fadcc-tape-limit=" and parse_size(value) is None:
+            raise _error(f"invalid value '{value}' in '{word}' (expected a size such as 64K, 512M or 2G, "
+                         f"or 'none')")
         if name == "--ad-stage=" and value not in AD_STAGES:
             raise _error(f"invalid value '{value}' in '{word}' (expected one of: {', '.join(AD_STAGES)})")
         parsed.items.append(Arg(name, value, words, role))

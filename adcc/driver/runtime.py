@@ -12,7 +12,7 @@ from adcc.diagnostics import CompileError
 from adcc.driver import toolchain
 
 SOURCES = ("adcc_runtime.h", "adcc_runtime.c", "adcc_check.h", "adcc_check.c", "adcc_checkpoint.h",
-           "adcc_checkpoint.c")
+           "adcc_checkpoint.c", "adcc_revolve.c")
 # the Fortran part: its own archive members, pulled in only by Fortran programs (they call flang's runtime)
 FORTRAN_SOURCES = ("adcc_fortran.h", "adcc_fortran_internal.h", "adcc_fortran_desc.c", "adcc_fortran_memory.c",
                    "adcc_fortran_intrinsics.c", "adcc_fortran_markers.c")

@@ -191,6 +191,12 @@ class AugmentSite(CallView):
     def save(self, index: int, v: Value) -> None:
         self._a.extra[id(self._saves[index])] = v
 
+    @property
+    def synthesizer(self):
+        """The reverse synthesizer of the caller, for a rule that sizes what its tape plan records
+        (adcc.ad.rules.checkpoint)."""
+        return self._a.s
+
 
 class ReverseSite(CallView):
     """A call in the reverse pass of reverse mode."""
@@ -247,11 +253,12 @@ def reads_operands_and_result(view) -> list[tuple[str, Value]]:
 
 def _families() -> tuple[CallRule, ...]:
     """Built-in rule families (each module lists its rules; frozen at import)."""
-    from adcc.ad.rules import (checkpoint_api, complex_arith, fortran, fortran_elemental, libc, libm_calls, libstdcxx,
-                               mpi, openmp, runtime, truncation)
+    from adcc.ad.rules import (checkpoint, checkpoint_api, complex_arith, fortran, fortran_elemental, libc,
+                               libm_calls, libstdcxx, mpi, openmp, runtime, truncation)
     from adcc.ad.rules.blas import BLAS_RULES
     return (*runtime.RULES, *BLAS_RULES, *openmp.RULES, *checkpoint_api.RULES, *fortran.RULES, *fortran_elemental.RULES,
-            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES)
+            *complex_arith.RULES, *libm_calls.RULES, *libc.RULES, *libstdcxx.RULES, *mpi.RULES, *truncation.RULES,
+            *checkpoint.RULES)
 
 
 # Libraries a rule family covers: a routine of theirs without a rule has no definition anywhere
