@@ -498,10 +498,6 @@ class ReverseBuilder:
                 self.add_word(val, take_adjoint(b, val.type, self.rs(ptr), shadow_alignment(self.module, inst)))
             elif tainted_store(act, inst) is not None:
                 raise changed_word(self.module, inst)
-            elif act.has_shadow(ptr) and _inactive_word_over_float(act, inst):
-                # an inactive integer overwrites a float (LLVM folds `t = copysign(0.0, s)` into
-                # `store i64 0`): the overwritten float's adjoint ends here, as under a float store
-                b.store(zero_of(val.type), self.rs(ptr), align=shadow_alignment(self.module, inst))
             return
         if op == "call":
             return self._call(inst)
@@ -916,14 +912,3 @@ def atomic_add(b: Builder, p: Value, d: Value) -> None:
         for k, (et, off) in enumerate(zip(elems, offsets)):
             if is_floatish(module, et):
                 atomic_add(b, b.byte_gep(p, off) if off else p, b.extractvalue(d, k))
-
-
-def _inactive_word_over_float(act, store: Instruction) -> bool:
-    """Does this store put an inactive integer of a float's width (no copy of shadowed bits)
-    where type analysis places a float?"""
-    from adcc.analysis.types import Float
-    val, ptr = store.operands
-    if not isinstance(val.type, T.IntType) or val.type.bits not in (32, 64) or act.is_varied(val) \
-            or act.has_int_shadow(val) or id(val) in act.int_shadowed:
-        return False
-    return isinstance(act.types.memory_kind(ptr, 0, val.type.bits // 8), Float)
