@@ -265,19 +265,7 @@ def emit_interchanged(rb, nest: Nest) -> None:
             entered = b.xor(entered, Builder.iconst(T.i1, 1))
     _flow_phis(rb, nest.tail, nest.exit or nest.body, entered, nest.head)
     if nest.exit is not None:
-        tail_values = rb.cur  # (what exit's reverse materializes does not dominate what follows)
-        run_exit, exit_done = fn.add_block(None), fn.add_block(None)
-        if entered is not None:
-            b.cond_br(entered, run_exit, exit_done)
-        else:
-            b.br(run_exit)
-        b.position_at_end(run_exit)
-        _start(rb, nest.exit)
-        _visit_reversed(rb, nest.exit)
-        _flow_phis(rb, nest.exit, nest.body, None)
-        b.br(exit_done)
-        b.position_at_end(exit_done)
-        rb.blk, rb.cur = nest.tail, tail_values
+        _reverse_when_entered(rb, fn, nest.exit, entered, nest.tail, flow_to=nest.body)
     b.store(rb._last_iteration(s.plan.count_from[id(nest.inner)]), ctr_k)
     if buf is not None:
         layout.store_at(b, state_at(), [rb.take_adj(v) for v in nest.state])
@@ -318,18 +306,7 @@ def emit_interchanged(rb, nest: Nest) -> None:
         for v, x in zip(nest.state, layout.load_at(b, at)):
             b.store(x, rb.slot(v))
     if nest.pre is not None:
-        head_values = rb.cur
-        run_pre, pre_done = fn.add_block(None), fn.add_block(None)
-        if entered is not None:
-            b.cond_br(entered, run_pre, pre_done)
-        else:
-            b.br(run_pre)
-        b.position_at_end(run_pre)
-        _start(rb, nest.pre)
-        _visit_reversed(rb, nest.pre)
-        b.br(pre_done)
-        b.position_at_end(pre_done)
-        rb.blk, rb.cur = nest.head, head_values
+        _reverse_when_entered(rb, fn, nest.pre, entered, nest.head)
     _visit_reversed(rb, nest.head)
     for v in nest.state:  # (all consumed: the slots start the next j at zero)
         rb.take_adj(v)
@@ -434,3 +411,24 @@ def _visit_reversed(rb, blk: Block) -> None:
     for inst in reversed(blk.instructions):
         if inst.opcode not in ("phi", "#dbg") and not inst.is_terminator:
             rb.visit(inst)
+
+
+def _reverse_when_entered(rb, fn, blk, entered, resume, flow_to=None) -> None:
+    """The reverse of `blk` in blocks of its own, run only when the nest was entered (`entered`,
+    or always when None); afterwards the builder goes on as `resume`'s reverse, with the values it
+    had before (what `blk`'s reverse materializes does not dominate what follows)."""
+    b = rb.b
+    values = rb.cur
+    run, done = fn.add_block(None), fn.add_block(None)
+    if entered is not None:
+        b.cond_br(entered, run, done)
+    else:
+        b.br(run)
+    b.position_at_end(run)
+    _start(rb, blk)
+    _visit_reversed(rb, blk)
+    if flow_to is not None:
+        _flow_phis(rb, blk, flow_to, None)
+    b.br(done)
+    b.position_at_end(done)
+    rb.blk, rb.cur = resume, values
