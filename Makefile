@@ -102,6 +102,7 @@ bench: test-setup
 	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
 	$(PY) bench/mpi/run_mpi.py $(BENCH_ARGS)
 	$(PY) bench/run_higher.py $(BENCH_ARGS)
+	$(PY) bench/run_checkpoint.py $(if $(findstring --quick,$(BENCH_ARGS)),--sizes 100000,1000000 --full-max 100000 --samples 1)
 	@$(MAKE) --no-print-directory bench-sweep SWEEP_ARGS="$(if $(findstring --quick,$(BENCH_ARGS)),--tiny)"
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 
