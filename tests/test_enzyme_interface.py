@@ -276,6 +276,43 @@ def test_cpp_log_hook_is_refused(tmp_path):
     assert "hook.cpp:4:" in r.stderr and "logging hook 'enzymeLogGrad'" in r.stderr, r.stderr
 
 
+# --- __enzyme_emptyfnconst ----------------------------------------------------------------------
+
+EMPTYFN_MAIN = """
+#include <stdio.h>
+extern double __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
+extern double scale_of(double);   /* defined in an object adcc never sees */
+extern void record(double *);
+FLAG
+static double f(double x) { double s = scale_of(x); record(&x); return s * x * x + x; }
+int main(void) {
+  printf("%.17g %.17g\\n", __enzyme_autodiff((void *)f, 3.0), __enzyme_fwddiff((void *)f, 3.0, 1.0));
+  return 0;
+}
+"""
+EMPTYFN_LIB = "double scale_of(double x) { return 2.0 * x + 1.0; }\nvoid record(double *p) { *p += 0.0; }\n"
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_emptyfnconst_makes_undefined_functions_inactive(tmp_path, opt):
+    """With `__enzyme_emptyfnconst` (Enzyme's -enzyme-emptyfn-inactive) a call of a function no
+    object of the link defines, with no rule, has no derivative: scale_of(x) is held constant
+    (d/dx = 2 s x + 1 with s = 2x + 1 = 7 at x = 3, i.e. 43). Without it, the same call is an error."""
+    lib = tmp_path / "lib.o"
+    (tmp_path / "lib.c").write_text(EMPTYFN_LIB)
+    subprocess.run([toolchain.clang(), "-O2", "-c", "lib.c", "-o", lib.name], cwd=tmp_path, check=True)
+    r, out = compile_c(tmp_path, "efn", EMPTYFN_MAIN.replace("FLAG", "void *__enzyme_emptyfnconst;"), opt,
+                       str(lib))
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(out)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    grad, tangent = map(float, run.stdout.split())
+    assert grad == pytest.approx(43.0, rel=1e-12) and tangent == pytest.approx(43.0, rel=1e-12)
+    r, out = compile_c(tmp_path, "plain", EMPTYFN_MAIN.replace("FLAG", ""), opt, str(lib))
+    assert_rejected(r, out, "plain", "cannot differentiate call to external function 'scale_of'")
+
+
 # --- how errors look ------------------------------------------------------------------------
 
 def test_error_shows_source_line_caret_and_notes(tmp_path):

@@ -88,7 +88,9 @@ ENTRY_POINTS = (
     Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
     Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
     Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: the loop `while (step(i++, args...));` from i = 0, checkpointed as `__enzyme_checkpoint_for` (schemes with set_nsteps: EnzymeCkptStoreAll)", I),
-    Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
+    Name("__enzyme_set_checkpointing", F, "`(schedule, budget)` at the top of a loop body (what "
+         "`[[enzyme::checkpoint]]` emits): checkpoint that loop. A memory/time trade-off only: adcc keeps "
+         "the loop's tape whole, which gives the same derivatives, and drops the call", I),
     Name("__enzyme_fixed_point", F, "a fixed-point loop whose adjoint is iterated to convergence at the converged "
          "state (enzyme/fixed_point.h)", U),
     Name("__enzyme_set_fixed_point", F, "marks the enclosing loop as a fixed-point iteration (enzyme/fixed_point.h)",
@@ -96,7 +98,11 @@ ENTRY_POINTS = (
     Name("__enzyme_context", F, "a context holding the shadows of globals (`enzyme_context, ctx` at a call)", U),
     Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g in a context", U),
     Name("__enzyme_zero_shadows", F, "`(ctx)`: zero every shadow of a context", U),
-    Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
+    Name("__enzyme_set_mincut", F, "`(enable)` in a loop body: Enzyme's cache/recompute min-cut on or off "
+         "for that loop. Performance only: adcc chooses what to tape itself, and drops the call", I),
+    Name("__enzyme_ptr_size_hint", F, "`(p, bytes[, space])`: the extent of memory a checkpointed loop "
+         "writes through p, for its snapshots. Performance only (adcc tapes, it takes no snapshots "
+         "of such memory): dropped", I),
 )
 
 REGISTRATIONS = (
@@ -110,8 +116,12 @@ REGISTRATIONS = (
     Name("__enzyme_inactive_global", G, "{&g}: the global g is inactive", I),
     Name("__enzyme_nofree", G, "{f}: f frees no memory", I),
     Name("__enzyme_shouldrecompute", G, "{f}: recompute calls to f in the reverse pass (a hint)", I),
-    Name("__enzyme_sparse_accumulate", G, "sparse accumulation of adjoints", U),
-    Name("__enzyme_emptyfnconst", G, "empty functions are inactive", U),
+    Name("__enzyme_sparse_accumulate", G, "{f}: f accumulates a sparse derivative, for the loop "
+         "sparsification of `__enzyme_todense` (refused itself); elsewhere it changes no value: f is "
+         "called and differentiated as any function", I),
+    Name("__enzyme_emptyfnconst", G, "the mere presence of this global (Enzyme's "
+         "-enzyme-emptyfn-inactive): calls of functions that no object of the link defines and that "
+         "have no derivative rule are inactive (instead of an error)", I),
 )
 
 MARKERS = (
@@ -177,7 +187,8 @@ ATTRIBUTES = (
     Name("enzyme_function_like", A, "`__attribute__((enzyme_function_like(\"log1p\")))`: behaves like that function",
          I),
     Name("enzyme_shouldrecompute", A, "`__attribute__((enzyme_shouldrecompute))`: recompute in the reverse pass", I),
-    Name("enzyme_sparse_accumulate", A, "`__attribute__((enzyme_sparse_accumulate))`", U),
+    Name("enzyme_sparse_accumulate", A, "`__attribute__((enzyme_sparse_accumulate))` on a function: "
+         "as the registration `__enzyme_sparse_accumulate`", I),
     Name("enzyme_inactivefn", A, "annotation: the function and its body are inactive", I),
     Name("enzyme_inactivenoblockfn", A, "annotation: like enzyme_inactivefn", I),
     Name("enzyme_nofree", A, "annotation: the function frees no memory", I),
