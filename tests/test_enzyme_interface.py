@@ -89,6 +89,39 @@ def test_unknown_name_is_a_located_error(tmp_path, n):
 # --- malformed calls --------------------------------------------------------------------------
 
 BAD_CALLS = {
+    # shadow contexts (adcc/ad/contexts.py): what adcc cannot resolve at compile time
+    "context_width": ("""extern void *__enzyme_context(int);
+int main(void) { void *c = __enzyme_context(2); return c != 0; }""",
+                      ["__enzyme_context(2): contexts of width greater than 1", "not supported yet"],
+    ),
+    "context_from_a_caller": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+double gl;
+__attribute__((noinline)) static double *get(void *c);
+int main(void) { return (int)*get(__enzyme_context(1)); }
+__attribute__((noinline)) static double *get(void *c) { return (double *)__enzyme_shadow(c, &gl, 0); }""",
+                              ["the context given to __enzyme_shadow must be the result of an __enzyme_context call "
+                               "in the same function"],
+    ),
+    "context_shadow_of_a_local": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+int main(void) { void *c = __enzyme_context(1); double x = 1;
+  return (int)*(double *)__enzyme_shadow(c, &x, 0); }""",
+                                  ["the second argument of __enzyme_shadow must be the address of a global"],
+    ),
+    "context_lane": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+double gl;
+int main(void) { void *c = __enzyme_context(1);
+  return (int)*(double *)__enzyme_shadow(c, &gl, 1); }""", ["the lane given to __enzyme_shadow must be 0"],
+    ),
+    "context_in_split_mode": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_augmentfwd(void *, ...);
+int enzyme_context;
+int main(void) { void *c = __enzyme_context(1);
+  return __enzyme_augmentfwd((void *)f, enzyme_context, c, 1.0) != 0; }""",
+                              ["enzyme_context with __enzyme_augmentfwd is not supported yet"],
+    ),
     # issue #16 item 11: an integer where a shadow pointer is expected
     "int_shadow": ("""int enzyme_dup;
 static double g(double *x) { return x[0] * x[0]; }

@@ -133,11 +133,16 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
         if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
             from adcc.ad.truncate import lower_truncations
             lowered = lower_truncations(module) or lowered
+        from adcc.ad.contexts import finish_contexts, lower_contexts, mentions_contexts
+        contexts = mentions_contexts(text) and lower_contexts(module)
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)
         more, more_reports, more_warnings = rewrite_module(module, options)
         sites, reports, warnings = sites + more, reports + more_reports, warnings + more_warnings
+        if contexts:
+            finish_contexts(module)
+            lowered = True
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     _drop_passive_markers(module)

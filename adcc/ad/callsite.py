@@ -78,6 +78,7 @@ class CallSite:
     allocated: Value | None = None     # split mode: enzyme_allocated, size
     tape: Value | None = None          # split mode: enzyme_tape, ptr
     nofree: bool = False               # split mode: enzyme_nofree
+    context: Value | None = None       # enzyme_context, ctx (adcc.ad.contexts)
     trailing: list[Value] = field(default_factory=list)  # __enzyme_reverse: [adjoint of the result], [tape];
                                                          # __enzyme_fwdsplit: [tape]
 
@@ -319,6 +320,10 @@ class _Decoder:
                 site.noret = True
             elif m == "enzyme_nofree":
                 site.nofree = True
+            elif m == "enzyme_context":
+                if k + 1 >= len(rest) or site.context is not None:
+                    raise self.error("enzyme_context must be followed by a context, once")
+                site.context = rest[k + 1]
             elif m in ("enzyme_allocated", "enzyme_tape"):
                 if k + 1 >= len(rest) or marker_name(rest[k + 1]) is not None:
                     raise self.error(f"{m} must be followed by a value")

@@ -95,9 +95,11 @@ ENTRY_POINTS = (
          "state (enzyme/fixed_point.h)", U),
     Name("__enzyme_set_fixed_point", F, "marks the enclosing loop as a fixed-point iteration (enzyme/fixed_point.h)",
          U),
-    Name("__enzyme_context", F, "a context holding the shadows of globals (`enzyme_context, ctx` at a call)", U),
-    Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g in a context", U),
-    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero every shadow of a context", U),
+    Name("__enzyme_context", F, "`(1)`: a context holding a shadow of every global (`enzyme_context, ctx` at a "
+         "combined-mode call: the derivative uses them, unreset); one per call, resolved at compile time "
+         "(width 1)", I),
+    Name("__enzyme_shadow", F, "`(ctx, &g, 0)`: the shadow of global g (or of a part of it) in a context", I),
+    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero the floating-point contents of every shadow of a context", I),
     Name("__enzyme_set_mincut", F, "`(enable)` in a loop body: Enzyme's cache/recompute min-cut on or off "
          "for that loop. Performance only: adcc chooses what to tape itself, and drops the call", I),
     Name("__enzyme_ptr_size_hint", F, "`(p, bytes[, space])`: the extent of memory a checkpointed loop "
@@ -171,6 +173,8 @@ MARKERS = (
          role=Role.FLAG, values=2),
     Name("enzyme_checkpoint_region", M, "`__enzyme_checkpoint_for`: `enzyme_checkpoint_region, p, bytes`, memory the loop's snapshots hold", I,
          role=Role.FLAG, values=2),
+    Name("enzyme_context", M, "`enzyme_context, ctx`: the derivative uses the shadows of globals that context "
+         "ctx holds (__enzyme_autodiff, __enzyme_fwddiff)", I, role=Role.FLAG, values=1),
     Name("enzyme_interface", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_trace", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_duptrace", M, "probabilistic programming", U, role=Role.FLAG, values=1),

@@ -134,23 +134,32 @@ def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
     names = sorted({r for f in reached for r in module.references(f)
                     if r.strip('"').startswith(naming.shadow_global(""))})
     for name in names:
-        g = module.globals.get(name)
-        if g is None or g.value_type is None:
-            continue
-        fields = _float_fields(module, g.value_type, 0, [])
-        if not fields:
-            continue
-        ptr = GlobalRef(name)
-        total = layout.alloc_size(module, g.value_type)
-        if sum(layout.alloc_size(module, t) for _, t in fields) == total:
-            b.memset(ptr, 0, b.iconst(T.i64, total))
-        elif len(fields) <= MAX_FIELD_STORES:
-            for offset, t in fields:
-                at = b.byte_gep(ptr, offset) if offset else ptr
-                if isinstance(t, T.ArrayType):
-                    b.memset(at, 0, b.iconst(T.i64, layout.alloc_size(module, t)))
-                else:
-                    b.store(b.fconst(t, 0.0), at)
+        zero_floats(module, b, name)
+
+
+def zero_floats(module, b, name: str) -> bool:
+    """Zero the floating-point contents of shadow global `name` (its pointers and integers stay);
+    False when it has too many floating-point fields among other data to zero them one by one."""
+    g = module.globals.get(name)
+    if g is None or g.value_type is None:
+        return True
+    fields = _float_fields(module, g.value_type, 0, [])
+    if not fields:
+        return True
+    ptr = GlobalRef(name)
+    total = layout.alloc_size(module, g.value_type)
+    if sum(layout.alloc_size(module, t) for _, t in fields) == total:
+        b.memset(ptr, 0, b.iconst(T.i64, total))
+    elif len(fields) <= MAX_FIELD_STORES:
+        for offset, t in fields:
+            at = b.byte_gep(ptr, offset) if offset else ptr
+            if isinstance(t, T.ArrayType):
+                b.memset(at, 0, b.iconst(T.i64, layout.alloc_size(module, t)))
+            else:
+                b.store(b.fconst(t, 0.0), at)
+    else:
+        return False
+    return True
 
 
 def _float_fields(module, ty: T.Type, base: int, out: list) -> list:

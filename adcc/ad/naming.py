@@ -39,6 +39,31 @@ def shadow_global(name: str) -> str:
     return f"adcc.shadow.{_base(name)}"
 
 
+def context(k: int) -> str:
+    """The descriptor of the k-th `__enzyme_context` of a module (adcc.ad.contexts)."""
+    return f"adcc.ctx.{k}"
+
+
+# `adcc.ctx.pin(&g, &shadow)`: keeps a global whose context shadow the program uses, and that
+# shadow, from being optimized away between differentiation levels (an inactive call to
+# adcc.analysis.calls; removed once every derivative is built)
+CONTEXT_PIN = "adcc.ctx.pin"
+
+
+def is_context(name: str) -> bool:
+    return name.startswith("adcc.ctx.")
+
+
+def context_shadow(ctx: str, name: str) -> str:
+    """Context `ctx`'s shadow of global `name` (with name "": the prefix all of them share)."""
+    return f"adcc.ctxshadow.{ctx[len('adcc.ctx.'):]}.{_base(name)}"
+
+
+def context_clone(fname: str, ctx: str) -> str:
+    """The copy of derivative function `fname` that uses context `ctx`'s shadows."""
+    return f"{_base(fname)}.ctx{ctx[len('adcc.ctx.'):]}"
+
+
 def zero_global(name: str) -> str:
     return f"adcc.zero.{_base(name)}"
 

@@ -330,6 +330,9 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
 def _rewrite(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
     _check_reverse_log_hooks(module, site)
+    if site.context is not None and (site.api in SPLIT_APIS or site.api == "error_estimate"):
+        raise CompileError(f"enzyme_context with {site.inst.callee_name.strip(chr(34))} is not supported yet "
+                           "(contexts reach __enzyme_autodiff and __enzyme_fwddiff)", location_of(module, site.inst))
     if site.api in SPLIT_APIS:
         from adcc.ad.split import rewrite_split
         fn = module.function(site.fn_name)
@@ -349,6 +352,10 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
+    if site.context is not None:  # the program's context: its shadows, as the program left them
+        from adcc.ad.contexts import context_of, specialize
+        callee = module.function(specialize(module, callee.fname,
+                                            context_of(module, site.inst, site.context, "enzyme_context")))
     reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
     unchecked = _unchecked_shape(module, site)
     if unchecked:
