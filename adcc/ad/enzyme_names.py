@@ -5,7 +5,8 @@ does not implement.
 A name is one of: an entry point (`__enzyme_autodiff`; matched as a substring of the symbol,
 as Enzyme does, so `__enzyme_autodiff1` and C++-mangled templates count), a registration
 global (`__enzyme_register_gradient_f`, `__enzyme_inactivefn`; matched as a prefix), a marker
-(`enzyme_dup`; the name of a global passed to an entry point), or an attribute (spelled
+(`enzyme_dup`; the name of a global passed to an entry point), a hook (`enzymeLogGrad`; a
+function the program defines and derivatives call), or an attribute (spelled
 `__attribute__((enzyme_inactive))`, lowered to an `llvm.global.annotations` string by
 adcc/include/enzyme/adcc_attributes.h). Implementing a name flips its `status` here.
 """
@@ -28,6 +29,7 @@ class Kind(enum.Enum):
     GLOBAL = "global"
     MARKER = "marker"
     ATTRIBUTE = "attribute"
+    HOOK = "hook"
 
 
 class Role(enum.Enum):
@@ -57,7 +59,7 @@ class Name:
 
 
 I, P, U = Status.IMPLEMENTED, Status.PLANNED, Status.UNSUPPORTED
-F, G, M, A = Kind.FUNCTION, Kind.GLOBAL, Kind.MARKER, Kind.ATTRIBUTE
+F, G, M, A, H = Kind.FUNCTION, Kind.GLOBAL, Kind.MARKER, Kind.ATTRIBUTE, Kind.HOOK
 
 ENTRY_POINTS = (
     Name("__enzyme_autodiff", F, "reverse mode: adjoints of the `enzyme_out` arguments, accumulated into shadows", I),
@@ -205,7 +207,16 @@ ATTRIBUTES = (
          "adcc needs no use of it)", I),
 )
 
-ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES
+# Functions the program defines and Enzyme's derivatives call (adcc.ad.log_hooks)
+HOOKS = (
+    Name("enzymeLogGrad", H, "`void enzymeLogGrad(double grad, const char *opcode, const char *callee, "
+         "const char *module, const char *function, unsigned block, unsigned instruction)`: called by "
+         "reverse passes with the adjoint of each active floating-point operation", I),
+    Name("enzymeLogValue", H, "called by Enzyme's floating-point profiling builds with each operation's value "
+         "(its signature differs between Enzyme versions)", U),
+)
+
+ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES + HOOKS
 
 _MARKERS = {n.name: n for n in MARKERS}
 _ATTRIBUTES = {n.name: n for n in ATTRIBUTES}
@@ -237,7 +248,7 @@ def attribute(annotation: str) -> Name | None:
 def refusal(n: Name, spelled: str | None = None) -> str:
     """Why a known name is refused (for names not IMPLEMENTED); `spelled`: as the program wrote it."""
     what = {Kind.FUNCTION: "Enzyme entry point", Kind.GLOBAL: "Enzyme registration",
-            Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute"}[n.kind]
+            Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute", Kind.HOOK: "Enzyme hook"}[n.kind]
     name = spelled or n.name
     if n.status is Status.PLANNED:
         issue = f"; issue #{n.issue}" if n.issue is not None else ""
