@@ -9,7 +9,9 @@ must see that call (made in the function that uses it). Context K's shadow of g 
 g's, pointers to other globals pointing to their shadows in K). A derivative called with
 `enzyme_context` is a copy of the derivative functions that touch implicit shadows, with every
 implicit shadow replaced by context K's; it is not reset before the call (the program seeds and
-reads those shadows). Width 1 only (a wider context is a located error).
+reads those shadows); a pointer global holding heap memory the program allocated outside
+derivatives gets a zeroed shadow of that block there. Width 1 only (a wider context is a
+located error).
 """
 from __future__ import annotations
 
@@ -65,7 +67,84 @@ def lower_contexts(module) -> bool:
             else:
                 context_of(module, inst, inst.args[0] if inst.args else None, ZERO)
             found = True
+    if found:
+        _note_heap_stores(module)
     return found
+
+
+def _note_heap_stores(module) -> None:
+    """After each store of a heap allocation into a pointer global g, record {block, bytes} in
+    g's note (naming.context_heap): a context gives g a zeroed shadow of that size when a
+    derivative that uses it is called (Enzyme does so for memory allocated outside derivatives)."""
+    from adcc.analysis.calls import CallKind, classify_call
+    for fname in module.defined_function_names():
+        fn = module.function(fname)
+        for inst in [i for i in fn.instructions() if i.opcode == "store"]:
+            val, ptr = inst.operands
+            g = getattr(ptr, "gname", None)
+            if g is None or g not in module.globals or module.globals[g].value_type != T.ptr:
+                continue
+            if not (isinstance(val, Instruction) and val.opcode == "call" and
+                    classify_call(module, val) is CallKind.ALLOC):
+                continue
+            nxt = inst.block.instructions[inst.block.instructions.index(inst) + 1]  # (a store ends no block)
+            b = Builder(module, fn).position_before(nxt)
+            size = _allocation_bytes(module, b, val)
+            if size is None:
+                continue
+            note = _note(module, g)
+            b.store(val, note)
+            b.store(size, b.byte_gep(note, 8))
+
+
+def _note(module, g: str) -> GlobalRef:
+    name = naming.context_heap(g)
+    if name not in module.globals:
+        ty = T.StructType((T.ptr, T.i64))
+        module.add_global(name, f"@{name} = internal global {ty} zeroinitializer, align 8", ty, False)
+    return GlobalRef(name)
+
+
+def _allocation_bytes(module, b, call: Instruction):
+    from adcc.ad.common import convert
+    from adcc.analysis.calls import ALLOC_FUNCTIONS, effective_callee
+    custom = declarations_of(module).allocation_like.get(call.callee_name)
+    args = call.args
+    if custom is not None:
+        return convert(b, args[custom.size_arg], T.i64)
+    name = effective_callee(module, call.callee_name)
+    if ALLOC_FUNCTIONS.get(name) == "calloc":
+        return b.mul(convert(b, args[0], T.i64), convert(b, args[1], T.i64))
+    if name == "aligned_alloc":
+        return convert(b, args[1], T.i64)
+    if ALLOC_FUNCTIONS.get(name) == "malloc" and args:
+        return convert(b, args[0], T.i64)
+    return None
+
+
+def fill_heap_shadows(module, b, root: str, ctx: str) -> None:
+    """Before a call of derivative `root` with context ctx: each pointer global it reaches whose
+    note describes the heap block it points to gets a zeroed shadow of that block in ctx (once)."""
+    from adcc.ad.rewrite import call_tree
+    prefix = naming.context_shadow(ctx, "")
+    shadows = sorted({r for f in call_tree(module, root) for r in module.references(f)
+                      if r.strip('"').startswith(prefix)})
+    for name in shadows:
+        g = _primal_of(module, name, prefix)
+        if g is None or naming.context_heap(g) not in module.globals:
+            continue
+        cur = b.load(T.ptr, GlobalRef(name))
+        new = b.call("adcc_context_heap_shadow", T.ptr,
+                     [b.load(T.ptr, GlobalRef(g)), cur, GlobalRef(naming.context_heap(g))])
+        b.store(new, GlobalRef(name))
+
+
+def _primal_of(module, shadow: str, prefix: str) -> str | None:
+    base = shadow.strip('"')[len(prefix):]
+    for g in (base, f'"{base}"'):
+        if g in module.globals and module.globals[g].value_type == T.ptr:
+            return g
+    return None
 
 
 def _lower_context(module, inst: Instruction) -> None:
@@ -227,6 +306,8 @@ def finish_contexts(module) -> bool:
             prefix = naming.context_shadow(ctx, "")
             b = Builder(module, inst.block.function).position_before(inst)
             for name in sorted(n for n in module.globals if n.strip('"').startswith(prefix)):
+                if module.globals[name].value_type == T.ptr:  # a heap shadow adcc gave the global
+                    b.call("adcc_context_zero_heap", T.void, [b.load(T.ptr, GlobalRef(name))])
                 if not zero_floats(module, b, name):
                     raise CompileError(f"{ZERO}: the shadow of '{name.strip(chr(34))[len(prefix):]}' mixes more "
                                        "than 64 floating-point fields with other data; zeroing it is not "

@@ -101,7 +101,8 @@ ENTRY_POINTS = (
          "combined-mode call: the derivative uses them, unreset); one per call, resolved at compile time "
          "(width 1)", I),
     Name("__enzyme_shadow", F, "`(ctx, &g, 0)`: the shadow of global g (or of a part of it) in a context", I),
-    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero the floating-point contents of every shadow of a context", I),
+    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero the floating-point contents of every shadow of a context "
+         "(and the heap shadows it gave globals pointing to heap memory)", I),
     Name("__enzyme_set_mincut", F, "`(enable)` in a loop body: Enzyme's cache/recompute min-cut on or off "
          "for that loop. Performance only: adcc chooses what to tape itself, and drops the call", I),
     Name("__enzyme_ptr_size_hint", F, "`(p, bytes[, space])`: the extent of memory a checkpointed loop "

@@ -59,6 +59,12 @@ def context_shadow(ctx: str, name: str) -> str:
     return f"adcc.ctxshadow.{ctx[len('adcc.ctx.'):]}.{_base(name)}"
 
 
+def context_heap(name: str) -> str:
+    """{block, bytes}: the last heap allocation stored into pointer global `name` (for the heap
+    shadows contexts give such globals; adcc.analysis.activity keeps these inactive)."""
+    return f"adcc.ctxheap.{_base(name)}"
+
+
 def context_clone(fname: str, ctx: str) -> str:
     """The copy of derivative function `fname` that uses context `ctx`'s shadows."""
     return f"{_base(fname)}.ctx{ctx[len('adcc.ctx.'):]}"

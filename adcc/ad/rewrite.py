@@ -353,9 +353,10 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
     else:
         callee, packing = _derivative(ctx, site, spec)
     if site.context is not None:  # the program's context: its shadows, as the program left them
-        from adcc.ad.contexts import context_of, specialize
-        callee = module.function(specialize(module, callee.fname,
-                                            context_of(module, site.inst, site.context, "enzyme_context")))
+        from adcc.ad.contexts import context_of, fill_heap_shadows, specialize
+        ctx_name = context_of(module, site.inst, site.context, "enzyme_context")
+        callee = module.function(specialize(module, callee.fname, ctx_name))
+        fill_heap_shadows(module, b, callee.fname, ctx_name)
     reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
     unchecked = _unchecked_shape(module, site)
     if unchecked:

@@ -6,7 +6,9 @@
 //   forward: the tangents the program seeds in the shadows are the globals' tangents;
 //   a struct of a pointer to a global array and its size: its shadow points to the array's
 //            shadow in the same context and keeps the size; a part of a global: the same offset;
-//   nested: forward mode over a reverse-mode derivative, each with its own context.
+//   nested: forward mode over a reverse-mode derivative, each with its own context;
+//   a global pointing to heap memory allocated outside derivatives: a zeroed shadow of the same
+//            size, which __enzyme_zero_shadows zeroes too.
 // Against the analytic derivatives (and finite differences for the reverse gradient).
 #include "../e2e.h"
 
@@ -53,6 +55,19 @@ static double dcube(double x) {
 }
 #endif
 
+/* a global pointing to heap memory the program allocates outside derivatives */
+double *heap;
+__attribute__((noinline)) static void fill_heap(void) {
+  heap = (double *)malloc(4 * sizeof(double));
+  for (int k = 0; k < 4; k++) heap[k] = k + 1;
+}
+/* h = x sum(heap[k]^2): dh/dx = 30, dh/dheap[k] = 2 heap[k] x */
+static double hsum(double x) {
+  double s = 0;
+  for (int k = 0; k < 4; k++) s += heap[k] * heap[k] * x;
+  return s;
+}
+
 static double f_of(double *v, void *ctx) {
   (void)ctx;
   double keep = scale;
@@ -65,6 +80,7 @@ static double f_of(double *v, void *ctx) {
 int main(void) {
   e2e_begin("api/contexts");
   double x0 = 1.5;
+  fill_heap();
 #ifdef ADCC_SELFTEST
   static double dscale_s, dw_s[2], dhidden_s, ddata_s[3], *dbase_s = ddata_s, dg3_s;
   static long dsize_s = 3;
@@ -77,6 +93,11 @@ int main(void) {
                  2 * scale * (weights[0] + weights[1]) * (x) + hidden)
 #define TANGENT(x, dx) ((x) * (ddata_s[0] + ddata_s[1] + ddata_s[2]) + (dx) * (data[0] + data[1] + data[2]))
 #define NESTED(x, dx) d_dcube(x, dx, dg3_s)
+  static double dheap_s[4], *dheap_p = dheap_s;
+  double **dheap = &dheap_p;
+#define HZERO() memset(dheap_s, 0, sizeof dheap_s)
+#define HGRAD(x) (dheap_s[0] += 2 * heap[0] * (x), dheap_s[1] += 2 * heap[1] * (x), \
+                  dheap_s[2] += 2 * heap[2] * (x), dheap_s[3] += 2 * heap[3] * (x), 30.0)
 #else
   void *ctx = __enzyme_context(1);
   double *dscale = (double *)__enzyme_shadow(ctx, &scale, 0);
@@ -92,6 +113,10 @@ int main(void) {
 #define GRAD(x) __enzyme_autodiff((void *)f, enzyme_context, ctx, (x))
 #define TANGENT(x, dx) __enzyme_fwddiff((void *)sum, enzyme_context, ctx, (x), (dx))
 #define NESTED(x, dx) __enzyme_fwddiff((void *)dcube, enzyme_context, outer, (x), (dx))
+  void *hctx = __enzyme_context(1);
+  double **dheap = (double **)__enzyme_shadow(hctx, &heap, 0);
+#define HZERO() __enzyme_zero_shadows(hctx)
+#define HGRAD(x) __enzyme_autodiff((void *)hsum, enzyme_context, hctx, (x))
 #endif
   /* the shadows of a struct pointing to another global, and of a part of a global */
   check_val("desc shadow points to the data shadow", 0, *dbase == ddata, 1);
@@ -132,5 +157,14 @@ int main(void) {
   *dg3 = 1.0;
   check_an("d2 cube / dx dg", 0, NESTED(2.0, 0.0), 3 * 2.0 * 2.0);
   check_val("cube primal", 0, dcube(2.0), 3 * g3 * 4.0);
+
+  /* heap memory behind a global: its shadow is allocated at the first gradient */
+  for (int i = 0; i < 2; i++) {
+    double x = 1.0 + i;
+    HZERO();
+    check_an("dh/dx", i, HGRAD(x), 30.0);
+    for (int k = 0; k < 4; k++) check_an("dh/dheap", 4 * i + k, (*dheap)[k], 2 * heap[k] * x);
+  }
+  free(heap);
   return e2e_finish();
 }
