@@ -94,8 +94,14 @@ def test_unknown_name_is_a_located_error(tmp_path, n):
 BAD_CALLS = {
     # shadow contexts (adcc/ad/contexts.py): what adcc cannot resolve at compile time
     "context_width": ("""extern void *__enzyme_context(int);
-int main(void) { void *c = __enzyme_context(2); return c != 0; }""",
-                      ["__enzyme_context(2): contexts of width greater than 1", "not supported yet"],
+int main(void) { void *c = __enzyme_context(0); return c != 0; }""",
+                      ["__enzyme_context(0): a context's width is the number of lanes"],
+    ),
+    "context_vector_reverse": ("""extern void *__enzyme_context(int);
+int enzyme_context;
+int main(void) { void *c = __enzyme_context(2);
+  return (int)__enzyme_autodiff((void *)f, enzyme_context, c, 1.0); }""",
+                               ["enzyme_context with a context of width 2 in reverse mode is not supported yet"],
     ),
     "context_from_a_caller": ("""extern void *__enzyme_context(int);
 extern void *__enzyme_shadow(void *, void *, int);
@@ -116,7 +122,8 @@ int main(void) { void *c = __enzyme_context(1); double x = 1;
 extern void *__enzyme_shadow(void *, void *, int);
 double gl;
 int main(void) { void *c = __enzyme_context(1);
-  return (int)*(double *)__enzyme_shadow(c, &gl, 1); }""", ["the lane given to __enzyme_shadow must be 0"],
+  return (int)*(double *)__enzyme_shadow(c, &gl, 1); }""",
+                     ["the lane given to __enzyme_shadow must be an integer constant from 0 to 0"],
     ),
     "context_in_split_mode": ("""extern void *__enzyme_context(int);
 extern void *__enzyme_augmentfwd(void *, ...);

@@ -1,6 +1,7 @@
 """Enzyme's shadow contexts: `ctx = __enzyme_context(1)` holds a shadow of every global,
 `__enzyme_shadow(ctx, &g, 0)` is g's shadow in it, `__enzyme_zero_shadows(ctx)` zeroes them all,
-and `enzyme_context, ctx` at a combined-mode call makes the derivative use them.
+and `enzyme_context, ctx` at a combined-mode call makes the derivative use them (a context of width
+W: W lanes of shadows, for forward vector mode of width W).
 
 Contexts are resolved at compile time, as Enzyme resolves them: each `__enzyme_context` call is
 one context (`adcc.ctx.K`, a descriptor global its result becomes), so every use of its result
@@ -10,10 +11,11 @@ g's, pointers to other globals pointing to their shadows in K). A derivative cal
 `enzyme_context` is a copy of the derivative functions that touch implicit shadows, with every
 implicit shadow replaced by context K's; it is not reset before the call (the program seeds and
 reads those shadows); a pointer global holding heap memory the program allocated outside
-derivatives gets a zeroed shadow of that block there. Width 1 only (a wider context is a
-located error).
+derivatives gets a zeroed shadow of that block there. Reverse mode takes contexts of width 1.
 """
 from __future__ import annotations
+
+import re
 
 from adcc.ad import naming
 from adcc.ad.srcloc import location_of
@@ -30,6 +32,7 @@ CONTEXT = "__enzyme_context"
 SHADOW = "__enzyme_shadow"
 ZERO = "__enzyme_zero_shadows"
 _NAMES = (CONTEXT, SHADOW, ZERO)
+MAX_WIDTH = 64
 
 
 def _which(callee: str | None) -> str | None:
@@ -126,12 +129,11 @@ def fill_heap_shadows(module, b, root: str, ctx: str) -> None:
     """Before a call of derivative `root` with context ctx: each pointer global it reaches whose
     note describes the heap block it points to gets a zeroed shadow of that block in ctx (once)."""
     from adcc.ad.rewrite import call_tree
-    prefix = naming.context_shadow(ctx, "")
     shadows = sorted({r for f in call_tree(module, root) for r in module.references(f)
-                      if r.strip('"').startswith(prefix)})
+                      if naming.context_shadow_parts(ctx, r)})
     for name in shadows:
-        g = _primal_of(module, name, prefix)
-        if g is None or naming.context_heap(g) not in module.globals:
+        g = _global_named(module, naming.context_shadow_parts(ctx, name)[0])
+        if g is None or module.globals[g].value_type != T.ptr or naming.context_heap(g) not in module.globals:
             continue
         cur = b.load(T.ptr, GlobalRef(name))
         new = b.call("adcc_context_heap_shadow", T.ptr,
@@ -139,12 +141,6 @@ def fill_heap_shadows(module, b, root: str, ctx: str) -> None:
         b.store(new, GlobalRef(name))
 
 
-def _primal_of(module, shadow: str, prefix: str) -> str | None:
-    base = shadow.strip('"')[len(prefix):]
-    for g in (base, f'"{base}"'):
-        if g in module.globals and module.globals[g].value_type == T.ptr:
-            return g
-    return None
 
 
 def _lower_context(module, inst: Instruction) -> None:
@@ -152,14 +148,14 @@ def _lower_context(module, inst: Instruction) -> None:
     width = layout.constant_int(inst.args[0]) if len(inst.args) == 1 else None
     if width is None:
         raise CompileError(f"{CONTEXT} takes one argument, the context's width, an integer constant", where)
-    if width != 1:
-        raise CompileError(f"{CONTEXT}({width}): contexts of width greater than 1 (vector mode) are not "
-                           "supported yet", where)
+    if not 1 <= width <= MAX_WIDTH:
+        raise CompileError(f"{CONTEXT}({width}): a context's width is the number of lanes of the derivatives "
+                           f"that use it, from 1 to {MAX_WIDTH}", where)
     k = 0
     while naming.context(k) in module.globals:
         k += 1
     name = naming.context(k)
-    module.add_global(name, f"@{name} = internal constant i8 0", T.i8, True)
+    module.add_global(name, f"@{name} = internal constant i32 {width}", T.i32, True)
     inst.replace_all_uses_with(GlobalRef(name))
     inst.erase()
 
@@ -174,6 +170,12 @@ def context_of(module, inst: Instruction, v, what: str) -> str:
     return name
 
 
+def context_width(module, ctx: str) -> int:
+    """The width a context was created with (its descriptor's value)."""
+    m = re.search(r"constant i32 (\d+)", module.globals[ctx].text)
+    return int(m.group(1)) if m else 1
+
+
 def _lower_shadow(module, inst: Instruction) -> None:
     where = location_of(module, inst)
     if len(inst.args) != 3:
@@ -181,8 +183,10 @@ def _lower_shadow(module, inst: Instruction) -> None:
                            "and the lane", where)
     ctx = context_of(module, inst, inst.args[0], SHADOW)
     p, lane = inst.args[1], layout.constant_int(inst.args[2])
-    if lane != 0:
-        raise CompileError(f"the lane given to {SHADOW} must be 0 for a context of width 1", where)
+    width = context_width(module, ctx)
+    if lane is None or not 0 <= lane < width:
+        raise CompileError(f"the lane given to {SHADOW} must be an integer constant from 0 to {width - 1} (the "
+                           f"context's width is {width})", where)
     refs = global_refs(p.text) if isinstance(p, Constant) else []
     if isinstance(p, GlobalRef):
         refs = [p.gname]
@@ -190,7 +194,7 @@ def _lower_shadow(module, inst: Instruction) -> None:
         raise CompileError(f"the second argument of {SHADOW} must be the address of a global variable (or of "
                            "part of one), known at compile time", where)
     g = refs[0]
-    shadow = context_shadow(module, ctx, g)
+    shadow = context_shadow(module, ctx, g, lane)
     b = Builder(module, inst.block.function).position_before(inst)
     # g and its shadow stay visibly used until the derivatives are built: an optimization between
     # two levels of differentiation would otherwise fold a global nothing writes into its value,
@@ -207,25 +211,29 @@ def _lower_shadow(module, inst: Instruction) -> None:
 
 
 def _shadow_name_in(module, ctx: str, name: str) -> str | None:
-    """Context ctx's name for the shadow global `name` (an implicit `adcc.shadow.*` or one the
-    program declared with enzyme_shadow); None for any other global."""
+    """Context ctx's name for the shadow global `name` (an implicit `adcc.shadow.*`, of any lane,
+    or one the program declared with enzyme_shadow); None for any other global."""
     declared = {s: g for g, s in declarations_of(module).shadows.items()}
     if name in declared:
         return context_shadow(module, ctx, declared[name]).gname
-    prefix = naming.shadow_global("")
-    if name.strip('"').startswith(prefix):
-        primal = name.strip('"')[len(prefix):]
-        if primal in module.globals:
-            return context_shadow(module, ctx, primal).gname
+    parts = naming.implicit_shadow_parts(name)
+    if parts is not None:
+        primal = _global_named(module, parts[0])
+        if primal is not None:
+            return context_shadow(module, ctx, primal, parts[1]).gname
     return None
 
 
-def context_shadow(module, ctx: str, g: str) -> GlobalRef:
-    """Context ctx's shadow of global g (created on first use, like g's implicit shadow)."""
+def _global_named(module, base: str) -> str | None:
+    return next((g for g in (base, f'"{base}"') if g in module.globals), None)
+
+
+def context_shadow(module, ctx: str, g: str, lane: int = 0) -> GlobalRef:
+    """Context ctx's shadow of global g in `lane` (created on first use, like g's implicit shadow)."""
     from adcc.ad.globals import shadow_of_global
-    name = naming.context_shadow(ctx, g)
+    name = naming.context_shadow(ctx, g, lane)
     if name not in module.globals:
-        implicit = shadow_of_global(module, g)
+        implicit = shadow_of_global(module, g, lane)
         sg = module.globals[implicit.gname]
         vt = sg.value_type if sg.value_type is not None else T.ArrayType(8, T.i8)
         tl = "thread_local " if sg.thread_local else ""
@@ -303,13 +311,12 @@ def finish_contexts(module) -> bool:
         for inst in [i for i in module.function(fname).instructions()
                      if i.opcode == "call" and _which(i.callee_name) == ZERO]:
             ctx = context_of(module, inst, inst.args[0] if inst.args else None, ZERO)
-            prefix = naming.context_shadow(ctx, "")
             b = Builder(module, inst.block.function).position_before(inst)
-            for name in sorted(n for n in module.globals if n.strip('"').startswith(prefix)):
+            for name in sorted(n for n in module.globals if naming.context_shadow_parts(ctx, n)):
                 if module.globals[name].value_type == T.ptr:  # a heap shadow adcc gave the global
                     b.call("adcc_context_zero_heap", T.void, [b.load(T.ptr, GlobalRef(name))])
                 if not zero_floats(module, b, name):
-                    raise CompileError(f"{ZERO}: the shadow of '{name.strip(chr(34))[len(prefix):]}' mixes more "
+                    raise CompileError(f"{ZERO}: the shadow of '{naming.context_shadow_parts(ctx, name)[0]}' mixes more "
                                        "than 64 floating-point fields with other data; zeroing it is not "
                                        "supported yet", location_of(module, inst))
             inst.erase()

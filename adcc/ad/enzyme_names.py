@@ -97,10 +97,10 @@ ENTRY_POINTS = (
          "state (enzyme/fixed_point.h)", U),
     Name("__enzyme_set_fixed_point", F, "marks the enclosing loop as a fixed-point iteration (enzyme/fixed_point.h)",
          U),
-    Name("__enzyme_context", F, "`(1)`: a context holding a shadow of every global (`enzyme_context, ctx` at a "
-         "combined-mode call: the derivative uses them, unreset); one per call, resolved at compile time "
-         "(width 1)", I),
-    Name("__enzyme_shadow", F, "`(ctx, &g, 0)`: the shadow of global g (or of a part of it) in a context", I),
+    Name("__enzyme_context", F, "`(W)`: a context holding W lanes of shadows of every global (`enzyme_context, "
+         "ctx` at __enzyme_autodiff (W = 1) or __enzyme_fwddiff (vector mode of width W): the derivative uses "
+         "them, unreset); one per call, resolved at compile time", I),
+    Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g (or of a part of it) in a context", I),
     Name("__enzyme_zero_shadows", F, "`(ctx)`: zero the floating-point contents of every shadow of a context "
          "(and the heap shadows it gave globals pointing to heap memory)", I),
     Name("__enzyme_set_mincut", F, "`(enable)` in a loop body: Enzyme's cache/recompute min-cut on or off "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from adcc.analysis.spec import FunctionSpec
 
@@ -35,8 +36,18 @@ def gradient(spec: FunctionSpec) -> str:
     return f"adcc.grad.{_base(spec.name)}.{_tag(spec)}"
 
 
-def shadow_global(name: str) -> str:
-    return f"adcc.shadow.{_base(name)}"
+def shadow_global(name: str, lane: int = 0) -> str:
+    """The implicit shadow of global `name` (lane w > 0 of vector forward mode: its own global)."""
+    return f"adcc.shadow.{_base(name)}" if lane == 0 else f"adcc.shadow-{lane}.{_base(name)}"
+
+
+_IMPLICIT_SHADOW = re.compile(r"adcc\.shadow(?:-(\d+))?\.(.+)$")
+
+
+def implicit_shadow_parts(name: str) -> tuple[str, int] | None:
+    """(the global's name, lane) when `name` is an implicit shadow (`shadow_global`)."""
+    m = _IMPLICIT_SHADOW.match(_base(name))
+    return (m.group(2), int(m.group(1) or 0)) if m else None
 
 
 def context(k: int) -> str:
@@ -54,9 +65,17 @@ def is_context(name: str) -> bool:
     return name.startswith("adcc.ctx.")
 
 
-def context_shadow(ctx: str, name: str) -> str:
-    """Context `ctx`'s shadow of global `name` (with name "": the prefix all of them share)."""
-    return f"adcc.ctxshadow.{ctx[len('adcc.ctx.'):]}.{_base(name)}"
+def context_shadow(ctx: str, name: str, lane: int = 0) -> str:
+    """Context `ctx`'s shadow of global `name` in `lane`."""
+    k = ctx[len('adcc.ctx.'):]
+    return f"adcc.ctxshadow.{k}.{_base(name)}" if lane == 0 else f"adcc.ctxshadow.{k}-{lane}.{_base(name)}"
+
+
+def context_shadow_parts(ctx: str, name: str) -> tuple[str, int] | None:
+    """(the global's name, lane) when `name` is one of context `ctx`'s shadows."""
+    k = re.escape(ctx[len('adcc.ctx.'):])
+    m = re.match(rf"adcc\.ctxshadow\.{k}(?:-(\d+))?\.(.+)$", _base(name))
+    return (m.group(2), int(m.group(1) or 0)) if m else None
 
 
 def context_heap(name: str) -> str:

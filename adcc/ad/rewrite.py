@@ -333,6 +333,10 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
     if site.context is not None and (site.api in SPLIT_APIS or site.api == "error_estimate"):
         raise CompileError(f"enzyme_context with {site.inst.callee_name.strip(chr(34))} is not supported yet "
                            "(contexts reach __enzyme_autodiff and __enzyme_fwddiff)", location_of(module, site.inst))
+    if site.context is not None and site.mode is Mode.REVERSE and site.width > 1:
+        raise CompileError(f"enzyme_context with a context of width {site.width} in reverse mode is not supported "
+                           "yet (contexts of width 1 are; vector contexts reach __enzyme_fwddiff)",
+                           location_of(module, site.inst))
     if site.api in SPLIT_APIS:
         from adcc.ad.split import rewrite_split
         fn = module.function(site.fn_name)

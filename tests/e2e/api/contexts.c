@@ -7,6 +7,8 @@
 //   a struct of a pointer to a global array and its size: its shadow points to the array's
 //            shadow in the same context and keeps the size; a part of a global: the same offset;
 //   nested: forward mode over a reverse-mode derivative, each with its own context;
+//   a context of width 2: vector forward mode (the width comes from the context), one shadow
+//            of each global per lane, pointers in lane k pointing to lane k's shadows;
 //   a global pointing to heap memory allocated outside derivatives: a zeroed shadow of the same
 //            size, which __enzyme_zero_shadows zeroes too.
 // Against the analytic derivatives (and finite differences for the reverse gradient).
@@ -15,7 +17,9 @@
 extern double __enzyme_autodiff(void *, ...);
 extern double __enzyme_fwddiff(void *, ...);
 extern int enzyme_context;
+typedef struct { double d0, d1; } Tan2;
 #ifndef ADCC_SELFTEST
+extern Tan2 __enzyme_fwddiff2(void *, ...) __asm__("__enzyme_fwddiff");
 extern void *__enzyme_context(int);
 extern void *__enzyme_shadow(void *, void *, int);
 extern void __enzyme_zero_shadows(void *);
@@ -157,6 +161,26 @@ int main(void) {
   *dg3 = 1.0;
   check_an("d2 cube / dx dg", 0, NESTED(2.0, 0.0), 3 * 2.0 * 2.0);
   check_val("cube primal", 0, dcube(2.0), 3 * g3 * 4.0);
+
+  /* width 2: the lanes of data's shadow, seeded apart, read through desc.base */
+#ifdef ADCC_SELFTEST
+  static double lane0_s[3], lane1_s[3], *base1_s = lane1_s;
+  double *lane0 = lane0_s, *lane1 = lane1_s, **base1 = &base1_s;
+#define TANGENT2(x, dx0, dx1) ((Tan2){(x) * (lane0_s[0] + lane0_s[1] + lane0_s[2]) + (dx0) * 6.0, \
+                                      (x) * (lane1_s[0] + lane1_s[1] + lane1_s[2]) + (dx1) * 6.0})
+#else
+  void *ctx2 = __enzyme_context(2);
+  double *lane0 = (double *)__enzyme_shadow(ctx2, &data, 0);
+  double *lane1 = (double *)__enzyme_shadow(ctx2, &data, 1);
+  double **base1 = (double **)__enzyme_shadow(ctx2, &desc.base, 1);
+#define TANGENT2(x, dx0, dx1) __enzyme_fwddiff2((void *)sum, enzyme_context, ctx2, (x), (dx0), (dx1))
+#endif
+  check_val("lane 1 of desc's shadow points to lane 1 of data's", 0, *base1 == lane1, 1);
+  lane0[1] = 1.0;
+  lane1[2] = 2.0;
+  Tan2 t2 = TANGENT2(2.0, 0.0, 1.0);
+  check_an("lane 0", 0, t2.d0, 2.0 * 1.0);
+  check_an("lane 1", 0, t2.d1, 2.0 * 2.0 + 6.0);
 
   /* heap memory behind a global: its shadow is allocated at the first gradient */
   for (int i = 0; i < 2; i++) {
