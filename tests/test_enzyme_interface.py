@@ -357,6 +357,64 @@ def test_emptyfnconst_makes_undefined_functions_inactive(tmp_path, opt):
     assert_rejected(r, out, "plain", "cannot differentiate call to external function 'scale_of'")
 
 
+# --- shadow contexts across units ---------------------------------------------------------------
+
+CONTEXT_MAIN = r"""#include <stdio.h>
+#include <stdlib.h>
+extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+extern void __enzyme_zero_shadows(void *);
+extern double __enzyme_autodiff(void *, ...);
+extern int enzyme_context;
+extern double scale, hidden;
+extern double *heap;
+double f(double x);
+void init(void);
+int main() {
+  init();
+  void *ctx = __enzyme_context(1);
+  double *ds = __enzyme_shadow(ctx, &scale, 0);
+  double **dh = __enzyme_shadow(ctx, &heap, 0);
+  int bad = 0;
+  for (int i = 1; i <= 2; i++) {
+    __enzyme_zero_shadows(ctx);
+    double dx = __enzyme_autodiff((void *)f, enzyme_context, ctx, (double)i);
+    /* f = scale*x^2 + hidden*x + x*heap[0]^2 */
+    bad |= dx != 2*scale*i + hidden + 4.0;
+    bad |= *ds != (double)i * i;
+    bad |= (*dh)[0] != 2 * 2.0 * i;
+  }
+  printf(bad ? "FAIL\n" : "ok\n");
+  return bad;
+}
+"""
+CONTEXT_OTHER = r"""#include <stdlib.h>
+double scale = 2.0, hidden = 7.0;
+double *heap;
+void init(void) { heap = malloc(2 * sizeof(double)); heap[0] = 2.0; heap[1] = 3.0; }
+double f(double x) { return scale * x * x + hidden * x + x * heap[0] * heap[0]; }
+"""
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_context_whose_call_the_link_step_differentiates(tmp_path, opt):
+    """A context in one unit, the function and its globals (one pointing to heap memory) in
+    another: the compile step lowers the context, the link step differentiates the call with it
+    and then zeroes every shadow the derivative made in it (a shadow created at link time was
+    missed if the compile step had lowered __enzyme_zero_shadows already)."""
+    (tmp_path / "main.c").write_text(CONTEXT_MAIN)
+    (tmp_path / "other.c").write_text(CONTEXT_OTHER)
+    for unit in ("main", "other"):
+        r = subprocess.run([ADCC, opt, "-c", f"{unit}.c", "-o", f"{unit}.o"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    r = subprocess.run([ADCC, opt, "main.o", "other.o", "-o", "t"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+
+
 # --- how errors look ------------------------------------------------------------------------
 
 def test_error_shows_source_line_caret_and_notes(tmp_path):

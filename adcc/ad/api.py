@@ -121,7 +121,7 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
     (so an outer derivative differentiates clean, inlined code), then the next level."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
-    from adcc.ad.rewrite import rewrite_module
+    from adcc.ad.rewrite import find_call_sites, rewrite_module
     from adcc.analysis.declarations import mentions_declarations
     from adcc.ir import ParseError, parse_module
     try:
@@ -133,14 +133,14 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
         if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
             from adcc.ad.truncate import lower_truncations
             lowered = lower_truncations(module) or lowered
-        from adcc.ad.contexts import finish_contexts, lower_contexts, mentions_contexts
-        contexts = mentions_contexts(text) and lower_contexts(module)
+        from adcc.ad.contexts import CONTEXT_PIN, finish_contexts, lower_contexts, mentions_contexts
+        contexts = (mentions_contexts(text) or CONTEXT_PIN in text) and lower_contexts(module)
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)
         more, more_reports, more_warnings = rewrite_module(module, options)
         sites, reports, warnings = sites + more, reports + more_reports, warnings + more_warnings
-        if contexts:
+        if contexts and not find_call_sites(module):  # (else the link step differentiates the rest)
             finish_contexts(module)
             lowered = True
     except ParseError as e:

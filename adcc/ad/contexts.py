@@ -29,6 +29,7 @@ from adcc.ir.symbols import global_refs, substitute_globals
 from adcc.ir.values import Constant, GlobalRef, Instruction
 
 CONTEXT = "__enzyme_context"
+CONTEXT_PIN = naming.CONTEXT_PIN
 SHADOW = "__enzyme_shadow"
 ZERO = "__enzyme_zero_shadows"
 _NAMES = (CONTEXT, SHADOW, ZERO)
@@ -55,9 +56,11 @@ def lower_contexts(module) -> bool:
     found = False
     for fname in module.defined_function_names():
         e = module.functions[fname]
-        if e.parsed is None and not mentions_contexts(e.text):
+        if e.parsed is None and not mentions_contexts(e.text) and naming.CONTEXT_PIN not in e.text:
             continue
         fn = module.function(fname)
+        # (lowered by the compile step, whose call sites the link step differentiates)
+        found = found or any(i.opcode == "call" and i.callee_name == naming.CONTEXT_PIN for i in fn.instructions())
         for inst in [i for i in fn.instructions() if i.opcode in ("call", "invoke") and _which(i.callee_name)]:
             if inst.opcode == "invoke":
                 raise CompileError(f"{_which(inst.callee_name)} called where an exception may unwind through it "
@@ -91,6 +94,8 @@ def _note_heap_stores(module) -> None:
                     classify_call(module, val) is CallKind.ALLOC):
                 continue
             nxt = inst.block.instructions[inst.block.instructions.index(inst) + 1]  # (a store ends no block)
+            if nxt.opcode == "store" and getattr(nxt.operands[1], "gname", None) == naming.context_heap(g):
+                continue  # noted by the compile step already
             b = Builder(module, fn).position_before(nxt)
             size = _allocation_bytes(module, b, val)
             if size is None:
@@ -151,13 +156,21 @@ def _lower_context(module, inst: Instruction) -> None:
     if not 1 <= width <= MAX_WIDTH:
         raise CompileError(f"{CONTEXT}({width}): a context's width is the number of lanes of the derivatives "
                            f"that use it, from 1 to {MAX_WIDTH}", where)
+    unit = _unit_tag(module)  # contexts of two units linked together keep apart
     k = 0
-    while naming.context(k) in module.globals:
+    while naming.context(f"{unit}_{k}") in module.globals:
         k += 1
-    name = naming.context(k)
+    name = naming.context(f"{unit}_{k}")
     module.add_global(name, f"@{name} = internal constant i32 {width}", T.i32, True)
     inst.replace_all_uses_with(GlobalRef(name))
     inst.erase()
+
+
+def _unit_tag(module) -> str:
+    import hashlib
+    from adcc.ad.enzyme_uses import _source_file
+    key = _source_file(module) + "\0" + "\0".join(sorted(module.defined_function_names()))
+    return hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
 def context_of(module, inst: Instruction, v, what: str) -> str:

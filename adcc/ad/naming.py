@@ -50,8 +50,9 @@ def implicit_shadow_parts(name: str) -> tuple[str, int] | None:
     return (m.group(2), int(m.group(1) or 0)) if m else None
 
 
-def context(k: int) -> str:
-    """The descriptor of the k-th `__enzyme_context` of a module (adcc.ad.contexts)."""
+def context(k: str) -> str:
+    """The descriptor of `__enzyme_context` call k of a module (adcc.ad.contexts; k: the unit's tag
+    and the call's number)."""
     return f"adcc.ctx.{k}"
 
 
