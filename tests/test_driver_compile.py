@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from driver_helpers import ADCC, ENZYME_C, PLAIN_C, assert_clean_error, run
+from driver_helpers import ADCC, ENZYME_C, FLOAT_C, PLAIN_C, assert_clean_error, run
 
 from adcc.driver import objfile
 
@@ -26,13 +26,19 @@ def test_compile_and_link(src, tmp_path):
     assert run([tmp_path / "prog"]).stdout == "42\n"
 
 
-def test_object_carries_bitcode(src, tmp_path):
+@pytest.mark.parametrize("program", [FLOAT_C, PLAIN_C], ids=["float", "integer"])
+def test_object_carries_bitcode(program, tmp_path):
+    src = tmp_path / "prog.c"
+    src.write_text(program)
     obj = tmp_path / "prog.o"
     r = run([ADCC, "-c", "-O1", src, "-o", obj])
     assert r.returncode == 0, r.stderr
     data = obj.read_bytes()
     bitcode = objfile.embedded_bitcode(data)
-    assert bitcode is not None and bitcode[:4] == b"BC\xc0\xde"
+    if program is FLOAT_C:
+        assert bitcode is not None and bitcode[:4] == b"BC\xc0\xde"
+    else:  # a unit without floating point leaves it out (the link step refuses to differentiate through it)
+        assert bitcode is None and objfile.bitcode_omitted(data)
     assert not objfile.native_mentions_enzyme(data)
     r = run([ADCC, obj, "-o", tmp_path / "p"])  # links with the system linker as a native object
     assert r.returncode == 0, r.stderr

@@ -75,6 +75,7 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
     if members:
         log.emit(f"adcc: link: bitcode of {len(members)} archive member(s) merged: "
                  f"{', '.join(m.name for m in members)}")
+    omitted = {sym: u.name for u in units if objfile.bitcode_omitted(u.data) for sym in u.defined}
     merged_obj = driver.outputs.scratch_file(".o")
     output = driver.parsed.output or "a.out"
 
@@ -82,6 +83,9 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
         from adcc.driver import stages
         with log.stage("link: merge bitcode", f"{len(blobs)} module(s)"):
             merged = stages.link_bitcode(blobs)
+        if omitted:
+            with log.stage("link: check calls into objects without bitcode"):
+                refuse_omitted_callees(merged, omitted)
         options = driver.ad_options(output)
         tm = pipeline.machine_for(driver, options.opt_level)
         from adcc.diagnostics import CompileError
@@ -102,6 +106,39 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
     first = min(places)
     rest = [*line[:first], merged_obj, *[p for p in line[first:] if p not in carriers]]
     return 0, rest
+
+
+def refuse_omitted_callees(merged, omitted: dict[str, str]) -> None:
+    """A located error when a differentiation request's call tree reaches a function whose
+    object left its bitcode out (`omitted`: symbol -> object; objfile.compress_embedded_bitcode):
+    without its body the link step cannot tell what the function does to active memory."""
+    text = str(merged)
+    if not any(f"@{name}" in text or f'@"{name}"' in text for name in omitted):
+        return
+    from adcc.ad.common import RULE_NAMES
+    from adcc.ad.srcloc import location_of
+    from adcc.analysis.calls import install_rule_names
+    from adcc.analysis.linking import deferred_requests, enzyme_requests, reached_among
+    from adcc.diagnostics import CompileError, Diagnostic
+    from adcc.ir import parse_module
+    module = parse_module(text)
+    install_rule_names(module, RULE_NAMES)
+    recorded = dict(reversed(deferred_requests(module)))  # target or "call:NAME" -> the first location
+    for request, target in enzyme_requests(module):
+        if target is None:
+            continue
+        for callee, inst in reached_among(module, target, set(omitted)):
+            where = (location_of(module, inst) if inst is not None else None) or recorded.get(f"call:{callee}") \
+                or location_of(module, request) or recorded.get(target)
+            asked = location_of(module, request) or recorded.get(target)
+            obj = omitted[callee]
+            notes = [Diagnostic("note", f"'{obj}' has no floating-point code, so adcc left its bitcode out; "
+                                        f"compile it with -fadcc-embed-all-bitcode to differentiate through "
+                                        f"'{callee}'", None)]
+            if target != callee:
+                notes.append(Diagnostic("note", f"while differentiating '{target}', requested here", asked))
+            raise CompileError(f"cannot differentiate through '{callee}': its object '{obj}' carries no bitcode",
+                               where, notes=notes)
 
 
 def static_libraries(driver, line: list[str]) -> list[tuple[str, int]]:

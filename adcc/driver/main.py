@@ -230,7 +230,7 @@ class Driver:
                 return rc
             if not needs_ad(out, action):
                 if extra:  # our fat-LTO section: only adcc's link step reads it
-                    compress_object(out)
+                    compress_object(out, omit_without_float=not self.parsed.embed_all_bitcode)
                 return rc
             return None
 
