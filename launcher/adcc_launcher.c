@@ -3,7 +3,7 @@
  * It does the driver's fast path itself for the one common case a build system produces by
  * the thousand: `-c` of exactly one C or C++ source, with nothing the launcher does not fully
  * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
- * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
+ * options the Python driver adds (`-flto=thin -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
  * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
  * No mention: done (exit 0). A mention: the fast-path object is withdrawn and the Python
  * driver redoes the unit with the original argv (AD pipeline).
@@ -712,7 +712,7 @@ int main(int argc, char **argv) {
             cmd[n++] = target;
         }
     }
-    cmd[n++] = "-flto";
+    cmd[n++] = "-flto=thin"; /* main.py: ThinLTO's pre-link bitcode, and clang's own machine code */
     cmd[n++] = "-ffat-lto-objects";
     cmd[n++] = "-idirafter"; /* toolchain.enzyme_header_args: <enzyme/enzyme>, Enzyme's attributes */
     cmd[n++] = ADCC_INCLUDE_DIR;
