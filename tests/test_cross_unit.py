@@ -194,7 +194,8 @@ int main(void) {
 """
 ALLOC = ("#include <stdlib.h>\n"
          "void *xmalloc(unsigned long n) { void *p = malloc(n); if (!p) abort(); return p; }\n"
-         "int clampi(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }\n")
+         "int clampi(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }\n"
+         "int scale = 3;\n")
 UNUSED_IN_DERIVATIVE = r"""
 #include <stdio.h>
 extern double __enzyme_autodiff(void *, ...);
@@ -253,11 +254,15 @@ def test_embed_all_bitcode_keeps_it(alloc_units):
     assert passes(alloc_units / "prog")
 
 
-def test_object_without_bitcode_outside_the_derivative_links(alloc_units):
+@pytest.mark.parametrize("how", [["alloc.o"], ["-L.", "-lalloc"]])
+def test_object_without_bitcode_outside_the_derivative_links(alloc_units, how):
     (alloc_units / "main.c").write_text(UNUSED_IN_DERIVATIVE)
-    (alloc_units / "cube.c").write_text("double cube(double x) { return x * x * x; }\n")
+    # cube reads a variable of alloc.o: variables are used as at -c, where no unit sees another's
+    (alloc_units / "cube.c").write_text("extern int scale;\ndouble cube(double x) { return x * x * x * scale / 3; }\n")
     for f in ("main", "cube"):
         assert adcc(["-O2", "-c", f"{f}.c", "-o", f"{f}.o"], alloc_units).returncode == 0
-    r = adcc(["main.o", "cube.o", "alloc.o", "-o", "prog"], alloc_units)
+    assert subprocess.run(["llvm-ar-22", "rcs", "liballoc.a", "alloc.o"], cwd=alloc_units).returncode == 0
+    r = adcc(["main.o", "cube.o", *how, "-o", "prog"], alloc_units)
     assert r.returncode == 0, r.stderr
     assert passes(alloc_units / "prog")
+
