@@ -93,6 +93,7 @@ bench-ad-compile: setup
 
 # AD benchmarks (#5): adcc -O2, adcc --ad-stage=unoptimized and JAX; writes bench/results/results.{md,json,png}.
 # matplotlib and jax go into the venv here only (not package dependencies, not `make test`).
+CHECKPOINT_QUICK = --sizes 100000,1000000 --full-max 100000 --samples 1
 bench: test-setup
 	@$(PY) -c 'import matplotlib, jax' 2>/dev/null || $(PY) -m pip install -q matplotlib 'jax[cpu]' \
 	  || echo "bench: could not install matplotlib/jax; running without them"
@@ -102,6 +103,7 @@ bench: test-setup
 	$(PY) bench/openmp/run_openmp.py $(BENCH_ARGS)
 	$(PY) bench/mpi/run_mpi.py $(BENCH_ARGS)
 	$(PY) bench/run_higher.py $(BENCH_ARGS)
+	$(PY) bench/run_checkpoint.py $(if $(findstring --quick,$(BENCH_ARGS)),$(CHECKPOINT_QUICK))
 	@$(MAKE) --no-print-directory bench-sweep SWEEP_ARGS="$(if $(findstring --quick,$(BENCH_ARGS)),--tiny)"
 	@$(MAKE) --no-print-directory bench-bridges BENCH_ARGS="$(BENCH_ARGS)"
 

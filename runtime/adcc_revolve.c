@@ -7,8 +7,11 @@
  * steps from snapshots of the state: the schedule of Griewank's binomial checkpointing, whose
  * split points make the number of recomputed steps minimal for the number of snapshots
  * (r*n - C(c+r+1, r-1) with c snapshots besides the entry state and r the least integer with
- * C(c+1+r, r) >= n). adcc_revolve_next tells the compiled code what to do next. */
+ * C(c+1+r, r) >= n), computed by the same functions as the Enzyme API's Revolve scheme
+ * (<enzyme/checkpoint_schedule.h>). adcc_revolve_next tells the compiled code what to do next. */
 #include "adcc_runtime.h"
+
+#include <enzyme/checkpoint_schedule.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,40 +92,16 @@ int32_t adcc_revolve_taped(adcc_revolve *rv, int32_t more, void *state) {
   return 2;
 }
 
-/* C(c + r, c), saturated (the counts it is compared with stay far below) */
-static int64_t beta(int64_t c, int64_t r) {
-  if (c < 0 || r < 0) return 0;
-  __int128 b = 1;
-  for (int64_t k = 1; k <= r; k++) {
-    b = b * (c + k) / k;
-    if (b > ((__int128)1 << 62)) return (int64_t)1 << 62;
-  }
-  return (int64_t)b;
-}
-
-static int64_t repetitions(int64_t l, int64_t s) {
-  int64_t r = 0;
-  while (beta(s, r) < l) r++;
-  return r;
-}
-
-/* Steps to advance before the next snapshot, reversing l steps from a snapshot with c free slots
- * (c >= 1): the least optimal split of Griewank's binomial schedule. */
-static int64_t split(int64_t l, int64_t c) {
-  int64_t s = c + 1, r = repetitions(l, s);
-  int64_t m = l - beta(s - 1, r);
-  int64_t lo = r >= 2 ? beta(s, r - 2) : 1;
-  if (m < lo) m = lo;
-  if (m < 1) m = 1;
-  if (m > l - 1) m = l - 1;
-  return m;
-}
+/* Steps to advance before the next snapshot, reversing l >= 2 steps from a snapshot with c >= 1
+ * free slots: the least optimal split of Griewank's binomial schedule. */
+static int64_t split(int64_t l, int64_t c) { return adcc_ckpt_revolve_advance(l, c + 1); }
 
 int64_t adcc_revolve_bound(int64_t l, int64_t c) {
   if (l <= 1) return 0;
   if (c <= 0) return l * (l - 1) / 2;
-  int64_t s = c + 1, r = repetitions(l, s);
-  return r * l - beta(s + 1, r - 1);
+  int64_t s = c + 1, r = 0;
+  while (enzyme_ckpt_beta(s, r) < l) r++;
+  return r * l - enzyme_ckpt_beta(s + 1, r - 1);
 }
 
 /* snapshots for a loop of n steps, and the reverse pass's start */

@@ -232,7 +232,8 @@ def test_loop_that_writes_memory_keeps_full_taping_and_says_so(builds):
 def test_schedule_unit_test(tmp_path):
     exe = tmp_path / "test_revolve"
     r = run(["clang-22", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-Wall",
-             "-Wextra", "-Werror", f"-I{REPO / 'runtime'}", REPO / "runtime" / "adcc_runtime.c",
+             "-Wextra", "-Werror", f"-I{REPO / 'runtime'}", f"-I{REPO / 'adcc' / 'include'}",
+             REPO / "runtime" / "adcc_runtime.c",
              REPO / "runtime" / "adcc_revolve.c", REPO / "runtime" / "tests" / "test_revolve.c", "-o", exe])
     assert r.returncode == 0, r.stderr
     r = run([exe])

@@ -19,7 +19,7 @@ from adcc.ad.tape import COPY_SUFFIX, RecordLayout, key_type
 from adcc.analysis.activity import is_floatish
 from adcc.ir import layout
 from adcc.analysis.signbits import INT_OPS
-from adcc.analysis.words import tainted_store
+from adcc.analysis.words import clears_float, tainted_store
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, GlobalRef, Instruction, Value
@@ -498,6 +498,8 @@ class ReverseBuilder:
                 self.add_word(val, take_adjoint(b, val.type, self.rs(ptr), shadow_alignment(self.module, inst)))
             elif tainted_store(act, inst) is not None:
                 raise changed_word(self.module, inst)
+            elif clears_float(act, inst):  # the overwritten float's adjoint ends here
+                b.store(zero_of(val.type), self.rs(ptr), align=shadow_alignment(self.module, inst))
             return
         if op == "call":
             return self._call(inst)

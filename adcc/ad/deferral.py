@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 from adcc.ad.parallel import _affine_address, _start_and_step
 from adcc.analysis.calls import CallKind, classify_call
+from adcc.analysis.words import clears_float
 from adcc.ir import layout
 from adcc.ir import types as T
 from adcc.ir.values import Block, Instruction
@@ -107,7 +108,8 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
                     groups.setdefault((id(split[0]), size), []).append((inst, split[2], split[0], iv))
                     break
         elif op == "store":
-            if act.has_shadow(inst.operands[1]) and act.carries_float(inst.operands[0]):  # its reverse reads
+            if act.has_shadow(inst.operands[1]) and act.carries_float(inst.operands[0]) \
+                    or clears_float(act, inst):  # its reverse reads or clears shadow memory
                 stores.append((inst, inst.operands[1]))
         elif op == "call":
             if synth.is_active_call(inst) and classify_call(module, inst) is not CallKind.MATH:

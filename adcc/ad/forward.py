@@ -21,7 +21,7 @@ from adcc.analysis.spec import FunctionSpec, Mode
 from adcc.analysis.activity import ActivityAnalysis, is_floatish, is_pointer, pointer_aggregate
 from adcc.analysis.demand import OFFSET_OPS
 from adcc.analysis.signbits import INT_OPS, lane_bits, sign_mask
-from adcc.analysis.words import tainted_store
+from adcc.analysis.words import clears_float, tainted_store
 from adcc.ad.words import changed_word
 from adcc.ir import layout
 from adcc.ir import types as T
@@ -289,9 +289,12 @@ class ForwardSynthesizer:
             return
         if isinstance(val.type, T.IntType) and tainted_store(self.act, inst) is not None:
             raise changed_word(self.module, inst)  # its tangent would be the primal's bits (#9)
+        clears = clears_float(self.act, inst)  # constant bits over a float: its tangent is zero
         for w in range(self.W):
             if is_floatish(self.module, val.type) or self.act.is_varied(val):
                 sv = self.tz(val, w)
+            elif clears:
+                sv = zero_of(val.type)
             elif isinstance(val, Constant) and not self.act.has_shadow(val):
                 sv = val  # a pointer constant naming an active global stores that global's shadow
             else:

@@ -28,7 +28,7 @@ from adcc.ad.tape import (STACK_TAPE_LIMIT, TAPE_TYPE, FastLoop, RecordLayout, T
                           key_type, mark_tape_noalias, static_tape_bytes)
 from adcc.analysis.activity import ActivityAnalysis
 from adcc.analysis.signbits import INT_OPS, sign_operand
-from adcc.analysis.words import word_flow
+from adcc.analysis.words import clears_float, word_flow
 from adcc.ir import types as T
 from adcc.ir.builder import Builder
 from adcc.ir.values import Block, Constant, Function, Instruction, Value
@@ -348,7 +348,7 @@ class ReverseSynthesizer:
                 val, ptr = inst.operands
                 if act.has_shadow(ptr) and act.carries_float(val):
                     need("s", ptr)
-                elif id(val) in self.words and act.has_shadow(ptr):
+                elif id(val) in self.words and act.has_shadow(ptr) or clears_float(act, inst):
                     need("s", ptr)
             elif op == "load" and id(inst) in self.words:
                 need("s", inst.operands[0])

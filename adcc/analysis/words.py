@@ -102,3 +102,15 @@ def word_flow(act, fn) -> set[int]:
         elif x.opcode == "freeze":
             stack.append(x.operands[0])
     return out
+
+
+def clears_float(act, store: Instruction) -> bool:
+    """Does this store put an inactive integer of a float's width, carrying no shadow, where type
+    analysis places a float in shadowed memory? (LLVM folds `t = copysign(0.0, s)` into
+    `store i64 0`.) Its reverse ends the overwritten float's adjoint, as a float store's does."""
+    val, ptr = store.operands
+    if not isinstance(val.type, T.IntType) or val.type.bits not in WORD_BITS or not act.has_shadow(ptr) \
+            or act.is_varied(val) or act.has_int_shadow(val) or id(val) in act.int_shadowed:
+        return False
+    from adcc.analysis.types import Float
+    return isinstance(act.types.memory_kind(ptr, 0, val.type.bits // 8), Float)

@@ -16,6 +16,8 @@ SOURCES = ("adcc_runtime.h", "adcc_runtime.c", "adcc_check.h", "adcc_check.c", "
 # the Fortran part: its own archive members, pulled in only by Fortran programs (they call flang's runtime)
 FORTRAN_SOURCES = ("adcc_fortran.h", "adcc_fortran_internal.h", "adcc_fortran_desc.c", "adcc_fortran_memory.c",
                    "adcc_fortran_intrinsics.c", "adcc_fortran_markers.c")
+# headers of adcc/include the runtime shares with the programs it serves (-I that directory)
+INCLUDED_HEADERS = ("enzyme/checkpoint_schedule.h",)
 LIB_NAME = "libadcc_rt.a"
 BITCODE_NAME = "adcc_rt.bc"
 
@@ -46,6 +48,9 @@ def cache_key(src: str, clang: str) -> str:
     for name in SOURCES + FORTRAN_SOURCES:
         with open(os.path.join(src, name), "rb") as f:
             h.update(name.encode() + b"\0" + f.read() + b"\0")
+    for name in INCLUDED_HEADERS:
+        with open(os.path.join(toolchain.enzyme_include_dir(), name), "rb") as f:
+            h.update(name.encode() + b"\0" + f.read() + b"\0")
     h.update(toolchain.tool_identity(clang).encode())
     return h.hexdigest()[:24]
 
@@ -65,11 +70,12 @@ def _build(src: str, final: str, clang: str) -> RuntimePaths:
     def steps(tmp: str) -> list[list[str]]:
         c_file = os.path.join(src, "adcc_runtime.c")
         objects = [os.path.join(tmp, name[:-2] + ".o") for name in SOURCES + FORTRAN_SOURCES if name.endswith(".c")]
-        compiles = [[clang, "-O2", "-fPIC", "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
+        inc = "-I" + toolchain.enzyme_include_dir()
+        compiles = [[clang, "-O2", "-fPIC", inc, "-c", os.path.join(src, os.path.basename(o)[:-2] + ".c"), "-o", o]
                     for o in objects]
         return [
             *compiles,
-            [clang, "-O2", "-fPIC", "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
+            [clang, "-O2", "-fPIC", inc, "-emit-llvm", "-c", c_file, "-o", os.path.join(tmp, BITCODE_NAME)],
             [toolchain.llvm_tool("llvm-ar"), "rcs", os.path.join(tmp, LIB_NAME), *objects],
         ]
 

@@ -193,25 +193,6 @@ static inline adcc_ckpt_scheme_state *adcc_ckpt_new_state(void *data, int kind, 
  * the stack from then on, and a top slot at cur-1 itself is popped once that step is reversed.
  * Revolve's forward sweep ends at the last step; Enzyme-MLIR's (Binomial) runs to it, then makes
  * its first turn as every other one, from the top slot. */
-/* Revolve's advance from a slot with `left` steps to reverse and `s` slots (this one included):
- * with r the least number of sweeps for which beta(s, r) >= left, an advance that leaves
- * beta(s-1, r) steps behind it, but at least beta(s, r-2), makes the fewest forward steps in
- * all, r * left - beta(s+1, r-1) (Griewank and Walther). One slot advances all the way. */
-static inline int64_t adcc_ckpt_revolve_advance(int64_t left, int64_t s) {
-  int64_t r = 0, m, floor_;
-  if (left <= 1 || s <= 1)
-    return left;
-  while (enzyme_ckpt_beta(s, r) < left)
-    r++;
-  m = left - enzyme_ckpt_beta(s - 1, r);
-  floor_ = r >= 2 ? enzyme_ckpt_beta(s, r - 2) : 1;
-  if (m < floor_)
-    m = floor_;
-  if (m > left - 1)
-    m = left - 1;
-  return m < 1 ? 1 : m;
-}
-
 static inline int64_t adcc_ckpt_advance(const adcc_ckpt_scheme_state *s, int64_t left,
                                         int64_t free_slots) {
   if (free_slots > left)

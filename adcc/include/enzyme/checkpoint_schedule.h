@@ -87,6 +87,26 @@ static inline int64_t enzyme_ckpt_beta(int64_t a, int64_t b) {
   return r;
 }
 
+/* Revolve's advance from a slot with `left` steps to reverse and `s` slots (this one included):
+ * with r the least number of sweeps for which beta(s, r) >= left, an advance that leaves
+ * beta(s-1, r) steps behind it, but at least beta(s, r-2), makes the fewest forward steps in
+ * all, r * left - beta(s+1, r-1) (Griewank and Walther). One slot advances all the way. (Also the
+ * schedule of the loops adcc checkpoints by itself: runtime/adcc_revolve.c.) */
+static inline int64_t adcc_ckpt_revolve_advance(int64_t left, int64_t s) {
+  int64_t r = 0, m, floor_;
+  if (left <= 1 || s <= 1)
+    return left;
+  while (enzyme_ckpt_beta(s, r) < left)
+    r++;
+  m = left - enzyme_ckpt_beta(s - 1, r);
+  floor_ = r >= 2 ? enzyme_ckpt_beta(s, r - 2) : 1;
+  if (m < floor_)
+    m = floor_;
+  if (m > left - 1)
+    m = left - 1;
+  return m < 1 ? 1 : m;
+}
+
 /* How many steps to advance from a slot with `n` steps left to reverse and `s` slots to place
  * (this one included). With t the least number of sweeps for which beta(s, t) >= n, every
  * advance in [n - beta(s-1, t), beta(s, t-1)] repeats the fewest steps; this is the middle of

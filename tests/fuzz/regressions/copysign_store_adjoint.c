@@ -1,11 +1,11 @@
 // From the 2,000-program campaign of 2026-12-08 (seeds 320000-321999, -O0/-O2/-O3, 5,997 of 6,000
 // runs ok): seed 321550, reverse mode wrong at every level (dx[4] -1.27700 against finite
 // differences -1.23895; forward mode right). t[4] = x[4] is overwritten by a copysign made on the
-// bits (fz_copysign: a union's integer and/or), whose value does not depend on x; replacing the
-// copysign by a plain tanh makes the gradient right, so the adjoint of t[4] seems to survive the
-// reverse of that store and reach x[4] through the first copy. Present before this session too
-// (adcc at 13fba0b gives the same number). Not yet fixed.
-// XFAIL: #9 a copysign through integer bits stored over an active element: its adjoint is not cleared (silently wrong)
+// bits (fz_copysign: a union's integer and/or) whose value does not depend on x; LLVM folds it into
+// `store i64 0`, and the reverse of an integer store carrying no float left the shadow of the float
+// it overwrote, so the adjoint of t[4]'s later uses reached x[4] through the first copy. Present
+// before this session too (adcc at 13fba0b gave the same number). An inactive integer stored where
+// type analysis places a float now clears its shadow (adcc/analysis/words.py, clears_float).
 // OPTS: -O0 -O2
 // wrap: f_s321550 7
 // wide
