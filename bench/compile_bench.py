@@ -155,9 +155,9 @@ LTO's pre-link pipeline, used before, vectorizes and unrolls first and changed t
 code; with ThinLTO's the `.text` is byte for byte clang's (samples, gmm, lstm, zlib; -O2 and -O3
 -march=x86-64-v3; a test checks it), the compile costs 0.90-0.92x the CPU time of the full-LTO
 one (as plain clang: 0.98-1.03x; clang alone, median of 5 interleaved, deflate, inflate,
-nn_loss, gmm), and a cross-unit gradient of gmm's ADBench objective (model and
-`__enzyme_autodiff` in separate units, d=10 K=5 n=300, 5 gradients) runs 19.40 -> 16.28 M
-instructions at -O2 and 18.66 -> 14.46 M at -O3 -march=x86-64-v3 (callgrind; same gradient).
+nn_loss, gmm), and a cross-unit gradient of gmm's ADBench objective runs 0.84x (-O2) and 0.77x
+(-O3 -march=x86-64-v3) the instructions, as fast as with both in one unit
+(`bench/cross_unit_bench.py`, `results/cross_unit.md`).
 
 What else was measured (zlib's 15 units at -O3; bytes of embedded bitcode summed over the units):
 
