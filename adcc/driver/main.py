@@ -219,7 +219,7 @@ class Driver:
         quiet = self.parsed.has("--adcc-fast-path-done")  # the launcher's compile printed its warnings
 
         def plain(extra_args: list[str]) -> int | None:
-            """clang alone (fat LTO object, bitcode compressed); None when the unit calls Enzyme."""
+            """clang alone (fat LTO object, bitcode compressed or left out); None when the unit calls Enzyme."""
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):
                 # ThinLTO's pre-link bitcode: simplified, not yet unrolled or vectorized (what AD
