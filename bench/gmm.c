@@ -123,20 +123,24 @@ static double gmm_objective(const double *alphas, const double *means, const dou
     int li = d;
     for (int col = 0; col < d; col++)
       for (int row = col + 1; row < d; row++) qmu[row] += q[li++] * mu[col];
+    for (int j = 0; j < d; j++) {
+      double a = qdiag[j], b = qmu[j];
+      const double *xs = xt + j * n;
+      double *ys = qx + j * n;
+      for (int i = 0; i < n; i++) ys[i] = a * xs[i] - b;
+    }
+    li = d;
+    for (int col = 0; col < d; col++)
+      for (int row = col + 1; row < d; row++) {
+        double a = q[li++];
+        const double *xs = xt + col * n;
+        double *ys = qx + row * n;
+        for (int i = 0; i < n; i++) ys[i] += a * xs[i];
+      }
     double base = alphas[c] + sum_q, *mc = mt + c * n;
     for (int i = 0; i < n; i++) mc[i] = base;
-    /* one row of Q (x - mu) at a time, finished while it is in the cache: its row of the
-     * points (the accumulator) stays in L1 while the rows of x it needs stream past */
-    for (int row = 0; row < d; row++) {
-      double a = qdiag[row], b = qmu[row];
-      const double *xr = xt + row * n;
-      double *ys = qx + row * n;
-      for (int i = 0; i < n; i++) ys[i] = a * xr[i] - b;
-      for (int col = 0; col < row; col++) {
-        double l = q[d + col * (2 * d - col - 1) / 2 + row - col - 1]; /* icf packs L by column */
-        const double *xs = xt + col * n;
-        for (int i = 0; i < n; i++) ys[i] += l * xs[i];
-      }
+    for (int j = 0; j < d; j++) {
+      const double *ys = qx + j * n;
       for (int i = 0; i < n; i++) mc[i] -= 0.5 * ys[i] * ys[i];
     }
   }
