@@ -40,7 +40,7 @@ class ReverseBuilder:
         self.rmap: dict[int, Block] = {}
         self.cur: dict[tuple[str, int], Value] = {}
         self.deferring = None  # the Deferral whose additions the block being emitted holds back
-        self.waiting: dict[int, Value] = {}
+        self.waiting: dict[tuple[int, int], Value] = {}
 
     def build(self) -> None:
         s, fn = self.s, self.fn
@@ -225,8 +225,8 @@ class ReverseBuilder:
         # the loop's first reverse iteration adds plainly and tests the distances; the rest run
         # in a second copy of the block whose additions wait in registers (adcc.ad.deferral)
         again = self.fn.add_block(None)
-        ty = self.act.adjoint_type(dfr.last)
-        self.pending_slots = [self._entry_alloca(ty, "pending") for _ in range(dfr.depth)]
+        self.pending_slots = [[self._entry_alloca(self.act.adjoint_type(g.last), "pending") for _ in range(g.depth)]
+                              for g in dfr.groups]
         self._emit_block(blk, self.rmap[id(blk)], dfr, deferred=False, again=again)
         self._emit_block(blk, again, dfr, deferred=True, again=again)
 
@@ -245,7 +245,7 @@ class ReverseBuilder:
         plan = s.plan
         self.blk = blk
         self.deferring = dfr if deferred else None
-        self.waiting: dict[int, Value] = {}
+        self.waiting: dict[tuple[int, int], Value] = {}
         b.position_at_end(start)
         preds = s.preds(blk)
         counted = plan.counted_header(blk)
@@ -308,8 +308,9 @@ class ReverseBuilder:
                 choose = self.fn.add_block(None)
                 self._edge(blk, counted.latch, phis, to=choose)
                 b.position_at_end(choose)
-                for slot in self.pending_slots:
-                    b.store(zero_of(self.act.adjoint_type(dfr.last)), slot)
+                for g, slots in zip(dfr.groups, self.pending_slots):
+                    for slot in slots:
+                        b.store(zero_of(self.act.adjoint_type(g.last)), slot)
                 b.cond_br(apart, again, self.rmap[id(blk)])
             b.position_at_end(e_out)
             if dfr is not None and deferred:
@@ -420,48 +421,53 @@ class ReverseBuilder:
     # --- deferred additions (adcc.ad.deferral) ----------------------------------------------
     def _apart(self, dfr) -> Value:
         """Can no store's reverse in the loop meet an element whose additions wait (its shadow
-        at a distance from the first load's outside [-size, cmax - cmin + e))?"""
+        at a distance from each group's first load outside [-size, cmax - cmin + e))?"""
         b = self.b
-        at = b.cast("ptrtoint", self.rs(dfr.first.operands[0]), T.i64)
         ok: Value = Builder.iconst(T.i1, 1)
-        reach = dfr.cmax - dfr.cmin + dfr.size
-        for st, size in dfr.stores:
-            dist = b.sub(b.cast("ptrtoint", self.rs(st.operands[1]), T.i64), at)
-            clear = b.or_(b.icmp("sle", dist, Builder.iconst(T.i64, -size)),
-                          b.icmp("sge", dist, Builder.iconst(T.i64, reach)))
-            ok = b.and_(ok, clear)
-        ex = dfr.exclusive
-        if ex is not None:  # the next iteration's finished element is this chunk's alone
-            stride = Builder.iconst(T.i64, ex.stride)
-            nxt = b.mul(b.sub(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, 1)), stride)
-            high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
-            ok = b.and_(ok, b.icmp("sle", nxt, high))
+        for g in dfr.groups:
+            at = b.cast("ptrtoint", self.rs(g.first.operands[0]), T.i64)
+            reach = g.cmax - g.cmin + g.size
+            for st, size in dfr.stores:
+                dist = b.sub(b.cast("ptrtoint", self.rs(st.operands[1]), T.i64), at)
+                clear = b.or_(b.icmp("sle", dist, Builder.iconst(T.i64, -size)),
+                              b.icmp("sge", dist, Builder.iconst(T.i64, reach)))
+                ok = b.and_(ok, clear)
+            ex = g.exclusive
+            if ex is not None:  # the next iteration's finished element is this chunk's alone
+                stride = Builder.iconst(T.i64, ex.stride)
+                nxt = b.mul(b.sub(self._wide(self.rp(ex.iv), None), Builder.iconst(T.i64, 1)), stride)
+                high = b.add(b.mul(self._wide(self.rp(ex.ub), ex.extend), stride), Builder.iconst(T.i64, ex.high))
+                ok = b.and_(ok, b.icmp("sle", nxt, high))
         return ok
 
     def _finish_element(self, dfr) -> None:
-        """shadow[i + cmax] += R_0 + x_cmax; R_d <- R_{d+1} + x_{cmax-(d+1)e}; R_{D-1} <- x_cmin."""
-        b, ty = self.b, self.act.adjoint_type(dfr.last)
-        held = [b.load(ty, slot) for slot in self.pending_slots]
-        x = {c: self.waiting.get(c) for c in range(dfr.cmin, dfr.cmax + 1, dfr.size)}
-        for d, slot in enumerate(self.pending_slots):
-            nxt = held[d + 1] if d + 1 < len(held) else zero_of(ty)
-            add = x.get(dfr.cmax - (d + 1) * dfr.size)
-            b.store(nxt if add is None else add_values(b, nxt, add), slot)
-        total = held[0] if x.get(dfr.cmax) is None else add_values(b, held[0], x[dfr.cmax])
-        sp, align = self.rs(dfr.last.operands[0]), shadow_alignment(self.module, dfr.last)
-        b.store(add_values(b, b.load(ty, sp, align=align), total), sp, align=align)
-        self.finished_at = sp
+        """Per group: shadow[i + cmax] += R_0 + x_cmax; R_d <- R_{d+1} + x_{cmax-(d+1)e}; R_{D-1} <- x_cmin."""
+        b = self.b
+        self.finished_at = []
+        for k, (g, slots) in enumerate(zip(dfr.groups, self.pending_slots)):
+            ty = self.act.adjoint_type(g.last)
+            held = [b.load(ty, slot) for slot in slots]
+            x = {c: self.waiting.get((k, c)) for c in range(g.cmin, g.cmax + 1, g.size)}
+            for d, slot in enumerate(slots):
+                nxt = held[d + 1] if d + 1 < len(held) else zero_of(ty)
+                add = x.get(g.cmax - (d + 1) * g.size)
+                b.store(nxt if add is None else add_values(b, nxt, add), slot)
+            total = held[0] if x.get(g.cmax) is None else add_values(b, held[0], x[g.cmax])
+            sp, align = self.rs(g.last.operands[0]), shadow_alignment(self.module, g.last)
+            b.store(add_values(b, b.load(ty, sp, align=align), total), sp, align=align)
+            self.finished_at.append(sp)
 
     def _flush_pending(self, dfr) -> None:
         """Leaving the loop: the elements below the last one finished get what waits for them."""
-        b, ty = self.b, self.act.adjoint_type(dfr.last)
-        align = shadow_alignment(self.module, dfr.last)
-        for d, slot in enumerate(self.pending_slots):
-            sp = b.byte_gep(self.finished_at, Builder.iconst(T.i64, -(d + 1) * dfr.size))
-            if dfr.exclusive is not None:  # next to the chunk's first iteration: shared
-                atomic_add(b, sp, b.load(ty, slot))
-            else:
-                b.store(add_values(b, b.load(ty, sp, align=align), b.load(ty, slot)), sp, align=align)
+        b = self.b
+        for g, slots, at in zip(dfr.groups, self.pending_slots, self.finished_at):
+            ty, align = self.act.adjoint_type(g.last), shadow_alignment(self.module, g.last)
+            for d, slot in enumerate(slots):
+                sp = b.byte_gep(at, Builder.iconst(T.i64, -(d + 1) * g.size))
+                if g.exclusive is not None:  # next to the chunk's first iteration: shared
+                    atomic_add(b, sp, b.load(ty, slot))
+                else:
+                    b.store(add_values(b, b.load(ty, sp, align=align), b.load(ty, slot)), sp, align=align)
 
     def _last_iteration(self, ec) -> Value:
         """bound - start + offset - 1 (the header's executions minus one) as i64."""
@@ -608,9 +614,9 @@ class ReverseBuilder:
         into the same memory (in a parallel region reads may be concurrent, so are their reverses)."""
         ptr = load.operands[0]
         dfr = self.deferring
-        if dfr is not None and id(load) in dfr.loads:  # waits in a register (adcc.ad.deferral)
-            c = dfr.loads[id(load)]
-            self.waiting[c] = d if c not in self.waiting else add_values(self.b, self.waiting[c], d)
+        at = dfr.group_of(load) if dfr is not None else None
+        if at is not None:  # waits in a register (adcc.ad.deferral)
+            self.waiting[at] = d if at not in self.waiting else add_values(self.b, self.waiting[at], d)
             return
         sp, b, align = self.rs(ptr), self.b, shadow_alignment(self.module, load)
         if not self.s.shared_memory(ptr):

@@ -42,25 +42,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adcc.ad.parallel import _affine_address, _start_and_step
+from adcc.ad.parallel import _start_and_step
 from adcc.analysis.calls import CallKind, classify_call
 from adcc.analysis.words import clears_float
 from adcc.ir import layout
 from adcc.ir import types as T
-from adcc.ir.values import Block, Instruction
+from adcc.ir.values import Block, Instruction, Value
+
+
+MAX_GAP = 4      # elements between neighbouring offsets of one group
+MAX_DEPTH = 16   # elements pending at once (registers) per group
 
 
 @dataclass(frozen=True)
-class Deferral:
-    """A single-block counted loop whose loads of `base + e*iv + c` (c in offsets) add deferred."""
-    block: Block
+class Group:
+    """Loads of `base + terms + e*iv + c` (c in offsets; terms loop-invariant) whose additions wait."""
     loads: dict[int, int]               # id(load) -> c (bytes)
     first: Instruction                  # a load at cmin (the distances are taken to its shadow)
     last: Instruction                   # a load at cmax (its shadow gets the finished elements)
     cmin: int
     cmax: int
     size: int                           # e
-    stores: tuple[tuple[Instruction, int], ...]  # stores whose reverse touches shadow memory, bytes
     exclusive: object = None            # adcc.ad.parallel.Exclusive of the loads (a worksharing loop)
 
     @property
@@ -68,9 +70,25 @@ class Deferral:
         return (self.cmax - self.cmin) // self.size
 
 
+@dataclass(frozen=True)
+class Deferral:
+    """A single-block counted loop whose stencil groups of loads add deferred."""
+    block: Block
+    groups: tuple[Group, ...]
+    stores: tuple[tuple[Instruction, int], ...]  # stores whose reverse touches shadow memory, bytes
+
+    def group_of(self, load: Instruction) -> tuple[int, int] | None:
+        """(group index, c) of a deferred load, else None."""
+        for k, g in enumerate(self.groups):
+            c = g.loads.get(id(load))
+            if c is not None:
+                return k, c
+        return None
+
+
 def deferred_loops(synth) -> dict[int, Deferral]:
     """id(block) -> Deferral for the single-block counted loops of the primal whose reverse can
-    defer the additions of one stencil of loads (see the module)."""
+    defer the additions of its stencils of loads (see the module)."""
     from adcc.analysis.cfg import LoopInfo
     plan, act, module = synth.plan, synth.act, synth.module
     out: dict[int, Deferral] = {}
@@ -87,7 +105,7 @@ def deferred_loops(synth) -> dict[int, Deferral]:
 
 def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
     ivs = [phi for phi in blk.phis() if _start_and_step(phi, lp)[1] == 1]
-    groups: dict[tuple[int, int], list[tuple[Instruction, int]]] = {}
+    groups: dict[tuple, list[tuple[Instruction, int, Value, Instruction]]] = {}
     stores: list[tuple[Instruction, object]] = []
     for inst in blk.instructions:
         op = inst.opcode
@@ -101,11 +119,12 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
                 continue
             if synth.shared_memory(inst.operands[0]) and id(inst) not in synth.exclusive:
                 return None  # other threads may add into the same elements: atomic additions
+            size = layout.store_size(module, inst.type)
             for iv in ivs:
-                split = _affine_address(inst.operands[0], iv, module)
-                size = layout.store_size(module, inst.type)
-                if split is not None and split[1] == size and _invariant(split[0], lp):
-                    groups.setdefault((id(split[0]), size), []).append((inst, split[2], split[0], iv))
+                split = _address(inst.operands[0], iv, lp, module)
+                if split is not None and split[1] == size:
+                    base, _, c, terms = split
+                    groups.setdefault((id(base), terms, size, id(iv)), []).append((inst, c, base, iv))
                     break
         elif op == "store":
             if act.has_shadow(inst.operands[1]) and act.carries_float(inst.operands[0]) \
@@ -116,27 +135,52 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
                 return None
         elif op in ("atomicrmw", "cmpxchg", "alloca", "fence", "va_arg"):
             return None
-    best = None
-    for (_, size), members in groups.items():
-        offsets = [c for _, c, _, _ in members]
-        if max(offsets) == min(offsets) or any((c - min(offsets)) % size for c in offsets):
-            continue
-        if best is None or len(members) > len(best[1]):
-            best = (size, members)
-    if best is None:
+    stencils = []  # (size, iv, members): runs of offsets close enough to wait in a few registers
+    for (_, _, size, _), members in groups.items():
+        for run in _runs(sorted(members, key=lambda m: m[1]), size):
+            stencils.append((size, run[0][3], run))
+    if not stencils:
         return None
-    size, members = best
-    base, iv = members[0][2], members[0][3]
-    if any(m[3] is not iv for m in members):
-        return None
-    taken = []
+    iv = stencils[0][1]  # (the distances to the stores are constant in one counter's terms)
+    stencils = [x for x in stencils if x[1] is iv]
+    writes = []
     for st, ptr in stores:
-        split = _affine_address(ptr, iv, module)
-        if split is None or split[1] != size or not _invariant(split[0], lp) or split[0] is base:
+        split = _address(ptr, iv, lp, module)
+        if split is None:
             return None  # a shadow read at a varying distance from the pending elements
-        taken.append((st, layout.store_size(module, st.operands[0].type)))
-    cmin = min(c for _, c, _, _ in members)
-    cmax = max(c for _, c, _, _ in members)
+        writes.append((id(split[0]), split[1]))
+    taken = tuple((st, layout.store_size(module, st.operands[0].type)) for st, _ in stores)
+    out = []
+    for size, _, members in stencils:
+        if any(base == id(members[0][2]) or stride != size for base, stride in writes):
+            continue  # written in place, or at a distance that varies: these additions stay plain
+        g = _group(synth, size, iv, members)
+        if g is not None:
+            out.append(g)
+    if not out:
+        return None
+    return Deferral(blk, tuple(out), taken)
+
+
+def _runs(members, size: int):
+    """Split loads sorted by offset into runs whose neighbouring offsets are at most MAX_GAP
+    elements apart and that span at most MAX_DEPTH elements (each pending element is a register);
+    runs of one offset are left alone (no dependence between iterations to remove)."""
+    run: list = []
+    for m in members:
+        c = m[1]
+        if run and (c - run[-1][1] > MAX_GAP * size or c - run[0][1] > MAX_DEPTH * size
+                    or (c - run[0][1]) % size):
+            if run[-1][1] != run[0][1]:
+                yield run
+            run = []
+        run.append(m)
+    if run and run[-1][1] != run[0][1]:
+        yield run
+
+
+def _group(synth, size: int, iv: Instruction, members) -> Group | None:
+    cmin, cmax = members[0][1], members[-1][1]
     first = next(m[0] for m in members if m[1] == cmin)
     last = next(m[0] for m in members if m[1] == cmax)
     shared = [synth.exclusive.get(id(m[0])) for m in members if synth.shared_memory(m[0].operands[0])]
@@ -144,7 +188,65 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
     if shared and (len(shared) != len(members) or any(x is not ex for x in shared) or ex.iv is not iv
                    or ex.stride != size):
         return None
-    return Deferral(blk, {id(m[0]): m[1] for m in members}, first, last, cmin, cmax, size, tuple(taken), ex)
+    return Group({id(m[0]): m[1] for m in members}, first, last, cmin, cmax, size, ex)
+
+
+def _address(ptr: Value, iv: Instruction, lp, module):
+    """ptr = base + terms + stride*iv + offset (bytes) with base and the terms (value, bytes per
+    unit) invariant in the loop, through GEPs whose variable indices are such sums; else None."""
+    stride = offset = 0
+    terms: dict[int, list] = {}
+    while isinstance(ptr, Instruction) and ptr.opcode in ("getelementptr", "bitcast", "addrspacecast"):
+        if ptr.opcode == "getelementptr":
+            split = layout.gep_strides(module, ptr.info["source_type"], ptr.operands[1:])
+            if split is None:
+                return None
+            const, parts = split
+            offset += const
+            for value, scale in parts:
+                affine = _index(value, iv, lp)
+                if affine is None:
+                    return None
+                stride += affine[0] * scale
+                offset += affine[1] * scale
+                for t, k in affine[2]:
+                    terms.setdefault(id(t), [t, 0])[1] += k * scale
+        ptr = ptr.operands[0]
+    if not _invariant(ptr, lp):
+        return None
+    key = tuple(sorted((i, k) for i, (_, k) in terms.items() if k))
+    return ptr, stride, offset, key
+
+
+def _flags(v: Instruction) -> str:
+    return "".join(p for p in v.template if isinstance(p, str))
+
+
+def _index(v: Value, iv: Instruction, lp, depth: int = 0):
+    """(a, b, terms) with v = a*iv + b + sum(k*t for t, k in terms), the terms invariant in the loop,
+    through adds without signed wrap (and `or disjoint`, which cannot carry), constants and sign
+    extension (a term under one stands for its extension: a value has one type, so one term is
+    extended the same way wherever it appears); else None."""
+    if v is iv:
+        return 1, 0, ()
+    k = layout.constant_int(v)
+    if k is not None:
+        return 0, k, ()
+    if not isinstance(v, Instruction) or v.block not in lp:
+        return 0, 0, ((v, 1),)  # an argument, a global or a value computed before the loop
+    if depth > 8:
+        return None
+    if v.opcode == "sext":  # the sums below have no signed wrap: sext distributes over them
+        return _index(v.operands[0], iv, lp, depth + 1)
+    add = v.opcode == "add" or (v.opcode == "or" and "disjoint" in _flags(v))
+    if (add or v.opcode == "sub") and ("nsw" in _flags(v) or v.opcode == "or"):
+        x, y = (_index(o, iv, lp, depth + 1) for o in v.operands)
+        if x is None or y is None or (v.opcode == "sub" and (y[0] != 0 or y[2])):
+            return None
+        if v.opcode == "sub":
+            return x[0], x[1] - y[1], x[2]
+        return x[0] + y[0], x[1] + y[1], x[2] + y[2]
+    return None
 
 
 def _invariant(base, lp) -> bool:
