@@ -244,6 +244,25 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
 """, "floating-point value split across lanes"),
+    "half_of_double_reverse": ("""
+#include <stdint.h>
+#include <string.h>
+extern void __enzyme_autodiff(void *, ...);
+static volatile int sel = 6;
+static double f(double *x) {
+  double t[8];
+  for (int r = 0; r < 8; r++) t[r] = x[r] * x[r + 1];
+  int n = sel;
+  for (int i = 0; i < 2; i++) {  /* a double rebuilt from its high word (fuzz seed 500001) */
+    uint32_t hi;
+    memcpy(&hi, (char *)&t[n % 8] + 4, 4);
+    t[i] = t[n % 8];
+    memcpy((char *)&t[i] + 4, &hi, 4);
+  }
+  return t[0] * t[1] + t[3];
+}
+int main(void) { double x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, d[9] = {0}; __enzyme_autodiff((void *)f, x, d); return (int)d[0]; }
+""", "part of a floating-point value's bytes"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;
