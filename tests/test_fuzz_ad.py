@@ -9,7 +9,7 @@ Reproduce one seed:  python tests/fuzz/gen.py --seed S -o f.c && adcc -O2 f.c -o
 Minimized failures found by larger campaigns live in tests/fuzz/regressions/: only the functions,
 with a `// wrap: NAME N` line; gen.wrap adds the checking driver (xfail until fixed: the reason is
 the file's `XFAIL:` header line, the opt levels its `OPTS:` line; a `// wide` line gives it the
-widened grammar's helpers). `make fuzz-campaign` runs tests/fuzz/campaign.py: 2000 programs of the
+widened grammar's helpers, a `// loose` line the float functions' 5-point differences). `make fuzz-campaign` runs tests/fuzz/campaign.py: 2000 programs of the
 widened grammar (#9) at -O0/-O2/-O3.
 """
 from __future__ import annotations
@@ -161,6 +161,7 @@ def test_fuzz_regression(tmp_path, path, opt):
     text = path.read_text()
     name, n = re.search(r"^// wrap: (\w+) (\d+)", text, re.M).groups()
     src = tmp_path / path.name
-    src.write_text(gen.wrap(text, name, int(n), wide=bool(re.search(r"^// wide", text, re.M))))
+    src.write_text(gen.wrap(text, name, int(n), wide=bool(re.search(r"^// wide", text, re.M)),
+                            loose=bool(re.search(r"^// loose", text, re.M))))
     kind, out = _compile_run([ADCC], opt, src, tmp_path / path.stem)
     assert kind == "ok", f"{path} at {opt}: {kind} failure\n{out}"
