@@ -39,6 +39,21 @@ the IR parser's support of x86_fp80 and inline asm); `--closures` adds closures 
 as an integer next to a function pointer, called through a helper (std::function's layout), copied
 with memcpy or from an array of closures in a loop.
 
+`--wide` also draws, per function, constructs of scientific C code (SCI_KINDS; `--no-sci` leaves
+them out and gives the wide programs of before them): float (32-bit) scratch mixed with doubles
+(conversions both ways, float libm, accumulation through a `float *`); an array of structs with
+double fields around an int tag (field stores, struct assignment, memcpy and swaps of whole
+structs, a struct returned by value, a noinline helper writing through a struct pointer, branches
+on the tag); memset of double, float or struct regions to zero or non-zero bytes; a second heap
+buffer grown by realloc; noinline helpers writing through (possibly overlapping) pointer offsets
+and accumulating into the scratch or into `&s`; floor/lround/trunc/(int)/fmod/fmin on active values
+with a margin to the next integer, feeding indices, trip counts and branches; pointers picked by a
+float compare (decided with a margin); static local accumulators reset on entry; a double (float)
+rebuilt from its 4-byte (2-byte) halves, which reverse mode refuses. They draw from their own random
+stream between the statements above, so those draw as before. Functions with float scratch are
+checked with 5-point differences at a larger step and a looser tolerance (fz_loose); their
+programs leave qsort out (the larger step would reorder close values).
+
 Usage:
   gen.py --seed 17 [-o f.c]                   one program (reproducer)
   gen.py --seeds 0-39 --per-file 8 --out DIR  DIR/fuzz_<first>.c ... (8 functions per file)
