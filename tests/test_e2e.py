@@ -40,11 +40,6 @@ XFAIL: dict[tuple[str, str], str] = {
                                            "refused with a located error (tests/test_ad_errors.py "
                                            "floats_as_integer_argument) until they are differentiated"
     for opt in ADCC_OPTS
-} | {
-    ("cpp/vector_of_const_pointers.cpp", opt): "#17 GradBench's lstm: pointers into enzyme_const memory kept by an "
-                                               "inactive constructor in a shadowed object: null shadows, the "
-                                               "reverse pass crashes"
-    for opt in ADCC_OPTS
 }
 
 
