@@ -130,7 +130,7 @@ class ActivityAnalysis(ShadowDemands):
         self._types = None
         self._demanded: set[int] = set()
         self._demanded_weak: set[int] = set()
-        self._closed: dict[int, bool] = {}  # stack objects -> closed with inactive contents
+        self._closed: dict[tuple, bool] = {}  # (stack object, merges) -> closed with inactive contents
         self._fields: dict[int, bool] = {}  # pointer loads -> from a field holding inactive pointers only
         self._field_cache: dict = {}
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why

@@ -30,10 +30,13 @@ _ADDRESS_ARITH = frozenset({"add", "sub", "and", "or", "xor", "ashr", "lshr", "s
 _LIMIT = 4096  # instructions a walk may visit (per function) before it gives up
 
 
-def closed_object(module, fn: Function, obj: Instruction, arg_classes: tuple[str, ...]) -> bool:
+def closed_object(module, fn: Function, obj: Instruction, arg_classes: tuple[str, ...],
+                  merges: bool = True) -> bool:
     """Is stack object `obj` of `fn` closed with inactive contents (see the module docstring)?
-    `arg_classes[k]` says what argument k of `fn` carries."""
-    return _ClosedWalk(module, fn, arg_classes, [obj], {}).run()
+    `arg_classes[k]` says what argument k of `fn` carries. With `merges` false, pointers from it
+    may also be merged (phi, select) with pointers into active memory: its contents are inactive,
+    but such a merge needs a shadow it cannot have."""
+    return _ClosedWalk(module, fn, arg_classes, [obj], {}).run(merges)
 
 
 def _summary(module, name: str, classes: tuple[str, ...], memo: dict) -> bool:
@@ -152,7 +155,7 @@ class _ClosedWalk:
         return self.clean(val)
 
     # --- the walk ---------------------------------------------------------------------------------
-    def run(self) -> bool:
+    def run(self, merges: bool = True) -> bool:
         """Adopt every root (loads of pointers from the closed world, allocations stored into it) and
         check every use of every root."""
         work = list(self.roots.values())
@@ -172,7 +175,7 @@ class _ClosedWalk:
                 for x in found:
                     self.roots[id(x)] = x
                     work.append(x)
-        return self._merges_closed()
+        return not merges or self._merges_closed()
 
     def _uses(self, obj: Value):
         """(user, pointer) for each use of a pointer derived from `obj` (through merges too: what

@@ -102,6 +102,12 @@ class ShadowDemands:
             op = v.opcode
             if op == "alloca" and self.closed_inactive(v):
                 continue  # filled with inactive contents only, by code adcc sees whole
+            if op == "alloca" and self.closed_inactive(v, merges=False):
+                # the same, but a pointer from it meets active memory (a phi, a select): the shadow
+                # this merge needs does not exist (a shadow of the object would hold null there)
+                self.unshadowable[id(v)] = ("an object filled only with pointers into memory passed without a "
+                                            "shadow (enzyme_const)")
+                continue
             if op == "alloca" or id(v) in self._private_heap:  # (a heap object used like one)
                 if not weak:
                     self._shadow(v)
@@ -143,13 +149,15 @@ class ShadowDemands:
                 elif kind in (CallKind.MEMCPY, CallKind.MEMSET):
                     stack.append((v.args[0], weak))
 
-    def closed_inactive(self, obj: Instruction) -> bool:
+    def closed_inactive(self, obj: Instruction, merges: bool = True) -> bool:
         """Does stack object `obj` hold inactive contents for good (adcc.analysis.contents)? Then
-        neither it nor what its pointers point to needs a shadow."""
+        neither it nor what its pointers point to needs a shadow. (`merges` false: pointers from
+        it may meet active ones.)"""
         from adcc.analysis.contents import closed_object
-        if id(obj) not in self._closed:
-            self._closed[id(obj)] = closed_object(self.module, self.fn, obj, self._arg_classes())
-        return self._closed[id(obj)]
+        key = (id(obj), merges)
+        if key not in self._closed:
+            self._closed[key] = closed_object(self.module, self.fn, obj, self._arg_classes(), merges)
+        return self._closed[key]
 
     def _arg_classes(self) -> tuple[str, ...]:
         from adcc.analysis.activity import is_pointer
