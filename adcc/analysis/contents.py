@@ -95,7 +95,7 @@ class _ClosedWalk:
             return c if c in (INACTIVE, CLOSED) else OTHER
         if isinstance(x, Instruction) and x.opcode == "load":
             if id(x) in self._loading:
-                return CLOSED  # (a chain of loads through a merge: its start decides)
+                return INACTIVE  # (a chain of loads through a merge: the rest of the merge decides)
             self._loading.add(id(x))
             try:
                 return self.pointer_class(x.operands[0])  # (from the closed world: a root once visited)
@@ -112,6 +112,12 @@ class _ClosedWalk:
         if OTHER in classes:
             return OTHER
         return CLOSED if CLOSED in classes else INACTIVE
+
+    def _only_closed(self, v: Value) -> bool:
+        """Does pointer `v` point into the closed world only (not maybe into inactive memory)?"""
+        bases = self._bases(v)
+        return bases is not None and all(self._base_class(b) == CLOSED and
+                                         (id(b) in self.roots or isinstance(b, Argument)) for b in bases)
 
     def clean(self, v: Value) -> bool:
         """A value that carries no derivative and no address: a constant, an inactive argument, a
@@ -236,7 +242,7 @@ class _ClosedWalk:
                     self.roots[id(x)] = x  # (classified as closed from here on)
                 return new if self.storable(val) else None
             # the address itself is stored: only into the closed world
-            return new if self.pointer_class(to) == CLOSED and self.storable(val) else None
+            return new if self._only_closed(to) and self.storable(val) else None
         if op in ("icmp", "#dbg"):
             return []
         if op == "ptrtoint":
@@ -282,7 +288,7 @@ class _ClosedWalk:
             dest, src = call.args[0], call.args[1]
             if 0 in slots:  # into the closed world: from it or from inactive memory
                 return self.pointer_class(src) != OTHER
-            return self.pointer_class(dest) == CLOSED  # (out of it: into it only)
+            return self._only_closed(dest)  # (out of it: into it only)
         if kind is CallKind.DEFINED and call.callee_name is not None:
             if isinstance(call.type, T.PointerType) or not isinstance(call.type, (T.VoidType, T.IntType, T.FloatType)):
                 return False
