@@ -42,13 +42,15 @@ class ADContext:
     """Per-module state of one differentiation run: synthesized functions by spec.
 
     `forward_synthesizer(ctx, spec)` and `reverse_synthesizer(ctx, spec)` make the synthesizer of
-    a spec (adcc.ad.rewrite passes them in: this module sits below the synthesizers)."""
+    a spec, `gradient(ctx, spec)` the gradient function of a spec (adcc.ad.rewrite passes them
+    in: this module and the rule families sit below the synthesizers)."""
 
-    def __init__(self, module, options=None, forward_synthesizer=None, reverse_synthesizer=None):
+    def __init__(self, module, options=None, forward_synthesizer=None, reverse_synthesizer=None, gradient=None):
         self.module = module
         self.options = options
         self._forward_synthesizer = forward_synthesizer
         self._reverse_synthesizer = reverse_synthesizer
+        self._gradient = gradient
         install_rule_names(module, RULE_NAMES)
         self.forward_cache: dict[FunctionSpec, Function] = {}
         self.reverse_cache: dict[FunctionSpec, tuple[Function, Function]] = {}
@@ -75,6 +77,11 @@ class ADContext:
             self.reverse_cache[spec] = pair
             self._build(synth)
         return pair
+
+    def gradient_function(self, spec: FunctionSpec):
+        """(function, packing) of grad(args..., shadows...) = tape, augmented pass, reverse pass
+        seeded with 1.0, adjoints (adcc.ad.reverse.gradient_function)."""
+        return self._gradient(self, spec)
 
     def _build(self, synth) -> None:
         self.building += 1

@@ -15,7 +15,7 @@ from adcc.ad.forward import ForwardSynthesizer, forward_signature
 from adcc.ad.globals import reset_implicit_shadows
 from adcc.ad.replay import REPLAY_SYNTHESIZERS
 from adcc.ad.results import deliver
-from adcc.ad.reverse import ReverseSynthesizer
+from adcc.ad.reverse import ReverseSynthesizer, gradient_function
 from adcc.ad.srcloc import location_of
 from adcc.analysis.activity import is_floatish
 from adcc.analysis.linking import unresolved_callee
@@ -131,7 +131,7 @@ def rewrite_module(module, options, only: list[Instruction] | None = None) -> tu
         # or adjoints of)
         import dataclasses
         options = dataclasses.replace(options, tape_limit=-1)
-    ctx = ADContext(module, options, _forward_synthesizer, ReverseSynthesizer)
+    ctx = ADContext(module, options, _forward_synthesizer, ReverseSynthesizer, gradient_function)
     handled: list[str] = []
     for inst in innermost_first(module, sites):
         if getattr(options, "defer_unresolved", False):
@@ -322,7 +322,6 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
                                f"'{site.fn_name.strip(chr(34))}', which returns a struct through memory",
                                location_of(module, site.inst))
         return vector_gradient_function(ctx, spec, site.primal_return, location_of(module, site.inst))
-    from adcc.ad.reverse import gradient_function
     return gradient_function(ctx, spec, with_primal=site.primal_return)
 
 

@@ -346,7 +346,6 @@ def _loop_function(module, kind: str, call: CheckpointCall, callee: str, ret: T.
 def _thunks(site, call: CheckpointCall):
     """The reverse-mode functions of (i, env) for the step and the activities of its arguments,
     made once (the augmented and the reverse pass of a call share them)."""
-    from adcc.ad.reverse import gradient_function
     acts = _activities(site, call, Mode.REVERSE)
     key = (call.step, acts, site.strong_zero)
     cache = site.ctx.__dict__.setdefault("checkpoint_thunks", {})
@@ -354,7 +353,7 @@ def _thunks(site, call: CheckpointCall):
         return cache[key]
     module = site.module
     fields = _layout(call, acts)
-    grad, pack = gradient_function(site.ctx, _spec(site, call, acts, Mode.REVERSE))
+    grad, pack = site.ctx.gradient_function(_spec(site, call, acts, Mode.REVERSE))
     outs = [k for k, act in enumerate(acts) if act is Activity.OUT]
 
     def body(b, i, loaded):
