@@ -159,3 +159,35 @@ def test_a_field_written_with_active_memory_elsewhere_is_not():
 def test_an_object_whose_address_leaves_has_no_inactive_field():
     assert _fields("call void @opaque(ptr %obj)") == (False, False)
     assert _fields("%i = ptrtoint ptr %obj to i64") == (False, False)
+
+
+def test_merged_with_active_memory_the_constant_rows_have_no_shadow_to_give():
+    # (the activity analysis refuses such a merge, located: a shadow of the object would hold null)
+    call = ("call void @fill(ptr %obj, ptr %seq, i64 %n)\n"
+            "  %c = fcmp olt double %x, 0.0\n"
+            "  %b = load ptr, ptr %obj\n"
+            "  %m = select i1 %c, ptr %b, ptr %w")
+    m = parse_module(FILL + CALLER.replace("CALL", call))
+    fn = m.function("f")
+    obj = next(i for i in fn.instructions() if i.opcode == "alloca")
+    classes = (OTHER, INACTIVE, CLEAN, OTHER)
+    assert not closed_object(m, fn, obj, classes)
+    assert closed_object(m, fn, obj, classes, merges=False)
+
+
+def test_an_object_of_constants_merged_with_active_memory_gets_its_own_shadow():
+    # (no pointer in it lacks a shadow: a zero shadow of the object serves the merge)
+    text = """
+define double @f(ptr %x, i1 %c) {
+  %t = alloca [4 x double]
+  store double 0.0, ptr %t
+  %m = select i1 %c, ptr %t, ptr %x
+  %v = load double, ptr %m
+  ret double %v
+}
+"""
+    m = parse_module(text)
+    fn = m.function("f")
+    obj = next(i for i in fn.instructions() if i.opcode == "alloca")
+    assert not closed_object(m, fn, obj, (OTHER, CLEAN))
+    assert not closed_object(m, fn, obj, (OTHER, CLEAN), merges=False)

@@ -33,23 +33,26 @@ _LIMIT = 4096  # instructions a walk may visit (per function) before it gives up
 def closed_object(module, fn: Function, obj: Instruction, arg_classes: tuple[str, ...],
                   merges: bool = True) -> bool:
     """Is stack object `obj` of `fn` closed with inactive contents (see the module docstring)?
-    `arg_classes[k]` says what argument k of `fn` carries. With `merges` false, pointers from it
-    may also be merged (phi, select) with pointers into active memory: its contents are inactive,
-    but such a merge needs a shadow it cannot have."""
-    return _ClosedWalk(module, fn, arg_classes, [obj], {}).run(merges)
+    `arg_classes[k]` says what argument k of `fn` carries. With `merges` false: are its contents
+    inactive and do they include pointers into declared-inactive memory, while pointers from it
+    may also be merged (phi, select) with pointers into active memory? Such a merge needs shadows
+    of those pointers, which do not exist (a shadow of the object would hold null for them)."""
+    walk = _ClosedWalk(module, fn, arg_classes, [obj], {})
+    return walk.run(merges) and (merges or walk.inactive_pointers)
 
 
-def _summary(module, name: str, classes: tuple[str, ...], memo: dict) -> bool:
-    """Does a call of `name` with arguments of these classes keep the closed object closed?"""
+def _summary(module, name: str, classes: tuple[str, ...], memo: dict) -> tuple[bool, bool]:
+    """Does a call of `name` with arguments of these classes keep the closed object closed, and does
+    it store pointers into declared-inactive memory there?"""
     key = (name, classes)
     if key in memo:
         return memo[key]
-    memo[key] = True  # (a recursive call: its other paths decide)
+    memo[key] = (True, False)  # (a recursive call: its other paths decide)
     fn = module.function(name)
     seeds = [a for a, c in zip(fn.args, classes) if c == CLOSED]
-    ok = len(fn.args) == len(classes) and _ClosedWalk(module, fn, classes, seeds, memo).run()
-    memo[key] = ok
-    return ok
+    walk = _ClosedWalk(module, fn, classes, seeds, memo)
+    memo[key] = (len(fn.args) == len(classes) and walk.run(), walk.inactive_pointers)
+    return memo[key]
 
 
 class _ClosedWalk:
@@ -59,6 +62,7 @@ class _ClosedWalk:
         self._visited = 0
         self._loading: set[int] = set()
         self._merges: dict[int, Instruction] = {}  # phis and selects of closed-world pointers
+        self.inactive_pointers = False  # pointers into declared-inactive memory are stored in it
 
     # --- classification ------------------------------------------------------------------------
     def _arg_class(self, a: Argument) -> str:
@@ -157,7 +161,10 @@ class _ClosedWalk:
     def storable(self, val: Value) -> bool:
         """May `val` be stored into the closed world?"""
         if isinstance(val.type, T.PointerType):
-            return self.pointer_class(val) != OTHER
+            cls = self.pointer_class(val)
+            if cls == INACTIVE and not (isinstance(val, Constant) and val.is_zero()):
+                self.inactive_pointers = True
+            return cls != OTHER
         return self.clean(val)
 
     # --- the walk ---------------------------------------------------------------------------------
@@ -293,7 +300,9 @@ class _ClosedWalk:
             if isinstance(call.type, T.PointerType) or not isinstance(call.type, (T.VoidType, T.IntType, T.FloatType)):
                 return False
             classes = tuple(self._actual_class(a) for a in call.args)
-            return _summary(self.module, call.callee_name, classes, self.memo)
+            ok, inactive = _summary(self.module, call.callee_name, classes, self.memo)
+            self.inactive_pointers |= inactive
+            return ok
         return False
 
     def _actual_class(self, a: Value) -> str:

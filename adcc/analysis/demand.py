@@ -105,8 +105,8 @@ class ShadowDemands:
             if op == "alloca" and self.closed_inactive(v, merges=False):
                 # the same, but a pointer from it meets active memory (a phi, a select): the shadow
                 # this merge needs does not exist (a shadow of the object would hold null there)
-                self.unshadowable[id(v)] = ("an object filled only with pointers into memory passed without a "
-                                            "shadow (enzyme_const)")
+                self.unshadowable[id(v)] = ("an object whose pointers into memory passed without a shadow "
+                                            "(enzyme_const) have none")
                 continue
             if op == "alloca" or id(v) in self._private_heap:  # (a heap object used like one)
                 if not weak:
