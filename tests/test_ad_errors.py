@@ -68,6 +68,31 @@ int main(void) {
   return 0;
 }
 """, "mismatched activity"),
+    # rows of an enzyme_const array kept by a function adcc does not inline (#17: their object needs
+    # no shadow), merged with active memory: the merge needs shadows the rows do not have
+    "merged_constant_rows": ("""
+extern double __enzyme_autodiff(void *, ...);
+int enzyme_dup, enzyme_const;
+typedef struct { const double *row[4]; } Rows;
+__attribute__((noinline)) static void rows_init(Rows *r, const double *seq, int n) {
+  for (int i = 0; i < n; i++) r->row[i] = seq + 2 * i;
+}
+static double f(double *x, const double *seq, int n) {
+  Rows r;
+  rows_init(&r, seq, n);
+  double s = 0;
+  for (int k = 0; k < n; k++) {
+    const double *in = k % 2 ? r.row[k] : x + k;
+    s += in[0] * in[1] * x[k];
+  }
+  return s;
+}
+int main(void) {
+  double x[6] = {1, 2, 3, 4, 5, 6}, dx[6] = {0}, seq[8] = {0};
+  __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, seq, enzyme_const, 4);
+  return 0;
+}
+""", "mismatched activity"),
     "float_bits_arithmetic": ("""
 #include <stdint.h>
 #include <string.h>
