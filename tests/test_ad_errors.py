@@ -68,6 +68,31 @@ int main(void) {
   return 0;
 }
 """, "mismatched activity"),
+    # rows of an enzyme_const array kept by a function adcc does not inline (#17: their object needs
+    # no shadow), merged with active memory: the merge needs shadows the rows do not have
+    "merged_constant_rows": ("""
+extern double __enzyme_autodiff(void *, ...);
+int enzyme_dup, enzyme_const;
+typedef struct { const double *row[4]; } Rows;
+__attribute__((noinline)) static void rows_init(Rows *r, const double *seq, int n) {
+  for (int i = 0; i < n; i++) r->row[i] = seq + 2 * i;
+}
+static double f(double *x, const double *seq, int n) {
+  Rows r;
+  rows_init(&r, seq, n);
+  double s = 0;
+  for (int k = 0; k < n; k++) {
+    const double *in = k % 2 ? r.row[k] : x + k;
+    s += in[0] * in[1] * x[k];
+  }
+  return s;
+}
+int main(void) {
+  double x[6] = {1, 2, 3, 4, 5, 6}, dx[6] = {0}, seq[8] = {0};
+  __enzyme_autodiff((void *)f, enzyme_dup, x, dx, enzyme_const, seq, enzyme_const, 4);
+  return 0;
+}
+""", "mismatched activity"),
     "float_bits_arithmetic": ("""
 #include <stdint.h>
 #include <string.h>
@@ -244,6 +269,55 @@ static double f(double x) {
 }
 int main(void) { return (int)__enzyme_fwddiff((void *)f, 1.0, 1.0); }
 """, "floating-point value split across lanes"),
+    "half_of_double_reverse": ("""
+#include <stdint.h>
+#include <string.h>
+extern void __enzyme_autodiff(void *, ...);
+static volatile int sel = 6;
+static double f(double *x) {
+  double t[8];
+  for (int r = 0; r < 8; r++) t[r] = x[r] * x[r + 1];
+  int n = sel;
+  for (int i = 0; i < 2; i++) {  /* a double rebuilt from its high word (fuzz seed 500001) */
+    uint32_t hi;
+    memcpy(&hi, (char *)&t[n % 8] + 4, 4);
+    t[i] = t[n % 8];
+    memcpy((char *)&t[i] + 4, &hi, 4);
+  }
+  return t[0] * t[1] + t[3];
+}
+int main(void) { double x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, d[9] = {0}; __enzyme_autodiff((void *)f, x, d); return (int)d[0]; }
+""", "part of a floating-point value's bytes"),
+    "float_array_struct_select_copy": ("""
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+extern void __enzyme_autodiff(void *, ...);
+typedef struct { float f; int k; double d; } mix;
+static volatile int len = 4;
+static double f(double *x) {  /* a pointer selected between a float array and a struct's float field */
+  int n = len, fn = 4;
+  float *tf = malloc(4 * sizeof(float));
+  for (int r = 0; r < fn; r++) tf[r] = (float)x[r];
+  mix m[8];
+  for (int r = 0; r < 8; r++) { m[r].f = (float)x[r]; m[r].k = r; m[r].d = x[r] * x[r]; }
+  double s = 0;
+  for (int i = 0; i < n; i++) {
+    if (fn < 12) {
+      tf = realloc(tf, (size_t)(fn + 4) * sizeof(float));
+      for (int r = fn; r < fn + 4; r++) tf[r] = 0.5f * tf[r - 4];
+      fn += 4;
+    }
+    memcpy(&m[(i + 5) % 8], &m[(i + 1) % 8], sizeof(mix));
+    m[i].f = (float)(m[i].d * tf[i]);
+    const float *pf = x[i] > -10.0 ? tf + 2 : &m[0].f;
+    s += pf[0] + m[(i + 4) % 8].d * m[(i + 6) % 8].f;
+  }
+  free(tf);
+  return s;
+}
+int main(void) { double x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, d[8] = {0}; __enzyme_autodiff((void *)f, x, d); return (int)d[0]; }
+""", "type adcc cannot tell"),
     "fwd_out": ("""
 extern double __enzyme_fwddiff(void *, ...);
 int enzyme_out;

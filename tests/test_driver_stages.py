@@ -104,3 +104,22 @@ def test_output_set_discard(tmp_path):
     open(tmp, "w").write("partial")
     outs.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cycle_collection_paused_only_in_a_tuned_worker(monkeypatch):
+    import gc
+
+    from adcc.driver import worker
+    assert gc.isenabled()
+    with worker.no_cycle_collection():  # a test (or library) process: left alone
+        assert gc.isenabled()
+    monkeypatch.setattr(worker, "_tuned", True)
+    frozen = gc.get_freeze_count()
+    try:
+        with worker.no_cycle_collection():
+            assert not gc.isenabled()
+            garbage = [[] for _ in range(1000)]
+        assert gc.isenabled() and gc.get_freeze_count() >= frozen + len(garbage)
+    finally:
+        gc.unfreeze()
+        gc.enable()

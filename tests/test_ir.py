@@ -498,3 +498,52 @@ declare void @g(ptr, ptr)
     call = next(i for i in fn.instructions() if i.opcode == "call")
     assert [a.name for a in call.args] == ["p", "q"]
     verify(str(m))
+
+
+# --- copies of functions -------------------------------------------------------------
+LOOP = HEADER + """
+@g = global double 0.0
+
+define double @loop(double %x, i32 %n) {
+entry:
+  br label %head
+head:
+  %i = phi i32 [ 0, %entry ], [ %i.next, %body ]
+  %s = phi double [ 0.0, %entry ], [ %s.next, %body ]
+  %c = icmp slt i32 %i, %n
+  br i1 %c, label %body, label %exit
+body:
+  %v = load double, ptr @g, align 8, !tbaa !1
+  %t = call double @llvm.fmuladd.f64(double %x, double %v, double %s)
+  %s.next = fadd double %t, 1.0
+  %i.next = add nsw i32 %i, 1
+  br label %head
+exit:
+  ret double %s
+}
+declare double @llvm.fmuladd.f64(double, double, double)
+!0 = !{!"x"}
+!1 = !{!0, !0, i64 0}
+"""
+
+
+def test_clone_function_prints_as_the_original_and_shares_no_use_list():
+    from adcc.ir.clone import clone_function
+    from adcc.ir.printer import print_function
+    m, fn = parsed(LOOP, "loop")
+    copy = clone_function(fn)
+    assert print_function(copy) == print_function(fn)
+    old = {id(v) for v in [*fn.args, *fn.blocks, *fn.instructions()]}
+    for inst in copy.instructions():
+        assert inst.block.function is copy
+        for k, op in enumerate(inst.operands):
+            assert id(op) not in old and (inst, k) in op.uses
+    # editing the copy (an operand, a template, a block) leaves the original as it was
+    before = print_function(fn)
+    add = next(i for i in copy.instructions() if i.opcode == "add")
+    add.set_operand(1, Constant(T.i32, "2"))
+    next(i for i in copy.instructions() if i.opcode == "load").set_alignment(16)
+    copy.blocks[-1].instructions[0].set_operand(0, copy.args[0])
+    assert print_function(fn) == before
+    assert "add nsw i32 %i, 2" in print_function(copy) and "align 16" in print_function(copy)
+    assert all(len(a.uses) == len(b.uses) for a, b in zip(fn.args[1:], copy.args[1:]))

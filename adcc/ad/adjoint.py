@@ -492,6 +492,10 @@ class ReverseBuilder:
                     raise unsupported(self.module, inst, "cannot differentiate a copy of memory in pieces narrower "
                                                          "than a float (bytes) in reverse mode: the adjoints of the "
                                                          "floats it may hold cannot follow them (#9); copy with memcpy")
+                if _piece_of_float(act, val):
+                    raise unsupported(self.module, inst, "cannot differentiate a copy of part of a floating-point "
+                                                         "value's bytes in reverse mode: the float's adjoint cannot "
+                                                         "be split into pieces; copy the whole value")
                 if _untyped_word(self.module, act, inst, val) and has_narrow_floats(self.s.ctx):
                     raise untyped_copy_error(self.module, inst)
             if act.has_shadow(ptr) and act.carries_float(val):
@@ -860,6 +864,18 @@ def _piecewise_bytes(act, val: Value) -> bool:
     from adcc.analysis.signbits import lane_bits
     bits = lane_bits(val.type)
     return bits is not None and bits < 16 and act.types.scalar_kind(val) not in (Integer, Pointer)
+
+
+def _piece_of_float(act, val: Value) -> bool:
+    """An integer that type analysis places in part of a wider float: the high or low word of a
+    double (`memcpy(&hi, (char *)&d + 4, 4)`), half of a float. Handled as a float word of its own
+    width, its adjoint would be bits of the wider float's adjoint read as a narrower float."""
+    from adcc.analysis.types import Float
+    from adcc.analysis.signbits import lane_bits
+    bits = lane_bits(val.type)
+    kind = act.types.scalar_kind(val)
+    return bits is not None and not isinstance(val.type, T.VectorType) and isinstance(kind, Float) and \
+        T.FLOAT_BITS.get(kind.kind, 0) > bits
 
 
 def _untyped_word(module, act, store: Instruction, val: Value) -> bool:

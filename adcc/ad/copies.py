@@ -24,9 +24,11 @@ def copy_layout(module, act, inst: Instruction) -> CopyLayout:
 
 def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
     """copy_layout from a type analysis `types` of the function that holds `inst`."""
-    from adcc.analysis.types import Float, Integer, Pointer
+    from adcc.analysis.types import Float, Integer, Pointer, Unknown
     from adcc.ir import layout as L
     k = types.copy_element(inst)
+    if k is not Unknown and any(_conflicted(types, v) for v in (inst.args[0], inst.args[1])):
+        return CopyLayout("unknown")
     if isinstance(k, Float):
         return CopyLayout("float", T.FloatType(k.kind))
     if k is Pointer or k is Integer:
@@ -65,6 +67,20 @@ def layout_from_types(module, types, inst: Instruction) -> CopyLayout:
     if all(nm == "omnipotent char" for nm in names):  # raw bytes: pointers or doubles, told at run time
         return CopyLayout("unknown")
     return CopyLayout("float", T.f64)
+
+
+def _conflicted(types, ptr) -> bool:
+    """Does the object `ptr` points into (through GEPs) hold bytes the analysis found used as two
+    types? A pointer selected between a float array and a struct's float field gives the struct
+    the array's "floats at every offset", and a copy of one struct then looked like four floats
+    (the double in it had its adjoint moved as two floats' bits: fuzz, the float scratch
+    constructs). Such a copy's words are told apart at run time instead, or refused where
+    floats narrower than double take part."""
+    from adcc.analysis.types import Conflict
+    seen = 0
+    while isinstance(ptr, Instruction) and ptr.opcode in ("getelementptr", "bitcast", "addrspacecast") and seen < 64:
+        ptr, seen = ptr.operands[0], seen + 1
+    return any(k is Conflict for k in types.value_tree(ptr).paths.values())
 
 
 def has_untyped_copy(module, fn, depth: int = 8) -> bool:

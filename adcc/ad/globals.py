@@ -120,6 +120,11 @@ def inactive_constant_shadow(module, c: Constant, writable: bool) -> Constant:
 MAX_FIELD_STORES = 64  # a mixed aggregate with more floating-point fields keeps its shadow as it is
 
 
+def has_implicit_shadows(module) -> bool:
+    """Whether the module has any implicit shadow global (`reset_implicit_shadows` has work)."""
+    return any(naming.implicit_shadow_parts(name) for name in module.globals)
+
+
 def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
     """Zero the floating-point contents of the implicit shadows (`adcc.shadow.*`) the derivative
     `root` reaches (`reached`: its call tree), at the call site, before the call.

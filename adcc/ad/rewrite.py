@@ -12,7 +12,7 @@ from adcc.ad.enzyme_uses import check_names
 from adcc.ad.check import count_unchecked, derivative_call
 from adcc.ad.dropped import dropped_derivative_warnings
 from adcc.ad.forward import ForwardSynthesizer, forward_signature
-from adcc.ad.globals import reset_implicit_shadows
+from adcc.ad.globals import has_implicit_shadows, reset_implicit_shadows
 from adcc.ad.replay import REPLAY_SYNTHESIZERS
 from adcc.ad.results import deliver
 from adcc.ad.reverse import ReverseSynthesizer, gradient_function
@@ -361,7 +361,8 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         ctx_name = context_of(module, site.inst, site.context, "enzyme_context")
         callee = module.function(specialize(module, callee.fname, ctx_name))
         fill_heap_shadows(module, b, callee.fname, ctx_name)
-    reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
+    if has_implicit_shadows(module):  # (the call tree of a large derivative is not free)
+        reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
     unchecked = _unchecked_shape(module, site)
     if unchecked:
         count_unchecked(ctx, b, site, spec, unchecked)

@@ -131,6 +131,9 @@ class ActivityAnalysis(ShadowDemands):
         self._types = None
         self._demanded: set[int] = set()
         self._demanded_weak: set[int] = set()
+        self._closed: dict[tuple, bool] = {}  # (stack object, merges) -> closed with inactive contents
+        self._fields: dict[int, bool] = {}  # pointer loads -> from a field holding inactive pointers only
+        self._field_cache: dict = {}
         self.unshadowable: dict[int, str] = {}  # pointers that demand a shadow none can give -> why
         self._read_only_args: dict[tuple[str, int], bool] = {}  # (callee, argument) -> the callee only reads it
         # heap allocations treated like stack objects: a shadow only when active data reaches them
@@ -269,7 +272,8 @@ class ActivityAnalysis(ShadowDemands):
                 if floats:
                     self.varied.add(id(inst))
                 elif is_pointer(ty):
-                    self.shadowed.add(id(inst))
+                    if not self.inactive_field(inst):
+                        self.shadowed.add(id(inst))
                 elif isinstance(ty, (T.IntType, T.VectorType, T.ArrayType, T.StructType)):
                     self.int_shadowed.add(id(inst))
         elif op == "store":

@@ -100,6 +100,14 @@ class ShadowDemands:
                 continue
             seen.add(id(v))
             op = v.opcode
+            if op == "alloca" and self.closed_inactive(v):
+                continue  # filled with inactive contents only, by code adcc sees whole
+            if op == "alloca" and self.closed_inactive(v, merges=False):
+                # the same, but a pointer from it meets active memory (a phi, a select): the shadow
+                # this merge needs does not exist (a shadow of the object would hold null there)
+                self.unshadowable[id(v)] = ("an object whose pointers into memory passed without a shadow "
+                                            "(enzyme_const) have none")
+                continue
             if op == "alloca" or id(v) in self._private_heap:  # (a heap object used like one)
                 if not weak:
                     self._shadow(v)
@@ -111,6 +119,8 @@ class ShadowDemands:
                     stack.append((v.operands[0], weak))
             elif op in ("phi", "select"):
                 stack.extend((o, weak) for o in v.operands if is_pointer(o.type) or pointer_aggregate(self.module, o.type))
+            elif op == "load" and is_pointer(v.type) and self.inactive_field(v):
+                continue  # read from a field that only ever holds pointers into inactive memory
             elif op == "load" and is_pointer(v.type):
                 # the memory it comes from must hold shadow pointers; a stack slot that no call
                 # can write holds only what this function stores into it
@@ -138,6 +148,32 @@ class ShadowDemands:
                     self.unshadowable[id(v)] = f"memory returned by external function '{name}', whose shadow adcc cannot know"
                 elif kind in (CallKind.MEMCPY, CallKind.MEMSET):
                     stack.append((v.args[0], weak))
+
+    def closed_inactive(self, obj: Instruction, merges: bool = True) -> bool:
+        """Does stack object `obj` hold inactive contents for good (adcc.analysis.contents)? Then
+        neither it nor what its pointers point to needs a shadow. (`merges` false: pointers from
+        it may meet active ones.)"""
+        from adcc.analysis.contents import closed_object
+        key = (id(obj), merges)
+        if key not in self._closed:
+            self._closed[key] = closed_object(self.module, self.fn, obj, self._arg_classes(), merges)
+        return self._closed[key]
+
+    def _arg_classes(self) -> tuple[str, ...]:
+        from adcc.analysis.activity import is_pointer
+        from adcc.analysis.contents import CLEAN, INACTIVE, OTHER
+        from adcc.analysis.spec import Activity
+        return tuple(OTHER if act is not Activity.CONST else INACTIVE if is_pointer(a.type) else CLEAN
+                     for a, act in zip(self.fn.args, self.spec.args))
+
+    def inactive_field(self, load: Instruction) -> bool:
+        """Is pointer `load` read from a field of a stack object that only ever holds pointers into
+        inactive memory (adcc.analysis.contents.inactive_field)? It then has no shadow, even where
+        the object has one."""
+        from adcc.analysis.contents import inactive_field
+        if id(load) not in self._fields:
+            self._fields[id(load)] = inactive_field(self.module, self.fn, load, self._arg_classes(), self._field_cache)
+        return self._fields[id(load)]
 
     def _demand_loaded(self, ptr: Value) -> None:
         """Floats are read through `ptr`, which has no shadow: unless its memory is proven

@@ -256,7 +256,7 @@ def differentiate_and_emit(bitcode: bytes | None, options, tm, action: str, log:
     if options.ad_stage == "optimized":
         with log.stage("pre-AD optimization", "O2, no vectorization/unrolling"):
             text = stages.pre_ad_optimize(text, tm)
-    with log.stage("differentiate"):
+    with log.stage("differentiate"), worker.no_cycle_collection():
         # defers calls on functions of other units
         result = stages.differentiate(text, options, tm if options.ad_stage == "optimized" else None)
     if result.warnings and on_warnings is not None:

@@ -62,9 +62,19 @@ def _quote(name: str) -> str:
 
 
 def print_instruction(inst: Instruction, namer: Namer, with_debug: bool = True) -> str:
+    # Namer.ref inlined: this loop prints every operand of a differentiated module
     parts = []
+    operands, names = inst.operands, namer.names
     for p in inst.template:
-        parts.append(p if isinstance(p, str) else namer.ref(inst.operands[p]))
+        if isinstance(p, str):
+            parts.append(p)
+            continue
+        v = operands[p]
+        if isinstance(v, Constant):
+            parts.append(v.text)
+        else:
+            nm = names.get(id(v))
+            parts.append("%" + nm if nm is not None else namer.ref(v))  # (ref raises)
     body = "".join(parts)
     if inst.metadata:
         md = [f"!{k} {v}" for k, v in inst.metadata if with_debug or k != "dbg"]

@@ -86,13 +86,12 @@ class Instruction(Value):
                  info: dict | None = None):
         super().__init__(type, name)
         self.opcode = opcode
-        self.operands: list[Value] = []
+        self.operands: list[Value] = list(operands)
         self.template = template  # list of str pieces and int operand slots
         self.metadata = metadata or []  # [(kind, text)], e.g. ("dbg", "!12")
         self.block: Block | None = None
         self.info = info or {}
-        for i, v in enumerate(operands):
-            self.operands.append(v)
+        for i, v in enumerate(self.operands):
             v.uses.append((self, i))
 
     # --- use-list maintenance -------------------------------------------------

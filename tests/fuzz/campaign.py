@@ -92,7 +92,8 @@ def _check_file(seeds: list[int], opt: str, out_dir: Path, grammar: dict, timeou
 
 
 def reproduce(seed: int, opt: str, grammar: dict) -> str:
-    flags = "".join(f" --{k.replace('_', '-')}" for k, v in grammar.items() if v)
+    flags = "".join(f" --{k.replace('_', '-')}" for k, v in grammar.items() if v and k != "sci")
+    flags += " --no-sci" if grammar.get("sci") is False else ""
     return f"python tests/fuzz/gen.py{flags} --seed {seed} -o f.c && adcc {opt} f.c -o f -lm && ./f"
 
 
@@ -109,11 +110,14 @@ def main(argv=None) -> int:
     ap.add_argument("--long-double", action="store_true")
     ap.add_argument("--asm-in-f", action="store_true")
     ap.add_argument("--closures", action="store_true")
+    ap.add_argument("--no-sci", action="store_true",
+                    help="the widened grammar without its scientific-code constructs (gen.py SCI_KINDS)")
     ap.add_argument("--out", default="build/fuzz-campaign")
     a = ap.parse_args(argv)
     seeds = gen.parse_seeds(a.seeds) if a.seeds else list(range(a.start, a.start + a.programs))
     opts = a.opts.split(",")
-    grammar = {"wide": not a.base, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures}
+    grammar = {"wide": not a.base, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures,
+               "sci": False if a.no_sci else None}
     out_dir = Path(a.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     groups = [seeds[i:i + a.per_file] for i in range(0, len(seeds), a.per_file)]

@@ -39,6 +39,21 @@ the IR parser's support of x86_fp80 and inline asm); `--closures` adds closures 
 as an integer next to a function pointer, called through a helper (std::function's layout), copied
 with memcpy or from an array of closures in a loop.
 
+`--wide` also draws, per function, constructs of scientific C code (SCI_KINDS; `--no-sci` leaves
+them out and gives the wide programs of before them): float (32-bit) scratch mixed with doubles
+(conversions both ways, float libm, accumulation through a `float *`); an array of structs with
+double fields around an int tag (field stores, struct assignment, memcpy and swaps of whole
+structs, a struct returned by value, a noinline helper writing through a struct pointer, branches
+on the tag); memset of double, float or struct regions to zero or non-zero bytes; a second heap
+buffer grown by realloc; noinline helpers writing through (possibly overlapping) pointer offsets
+and accumulating into the scratch or into `&s`; floor/lround/trunc/(int)/fmod/fmin on active values
+with a margin to the next integer, feeding indices, trip counts and branches; pointers picked by a
+float compare (decided with a margin); static local accumulators reset on entry; a double (float)
+rebuilt from its 4-byte (2-byte) halves, which reverse mode refuses. They draw from their own random
+stream between the statements above, so those draw as before. Functions with float scratch are
+checked with 5-point differences at a larger step and a looser tolerance (fz_loose); their
+programs leave qsort out (the larger step would reorder close values).
+
 Usage:
   gen.py --seed 17 [-o f.c]                   one program (reproducer)
   gen.py --seeds 0-39 --per-file 8 --out DIR  DIR/fuzz_<first>.c ... (8 functions per file)
@@ -80,8 +95,12 @@ static const double TX[L] = {0.3, -0.7, 0.45, 0.9, -0.2, 0.65, -0.55, 0.1, 0.8, 
 static const double TW[L] = {-0.25, 0.6, 0.15, -0.85, 0.4, 0.7, -0.3, 0.55, -0.65, 0.2, 0.95, -0.4};
 
 static int fz_fail;
+/* set per function by the driver: float (32-bit) values in f round at 6e-8, so finite differences
+   use a 5-point stencil with a larger step and the checks a looser tolerance */
+static int fz_loose;
 
 static void fz_check(const char *fn, const char *what, int i, double got, double want, double tol) {
+  if (fz_loose && tol >= 1e-7) tol = 3e-4;
   double sc = fabs(want) > 1.0 ? fabs(want) : 1.0;
   if (!(fabs(got - want) <= tol * sc)) {
     fz_fail++;
@@ -100,13 +119,19 @@ static double fz_loss(fz_fn f, const double *x0, const double *w0, int n, double
 }
 
 /* central difference of the loss along (dx, dw) with step h */
+static double fz_at(fz_fn f, int n, const double *dx, const double *dw, double h) {
+  double xp[L], wp[L];
+  for (int i = 0; i < L; i++) { xp[i] = X0[i] + h * dx[i]; wp[i] = W0[i] + h * dw[i]; }
+  return fz_loss(f, xp, wp, n, 0);
+}
+
 static double fz_fd(fz_fn f, int n, const double *dx, const double *dw, double h) {
-  double xp[L], wp[L], xm[L], wm[L];
-  for (int i = 0; i < L; i++) {
-    xp[i] = X0[i] + h * dx[i]; xm[i] = X0[i] - h * dx[i];
-    wp[i] = W0[i] + h * dw[i]; wm[i] = W0[i] - h * dw[i];
+  if (fz_loose) {
+    h *= 3e3;
+    return (8.0 * (fz_at(f, n, dx, dw, h) - fz_at(f, n, dx, dw, -h)) - fz_at(f, n, dx, dw, 2.0 * h) +
+            fz_at(f, n, dx, dw, -2.0 * h)) / (12.0 * h);
   }
-  return (fz_loss(f, xp, wp, n, 0) - fz_loss(f, xm, wm, n, 0)) / (2.0 * h);
+  return (fz_at(f, n, dx, dw, h) - fz_at(f, n, dx, dw, -h)) / (2.0 * h);
 }
 
 static double fz_fd_coord(fz_fn f, int n, int isw, int i, double scale) {
@@ -211,6 +236,34 @@ static __attribute__((noinline)) double fz_apply(const fz_closure *c, int i) { r
 static __attribute__((noinline)) void fz_barrier(void) { __asm__ volatile("" ::: "memory"); }
 """
 
+# helpers of the scientific-code constructs (--wide draws them, see FuncGen.sci_stmt)
+SCI_HEAD = r"""
+/* a cell of a mesh: doubles around an integer tag; copied whole (assignment, memcpy, swap) */
+typedef struct { double a; int k; double b; } fz_cell;
+static __attribute__((noinline)) fz_cell fz_cell_make(double a, double b, int k) {
+  fz_cell c; c.a = tanh(a); c.k = k; c.b = 0.5 * b; return c;
+}
+static __attribute__((noinline)) void fz_cell_mix(fz_cell *d, const fz_cell *src, double a) {
+  d->a = 0.5 * d->a + 0.5 * tanh(a * src->b);
+  d->k = (d->k + src->k) % 3;
+}
+/* writes through pointer offsets (the regions may overlap: no restrict); a contraction keeps values bounded */
+static __attribute__((noinline)) void fz_blend(double a, const double *xs, double *ys, int m) {
+  for (int q = 0; q < m; q++) ys[q] = 0.5 * ys[q] + a * xs[q];
+}
+/* a second function taking the scratch pointer and accumulating into it */
+static __attribute__((noinline)) double fz_accum(double *acc, const double *src, int m, double a) {
+  double r = 0.0;
+  for (int q = 0; q < m; q++) {
+    acc[q] = 0.5 * acc[q] + 0.5 * sin(a * src[q]);
+    r += acc[q];
+  }
+  return r;
+}
+static __attribute__((noinline)) void fz_addto(double *acc, double v) { *acc += v; }
+static __attribute__((noinline)) void fz_faddto(float *acc, double v) { *acc += (float)v; }
+"""
+
 DRIVER_MAIN_HEAD = "\nint main(void) {\n"
 DRIVER_MAIN_TAIL = r"""  if (fz_fail) { printf("FAIL %d mismatches\n", fz_fail); return 1; }
   printf("PASS\n");
@@ -222,13 +275,16 @@ UNARY = ("sin", "cos", "tanh")
 
 
 HEAP_SCRATCH = ("malloc", "realloc", "table", "outparam")
+# constructs of scientific C code (--wide, unless --no-sci), each drawn per function with its probability
+SCI_KINDS = (("float", 0.35), ("cells", 0.4), ("memset", 0.35), ("grow", 0.3), ("blend", 0.35), ("accum", 0.3),
+             ("round", 0.45), ("psel", 0.35), ("static", 0.2), ("halves", 0.1), ("addto", 0.3))
 WIDE_SCRATCH = ("stack", "malloc", "realloc", "realloc", "table", "table", "outparam", "outparam", "aligned",
                 "manual")
 
 
 class FuncGen:
     def __init__(self, seed: int, wide: bool = False, long_double: bool = False, asm_in_f: bool = False,
-                 closures: bool = False):
+                 closures: bool = False, sci: bool | None = None):
         self.seed = seed
         self.r = random.Random(seed * 7919 + 12345)
         r = self.r
@@ -257,6 +313,14 @@ class FuncGen:
         self.long_double = long_double and r.random() < 0.5
         self.asm_in_f = asm_in_f and r.random() < 0.5
         self.closures = closures and r.random() < 0.6
+        # the scientific constructs draw from their own stream and are inserted between the statements
+        # of the grammar above (which draws as before), so `--no-sci` gives the earlier wide programs
+        self.rs = random.Random(seed * 104729 + 4242)
+        self.sci = wide if sci is None else sci
+        self.sci_kinds = [k for k, pr in SCI_KINDS if self.rs.random() < pr] if self.sci else []
+        self.loose = "float" in self.sci_kinds   # float rounding: the driver's 5-point differences
+        if self.loose:  # their larger step would reorder values a few 1e-6 apart
+            self.wide_stmts = [k for k in self.wide_stmts if k != "sort"]
 
     # ---------- expressions ----------
     def ival(self) -> str:
@@ -403,6 +467,8 @@ class FuncGen:
         self.lines.append("  " * ind + s)
 
     def stmt(self, ind: int, depth: int, in_loop: bool, loop_depth: int):
+        if self.sci_kinds and self.rs.random() < 0.35:
+            self.sci_stmt(ind)
         r = self.r
         self.budget -= 1
         ks = ["acc", "acc", "contract", "local", "ifelse"]
@@ -478,9 +544,10 @@ class FuncGen:
             self.emit(ind, f"if ({self.icond()}) continue;")
         elif k == "ret":
             self.emit(ind, f"if ({self.icond()}) {{")
-            if self.scratch in HEAP_SCRATCH:
+            if self.frees():
                 self.emit(ind + 1, f"double rv = s + {self.bounded(1, 2.0)};")
-                self.emit(ind + 1, self.release())
+                for fr in self.frees():
+                    self.emit(ind + 1, fr)
                 self.emit(ind + 1, "return rv;")
             else:
                 self.emit(ind + 1, f"return s + {self.bounded(1, 2.0)};")
@@ -492,6 +559,10 @@ class FuncGen:
 
     def release(self) -> str:
         return "fz_alloc->release(t);" if self.scratch == "table" else "free(t);"
+
+    def frees(self) -> list[str]:
+        """what a return releases"""
+        return ([self.release()] if self.scratch in HEAP_SCRATCH else []) + (["free(gb);"] if "grow" in self.sci_kinds else [])
 
     def signed_margin(self, ed: int) -> str:
         """An expression whose sign is known with a margin (no kink of abs near the point)."""
@@ -550,6 +621,254 @@ class FuncGen:
         else:
             self.emit(ind, f"{{ fz_closure cs_[2] = {{{{(uintptr_t){p}, fz_env_read}}, {{(uintptr_t){q}, fz_env_sin}}}};")
             self.emit(ind + 1, f"for (int c_ = 0; c_ < 2; c_++) s += 0.2 * fz_apply(&cs_[c_], {i}); }}")
+
+    # ---------- constructs of scientific C code (own random stream: see __init__) ----------
+    def sci_head(self, ind: int):
+        ks = self.sci_kinds
+        if "float" in ks:  # float scratch next to the doubles, converted both ways
+            self.emit(ind, "float tf[L];")
+            self.emit(ind, "for (int r = 0; r < L; r++) tf[r] = (float)(0.5 * x[r]);")
+        if "cells" in ks:  # an array of structs: doubles around an int tag
+            self.emit(ind, "fz_cell cs[L];")
+            self.emit(ind, "for (int r = 0; r < L; r++) { cs[r].a = x[r]; cs[r].k = r % 3; cs[r].b = 0.5 * w[r]; }")
+        if "grow" in ks:  # a second heap buffer grown by realloc as the computation goes
+            self.emit(ind, "int gn = 8;")
+            self.emit(ind, "double *gb = (double *)malloc((size_t)gn * sizeof(double));")
+            self.emit(ind, "for (int r = 0; r < gn; r++) gb[r] = 0.5 * x[r] + 0.25 * w[r + 1];")
+        if "static" in ks:  # static locals, reset on entry so f stays a function of its arguments
+            self.emit(ind, "static double sacc_;")
+            self.emit(ind, "static double st_[L];")
+            self.emit(ind, "sacc_ = 0.0;")
+            self.emit(ind, "for (int r = 0; r < L; r++) st_[r] = 0.5 * w[r];")
+
+    def sci_tail(self, ind: int):
+        rs = self.rs
+        ks = self.sci_kinds
+        if "float" in ks:
+            self.emit(ind, f"s += 0.1 * tf[{rs.randint(0, 7)}];")
+        if "cells" in ks:
+            self.emit(ind, f"s += 0.1 * cs[{rs.randint(0, 7)}].a * cs[{rs.randint(0, 7)}].b;")
+        if "grow" in ks:
+            self.emit(ind, "s += 0.1 * gb[gn - 1];")
+        if "static" in ks:
+            self.emit(ind, f"s += 0.1 * sacc_ + 0.05 * st_[{rs.randint(0, 7)}];")
+
+    def writable(self) -> list[str]:
+        """double arrays f may write (indices % 8 and offsets up to 4 stay inside)"""
+        return (["t"] if self.scratch != "none" else []) + (["w"] if self.writes_w else []) + \
+            (["gb"] if "grow" in self.sci_kinds else [])
+
+    def readable(self) -> list[str]:
+        return ["x", "w"] + (["t"] if self.scratch != "none" else []) + (["gb"] if "grow" in self.sci_kinds else [])
+
+    def sci_stmt(self, ind: int):
+        saved, self.r = self.r, self.rs   # expressions drawn here come from the sci stream too
+        try:
+            k = self.rs.choice(self.sci_kinds)
+            getattr(self, f"sci_{k}")(ind, self.rs.randint(1, 2))
+        finally:
+            self.r = saved
+
+    def sci_float(self, ind: int, ed: int):
+        r = self.r
+        i, j = self.idx(), self.idx()
+        q = r.randrange(6)
+        if q == 0:
+            self.emit(ind, f"tf[{i}] = (float)({self.bounded(ed, 2.0)});")
+        elif q == 1:
+            self.emit(ind, f"tf[{i}] = 0.5f * tf[{i}] + (float)(0.5 * {self.bounded(ed, 2.0)});")
+        elif q == 2:
+            self.emit(ind, f"s += 0.25 * (double)tf[{i}] * {self.bounded(ed, 2.0)};")
+        elif q == 3:
+            self.emit(ind, f"s += 0.2 * sinf(tf[{i}] * tf[{j}]);")
+        elif q == 4:
+            self.emit(ind, f"{{ float f_ = (float)({self.bounded(ed, 2.0)}); fz_faddto(&tf[{i}], 0.25 * f_); tf[{i}] *= 0.8f; }}")
+        else:
+            ws = self.writable()
+            if ws:
+                a = r.choice(ws)
+                self.emit(ind, f"{a}[{i}] = 0.5 * {a}[{i}] + 0.5 * (double)tf[{j}];")
+            else:
+                self.emit(ind, f"s += 0.1 * tf[{j}];")
+
+    def sci_cells(self, ind: int, ed: int):
+        r = self.r
+        i, j = self.idx(), self.idx()
+        q = r.randrange(10)
+        if q == 0:
+            self.emit(ind, f"cs[{i}].a = {self.bounded(ed, 2.0)};")
+        elif q == 1:
+            self.emit(ind, f"cs[{i}].b = 0.5 * cs[{i}].b + 0.5 * {self.bounded(ed, 2.0)};")
+        elif q == 2:
+            self.emit(ind, f"cs[{i}] = cs[{j}];")
+        elif q == 3:
+            self.emit(ind, f"memcpy(&cs[{i}], &cs[{j}], sizeof(fz_cell));")
+        elif q == 4:
+            self.emit(ind, f"{{ fz_cell c_ = cs[{i}]; cs[{i}] = cs[{j}]; cs[{j}] = c_; }}")
+        elif q == 5:
+            self.emit(ind, f"s += 0.25 * cs[{i}].a * cs[{j}].b;")
+        elif q == 6:
+            self.emit(ind, f"if (cs[{i}].k == {r.randint(0, 2)}) s += 0.2 * cs[{i}].a; else s += 0.1 * cs[{j}].b;")
+        elif q == 7:
+            self.emit(ind, f"fz_cell_mix(&cs[{i}], &cs[{j}], {self.bounded(ed, 2.0)});")
+        elif q == 8:
+            self.emit(ind, f"cs[{i}] = fz_cell_make({self.bounded(ed, 2.0)}, {self.bounded(ed, 2.0)}, ({self.ival()}) % 3);")
+        else:
+            self.emit(ind, f"{{ fz_cell c_; memcpy(&c_, &cs[{i}], sizeof c_); memcpy(&cs[{i}], &cs[{j}], sizeof c_); "
+                           f"memcpy(&cs[{j}], &c_, sizeof c_); }}")
+
+    def sci_memset(self, ind: int, ed: int):
+        r = self.r
+        targets = [a for a in self.writable() if a != "gb"] + (["tf"] if "float" in self.sci_kinds else []) + \
+            (["cs"] if "cells" in self.sci_kinds else []) + (["gb"] if "grow" in self.sci_kinds else [])
+        if not targets:
+            return
+        a = r.choice(targets)
+        off = r.randint(0, 4)
+        cnt = r.choice([str(r.randint(1, 8 - off)), "(n % 4 + 1)"]) if a == "gb" else \
+            r.choice([str(r.randint(1, 8)), "(n % 4 + 3)"])
+        if a == "cs":
+            if r.random() < 0.5:
+                self.emit(ind, f"memset(&cs[{self.idx()}], 0, sizeof(fz_cell));")
+            else:
+                self.emit(ind, f"memset(cs + {off}, 0, {cnt} * sizeof(fz_cell));")
+            return
+        byte = r.choice(["0", "0", "0x3f"] if a != "tf" else ["0", "0", "0x3e"])   # 0x3f3f.. = 4.8e-4, 0x3e3e3e3e = 0.186f
+        ty = "float" if a == "tf" else "double"
+        self.emit(ind, f"memset({a} + {off}, {byte}, {cnt} * sizeof({ty}));")
+
+    def sci_grow(self, ind: int, ed: int):
+        r = self.r
+        q = r.randrange(3)
+        if q == 0:
+            self.emit(ind, "if (gn < 24) {")
+            self.emit(ind + 1, "gb = (double *)realloc(gb, (size_t)(gn + 4) * sizeof(double));")
+            self.emit(ind + 1, f"for (int r_ = gn; r_ < gn + 4; r_++) gb[r_] = 0.5 * gb[r_ - 4] + 0.25 * {self.bounded(ed, 2.0)};")
+            self.emit(ind + 1, "gn += 4;")
+            self.emit(ind, "}")
+        elif q == 1:
+            self.emit(ind, f"s += 0.25 * gb[({self.ival()}) % gn];")
+        else:
+            self.emit(ind, f"gb[({self.ival()}) % gn] = {self.bounded(ed, 2.0)};")
+
+    def _range(self, arr: str) -> tuple[int, str]:
+        r = self.r
+        off = r.randint(0, 4)
+        return off, r.choice([str(r.randint(1, 8 - (off if arr == "gb" else 0))), "(n % 4 + 1)"])
+
+    def sci_blend(self, ind: int, ed: int):
+        r = self.r
+        ws = self.writable()
+        if not ws:
+            return
+        d, src = r.choice(ws), r.choice(self.readable())
+        od, cnt = self._range(d if d == "gb" or src != "gb" else "gb")
+        os_ = r.randint(0, 4) if src != "gb" and d != "gb" else 0
+        if src == "gb" or d == "gb":
+            od, cnt = r.randint(0, 3), str(r.randint(1, 4))
+        self.emit(ind, f"fz_blend({self.bounded(1, 0.5)}, {src} + {os_}, {d} + {od}, {cnt});")
+
+    def sci_accum(self, ind: int, ed: int):
+        r = self.r
+        ws = self.writable()
+        if not ws:
+            return
+        d, src = r.choice(ws), r.choice(self.readable())
+        od, os_ = r.randint(0, 3), r.randint(0, 3)
+        cnt = str(r.randint(1, 4)) if "gb" in (d, src) else r.choice([str(r.randint(1, 8)), "(n % 4 + 3)"])
+        self.emit(ind, f"s += 0.05 * fz_accum({d} + {od}, {src} + {os_}, {cnt}, {self.bounded(ed, 2.0)});")
+
+    def sci_addto(self, ind: int, ed: int):
+        self.emit(ind, f"fz_addto(&s, 0.1 * {self.bounded(ed, 2.0)});")
+
+    def _t(self, ed: int) -> str:
+        """tanh of an expression: in (-1, 1), so c.5 + 0.4 * it stays 0.1 away from an integer"""
+        return f"tanh({self.fexpr(ed)[0]})"
+
+    def sci_round(self, ind: int, ed: int):
+        """rounding functions on active values with a margin to the next integer: constant integers
+        (indices, trip counts, branches) computed from floats, and fmod/fmin/fractional parts"""
+        r = self.r
+        c = r.randint(0, 7)
+        arr = r.choice([a for a in self.readable() if a != "gb"])
+        q = r.randrange(8)
+        if q == 0:
+            self.emit(ind, f"{{ int k_ = (int)floor({c}.5 + 0.4 * {self._t(ed)}); s += 0.25 * {arr}[k_]; }}")
+        elif q == 1:
+            self.emit(ind, f"{{ long k_ = lround({c} + 0.3 * {self._t(ed)}); s += 0.25 * {arr}[k_ + 1] * {self.bounded(1, 2.0)}; }}")
+        elif q == 2:
+            self.emit(ind, f"{{ int k_ = (int)({c}.5 + 0.4 * {self._t(ed)}); for (int z_ = 0; z_ < k_; z_++) s += 0.1 * {arr}[z_]; }}")
+        elif q == 3:
+            self.emit(ind, f"s += 0.2 * fmod({c}.25 + 0.2 * {self._t(ed)}, 1.0) * {self.bounded(1, 2.0)};")
+        elif q == 4:
+            self.emit(ind, f"if (fmod({c}.5 + 0.3 * {self._t(ed)}, 2.0) {'<' if c % 2 == 0 else '>'} 1.0) "
+                           f"s += 0.2 * {self.bounded(ed, 2.0)}; else s -= 0.3 * {self.bounded(ed, 2.0)};")
+        elif q == 5:
+            a, ba = self.fexpr(ed)
+            b, bb = self.fexpr(ed)
+            off = round(ba + bb + r.uniform(0.6, 1.5), 2)
+            self.emit(ind, f"s += 0.1 * fmin({a}, {b} - {off});")   # the second always wins by a margin
+        elif q == 6:
+            self.emit(ind, f"s += 0.1 * floor({c}.5 + 0.4 * {self._t(ed)}) * {self.bounded(1, 2.0)};")
+        else:
+            self.emit(ind, f"{{ double fl_ = {c}.5 + 0.4 * {self._t(ed)}; s += 0.3 * (fl_ - trunc(fl_)); }}")
+
+    def sci_psel(self, ind: int, ed: int):
+        """a pointer picked by a float compare (decided with a margin)"""
+        r = self.r
+        i, j = self.idx(), self.idx()
+        sm = self.signed_margin(ed)
+        cmp = r.choice([f"{sm} > 0.0", f"{sm} < 0.0", f"{sm} > {self.bounded(1, 0.9)}"])
+        if "cells" in self.sci_kinds and r.random() < 0.3:
+            self.emit(ind, f"{{ double *p_ = ({cmp}) ? &cs[{i}].a : &cs[{j}].b; *p_ = 0.5 * *p_ + 0.25 * {self.bounded(ed, 2.0)}; }}")
+            return
+        ws = self.writable()
+        write = len(ws) >= 1 and r.random() < 0.5
+        pool = ws if write else self.readable()
+        def pexpr():
+            a = r.choice(pool)
+            return a if a == "gb" or r.random() < 0.6 else f"{a} + {r.randint(1, 4)}"
+        a, b = pexpr(), pexpr()
+        cq = "" if write else "const "
+        self.emit(ind, f"{{ {cq}double *p_ = ({cmp}) ? {a} : {b};")
+        if write:
+            self.emit(ind + 1, f"p_[{j}] = 0.5 * p_[{j}] + 0.5 * {self.bounded(ed, 2.0)};")
+        self.emit(ind + 1, f"s += 0.25 * p_[{i}]; }}")
+
+    def sci_static(self, ind: int, ed: int):
+        r = self.r
+        q = r.randrange(4)
+        if q == 0:
+            self.emit(ind, f"sacc_ = 0.5 * sacc_ + 0.5 * {self.bounded(ed, 2.0)};")
+        elif q == 1:
+            self.emit(ind, f"s += 0.25 * sacc_ * {self.bounded(ed, 2.0)};")
+        elif q == 2:
+            self.emit(ind, f"st_[{self.idx()}] = {self.bounded(ed, 2.0)};")
+        else:
+            self.emit(ind, f"s += 0.2 * st_[{self.idx()}];")
+
+    def sci_halves(self, ind: int, ed: int):
+        """a double (or float) rebuilt from its halves: copies the value, so the derivative follows it
+        (adcc must be right or refuse)"""
+        r = self.r
+        i, j = self.idx(), self.idx()
+        ws = self.writable()
+        q = r.randrange(4)
+        if q == 3 and "float" in self.sci_kinds:
+            self.emit(ind, f"{{ uint16_t h_[2]; memcpy(h_, &tf[{i}], 4); memcpy((char *)&tf[{j}], &h_[0], 2); "
+                           f"memcpy((char *)&tf[{j}] + 2, &h_[1], 2); }}")
+            return
+        if not ws:
+            return
+        a = r.choice(ws)
+        if q == 0:
+            self.emit(ind, f"{{ uint32_t lo_; memcpy(&lo_, &{a}[{i}], 4); {a}[{j}] = {a}[{i}]; memcpy(&{a}[{j}], &lo_, 4); }}")
+        elif q == 1:
+            self.emit(ind, f"{{ uint32_t hw_[2]; memcpy(hw_, &{a}[{i}], 8); memcpy((char *)&{a}[{j}], &hw_[0], 4); "
+                           f"memcpy((char *)&{a}[{j}] + 4, &hw_[1], 4); }}")
+        else:
+            self.emit(ind, f"{{ uint32_t hi_; memcpy(&hi_, (char *)&{a}[{i}] + 4, 4); {a}[{j}] = {a}[{i}]; "
+                           f"memcpy((char *)&{a}[{j}] + 4, &hi_, 4); }}")
 
     def block(self, ind: int, depth: int, in_loop: bool, loop_depth: int, count: int):
         self.scopes.append([])
@@ -644,6 +963,7 @@ class FuncGen:
             self.emit(body_ind, f"for (int r = 0; r < L; r++) t[r] = {init};")
         if self.asm_in_f:
             self.emit(body_ind, '__asm__ volatile("" ::: "memory");')
+        self.sci_head(body_ind)
         # main body: mostly loops at the top level
         while self.budget > 0:
             if r.random() < 0.6:
@@ -652,8 +972,9 @@ class FuncGen:
                 self.stmt(body_ind, 0, False, 0)
         if self.scratch != "none" and r.random() < 0.7:
             self.emit(body_ind, f"s += 0.1 * t[{r.randint(0, 7)}] * t[{r.randint(0, 7)}];")
-        if self.scratch in HEAP_SCRATCH:
-            self.emit(body_ind, self.release())
+        self.sci_tail(body_ind)
+        for fr in self.frees():
+            self.emit(body_ind, fr)
         tail = " + 0.3 * u" if self.has_u else ""
         if self.long_double:
             tail += " + (double)ld"
@@ -707,24 +1028,31 @@ HELPER_BOUND = [2.0, 4.0, 1.5, 4.0, 4.0]
 
 
 def func_source(seed: int, **grammar) -> tuple[str, str, int]:
+    src, name, n, _ = _func(seed, **grammar)
+    return src, name, n
+
+
+def _func(seed: int, **grammar) -> tuple[str, str, int, bool]:
     g = FuncGen(seed, **grammar)
-    return g.generate(), g.name, g.n
+    return g.generate(), g.name, g.n, g.loose
 
 
 def program(seeds: list[int], wide: bool = False, long_double: bool = False, asm_in_f: bool = False,
-            closures: bool = False) -> str:
+            closures: bool = False, sci: bool | None = None) -> str:
     """The checking program for `seeds` (with the widened grammar: see the module docstring)."""
-    head = DRIVER_HEAD + (WIDE_HEAD if wide else "")
+    head = DRIVER_HEAD + (WIDE_HEAD + SCI_HEAD if wide else "")
     parts = [f"/* adcc AD fuzz program, seeds {seeds}{' (wide)' if wide else ''}; generated by tests/fuzz/gen.py */",
              head]
     calls = []
     for s in seeds:
-        src, name, n = func_source(s, wide=wide, long_double=long_double, asm_in_f=asm_in_f, closures=closures)
+        src, name, n, loose = _func(s, wide=wide, long_double=long_double, asm_in_f=asm_in_f, closures=closures,
+                                    sci=sci)
         parts.append(f"/* ---- seed {s} ---- */")
         parts.append(src)
         if wide:  # the allocator table differs between functions; the driver runs asm
             calls.append(f"  fz_alloc = &fz_tables[{s % 2}];")
             calls.append("  fz_barrier();")
+            calls.append(f"  fz_loose = {int(loose)};")
         calls.append(f'  fz_run("s{s}", {name}, {name}_rev, {name}_fwd, {n});')
     if wide:
         calls.append('  if (fz_live != 0) { printf("FAIL allocator table: %ld blocks not released\\n", fz_live); fz_fail++; }')
@@ -732,10 +1060,12 @@ def program(seeds: list[int], wide: bool = False, long_double: bool = False, asm
     return "\n".join(parts)
 
 
-def wrap(func_src: str, name: str, n: int, header: str = "", wide: bool = False) -> str:
-    """a self-checking program around a hand-written function (regressions/, minimizing)"""
-    main = DRIVER_MAIN_HEAD + f'  fz_run("{name}", {name}, {name}_rev, {name}_fwd, {n});\n' + DRIVER_MAIN_TAIL
-    head = DRIVER_HEAD + (WIDE_HEAD if wide else "")
+def wrap(func_src: str, name: str, n: int, header: str = "", wide: bool = False, loose: bool = False) -> str:
+    """a self-checking program around a hand-written function (regressions/, minimizing); `loose`:
+    the function computes in float (5-point differences, looser tolerance)"""
+    main = DRIVER_MAIN_HEAD + f'  fz_loose = {int(loose)};\n  fz_run("{name}", {name}, {name}_rev, {name}_fwd, {n});\n' + \
+        DRIVER_MAIN_TAIL
+    head = DRIVER_HEAD + (WIDE_HEAD + SCI_HEAD if wide else "")
     return "\n".join([header, head, func_src.rstrip() + f"\nFZ_AD({name})\n", main])
 
 
@@ -765,10 +1095,14 @@ def main(argv=None) -> int:
     ap.add_argument("--asm-in-f", action="store_true", help="also an asm barrier inside f (wide)")
     ap.add_argument("--closures", action="store_true",
                     help="also closures: pointers kept as integers, called through function pointers (wide)")
+    ap.add_argument("--no-sci", action="store_true",
+                    help="the widened grammar without the scientific-code constructs (programs of before them)")
+    ap.add_argument("--loose", action="store_true", help="--wrap: the function computes in float")
     a = ap.parse_args(argv)
-    grammar = {"wide": a.wide, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures}
+    grammar = {"wide": a.wide, "long_double": a.long_double, "asm_in_f": a.asm_in_f, "closures": a.closures,
+               "sci": False if a.no_sci else None}
     if a.wrap:
-        text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]), wide=a.wide)
+        text = wrap(Path(a.wrap[0]).read_text(), a.wrap[1], int(a.wrap[2]), wide=a.wide, loose=a.loose)
         if a.o:
             Path(a.o).write_text(text)
         else:

@@ -47,24 +47,38 @@ def sibling_calls(rule: Rule, inst, operands) -> dict:
     """Partial terms the primal computes already: for d sin(x) = cos(x), a `cos(x)` call on the
     same operand in the same block. Maps each `Call(name, (Arg(i),))` node of the partials to that
     primal instruction, so the derivative reuses it instead of calling the function again."""
-    from adcc.ad.rules.expr import Arg, Call, walk
     if rule.kind != "pointwise" or inst.block is None:
         return {}
     out: dict = {}
-    for expr in rule.partial_exprs:
-        for node in walk(expr) if expr is not None else ():
-            if not (isinstance(node, Call) and len(node.args) == 1 and isinstance(node.args[0], Arg)):
-                continue
-            x = operands[node.args[0].index]
-            for other in inst.block.instructions:
-                if (other is not inst and other.opcode == "call" and other.type == inst.type
-                        and other.callee_name is not None and other.info.get("nargs") == 1
-                        and other.args[0] is x):
-                    r = lookup_call(other.callee_name)
-                    if r is not None and r.name == node.name:
-                        out[node] = other
-                        break
+    for node, index in _sibling_candidates(rule):
+        x = operands[index]
+        for other in inst.block.instructions:
+            if (other is not inst and other.opcode == "call" and other.type == inst.type
+                    and other.callee_name is not None and other.info.get("nargs") == 1
+                    and other.args[0] is x):
+                r = lookup_call(other.callee_name)
+                if r is not None and r.name == node.name:
+                    out[node] = other
+                    break
     return out
+
+
+_CANDIDATES: dict[int, tuple] = {}  # id(rule) -> (rule, candidates); rules live as long as the table
+
+
+def _sibling_candidates(rule: Rule) -> tuple:
+    """The `Call(name, (Arg(i),))` nodes of the rule's partials, each once, with i (the rule is
+    frozen: computed once rather than walked for every instruction)."""
+    got = _CANDIDATES.get(id(rule))
+    if got is None or got[0] is not rule:
+        from adcc.ad.rules.expr import Arg, Call, walk
+        found: dict = {}
+        for expr in rule.partial_exprs:
+            for node in walk(expr) if expr is not None else ():
+                if isinstance(node, Call) and len(node.args) == 1 and isinstance(node.args[0], Arg):
+                    found.setdefault(node, node.args[0].index)
+        got = _CANDIDATES[id(rule)] = (rule, tuple(found.items()))
+    return got[1]
 
 
 def rule_named(name: str) -> Rule:
