@@ -30,6 +30,13 @@ the deferral is wrong. So the reverse runs its first iteration (the primal's las
 tests the distances there, and only when no store can meet a pending element runs the remaining
 iterations deferred; otherwise it stays on the plain loop.
 
+A loop may hold several such stencils (a 2-D stencil's row of u and row of v): a group is the
+loads of one base plus the same loop-invariant terms (`u[row + j + c]`, `row` computed before the
+loop), with offsets close together; each group has its own pending registers. Additions from
+different groups (even into overlapping memory) commute, so only the stores' reverses are tested,
+against every group; a group whose base a store writes, or that a store reaches at another
+stride, keeps its plain additions.
+
 In a worksharing loop (adcc.ad.parallel: exclusive additions), the elements near the ends of a
 chunk are shared with the neighbouring chunks' threads. Running backwards from the chunk's last
 iteration ub, the element finished at iteration i, i + cmax, belongs to this chunk alone once the
