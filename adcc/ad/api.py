@@ -133,8 +133,10 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
         if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
             from adcc.ad.truncate import lower_truncations
             lowered = lower_truncations(module) or lowered
-        from adcc.ad.contexts import CONTEXT_PIN, finish_contexts, lower_contexts, mentions_contexts
+        from adcc.ad.contexts import CONTEXT_PIN, finish_contexts, lower_contexts, mentions_contexts, note_heap_stores
         contexts = (mentions_contexts(text) or CONTEXT_PIN in text) and lower_contexts(module)
+        if not contexts:
+            note_heap_stores(module)  # (heap blocks of pointer globals: their implicit shadows, adcc.ad.globals)
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)

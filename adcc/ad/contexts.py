@@ -74,16 +74,23 @@ def lower_contexts(module) -> bool:
                 context_of(module, inst, inst.args[0] if inst.args else None, ZERO)
             found = True
     if found:
-        _note_heap_stores(module)
+        note_heap_stores(module)
     return found
 
 
-def _note_heap_stores(module) -> None:
+_GLOBAL_POINTER_STORE = re.compile(r"store ptr [^,]+, ptr @")
+
+
+def note_heap_stores(module) -> None:
     """After each store of a heap allocation into a pointer global g, record {block, bytes} in
-    g's note (naming.context_heap): a context gives g a zeroed shadow of that size when a
-    derivative that uses it is called (Enzyme does so for memory allocated outside derivatives)."""
+    g's note (naming.context_heap): a context, or the implicit shadow of g (adcc.ad.globals),
+    gives g a zeroed shadow of that size when a derivative that uses it is called (Enzyme does so
+    for memory allocated outside derivatives)."""
     from adcc.analysis.calls import CallKind, classify_call
     for fname in module.defined_function_names():
+        e = module.functions[fname]
+        if e.parsed is None and not _GLOBAL_POINTER_STORE.search(e.text):
+            continue  # (not parsed for nothing)
         fn = module.function(fname)
         for inst in [i for i in fn.instructions() if i.opcode == "store"]:
             val, ptr = inst.operands

@@ -136,10 +136,22 @@ def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
     overwrites and rereads the global added it to its result. Pointers a shadow holds (shadow
     memory set up by an earlier call) stay. Split-mode calls keep them all (the halves, and
     calls composed through a global, exchange derivatives there). The program's own shadows
-    (`enzyme_shadow`) are the program's to reset."""
+    (`enzyme_shadow`) are the program's to reset.
+
+    A pointer global g that the program set to a heap block allocated outside derivatives (noted
+    by adcc.ad.contexts.note_heap_stores) gets a zeroed shadow block of the same size, kept in its
+    implicit shadow from call to call: before, its shadow pointer was null and the derivative
+    crashed on the first access through g."""
     names = sorted({r for f in reached for r in module.references(f) if naming.implicit_shadow_parts(r)})
     for name in names:
         zero_floats(module, b, name)
+        g, _ = naming.implicit_shadow_parts(name)
+        note = naming.context_heap(g)
+        if g in module.globals and module.globals[g].value_type == T.ptr and note in module.globals:
+            shadow = b.call("adcc_context_heap_shadow", T.ptr,
+                            [b.load(T.ptr, GlobalRef(g)), b.load(T.ptr, GlobalRef(name)), GlobalRef(note)])
+            b.store(shadow, GlobalRef(name))
+            b.call("adcc_context_zero_heap", T.void, [shadow])
 
 
 def zero_floats(module, b, name: str) -> bool:
