@@ -36,7 +36,11 @@ iteration ub, the element finished at iteration i, i + cmax, belongs to this chu
 iteration's accesses all do (i <= ub + high, the exclusive test's upper half), and stays so down to
 lb (i + cmax >= lb - 1 + cmax + e). So the plain loop (atomic near ub) runs until the next
 iteration passes that test, the deferred copy finishes elements with plain additions, and the
-pending elements at the exit (next to lb, shared) are added atomically.
+pending elements at the exit (next to lb, shared) are added atomically. A worksharing loop that
+reads one element per iteration (cmin = cmax: a reduction's `u[i] * u[i]`) is deferred too, with
+nothing waiting: its deferred copy is the loop without the per-iteration test of the chunk's ends
+(which compares with a trip count read from the tape, so LLVM cannot fold it, and keeps the loop
+scalar).
 """
 from __future__ import annotations
 
@@ -119,8 +123,10 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
     best = None
     for (_, size), members in groups.items():
         offsets = [c for _, c, _, _ in members]
-        if max(offsets) == min(offsets) or any((c - min(offsets)) % size for c in offsets):
+        if any((c - min(offsets)) % size for c in offsets):
             continue
+        if max(offsets) == min(offsets) and not all(id(m[0]) in synth.exclusive for m in members):
+            continue  # nothing would wait: the plain reverse loop is the same
         if best is None or len(members) > len(best[1]):
             best = (size, members)
     if best is None:
