@@ -6,7 +6,7 @@ calls) and a few generated C files, at -O0 and -O2 with -c, taking the median of
 runs; prints a table and writes bench/results/compile.md. Also measures adcc.ir parse/print
 throughput when that package is present, and object sizes against clang's (the samples and,
 when ZLIB_DIR names a zlib source tree, zlib's static library at -O3). Target: adcc within
-1.3x of clang.
+1.3x of clang. `--sizes` reruns only the object-size section of compile.md.
 """
 from __future__ import annotations
 
@@ -94,21 +94,25 @@ ZLIB_SOURCES = ("adler32.c crc32.c deflate.c infback.c inffast.c inflate.c inftr
                 "compress.c uncompr.c gzclose.c gzlib.c gzread.c gzwrite.c").split()
 
 
-def library_size(compiler: str, sources: list[Path], flags: list[str], d: Path) -> tuple[int, int]:
-    """(size of the static library of `sources`, bytes of embedded bitcode before compression)."""
+def library_size(compiler: list[str], sources: list[Path], flags: list[str], d: Path) -> tuple[int, int]:
+    """(size of the static library of `sources`, how many of its objects left their bitcode out)."""
     from adcc.driver import objfile
-    out = d / Path(compiler).name
+    out = d / "-".join(Path(w).name for w in compiler)
     out.mkdir(exist_ok=True)
-    objects, bitcode = [], 0
+    objects, omitted = [], 0
     for src in sources:
         obj = out / (src.stem + ".o")
-        subprocess.run([compiler, *flags, "-c", str(src), "-o", str(obj)], check=True, capture_output=True)
-        bitcode += len(objfile.embedded_bitcode(obj.read_bytes()) or b"")
+        subprocess.run([*compiler, *flags, "-c", str(src), "-o", str(obj)], check=True, capture_output=True)
+        omitted += objfile.bitcode_omitted(obj.read_bytes())
         objects.append(str(obj))
     lib = out / "lib.a"
     lib.unlink(missing_ok=True)
     subprocess.run(["llvm-ar-22", "rcs", str(lib), *objects], check=True)
-    return lib.stat().st_size, bitcode
+    return lib.stat().st_size, omitted
+
+
+SIZE_COLUMNS = ["static library", "clang-22 bytes", "adcc bytes", "adcc / clang", "objects without bitcode",
+                "-fadcc-embed-all-bitcode bytes", "/ clang"]
 
 
 def size_rows(d: Path) -> list[list[str]]:
@@ -120,43 +124,60 @@ def size_rows(d: Path) -> list[list[str]]:
                      ["-O3", "-D_LARGEFILE64_SOURCE=1", "-DHAVE_HIDDEN", f"-I{zlib}"]))
     rows = []
     for name, sources, flags in sets:
-        clang_size, _ = library_size(CLANG, sources, flags, d)
-        adcc_size, bitcode = library_size(ADCC, sources, flags, d)
+        clang_size, _ = library_size([CLANG], sources, flags, d)
+        adcc_size, omitted = library_size([ADCC], sources, flags, d)
+        all_size, _ = library_size([ADCC, "-fadcc-embed-all-bitcode"], sources, flags, d)
         rows.append([name, f"{clang_size}", f"{adcc_size}", f"{adcc_size / clang_size:.2f}x",
-                     f"{(clang_size + bitcode) / clang_size:.2f}x"])
+                     f"{omitted} of {len(sources)}", f"{all_size}", f"{all_size / clang_size:.2f}x"])
     return rows
+
+
+SIZE_TITLE = "Object size: static library of adcc's objects (bitcode embedded, zlib-compressed) vs clang-22's"
 
 
 SIZE_NOTE = """\
 Every object carries its unit's bitcode (the link step differentiates across units from it),
-zlib-compressed in a `.adcc.bc` section (SHF_COMPRESSED, SHF_EXCLUDE: linkers drop it). The
-target of #16, at most 1.5x clang's size on zlib's static library, is not reached: the bitcode
-of a unit is about 1.6x its machine code (zlib at -O3: 226 KB against 138 KB), and compression
-takes off only a quarter of it (zlib level 1, as adcc uses it: 175 KB; level 9: 173 KB; xz:
-162 KB). Nothing in it is
-dead weight for the link step: any function of any unit may be called by a differentiated one
-(allocation wrappers and byte copies without floating point included), so its body must be
-there. A smaller object needs a policy choice: e.g. no bitcode for units without floating
-point (zlib would be 1.0x; differentiating through such a unit's functions would then be a
-located link-time error). Compressing is zlib level 1 on the bitcode: for zlib's deflate.c (42 KB
-of bitcode) 10 ms on this session's loaded machine, where compiling it takes over a second.
+zlib-compressed in a `.adcc.bc` section (SHF_COMPRESSED, SHF_EXCLUDE: linkers drop it), except
+an object whose unit has no floating-point type at all: it keeps an empty `.adcc.nb` section
+instead. That is the policy that meets #16's target (at most 1.5x clang's size on zlib's static
+library; 2.29x before, every zlib unit is integer code). It cannot make a derivative silently
+wrong: when a differentiation request's call tree calls, or takes the address of, a function
+that only such an object defines, the link step stops with an error at the call's file:line
+(recorded by the -c step, so without -g too) that names the object and the way out,
+`-fadcc-embed-all-bitcode` on its compile (an allocation wrapper in an integer-only unit is the
+case that needs it). Whether a unit has a float type is read from the bitcode's type table
+without LLVM (`adcc/driver/bitstream.py`, and in C in the native launcher; about 0.15 ms a module,
+checked against `llvm-dis` on the test corpus); anything unreadable keeps the bitcode.
 
-Where the bitcode's bytes go (zlib's 15 units at -O3, 226 KB of bitcode before compression;
-`llvm-bcanalyzer-22` on each object's embedded bitcode, blocks summed):
+The embedded module is ThinLTO's pre-link bitcode (`-flto=thin -ffat-lto-objects`; flang keeps
+`-flto`, its ThinLTO is experimental): simplified, inlined, not yet unrolled or vectorized. Full
+LTO's pre-link pipeline, used before, vectorizes and unrolls first and changed the object's machine
+code; with ThinLTO's the `.text` is byte for byte clang's (samples, gmm, lstm, zlib; -O2 and -O3
+-march=x86-64-v3; a test checks it), the compile costs 0.90-0.92x the CPU time of the full-LTO
+one (as plain clang: 0.98-1.03x; clang alone, median of 5 interleaved, deflate, inflate,
+nn_loss, gmm), and a cross-unit gradient of gmm's ADBench objective runs 0.84x (-O2) and 0.77x
+(-O3 -march=x86-64-v3) the instructions, as fast as with both in one unit
+(`bench/cross_unit_bench.py`, `results/cross_unit.md`).
 
-| bitcode blocks | share | needed by the link step? |
-|---|---|---|
-| function bodies (FUNCTION_BLOCK 36.0%) and their constants (CONSTANTS_BLOCK 13.0%) | 49.0% | yes: what is differentiated |
-| metadata attachments, metadata, kind and bundle tables (12.3 + 6.7 + 6.0 + 1.5%) | 26.5% | yes: 97% of the attachments are `!tbaa`, which type analysis reads |
-| attribute groups (PARAMATTR_GROUP 9.3%, PARAMATTR 0.7%) | 10.0% | yes: `noalias`, `readonly`, ... feed activity and memory analyses |
-| module, string table, types, block info, value names | 9.0% | yes: the module itself |
-| LTO symbol table and summary (SYMTAB 4.3%, FULL_LTO_GLOBALVAL_SUMMARY 1.4%) | 5.7% | no (adcc merges bitcode itself) |
+What else was measured (zlib's 15 units at -O3; bytes of embedded bitcode summed over the units):
 
-1.5x clang's 138 KB library leaves about 67 KB for the sections, 38% of today's 175 KB compressed:
-even dropping every block but the function bodies, their constants and the module tables (the
-metadata and attributes the analyses need included) would leave about 58% of the bitcode. The
-only block that is dead weight, the LTO symbol table and summary, is 5.7%: stripping it would
-give about 2.2x, not 1.5x.
+| embedded module | bitcode | zlib level 1 (used) | xz -9e |
+|---|---|---|---|
+| full LTO pre-link, -O3 (before) | 226332 | 175160 | 162280 |
+| ThinLTO pre-link, -O3 (now) | 215648 | 166769 | 154544 |
+| ThinLTO pre-link, -O1 | 213044 | 164489 | 153324 |
+| ThinLTO pre-link, -Os | 199592 | 156716 | 146864 |
+| ThinLTO pre-link, -Oz | 195492 | 153229 | 143668 |
+
+Other compressors on the full-LTO bitcode: zlib level 9 173447, zstd -19 168059 (xz is not an
+ELF compression type). Stripping (full-LTO bitcode, zlib level 9; 174507 reassembled as it is):
+every `!tbaa` 151127, every metadata attachment 148203; value names are already absent (clang
+discards them), no debug information without -g; the LTO symbol table and summary are 5.7% of
+the bitcode. 1.5x clang's 138 KB library leaves 67 KB for all the sections: no combination of
+pipeline, compressor and stripping comes within twice that, since function bodies and their
+constants are half the bitcode and type analysis reads the `!tbaa` tags. Units with floating
+point keep all their bitcode: the samples' library goes from 1.79x (before) to the row above.
+zlib is github.com/madler/zlib at d201f04: `ZLIB_DIR=... make bench-compile`.
 """
 
 
@@ -166,8 +187,25 @@ def markdown(title: str, columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sizes_only() -> int:
+    """`--sizes`: rerun only the object-size section of compile.md (sizes do not depend on load)."""
+    from adcc.driver import console
+    out = REPO / "bench" / "results" / "compile.md"
+    with tempfile.TemporaryDirectory() as tmp:
+        srows = size_rows(Path(tmp))
+    console.table("object size", SIZE_COLUMNS, srows)
+    text = out.read_text()
+    head = text[:text.index("### Object size")] if "### Object size" in text else text + "\n"
+    out.write_text(head + markdown(SIZE_TITLE, SIZE_COLUMNS, srows) + "\n" + SIZE_NOTE +
+                   "\n> Only this section was rerun (`compile_bench.py --sizes`): the tables above are older.\n")
+    console.out(f"wrote {out.relative_to(REPO)}")
+    return 0
+
+
 def main() -> int:
     from adcc.driver import console
+    if "--sizes" in sys.argv[1:]:
+        return sizes_only()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         cols = ["file", "opt", "clang-22 ms", "adcc ms", "ratio", f"<= {TARGET}x"]
@@ -181,11 +219,9 @@ def main() -> int:
             icols = ["file", "IR kB", "parse MB/s", "print MB/s", "printed kB"]
             console.table("adcc.ir parse/print throughput", icols, irs)
             report.append(markdown("adcc.ir parse/print throughput", icols, irs))
-        scols = ["static library", "clang-22 bytes", "adcc bytes", "adcc / clang", "uncompressed bitcode would be"]
         srows = size_rows(d)
-        console.table("object size", scols, srows)
-        report.append(markdown("Object size: static library of adcc's objects (bitcode embedded, zlib-compressed) "
-                               "vs clang-22's", scols, srows))
+        console.table("object size", SIZE_COLUMNS, srows)
+        report.append(markdown(SIZE_TITLE, SIZE_COLUMNS, srows))
         report.append(SIZE_NOTE)
     out = REPO / "bench" / "results" / "compile.md"
     out.write_text("\n".join(report))

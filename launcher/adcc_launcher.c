@@ -3,7 +3,7 @@
  * It does the driver's fast path itself for the one common case a build system produces by
  * the thousand: `-c` of exactly one C or C++ source, with nothing the launcher does not fully
  * understand. For that case it runs clang-22 (clang++-22) with the user's argv plus the
- * options the Python driver adds (`-flto -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
+ * options the Python driver adds (`-flto=thin -ffat-lto-objects`; `-MF`/`-MQ` for -MD/-MMD;
  * `-o <stem>.o` when no -o was given), then scans the object's native part for `__enzyme_`.
  * No mention: done (exit 0). A mention: the fast-path object is withdrawn and the Python
  * driver redoes the unit with the original argv (AD pipeline).
@@ -357,10 +357,176 @@ static void wr64(unsigned char *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* ---- does the bitcode use a floating-point type? (bitstream.py: has_float) ------------------ */
+
+/* Just enough of LLVM's bitstream to read the module's type table (TYPE_BLOCK_NEW, inside
+ * MODULE_BLOCK; every other block skipped by its length): a unit without any floating-point
+ * type leaves its bitcode out (objfile.py: compress_embedded_bitcode). Anything unexpected:
+ * "cannot tell", and the bitcode stays. */
+#define BC_MAX_ABBREVS 64
+#define BC_MAX_OPS 32
+struct bc_bits { const unsigned char *d; uint64_t pos, end; int bad; };
+struct bc_abbrev { int n; unsigned char enc[BC_MAX_OPS]; uint64_t val[BC_MAX_OPS]; };
+struct bc_level { unsigned width; int nabbrev; struct bc_abbrev abbrevs[BC_MAX_ABBREVS]; };
+
+static uint64_t bc_fixed(struct bc_bits *b, uint64_t w) {
+    if (w == 0) return 0;
+    if (w > 64 || w > b->end - b->pos) {
+        b->bad = 1;
+        b->pos = b->end;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (uint64_t i = 0; i < w; i++, b->pos++) v |= (uint64_t)(b->d[b->pos >> 3] >> (b->pos & 7) & 1) << i;
+    return v;
+}
+
+static uint64_t bc_vbr(struct bc_bits *b, uint64_t w) {
+    if (w < 2 || w > 32) {
+        b->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0, high = (uint64_t)1 << (w - 1);
+    for (unsigned shift = 0; !b->bad && shift <= 64; shift += (unsigned)w - 1) {
+        uint64_t chunk = bc_fixed(b, w);
+        if (shift < 64) v |= (chunk & (high - 1)) << shift;
+        if (!(chunk & high)) return v;
+    }
+    b->bad = 1;
+    return 0;
+}
+
+static void bc_align32(struct bc_bits *b) {
+    b->pos = (b->pos + 31) & ~(uint64_t)31;
+    if (b->pos > b->end) {
+        b->bad = 1;
+        b->pos = b->end;
+    }
+}
+
+static uint64_t bc_scalar(struct bc_bits *b, int enc, uint64_t val) {
+    switch (enc) {
+    case 0: return val;                 /* literal */
+    case 1: return bc_fixed(b, val);    /* fixed */
+    case 2: return bc_vbr(b, val);      /* vbr */
+    case 4: return bc_fixed(b, 6);      /* char6 */
+    }
+    b->bad = 1;
+    return 0;
+}
+
+static void bc_define_abbrev(struct bc_bits *b, struct bc_abbrev *a) {
+    uint64_t n = bc_vbr(b, 5);
+    if (n > BC_MAX_OPS) b->bad = 1;
+    a->n = b->bad ? 0 : (int)n;
+    for (int k = 0; k < a->n && !b->bad; k++) {
+        if (bc_fixed(b, 1)) {
+            a->enc[k] = 0;
+            a->val[k] = bc_vbr(b, 8);
+            continue;
+        }
+        uint64_t e = bc_fixed(b, 3);
+        if (e < 1 || e > 5) b->bad = 1;
+        a->enc[k] = (unsigned char)e;
+        a->val[k] = e == 1 || e == 2 ? bc_vbr(b, 5) : 0;
+    }
+}
+
+/* The code (first operand) of one record read by its abbreviation. */
+static uint64_t bc_abbreviated(struct bc_bits *b, const struct bc_abbrev *a) {
+    uint64_t first = 0;
+    int have = 0;
+    for (int k = 0; k < a->n && !b->bad; k++) {
+        uint64_t v = 0;
+        if (a->enc[k] == 3) { /* array: a length, then elements encoded as the next operand says */
+            if (k + 1 >= a->n) {
+                b->bad = 1;
+                break;
+            }
+            uint64_t len = bc_vbr(b, 6);
+            for (uint64_t i = 0; i < len && !b->bad; i++) {
+                v = bc_scalar(b, a->enc[k + 1], a->val[k + 1]);
+                if (!have) first = v, have = 1;
+            }
+            k++;
+            continue;
+        }
+        if (a->enc[k] == 5) { /* blob: a length, 32-bit aligned bytes */
+            uint64_t len = bc_vbr(b, 6);
+            bc_align32(b);
+            if (len > (b->end - b->pos) / 8) b->bad = 1;
+            else b->pos += len * 8;
+            bc_align32(b);
+        } else {
+            v = bc_scalar(b, a->enc[k], a->val[k]);
+        }
+        if (!have) first = v, have = 1;
+    }
+    if (!have) b->bad = 1;
+    return first;
+}
+
+static int bc_float_code(uint64_t code) { /* TYPE_CODE_FLOAT, DOUBLE, HALF, X86_FP80, FP128, PPC_FP128, BFLOAT */
+    return code == 3 || code == 4 || code == 10 || code == 13 || code == 14 || code == 15 || code == 23;
+}
+
+/* 1: the module uses a floating-point type; 0: it does not; -1: cannot tell. */
+static int bitcode_has_float(const unsigned char *d, uint64_t n) {
+    if (n >= 20 && d[0] == 0xDE && d[1] == 0xC0 && d[2] == 0x17 && d[3] == 0x0B) { /* wrapper */
+        uint64_t off = rd32(d + 8), size = rd32(d + 12);
+        if (off > n || size > n - off) return -1;
+        d += off;
+        n = size;
+    }
+    if (n < 4 || memcmp(d, "BC\xC0\xDE", 4) != 0) return -1;
+    static struct bc_level level[3]; /* the top level, MODULE_BLOCK, TYPE_BLOCK_NEW */
+    struct bc_bits b = {d, 32, n * 8, 0};
+    int depth = 0, found = 0;
+    level[0].width = 2;
+    level[0].nabbrev = 0;
+    while (!b.bad && level[depth].width <= b.end - b.pos) {
+        struct bc_level *l = &level[depth];
+        uint64_t id = bc_fixed(&b, l->width);
+        if (id == 0) { /* END_BLOCK */
+            bc_align32(&b);
+            if (depth == 0) return -1;
+            if (depth == 2) return b.bad ? -1 : found;
+            depth--;
+        } else if (id == 1) { /* ENTER_SUBBLOCK */
+            uint64_t block = bc_vbr(&b, 8), width = bc_vbr(&b, 4);
+            bc_align32(&b);
+            uint64_t words = bc_fixed(&b, 32);
+            if ((depth == 0 && block == 8) || (depth == 1 && block == 17)) {
+                if (width < 1 || width > 32) return -1;
+                depth++;
+                level[depth].width = (unsigned)width;
+                level[depth].nabbrev = 0;
+            } else if (words > (b.end - b.pos) / 32) {
+                return -1;
+            } else {
+                b.pos += words * 32;
+            }
+        } else if (id == 2) { /* DEFINE_ABBREV */
+            if (l->nabbrev >= BC_MAX_ABBREVS) return -1;
+            bc_define_abbrev(&b, &l->abbrevs[l->nabbrev++]);
+        } else if (id == 3) { /* UNABBREV_RECORD */
+            uint64_t code = bc_vbr(&b, 6), ops = bc_vbr(&b, 6);
+            for (uint64_t i = 0; i < ops && !b.bad; i++) bc_vbr(&b, 6);
+            if (depth == 2 && bc_float_code(code)) found = 1;
+        } else { /* a BLOCKINFO abbreviation is not used in these two blocks */
+            if (id - 4 >= (uint64_t)l->nabbrev) return -1;
+            uint64_t code = bc_abbreviated(&b, &l->abbrevs[id - 4]);
+            if (depth == 2 && bc_float_code(code)) found = 1;
+        }
+    }
+    return -1;
+}
+
 /* The new bytes of an object whose .llvm.lto section is zlib-compressed (SHF_COMPRESSED, as
  * objcopy --compress-sections writes it; SHF_EXCLUDE kept) and renamed .adcc.bc, and whose
  * later sections move up by a multiple of their alignment; NULL when there is nothing to
- * gain. *out_n: its size. */
+ * gain. *out_n: its size. A module without any floating-point type leaves only an empty
+ * .adcc.nb section (the link step refuses to differentiate through it, naming the object). */
 static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint64_t *out_n) {
     if (n < 64 || memcmp(d, "\177ELF", 4) != 0 || d[4] != 2 || d[5] != 1) return NULL;
     uint64_t shoff = rd64(d + 0x28);
@@ -389,18 +555,19 @@ static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint
         if ((int64_t)i != lto && other_name >= lto_name && other_name <= lto_name + sizeof LTO - 1) return NULL;
         if (type != 8 && soff >= old_end && salign > step) step = salign;
     }
-    uLongf clen = compressBound((uLong)size);
+    int omit = bitcode_has_float(d + off, size) == 0;
+    uLongf clen = omit ? 0 : compressBound((uLong)size);
     unsigned char *payload = malloc(24 + clen);
     if (!payload) return NULL;
     wr32(payload, 1); /* ELFCOMPRESS_ZLIB */
     wr32(payload + 4, 0);
     wr64(payload + 8, size);
     wr64(payload + 16, align ? align : 1);
-    if (compress2(payload + 24, &clen, d + off, (uLong)size, 1) != Z_OK || old_end < start + 24 + clen) {
+    if (!omit && (compress2(payload + 24, &clen, d + off, (uLong)size, 1) != Z_OK || old_end < start + 24 + clen)) {
         free(payload);
         return NULL;
     }
-    uint64_t plen = 24 + clen, shift = (old_end - start - plen) / step * step;
+    uint64_t plen = omit ? 0 : 24 + clen, shift = (old_end - start - plen) / step * step;
     unsigned char *out = shift ? calloc(1, n - shift) : NULL;
     if (!out) {
         free(payload);
@@ -413,16 +580,16 @@ static unsigned char *compressed_object(const unsigned char *d, uint64_t n, uint
     uint64_t new_shoff = shoff >= old_end ? shoff - shift : shoff;
     wr64(out + 0x28, new_shoff);
     /* renamed .adcc.bc (same length with its NUL): binutils' LTO plugin reads any .llvm.lto */
-    static const char PACKED[] = ".adcc.bc";
-    memcpy(out + (str_off >= old_end ? str_off - shift : str_off) + lto_name, PACKED, sizeof PACKED);
+    static const char PACKED[] = ".adcc.bc", OMITTED[] = ".adcc.nb";
+    memcpy(out + (str_off >= old_end ? str_off - shift : str_off) + lto_name, omit ? OMITTED : PACKED, sizeof PACKED);
     for (uint64_t i = 0; i < shnum; i++) {
         unsigned char *q = out + new_shoff + i * shentsize;
         if ((int64_t)i == lto) {
             wr32(q + 4, 1); /* SHT_PROGBITS */
-            wr64(q + 8, flags | 0x800);
+            wr64(q + 8, omit ? flags : flags | 0x800); /* SHF_COMPRESSED */
             wr64(q + 24, start);
             wr64(q + 32, plen);
-            wr64(q + 48, 8);
+            wr64(q + 48, omit ? 1 : 8);
         } else if (rd32(q + 4) != 8 && rd64(q + 24) >= old_end) {
             wr64(q + 24, rd64(q + 24) - shift);
         }
@@ -545,7 +712,7 @@ int main(int argc, char **argv) {
             cmd[n++] = target;
         }
     }
-    cmd[n++] = "-flto";
+    cmd[n++] = "-flto=thin"; /* main.py: ThinLTO's pre-link bitcode, and clang's own machine code */
     cmd[n++] = "-ffat-lto-objects";
     cmd[n++] = "-idirafter"; /* toolchain.enzyme_header_args: <enzyme/enzyme>, Enzyme's attributes */
     cmd[n++] = ADCC_INCLUDE_DIR;

@@ -27,6 +27,8 @@ def assert_clean_error(proc: subprocess.CompletedProcess) -> None:
 
 
 PLAIN_C = "#include <stdio.h>\nint twice(int x) { return 2 * x; }\nint main(void) { printf(\"%d\\n\", twice(21)); return 0; }\n"
+# prints 42 too; has a float type, so its fast-path object keeps its bitcode (PLAIN_C's leaves it out)
+FLOAT_C = '#include <stdio.h>\ndouble twice(double x) { return 2 * x; }\nint main(void) { printf("%g\\n", twice(21)); return 0; }\n'
 ENZYME_C = ("extern double __enzyme_autodiff(void *, ...);\n"
             "double sq(double x) { return x * x; }\n"
             "int main(void) { return (int)__enzyme_autodiff((void *)sq, 3.0); }\n")

@@ -164,3 +164,105 @@ def test_shared_library_of_the_same_name_is_not_searched(library):
     assert r.returncode == 0, r.stderr
     r = adcc(["main.o", "-L.", "-lgrad", "-lm", "-o", "prog"], library)
     assert r.returncode != 0 and "gradient" in r.stderr  # undefined: the .so has no gradient()
+
+
+# -- objects without floating point leave their bitcode out (#16: objects <= 1.5x clang's) ----
+
+ALLOC_MAIN = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+extern double __enzyme_autodiff(void *, ...);
+extern int enzyme_dup;
+void *xmalloc(unsigned long n);     /* defined in alloc.c, which has no floating point */
+int clampi(int i, int n);
+static double f(double *x) {
+  double *y = xmalloc(2 * sizeof(double));
+  y[0] = x[0] * x[0];
+  y[1] = x[1];
+  double r = y[0] * y[1];
+  free(y);
+  return r;
+}
+int main(void) {
+  double x[2] = {3, 5}, dx[2] = {0, 0};
+  __enzyme_autodiff((void *)f, enzyme_dup, x, dx);
+  int ok = dx[0] == 2 * x[0] * x[1] && dx[1] == x[0] * x[0] && clampi(7, 3) == 2;
+  printf("%s %g %g\n", ok ? "PASS" : "FAIL", dx[0], dx[1]);
+  return !ok;
+}
+"""
+ALLOC = ("#include <stdlib.h>\n"
+         "void *xmalloc(unsigned long n) { void *p = malloc(n); if (!p) abort(); return p; }\n"
+         "int clampi(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }\n"
+         "int scale = 3;\n")
+UNUSED_IN_DERIVATIVE = r"""
+#include <stdio.h>
+extern double __enzyme_autodiff(void *, ...);
+int clampi(int i, int n);           /* defined in alloc.c, outside what is differentiated */
+double cube(double x);              /* defined in cube.c */
+int main(void) {
+  double d = __enzyme_autodiff((void *)cube, 2.0);
+  printf("%s %g\n", d == 12 && clampi(-1, 3) == 0 ? "PASS" : "FAIL", d);
+  return 0;
+}
+"""
+
+
+@pytest.fixture
+def alloc_units(tmp_path):
+    (tmp_path / "main.c").write_text(ALLOC_MAIN)
+    (tmp_path / "alloc.c").write_text(ALLOC)
+    for f in ("main", "alloc"):
+        assert adcc(["-O2", "-c", f"{f}.c", "-o", f"{f}.o"], tmp_path).returncode == 0
+    return tmp_path
+
+
+def test_object_without_floating_point_has_no_bitcode(alloc_units):
+    data = (alloc_units / "alloc.o").read_bytes()
+    assert objfile.bitcode_omitted(data) and objfile.embedded_bitcode(data) is None
+    assert objfile.embedded_bitcode((alloc_units / "main.o").read_bytes()) is not None
+    assert len(data) < 1.2 * os.path.getsize(_clang_object(alloc_units, "alloc"))
+
+
+def _clang_object(d: Path, stem: str) -> Path:
+    out = d / f"{stem}.clang.o"
+    assert subprocess.run(["clang-22", "-O2", "-c", f"{stem}.c", "-o", out.name], cwd=d).returncode == 0
+    return out
+
+
+@pytest.mark.parametrize("how", [["alloc.o"], ["liballoc.a"], ["-L.", "-lalloc"]])
+def test_differentiating_through_an_object_without_bitcode_is_a_located_error(alloc_units, how):
+    # no -g: the call's line comes from what the -c step of main.c recorded for the link
+    assert subprocess.run(["llvm-ar-22", "rcs", "liballoc.a", "alloc.o"], cwd=alloc_units).returncode == 0
+    r = adcc(["main.o", *how, "-o", "prog"], alloc_units)
+    assert r.returncode == 1 and not (alloc_units / "prog").exists()
+    obj = "alloc.o" if how == ["alloc.o"] else "liballoc.a(alloc.o)"
+    first = r.stderr.splitlines()[0]
+    assert first == f"main.c:10:15: error: cannot differentiate through 'xmalloc': its object '{obj}' " \
+                    "carries no bitcode", r.stderr
+    assert "compile it with -fadcc-embed-all-bitcode" in r.stderr
+    assert "main.c:19:3: note: while differentiating 'f', requested here" in r.stderr, r.stderr
+
+
+def test_embed_all_bitcode_keeps_it(alloc_units):
+    r = adcc(["-O2", "-fadcc-embed-all-bitcode", "-c", "alloc.c", "-o", "alloc.o"], alloc_units)
+    assert r.returncode == 0, r.stderr
+    assert objfile.embedded_bitcode((alloc_units / "alloc.o").read_bytes()) is not None
+    r = adcc(["main.o", "alloc.o", "-o", "prog"], alloc_units)
+    assert r.returncode == 0, r.stderr
+    assert passes(alloc_units / "prog")
+
+
+@pytest.mark.parametrize("how", [["alloc.o"], ["-L.", "-lalloc"]])
+def test_object_without_bitcode_outside_the_derivative_links(alloc_units, how):
+    (alloc_units / "main.c").write_text(UNUSED_IN_DERIVATIVE)
+    # cube reads a variable of alloc.o: variables are used as at -c, where no unit sees another's
+    (alloc_units / "cube.c").write_text("extern int scale;\ndouble cube(double x) { return x * x * x * scale / 3; }\n")
+    for f in ("main", "cube"):
+        assert adcc(["-O2", "-c", f"{f}.c", "-o", f"{f}.o"], alloc_units).returncode == 0
+    assert subprocess.run(["llvm-ar-22", "rcs", "liballoc.a", "alloc.o"], cwd=alloc_units).returncode == 0
+    r = adcc(["main.o", "cube.o", *how, "-o", "prog"], alloc_units)
+    assert r.returncode == 0, r.stderr
+    assert passes(alloc_units / "prog")
+

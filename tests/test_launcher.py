@@ -14,7 +14,7 @@ import stat
 import subprocess
 
 import pytest
-from driver_helpers import ADCC, ADCXX, ADFLANG, BIN, ENZYME_C, PLAIN_C, run
+from driver_helpers import ADCC, ADCXX, ADFLANG, BIN, ENZYME_C, FLOAT_C, PLAIN_C, run
 
 from adcc.driver import launchers, objfile
 
@@ -45,13 +45,13 @@ def logged(tmp_path):
 def ran_natively(lines) -> bool:
     """The first front-end call was the launcher's (real output name, fat LTO, no temp)."""
     compiles = [ln for ln in lines if "-dumpversion" not in ln]
-    return bool(compiles) and "-flto -ffat-lto-objects" in compiles[0] and not PY_TEMP.search(compiles[0])
+    return bool(compiles) and "-flto=thin -ffat-lto-objects" in compiles[0] and not PY_TEMP.search(compiles[0])
 
 
 @pytest.fixture
 def src(tmp_path):
     p = tmp_path / "prog.c"
-    p.write_text(PLAIN_C)
+    p.write_text(FLOAT_C)
     return p
 
 
@@ -64,8 +64,11 @@ def test_installed_as_one_native_program_in_front_of_python_launchers():
     assert (BIN / "adcc").read_bytes() == (BIN / "adcc++").read_bytes() == (BIN / "adflang").read_bytes()
 
 
-def test_fast_path_object_equals_python_drivers(src, tmp_path, logged):
+@pytest.mark.parametrize("program", [PLAIN_C, FLOAT_C], ids=["integer", "float"])
+def test_fast_path_object_equals_python_drivers(program, tmp_path, logged):
     env, log = logged
+    src = tmp_path / "prog.c"
+    src.write_text(program)
     a, b = tmp_path / "native.o", tmp_path / "python.o"
     r = run([ADCC, "-O2", "-g", "-c", src, "-o", a], env=env)
     assert r.returncode == 0, r.stderr
@@ -75,7 +78,10 @@ def test_fast_path_object_equals_python_drivers(src, tmp_path, logged):
     assert PY_TEMP.search(log()[-1])  # that one went through the Python driver
     assert a.read_bytes() == b.read_bytes()
     data = a.read_bytes()
-    assert objfile.embedded_bitcode(data)[:4] == b"BC\xc0\xde"  # .llvm.lto, fat LTO
+    if program is FLOAT_C:
+        assert objfile.embedded_bitcode(data)[:4] == b"BC\xc0\xde"  # .llvm.lto, fat LTO
+    else:  # no floating point: the bitcode is left out, as the Python driver does (objfile.py)
+        assert objfile.embedded_bitcode(data) is None and objfile.bitcode_omitted(data)
     assert not objfile.native_mentions_enzyme(data)
     # plain clang links it (the bitcode section is dropped by the linker)
     r = run([CLANG, a, "-o", tmp_path / "p"])
@@ -98,7 +104,7 @@ def test_default_output_name_in_cwd(src, tmp_path, logged):
 def test_cxx_mode_uses_clangxx(tmp_path, logged):
     env, log = logged
     s = tmp_path / "v.cpp"
-    s.write_text("#include <vector>\nint n() { std::vector<int> v(3); return (int)v.size(); }\n")
+    s.write_text("#include <vector>\ndouble n() { std::vector<double> v(3); return (double)v.size(); }\n")
     r = run([ADCXX, "-O1", "-c", s, "-o", tmp_path / "v.o"], env=env)
     assert r.returncode == 0, r.stderr
     assert log()[0].startswith("++ ") and ran_natively([log()[0][3:]])
@@ -366,13 +372,13 @@ def test_source_naming_the_api_without_calling_it(tmp_path, logged):
     s = tmp_path / "m.c"
     s.write_text("/* derivatives by __enzyme_autodiff elsewhere */\n"
                  "#ifdef WITH_AD\nextern double __enzyme_autodiff(void *, ...);\n#endif\n"
-                 "int main(void) { int x = 1.5; return x; }\n")
+                 "int main(void) { int x = 1.5; return x; }\ndouble half(double x) { return x / 2; }\n")
     obj = tmp_path / "m.o"
     r = run([ADCC, "-O1", "-Wliteral-conversion", "-c", s, "-o", obj], env=env)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("warning: implicit conversion") == 1, r.stderr
     compiles = [ln for ln in log() if "-dumpversion" not in ln]
-    assert "-emit-llvm" in compiles[0] and "-flto -ffat-lto-objects" in compiles[-1]
+    assert "-emit-llvm" in compiles[0] and "-flto=thin -ffat-lto-objects" in compiles[-1]
     data = obj.read_bytes()
     lto = next(x for x in objfile.section_table(data) if x.name == objfile.PACKED_SECTION)
     assert lto.flags & objfile.SHF_COMPRESSED

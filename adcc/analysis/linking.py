@@ -41,6 +41,37 @@ def unresolved_callee(module, name: str) -> str | None:
     return None
 
 
+def call_tree(module, name: str) -> list[str]:
+    """The defined functions that a call of `name` may run through direct calls, `name` first."""
+    from adcc.analysis.calls import CallKind, classify_call
+    if _kind_of(module, name) is not CallKind.DEFINED:
+        return []
+    tree, work = [name], [name]
+    while work:
+        for inst in module.function(work.pop()).instructions():
+            callee = inst.callee_name if inst.opcode in ("call", "invoke") else None
+            if callee is not None and callee not in tree and classify_call(module, inst) is CallKind.DEFINED:
+                tree.append(callee)
+                work.append(callee)
+    return tree
+
+
+def reached_among(module, name: str, names: set[str]) -> list[tuple[str, Instruction | None]]:
+    """The functions of `names` (ones the module only declares) that the call tree of `name`
+    calls or takes the address of, each with the first instruction that does (None: `name`
+    itself is one of them). A link step that lacks their bodies cannot tell what they do."""
+    if name in names and not module.is_defined(name):
+        return [(name, None)]
+    found: dict[str, Instruction] = {}
+    for fn in call_tree(module, name):
+        for inst in module.function(fn).instructions():
+            for op in inst.operands:
+                ref = getattr(op, "gname", None)
+                if ref in names and ref not in found and ref in module.functions and not module.is_defined(ref):
+                    found[ref] = inst  # (a global variable is used as at -c, where no unit sees others')
+    return sorted(found.items())
+
+
 class _Named:
     """A call as classify_call sees it: only the callee's name matters."""
 

@@ -72,9 +72,11 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
     from adcc.driver import pipeline
     toolchain.check_llvm_versions(toolchain.driver_for(driver.mode))
     log = pipeline.StageLog(driver.verbose)
-    if members:
-        log.emit(f"adcc: link: bitcode of {len(members)} archive member(s) merged: "
-                 f"{', '.join(m.name for m in members)}")
+    merged_members = [m for m in members if objfile.embedded_bitcode(m.data) is not None]
+    if merged_members:
+        log.emit(f"adcc: link: bitcode of {len(merged_members)} archive member(s) merged: "
+                 f"{', '.join(m.name for m in merged_members)}")
+    omitted = {sym: u.name for u in units if objfile.bitcode_omitted(u.data) for sym in u.defined}
     merged_obj = driver.outputs.scratch_file(".o")
     output = driver.parsed.output or "a.out"
 
@@ -82,6 +84,9 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
         from adcc.driver import stages
         with log.stage("link: merge bitcode", f"{len(blobs)} module(s)"):
             merged = stages.link_bitcode(blobs)
+        if omitted:
+            with log.stage("link: check calls into objects without bitcode"):
+                refuse_omitted_callees(merged, omitted)
         options = driver.ad_options(output)
         tm = pipeline.machine_for(driver, options.opt_level)
         from adcc.diagnostics import CompileError
@@ -102,6 +107,44 @@ def differentiate_across_units(driver, line: list[str]) -> tuple[int, list[str]]
     first = min(places)
     rest = [*line[:first], merged_obj, *[p for p in line[first:] if p not in carriers]]
     return 0, rest
+
+
+def refuse_omitted_callees(merged, omitted: dict[str, str]) -> None:
+    """A located error when a differentiation request's call tree calls, or takes the address
+    of, a function whose object left its bitcode out (`omitted`: symbol -> object;
+    objfile.compress_embedded_bitcode): without its body the link step cannot tell what it does
+    to active memory. (An active indirect call that reaches one misses its derivative at run
+    time, adcc_fatal, as for any function without one; an inactive one runs the primal, as
+    for every function.)"""
+    text = str(merged)
+    if not any(f"@{name}" in text or f'@"{name}"' in text for name in omitted):
+        return
+    from adcc.ad.common import RULE_NAMES
+    from adcc.ad.srcloc import location_of
+    from adcc.analysis.calls import install_rule_names
+    from adcc.analysis.linking import deferred_requests, enzyme_requests, reached_among
+    from adcc.ir import parse_module
+    module = parse_module(text)
+    install_rule_names(module, RULE_NAMES)
+    recorded = dict(reversed(deferred_requests(module)))  # target or "call:NAME" -> the first location
+    for request, target in enzyme_requests(module):
+        if target is None:
+            continue
+        asked = location_of(module, request) or recorded.get(target)
+        for callee, inst in reached_among(module, target, set(omitted)):
+            where = (location_of(module, inst) if inst is not None else None) or recorded.get(f"call:{callee}") \
+                or asked
+            raise _omitted_error(callee, omitted[callee], where, target, asked)
+
+
+def _omitted_error(callee: str, obj: str, where, target: str, asked):
+    from adcc.diagnostics import CompileError, Diagnostic
+    notes = [Diagnostic("note", f"'{obj}' has no floating-point code, so adcc left its bitcode out; compile "
+                                f"it with -fadcc-embed-all-bitcode to differentiate through '{callee}'", None)]
+    if target != callee:
+        notes.append(Diagnostic("note", f"while differentiating '{target}', requested here", asked))
+    return CompileError(f"cannot differentiate through '{callee}': its object '{obj}' carries no bitcode", where,
+                        notes=notes)
 
 
 def static_libraries(driver, line: list[str]) -> list[tuple[str, int]]:

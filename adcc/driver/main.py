@@ -219,10 +219,13 @@ class Driver:
         quiet = self.parsed.has("--adcc-fast-path-done")  # the launcher's compile printed its warnings
 
         def plain(extra_args: list[str]) -> int | None:
-            """clang alone (fat LTO object, bitcode compressed); None when the unit calls Enzyme."""
+            """clang alone (fat LTO object, bitcode compressed or left out); None when the unit calls Enzyme."""
             extra = []
             if action == "obj" and kind != "asm" and not any(w.startswith(("-flto", "-fno-lto")) for w in args):
-                extra = ["-flto", "-ffat-lto-objects"]
+                # ThinLTO's pre-link bitcode: simplified, not yet unrolled or vectorized (what AD
+                # wants), and with it clang's machine code is exactly that of a plain compile
+                # (full LTO's pre-link pipeline changes it); flang calls -flto=thin experimental
+                extra = ["-flto" if kind == "fortran" else "-flto=thin", "-ffat-lto-objects"]
             flag = {"obj": "-c", "bc": "-c", "asm": "-S", "ll": "-S"}[action]
             rc = spawn([fe, *args, *extra_args, *extra, flag, *inp.words(), "-o", out], self.verbose,
                        self.stdin_for(inp))
@@ -230,7 +233,7 @@ class Driver:
                 return rc
             if not needs_ad(out, action):
                 if extra:  # our fat-LTO section: only adcc's link step reads it
-                    compress_object(out)
+                    compress_object(out, omit_without_float=not self.parsed.embed_all_bitcode)
                 return rc
             return None
 

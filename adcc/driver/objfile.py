@@ -12,6 +12,7 @@ import struct
 ENZYME = b"__enzyme_"
 LTO_SECTION = b".llvm.lto"  # clang's fat-LTO bitcode, as -ffat-lto-objects writes it
 PACKED_SECTION = b".adcc.bc"  # the same bitcode zlib-compressed: what adcc's objects carry
+OMITTED_SECTION = b".adcc.nb"  # empty: the unit's bitcode was left out (no floating point in it)
 
 
 _SHDR = struct.Struct("<IIQQQQIIQQ")  # Elf64_Shdr
@@ -69,12 +70,15 @@ def symbols(data: bytes) -> tuple[set[str], set[str]]:
     return defined, undefined
 
 
-def compress_embedded_bitcode(data: bytes, level: int = 1) -> bytes:
+def compress_embedded_bitcode(data: bytes, level: int = 1, omit_without_float: bool = False) -> bytes:
     """The object with its `.llvm.lto` bitcode zlib-compressed in place: an SHF_COMPRESSED
     section (as `objcopy --compress-sections` writes one; linkers drop it, SHF_EXCLUDE, like
     the plain one) renamed `.adcc.bc` and typed PROGBITS, because binutils' LTO plugin takes
     any `.llvm.lto` section for bitcode and, failing to read it, hides the object's symbols
     from `ar` and `nm`. The sections after it move up by a multiple of their alignment.
+    With `omit_without_float`, a module without any floating-point type leaves only an empty
+    `.adcc.nb` section instead: the link step then refuses to differentiate through the
+    unit's functions, naming the object (adcc.driver.link), rather than guess what they do.
     `data` unchanged when there is nothing to gain (no such section, not an ELF64 object).
     Level 1: within 1% of level 9's size on zlib's bitcode, at a third of level 6's time.
     The native launcher does the same in C (launcher/adcc_launcher.c: compressed_object)."""
@@ -84,7 +88,11 @@ def compress_embedded_bitcode(data: bytes, level: int = 1) -> bytes:
     if lto is None or lto.flags & SHF_COMPRESSED or lto.size == 0:
         return data
     body = data[lto.offset:lto.offset + lto.size]
-    payload = _CHDR.pack(ELFCOMPRESS_ZLIB, 0, lto.size, max(lto.align, 1)) + zlib.compress(body, level)
+    if omit_without_float and bitcode_has_float(body) is False:
+        payload, name, flags, align = b"", OMITTED_SECTION, lto.flags, 1
+    else:
+        payload = _CHDR.pack(ELFCOMPRESS_ZLIB, 0, lto.size, max(lto.align, 1)) + zlib.compress(body, level)
+        name, flags, align = PACKED_SECTION, lto.flags | SHF_COMPRESSED, 8
     old_end = lto.offset + lto.size
     start = (lto.offset + 7) & ~7  # the header wants 8-byte alignment
     shoff, = struct.unpack_from("<Q", data, 0x28)
@@ -102,18 +110,29 @@ def compress_embedded_bitcode(data: bytes, level: int = 1) -> bytes:
     struct.pack_into("<Q", out, 0x28, new_shoff)
     names = table[struct.unpack_from("<H", data, 0x3E)[0]]
     name_at = names.offset - (shift if names.offset >= old_end else 0) + _name_offset(table, lto)
-    out[name_at:name_at + len(LTO_SECTION)] = PACKED_SECTION.ljust(len(LTO_SECTION), b"\0")
+    out[name_at:name_at + len(LTO_SECTION)] = name.ljust(len(LTO_SECTION), b"\0")
     shentsize, = struct.unpack_from("<H", data, 0x3A)
     for sec in table:
         pos = new_shoff + sec.index * shentsize
         fields = list(_SHDR.unpack_from(out, pos))
         if sec is lto:
-            fields[1], fields[2] = SHT_PROGBITS, fields[2] | SHF_COMPRESSED
-            fields[4], fields[5], fields[8] = start, len(payload), 8
+            fields[1], fields[2] = SHT_PROGBITS, flags
+            fields[4], fields[5], fields[8] = start, len(payload), align
         elif sec.offset >= old_end and sec.type != SHT_NOBITS:
             fields[4] -= shift
         _SHDR.pack_into(out, pos, *fields)
     return bytes(out)
+
+
+def bitcode_has_float(bitcode: bytes) -> bool | None:
+    """Whether a bitcode module uses any floating-point type; None when it cannot tell."""
+    from adcc.driver.bitstream import has_float
+    return has_float(bitcode)
+
+
+def bitcode_omitted(data: bytes) -> bool:
+    """Whether an adcc object left its unit's bitcode out (`.adcc.nb`)."""
+    return any(sec.name == OMITTED_SECTION for sec in section_table(data))
 
 
 def read(path: str) -> bytes:
@@ -164,11 +183,12 @@ def needs_ad(path: str, action: str = "obj") -> bool:
     return native_mentions_enzyme(data)
 
 
-def compress_object(path: str) -> None:
-    """Compress the embedded bitcode of the object at `path` (a temp output of ours) in place."""
+def compress_object(path: str, omit_without_float: bool = False) -> None:
+    """Compress the embedded bitcode of the object at `path` (a temp output of ours) in place
+    (or leave it out, see compress_embedded_bitcode)."""
     try:
         data = read(path)
-        packed = compress_embedded_bitcode(data)
+        packed = compress_embedded_bitcode(data, omit_without_float=omit_without_float)
         if packed is not data:
             with open(path, "wb") as f:
                 f.write(packed)

@@ -76,6 +76,8 @@ _TABLE: dict[str, tuple[int, str]] = {
     "-fno-adcc-fast-path": (FLAG, ADCC), "-fadcc-fast-path": (FLAG, ADCC),
     "--adcc-fast-path-done": (FLAG, ADCC),  # internal: the native launcher already compiled this unit once
     "-fadcc-check-derivatives": (FLAG, ADCC), "-fno-adcc-check-derivatives": (FLAG, ADCC),
+    # keep the bitcode of units without floating point too (the link step may differentiate through them)
+    "-fadcc-embed-all-bitcode": (FLAG, ADCC), "-fno-adcc-embed-all-bitcode": (FLAG, ADCC),
     "-fadcc-tape-limit=": (JOINED, ADCC),  # SIZE (512M, 64K, 2G, bytes) or none: checkpointed loops
     # adcc's own warning groups (clang would warn about an unknown warning option)
     "-Wadcc-": (JOINED, ADCC), "-Wno-adcc-": (JOINED, ADCC), "-Werror=adcc-": (JOINED, ADCC),
@@ -230,6 +232,11 @@ class ParsedArgs:
     def fast_path(self) -> bool:
         # --adcc-fast-path-done: the native launcher already compiled this unit once
         return self.switch(("-fadcc-fast-path",), ("-fno-adcc-fast-path", "--adcc-fast-path-done"), True)
+
+    @property
+    def embed_all_bitcode(self) -> bool:
+        """Whether objects keep the bitcode of units without any floating-point type."""
+        return self.switch(("-fadcc-embed-all-bitcode",), ("-fno-adcc-embed-all-bitcode",), False)
 
     @property
     def check_derivatives(self) -> bool:
