@@ -389,6 +389,23 @@ int64_t adcc_shadow_size(void *shadow) {
   return size < 0 ? 0 : size;
 }
 
+void *adcc_context_heap_shadow(void *primal, void *shadow, const void *note) {
+  const struct { void *block; int64_t bytes; } *n = note;
+  if (!primal || primal != n->block)
+    return shadow; /* not the allocation the note describes: the shadow is whatever it was */
+  int64_t ours = adcc_shadow_size(shadow);
+  if (shadow && (!ours || ours == n->bytes))
+    return shadow; /* (a shadow adcc did not allocate, or one of the right size) */
+  return adcc_shadow_alloc(n->bytes); /* (a shadow of an earlier, other-sized block stays allocated:
+                                         the program may still hold it) */
+}
+
+void adcc_context_zero_heap(void *shadow) {
+  int64_t size = adcc_shadow_size(shadow);
+  if (size > 0)
+    memset(shadow, 0, (size_t)size);
+}
+
 void adcc_shadow_free(void *shadow) {
   if (shadow) {
     live_remove(shadow);

@@ -47,6 +47,12 @@ void *adcc_shadow_stack_alloc(int64_t nbytes);           /* zeroed, LIFO (shadow
 void adcc_shadow_stack_free(void *shadow, int64_t nbytes); /* must be the most recent allocation */
 int64_t adcc_tape_live_bytes(void); /* heap bytes held for tapes and shadow stacks (cached buffers included) */
 int64_t adcc_shadow_size(void *shadow);
+/* Shadow contexts (__enzyme_context): a global that points to heap memory the program allocated
+ * outside differentiated code. `note` is {block, bytes}, the last allocation stored into the global.
+ * Returns the context's shadow: `shadow` when it is set and (if ours) of that size; else a zeroed
+ * heap shadow of `bytes` when `primal` is that block; else `shadow`. */
+void *adcc_context_heap_shadow(void *primal, void *shadow, const void *note);
+void adcc_context_zero_heap(void *shadow); /* zeroes a heap shadow adcc allocated; anything else: nothing */
 
 /* Split mode (__enzyme_augmentfwd / __enzyme_reverse). Each tape is its own object: a header,
  * then (when the most the augmented pass records is known at compile time and fits) its records;

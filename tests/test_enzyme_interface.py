@@ -60,6 +60,9 @@ def _program_using(n: names.Name) -> str:
         values = "0, " * n.values
         return PRELUDE + f"int {n.name};\n" \
                          f"int main(void) {{ return (int)__enzyme_autodiff((void *)f, {n.name}, {values}1.0); }}\n"
+    if n.kind is names.Kind.HOOK:
+        return PRELUDE + f"void {n.name}(double v, const char *id) {{ (void)v, (void)id; }}\n" \
+                         "int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }\n"
     annotation = n.name + ("=log1p" if n.name == "enzyme_function_like" else "")
     return PRELUDE + f'__attribute__((noinline, annotate("{annotation}"))) double g(double x) {{ return x; }}\n' \
                      "static double h(double x) { return g(x) * x; }\n" \
@@ -89,6 +92,46 @@ def test_unknown_name_is_a_located_error(tmp_path, n):
 # --- malformed calls --------------------------------------------------------------------------
 
 BAD_CALLS = {
+    # shadow contexts (adcc/ad/contexts.py): what adcc cannot resolve at compile time
+    "context_width": ("""extern void *__enzyme_context(int);
+int main(void) { void *c = __enzyme_context(0); return c != 0; }""",
+                      ["__enzyme_context(0): a context's width is the number of lanes"],
+    ),
+    "context_vector_reverse": ("""extern void *__enzyme_context(int);
+int enzyme_context;
+int main(void) { void *c = __enzyme_context(2);
+  return (int)__enzyme_autodiff((void *)f, enzyme_context, c, 1.0); }""",
+                               ["enzyme_context with a context of width 2 in reverse mode is not supported yet"],
+    ),
+    "context_from_a_caller": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+double gl;
+__attribute__((noinline)) static double *get(void *c);
+int main(void) { return (int)*get(__enzyme_context(1)); }
+__attribute__((noinline)) static double *get(void *c) { return (double *)__enzyme_shadow(c, &gl, 0); }""",
+                              ["the context given to __enzyme_shadow must be the result of an __enzyme_context call "
+                               "in the same function"],
+    ),
+    "context_shadow_of_a_local": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+int main(void) { void *c = __enzyme_context(1); double x = 1;
+  return (int)*(double *)__enzyme_shadow(c, &x, 0); }""",
+                                  ["the second argument of __enzyme_shadow must be the address of a global"],
+    ),
+    "context_lane": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+double gl;
+int main(void) { void *c = __enzyme_context(1);
+  return (int)*(double *)__enzyme_shadow(c, &gl, 1); }""",
+                     ["the lane given to __enzyme_shadow must be an integer constant from 0 to 0"],
+    ),
+    "context_in_split_mode": ("""extern void *__enzyme_context(int);
+extern void *__enzyme_augmentfwd(void *, ...);
+int enzyme_context;
+int main(void) { void *c = __enzyme_context(1);
+  return __enzyme_augmentfwd((void *)f, enzyme_context, c, 1.0) != 0; }""",
+                              ["enzyme_context with __enzyme_augmentfwd is not supported yet"],
+    ),
     # issue #16 item 11: an integer where a shadow pointer is expected
     "int_shadow": ("""int enzyme_dup;
 static double g(double *x) { return x[0] * x[0]; }
@@ -239,7 +282,8 @@ int main(void) { return (int)__enzyme_error_estimate((void *)f, 1e-7, 0.0); }"""
     ),
     "reverse_log_hook": ("""void enzymeLogGrad(double grad, const char *op) { (void)grad, (void)op; }
 int main(void) { return (int)__enzyme_autodiff((void *)f, 1.0); }""",
-                         ["defines Enzyme's logging hook 'enzymeLogGrad'", "not supported by adcc"],
+                         ["defines Enzyme's logging hook 'enzymeLogGrad' with a signature adcc does not call it "
+                          "with", "void enzymeLogGrad(double grad, const char *opcode"],
     ),
     "reverse_log_hook_split": ("""void enzymeLogValue(const char *id, double v, unsigned n, double *ops) { (void)id, (void)v, (void)n, (void)ops; }
 extern void *__enzyme_augmentfwd(void *, ...);
@@ -274,6 +318,101 @@ def test_cpp_log_hook_is_refused(tmp_path):
     r, out = compile_c(tmp_path, "hook", src, "-O1", cxx=True)
     assert r.returncode == 1 and not out.exists(), r.stderr
     assert "hook.cpp:4:" in r.stderr and "logging hook 'enzymeLogGrad'" in r.stderr, r.stderr
+
+
+# --- __enzyme_emptyfnconst ----------------------------------------------------------------------
+
+EMPTYFN_MAIN = """
+#include <stdio.h>
+extern double __enzyme_autodiff(void *, ...);
+extern double __enzyme_fwddiff(void *, ...);
+extern double scale_of(double);   /* defined in an object adcc never sees */
+extern void record(double *);
+FLAG
+static double f(double x) { double s = scale_of(x); record(&x); return s * x * x + x; }
+int main(void) {
+  printf("%.17g %.17g\\n", __enzyme_autodiff((void *)f, 3.0), __enzyme_fwddiff((void *)f, 3.0, 1.0));
+  return 0;
+}
+"""
+EMPTYFN_LIB = "double scale_of(double x) { return 2.0 * x + 1.0; }\nvoid record(double *p) { *p += 0.0; }\n"
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_emptyfnconst_makes_undefined_functions_inactive(tmp_path, opt):
+    """With `__enzyme_emptyfnconst` (Enzyme's -enzyme-emptyfn-inactive) a call of a function no
+    object of the link defines, with no rule, has no derivative: scale_of(x) is held constant
+    (d/dx = 2 s x + 1 with s = 2x + 1 = 7 at x = 3, i.e. 43). Without it, the same call is an error."""
+    lib = tmp_path / "lib.o"
+    (tmp_path / "lib.c").write_text(EMPTYFN_LIB)
+    subprocess.run([toolchain.clang(), "-O2", "-c", "lib.c", "-o", lib.name], cwd=tmp_path, check=True)
+    r, out = compile_c(tmp_path, "efn", EMPTYFN_MAIN.replace("FLAG", "void *__enzyme_emptyfnconst;"), opt,
+                       str(lib))
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(out)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    grad, tangent = map(float, run.stdout.split())
+    assert grad == pytest.approx(43.0, rel=1e-12) and tangent == pytest.approx(43.0, rel=1e-12)
+    r, out = compile_c(tmp_path, "plain", EMPTYFN_MAIN.replace("FLAG", ""), opt, str(lib))
+    assert_rejected(r, out, "plain", "cannot differentiate call to external function 'scale_of'")
+
+
+# --- shadow contexts across units ---------------------------------------------------------------
+
+CONTEXT_MAIN = r"""#include <stdio.h>
+#include <stdlib.h>
+extern void *__enzyme_context(int);
+extern void *__enzyme_shadow(void *, void *, int);
+extern void __enzyme_zero_shadows(void *);
+extern double __enzyme_autodiff(void *, ...);
+extern int enzyme_context;
+extern double scale, hidden;
+extern double *heap;
+double f(double x);
+void init(void);
+int main() {
+  init();
+  void *ctx = __enzyme_context(1);
+  double *ds = __enzyme_shadow(ctx, &scale, 0);
+  double **dh = __enzyme_shadow(ctx, &heap, 0);
+  int bad = 0;
+  for (int i = 1; i <= 2; i++) {
+    __enzyme_zero_shadows(ctx);
+    double dx = __enzyme_autodiff((void *)f, enzyme_context, ctx, (double)i);
+    /* f = scale*x^2 + hidden*x + x*heap[0]^2 */
+    bad |= dx != 2*scale*i + hidden + 4.0;
+    bad |= *ds != (double)i * i;
+    bad |= (*dh)[0] != 2 * 2.0 * i;
+  }
+  printf(bad ? "FAIL\n" : "ok\n");
+  return bad;
+}
+"""
+CONTEXT_OTHER = r"""#include <stdlib.h>
+double scale = 2.0, hidden = 7.0;
+double *heap;
+void init(void) { heap = malloc(2 * sizeof(double)); heap[0] = 2.0; heap[1] = 3.0; }
+double f(double x) { return scale * x * x + hidden * x + x * heap[0] * heap[0]; }
+"""
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_context_whose_call_the_link_step_differentiates(tmp_path, opt):
+    """A context in one unit, the function and its globals (one pointing to heap memory) in
+    another: the compile step lowers the context, the link step differentiates the call with it
+    and then zeroes every shadow the derivative made in it (a shadow created at link time was
+    missed if the compile step had lowered __enzyme_zero_shadows already)."""
+    (tmp_path / "main.c").write_text(CONTEXT_MAIN)
+    (tmp_path / "other.c").write_text(CONTEXT_OTHER)
+    for unit in ("main", "other"):
+        r = subprocess.run([ADCC, opt, "-c", f"{unit}.c", "-o", f"{unit}.o"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    r = subprocess.run([ADCC, opt, "main.o", "other.o", "-o", "t"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
 
 
 # --- how errors look ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ API = ["adcc_tape_init", "adcc_tape_push", "adcc_tape_pop", "adcc_tape_grow", "a
        "adcc_shadow_realloc", "adcc_shadow_free_if_ours", "adcc_sort_permutation", "adcc_permute", "adcc_unpermute",
        "adcc_permutation_free", "adcc_replay_begin", "adcc_replay_end", "adcc_replay_put", "adcc_replay_get",
        "adcc_replay_put_bytes", "adcc_replay_get_bytes", "adcc_fp_round",
+       "adcc_context_heap_shadow", "adcc_context_zero_heap",
        # checkpointed loops (runtime/adcc_revolve.c)
        "adcc_tape_limit", "adcc_checkpoint_wanted", "adcc_revolve_new", "adcc_revolve_args", "adcc_revolve_tape",
        "adcc_revolve_state", "adcc_revolve_begin", "adcc_revolve_taped", "adcc_revolve_counted", "adcc_revolve_next",

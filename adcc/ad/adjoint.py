@@ -549,6 +549,8 @@ class ReverseBuilder:
             else:
                 args = [self.rp(a) if (rule.kind == "select" and k == 0) else a for k, a in enumerate(inst.operands)]
                 result, known = None, None
+            if rule.kind == "pointwise" and self.s.grad_logger is not None:
+                self.s.grad_logger.log(b, inst, d)
             mask = [act.is_varied(a) for a in inst.operands]
             contribs = emit_reverse(b, rule, args, result, d, mask, known, self.s.spec.strong_zero)
             for a, c in zip(inst.operands, contribs):
@@ -692,6 +694,8 @@ class ReverseBuilder:
             if not act.is_varied(inst):
                 return
             d = self.take_adj(inst)
+            if self.s.grad_logger is not None:
+                self.s.grad_logger.log(b, inst, d)
             rule = math_rule(self.module, inst)
             args, result, known = self._rule_inputs(rule, inst, inst.args)
             mask = [act.is_varied(a) for a in inst.args]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from adcc.diagnostics import CompileError, CompileWarning
 
 TYPE_HINTS = ("__enzyme_float", "__enzyme_double", "__enzyme_integer", "__enzyme_pointer")
+# Enzyme's checkpointing hints: how Enzyme should spend memory on a loop, no value of a derivative
+CHECKPOINT_HINTS = ("__enzyme_set_checkpointing", "__enzyme_set_mincut", "__enzyme_ptr_size_hint")
 UTILITIES = ("__enzyme_iter", "__enzyme_call_inactive")  # stay calls until differentiation is done
 CHECKPOINT_FOR = "__enzyme_checkpoint_"  # for/while: its primal, the plain loop, too (adcc.ad.rules.checkpoint_api)
 ENZYME_CALL_RE = re.compile(r"@\"?([\w.$]*__enzyme_(?:autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)\w*)\"?\(")
@@ -119,7 +121,7 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
     (so an outer derivative differentiates clean, inlined code), then the next level."""
     if "__enzyme_" not in text and '"adcc.linkage"' not in text:
         return ADResult(text=text)
-    from adcc.ad.rewrite import rewrite_module
+    from adcc.ad.rewrite import find_call_sites, rewrite_module
     from adcc.analysis.declarations import mentions_declarations
     from adcc.ir import ParseError, parse_module
     try:
@@ -131,18 +133,23 @@ def differentiate_text(text: str, options: ADOptions, between_levels=None) -> AD
         if "__enzyme_truncate_" in text or "__enzyme_expand_mem_value" in text:
             from adcc.ad.truncate import lower_truncations
             lowered = lower_truncations(module) or lowered
+        from adcc.ad.contexts import CONTEXT_PIN, finish_contexts, lower_contexts, mentions_contexts
+        contexts = (mentions_contexts(text) or CONTEXT_PIN in text) and lower_contexts(module)
         sites, reports, warnings = [], [], []
         if between_levels is not None:
             module, sites, reports, warnings = _inner_levels(module, options, between_levels)
         more, more_reports, more_warnings = rewrite_module(module, options)
         sites, reports, warnings = sites + more, reports + more_reports, warnings + more_warnings
+        if contexts and not find_call_sites(module):  # (else the link step differentiates the rest)
+            finish_contexts(module)
+            lowered = True
     except ParseError as e:
         raise CompileError(f"internal error: cannot read the optimized IR: {e}") from e
     _drop_passive_markers(module)
     restored = module.restore_linkage()  # functions kept opaque for differentiation get their own back
     if sites and "!DISubprogram" in text:
         _locate_new_calls(module)
-    hinted = any(h in text for h in TYPE_HINTS)
+    hinted = any(h in text for h in TYPE_HINTS + CHECKPOINT_HINTS)
     utilities = any(u in text for u in UTILITIES) or CHECKPOINT_FOR in text
     registers = mentions_declarations(text)
     if not sites and not restored and not hinted and not lowered and not registers and not utilities:
@@ -255,17 +262,19 @@ def _lower_virtual_reverse(module) -> bool:
 
 
 def _drop_type_hints(module) -> bool:
-    """Calls of Enzyme's type hints (`__enzyme_double(p, n)`, ...) only inform type analysis:
-    they are removed from the code (nothing defines those functions)."""
+    """Calls of Enzyme's type hints (`__enzyme_double(p, n)`, ...) only inform type analysis, and
+    its checkpointing hints (`__enzyme_set_checkpointing`, ...) only how much Enzyme tapes: they
+    are removed from the code (nothing defines those functions)."""
     from adcc.analysis.types import type_hint
     from adcc.ir.builder import Builder
     dropped = False
     for name in module.defined_function_names():
         e = module.functions[name]
-        if e.parsed is None and not any(h in e.text for h in TYPE_HINTS):
+        if e.parsed is None and not any(h in e.text for h in TYPE_HINTS + CHECKPOINT_HINTS):
             continue
         for inst in list(module.function(name).instructions()):
-            if inst.opcode == "call" and type_hint(inst.callee_name) is not None:
+            if inst.opcode == "call" and (type_hint(inst.callee_name) is not None or
+                                                      any(h in (inst.callee_name or "") for h in CHECKPOINT_HINTS)):
                 if inst.uses:
                     inst.replace_all_uses_with(Builder.poison(inst.type))
                 inst.erase()

@@ -78,6 +78,7 @@ class CallSite:
     allocated: Value | None = None     # split mode: enzyme_allocated, size
     tape: Value | None = None          # split mode: enzyme_tape, ptr
     nofree: bool = False               # split mode: enzyme_nofree
+    context: Value | None = None       # enzyme_context, ctx (adcc.ad.contexts)
     trailing: list[Value] = field(default_factory=list)  # __enzyme_reverse: [adjoint of the result], [tape];
                                                          # __enzyme_fwdsplit: [tape]
 
@@ -293,7 +294,7 @@ class _Decoder:
 
     def _read_flags(self, site: CallSite, rest: list[Value]) -> None:
         """Call-wide markers may stand anywhere (Enzyme reads them before the arguments)."""
-        width = None
+        width = context_width = None
         k = 0
         while k < len(rest):
             m = marker_name(rest[k])
@@ -319,6 +320,11 @@ class _Decoder:
                 site.noret = True
             elif m == "enzyme_nofree":
                 site.nofree = True
+            elif m == "enzyme_context":
+                if k + 1 >= len(rest) or site.context is not None:
+                    raise self.error("enzyme_context must be followed by a context, once")
+                site.context = rest[k + 1]
+                context_width = self._context_width(site.context)
             elif m in ("enzyme_allocated", "enzyme_tape"):
                 if k + 1 >= len(rest) or marker_name(rest[k + 1]) is not None:
                     raise self.error(f"{m} must be followed by a value")
@@ -326,9 +332,22 @@ class _Decoder:
                     raise self.error(f"{m} is given more than once")
                 setattr(site, m[len("enzyme_"):], rest[k + 1])
             k += 1 + info.values
-        site.width = width or 1
+        if context_width is not None and width is not None and width != context_width:
+            raise self.error(f"enzyme_width {width} differs from the width of the context given with "
+                             f"enzyme_context ({context_width})")
+        site.width = width or context_width or 1
         if site.primal_return and isinstance(self.fn.ret_type, T.VoidType) and not self._has_sret_param():
             raise self.error(f"enzyme_primal_return given, but '{_plain(self.fn_name)}' returns void")
+
+    def _context_width(self, v: Value) -> int | None:
+        """The width of the context `v` stands for (its lanes are the call's), None if it is not
+        one (rewrite.py reports that)."""
+        from adcc.ad import naming
+        from adcc.ad.contexts import context_width
+        name = getattr(v, "gname", None)
+        if name is None or not naming.is_context(name) or name not in self.module.globals:
+            return None
+        return context_width(self.module, name)
 
     def _has_sret_param(self) -> bool:
         return bool(self.fn.args) and sret_type(self.module, self.fn.param_attrs[0]) is not None

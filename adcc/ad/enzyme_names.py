@@ -5,7 +5,8 @@ does not implement.
 A name is one of: an entry point (`__enzyme_autodiff`; matched as a substring of the symbol,
 as Enzyme does, so `__enzyme_autodiff1` and C++-mangled templates count), a registration
 global (`__enzyme_register_gradient_f`, `__enzyme_inactivefn`; matched as a prefix), a marker
-(`enzyme_dup`; the name of a global passed to an entry point), or an attribute (spelled
+(`enzyme_dup`; the name of a global passed to an entry point), a hook (`enzymeLogGrad`; a
+function the program defines and derivatives call), or an attribute (spelled
 `__attribute__((enzyme_inactive))`, lowered to an `llvm.global.annotations` string by
 adcc/include/enzyme/adcc_attributes.h). Implementing a name flips its `status` here.
 """
@@ -28,6 +29,7 @@ class Kind(enum.Enum):
     GLOBAL = "global"
     MARKER = "marker"
     ATTRIBUTE = "attribute"
+    HOOK = "hook"
 
 
 class Role(enum.Enum):
@@ -57,7 +59,7 @@ class Name:
 
 
 I, P, U = Status.IMPLEMENTED, Status.PLANNED, Status.UNSUPPORTED
-F, G, M, A = Kind.FUNCTION, Kind.GLOBAL, Kind.MARKER, Kind.ATTRIBUTE
+F, G, M, A, H = Kind.FUNCTION, Kind.GLOBAL, Kind.MARKER, Kind.ATTRIBUTE, Kind.HOOK
 
 ENTRY_POINTS = (
     Name("__enzyme_autodiff", F, "reverse mode: adjoints of the `enzyme_out` arguments, accumulated into shadows", I),
@@ -88,15 +90,24 @@ ENTRY_POINTS = (
     Name("__enzyme_call_inactive", F, "`__enzyme_call_inactive(fn, args...)`: calls `fn(args...)` with no derivative through that call", I),
     Name("__enzyme_checkpoint_for", F, "`(step, start, n, enzyme_scheme, &scheme, &config, [enzyme_checkpoint_region, p, bytes,]... args...)`: the loop `step(i, args...)` for i in [start, start+n); reverse mode keeps one step's tape at a time, snapshots as the scheme says (<enzyme/checkpoint.h>)", I),
     Name("__enzyme_checkpoint_while", F, "`(step, markers..., args...)`: the loop `while (step(i++, args...));` from i = 0, checkpointed as `__enzyme_checkpoint_for` (schemes with set_nsteps: EnzymeCkptStoreAll)", I),
-    Name("__enzyme_set_checkpointing", F, "loop checkpointing schedule", U),
+    Name("__enzyme_set_checkpointing", F, "`(schedule, budget)` at the top of a loop body (what "
+         "`[[enzyme::checkpoint]]` emits): checkpoint that loop. A memory/time trade-off only: adcc keeps "
+         "the loop's tape whole, which gives the same derivatives, and drops the call", I),
     Name("__enzyme_fixed_point", F, "a fixed-point loop whose adjoint is iterated to convergence at the converged "
          "state (enzyme/fixed_point.h)", U),
     Name("__enzyme_set_fixed_point", F, "marks the enclosing loop as a fixed-point iteration (enzyme/fixed_point.h)",
          U),
-    Name("__enzyme_context", F, "a context holding the shadows of globals (`enzyme_context, ctx` at a call)", U),
-    Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g in a context", U),
-    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero every shadow of a context", U),
-    Name("__enzyme_set_mincut", F, "cache/recompute cut of a loop", U),
+    Name("__enzyme_context", F, "`(W)`: a context holding W lanes of shadows of every global (`enzyme_context, "
+         "ctx` at __enzyme_autodiff (W = 1) or __enzyme_fwddiff (vector mode of width W): the derivative uses "
+         "them, unreset); one per call, resolved at compile time", I),
+    Name("__enzyme_shadow", F, "`(ctx, &g, lane)`: the shadow of global g (or of a part of it) in a context", I),
+    Name("__enzyme_zero_shadows", F, "`(ctx)`: zero the floating-point contents of every shadow of a context "
+         "(and the heap shadows it gave globals pointing to heap memory)", I),
+    Name("__enzyme_set_mincut", F, "`(enable)` in a loop body: Enzyme's cache/recompute min-cut on or off "
+         "for that loop. Performance only: adcc chooses what to tape itself, and drops the call", I),
+    Name("__enzyme_ptr_size_hint", F, "`(p, bytes[, space])`: the extent of memory a checkpointed loop "
+         "writes through p, for its snapshots. Performance only (adcc tapes, it takes no snapshots "
+         "of such memory): dropped", I),
 )
 
 REGISTRATIONS = (
@@ -110,8 +121,12 @@ REGISTRATIONS = (
     Name("__enzyme_inactive_global", G, "{&g}: the global g is inactive", I),
     Name("__enzyme_nofree", G, "{f}: f frees no memory", I),
     Name("__enzyme_shouldrecompute", G, "{f}: recompute calls to f in the reverse pass (a hint)", I),
-    Name("__enzyme_sparse_accumulate", G, "sparse accumulation of adjoints", U),
-    Name("__enzyme_emptyfnconst", G, "empty functions are inactive", U),
+    Name("__enzyme_sparse_accumulate", G, "{f}: f accumulates a sparse derivative, for the loop "
+         "sparsification of `__enzyme_todense` (refused itself); elsewhere it changes no value: f is "
+         "called and differentiated as any function", I),
+    Name("__enzyme_emptyfnconst", G, "the mere presence of this global (Enzyme's "
+         "-enzyme-emptyfn-inactive): calls of functions that no object of the link defines and that "
+         "have no derivative rule are inactive (instead of an error)", I),
 )
 
 MARKERS = (
@@ -161,6 +176,8 @@ MARKERS = (
          role=Role.FLAG, values=2),
     Name("enzyme_checkpoint_region", M, "`__enzyme_checkpoint_for`: `enzyme_checkpoint_region, p, bytes`, memory the loop's snapshots hold", I,
          role=Role.FLAG, values=2),
+    Name("enzyme_context", M, "`enzyme_context, ctx`: the derivative uses the shadows of globals that context "
+         "ctx holds (__enzyme_autodiff, __enzyme_fwddiff)", I, role=Role.FLAG, values=1),
     Name("enzyme_interface", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_trace", M, "probabilistic programming", U, role=Role.FLAG, values=1),
     Name("enzyme_duptrace", M, "probabilistic programming", U, role=Role.FLAG, values=1),
@@ -177,7 +194,8 @@ ATTRIBUTES = (
     Name("enzyme_function_like", A, "`__attribute__((enzyme_function_like(\"log1p\")))`: behaves like that function",
          I),
     Name("enzyme_shouldrecompute", A, "`__attribute__((enzyme_shouldrecompute))`: recompute in the reverse pass", I),
-    Name("enzyme_sparse_accumulate", A, "`__attribute__((enzyme_sparse_accumulate))`", U),
+    Name("enzyme_sparse_accumulate", A, "`__attribute__((enzyme_sparse_accumulate))` on a function: "
+         "as the registration `__enzyme_sparse_accumulate`", I),
     Name("enzyme_inactivefn", A, "annotation: the function and its body are inactive", I),
     Name("enzyme_inactivenoblockfn", A, "annotation: like enzyme_inactivefn", I),
     Name("enzyme_nofree", A, "annotation: the function frees no memory", I),
@@ -190,7 +208,16 @@ ATTRIBUTES = (
          "adcc needs no use of it)", I),
 )
 
-ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES
+# Functions the program defines and Enzyme's derivatives call (adcc.ad.log_hooks)
+HOOKS = (
+    Name("enzymeLogGrad", H, "`void enzymeLogGrad(double grad, const char *opcode, const char *callee, "
+         "const char *module, const char *function, unsigned block, unsigned instruction)`: called by "
+         "reverse passes with the adjoint of each active floating-point operation", I),
+    Name("enzymeLogValue", H, "called by Enzyme's floating-point profiling builds with each operation's value "
+         "(its signature differs between Enzyme versions)", U),
+)
+
+ALL = ENTRY_POINTS + REGISTRATIONS + MARKERS + ATTRIBUTES + HOOKS
 
 _MARKERS = {n.name: n for n in MARKERS}
 _ATTRIBUTES = {n.name: n for n in ATTRIBUTES}
@@ -222,7 +249,7 @@ def attribute(annotation: str) -> Name | None:
 def refusal(n: Name, spelled: str | None = None) -> str:
     """Why a known name is refused (for names not IMPLEMENTED); `spelled`: as the program wrote it."""
     what = {Kind.FUNCTION: "Enzyme entry point", Kind.GLOBAL: "Enzyme registration",
-            Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute"}[n.kind]
+            Kind.MARKER: "Enzyme marker", Kind.ATTRIBUTE: "Enzyme attribute", Kind.HOOK: "Enzyme hook"}[n.kind]
     name = spelled or n.name
     if n.status is Status.PLANNED:
         issue = f"; issue #{n.issue}" if n.issue is not None else ""

@@ -124,7 +124,7 @@ class ForwardSynthesizer:
             return got
         if isinstance(v, Constant) and self.act.has_shadow(v):
             from adcc.ad.globals import shadow_constant
-            return [shadow_constant(self.module, v)] * self.W
+            return [shadow_constant(self.module, v, w) for w in range(self.W)]  # (each lane its own)
         return None
 
     def sz(self, v: Value, w: int, user: Instruction | None = None, refuse: bool = False) -> Value:

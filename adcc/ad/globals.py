@@ -15,18 +15,19 @@ from adcc.ir.symbols import substitute_globals
 from adcc.ir.values import Constant, GlobalRef
 
 
-def shadow_of_global(module, name: str) -> GlobalRef:
+def shadow_of_global(module, name: str, lane: int = 0) -> GlobalRef:
+    """g's shadow (in `lane` of vector forward mode: each lane has its own)."""
     given = declarations_of(module).shadows.get(name)
     if given is not None:
-        return GlobalRef(given)  # the program's own shadow (!enzyme_shadow)
-    sname = naming.shadow_global(name)
+        return GlobalRef(given)  # the program's own shadow (!enzyme_shadow), shared by the lanes
+    sname = naming.shadow_global(name, lane)
     if sname not in module.globals:
         g = module.globals[name]
         vt = g.value_type if g.value_type is not None else T.ArrayType(8, T.i8)
         tl = "thread_local " if g.thread_local else ""
         qn = sname if '"' not in sname else sname
         module.add_global(sname, f"@{qn} = internal {tl}global {vt} zeroinitializer, align 16", vt, False)
-        init = _shadow_initializer(module, g)  # after adding it: the initializer may point back to g
+        init = _shadow_initializer(module, g, lane)  # after adding it: the initializer may point back to g
         if init is not None:
             sg = module.globals[sname]
             sg.text = f"@{qn} = internal {tl}global {vt} {init}, align 16"
@@ -38,7 +39,7 @@ _FLOAT_LITERAL = re.compile(r"\b(half|bfloat|float|double|x86_fp80|fp128|ppc_fp1
                             r"[-+0-9.a-zA-Z][^,\s\]\}>)]*")
 
 
-def _shadow_initializer(module, g) -> str | None:
+def _shadow_initializer(module, g, lane: int = 0) -> str | None:
     """The shadow of a global whose initializer points to other globals: the same constant with
     its floating-point values zero, its integers as they are, and each global it points to replaced
     by that global's shadow (or a zero twin), as Enzyme shadows a descriptor (an array's address and
@@ -52,7 +53,7 @@ def _shadow_initializer(module, g) -> str | None:
         if name not in module.globals:
             return None  # a function: stays itself (indirect calls dispatch on the primal)
         if global_is_active(module, name):
-            return shadow_of_global(module, name).gname
+            return shadow_of_global(module, name, lane).gname
         return zero_twin(module, name, True).gname
     return substitute_globals(zeroed, rename)
 
@@ -74,12 +75,12 @@ def _leading_constant(text: str) -> str:
     return text.strip()
 
 
-def shadow_constant(module, c: Constant) -> Constant:
+def shadow_constant(module, c: Constant, lane: int = 0) -> Constant:
     """The shadow of a constant pointer: the same expression over the globals' shadows."""
     if isinstance(c, GlobalRef):
-        return shadow_of_global(module, c.gname)
+        return shadow_of_global(module, c.gname, lane)
     def rename(name: str) -> str | None:
-        return shadow_of_global(module, name).gname if global_is_active(module, name) else None
+        return shadow_of_global(module, name, lane).gname if global_is_active(module, name) else None
     return Constant(c.type, substitute_globals(c.text, rename))
 
 
@@ -131,26 +132,34 @@ def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
     memory set up by an earlier call) stay. Split-mode calls keep them all (the halves, and
     calls composed through a global, exchange derivatives there). The program's own shadows
     (`enzyme_shadow`) are the program's to reset."""
-    names = sorted({r for f in reached for r in module.references(f)
-                    if r.strip('"').startswith(naming.shadow_global(""))})
+    names = sorted({r for f in reached for r in module.references(f) if naming.implicit_shadow_parts(r)})
     for name in names:
-        g = module.globals.get(name)
-        if g is None or g.value_type is None:
-            continue
-        fields = _float_fields(module, g.value_type, 0, [])
-        if not fields:
-            continue
-        ptr = GlobalRef(name)
-        total = layout.alloc_size(module, g.value_type)
-        if sum(layout.alloc_size(module, t) for _, t in fields) == total:
-            b.memset(ptr, 0, b.iconst(T.i64, total))
-        elif len(fields) <= MAX_FIELD_STORES:
-            for offset, t in fields:
-                at = b.byte_gep(ptr, offset) if offset else ptr
-                if isinstance(t, T.ArrayType):
-                    b.memset(at, 0, b.iconst(T.i64, layout.alloc_size(module, t)))
-                else:
-                    b.store(b.fconst(t, 0.0), at)
+        zero_floats(module, b, name)
+
+
+def zero_floats(module, b, name: str) -> bool:
+    """Zero the floating-point contents of shadow global `name` (its pointers and integers stay);
+    False when it has too many floating-point fields among other data to zero them one by one."""
+    g = module.globals.get(name)
+    if g is None or g.value_type is None:
+        return True
+    fields = _float_fields(module, g.value_type, 0, [])
+    if not fields:
+        return True
+    ptr = GlobalRef(name)
+    total = layout.alloc_size(module, g.value_type)
+    if sum(layout.alloc_size(module, t) for _, t in fields) == total:
+        b.memset(ptr, 0, b.iconst(T.i64, total))
+    elif len(fields) <= MAX_FIELD_STORES:
+        for offset, t in fields:
+            at = b.byte_gep(ptr, offset) if offset else ptr
+            if isinstance(t, T.ArrayType):
+                b.memset(at, 0, b.iconst(T.i64, layout.alloc_size(module, t)))
+            else:
+                b.store(b.fconst(t, 0.0), at)
+    else:
+        return False
+    return True
 
 
 def _float_fields(module, ty: T.Type, base: int, out: list) -> list:

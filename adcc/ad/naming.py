@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from adcc.analysis.spec import FunctionSpec
 
@@ -35,8 +36,58 @@ def gradient(spec: FunctionSpec) -> str:
     return f"adcc.grad.{_base(spec.name)}.{_tag(spec)}"
 
 
-def shadow_global(name: str) -> str:
-    return f"adcc.shadow.{_base(name)}"
+def shadow_global(name: str, lane: int = 0) -> str:
+    """The implicit shadow of global `name` (lane w > 0 of vector forward mode: its own global)."""
+    return f"adcc.shadow.{_base(name)}" if lane == 0 else f"adcc.shadow-{lane}.{_base(name)}"
+
+
+_IMPLICIT_SHADOW = re.compile(r"adcc\.shadow(?:-(\d+))?\.(.+)$")
+
+
+def implicit_shadow_parts(name: str) -> tuple[str, int] | None:
+    """(the global's name, lane) when `name` is an implicit shadow (`shadow_global`)."""
+    m = _IMPLICIT_SHADOW.match(_base(name))
+    return (m.group(2), int(m.group(1) or 0)) if m else None
+
+
+def context(k: str) -> str:
+    """The descriptor of `__enzyme_context` call k of a module (adcc.ad.contexts; k: the unit's tag
+    and the call's number)."""
+    return f"adcc.ctx.{k}"
+
+
+# `adcc.ctx.pin(&g, &shadow)`: keeps a global whose context shadow the program uses, and that
+# shadow, from being optimized away between differentiation levels (an inactive call to
+# adcc.analysis.calls; removed once every derivative is built)
+CONTEXT_PIN = "adcc.ctx.pin"
+
+
+def is_context(name: str) -> bool:
+    return name.startswith("adcc.ctx.")
+
+
+def context_shadow(ctx: str, name: str, lane: int = 0) -> str:
+    """Context `ctx`'s shadow of global `name` in `lane`."""
+    k = ctx[len('adcc.ctx.'):]
+    return f"adcc.ctxshadow.{k}.{_base(name)}" if lane == 0 else f"adcc.ctxshadow.{k}-{lane}.{_base(name)}"
+
+
+def context_shadow_parts(ctx: str, name: str) -> tuple[str, int] | None:
+    """(the global's name, lane) when `name` is one of context `ctx`'s shadows."""
+    k = re.escape(ctx[len('adcc.ctx.'):])
+    m = re.match(rf"adcc\.ctxshadow\.{k}(?:-(\d+))?\.(.+)$", _base(name))
+    return (m.group(2), int(m.group(1) or 0)) if m else None
+
+
+def context_heap(name: str) -> str:
+    """{block, bytes}: the last heap allocation stored into pointer global `name` (for the heap
+    shadows contexts give such globals; adcc.analysis.activity keeps these inactive)."""
+    return f"adcc.ctxheap.{_base(name)}"
+
+
+def context_clone(fname: str, ctx: str) -> str:
+    """The copy of derivative function `fname` that uses context `ctx`'s shadows."""
+    return f"{_base(fname)}.ctx{ctx[len('adcc.ctx.'):]}"
 
 
 def zero_global(name: str) -> str:

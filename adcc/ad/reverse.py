@@ -109,6 +109,9 @@ class ReverseSynthesizer:
         # of derivative code is being built: that code's own stack shadows (its primal here) are
         # allocated and released in program order, interleaved with ours (ADContext.nested)
         self.heap_stack_shadows = getattr(ctx, "nested", False)
+        from adcc.ad.log_hooks import GradLogger, grad_hook
+        hook = grad_hook(self.module)  # the program's enzymeLogGrad: called with each operation's adjoint
+        self.grad_logger = GradLogger(self.module, hook, self.primal, spec.name) if hook else None
         self._saves: dict[int, list[SavedValue]] = {}
         ensure_tape_helpers(self.module)
 

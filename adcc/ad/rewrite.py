@@ -330,6 +330,13 @@ def _derivative(ctx: ADContext, site: CallSite, spec: FunctionSpec) -> tuple[Fun
 def _rewrite(ctx: ADContext, site: CallSite) -> None:
     module = ctx.module
     _check_reverse_log_hooks(module, site)
+    if site.context is not None and (site.api in SPLIT_APIS or site.api == "error_estimate"):
+        raise CompileError(f"enzyme_context with {site.inst.callee_name.strip(chr(34))} is not supported yet "
+                           "(contexts reach __enzyme_autodiff and __enzyme_fwddiff)", location_of(module, site.inst))
+    if site.context is not None and site.mode is Mode.REVERSE and site.width > 1:
+        raise CompileError(f"enzyme_context with a context of width {site.width} in reverse mode is not supported "
+                           "yet (contexts of width 1 are; vector contexts reach __enzyme_fwddiff)",
+                           location_of(module, site.inst))
     if site.api in SPLIT_APIS:
         from adcc.ad.split import rewrite_split
         fn = module.function(site.fn_name)
@@ -349,6 +356,11 @@ def _rewrite(ctx: ADContext, site: CallSite) -> None:
         callee, packing = _runtime_activity_dispatch(ctx, site, spec, fn)
     else:
         callee, packing = _derivative(ctx, site, spec)
+    if site.context is not None:  # the program's context: its shadows, as the program left them
+        from adcc.ad.contexts import context_of, fill_heap_shadows, specialize
+        ctx_name = context_of(module, site.inst, site.context, "enzyme_context")
+        callee = module.function(specialize(module, callee.fname, ctx_name))
+        fill_heap_shadows(module, b, callee.fname, ctx_name)
     reset_implicit_shadows(module, b, callee.fname, call_tree(module, callee.fname))
     unchecked = _unchecked_shape(module, site)
     if unchecked:
@@ -372,6 +384,9 @@ def _unchecked_shape(module, site: CallSite) -> str | None:
                 "primal's, by design")
     if site.runtime_activity:
         return "enzyme_runtime_activity calls are not checked yet"
+    if site.context is not None:
+        return ("calls with enzyme_context are not checked yet (their derivatives read and write the shadows of "
+                "globals the context holds, which finite differences of the arguments do not see)")
     if site.target_sret is not None:
         return "functions returning a struct through memory are not checked yet"
     if site.primal_return:
@@ -497,36 +512,34 @@ ERROR_LOG_HOOKS = ("enzymeLogValue", "enzymeLogError", "enzymeLogGrad")
 def _check_error_estimate(module, site: CallSite) -> None:
     """Enzyme calls the program's logging hooks from every operation of an error estimate; adcc
     does not, so a program that defines them is told so rather than left without its log."""
-    hooks = [h for h in ERROR_LOG_HOOKS if _defines_hook(module, h)]
+    from adcc.ad.log_hooks import hook_definitions
+    hooks = [h for h in ERROR_LOG_HOOKS if hook_definitions(module, h)]
     if hooks:
         raise CompileError(f"__enzyme_error_estimate: the logging hook '{hooks[0]}' the program defines is not "
                            f"supported by adcc (the estimate itself is; remove the hook)", location_of(module, site.inst))
 
 
-REVERSE_LOG_HOOKS = ("enzymeLogGrad", "enzymeLogValue")
 REVERSE_APIS = ("autodiff", "augmentfwd", "reverse")
 
 
 def _check_reverse_log_hooks(module, site: CallSite) -> None:
-    """Enzyme's floating-point profiling builds call the program's `enzymeLogGrad` (each adjoint) and
-    `enzymeLogValue` (each value) from every operation of a reverse pass. adcc never calls them, so a
-    program that defines one and differentiates in reverse mode is told so rather than left with an
-    empty log (its derivatives would be right; what it logs would not be)."""
+    """Enzyme's floating-point logging builds call the program's `enzymeLogGrad` (each adjoint, in
+    a reverse pass) and `enzymeLogValue` (each value). adcc calls enzymeLogGrad with the signature
+    of Enzyme's integration tests (adcc.ad.log_hooks); a program that defines enzymeLogValue, or
+    enzymeLogGrad with another signature, and differentiates in reverse mode is told so rather
+    than left with an empty log (its derivatives would be right; what it logs would not be)."""
+    from adcc.ad.log_hooks import GRAD_HOOK, grad_hook, hook_definitions
     if site.api not in REVERSE_APIS:
         return
-    hooks = [h for h in REVERSE_LOG_HOOKS if _defines_hook(module, h)]
-    if hooks:
-        raise CompileError(f"__enzyme_{site.api}: the program defines Enzyme's logging hook '{hooks[0]}', which "
-                           f"Enzyme's floating-point profiling calls from every operation of a reverse pass; it "
-                           f"is not supported by adcc (adcc would never call it): remove the hook",
-                           location_of(module, site.inst))
-
-
-def _defines_hook(module, hook: str) -> bool:
-    """`hook` defined with C linkage, or as a C++ function of that name (`_Z13enzymeLogGraddPKc...`)."""
-    mangled = f"_Z{len(hook)}{hook}"
-    return any((n.strip('"') == hook or n.strip('"').startswith(mangled)) and module.is_defined(n)
-               for n in module.functions)
+    if hook_definitions(module, "enzymeLogValue"):
+        raise CompileError(f"__enzyme_{site.api}: the program defines Enzyme's logging hook 'enzymeLogValue', "
+                           f"which Enzyme's floating-point profiling calls from every operation; it is not supported "
+                           f"by adcc (adcc would never call it): remove the hook", location_of(module, site.inst))
+    if hook_definitions(module, GRAD_HOOK) and grad_hook(module) is None:
+        raise CompileError(f"__enzyme_{site.api}: the program defines Enzyme's logging hook '{GRAD_HOOK}' with a "
+                           f"signature adcc does not call it with; adcc calls void {GRAD_HOOK}(double grad, "
+                           f"const char *opcode, const char *callee, const char *module, const char *function, "
+                           f"unsigned block, unsigned instruction)", location_of(module, site.inst))
 
 
 def _spec_tail(spec: FunctionSpec) -> tuple:

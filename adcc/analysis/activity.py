@@ -78,7 +78,8 @@ def global_is_active(module, name: str) -> bool:
     decls = declarations_of(module)
     if name in decls.shadows:
         return True  # the program gave it a shadow
-    if g.is_constant or name.startswith("enzyme_") or "__enzyme" in name or name in STREAM_GLOBALS \
+    if g.is_constant or name.startswith(("enzyme_", "adcc.ctxheap.")) or "__enzyme" in name \
+            or name in STREAM_GLOBALS \
             or rule_names(module).inactive_global(name):
         return False
     return name not in decls.inactive_globals and name not in decls.shadows.values()

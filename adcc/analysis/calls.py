@@ -38,6 +38,7 @@ class CallKind(enum.Enum):
 
 
 INACTIVE_FUNCTIONS = frozenset("""
+adcc.ctx.pin
 printf fprintf sprintf snprintf vprintf vfprintf puts fputs putchar fputc putc fflush fopen fclose fwrite
 fread fscanf scanf sscanf perror exit abort _exit atexit rand srand random srandom drand48 srand48 rand_r
 time clock gettimeofday clock_gettime getenv strlen strcmp strncmp strcpy strncpy strcat strchr strrchr
@@ -86,8 +87,10 @@ IN_ORDER_FREES = frozenset({"adcc_shadow_stack_free"})
 
 ENZYME_RE = re.compile(r"__enzyme_(autodiff|fwddiff|augmentfwd|augmentsize|reverse|fwdsplit|batch|virtualreverse|error_estimate)")
 # Enzyme's utilities that stay calls through differentiation and have no derivative
-# (adcc.ad.utility_calls): an iteration count, a call declared inactive
-ENZYME_INACTIVE_RE = re.compile(r"__enzyme_(iter|call_inactive)")
+# (adcc.ad.utility_calls): an iteration count, a call declared inactive; and the checkpointing
+# hints, which only tune Enzyme's memory use (dropped once every derivative is built: adcc.ad.api)
+ENZYME_INACTIVE_RE = re.compile(r"__enzyme_(iter|call_inactive|set_checkpointing|set_mincut|ptr_size_hint|"
+                                r"zero_shadows)")
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,6 @@ def classify_callee(module, name: str) -> CallKind:
         return CallKind.UNKNOWN
     if module.is_defined(name):
         return CallKind.DEFINED
-    if name in INACTIVE_FUNCTIONS or is_inactive_runtime(name):
-        return CallKind.INACTIVE
+    if name in INACTIVE_FUNCTIONS or is_inactive_runtime(name) or decls.empty_functions_inactive:
+        return CallKind.INACTIVE  # (the last: `__enzyme_emptyfnconst`, Enzyme's -enzyme-emptyfn-inactive)
     return CallKind.UNKNOWN

@@ -72,6 +72,9 @@ class EnzymeDeclarations:
     recompute: frozenset[str] = frozenset()                            # enzyme_shouldrecompute
     shadows: dict[str, str] = field(default_factory=dict)              # global -> its shadow (!enzyme_shadow)
     split_derivatives: dict[str, CustomSplitDerivative] = field(default_factory=dict)
+    # `__enzyme_emptyfnconst` is present: calls of functions the link defines nowhere, with no rule, are inactive
+    empty_functions_inactive: bool = False
+    sparse_accumulate: frozenset[str] = frozenset()                    # enzyme_sparse_accumulate (a hint)
 
     @property
     def customized(self) -> frozenset[str]:
@@ -90,7 +93,7 @@ class EnzymeDeclarations:
     def is_empty(self) -> bool:
         return not (self.gradients or self.derivatives or self.split_derivatives or self.function_like
                     or self.allocation_like or self.inactive_functions or self.inactive_globals or self.nofree
-                    or self.recompute or self.shadows)
+                    or self.recompute or self.shadows or self.empty_functions_inactive or self.sparse_accumulate)
 
 
 EMPTY = EnzymeDeclarations()
@@ -99,14 +102,16 @@ EMPTY = EnzymeDeclarations()
 REGISTRATIONS = ("__enzyme_register_gradient", "__enzyme_register_derivative",
                  "__enzyme_register_splitderivative", "__enzyme_function_like", "__enzyme_allocation_like",
                  "__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_inactive_global",
-                 "__enzyme_nofree", "__enzyme_shouldrecompute")
+                 "__enzyme_nofree", "__enzyme_shouldrecompute", "__enzyme_sparse_accumulate",
+                 "__enzyme_emptyfnconst")
 # annotation strings (`__attribute__((annotate("...")))`, or Enzyme's attribute spellings lowered to
 # them): what each marks; `enzyme_function_like=NAME` carries the name after '='
 INACTIVE_ANNOTATIONS = ("enzyme_inactive", "enzyme_inactivefn", "enzyme_inactive_noblock",
                         "enzyme_inactivenoblockfn", "enzyme_inactive_global")
 # hints that let Enzyme's analyses succeed or save work, with no effect on the derivatives' values:
 # adcc's own analyses need none of them, so they are accepted and have no effect
-HINT_ANNOTATIONS = ("enzyme_elementwise_read", "enzyme_notypeanalysis", "enzyme_no_escaping_allocation")
+HINT_ANNOTATIONS = ("enzyme_elementwise_read", "enzyme_notypeanalysis", "enzyme_no_escaping_allocation",
+                    "enzyme_sparse_accumulate")
 ANNOTATIONS = {*INACTIVE_ANNOTATIONS, *HINT_ANNOTATIONS, "enzyme_nofree", "enzyme_function_like",
                "enzyme_shouldrecompute", "enzyme_shadow"}
 
@@ -139,6 +144,9 @@ def read_declarations(module) -> EnzymeDeclarations:
     for name, g in module.globals.items():
         plain = name.strip('"')
         kind = next((r for r in REGISTRATIONS if r in plain), None)
+        if kind == "__enzyme_emptyfnconst":
+            acc.empty_functions_inactive = True  # a flag: its value, if any, does not matter
+            continue
         if kind is None or not g.initializer:
             continue
         acc.registration(module, plain, kind, _constant(g.initializer), global_location(module, g))
@@ -169,12 +177,15 @@ class _Builder:
         self.nofree: set[str] = set()
         self.recompute: set[str] = set()
         self.shadows: dict[str, str] = {}
+        self.empty_functions_inactive = False
+        self.sparse_accumulate: set[str] = set()
 
     def freeze(self) -> EnzymeDeclarations:
         return EnzymeDeclarations(dict(self.gradients), dict(self.derivatives), dict(self.function_like),
                                   dict(self.allocation_like), frozenset(self.inactive_functions),
                                   frozenset(self.inactive_globals), frozenset(self.nofree),
-                                  frozenset(self.recompute), dict(self.shadows), dict(self.split_derivatives))
+                                  frozenset(self.recompute), dict(self.shadows), dict(self.split_derivatives),
+                                  self.empty_functions_inactive, frozenset(self.sparse_accumulate))
 
     def shadow(self, module, name: str, g) -> None:
         """`@g = global ..., !enzyme_shadow !{ptr @dg}`: the program provides g's shadow (Enzyme's
@@ -241,8 +252,9 @@ class _Builder:
             self.allocation_like[f] = AllocationLike(f, size, tuple(int(x) for x in inds.split(",")),
                                                      function(3, "the deallocator"))
         elif kind in ("__enzyme_inactivefn", "__enzyme_inactivenoblockfn", "__enzyme_nofree",
-                      "__enzyme_shouldrecompute"):
-            target = {"__enzyme_nofree": self.nofree, "__enzyme_shouldrecompute": self.recompute}.get(
+                      "__enzyme_shouldrecompute", "__enzyme_sparse_accumulate"):
+            target = {"__enzyme_nofree": self.nofree, "__enzyme_shouldrecompute": self.recompute,
+                      "__enzyme_sparse_accumulate": self.sparse_accumulate}.get(
                 kind, self.inactive_functions)
             refs = [e for e in elems if _is_ref(e)] if elems else ([value] if _is_ref(value) else [])
             if not refs or any(r.name not in module.functions for r in refs) or \

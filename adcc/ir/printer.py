@@ -77,10 +77,15 @@ def print_instruction(inst: Instruction, namer: Namer, with_debug: bool = True) 
     return "  " + body
 
 
-def print_function(fn: Function) -> str:
+def print_function(fn: Function, with_debug: bool = True) -> str:
+    """`fn` as LLVM text; with_debug=False: without its debug info (`!dbg` attachments, debug
+    records), for a copy of it under another name (a DISubprogram describes one function)."""
     namer = Namer(fn)
-    lines = [fn.header if fn.header is not None else _new_header(fn, namer)]
-    keep_debug = fn.header is not None
+    header = fn.header if fn.header is not None else _new_header(fn, namer)
+    if not with_debug:
+        header = _HEADER_DBG.sub("", header)
+    lines = [header]
+    keep_debug = fn.header is not None and with_debug
     for bi, b in enumerate(fn.blocks):
         if bi > 0:
             lines.append("")
@@ -91,6 +96,9 @@ def print_function(fn: Function) -> str:
             lines.append(print_instruction(i, namer, keep_debug))
     lines.append("}")
     return "\n".join(lines)
+
+
+_HEADER_DBG = re.compile(r"\s!dbg\s+![0-9]+")
 
 
 def _new_header(fn: Function, namer: Namer) -> str:
