@@ -863,7 +863,9 @@ static void free_chunks(shadow_chunk *c) {
 }
 
 void adcc_omp_team_leave(adcc_omp_team *team, int32_t tid, int32_t reverse) {
-  adcc_omp_slot *slot = &team->block->slots[tid];
+  /* (atomic, as every read of the pointer that the first thread publishes: ThreadSanitizer saw
+   * the plain read race with the publishing compare-and-exchange in some runs) */
+  adcc_omp_slot *slot = &__atomic_load_n(&team->block, __ATOMIC_ACQUIRE)->slots[tid];
   current = slot->outer;
   slot->outer = NULL;
   if (reverse) { /* the slot is done: its tape buffer is kept by this thread for the next one */

@@ -452,10 +452,14 @@ class ReverseBuilder:
                 nxt = held[d + 1] if d + 1 < len(held) else zero_of(ty)
                 add = x.get(g.cmax - (d + 1) * g.size)
                 b.store(nxt if add is None else add_values(b, nxt, add), slot)
-            total = held[0] if x.get(g.cmax) is None else add_values(b, held[0], x[g.cmax])
             sp, align = self.rs(g.last.operands[0]), shadow_alignment(self.module, g.last)
-            b.store(add_values(b, b.load(ty, sp, align=align), total), sp, align=align)
             self.finished_at.append(sp)
+            if not held:  # one element per iteration: nothing waits (adcc.ad.deferral)
+                if x.get(g.cmax) is not None:
+                    b.store(add_values(b, b.load(ty, sp, align=align), x[g.cmax]), sp, align=align)
+                continue
+            total = held[0] if x.get(g.cmax) is None else add_values(b, held[0], x[g.cmax])
+            b.store(add_values(b, b.load(ty, sp, align=align), total), sp, align=align)
 
     def _flush_pending(self, dfr) -> None:
         """Leaving the loop: the elements below the last one finished get what waits for them."""

@@ -43,7 +43,11 @@ iteration ub, the element finished at iteration i, i + cmax, belongs to this chu
 iteration's accesses all do (i <= ub + high, the exclusive test's upper half), and stays so down to
 lb (i + cmax >= lb - 1 + cmax + e). So the plain loop (atomic near ub) runs until the next
 iteration passes that test, the deferred copy finishes elements with plain additions, and the
-pending elements at the exit (next to lb, shared) are added atomically.
+pending elements at the exit (next to lb, shared) are added atomically. A worksharing loop that
+reads one element per iteration (cmin = cmax: a reduction's `u[i] * u[i]`) is deferred too, with
+nothing waiting: its deferred copy is the loop without the per-iteration test of the chunk's ends
+(which compares with a trip count read from the tape, so LLVM cannot fold it, and keeps the loop
+scalar).
 """
 from __future__ import annotations
 
@@ -145,6 +149,8 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
     stencils = []  # (size, iv, members): runs of offsets close enough to wait in a few registers
     for (_, _, size, _), members in groups.items():
         for run in _runs(sorted(members, key=lambda m: m[1]), size):
+            if run[-1][1] == run[0][1] and not all(id(m[0]) in synth.exclusive for m in run):
+                continue  # nothing would wait: the plain reverse loop is the same
             stencils.append((size, run[0][3], run))
     if not stencils:
         return None
@@ -171,18 +177,18 @@ def _deferral(synth, blk: Block, lp, act, module) -> Deferral | None:
 
 def _runs(members, size: int):
     """Split loads sorted by offset into runs whose neighbouring offsets are at most MAX_GAP
-    elements apart and that span at most MAX_DEPTH elements (each pending element is a register);
-    runs of one offset are left alone (no dependence between iterations to remove)."""
+    elements apart and that span at most MAX_DEPTH elements (each pending element is a register).
+    A run of one offset has no dependence between iterations to remove: the caller keeps it only
+    in a worksharing loop (its deferred copy drops the per-iteration test of the chunk's ends)."""
     run: list = []
     for m in members:
         c = m[1]
         if run and (c - run[-1][1] > MAX_GAP * size or c - run[0][1] > MAX_DEPTH * size
                     or (c - run[0][1]) % size):
-            if run[-1][1] != run[0][1]:
-                yield run
+            yield run
             run = []
         run.append(m)
-    if run and run[-1][1] != run[0][1]:
+    if run:
         yield run
 
 

@@ -410,7 +410,7 @@ class ActivityAnalysis(ShadowDemands):
             return False
         for u, v in pointer_uses(obj):
             op = u.opcode
-            if op in ("load", "icmp", "#dbg"):
+            if op in ("load", "icmp"):
                 continue
             if op == "store" and u.operands[1] is v and u.operands[0] is not v:
                 if not self._inactive_contents(u.operands[0]):

@@ -48,7 +48,8 @@ def is_local_object(x: Value, module) -> bool:
 
 def pointer_uses(obj: Value):
     """(user, pointer) for every instruction that uses a pointer into `obj` other than to derive
-    another one (through GEPs, casts, phis and selects, which are followed)."""
+    another one (through GEPs, casts, phis and selects, which are followed). Debug records
+    (`#dbg_value(ptr %p, ...)`) are not uses: -g must not change what the analyses conclude."""
     seen: set[int] = set()
     stack = [obj]
     while stack:
@@ -59,7 +60,7 @@ def pointer_uses(obj: Value):
         for u in v.users:
             if u.opcode in _THROUGH or u.opcode in ("phi", "select"):
                 stack.append(u)
-            else:
+            elif u.opcode != "#dbg":
                 yield u, v
 
 
@@ -109,7 +110,7 @@ def stores_into_argument(module, fname: str, index: int, _seen: frozenset = froz
     seen = _seen | {(fname, index)}
     for u, v in pointer_uses(fn.args[index]):
         op = u.opcode
-        if op in ("load", "icmp", "#dbg"):
+        if op in ("load", "icmp"):
             continue
         if op == "call" and _call_stores_into(module, u, v, seen):
             return True

@@ -147,9 +147,10 @@ def pre_ad_optimize(text: str, tm) -> str:
     """O2 without vectorization and unrolling: clean, scalar IR for the AD engine. Loops with a
     small constant trip count are then fully unrolled (adcc.ad.unroll), parameters of OpenMP
     regions that receive private read-only captures become `noalias` (and those that receive other
-    variables of the caller only they reach, `"adcc.separate"`: adcc.ad.rules.openmp), and the
-    pipeline runs again over what that exposed."""
-    from adcc.ad.rules.openmp import FORK, mark_private_captures
+    variables of the caller only they reach, `"adcc.separate"`: adcc.ad.rules.openmp), a
+    reduction's private copy gets a register until its address goes into the reduction list, and
+    the pipeline runs again over what that exposed."""
+    from adcc.ad.rules.openmp import FORK, mark_private_captures, split_reduction_copies
     from adcc.ad.unroll import mark_small_loops
     from adcc.ir.module import parse_module
     mod = parse_text(text, "front-end output")
@@ -161,7 +162,7 @@ def pre_ad_optimize(text: str, tm) -> str:
     separate = 0
     if FORK in text:  # OpenMP regions: loads of private read-only captures become hoistable
         noalias, separate = mark_private_captures(ours)
-        marked += noalias
+        marked += noalias + split_reduction_copies(ours)
     if marked == 0:
         return str(ours) if separate else text
     mod = parse_text(str(ours), "pre-AD module with unrolling marks")

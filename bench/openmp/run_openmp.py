@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
                 "waiting for a core, and the verdicts on them say little; compare CPU times (wall times are for",
                 "a quiet machine).", ""] if loaded else []),
              "| grid x steps | threads | primal (s) | gradient (s) | gradient/primal | primal CPU (s) | "
-             "gradient CPU (s) | gradient/primal, CPU | max rel. error |", "|---|---|---|---|---|---|---|---|---|"]
+             "gradient CPU (s) | gradient/primal, CPU | gradient page faults per call | max rel. error |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     summary = []
     for rows in runs:
         t = {k: rows[f"heat_stencil_t{k}"] for k in (1, 2)}
@@ -61,7 +62,8 @@ def main(argv: list[str]) -> int:
         for k in (1, 2):
             lines.append(f"| {t[k]['size']} | {k} | {t[k]['primal_s']:.3g} | {t[k]['grad_s']:.3g} | "
                          f"{t[k]['ratio']:.2f} | {c[k]['primal_cpu_s']:.3g} | {c[k]['grad_cpu_s']:.3g} | "
-                         f"{c[k]['grad_cpu_s'] / c[k]['primal_cpu_s']:.2f} | {t[k]['max_rel_err']:.1e} |")
+                         f"{c[k]['grad_cpu_s'] / c[k]['primal_cpu_s']:.2f} | {c[k]['grad_faults_per_call']:.0f} | "
+                         f"{t[k]['max_rel_err']:.1e} |")
         scaling = t[2]["grad_s"] / t[1]["grad_s"]
         work = c[2]["grad_cpu_s"] / c[1]["grad_cpu_s"]
         if loaded:  # wall times of a machine with more jobs than cores: no verdict

@@ -385,6 +385,83 @@ def _only_accessed(param: Value) -> bool:
     return True
 
 
+def split_reduction_copies(module) -> int:
+    """A reduction's private copy is captured by the store of its address into the list that
+    `__kmpc_reduce*` receives, after the loop that accumulates into it; LLVM then keeps the loop's
+    store into the copy in every iteration (LICM promotes no captured object), and the reverse pass
+    reads and clears the copy's adjoint in every iteration: a scalar loop. Up to that capture the
+    copy's loads and stores go to a fresh local instead, copied into the copy right before the
+    capture, which the pre-AD pipeline then keeps in a register. Returns how many copies were split."""
+    from adcc.analysis.cfg import DominatorTree
+    split = 0
+    for name in module.defined_function_names():
+        entry = module.functions[name]
+        if entry.parsed is None and not any(r in entry.text for r in REDUCTIONS):
+            continue
+        fn = module.function(name)
+        dt = None
+        for priv in [i for i in fn.instructions() if i.opcode == "alloca" and not i.operands]:
+            if not reduction_private(priv):
+                continue
+            dt = dt or DominatorTree(fn)
+            before = _uses_before_capture(priv, dt)
+            if not before:
+                continue
+            capture, uses = before
+            b = Builder(module, fn)
+            fresh = b.alloca_in_entry(priv.info["alloc_type"], align=_align(priv) or None)
+            for user, k in uses:
+                user.set_operand(k, fresh)
+            b.position_before(capture)
+            b.store(b.load(priv.info["alloc_type"], fresh, align=_align(priv) or None), priv, _align(priv) or None)
+            split += 1
+    return split
+
+
+def _align(inst) -> int:
+    import re
+    m = re.search(r"\balign (\d+)", "".join(p for p in inst.template if isinstance(p, str)))
+    return int(m.group(1)) if m else 0
+
+
+def _uses_before_capture(priv, dt):
+    """(the store of `priv`'s address into the reduction list, [(load or store, operand index)]
+    of `priv` that run before it and never after it), or None where the copy's uses are not that
+    simple (through a derived pointer, or reachable from the capture without it dominating them)."""
+    captures = [u for u in priv.users if u.opcode == "store" and u.operands[0] is priv]
+    if len(captures) != 1 or captures[0].operands[1] is priv:
+        return None
+    capture = captures[0]
+    after = _reachable_after(capture)
+    uses = []
+    for user, k in list(priv.uses):
+        if user is capture or (user.opcode == "call" and (user.callee_name or "").startswith("llvm.lifetime.")):
+            continue
+        if user.opcode == "#dbg":
+            continue
+        if not ((user.opcode == "load" and k == 0) or (user.opcode == "store" and k == 1)):
+            return None
+        if dt.instruction_dominates(capture, user):
+            continue  # after the capture: the combine reads the copy
+        if user.block in after:
+            return None
+        uses.append((user, k))
+    return (capture, uses) if any(u.opcode == "store" for u, _ in uses) else None
+
+
+def _reachable_after(inst) -> set:
+    """The blocks control may reach after `inst` (its own block only if a path returns to it)."""
+    seen: set = set()
+    stack = list(inst.block.successors)
+    while stack:
+        blk = stack.pop()
+        if blk in seen:
+            continue
+        seen.add(blk)
+        stack.extend(blk.successors)
+    return seen
+
+
 REDUCE_LIST = 4  # __kmpc_reduce[_nowait](loc, gtid, nvars, size, list, combiner, lock)
 
 
