@@ -93,8 +93,8 @@ int f_fwd(double x, double dx, double y, double dy) { return 0; }
 void *__enzyme_register_derivative_f[2] = {(void *)f, (void *)f_fwd};
 """, ["__enzyme_register_derivative_f", "forward derivative 'f_fwd'", "{primal, tangent}"], "reg|call"),
     "unknown_attribute": ("""
-__attribute__((annotate("enzyme_sparse_accumulate"))) double h(double x) { return x; }
-""", ["enzyme_sparse_accumulate"], "reg"),
+__attribute__((annotate("enzyme_bogus_thing"))) double h(double x) { return x; }
+""", ["unknown Enzyme attribute", "enzyme_bogus_thing"], "reg"),
 }
 
 
