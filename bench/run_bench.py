@@ -31,7 +31,10 @@ BUILD = REPO / "build" / "bench"
 
 def build(prog, variant: str) -> Path:
     exe = BUILD / f"{prog.name}-{variant}"
-    cmd = [str(BIN / prog.compiler), *VARIANTS[variant], str(prog.source), "-o", str(exe), "-lm"]
+    flags = VARIANTS[variant]
+    if prog.compiler == "adflang":  # (flang has no -fno-math-errno: Fortran's intrinsics set no errno)
+        flags = [f for f in flags if f != "-fno-math-errno"]
+    cmd = [str(BIN / prog.compiler), *flags, str(prog.source), "-o", str(exe), "-lm"]
     # in the build directory: flang writes a Fortran program's .mod files into the working one
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BUILD)
     if proc.returncode != 0:
