@@ -145,12 +145,20 @@ def fill_heap_shadows(module, b, root: str, ctx: str) -> None:
                       if naming.context_shadow_parts(ctx, r)})
     for name in shadows:
         g = _global_named(module, naming.context_shadow_parts(ctx, name)[0])
-        if g is None or module.globals[g].value_type != T.ptr or naming.context_heap(g) not in module.globals:
-            continue
-        cur = b.load(T.ptr, GlobalRef(name))
-        new = b.call("adcc_context_heap_shadow", T.ptr,
-                     [b.load(T.ptr, GlobalRef(g)), cur, GlobalRef(naming.context_heap(g))])
-        b.store(new, GlobalRef(name))
+        if g is not None:
+            heap_shadow(module, b, g, name)
+
+
+def heap_shadow(module, b, g: str, shadow: str):
+    """At b: if pointer global g points to the heap block its note describes (note_heap_stores),
+    make shadow global `shadow` point to a shadow block of that size (the one it holds when the
+    size matches, else a new one). The shadow pointer, or None when g has no note."""
+    if g not in module.globals or module.globals[g].value_type != T.ptr or naming.context_heap(g) not in module.globals:
+        return None
+    new = b.call("adcc_context_heap_shadow", T.ptr, [b.load(T.ptr, GlobalRef(g)), b.load(T.ptr, GlobalRef(shadow)),
+                                                     GlobalRef(naming.context_heap(g))])
+    b.store(new, GlobalRef(shadow))
+    return new
 
 
 

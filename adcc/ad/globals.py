@@ -142,15 +142,12 @@ def reset_implicit_shadows(module, b, root: str, reached: set[str]) -> None:
     by adcc.ad.contexts.note_heap_stores) gets a zeroed shadow block of the same size, kept in its
     implicit shadow from call to call: before, its shadow pointer was null and the derivative
     crashed on the first access through g."""
+    from adcc.ad.contexts import heap_shadow
     names = sorted({r for f in reached for r in module.references(f) if naming.implicit_shadow_parts(r)})
     for name in names:
         zero_floats(module, b, name)
-        g, _ = naming.implicit_shadow_parts(name)
-        note = naming.context_heap(g)
-        if g in module.globals and module.globals[g].value_type == T.ptr and note in module.globals:
-            shadow = b.call("adcc_context_heap_shadow", T.ptr,
-                            [b.load(T.ptr, GlobalRef(g)), b.load(T.ptr, GlobalRef(name)), GlobalRef(note)])
-            b.store(shadow, GlobalRef(name))
+        shadow = heap_shadow(module, b, naming.implicit_shadow_parts(name)[0], name)
+        if shadow is not None:
             b.call("adcc_context_zero_heap", T.void, [shadow])
 
 
